@@ -1,0 +1,83 @@
+"""Logging in as a real client does: through the platform's own login endpoint.
+
+The token is read at the configured JSON path of the login response and sent back in the
+configured header ("Authorization: Token <key>" for THE_BOT). Passwords and tokens are
+registered with the run's Redactor the moment they exist, so they never reach storage.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .redact import Redactor
+from .result import LoginAttempt
+from .scenario import LoginSpec
+from .transport.base import RequestSpec, Transport
+
+Headers = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    email: str
+    username: str
+    password: str
+
+
+def _fill(template: Any, credentials: Credentials) -> Any:
+    if isinstance(template, str):
+        return template.format(
+            email=credentials.email, username=credentials.username, password=credentials.password
+        )
+    if isinstance(template, dict):
+        return {key: _fill(value, credentials) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_fill(value, credentials) for value in template]
+    return template
+
+
+def login_request(spec: LoginSpec, credentials: Credentials, name: str = "login") -> RequestSpec:
+    body = json.dumps(_fill(spec.body, credentials)).encode()
+    return RequestSpec(name, spec.method, spec.path, (), body, "application/json")
+
+
+def _token_at(payload: Any, path: str) -> str | None:
+    for part in path.split("."):
+        if isinstance(payload, dict):
+            payload = payload.get(part)
+        elif isinstance(payload, list) and part.isdigit() and int(part) < len(payload):
+            payload = payload[int(part)]
+        else:
+            return None
+    return payload if isinstance(payload, str) and payload else None
+
+
+def log_in(
+    transport: Transport, spec: LoginSpec, credentials: Credentials, redactor: Redactor
+) -> tuple[LoginAttempt, Headers | None]:
+    """Log one identity in; the attempt says what happened, the headers are None on failure."""
+    redactor.add(credentials.password)
+    sample = transport.send(login_request(spec, credentials))
+    attempt = LoginAttempt(credentials.email, sample.status, False, sample.elapsed_ns)
+    if sample.status is None:
+        attempt.reason = f"no response: {sample.error}"
+        return attempt, None
+    if not 200 <= sample.status < 300:
+        attempt.reason = f"HTTP {sample.status}: {redactor.excerpt(sample.body, 200)}"
+        return attempt, None
+    try:
+        token = _token_at(json.loads(sample.body), spec.token_path)
+    except ValueError:
+        token = None
+    if token is None:
+        attempt.reason = (
+            f"HTTP {sample.status} but no token at {spec.token_path!r} in the response: "
+            f"{redactor.excerpt(sample.body, 200)}"
+        )
+        return attempt, None
+    redactor.add(token)
+    attempt.ok = True
+    value = f"{spec.scheme} {token}" if spec.scheme else token
+    return attempt, ((spec.header, value),)

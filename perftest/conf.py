@@ -1,0 +1,173 @@
+"""perftest's settings: one ``PERFTEST`` dict in the host's settings, every key defaulted here.
+
+``get_config()`` merges the host's dict over ``DEFAULTS`` and validates it, so every other
+module reads settings that are known to be well formed. A malformed setting raises
+``ConfigError`` naming the key and the fix; the command turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+
+#: THE_BOT's seven endpoints of the original report (see shared/thebot-api.md).
+DEFAULT_ENDPOINTS: list[dict[str, Any]] = [
+    {"name": "Login", "method": "POST", "path": "/api/auth/login/", "expected_status": 200},
+    {"name": "Get Profile", "method": "GET", "path": "/api/profile/me/", "expected_status": 200},
+    {
+        "name": "Get Lessons",
+        "method": "GET",
+        "path": "/api/scheduling/lessons/",
+        "expected_status": 200,
+    },
+    {
+        "name": "Get Assignments",
+        "method": "GET",
+        "path": "/api/assignments/",
+        "expected_status": 200,
+    },
+    {
+        "name": "Get Conversations",
+        "method": "GET",
+        "path": "/api/chat/conversations/",
+        "expected_status": 200,
+    },
+    {"name": "Get Materials", "method": "GET", "path": "/api/materials/", "expected_status": 200},
+    {
+        "name": "Get Notifications",
+        "method": "GET",
+        "path": "/api/notifications/",
+        "expected_status": 200,
+    },
+]
+
+DEFAULTS: dict[str, Any] = {
+    # What to measure. Each endpoint: name, method, path, expected_status; optional "auth"
+    # (default True; the login endpoint never sends a token) and "body" (a JSON value).
+    "ENDPOINTS": DEFAULT_ENDPOINTS,
+    # How a client logs in. BODY values may use {email}, {username} and {password}.
+    "LOGIN": {
+        "PATH": "/api/auth/login/",
+        "METHOD": "POST",
+        "BODY": {"email": "{email}", "password": "{password}"},
+        "TOKEN_PATH": "data.token",
+        "HEADER": "Authorization",
+        "SCHEME": "Token",
+    },
+    # perftest's own test users. {n} is the identity's number; the domain is reserved
+    # (RFC 2606), so no real account can collide by accident.
+    "IDENTITY": {
+        "EMAIL": "perftest-{n}@perftest.invalid",
+        "USERNAME": "perftest-{n}",
+        "FIELDS": {"role": "student"},
+        "HOOK": None,
+    },
+    # Dotted path of seeder(users) -> iterable of created model instances, or None.
+    "SEEDER": None,
+    "ITERATIONS": 20,
+    "WARMUP": 2,
+    "RESOURCE_INTERVAL": 0.5,
+    "OUTPUT_DIR": "perftest-reports",
+    "THRESHOLDS": {
+        "RESPONSE_TIME_P95_MS": 2000,
+        "MEMORY_GROWTH_MB": 100,
+        "CPU_PERCENT_AVG": 80,
+    },
+}
+
+_HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+class ConfigError(ValueError):
+    """A setting or option a user can fix; its message names the key and the fix."""
+
+
+def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: str) -> dict:
+    """Overlay ``overrides`` on ``defaults`` one level of dicts deep, rejecting unknown keys."""
+    merged = copy.deepcopy(dict(defaults))
+    for key, value in overrides.items():
+        if key not in defaults:
+            known = ", ".join(sorted(defaults))
+            raise ConfigError(f"{where} has an unknown key {key!r}; known keys: {known}.")
+        if isinstance(defaults[key], dict) and key != "FIELDS":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}[{key!r}] must be a dict, not {type(value).__name__}.")
+            merged[key] = _merge(defaults[key], value, f"{where}[{key!r}]")
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _positive_number(config: dict, key: str, *, integer: bool, allow_zero: bool = False) -> None:
+    value = config[key]
+    kind = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
+        raise ConfigError(f"PERFTEST[{key!r}] must be a non-negative number, not {value!r}.")
+    if value == 0 and not allow_zero:
+        raise ConfigError(f"PERFTEST[{key!r}] must be greater than 0.")
+
+
+def _validate_endpoints(endpoints: Any) -> None:
+    if not isinstance(endpoints, list) or not endpoints:
+        raise ConfigError("PERFTEST['ENDPOINTS'] must be a non-empty list of endpoint dicts.")
+    seen: set[str] = set()
+    for index, endpoint in enumerate(endpoints):
+        where = f"PERFTEST['ENDPOINTS'][{index}]"
+        if not isinstance(endpoint, Mapping):
+            raise ConfigError(f"{where} must be a dict with name, method and path.")
+        unknown = set(endpoint) - {"name", "method", "path", "expected_status", "auth", "body"}
+        if unknown:
+            raise ConfigError(f"{where} has unknown keys {sorted(unknown)}.")
+        for key in ("name", "method", "path"):
+            if not isinstance(endpoint.get(key), str) or not endpoint[key].strip():
+                raise ConfigError(f"{where} needs a non-empty string {key!r}.")
+        if endpoint["method"].upper() not in _HTTP_METHODS:
+            raise ConfigError(f"{where} has an unknown HTTP method {endpoint['method']!r}.")
+        if not endpoint["path"].startswith("/"):
+            raise ConfigError(f"{where} path {endpoint['path']!r} must start with '/'.")
+        status = endpoint.get("expected_status", 200)
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise ConfigError(f"{where} expected_status must be an HTTP status code.")
+        if endpoint["name"] in seen:
+            raise ConfigError(f"{where} repeats the endpoint name {endpoint['name']!r}.")
+        seen.add(endpoint["name"])
+
+
+def validate(config: dict) -> dict:
+    """Check a merged configuration; return it unchanged or raise ``ConfigError``."""
+    _validate_endpoints(config["ENDPOINTS"])
+    _positive_number(config, "ITERATIONS", integer=True)
+    _positive_number(config, "WARMUP", integer=True, allow_zero=True)
+    _positive_number(config, "RESOURCE_INTERVAL", integer=False)
+    login = config["LOGIN"]
+    for key in ("PATH", "METHOD", "HEADER"):
+        if not isinstance(login[key], str) or not login[key]:
+            raise ConfigError(f"PERFTEST['LOGIN'][{key!r}] must be a non-empty string.")
+    if not isinstance(login["TOKEN_PATH"], str) or not login["TOKEN_PATH"]:
+        raise ConfigError(
+            "PERFTEST['LOGIN']['TOKEN_PATH'] must be a dotted path like 'data.token'."
+        )
+    if not isinstance(login["SCHEME"], str):
+        raise ConfigError("PERFTEST['LOGIN']['SCHEME'] must be a string ('' for a bare token).")
+    identity = config["IDENTITY"]
+    if not isinstance(identity["EMAIL"], str) or "{n}" not in identity["EMAIL"]:
+        raise ConfigError("PERFTEST['IDENTITY']['EMAIL'] must be a string containing '{n}'.")
+    if not isinstance(identity["FIELDS"], Mapping):
+        raise ConfigError("PERFTEST['IDENTITY']['FIELDS'] must be a dict of user field values.")
+    for key, value in config["THRESHOLDS"].items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"PERFTEST['THRESHOLDS'][{key!r}] must be a positive number.")
+    if not isinstance(config["OUTPUT_DIR"], str) or not config["OUTPUT_DIR"]:
+        raise ConfigError("PERFTEST['OUTPUT_DIR'] must be a folder path.")
+    return config
+
+
+def get_config() -> dict[str, Any]:
+    """The host's ``PERFTEST`` settings merged over ``DEFAULTS``, validated."""
+    overrides = getattr(settings, "PERFTEST", {}) or {}
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"settings.PERFTEST must be a dict, not {type(overrides).__name__}.")
+    return validate(_merge(DEFAULTS, overrides, "PERFTEST"))

@@ -1,0 +1,128 @@
+"""``manage.py perftest``: measure the API, store the run, write the report.
+
+Thin by design: options in, ``runner.execute`` does the work, the report and a summary out.
+Exit codes: 0 completed, 1 failed run or a breached threshold with --fail-on-breach,
+2 usage or configuration error, 130 interrupted (the run is stored as interrupted).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+
+from perftest import runner
+from perftest.conf import ConfigError, get_config
+from perftest.models import Run
+from perftest.progress import Progress
+from perftest.reports import console, markdown
+from perftest.scenario import build_plan, check_routes
+
+
+def usage_error(message: str) -> CommandError:
+    return CommandError(message, returncode=2)
+
+
+def whole_number(text: str) -> int:
+    """argparse type for counts; their range is checked by build_plan with the settings'."""
+    try:
+        return int(text)
+    except ValueError:
+        raise usage_error(f"expected a whole number, got {text!r}") from None
+
+
+def ensure_writable_folder(path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise usage_error(f"Report folder {path!r} cannot be created: {exc.strerror}.") from None
+    if not os.path.isdir(path) or not os.access(path, os.W_OK | os.X_OK):
+        raise usage_error(f"Report folder {path!r} is not a writable folder; pass --output DIR.")
+
+
+def ensure_migrated() -> None:
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise usage_error(f"The database cannot be reached: {exc}".strip()) from None
+    if pending:
+        raise usage_error(
+            f"The database has {len(pending)} unapplied migrations; run "
+            "`python manage.py migrate` first."
+        )
+
+
+class Command(BaseCommand):
+    help = "Measure the API's endpoints, store the run and write a Markdown report."
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def one_line_error(message: str) -> None:
+            raise usage_error(message)
+
+        parser.error = one_line_error  # one line and exit 2, not argparse's usage dump
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--endpoints", help="Comma-separated endpoint names (default: all).")
+        parser.add_argument("--iterations", type=whole_number, help="Measured requests each.")
+        parser.add_argument("--warmup", type=whole_number, help="Unrecorded requests first.")
+        parser.add_argument("--label", default="", help="A name for this run in reports.")
+        parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
+        parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
+        parser.add_argument(
+            "--fail-on-breach", action="store_true", help="Exit 1 when a threshold fails."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            plan = build_plan(
+                get_config(),
+                endpoints=options["endpoints"],
+                iterations=options["iterations"],
+                warmup=options["warmup"],
+                label=options["label"],
+                output_dir=options["output"],
+                keep_data=options["keep_data"],
+            )
+            check_routes(plan)
+        except ConfigError as exc:
+            raise usage_error(str(exc)) from None
+        ensure_writable_folder(plan.output_dir)
+        ensure_migrated()
+        progress = Progress(self.stdout._out)
+        try:
+            run = runner.execute(plan, tick=progress.show)
+        except ConfigError as exc:
+            progress.done()
+            raise usage_error(str(exc)) from None
+        except runner.RunInterrupted as exc:
+            progress.done()
+            run = exc.run
+            self.report(run, plan.output_dir)
+            raise CommandError(
+                f"Interrupted: run #{run.pk} stored as interrupted.", returncode=130
+            ) from None
+        progress.done()
+        self.report(run, plan.output_dir)
+        if run.status == Run.Status.FAILED:
+            raise CommandError(f"Run #{run.pk} failed: {run.failure}", returncode=1)
+        breached = run.findings.filter(kind="threshold", passed=False).count()
+        if options["fail_on_breach"] and breached:
+            raise CommandError(f"{breached} threshold(s) failed (--fail-on-breach).", returncode=1)
+
+    def report(self, run: Run, output_dir: str) -> None:
+        try:
+            path = markdown.write(run, output_dir)
+        except OSError as exc:
+            raise usage_error(
+                f"Run #{run.pk} is stored, but the report could not be written to "
+                f"{output_dir!r}: {exc.strerror}."
+            ) from None
+        self.stdout.write(console.summary_table(run))
+        self.stdout.write(f"Run #{run.pk} {run.status}. Report: {path}")

@@ -1,0 +1,154 @@
+"""Stored runs. ``perftest.store`` is the only code that writes these models.
+
+A run keeps everything a report needs: figures per endpoint (with the encoded HDR histogram,
+so percentiles can be recomputed and merged later), the resource series, the findings chosen
+by the analysis rules, and snapshots of configuration and environment with secrets removed.
+"""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        INTERRUPTED = "interrupted"
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    mode = models.CharField(max_length=20, help_text="in-process or http")
+    target = models.CharField(max_length=300, help_text="What was measured: URLconf or base URL")
+    label = models.CharField(max_length=200, blank=True)
+    iterations = models.PositiveIntegerField(default=0)
+    warmup = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True, help_text="Why the run failed, when it did")
+    config = models.JSONField(default=dict, help_text="Settings and options, secrets removed")
+    environment = models.JSONField(default=dict)
+    logins = models.JSONField(default=list, help_text="Login attempts: identity, status, reason")
+    resource_description = models.CharField(max_length=300, blank=True)
+    resource_interval_s = models.FloatField(default=0)
+    resource_cpu_count = models.PositiveIntegerField(default=1)
+    resource_unavailable = models.TextField(blank=True)
+    notes = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} {self.label or self.target} ({self.status})"
+
+
+class EndpointResult(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="endpoints")
+    position = models.PositiveIntegerField()
+    phase = models.CharField(max_length=20, default="sequential")
+    name = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    expected_status = models.PositiveSmallIntegerField()
+    planned = models.PositiveIntegerField(default=0)
+    not_measured = models.TextField(blank=True, help_text="Why the endpoint was not measured")
+    interrupted = models.BooleanField(default=False)
+    requests = models.PositiveIntegerField(default=0)
+    ok = models.PositiveIntegerField(default=0)
+    status_counts = models.JSONField(default=dict)
+    errors = models.JSONField(default=list, help_text="[{reason, count, example}]")
+    min_ms = models.FloatField(default=0)
+    mean_ms = models.FloatField(default=0)
+    p50_ms = models.FloatField(default=0)
+    p90_ms = models.FloatField(default=0)
+    p95_ms = models.FloatField(default=0)
+    p99_ms = models.FloatField(default=0)
+    max_ms = models.FloatField(default=0)
+    stdev_ms = models.FloatField(default=0)
+    sum_ns = models.BigIntegerField(default=0)
+    sumsq_ns = models.TextField(default="0", help_text="Exact sum of squares (may exceed 64 bits)")
+    histogram = models.TextField(blank=True, help_text="HdrHistogram, compressed base64 (µs)")
+    bytes_total = models.BigIntegerField(default=0)
+    sql_captured = models.BooleanField(default=False)
+    queries_total = models.PositiveIntegerField(default=0)
+    queries_max = models.PositiveIntegerField(default=0)
+    sql_ms_total = models.FloatField(default=0)
+    duplicate_queries = models.JSONField(
+        default=list, help_text="[{sql, max_per_request, requests}]"
+    )
+
+    class Meta:
+        ordering = ["run", "phase", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.method} {self.path})"
+
+    @property
+    def measured(self) -> bool:
+        return not self.not_measured
+
+    @property
+    def errors_total(self) -> int:
+        return self.requests - self.ok
+
+    @property
+    def mean_bytes(self) -> float:
+        return self.bytes_total / self.requests if self.requests else 0.0
+
+    @property
+    def queries_mean(self) -> float:
+        return self.queries_total / self.requests if self.requests else 0.0
+
+    @property
+    def sql_share(self) -> float:
+        """SQL time as a fraction of the endpoint's total response time."""
+        total_ms = self.sum_ns / 1e6
+        return self.sql_ms_total / total_ms if total_ms else 0.0
+
+
+class ResourceSample(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="resource_samples")
+    offset_s = models.FloatField()
+    rss_bytes = models.BigIntegerField()
+    cpu_percent = models.FloatField(help_text="Percent of one core, summed over processes")
+    threads = models.PositiveIntegerField()
+    open_files = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["run", "offset_s"]
+
+
+class Finding(models.Model):
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold"
+        BOTTLENECK = "bottleneck"
+        KEY = "key"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="findings")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    rule = models.CharField(max_length=60, help_text="The rule that chose this finding")
+    subject = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=300)
+    evidence = models.TextField(blank=True)
+    recommendation = models.TextField(blank=True)
+    target = models.CharField(max_length=100, blank=True)
+    actual = models.CharField(max_length=100, blank=True)
+    passed = models.BooleanField(null=True, help_text="Threshold verdict; empty if not evaluated")
+
+    class Meta:
+        ordering = ["run", "position"]
+
+
+class SeededObject(models.Model):
+    """A row perftest created, so that it removes exactly what it created and nothing else."""
+
+    batch = models.CharField(max_length=32, db_index=True)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_pk = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_pk"])]

@@ -1,0 +1,192 @@
+"""RunResult and its parts: plain data that the measuring core hands to storage.
+
+These classes are the only thing that crosses from measuring (transport, load, stats,
+resources) to storing and reporting. ``EndpointResult.record`` turns samples into figures as
+they arrive, so no list of samples is kept; per-worker results merge exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import sqlnorm
+from .redact import Redactor
+from .stats import LatencyStats
+from .transport.base import Sample
+
+
+@dataclass
+class ErrorGroup:
+    """Unexpected answers of one kind, with one redacted example."""
+
+    reason: str
+    count: int
+    example: str
+
+
+@dataclass
+class QueryGroup:
+    """A normalized statement that ran at least three times within single requests."""
+
+    sql: str
+    max_per_request: int
+    requests: int
+
+
+def error_reason(sample: Sample) -> str:
+    """The group an unexpected sample falls into: its status, else its failure class."""
+    if sample.status is None:
+        return sample.error or "no response"
+    if sample.error:
+        return f"HTTP {sample.status} {sample.error.split(':', 1)[0]}"
+    return f"HTTP {sample.status}"
+
+
+@dataclass
+class EndpointResult:
+    """Everything measured for one endpoint in one phase."""
+
+    name: str
+    method: str
+    path: str
+    expected_status: int
+    planned: int = 0
+    not_measured: str = ""
+    interrupted: bool = False
+    latency: LatencyStats = field(default_factory=LatencyStats)
+    ok: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, ErrorGroup] = field(default_factory=dict)
+    bytes_total: int = 0
+    sql_captured: bool = False
+    queries_total: int = 0
+    queries_max: int = 0
+    sql_ns_total: int = 0
+    duplicate_queries: dict[str, QueryGroup] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> int:
+        return self.latency.count
+
+    def record(self, sample: Sample, redactor: Redactor) -> None:
+        self.latency.record(sample.elapsed_ns)
+        key = str(sample.status) if sample.status is not None else "none"
+        self.status_counts[key] = self.status_counts.get(key, 0) + 1
+        self.bytes_total += sample.size
+        if sample.status == self.expected_status and sample.error is None:
+            self.ok += 1
+        else:
+            self._record_error(sample, redactor)
+        queries = sample.queries
+        if queries is not None:
+            self.sql_captured = True
+            count = len(queries)
+            self.queries_total += count
+            if count > self.queries_max:
+                self.queries_max = count
+            self.sql_ns_total += sample.sql_ns
+            for sql, times in sqlnorm.repeated(queries).items():
+                group = self.duplicate_queries.get(sql)
+                if group is None:
+                    self.duplicate_queries[sql] = QueryGroup(sql, times, 1)
+                else:
+                    group.max_per_request = max(group.max_per_request, times)
+                    group.requests += 1
+
+    def _record_error(self, sample: Sample, redactor: Redactor) -> None:
+        reason = error_reason(sample)
+        group = self.errors.get(reason)
+        if group is not None:
+            group.count += 1
+            return
+        parts = []
+        if sample.error:
+            parts.append(redactor.text(sample.error))
+        retry_after = sample.headers.get("Retry-After")
+        if retry_after:
+            parts.append(f"Retry-After: {retry_after}")
+        if sample.body:
+            parts.append(redactor.excerpt(sample.body))
+        self.errors[reason] = ErrorGroup(reason, 1, " | ".join(parts))
+
+    def merge(self, other: EndpointResult) -> None:
+        """Fold another worker's figures for the same endpoint into this one."""
+        self.planned += other.planned
+        self.latency.merge(other.latency)
+        self.ok += other.ok
+        for key, n in other.status_counts.items():
+            self.status_counts[key] = self.status_counts.get(key, 0) + n
+        for reason, group in other.errors.items():
+            mine = self.errors.get(reason)
+            if mine is None:
+                self.errors[reason] = ErrorGroup(group.reason, group.count, group.example)
+            else:
+                mine.count += group.count
+        self.bytes_total += other.bytes_total
+        self.sql_captured = self.sql_captured or other.sql_captured
+        self.queries_total += other.queries_total
+        self.queries_max = max(self.queries_max, other.queries_max)
+        self.sql_ns_total += other.sql_ns_total
+        for sql, group in other.duplicate_queries.items():
+            mine_q = self.duplicate_queries.get(sql)
+            if mine_q is None:
+                self.duplicate_queries[sql] = QueryGroup(sql, group.max_per_request, group.requests)
+            else:
+                mine_q.max_per_request = max(mine_q.max_per_request, group.max_per_request)
+                mine_q.requests += group.requests
+
+
+@dataclass
+class LoginAttempt:
+    """One login through the platform's endpoint, as the run's identities did it."""
+
+    identity: str
+    status: int | None
+    ok: bool
+    elapsed_ns: int
+    reason: str = ""
+
+
+@dataclass
+class ResourceSample:
+    """One reading of the measured process tree (summed over its processes)."""
+
+    offset_s: float
+    rss_bytes: int
+    cpu_percent: float
+    threads: int
+    open_files: int
+
+
+@dataclass
+class ResourceSeries:
+    """What the sampler saw, or why it saw nothing."""
+
+    description: str
+    interval_s: float
+    cpu_count: int
+    samples: list[ResourceSample] = field(default_factory=list)
+    unavailable: str = ""
+
+
+@dataclass
+class RunResult:
+    """A whole run as plain data: what ran, how it ended, and every figure."""
+
+    mode: str
+    target: str
+    label: str
+    iterations: int
+    warmup: int
+    config: dict[str, Any]
+    environment: dict[str, Any]
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    status: str = "running"
+    failure: str = ""
+    endpoints: list[EndpointResult] = field(default_factory=list)
+    logins: list[LoginAttempt] = field(default_factory=list)
+    resources: ResourceSeries | None = None
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,169 @@
+"""perftest's own test users and sample data: created for a run, remembered, removed after.
+
+Every row perftest creates is recorded in ``SeededObject``; cleanup deletes exactly those rows
+(newest first) and nothing else. An account that already uses a test identity's email or
+username and was not created by perftest stops the run before anything is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, models, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.utils.module_loading import import_string
+
+from .auth import Credentials
+from .conf import ConfigError
+from .models import Run, SeededObject
+
+
+@dataclass(frozen=True)
+class Identity(Credentials):
+    number: int
+    user_pk: object
+
+
+def _hook(path: str | None, key: str) -> Callable | None:
+    if not path:
+        return None
+    try:
+        return import_string(path)
+    except ImportError as exc:
+        raise ConfigError(f"PERFTEST[{key!r}] = {path!r} cannot be imported: {exc}.") from None
+
+
+def delete_recorded(records: Iterable[SeededObject]) -> list[str]:
+    """Delete recorded rows newest first; return a sentence for each that could not go."""
+    problems: list[str] = []
+    groups: list[tuple[int, list[str]]] = []
+    for record in sorted(records, key=lambda r: r.pk, reverse=True):
+        if groups and groups[-1][0] == record.content_type_id:
+            groups[-1][1].append(record.object_pk)
+        else:
+            groups.append((record.content_type_id, [record.object_pk]))
+    for content_type_id, pks in groups:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None:
+            continue
+        try:
+            model._default_manager.filter(pk__in=pks).delete()
+        except (ProtectedError, RestrictedError, DatabaseError) as exc:
+            problems.append(f"could not delete {len(pks)} {model._meta.label} rows: {exc}")
+    return problems
+
+
+class Seeding:
+    """Creates identities and sample data for one run and removes them afterwards."""
+
+    def __init__(self, identity: dict, seeder: str | None, run: Run | None):
+        self._identity = identity
+        self._identity_hook = _hook(identity.get("HOOK"), "IDENTITY']['HOOK")
+        self._seeder = _hook(seeder, "SEEDER")
+        self._run = run
+        self.batch = uuid.uuid4().hex
+        self.notes: list[str] = []
+
+    def _record(self, objects: Iterable[models.Model]) -> None:
+        rows = [
+            SeededObject(
+                batch=self.batch,
+                run=self._run,
+                content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+                object_pk=str(obj.pk),
+            )
+            for obj in objects
+            if obj is not None and obj.pk is not None
+        ]
+        SeededObject.objects.bulk_create(rows)
+
+    def _names(self, user_model: type[models.Model], count: int) -> list[tuple[int, str, str]]:
+        """(number, email, username) per identity; the email is the username where it logs in."""
+        email = self._identity["EMAIL"]
+        username = self._identity.get("USERNAME") or email
+        if user_model.get_email_field_name() == user_model.USERNAME_FIELD:
+            username = email
+        return [(n, email.format(n=n), username.format(n=n)) for n in range(1, count + 1)]
+
+    def _clear_collisions(self, user_model: type[models.Model], names: list) -> None:
+        """Remove leftovers of earlier perftest runs; refuse to touch anyone else's account."""
+        email_field = user_model.get_email_field_name()
+        emails = [email for _, email, _ in names]
+        usernames = [username for _, _, username in names]
+        taken = user_model._default_manager.filter(
+            models.Q(**{f"{email_field}__in": emails})
+            | models.Q(**{f"{user_model.USERNAME_FIELD}__in": usernames})
+        )
+        if not taken.exists():
+            return
+        user_type = ContentType.objects.get_for_model(user_model)
+        ours = SeededObject.objects.filter(
+            content_type=user_type,
+            object_pk__in=[str(pk) for pk in taken.values_list("pk", flat=True)],
+        )
+        our_pks = set(ours.values_list("object_pk", flat=True))
+        stranger = next((user for user in taken if str(user.pk) not in our_pks), None)
+        if stranger is not None:
+            raise ConfigError(
+                f"An account {getattr(stranger, email_field) or stranger.get_username()!r} already "
+                "exists and was not created by perftest; change PERFTEST['IDENTITY']['EMAIL'] "
+                "and ['USERNAME'] to an unused pattern. Nothing was changed."
+            )
+        batches = set(ours.values_list("batch", flat=True))
+        leftovers = list(SeededObject.objects.filter(batch__in=batches))
+        self.notes.extend(delete_recorded(leftovers))
+        SeededObject.objects.filter(batch__in=batches).delete()
+        self.notes.append(f"removed data left by {len(batches)} earlier perftest run(s)")
+
+    @transaction.atomic
+    def create_identities(self, count: int) -> list[Identity]:
+        """Create ``count`` users sharing one random password hashed once, plus sample data.
+
+        Atomic, so an interruption cannot leave rows that are not recorded for cleanup.
+        """
+        user_model = get_user_model()
+        names = self._names(user_model, count)
+        self._clear_collisions(user_model, names)
+        password = secrets.token_urlsafe(24)
+        hashed = make_password(password)
+        email_field = user_model.get_email_field_name()
+        users = []
+        for _, email, username in names:
+            fields = {email_field: email, user_model.USERNAME_FIELD: username}
+            fields.update(self._identity["FIELDS"])
+            try:
+                users.append(user_model(password=hashed, **fields))
+            except TypeError as exc:
+                raise ConfigError(
+                    f"PERFTEST['IDENTITY']['FIELDS'] does not fit the user model: {exc}."
+                ) from None
+        users = user_model._default_manager.bulk_create(users)
+        if any(user.pk is None for user in users):  # backends that return no primary keys
+            by_email = user_model._default_manager.in_bulk(
+                [email for _, email, _ in names], field_name=email_field
+            )
+            users = [by_email[email] for _, email, _ in names]
+        self._record(users)
+        if self._identity_hook is not None:
+            for user in users:
+                self._record(self._identity_hook(user) or ())
+        if self._seeder is not None:
+            self._record(self._seeder(users) or ())
+        return [
+            Identity(email, username, password, number, user.pk)
+            for (number, email, username), user in zip(names, users, strict=True)
+        ]
+
+    def cleanup(self) -> list[str]:
+        """Delete everything this seeding created; return what could not be deleted."""
+        records = list(SeededObject.objects.filter(batch=self.batch))
+        problems = delete_recorded(records)
+        if not problems:
+            SeededObject.objects.filter(batch=self.batch).delete()
+        return problems

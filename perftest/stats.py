@@ -1,0 +1,97 @@
+"""Latency statistics: exact count/min/max/mean/stdev plus HDR-histogram percentiles.
+
+Percentiles come from an HdrHistogram (3 significant digits, microsecond resolution), which
+merges exactly across workers and can be stored encoded and recomputed later. Count, sum and
+sum of squares are kept as exact integers in nanoseconds, so mean and stdev are exact too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from hdrh.histogram import HdrHistogram
+
+_LOWEST_US = 1
+_HIGHEST_US = 3_600 * 1_000_000  # one hour: longer requests are clamped, never lost
+_SIGNIFICANT_DIGITS = 3
+
+PERCENTILES = (50, 90, 95, 99)
+
+
+def _new_histogram() -> HdrHistogram:
+    return HdrHistogram(_LOWEST_US, _HIGHEST_US, _SIGNIFICANT_DIGITS)
+
+
+@dataclass
+class LatencyStats:
+    """Durations recorded in nanoseconds; read back in milliseconds."""
+
+    count: int = 0
+    sum_ns: int = 0
+    sumsq_ns: int = 0
+    min_ns: int = 0
+    max_ns: int = 0
+    histogram: HdrHistogram = field(default_factory=_new_histogram, repr=False)
+
+    def record(self, elapsed_ns: int) -> None:
+        if self.count == 0 or elapsed_ns < self.min_ns:
+            self.min_ns = elapsed_ns
+        if elapsed_ns > self.max_ns:
+            self.max_ns = elapsed_ns
+        self.count += 1
+        self.sum_ns += elapsed_ns
+        self.sumsq_ns += elapsed_ns * elapsed_ns
+        micros = min(max(elapsed_ns // 1000, _LOWEST_US), _HIGHEST_US)
+        self.histogram.record_value(micros)
+
+    def merge(self, other: LatencyStats) -> None:
+        """Add another worker's statistics; exact for every figure."""
+        if other.count == 0:
+            return
+        if self.count == 0 or other.min_ns < self.min_ns:
+            self.min_ns = other.min_ns
+        self.max_ns = max(self.max_ns, other.max_ns)
+        self.count += other.count
+        self.sum_ns += other.sum_ns
+        self.sumsq_ns += other.sumsq_ns
+        self.histogram.add(other.histogram)
+
+    @property
+    def mean_ms(self) -> float:
+        return self.sum_ns / self.count / 1e6 if self.count else 0.0
+
+    @property
+    def stdev_ms(self) -> float:
+        """Sample standard deviation (n - 1), as Python's statistics.stdev."""
+        if self.count < 2:
+            return 0.0
+        variance = (self.sumsq_ns - self.sum_ns * self.sum_ns / self.count) / (self.count - 1)
+        return math.sqrt(max(variance, 0.0)) / 1e6
+
+    @property
+    def min_ms(self) -> float:
+        return self.min_ns / 1e6
+
+    @property
+    def max_ms(self) -> float:
+        return self.max_ns / 1e6
+
+    def percentile_ms(self, percentile: float) -> float:
+        if self.count == 0:
+            return 0.0
+        # The histogram's bucket value can exceed the true maximum by its resolution.
+        micros = self.histogram.get_value_at_percentile(percentile)
+        return min(micros / 1000, self.max_ms)
+
+    def encode(self) -> str:
+        """The histogram as compressed base64 text, for storage."""
+        return self.histogram.encode().decode("ascii") if self.count else ""
+
+    @classmethod
+    def restore(
+        cls, encoded: str, *, count: int, sum_ns: int, sumsq_ns: int, min_ns: int, max_ns: int
+    ) -> LatencyStats:
+        """Rebuild stored statistics so they can be merged or re-read."""
+        histogram = HdrHistogram.decode(encoded.encode("ascii")) if encoded else _new_histogram()
+        return cls(count, sum_ns, sumsq_ns, min_ns, max_ns, histogram)

@@ -1,0 +1,55 @@
+"""The one interface every way of sending a request implements.
+
+What is measured never depends on how the request travels: a schedule hands a ``RequestSpec``
+to ``Transport.send`` and gets a ``Sample`` back, in-process or over HTTP alike. A failed
+request is a ``Sample`` with an ``error``, never an exception and never a retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One request to send. ``headers`` may hold credentials: never store or log a spec."""
+
+    endpoint: str
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    content_type: str | None = None
+
+
+@dataclass(slots=True)
+class Sample:
+    """What one request cost and returned.
+
+    ``status`` is None when no response arrived; ``error`` then names the failure class
+    ("timeout", "connection refused", an exception class...). ``queries`` holds the SQL the
+    server ran for this request, when the transport can see it (in-process only), else None.
+    ``body`` is kept only when the transport was asked to keep bodies (error excerpts, login).
+    """
+
+    endpoint: str
+    elapsed_ns: int
+    status: int | None
+    size: int = 0
+    error: str | None = None
+    body: bytes = b""
+    queries: list[str] | None = None
+    sql_ns: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Transport(Protocol):
+    """Sends requests one at a time; one instance per worker thread."""
+
+    #: "in-process" or "http": shown in reports so a reader knows what was measured.
+    kind: str
+
+    def send(self, spec: RequestSpec) -> Sample: ...
+
+    def close(self) -> None: ...

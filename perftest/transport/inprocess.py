@@ -1,0 +1,135 @@
+"""In-process transport: Django's test Client through the full middleware stack, with SQL capture.
+
+SQL is seen through ``connection.execute_wrapper``, which wraps every cursor call, raw SQL
+included, on the connection of the thread that runs it. The test Client serves a request in
+the calling thread, so installing the wrapper on this thread's connections sees exactly the
+queries of this transport's requests. The wrapper only appends the SQL text and adds the time:
+normalizing and grouping happen after the request, outside the measured window.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+from .base import RequestSpec, Sample
+
+_perf_ns = time.perf_counter_ns
+
+
+def _server_name() -> str:
+    """A host name the project's ALLOWED_HOSTS accepts, so requests are not rejected as 400."""
+    allowed = list(getattr(settings, "ALLOWED_HOSTS", []))
+    if not allowed or "*" in allowed or "testserver" in allowed:
+        return "testserver"
+    for host in allowed:
+        if host.startswith("."):
+            return "perftest" + host
+        return host
+    return "testserver"
+
+
+def _meta_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers}
+
+
+class _QueryRecorder:
+    """Collects the SQL of the current request on the calling thread's connections."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+        self.sql_ns = 0
+        self._installed: list[Any] = []
+
+    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+        start = _perf_ns()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.sql_ns += _perf_ns() - start
+            self.queries.append(sql)
+
+    def install(self) -> None:
+        for connection in connections.all():
+            connection.execute_wrappers.append(self)
+            self._installed.append(connection)
+
+    def uninstall(self) -> None:
+        for connection in self._installed:
+            if self in connection.execute_wrappers:
+                connection.execute_wrappers.remove(self)
+        self._installed.clear()
+
+    def take(self) -> tuple[list[str], int]:
+        queries, sql_ns = self.queries, self.sql_ns
+        self.queries, self.sql_ns = [], 0
+        return queries, sql_ns
+
+
+class InProcessTransport:
+    """Sends requests through Django's handler in this thread; one instance per thread."""
+
+    kind = "in-process"
+
+    def __init__(self) -> None:
+        # Exceptions become 500 responses, as a real server would answer; the exception
+        # class and message are kept as the failure reason.
+        self._client = Client(raise_request_exception=False, SERVER_NAME=_server_name())
+        self._recorder = _QueryRecorder()
+        self._recorder.install()
+        self._meta_cache: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+
+    def send(self, spec: RequestSpec) -> Sample:
+        meta = self._meta_cache.get(spec.headers)
+        if meta is None:
+            meta = self._meta_cache[spec.headers] = _meta_headers(spec.headers)
+        self._recorder.take()
+        start = _perf_ns()
+        response = self._client.generic(
+            spec.method,
+            spec.path,
+            spec.body or b"",
+            spec.content_type or "application/octet-stream",
+            **meta,
+        )
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        elapsed = _perf_ns() - start
+        queries, sql_ns = self._recorder.take()
+        error = None
+        if response.exc_info:
+            exc = response.exc_info[1]
+            error = f"{type(exc).__name__}: {exc}"
+        return Sample(
+            spec.endpoint,
+            elapsed,
+            response.status_code,
+            len(body),
+            error,
+            body,
+            queries,
+            sql_ns,
+            dict(response.items()) if response.status_code >= 400 else {},
+        )
+
+    def close(self) -> None:
+        """Stop capturing SQL. Worker threads close their own database connections."""
+        self._recorder.uninstall()
+
+
+@contextmanager
+def quiet_request_log() -> Iterator[None]:
+    """Silence Django's per-500 traceback log while measuring: the sample keeps the reason."""
+    logger = logging.getLogger("django.request")
+    was_disabled = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = was_disabled
