@@ -1,0 +1,1 @@
+"""DRF serializers of the stand-in, one module per area of the API."""

@@ -1,0 +1,1 @@
+"""Views of the stand-in, one module per area of the API."""
