@@ -91,6 +91,16 @@ class _Session:
                 headers = self._log_in(transport, identity)
 
 
+def _mark_unreached(plan: RunPlan, result: RunResult) -> None:
+    """List the endpoints an interruption kept from running, so the report names them."""
+    for endpoint in plan.endpoints[len(result.endpoints) :]:
+        unreached = EndpointResult(
+            endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status
+        )
+        unreached.not_measured = "the run was interrupted before this endpoint"
+        result.endpoints.append(unreached)
+
+
 class RunInterrupted(Exception):
     """Ctrl-C ended the run; ``run`` is stored as interrupted with what was measured."""
 
@@ -124,6 +134,7 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> R
     except KeyboardInterrupt:
         result.status = Run.Status.INTERRUPTED
         pending = RunInterrupted(run)
+        _mark_unreached(plan, result)
     except ConfigError as exc:
         result.status, result.failure = Run.Status.FAILED, str(exc)
         pending = exc

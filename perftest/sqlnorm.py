@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
@@ -30,7 +31,7 @@ def normalize(sql: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def repeated(queries: list[str]) -> dict[str, int]:
+def repeated(queries: Sequence[str]) -> dict[str, int]:
     """Normalized statements run at least ``DUPLICATE_THRESHOLD`` times in one request."""
     if len(queries) < DUPLICATE_THRESHOLD:
         return {}

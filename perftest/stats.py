@@ -42,8 +42,10 @@ class LatencyStats:
         self.count += 1
         self.sum_ns += elapsed_ns
         self.sumsq_ns += elapsed_ns * elapsed_ns
-        micros = min(max(elapsed_ns // 1000, _LOWEST_US), _HIGHEST_US)
-        self.histogram.record_value(micros)
+        micros = elapsed_ns // 1000
+        self.histogram.record_value(
+            micros if _LOWEST_US <= micros <= _HIGHEST_US else min(max(micros, 1), _HIGHEST_US)
+        )
 
     def merge(self, other: LatencyStats) -> None:
         """Add another worker's statistics; exact for every figure."""

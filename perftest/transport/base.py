@@ -7,6 +7,7 @@ request is a ``Sample`` with an ``error``, never an exception and never a retry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -39,7 +40,7 @@ class Sample:
     size: int = 0
     error: str | None = None
     body: bytes = b""
-    queries: list[str] | None = None
+    queries: Sequence[str] | None = None
     sql_ns: int = 0
     headers: dict[str, str] = field(default_factory=dict)
 

@@ -22,6 +22,8 @@ from django.test import Client
 from .base import RequestSpec, Sample
 
 _perf_ns = time.perf_counter_ns
+_NO_TYPE = "application/octet-stream"
+_NO_QUERIES: tuple[str, ...] = ()
 
 
 def _server_name() -> str:
@@ -67,11 +69,6 @@ class _QueryRecorder:
                 connection.execute_wrappers.remove(self)
         self._installed.clear()
 
-    def take(self) -> tuple[list[str], int]:
-        queries, sql_ns = self.queries, self.sql_ns
-        self.queries, self.sql_ns = [], 0
-        return queries, sql_ns
-
 
 class InProcessTransport:
     """Sends requests through Django's handler in this thread; one instance per thread."""
@@ -90,32 +87,32 @@ class InProcessTransport:
         meta = self._meta_cache.get(spec.headers)
         if meta is None:
             meta = self._meta_cache[spec.headers] = _meta_headers(spec.headers)
-        self._recorder.take()
+        recorder = self._recorder
         start = _perf_ns()
         response = self._client.generic(
-            spec.method,
-            spec.path,
-            spec.body or b"",
-            spec.content_type or "application/octet-stream",
-            **meta,
+            spec.method, spec.path, spec.body or b"", spec.content_type or _NO_TYPE, **meta
         )
         body = b"".join(response.streaming_content) if response.streaming else response.content
         elapsed = _perf_ns() - start
-        queries, sql_ns = self._recorder.take()
-        error = None
-        if response.exc_info:
-            exc = response.exc_info[1]
-            error = f"{type(exc).__name__}: {exc}"
+        queries, sql_ns = recorder.queries, recorder.sql_ns
+        if queries:
+            recorder.queries, recorder.sql_ns = [], 0
+        else:
+            queries = _NO_QUERIES  # never hand out the recorder's own list
+        status = response.status_code
+        if status < 400:
+            return Sample(spec.endpoint, elapsed, status, len(body), None, body, queries, sql_ns)
+        exc = response.exc_info[1] if response.exc_info else None
         return Sample(
             spec.endpoint,
             elapsed,
-            response.status_code,
+            status,
             len(body),
-            error,
+            f"{type(exc).__name__}: {exc}" if exc is not None else None,
             body,
             queries,
             sql_ns,
-            dict(response.items()) if response.status_code >= 400 else {},
+            dict(response.items()),
         )
 
     def close(self) -> None:

@@ -7,7 +7,9 @@ Exit codes: 0 completed, 1 failed run or a breached threshold with --fail-on-bre
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -31,7 +33,7 @@ def whole_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise usage_error(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def ensure_writable_folder(path: str) -> None:
@@ -63,6 +65,10 @@ class Command(BaseCommand):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
 
         def one_line_error(message: str) -> None:
+            # Django parses argv outside its CommandError handling: print and exit here.
+            if parser.called_from_command_line:
+                self.stderr.write(f"CommandError: {message}")
+                sys.exit(2)
             raise usage_error(message)
 
         parser.error = one_line_error  # one line and exit 2, not argparse's usage dump

@@ -1,0 +1,138 @@
+"""perftest's in-process cost per request, against a bare django.test.Client loop.
+
+Both loops run side by side in one process, alternating small blocks many times so that
+machine noise hits both alike, and each block is timed in this thread's CPU time so that
+other processes on a shared machine do not inflate it. The figures that matter are the
+difference of the medians (µs per request) and their ratio.
+Targets (issue 2): at most 10 µs per request, and at most 5 % on a trivial view.
+
+    python bench/inprocess_overhead.py [--blocks 41] [--trivial 200] [--list 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thebot_settings.settings")
+os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+from django.urls import include, path  # noqa: E402
+
+from perftest.redact import Redactor  # noqa: E402
+from perftest.result import EndpointResult  # noqa: E402
+from perftest.transport.base import RequestSpec  # noqa: E402
+from perftest.transport.inprocess import InProcessTransport  # noqa: E402
+
+
+def trivial(request):
+    return HttpResponse(b"ok")
+
+
+urlpatterns = [path("bench/trivial/", trivial), path("", include("thebot_settings.urls"))]
+
+
+def bare_block(client: Client, path_: str, headers: dict[str, str], n: int) -> int:
+    for _ in range(n):
+        client.get(path_, **headers).content  # noqa: B018 - read the body as perftest does
+    return n
+
+
+def perftest_block(transport: InProcessTransport, spec: RequestSpec, n: int) -> int:
+    """What a measured request costs: transport.send plus recording into the endpoint stats."""
+    result = EndpointResult(spec.endpoint, spec.method, spec.path, 200)
+    redactor = Redactor()
+    for _ in range(n):
+        result.record(transport.send(spec), redactor)
+    assert result.ok == n, result.errors
+    return n
+
+
+def per_request_us(block, *args) -> float:
+    """CPU time of this thread per request: other processes' load does not inflate it."""
+    start = time.thread_time_ns()
+    n = block(*args)
+    return (time.thread_time_ns() - start) / n / 1000
+
+
+def compare(name: str, path_: str, token: str | None, n: int, blocks: int) -> dict[str, float]:
+    """Alternate blocks of the two loops; compare the medians of their per-request costs."""
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
+    spec_headers = (("Authorization", f"Token {token}"),) if token else ()
+    spec = RequestSpec(name, "GET", path_, spec_headers)
+    client, transport = Client(), InProcessTransport()
+    bare_block(client, path_, headers, n)  # warm both paths
+    perftest_block(transport, spec, n)
+    bare, measured = [], []
+    for _ in range(blocks):
+        bare.append(per_request_us(bare_block, client, path_, headers, n))
+        measured.append(per_request_us(perftest_block, transport, spec, n))
+    transport.close()
+    bare_us, perftest_us = statistics.median(bare), statistics.median(measured)
+    return {
+        "bare_us": bare_us,
+        "perftest_us": perftest_us,
+        "overhead_us": perftest_us - bare_us,
+        "ratio": perftest_us / bare_us,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blocks", type=int, default=41, help="alternating blocks per target")
+    parser.add_argument("--trivial", type=int, default=200, help="requests per trivial block")
+    parser.add_argument("--list", type=int, default=20, help="requests per list block")
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    from perftest.conf import get_config
+    from perftest.seeding import Seeding
+
+    seeding = Seeding(
+        get_config()["IDENTITY"], "thebot_settings.standin.seed.seed_sample_data", None
+    )
+    identity = seeding.create_identities(1)[0]
+    login = Client().post(
+        "/api/auth/login/",
+        {"email": identity.email, "password": identity.password},
+        content_type="application/json",
+    )
+    token = login.json()["data"]["token"]
+
+    rows = []
+    with override_settings(ROOT_URLCONF=__name__):
+        rows.append(
+            ("trivial view", compare("trivial", "/bench/trivial/", None, args.trivial, args.blocks))
+        )
+        rows.append(
+            (
+                "stand-in GET /api/scheduling/lessons/",
+                compare("lessons", "/api/scheduling/lessons/", token, args.list, args.blocks),
+            )
+        )
+    seeding.cleanup()
+
+    print(f"{'target':40} {'bare µs':>9} {'perftest µs':>12} {'overhead µs':>12} {'ratio':>7}")
+    for name, row in rows:
+        print(
+            f"{name:40} {row['bare_us']:9.1f} {row['perftest_us']:12.1f} "
+            f"{row['overhead_us']:12.1f} {row['ratio']:7.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The resource series of a stored run, reduced to the few figures a reader compares.
+
+CPU is reported as percent of the whole machine: the sampler stores percent of one core
+summed over processes, which reads as "350%" on a four-core box and misleads. psutil's first
+``cpu_percent`` reading is always 0 (it has nothing to compare with), so the CPU figures skip
+it whenever there is a later reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from perftest import models
+from perftest.reports.formatting import MB
+
+
+@dataclass(frozen=True)
+class ResourceSummary:
+    samples: int
+    duration_s: float
+    rss_min_mb: float
+    rss_mean_mb: float
+    rss_max_mb: float
+    rss_growth_mb: float
+    rss_slope_mb_per_min: float
+    cpu_mean_pct: float
+    cpu_max_pct: float
+    threads_max: int
+    open_files_max: int
+
+
+def _slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least-squares slope of ys over xs; 0 when xs do not vary (one sample, or one instant)."""
+    n = len(xs)
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+def summarize(samples: Sequence[models.ResourceSample], cpu_count: int) -> ResourceSummary | None:
+    """Figures of a resource series in time order; None when nothing was sampled."""
+    series = sorted(samples, key=lambda s: s.offset_s)
+    if not series:
+        return None
+    rss = [s.rss_bytes / MB for s in series]
+    cpu_readings = series[1:] if len(series) >= 2 else series
+    cpu = [s.cpu_percent / max(cpu_count, 1) for s in cpu_readings]
+    minutes = [s.offset_s / 60 for s in series]
+    return ResourceSummary(
+        samples=len(series),
+        duration_s=series[-1].offset_s - series[0].offset_s,
+        rss_min_mb=min(rss),
+        rss_mean_mb=sum(rss) / len(rss),
+        rss_max_mb=max(rss),
+        rss_growth_mb=rss[-1] - rss[0],
+        rss_slope_mb_per_min=_slope(minutes, rss),
+        cpu_mean_pct=sum(cpu) / len(cpu),
+        cpu_max_pct=max(cpu),
+        threads_max=max(s.threads for s in series),
+        open_files_max=max(s.open_files for s in series),
+    )

@@ -1,0 +1,29 @@
+"""Shared fixtures: run the real command against the real test database."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+
+from perftest.models import Run
+
+
+@pytest.fixture
+def run_perftest(tmp_path):
+    """Run ``manage.py perftest`` in-process; return the stored run and its report text."""
+
+    def run(*args: str) -> tuple[Run, str]:
+        call_command("perftest", "--output", str(tmp_path), *args)
+        stored = Run.objects.latest("pk")
+        return stored, (tmp_path / f"run-{stored.pk}.md").read_text()
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def fresh_content_type_cache():
+    """Content types created inside a rolled-back test must not linger in Django's cache."""
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()

@@ -1,0 +1,8 @@
+"""Project settings with PERFTEST taken from the environment, to test bad configurations."""
+
+import json
+import os
+
+from thebot_settings.settings import *  # noqa: F403
+
+PERFTEST = json.loads(os.environ["PERFTEST_TEST_JSON"])

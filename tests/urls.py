@@ -1,0 +1,15 @@
+"""The project's URLs plus test-only pathological views under /test/."""
+
+from django.urls import path
+
+from thebot_settings.urls import urlpatterns as project_urlpatterns
+
+from . import views
+
+urlpatterns = [
+    path("test/slow/", views.slow),
+    path("test/n-plus-one/", views.n_plus_one),
+    path("test/broken/", views.broken),
+    path("test/interrupt/", views.interrupt),
+    *project_urlpatterns,
+]
