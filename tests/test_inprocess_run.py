@@ -184,3 +184,12 @@ def test_ctrl_c_stores_an_interrupted_run_with_what_was_measured(tmp_path):
     assert lessons.not_measured == "the run was interrupted before this endpoint"
     assert (tmp_path / f"run-{run.pk}.md").exists()
     assert SeededObject.objects.count() == 0
+
+
+def test_perftest_report_rerenders_the_stored_run_byte_for_byte(run_perftest, tmp_path):
+    from django.core.management import call_command
+
+    run, report = run_perftest("--iterations", "2", "--warmup", "0")
+    again = tmp_path / "again"
+    call_command("perftest_report", str(run.pk), "--output", str(again))
+    assert (again / f"run-{run.pk}.md").read_text() == report
