@@ -31,7 +31,8 @@ class Sample:
     ``status`` is None when no response arrived; ``error`` then names the failure class
     ("timeout", "connection refused", an exception class...). ``queries`` holds the SQL the
     server ran for this request, when the transport can see it (in-process only), else None.
-    ``body`` is kept only when the transport was asked to keep bodies (error excerpts, login).
+    ``body`` is the response body as received (no copy): the schedule keeps an excerpt only
+    of unexpected answers, and login reads the token from it.
     """
 
     endpoint: str

@@ -1,0 +1,39 @@
+"""A middleware that counts every request the server handles, across threads and processes.
+
+Each handled request appends one byte to the file named by ``PERFTEST_COUNT_FILE``. Writes
+to a file opened with O_APPEND are atomic, so gunicorn workers and threads need no lock, and
+the count is the file's size. The byte is written before the response leaves the server, so
+a client that has read a response can read an exact count.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import MiddlewareNotUsed
+
+COUNT_FILE_ENV = "PERFTEST_COUNT_FILE"
+
+
+def count_handled(path: str) -> int:
+    """How many requests the server has handled so far."""
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
+
+
+class CountingMiddleware:
+    """Outermost middleware: counts even the requests an inner layer turns into an error."""
+
+    def __init__(self, get_response):
+        path = os.environ.get(COUNT_FILE_ENV)
+        if not path:
+            raise MiddlewareNotUsed(f"{COUNT_FILE_ENV} is not set")
+        self.get_response = get_response
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        os.write(self._fd, b".")
+        return response
