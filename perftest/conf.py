@@ -75,7 +75,18 @@ DEFAULTS: dict[str, Any] = {
         "RESPONSE_TIME_P95_MS": 2000,
         "MEMORY_GROWTH_MB": 100,
         "CPU_PERCENT_AVG": 80,
+        # The original report's concurrency checks: at 10 concurrent every request succeeds,
+        # at 30 concurrent at least 90 % do.
+        "CONCURRENCY_ALL_OK": 10,
+        "CONCURRENCY_MOSTLY_OK": 30,
+        "CONCURRENCY_MOSTLY_OK_RATE": 90,
     },
+    # Load levels (closed model, each level in turn) and their length.
+    "DURATION": 10,
+    "RAMP_UP": 1.0,
+    # HTTP transport timeouts in seconds.
+    "CONNECT_TIMEOUT": 5.0,
+    "READ_TIMEOUT": 30.0,
 }
 
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -142,6 +153,10 @@ def validate(config: dict) -> dict:
     _positive_number(config, "ITERATIONS", integer=True)
     _positive_number(config, "WARMUP", integer=True, allow_zero=True)
     _positive_number(config, "RESOURCE_INTERVAL", integer=False)
+    _positive_number(config, "DURATION", integer=False)
+    _positive_number(config, "RAMP_UP", integer=False, allow_zero=True)
+    _positive_number(config, "CONNECT_TIMEOUT", integer=False)
+    _positive_number(config, "READ_TIMEOUT", integer=False)
     login = config["LOGIN"]
     for key in ("PATH", "METHOD", "HEADER"):
         if not isinstance(login[key], str) or not login[key]:

@@ -43,10 +43,81 @@ class Run(models.Model):
         return f"Run #{self.pk} {self.label or self.target} ({self.status})"
 
 
+class LoadLevel(models.Model):
+    """One concurrency level (closed model) or arrival rate (open model), merged over workers."""
+
+    class Model(models.TextChoices):
+        CLOSED = "closed"
+        OPEN = "open"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveIntegerField()
+    model = models.CharField(max_length=8, choices=Model.choices)
+    transport = models.CharField(max_length=20, help_text="in-process or http")
+    concurrency = models.PositiveIntegerField(help_text="Workers (closed) or worker pool (open)")
+    rate = models.FloatField(null=True, blank=True, help_text="Requests/s asked (open model)")
+    duration_s = models.FloatField(null=True, blank=True)
+    planned_requests = models.PositiveIntegerField(null=True, blank=True)
+    identities = models.PositiveIntegerField(default=0)
+    login_mode = models.CharField(max_length=12, default="per-worker")
+    interrupted = models.BooleanField(default=False)
+    requests = models.PositiveIntegerField(default=0)
+    ok = models.PositiveIntegerField(default=0)
+    status_counts = models.JSONField(default=dict)
+    errors = models.JSONField(default=list, help_text="[{reason, count, example}]")
+    window_s = models.FloatField(default=0, help_text="First counted send to last completion")
+    throughput = models.FloatField(default=0, help_text="Counted requests per second of window")
+    min_ms = models.FloatField(default=0)
+    mean_ms = models.FloatField(default=0)
+    p50_ms = models.FloatField(default=0)
+    p90_ms = models.FloatField(default=0)
+    p95_ms = models.FloatField(default=0)
+    p99_ms = models.FloatField(default=0)
+    max_ms = models.FloatField(default=0)
+    histogram = models.TextField(blank=True, help_text="Merged HdrHistogram, base64 (µs)")
+    rampup_requests = models.PositiveIntegerField(default=0)
+    login_requests = models.PositiveIntegerField(default=0)
+    login_failures = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0, help_text="Sent later than scheduled (open)")
+    dropped = models.PositiveIntegerField(default=0, help_text="Never sent: no worker free")
+    max_lateness_ms = models.FloatField(default=0)
+    generator_cpu_s = models.FloatField(default=0, help_text="CPU time of perftest's process")
+    wall_s = models.FloatField(default=0)
+    worker_failures = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["run", "position"]
+
+    def __str__(self) -> str:
+        if self.model == self.Model.OPEN:
+            return f"{self.rate:g} req/s (open, {self.concurrency} workers)"
+        return f"{self.concurrency} concurrent (closed)"
+
+    @property
+    def errors_total(self) -> int:
+        return self.requests - self.ok
+
+    @property
+    def sent_total(self) -> int:
+        return self.requests + self.rampup_requests + self.login_requests
+
+    @property
+    def generator_cores(self) -> float:
+        """Cores perftest's own process used on average during the level."""
+        return self.generator_cpu_s / self.wall_s if self.wall_s else 0.0
+
+
 class EndpointResult(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="endpoints")
+    level = models.ForeignKey(
+        LoadLevel, null=True, blank=True, on_delete=models.CASCADE, related_name="endpoints"
+    )
     position = models.PositiveIntegerField()
-    phase = models.CharField(max_length=20, default="sequential")
+    phase = models.CharField(
+        max_length=20,
+        default="sequential",
+        help_text="sequential, sequential-http (--mode both) or level",
+    )
     name = models.CharField(max_length=200)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)

@@ -172,6 +172,47 @@ class ResourceSeries:
 
 
 @dataclass
+class LevelResult:
+    """One load level (closed: N workers looping; open: a fixed arrival rate), merged.
+
+    ``overall`` holds every counted request of the level; ``endpoints`` the same split per
+    endpoint. ``window_ns`` runs from the first counted send to the last counted completion,
+    so throughput is requests over the real window, not over the planned duration.
+    Requests sent but not counted (ramp-up, logins) are kept too, so the total sent can be
+    checked against the server's own count.
+    """
+
+    model: str
+    concurrency: int
+    rate: float | None = None
+    duration_s: float | None = None
+    planned_requests: int | None = None
+    identities: int = 0
+    login_mode: str = "per-worker"
+    overall: EndpointResult = field(default_factory=lambda: EndpointResult("all", "", "", 0))
+    endpoints: dict[str, EndpointResult] = field(default_factory=dict)
+    window_ns: int = 0
+    rampup_requests: int = 0
+    login_requests: int = 0
+    login_failures: int = 0
+    late: int = 0
+    dropped: int = 0
+    max_lateness_ns: int = 0
+    generator_cpu_s: float = 0.0
+    wall_s: float = 0.0
+    interrupted: bool = False
+    worker_failures: list[str] = field(default_factory=list)
+
+    @property
+    def throughput(self) -> float:
+        return self.overall.requests / (self.window_ns / 1e9) if self.window_ns else 0.0
+
+    @property
+    def sent_total(self) -> int:
+        return self.overall.requests + self.rampup_requests + self.login_requests
+
+
+@dataclass
 class RunResult:
     """A whole run as plain data: what ran, how it ended, and every figure."""
 
@@ -187,6 +228,9 @@ class RunResult:
     status: str = "running"
     failure: str = ""
     endpoints: list[EndpointResult] = field(default_factory=list)
+    #: The same endpoints measured sequentially over HTTP when --mode both compares transports.
+    http_endpoints: list[EndpointResult] = field(default_factory=list)
+    levels: list[LevelResult] = field(default_factory=list)
     logins: list[LoginAttempt] = field(default_factory=list)
     resources: ResourceSeries | None = None
     notes: list[str] = field(default_factory=list)

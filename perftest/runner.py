@@ -15,16 +15,18 @@ from django.utils import timezone
 
 from . import environment, store
 from .analysis.findings import analyze
-from .auth import Headers, log_in, login_request
 from .conf import ConfigError
-from .load.sequential import measure
+from .discovery import describe_process, find_server_pid
+from .load.base import Mix
 from .models import Run
+from .phases import LevelRunner, measure_sequential
 from .redact import Redactor
-from .resources import own_process_sampler
+from .resources import ResourceSampler, own_process_sampler
 from .result import EndpointResult, RunResult
 from .scenario import RunPlan
-from .seeding import Identity, Seeding
+from .seeding import Seeding
 from .transport.base import Transport
+from .transport.http import HttpTransport
 from .transport.inprocess import InProcessTransport, quiet_request_log
 
 
@@ -36,9 +38,12 @@ def _snapshot(plan: RunPlan, redactor: Redactor) -> dict:
 
 
 def _new_result(plan: RunPlan, redactor: Redactor) -> RunResult:
+    target = f"URLconf {settings.ROOT_URLCONF}"
+    if plan.http is not None:
+        target = plan.http.base_url if plan.mode == "http" else f"{target} and {plan.http.base_url}"
     return RunResult(
-        mode="in-process",
-        target=f"URLconf {settings.ROOT_URLCONF}",
+        mode=plan.mode,
+        target=target,
         label=plan.label,
         iterations=plan.iterations,
         warmup=plan.warmup,
@@ -48,47 +53,24 @@ def _new_result(plan: RunPlan, redactor: Redactor) -> RunResult:
     )
 
 
-class _Session:
-    """The measuring part of a run, with the state it needs between endpoints."""
+def _http_factory(plan: RunPlan) -> Callable[[], Transport]:
+    http = plan.http
+    assert http is not None
+    return lambda: HttpTransport(http.base_url, http.connect_timeout, http.read_timeout)
 
-    def __init__(self, plan: RunPlan, result: RunResult, redactor: Redactor, tick: Callable):
-        self.plan, self.result, self.redactor, self.tick = plan, result, redactor, tick
 
-    def _log_in(self, transport: Transport, identity: Identity) -> Headers | None:
-        attempt, headers = log_in(transport, self.plan.login, identity, self.redactor)
-        self.result.logins.append(attempt)
-        return headers
-
-    def measure_all(self, transport: Transport, identity: Identity) -> None:
-        headers = self._log_in(transport, identity) if self.plan.endpoints else None
-        total = len(self.plan.endpoints)
-        for index, endpoint in enumerate(self.plan.endpoints, start=1):
-            result = EndpointResult(
-                endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status
-            )
-            self.result.endpoints.append(result)
-            if endpoint.auth and headers is None:
-                failed = self.result.logins[-1]
-                result.not_measured = f"login failed ({failed.reason})"
-                continue
-            if endpoint.is_login and endpoint.body is None:
-                spec = dataclasses.replace(
-                    login_request(self.plan.login, identity), endpoint=endpoint.name
-                )
-            else:
-                spec = endpoint.request(headers or ())
-            measure(
-                transport,
-                spec,
-                result,
-                iterations=self.plan.iterations,
-                warmup=self.plan.warmup,
-                redactor=self.redactor,
-                tick=lambda text, i=index: self.tick(f"[{i}/{total}] {text}"),
-            )
-            if endpoint.is_login and any(e.auth for e in self.plan.endpoints[index:]):
-                # Every login rotates the token: log in once more for the endpoints after it.
-                headers = self._log_in(transport, identity)
+def _sampler(plan: RunPlan) -> ResourceSampler:
+    """In-process: this process. Over HTTP: the server process tree, or the reason it can't."""
+    if plan.http is None:
+        return own_process_sampler(plan.resource_interval)
+    if plan.http.server_pid is not None:
+        pid, description = plan.http.server_pid, describe_process(plan.http.server_pid)
+    else:
+        pid, description = find_server_pid(plan.http.base_url)
+    sampler = ResourceSampler(pid or 0, plan.resource_interval, description, children=True)
+    if pid is None:
+        sampler.series.unavailable = description
+    return sampler
 
 
 def _mark_unreached(plan: RunPlan, result: RunResult) -> None:
@@ -101,6 +83,13 @@ def _mark_unreached(plan: RunPlan, result: RunResult) -> None:
         result.endpoints.append(unreached)
 
 
+def _nothing_measured(result: RunResult) -> bool:
+    sequential = [*result.endpoints, *result.http_endpoints]
+    return not any(ep.requests for ep in sequential) and not any(
+        level.overall.requests for level in result.levels
+    )
+
+
 class RunInterrupted(Exception):
     """Ctrl-C ended the run; ``run`` is stored as interrupted with what was measured."""
 
@@ -109,8 +98,35 @@ class RunInterrupted(Exception):
         self.run = run
 
 
+def _measure(
+    plan: RunPlan,
+    result: RunResult,
+    seeding: Seeding,
+    sampler: ResourceSampler,
+    redactor: Redactor,
+    tick: Callable[[str], None],
+) -> None:
+    identities = seeding.create_identities(plan.identity_count)
+    sampler.start()
+    primary: Callable[[], Transport] = (
+        InProcessTransport if plan.mode != "http" else _http_factory(plan)
+    )
+    tick("sequential pass")
+    measure_sequential(plan, primary, identities[0], result, result.endpoints, redactor, tick)
+    if plan.mode == "both":
+        tick("sequential pass over HTTP")
+        measure_sequential(
+            plan, _http_factory(plan), identities[0], result, result.http_endpoints, redactor, tick
+        )
+    if plan.load.active:
+        mix = Mix.parse(plan.load.mix, plan.endpoints) if plan.load.mix else None
+        factory = _http_factory(plan) if plan.http is not None else InProcessTransport
+        levels = LevelRunner(plan, factory, identities, mix, redactor, tick)
+        levels.run_all(result)
+
+
 def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> Run:
-    """Run the plan in-process and return the stored run (findings included).
+    """Run the plan and return the stored run (findings included).
 
     Raises ConfigError (exit code 2) or RunInterrupted only after the run is stored.
     """
@@ -118,18 +134,12 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> R
     result = _new_result(plan, redactor)
     run = store.begin(result)
     seeding = Seeding(plan.identity, plan.seeder, run)
-    sampler = own_process_sampler(plan.resource_interval)
+    sampler = _sampler(plan)
     pending: Exception | None = None
     try:
         with quiet_request_log():
             tick("seeding test data")
-            identity = seeding.create_identities(1)[0]
-            sampler.start()
-            transport = InProcessTransport()
-            try:
-                _Session(plan, result, redactor, tick).measure_all(transport, identity)
-            finally:
-                transport.close()
+            _measure(plan, result, seeding, sampler, redactor, tick)
         result.status = Run.Status.COMPLETED
     except KeyboardInterrupt:
         result.status = Run.Status.INTERRUPTED
@@ -141,6 +151,12 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> R
     except Exception as exc:  # noqa: BLE001 - any failure is stored with its reason
         result.status = Run.Status.FAILED
         result.failure = redactor.text(f"{type(exc).__name__}: {exc}")
+    if result.status == Run.Status.COMPLETED and _nothing_measured(result):
+        result.status = Run.Status.FAILED
+        failed_logins = [a.reason for a in result.logins if not a.ok]
+        result.failure = "nothing could be measured" + (
+            f": login failed ({failed_logins[0]})" if failed_logins else ""
+        )
     result.resources = sampler.stop()
     result.finished_at = timezone.now()
     result.notes.extend(seeding.notes)

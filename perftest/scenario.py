@@ -7,6 +7,7 @@ configuration problem before anything runs, never as a slow or failing endpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,36 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class LoadPlan:
+    """Concurrency levels (closed model) or an arrival rate (open model), and their knobs."""
+
+    concurrency: tuple[int, ...] = ()
+    rate: float | None = None
+    duration_s: float | None = None
+    requests: int | None = None
+    ramp_up_s: float = 1.0
+    mix: str | None = None
+    identities: int | None = None
+    login_mode: str = "per-worker"
+
+    @property
+    def workers_max(self) -> int:
+        return max(self.concurrency, default=0)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.concurrency)
+
+
+@dataclass(frozen=True)
+class HttpTarget:
+    base_url: str
+    connect_timeout: float
+    read_timeout: float
+    server_pid: int | None = None
+
+
+@dataclass(frozen=True)
 class RunPlan:
     endpoints: tuple[Endpoint, ...]
     login: LoginSpec
@@ -64,6 +95,17 @@ class RunPlan:
     output_dir: str
     label: str
     keep_data: bool
+    mode: str = "in-process"
+    http: HttpTarget | None = None
+    load: LoadPlan = LoadPlan()
+
+    @property
+    def identity_count(self) -> int:
+        """One identity per worker by default (THE_BOT rotates tokens on every login)."""
+        workers = self.load.workers_max
+        if not workers:
+            return 1
+        return min(self.load.identities or workers, workers)
 
 
 def _endpoints(config: dict[str, Any], login: LoginSpec) -> list[Endpoint]:
@@ -104,6 +146,56 @@ def _select(endpoints: list[Endpoint], names: str | None) -> list[Endpoint]:
     return chosen
 
 
+def parse_levels(text: str | None) -> tuple[int, ...]:
+    """``"1,10,30"`` -> (1, 10, 30); every level a whole number of at least 1."""
+    if not text:
+        return ()
+    levels = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.lstrip("-").isdigit() or int(part) < 1:
+            raise ConfigError(
+                f"--concurrency takes whole numbers of at least 1 separated by commas, "
+                f"not {part!r}."
+            )
+        levels.append(int(part))
+    return tuple(levels)
+
+
+def _load_plan(config: dict[str, Any], options: dict[str, Any]) -> LoadPlan:
+    levels = parse_levels(options.get("concurrency"))
+    rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
+    ramp_up, identities = options.get("ramp_up"), options.get("identities")
+    if rate is not None and not rate > 0:
+        raise ConfigError(f"--rate must be a number of requests per second above 0, not {rate}.")
+    if duration is not None and not duration > 0:
+        raise ConfigError(f"--duration must be a number of seconds above 0, not {duration}.")
+    if requests is not None and requests < 1:
+        raise ConfigError(f"--requests must be at least 1, not {requests}.")
+    if ramp_up is not None and ramp_up < 0:
+        raise ConfigError(f"--ramp-up must be 0 or more seconds, not {ramp_up}.")
+    if identities is not None and identities < 1:
+        raise ConfigError(f"--identities must be at least 1, not {identities}.")
+    if duration is not None and requests is not None:
+        raise ConfigError("Give --duration or --requests per level, not both.")
+    if rate is not None:
+        if len(levels) > 1:
+            raise ConfigError("--rate runs one open-model level: give one --concurrency (pool).")
+        if requests is not None:
+            raise ConfigError("--rate runs for --duration seconds; --requests is for levels.")
+        levels = levels or (10,)
+    return LoadPlan(
+        concurrency=levels,
+        rate=rate,
+        duration_s=duration if requests is None else None,
+        requests=requests,
+        ramp_up_s=config["RAMP_UP"] if ramp_up is None else ramp_up,
+        mix=options.get("mix"),
+        identities=identities,
+        login_mode=options.get("login") or "per-worker",
+    )
+
+
 def build_plan(
     config: dict[str, Any],
     *,
@@ -113,11 +205,39 @@ def build_plan(
     label: str = "",
     output_dir: str | None = None,
     keep_data: bool = False,
+    mode: str | None = None,
+    base_url: str | None = None,
+    server_pid: int | None = None,
+    connect_timeout: float | None = None,
+    read_timeout: float | None = None,
+    **load_options: Any,
 ) -> RunPlan:
+    """The validated plan; ``load_options`` are the command's load options by name."""
     if iterations is not None and iterations < 1:
         raise ConfigError(f"--iterations must be at least 1, not {iterations}.")
     if warmup is not None and warmup < 0:
         raise ConfigError(f"--warmup must be 0 or more, not {warmup}.")
+    mode = mode or ("http" if base_url else "in-process")
+    if mode in ("http", "both") and not base_url:
+        raise ConfigError(f"--mode {mode} needs --base-url, e.g. http://127.0.0.1:8000.")
+    if mode == "in-process" and base_url:
+        raise ConfigError("--base-url measures over HTTP: use --mode http or --mode both.")
+    for name, value in (("--connect-timeout", connect_timeout), ("--read-timeout", read_timeout)):
+        if value is not None and not value > 0:
+            raise ConfigError(f"{name} must be a number of seconds above 0, not {value}.")
+    if server_pid is not None and server_pid < 1:
+        raise ConfigError(f"--server-pid must be a process id, not {server_pid}.")
+    load = _load_plan(config, load_options)
+    if load.active and not load.requests and not load.duration_s:
+        load = dataclasses.replace(load, duration_s=float(config["DURATION"]))
+    http = None
+    if base_url:
+        http = HttpTarget(
+            base_url=base_url,
+            connect_timeout=connect_timeout or config["CONNECT_TIMEOUT"],
+            read_timeout=read_timeout or config["READ_TIMEOUT"],
+            server_pid=server_pid,
+        )
     raw_login = config["LOGIN"]
     login = LoginSpec(
         path=raw_login["PATH"],
@@ -139,6 +259,9 @@ def build_plan(
         output_dir=output_dir or config["OUTPUT_DIR"],
         label=label,
         keep_data=keep_data,
+        mode=mode,
+        http=http,
+        load=load,
     )
 
 

@@ -89,3 +89,26 @@ def test_malformed_settings_exit_2_with_one_line(settings, expected, tmp_path):
 def test_unmigrated_database_exits_2_naming_the_fix(tmp_path):
     result = perftest("--output", str(tmp_path), database_url=f"sqlite:///{tmp_path / 'new.db'}")
     assert_usage_error(result, "run `python manage.py migrate` first")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--base-url", "http://127.0.0.1:{free}"], "connection refused"),
+        (["--base-url", "not a url"], "is not a URL"),
+        (["--base-url", "ftp://127.0.0.1:21/"], "ftp"),
+        (["--mode", "http"], "--mode http needs --base-url"),
+        (["--concurrency", "0"], "--concurrency takes whole numbers of at least 1"),
+        (["--concurrency", "1,-2"], "--concurrency takes whole numbers of at least 1"),
+        (["--rate", "0"], "--rate must be a number of requests per second above 0"),
+        (["--rate", "inf"], "expected a finite number"),
+        (["--duration", "0", "--concurrency", "2"], "--duration must be"),
+        (["--concurrency", "2", "--mix", "Get Homework=2"], "Get Homework"),
+    ],
+)
+def test_bad_load_and_http_options_exit_2_with_one_line(args, expected):
+    from tests.live_server import free_port
+
+    port = str(free_port())
+    args = [arg.replace("{free}", port) for arg in args]
+    assert_usage_error(perftest(*args), expected)

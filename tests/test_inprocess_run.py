@@ -141,7 +141,7 @@ def test_neither_password_nor_token_reaches_stored_rows_or_report(run_perftest, 
         seen["header"] = headers[0][1]
         return attempt, headers
 
-    monkeypatch.setattr("perftest.runner.log_in", spying_log_in)
+    monkeypatch.setattr("perftest.phases.log_in", spying_log_in)
     run, report = run_perftest("--iterations", "2", "--warmup", "0", "--keep-data")
 
     token = seen["header"].split()[-1]

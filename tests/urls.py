@@ -8,6 +8,7 @@ from . import views
 
 urlpatterns = [
     path("test/slow/", views.slow),
+    path("test/sleep-200/", views.queueing),
     path("test/n-plus-one/", views.n_plus_one),
     path("test/broken/", views.broken),
     path("test/interrupt/", views.interrupt),

@@ -8,12 +8,19 @@ from django.db import connection
 from django.http import JsonResponse
 
 SLOW_VIEW_SECONDS = 0.05
+QUEUEING_VIEW_SECONDS = 0.2
 N_PLUS_ONE_ROWS = 5
 
 
 def slow(request):
     time.sleep(SLOW_VIEW_SECONDS)
     return JsonResponse({"slept": SLOW_VIEW_SECONDS})
+
+
+def queueing(request):
+    """200 ms per request: one worker serves 5 per second, so a faster arrival rate queues."""
+    time.sleep(QUEUEING_VIEW_SECONDS)
+    return JsonResponse({"slept": QUEUEING_VIEW_SECONDS})
 
 
 def n_plus_one(request):

@@ -65,8 +65,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent readers and a writer without "database is locked" under load.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Under load, concurrent logins write tokens: IMMEDIATE transactions take the write lock
+    # at BEGIN and wait up to the timeout for it, instead of failing with "database is
+    # locked" when a reading transaction later tries to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 
 AUTH_USER_MODEL = "standin.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

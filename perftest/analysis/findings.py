@@ -7,7 +7,6 @@ rule, so a report with no bottleneck can say what was looked for.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -23,7 +22,7 @@ from perftest.reports.formatting import (
     unmeasured,
 )
 
-from . import finding, thresholds
+from . import concurrency, finding, thresholds
 from .resources import ResourceSummary, summarize
 
 LOGIN_FAILED = "bottleneck.login_failed"
@@ -92,7 +91,7 @@ RECOMMENDATIONS: dict[str, str] = {
     NOT_MEASURED: "Fix the reason shown, then run again to measure these endpoints.",
 }
 
-_RETRY_AFTER = re.compile(r"Retry-After: ([^|]+?)\s*(?:\||$)")
+_RETRY_AFTER = concurrency.RETRY_AFTER
 
 
 def _bottleneck(rule: str, subject: str, title: str, evidence: str, recommendation: str = ""):
@@ -381,11 +380,18 @@ def _key_findings(
 
 
 def analyze(run: models.Run) -> list[models.Finding]:
-    """Threshold checks, then bottlenecks, then key findings, unsaved and in report order."""
-    endpoints = list(run.endpoints.all())
+    """Threshold checks, then bottlenecks, then key findings, unsaved and in report order.
+
+    The endpoint rules read the sequential pass only (phase "sequential"); the load levels
+    have their own rules in ``concurrency``, which follow the endpoint rules of each kind.
+    """
+    endpoints = list(run.endpoints.filter(phase="sequential"))
+    levels = list(run.levels.all())
     summary = summarize(run.resource_samples.all(), run.resource_cpu_count)
     return [
         *thresholds.evaluate(run),
         *_bottlenecks(run, endpoints, summary),
+        *concurrency.bottlenecks(levels),
         *_key_findings(run, endpoints, summary),
+        *concurrency.key_findings(levels),
     ]

@@ -6,9 +6,19 @@ reason, so a run where nothing was measured can never look green.
 
 from __future__ import annotations
 
+import math
+
 from perftest import models
 from perftest.conf import DEFAULTS
-from perftest.reports.formatting import mb, ms, number, percent, quantity, unmeasured
+from perftest.reports.formatting import (
+    error_groups,
+    mb,
+    ms,
+    number,
+    percent,
+    quantity,
+    unmeasured,
+)
 
 from . import finding
 from .resources import ResourceSummary, summarize
@@ -16,6 +26,8 @@ from .resources import ResourceSummary, summarize
 RESPONSE_TIME = "threshold.response_time_p95"
 MEMORY_GROWTH = "threshold.memory_growth"
 CPU_AVG = "threshold.cpu_avg"
+CONCURRENCY_ALL_OK = "threshold.concurrency_all_ok"
+CONCURRENCY_MOSTLY_OK = "threshold.concurrency_mostly_ok"
 
 
 def limits(run: models.Run) -> dict[str, float]:
@@ -108,8 +120,90 @@ def _cpu(summary: ResourceSummary | None, gap: str, limit: float, cpu_count: int
     )
 
 
+def _share(ok: int, requests: int) -> str:
+    """ok/requests in percent, rounded down: 899 of 1000 reads 89.9%, never a passing 90.0%."""
+    return percent(math.floor(1000 * ok / requests) / 10)
+
+
+def _success(
+    rule: str, levels: list[models.LoadLevel], concurrency: int, rate: float
+) -> list[models.Finding]:
+    """One check per closed level of exactly ``concurrency`` workers: ok/requests ≥ ``rate``."""
+    everything = rate >= 100
+    subject = f"{concurrency} concurrent"
+    title = f"{subject}: " + (
+        "all requests succeed" if everything else f"≥ {number(rate)}% succeed"
+    )
+    target = "100%" if everything else f"≥ {number(rate)}%"
+    matching = [
+        level
+        for level in levels
+        if level.model == models.LoadLevel.Model.CLOSED and level.concurrency == concurrency
+    ]
+    if not matching:
+        reason = f"no {concurrency}-concurrent level was run"
+        return [
+            _check(
+                rule, subject, title, target, actual="not evaluated", passed=None, evidence=reason
+            )
+        ]
+    checks = []
+    for level in matching:
+        if not level.requests:
+            reason = f"the {concurrency}-concurrent level completed no request"
+            checks.append(
+                _check(
+                    rule,
+                    subject,
+                    title,
+                    target,
+                    actual="not evaluated",
+                    passed=None,
+                    evidence=reason,
+                )
+            )
+            continue
+        checks.append(
+            _check(
+                rule,
+                subject,
+                title,
+                target,
+                actual=_share(level.ok, level.requests),
+                passed=level.ok * 100 >= rate * level.requests,
+                evidence=(
+                    f"{level.ok} of {level.requests} requests answered as expected over "
+                    f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"
+                ),
+            )
+        )
+    return checks
+
+
+def concurrency(run: models.Run, levels: list[models.LoadLevel]) -> list[models.Finding]:
+    """The original report's two concurrency checks, when the run ran or planned load levels.
+
+    A run that only measured sequentially gets neither: they would say nothing about it.
+    """
+    load = run.config.get("load") or {}
+    planned = load.get("concurrency") if isinstance(load, dict) else None
+    if not levels and not planned and not run.config.get("concurrency"):
+        return []
+    limit = limits(run)
+    return [
+        *_success(CONCURRENCY_ALL_OK, levels, int(limit["CONCURRENCY_ALL_OK"]), 100.0),
+        *_success(
+            CONCURRENCY_MOSTLY_OK,
+            levels,
+            int(limit["CONCURRENCY_MOSTLY_OK"]),
+            float(limit["CONCURRENCY_MOSTLY_OK_RATE"]),
+        ),
+    ]
+
+
 def evaluate(run: models.Run) -> list[models.Finding]:
-    """One check per sequentially measured endpoint, then memory growth and CPU average."""
+    """One check per sequentially measured endpoint, memory growth, CPU average, then the
+    concurrency checks when the run has load levels."""
     limit = limits(run)
     checks = [
         _response_time(endpoint, limit["RESPONSE_TIME_P95_MS"])
@@ -119,4 +213,4 @@ def evaluate(run: models.Run) -> list[models.Finding]:
     gap = resource_gap(run, summary)
     checks.append(_memory(summary, gap, limit["MEMORY_GROWTH_MB"]))
     checks.append(_cpu(summary, gap, limit["CPU_PERCENT_AVG"], run.resource_cpu_count))
-    return checks
+    return checks + concurrency(run, list(run.levels.all()))

@@ -6,7 +6,7 @@ threshold row that says "2500.0 ms" and the table cell beside it can never disag
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from perftest import models
 
@@ -88,3 +88,46 @@ def threshold_tally(findings: Iterable[models.Finding]) -> str:
         f"{verdicts.count(True)} passed, {verdicts.count(False)} failed, "
         f"{verdicts.count(None)} not evaluated"
     )
+
+
+def ms_value(value: float) -> str:
+    """Milliseconds as ``ms`` writes them, without the unit: ``40.0``, ``3.14``."""
+    return ms(value)[: -len(" ms")]
+
+
+def growth(value: float | None) -> str:
+    """Change against the previous level: ``+4.2 %``, ``+180 %``; ``—`` when there is no base."""
+    if value is None:
+        return "—"
+    return f"{value:+.0f} %" if abs(value) >= 100 else f"{value:+.1f} %"
+
+
+def cores(value: float) -> str:
+    """CPU time over wall time: ``0.97 cores``."""
+    return f"{value:.2f} cores"
+
+
+def level_label(level: models.LoadLevel) -> str:
+    """``10 concurrent`` (closed model) or ``50 req/s open, 20 workers`` (open model)."""
+    if level.model == models.LoadLevel.Model.OPEN:
+        return f"{number(level.rate or 0)} req/s open, {quantity(level.concurrency, 'worker')}"
+    return f"{level.concurrency} concurrent"
+
+
+def error_groups(groups: Iterable[dict]) -> str:
+    """Stored error groups as ``HTTP 429 ×3; connection refused ×2``, in stored order."""
+    return "; ".join(f"{group['reason']} ×{group['count']}" for group in groups)
+
+
+def cell(value: object) -> str:
+    """Markdown table cell text: a pipe or a line break in stored text must not break the table."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---" for _ in headers) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)

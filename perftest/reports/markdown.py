@@ -12,14 +12,17 @@ import re
 from collections.abc import Sequence
 
 from perftest import models, sqlnorm
-from perftest.analysis import thresholds
+from perftest.analysis import concurrency, thresholds
 from perftest.analysis.findings import CHECKS
 from perftest.analysis.resources import ResourceSummary, summarize
 
+from . import markdown_load
 from .formatting import (
+    cell,
     errors,
     latencies,
     login_endpoint,
+    markdown_table,
     mb,
     measured,
     number,
@@ -32,22 +35,13 @@ from .formatting import (
 
 Endpoints = Sequence[models.EndpointResult]
 Findings = Sequence[models.Finding]
+Levels = Sequence[models.LoadLevel]
 
 _VERDICTS = {True: "PASS", False: "FAIL", None: "NOT EVALUATED"}
 
 
-def _cell(value: object) -> str:
-    """Table cell text: a pipe or a line break in stored text must not break the table."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join("---" for _ in headers) + "|",
-    ]
-    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)
+_cell = cell
+_table = markdown_table
 
 
 def _fence(text: str, language: str = "") -> str:
@@ -90,7 +84,9 @@ def _title(run: models.Run) -> str:
     return f"{heading}\n\nStatus: **{run.status}**. Target: {run.target} ({run.mode}). {timing}"
 
 
-def _executive_summary(run: models.Run, endpoints: Endpoints, findings: Findings) -> str:
+def _executive_summary(
+    run: models.Run, endpoints: Endpoints, findings: Findings, levels: Levels
+) -> str:
     requests = sum(e.requests for e in endpoints)
     ok = sum(e.ok for e in endpoints)
     rate = f" ({ok / requests:.1%})" if requests else ""
@@ -105,6 +101,7 @@ def _executive_summary(run: models.Run, endpoints: Endpoints, findings: Findings
             f"- Requests: {requests}; as expected: {ok}{rate}; errors: {requests - ok}",
             f"- Thresholds: {threshold_tally(findings)}",
             f"- Bottlenecks found by the rules: {bottlenecks}",
+            *markdown_load.summary_lines(levels),
         ]
     )
 
@@ -207,10 +204,11 @@ def _resource_table(run: models.Run, summary: ResourceSummary, gap: str) -> str:
     return _table(["Metric", "Value"], rows)
 
 
-def _resources(run: models.Run, summary: ResourceSummary | None) -> str:
+def _resources(run: models.Run, summary: ResourceSummary | None, levels: Levels) -> str:
+    note = markdown_load.resources_note(run, levels)
     if summary is None:
         reason = run.resource_unavailable or "no samples were recorded"
-        return f"## Resource usage\n\nNo resource figures: {reason}."
+        return f"## Resource usage\n\nNo resource figures: {reason}." + (f" {note}" if note else "")
     gap = thresholds.resource_gap(run, summary)
     parts = [
         "## Resource usage",
@@ -222,6 +220,8 @@ def _resources(run: models.Run, summary: ResourceSummary | None) -> str:
         parts.append(f"Growth, trend and CPU are not evaluated: {gap}.")
     elif run.resource_unavailable:
         parts.append(f"Sampling stopped early: {run.resource_unavailable}.")
+    if note:
+        parts.append(note)
     return "\n\n".join(parts)
 
 
@@ -229,10 +229,11 @@ def _of_kind(findings: Findings, kind: str) -> list[models.Finding]:
     return [f for f in findings if f.kind == kind]
 
 
-def _bottlenecks(findings: Findings) -> str:
+def _bottlenecks(findings: Findings, levels: Levels) -> str:
     found = _of_kind(findings, models.Finding.Kind.BOTTLENECK)
     if not found:
-        return f"## Bottlenecks\n\nNone found by the rules: checked {', '.join(CHECKS.values())}."
+        checked = [*CHECKS.values(), *(concurrency.CHECKS.values() if levels else ())]
+        return f"## Bottlenecks\n\nNone found by the rules: checked {', '.join(checked)}."
     parts = ["## Bottlenecks"]
     for index, f in enumerate(found, 1):
         parts.append(f"### {index}. {f.title}\n\n{_fence(f.evidence, 'text')}")
@@ -322,10 +323,16 @@ def _mode_note(mode: str) -> str:
         )
     if mode == "http":
         return "HTTP mode: latency includes the network round trip to the target."
+    if mode == "both":
+        return (
+            "Both modes: each endpoint is measured sequentially in-process (view and ORM) and "
+            "again over HTTP (see Where the time goes); response times, database figures and "
+            "endpoint thresholds are the in-process ones."
+        )
     return f"Mode {mode!r}."
 
 
-def _methodology(run: models.Run) -> str:
+def _methodology(run: models.Run, levels: Levels) -> str:
     limit = thresholds.limits(run)
     sampling = (
         f"Resource sampling: {run.resource_description}, every {number(run.resource_interval_s)} s."
@@ -342,6 +349,7 @@ def _methodology(run: models.Run) -> str:
         f"growth < {number(limit['MEMORY_GROWTH_MB'])} MB, CPU average < "
         f"{number(limit['CPU_PERCENT_AVG'])}% of all cores.",
         _mode_note(run.mode),
+        *markdown_load.methodology_lines(run, levels),
     ]
     return "## Methodology\n\n" + "\n".join(f"- {line}" for line in lines)
 
@@ -354,21 +362,26 @@ def _notes(run: models.Run) -> str:
 
 def render(run: models.Run) -> str:
     """The whole report for a stored run; the same stored run always gives the same text."""
-    endpoints = list(run.endpoints.all())
+    every_endpoint = list(run.endpoints.all())
+    endpoints = [e for e in every_endpoint if e.phase == "sequential"]
+    levels = list(run.levels.all())
     findings = list(run.findings.all())
     summary = summarize(run.resource_samples.all(), run.resource_cpu_count)
     sections = [
         _title(run),
-        _executive_summary(run, endpoints, findings),
+        _executive_summary(run, endpoints, findings, levels),
         _response_times(endpoints),
         _database(run, endpoints),
         _n_plus_one(endpoints),
-        _resources(run, summary),
-        _bottlenecks(findings),
+        markdown_load.concurrent_section(run, levels),
+        markdown_load.scaling_section(levels),
+        markdown_load.time_section(run, every_endpoint),
+        _resources(run, summary, levels),
+        _bottlenecks(findings, levels),
         _recommendations(findings),
         _key_findings(findings),
         _thresholds(findings),
-        _methodology(run),
+        _methodology(run, levels),
         _notes(run),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"

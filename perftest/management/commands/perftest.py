@@ -8,6 +8,7 @@ Exit codes: 0 completed, 1 failed run or a breached threshold with --fail-on-bre
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Any
@@ -18,10 +19,12 @@ from django.db.migrations.executor import MigrationExecutor
 
 from perftest import runner
 from perftest.conf import ConfigError, get_config
+from perftest.load.base import Mix
 from perftest.models import Run
 from perftest.progress import Progress
 from perftest.reports import console, markdown
 from perftest.scenario import build_plan, check_routes
+from perftest.transport.http import check_reachable
 
 
 def usage_error(message: str) -> CommandError:
@@ -34,6 +37,17 @@ def whole_number(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def number(text: str) -> float:
+    """argparse type for seconds and rates; their range is checked by build_plan."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
 def ensure_writable_folder(path: str) -> None:
@@ -81,6 +95,29 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="A name for this run in reports.")
         parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
         parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
+        http = parser.add_argument_group("HTTP")
+        http.add_argument("--base-url", help="Measure a running server, e.g. http://127.0.0.1:8000")
+        http.add_argument(
+            "--mode",
+            choices=["in-process", "http", "both"],
+            help="Where requests travel (default: http with --base-url, else in-process).",
+        )
+        http.add_argument("--connect-timeout", type=number, help="Seconds (default 5).")
+        http.add_argument("--read-timeout", type=number, help="Seconds (default 30).")
+        http.add_argument("--server-pid", type=whole_number, help="Server process to sample.")
+        load = parser.add_argument_group("load")
+        load.add_argument("--concurrency", help="Closed-model levels, e.g. 1,10,30.")
+        load.add_argument("--duration", type=number, help="Seconds per level (default 10).")
+        load.add_argument("--requests", type=whole_number, help="Counted requests per level.")
+        load.add_argument("--ramp-up", type=number, help="Uncounted seconds before each level.")
+        load.add_argument("--rate", type=number, help="Open model: requests per second.")
+        load.add_argument("--mix", help="Weighted endpoint mix, e.g. 'Get Lessons=2,Get Profile'.")
+        load.add_argument("--identities", type=whole_number, help="Cap on test identities.")
+        load.add_argument(
+            "--login",
+            choices=["per-worker", "once"],
+            help="Log in per worker (default) or once per identity, sharing the token.",
+        )
         parser.add_argument(
             "--fail-on-breach", action="store_true", help="Exit 1 when a threshold fails."
         )
@@ -95,8 +132,25 @@ class Command(BaseCommand):
                 label=options["label"],
                 output_dir=options["output"],
                 keep_data=options["keep_data"],
+                mode=options["mode"],
+                base_url=options["base_url"],
+                server_pid=options["server_pid"],
+                connect_timeout=options["connect_timeout"],
+                read_timeout=options["read_timeout"],
+                concurrency=options["concurrency"],
+                duration=options["duration"],
+                requests=options["requests"],
+                ramp_up=options["ramp_up"],
+                rate=options["rate"],
+                mix=options["mix"],
+                identities=options["identities"],
+                login=options["login"],
             )
             check_routes(plan)
+            if plan.load.mix:
+                Mix.parse(plan.load.mix, plan.endpoints)
+            if plan.http is not None:
+                check_reachable(plan.http.base_url)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         ensure_writable_folder(plan.output_dir)
