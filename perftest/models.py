@@ -185,6 +185,9 @@ class ResourceSample(models.Model):
     cpu_percent = models.FloatField(help_text="Percent of one core, summed over processes")
     threads = models.PositiveIntegerField()
     open_files = models.PositiveIntegerField()
+    processes = models.JSONField(
+        default=list, help_text="Per process: pid, name, rss_bytes, cpu_percent (summed above)"
+    )
 
     class Meta:
         ordering = ["run", "offset_s"]

@@ -70,15 +70,27 @@ class ResourceSampler:
             return False
         rss = threads = files = 0
         cpu = 0.0
+        detail = []
         for process in _tree(root, self._children):
             # Keep one Process object per pid: cpu_percent() measures since its last call.
             known = self._processes.setdefault(process.pid, process)
             try:
                 with known.oneshot():
-                    rss += known.memory_info().rss
-                    cpu += known.cpu_percent(None)
+                    process_rss = known.memory_info().rss
+                    process_cpu = known.cpu_percent(None)
                     threads += known.num_threads()
                     files += len(known.open_files())
+                    name = known.name()
+                rss += process_rss
+                cpu += process_cpu
+                detail.append(
+                    {
+                        "pid": known.pid,
+                        "name": name,
+                        "rss_bytes": process_rss,
+                        "cpu_percent": process_cpu,
+                    }
+                )
             except psutil.NoSuchProcess:
                 if known is root:
                     self.series.unavailable = f"process {self._pid} ended during the run"
@@ -87,7 +99,7 @@ class ResourceSampler:
                 self.series.unavailable = f"no permission to read process {exc.pid}"
                 return False
         offset = round(time.monotonic() - self._start, 3)
-        self.series.samples.append(ResourceSample(offset, rss, cpu, threads, files))
+        self.series.samples.append(ResourceSample(offset, rss, cpu, threads, files, detail))
         return True
 
 

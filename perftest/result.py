@@ -158,6 +158,9 @@ class ResourceSample:
     cpu_percent: float
     threads: int
     open_files: int
+    #: Per process of the tree: {"pid", "name", "rss_bytes", "cpu_percent"}; the fields above
+    #: are their sums.
+    processes: list[dict] = field(default_factory=list)
 
 
 @dataclass

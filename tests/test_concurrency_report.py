@@ -57,7 +57,8 @@ def load_run(**fields) -> models.Run:
         "http": {"base_url": "http://127.0.0.1:8000", "server_pid": 4242},
         "login": {"method": "POST", "path": "/api/auth/login/"},
     }
-    return make_run(mode="http", target="http://127.0.0.1:8000", config=config, **fields)
+    values = {"mode": "http", "target": "http://127.0.0.1:8000", "config": config, **fields}
+    return make_run(**values)
 
 
 def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
@@ -359,7 +360,10 @@ def test_level_tables_methodology_and_console_come_from_stored_rows():
     assert "Measured: gunicorn master pid 4242 and 2 children, sampled every 0.5 s." in report
     assert "perftest's own CPU per level is shown separately, as generator CPU" in report
     assert "- Closed model (each worker sends its next request when the previous one" in report
-    assert "- Planned: concurrency 1, 10, 30." in report
+    assert "- Planned: concurrency 1, 10, 30 (not all ran)." in report
+    assert (
+        "- Mix: the default, every endpoint except login with equal weights: Get Profile." in report
+    )
     assert "- Concurrency thresholds: at 10 concurrent all requests succeed; at 30" in report
 
     lines = console.summary_table(run).splitlines()
@@ -376,3 +380,54 @@ def test_report_with_levels_is_deterministic():
     analyzed(run)
     first = markdown.render(run)
     assert first == markdown.render(models.Run.objects.get(pk=run.pk))
+
+
+@pytest.mark.parametrize(
+    ("stdev_ms", "expected"),
+    [(5.0, "the same within measurement noise"), (0.5, "cannot be read from this run")],
+)
+def test_faster_over_http_is_explained_by_the_spread_of_the_samples(stdev_ms, expected):
+    run = load_run(mode="both")
+    add_endpoint(run, "Login", p50_ms=181.2, stdev_ms=stdev_ms)
+    add_endpoint(run, "Login", phase="sequential-http", p50_ms=178.0, stdev_ms=stdev_ms)
+    analyzed(run)
+    report = markdown.render(run)
+    assert f"Login answered {ms(3.2)} faster over HTTP than in-process" in report
+    assert expected in report
+
+
+def test_each_process_of_a_sampled_tree_gets_a_row():
+    run = load_run(resource_description="gunicorn master pid 10 with 2 workers")
+    add_endpoint(run, "Get Profile")
+    models.ResourceSample.objects.bulk_create(
+        models.ResourceSample(
+            run=run,
+            offset_s=i * 0.5,
+            rss_bytes=(100 + 60 + i) * 2**20,
+            cpu_percent=cpu_master + cpu_worker,
+            threads=2,
+            open_files=4,
+            processes=[
+                {
+                    "pid": 10,
+                    "name": "gunicorn",
+                    "rss_bytes": 100 * 2**20,
+                    "cpu_percent": cpu_master,
+                },
+                {
+                    "pid": 11,
+                    "name": "gunicorn",
+                    "rss_bytes": (60 + i) * 2**20,
+                    "cpu_percent": cpu_worker,
+                },
+            ],
+        )
+        for i, (cpu_master, cpu_worker) in enumerate([(0, 0), (2, 100), (4, 60)])
+    )
+    analyzed(run)
+    report = markdown.render(run)
+    assert "Per process (the figures above are their sums):" in report
+    # CPU means leave out each process's first reading, and read as % of the machine's cores.
+    cores = run.resource_cpu_count
+    assert f"| gunicorn (pid 10) | 3 | 100.0 MB | {3 / cores:.1f}% |" in report
+    assert f"| gunicorn (pid 11) | 3 | 62.0 MB | {80 / cores:.1f}% |" in report

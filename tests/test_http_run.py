@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from perftest.models import Run
+from perftest.reports.formatting import ms
 from tests import views
 from tests.live_server import (  # noqa: F401
     run_gunicorn,
@@ -186,3 +187,66 @@ def test_token_rotation_is_explained_and_avoided(
     else:
         assert unauthorized == 0 and not rotation.exists()
         assert level.ok == 40
+
+
+def test_mode_both_splits_each_endpoint_into_view_and_server_time(
+    standin_server,  # noqa: F811
+    tmp_path,
+):
+    run = perftest(tmp_path, "--mode", "both", "--base-url", standin_server.base_url, *LIGHT)
+
+    assert run.status == Run.Status.COMPLETED and run.mode == "both"
+    inprocess = {e.name: e for e in run.endpoints.filter(phase="sequential")}
+    over_http = {e.name: e for e in run.endpoints.filter(phase="sequential-http")}
+    assert set(inprocess) == set(over_http) == {"Get Profile", "Get Notifications"}
+    assert all(e.sql_captured for e in inprocess.values())
+    assert not any(e.sql_captured for e in over_http.values())
+    report = (tmp_path / f"run-{run.pk}.md").read_text()
+    assert "## Where the time goes" in report
+    for name in inprocess:
+        assert f"| {name} | {ms(inprocess[name].p50_ms)} | {ms(over_http[name].p50_ms)} |" in report
+
+
+def test_in_process_levels_run_threads_with_their_own_clients(
+    shared_database_url,  # noqa: F811
+    tmp_path,
+):
+    run = perftest(tmp_path, "--concurrency", "1,3", "--requests", "30", "--ramp-up", "0", *LIGHT)
+
+    assert run.status == Run.Status.COMPLETED and run.mode == "in-process"
+    levels = list(run.levels.order_by("position"))
+    assert [(lv.concurrency, lv.transport) for lv in levels] == [
+        (1, "in-process"),
+        (3, "in-process"),
+    ]
+    assert all(lv.requests == lv.ok == 30 for lv in levels), [lv.errors for lv in levels]
+    report = (tmp_path / f"run-{run.pk}.md").read_text()
+    assert "in-process (one Python process, shared GIL)" in report
+
+
+def test_429_answers_are_reported_as_the_platforms_rate_limiting(
+    shared_database_url,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    monkeypatch.setenv("STANDIN_THROTTLE", "1")  # THE_BOT's limits: 10 requests/s per user
+    with run_gunicorn(shared_database_url) as server:
+        run = perftest(
+            tmp_path,
+            "--base-url",
+            server.base_url,
+            "--concurrency",
+            "2",
+            "--requests",
+            "60",
+            "--ramp-up",
+            "0",
+            *LIGHT,
+        )
+
+    (level,) = run.levels.all()
+    assert level.status_counts.get("429", 0) > 0
+    (throttled,) = run.findings.filter(rule="bottleneck.level_rate_limited")
+    assert "Retry-After" in throttled.evidence
+    report = (tmp_path / f"run-{run.pk}.md").read_text()
+    assert "rate limit" in report.lower() and "HTTP 429" in report

@@ -30,6 +30,44 @@ class ResourceSummary:
     open_files_max: int
 
 
+@dataclass(frozen=True)
+class ProcessSummary:
+    """One process of a sampled tree (gunicorn master or a worker)."""
+
+    pid: int
+    name: str
+    samples: int
+    rss_max_mb: float
+    cpu_mean_pct: float
+
+
+def per_process(samples: Sequence[models.ResourceSample], cpu_count: int) -> list[ProcessSummary]:
+    """Each process of the tree, in pid order; empty when only one process was sampled.
+
+    A process's first reading is left out of its CPU mean for the same reason as above.
+    """
+    readings: dict[int, list[dict]] = {}
+    for sample in sorted(samples, key=lambda s: s.offset_s):
+        for process in sample.processes:
+            readings.setdefault(process["pid"], []).append(process)
+    if len(readings) < 2:
+        return []
+    summaries = []
+    for pid in sorted(readings):
+        series = readings[pid]
+        cpu = [r["cpu_percent"] for r in (series[1:] if len(series) >= 2 else series)]
+        summaries.append(
+            ProcessSummary(
+                pid=pid,
+                name=series[-1]["name"],
+                samples=len(series),
+                rss_max_mb=max(r["rss_bytes"] for r in series) / MB,
+                cpu_mean_pct=sum(cpu) / len(cpu) / max(cpu_count, 1),
+            )
+        )
+    return summaries
+
+
 def _slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     """Least-squares slope of ys over xs; 0 when xs do not vary (one sample, or one instant)."""
     n = len(xs)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from perftest import models, sqlnorm
 from perftest.analysis import concurrency, thresholds
 from perftest.analysis.findings import CHECKS
-from perftest.analysis.resources import ResourceSummary, summarize
+from perftest.analysis.resources import ResourceSummary, per_process, summarize
 
 from . import markdown_load
 from .formatting import (
@@ -216,6 +216,23 @@ def _resources(run: models.Run, summary: ResourceSummary | None, levels: Levels)
         f"{number(run.resource_interval_s)} s.",
         _resource_table(run, summary, gap),
     ]
+    processes = per_process(run.resource_samples.all(), run.resource_cpu_count)
+    if processes:
+        parts.append(
+            "Per process (the figures above are their sums):\n\n"
+            + _table(
+                ["Process", "Samples", "RSS max", "CPU mean (% of all cores)"],
+                [
+                    [
+                        f"{p.name} (pid {p.pid})",
+                        p.samples,
+                        mb(p.rss_max_mb),
+                        percent(p.cpu_mean_pct),
+                    ]
+                    for p in processes
+                ],
+            )
+        )
     if gap:
         parts.append(f"Growth, trend and CPU are not evaluated: {gap}.")
     elif run.resource_unavailable:

@@ -235,7 +235,25 @@ def time_section(run: models.Run, endpoints: Sequence[models.EndpointResult]) ->
             f"The largest share is {widest.inprocess.name}: the server and network add "
             f"{ms(widest.difference_ms)} to its p50, {widest.share:.1f} % of its HTTP p50."
         )
+    parts += [_faster_over_http(pair) for pair in compared if pair.difference_ms < 0]
     return "\n\n".join(parts)
+
+
+def _faster_over_http(pair: concurrency.Overhead) -> str:
+    """A negative overhead is no saving: the two passes ran at different moments."""
+    spread = max(pair.inprocess.stdev_ms, pair.http.stdev_ms)
+    name, gap = pair.inprocess.name, ms(-pair.difference_ms)
+    if -pair.difference_ms <= spread:
+        return (
+            f"{name} answered {gap} faster over HTTP than in-process: less than the spread of "
+            f"its samples (standard deviation up to {ms(spread)}), so the two are the same "
+            "within measurement noise."
+        )
+    return (
+        f"{name} answered {gap} faster over HTTP than in-process, more than the spread of its "
+        f"samples (standard deviation up to {ms(spread)}): the passes ran at different moments "
+        "(caches, other load on the machine), so its overhead cannot be read from this run."
+    )
 
 
 def summary_lines(levels: Levels) -> list[str]:
@@ -268,13 +286,18 @@ def _levels_lines(levels: Levels, load: dict[str, Any]) -> list[str]:
             "Open model (requests are due at a fixed rate whatever the answers; latency is "
             f"measured from the intended send time): {', '.join(opened)}."
         )
-    planned = (
-        [f"concurrency {', '.join(map(str, load['concurrency']))}"] if load["concurrency"] else []
-    )
-    planned += [f"rate {number(load['rate'])} req/s"] if load["rate"] else []
-    if planned:
-        lines.append(f"Planned: {'; '.join(planned)}.")
+    planned = list(load["concurrency"] or [])
+    if planned and planned != [lv.concurrency for lv in levels]:
+        lines.append(f"Planned: concurrency {', '.join(map(str, planned))} (not all ran).")
     return lines
+
+
+def _mix_line(load: dict[str, Any], levels: Levels) -> str:
+    if load["mix"]:
+        return f"Mix: {load['mix']}."
+    names = [e.name for e in levels[0].endpoints.order_by("position")]
+    listed = f": {', '.join(names)}" if names else ""
+    return f"Mix: the default, every endpoint except login with equal weights{listed}."
 
 
 def _length_line(load: dict[str, Any]) -> str:
@@ -303,7 +326,7 @@ def methodology_lines(run: models.Run, levels: Levels) -> list[str]:
     lines = [
         *_levels_lines(levels, load),
         _length_line(load),
-        f"Mix: {load['mix'] or 'not given'}.",
+        _mix_line(load, levels),
         f"Identities: {identities}; login: {login}.",
         f"Concurrency thresholds: at {number(limit['CONCURRENCY_ALL_OK'])} concurrent all "
         f"requests succeed; at {number(limit['CONCURRENCY_MOSTLY_OK'])} concurrent "
