@@ -12,8 +12,8 @@ import pytest
 from perftest import models
 from perftest.analysis import concurrency as rules
 from perftest.analysis import scaling, thresholds
+from perftest.formatting import ms
 from perftest.reports import console, markdown
-from perftest.reports.formatting import ms
 from tests.test_report_rules import add_endpoint, add_samples, analyzed, make_run, of_rule
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from perftest.formatting import ms
 from perftest.models import Run
-from perftest.reports.formatting import ms
 from tests import views
 from tests.live_server import (  # noqa: F401
     run_gunicorn,

@@ -15,8 +15,8 @@ from perftest import models, store
 from perftest.analysis import findings as rules
 from perftest.analysis import resources, thresholds
 from perftest.analysis.findings import analyze
+from perftest.formatting import ms
 from perftest.reports import console, markdown
-from perftest.reports.formatting import ms
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from perftest import models
-from perftest.reports.formatting import (
+from perftest.formatting import (
     cores,
     error_groups,
     level_label,

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from perftest import models, sqlnorm
-from perftest.reports.formatting import (
+from perftest.formatting import (
     login_endpoint,
     mb,
     measured,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from perftest import models
-from perftest.reports.formatting import MB
+from perftest.formatting import MB
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from perftest import models
-from perftest.reports.formatting import error_groups, growth, level_label, ms, ms_value
+from perftest.formatting import error_groups, growth, level_label, ms, ms_value
 
 #: A knee: throughput grows by less than this (percent) over the previous level...
 KNEE_THROUGHPUT_GROWTH = 10.0

@@ -10,7 +10,7 @@ import math
 
 from perftest import models
 from perftest.conf import DEFAULTS
-from perftest.reports.formatting import (
+from perftest.formatting import (
     error_groups,
     mb,
     ms,

@@ -7,8 +7,7 @@ report, so the terminal and the file never disagree about a number.
 from __future__ import annotations
 
 from perftest import models
-
-from .formatting import errors, latencies, level_label, ms, threshold_tally
+from perftest.formatting import errors, latencies, level_label, ms, threshold_tally
 
 _HEADERS = ("Endpoint", "Requests", "OK", "p50", "p95", "p99", "Errors / reason")
 #: Columns aligned to the right: the counts and the latencies.

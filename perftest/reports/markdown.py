@@ -15,9 +15,7 @@ from perftest import models, sqlnorm
 from perftest.analysis import concurrency, thresholds
 from perftest.analysis.findings import CHECKS
 from perftest.analysis.resources import ResourceSummary, per_process, summarize
-
-from . import markdown_load
-from .formatting import (
+from perftest.formatting import (
     cell,
     errors,
     latencies,
@@ -32,6 +30,8 @@ from .formatting import (
     threshold_tally,
     unmeasured,
 )
+
+from . import markdown_load
 
 Endpoints = Sequence[models.EndpointResult]
 Findings = Sequence[models.Finding]

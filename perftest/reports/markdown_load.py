@@ -12,8 +12,7 @@ from typing import Any
 
 from perftest import models
 from perftest.analysis import concurrency, scaling, thresholds
-
-from .formatting import (
+from perftest.formatting import (
     cores,
     error_groups,
     errors,
