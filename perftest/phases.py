@@ -121,7 +121,7 @@ class LevelRunner:
         }
         return WorkerSetup(specs, logins, "")
 
-    def _run_level(self, workers: int) -> LevelResult:
+    def _run_level(self, workers: int, position: int) -> LevelResult:
         load = self.plan.load
         common = dict(
             factory=self.factory,
@@ -129,7 +129,9 @@ class LevelRunner:
             mix=self.mix,
             endpoints=self.endpoints,
             redactor=self.redactor,
-            tick=lambda text: self.tick(f"level {workers}: {text}"),
+            tick=lambda text: self.tick(
+                f"level {position}/{len(self.plan.load.concurrency)} {text}"
+            ),
         )
         if load.rate is not None:
             level = run_open(rate=load.rate, duration_s=load.duration_s, workers=workers, **common)
@@ -155,9 +157,9 @@ class LevelRunner:
     def run_all(self, result: RunResult) -> None:
         if self.plan.load.login_mode == "once":
             self._log_in_once(result)
-        for workers in self.plan.load.concurrency:
+        for position, workers in enumerate(self.plan.load.concurrency, start=1):
             try:
-                level = self._run_level(workers)
+                level = self._run_level(workers, position)
             except LevelInterrupted as interrupted:
                 result.levels.append(self._describe(interrupted.result, workers))
                 raise

@@ -177,7 +177,7 @@ def test_closed_duration_mode_sends_but_does_not_count_the_ramp_up(identities, h
     # The counted window starts after the ramp-up: it cannot hold the whole 0.8 s.
     assert 0 < level.window_ns / 1e9 < 0.5 + 0.2
     assert level.wall_s >= 0.8
-    assert ticks and "2 workers:" in ticks[-1] and "requests" in ticks[-1]
+    assert ticks and "2 concurrent:" in ticks[-1] and "counted requests" in ticks[-1]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -242,7 +242,7 @@ class Harness:
         results = [r for worker in self.workers for r in worker.results.values()]
         done = sum(r.latency.count for r in results)
         errors = done - sum(r.ok for r in results)
-        return f"{label}: {elapsed:.1f}s, {done} requests, {errors} errors"
+        return f"{label}: {elapsed:.1f}s, {done} counted requests, {errors} errors"
 
     def _work(self, worker: Worker, body: Body) -> None:
         """One worker thread, start to end; whatever goes wrong becomes one line, not a crash."""

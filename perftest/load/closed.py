@@ -76,4 +76,4 @@ def run_closed(
             worker.count(result, sample, sent, _perf_ns())
 
     level = LevelResult("closed", concurrency, duration_s=duration_s, planned_requests=requests)
-    return harness.run(level, body, label=f"{concurrency} workers", tick=tick)
+    return harness.run(level, body, label=f"{concurrency} concurrent", tick=tick)
