@@ -91,4 +91,6 @@ def run_open(
     level = LevelResult(
         "open", workers, rate=rate, duration_s=duration_s, planned_requests=slots_total
     )
-    return harness.run(level, body, label=f"{rate:g} req/s open, {workers} workers", tick=tick)
+    return harness.run(
+        level, body, label=f"{rate:g} req/s open, {workers} worker{'s' * (workers != 1)}", tick=tick
+    )
