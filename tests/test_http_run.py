@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import threading
 import time
@@ -22,6 +24,7 @@ from tests.live_server import (  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+TOKEN = re.compile(r"\b[0-9a-f]{40}\b")
 LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--iterations", "3"]
 
 
@@ -69,6 +72,17 @@ def test_http_levels_measure_the_endpoints_and_match_the_servers_count(
     assert "gunicorn" in run.resource_description and run.resource_samples.count() >= 2
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Concurrent request testing" in report
+    # THE_BOT's tokens are 40 hex characters; 11 were issued to this run and none is kept.
+    stored = json.dumps(
+        [
+            list(Run.objects.filter(pk=run.pk).values()),
+            list(run.endpoints.values()),
+            list(run.levels.values()),
+            list(run.findings.values()),
+        ],
+        default=str,
+    )
+    assert not TOKEN.search(stored) and not TOKEN.search(report)
 
 
 @override_settings(

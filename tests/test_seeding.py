@@ -1,0 +1,45 @@
+"""Seeding many identities: bulk-created, one password hash, every identity can log in."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from perftest import seeding
+from perftest.conf import get_config
+from perftest.models import SeededObject
+
+pytestmark = pytest.mark.django_db
+
+
+def test_many_identities_share_one_password_hash_and_all_log_in(monkeypatch):
+    hashes = []
+    real = seeding.make_password
+
+    def counting_make_password(password):
+        hashes.append(password)
+        return real(password)
+
+    monkeypatch.setattr(seeding, "make_password", counting_make_password)
+    config = get_config()
+    run_seeding = seeding.Seeding(config["IDENTITY"], None, None)
+
+    identities = run_seeding.create_identities(50)
+
+    assert len(hashes) == 1
+    users = get_user_model().objects.filter(email__endswith="@perftest.invalid")
+    assert users.count() == 50 and users.values("password").distinct().count() == 1
+    assert {i.email for i in identities} == set(users.values_list("email", flat=True))
+    last = identities[-1]
+    answer = Client().post(
+        "/api/auth/login/",
+        json.dumps({"email": last.email, "password": last.password}),
+        content_type="application/json",
+    )
+    assert answer.status_code == 200
+
+    assert run_seeding.cleanup() == []
+    assert not users.exists() and not SeededObject.objects.exists()
