@@ -6,7 +6,7 @@ other processes on a shared machine do not inflate it. The figures that matter a
 difference of the medians (µs per request) and their ratio.
 Targets (issue 2): at most 10 µs per request, and at most 5 % on a trivial view.
 
-    python bench/inprocess_overhead.py [--blocks 41] [--trivial 200] [--list 20]
+    python bench/inprocess_overhead.py [--blocks 41] [--trivial 200] [--list 50]
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=41, help="alternating blocks per target")
     parser.add_argument("--trivial", type=int, default=200, help="requests per trivial block")
-    parser.add_argument("--list", type=int, default=20, help="requests per list block")
+    parser.add_argument("--list", type=int, default=50, help="requests per list block")
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
