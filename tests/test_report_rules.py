@@ -421,3 +421,18 @@ def test_console_summary_table_shares_the_figures():
     assert "2500.0 ms" in lines[1] and "50.0 ms" in lines[1]
     assert lines[2].endswith("not measured: login failed")
     assert lines[-1] == "Thresholds: 0 passed, 1 failed, 3 not evaluated"
+
+
+def test_latency_distribution_shows_every_stored_figure():
+    run = make_run()
+    endpoint = add_endpoint(run, "Get Lessons", min_ms=3.1, p90_ms=88.8, stdev_ms=12.5)
+    add_endpoint(run, "Get Profile", requests=0, not_measured="login failed (HTTP 401)")
+    analyzed(run)
+    report = markdown.render(run)
+    row = (
+        f"| Get Lessons | {ms(3.1)} | {ms(endpoint.p50_ms)} | {ms(88.8)} | {ms(endpoint.p95_ms)} "
+        f"| {ms(endpoint.p99_ms)} | {ms(endpoint.max_ms)} | {ms(endpoint.mean_ms)} | {ms(12.5)} |"
+    )
+    assert row in report
+    distribution = report.split("Latency distribution", 1)[1].split("##", 1)[0]
+    assert "Get Profile" not in distribution

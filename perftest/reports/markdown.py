@@ -123,7 +123,20 @@ def _response_times(endpoints: Endpoints) -> str:
         for e in endpoints
     ]
     table = _table([*headers, "Status codes", "Errors/reason"], rows)
-    return f"## Response times\n\n{table}"
+    return f"## Response times\n\n{table}\n\n{_distribution(endpoints)}"
+
+
+def _distribution(endpoints: Endpoints) -> str:
+    """The rest of each endpoint's figures: spread and the percentiles between."""
+    fields = ("min_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "stdev_ms")
+    rows = [[e.name, *latencies(e, *fields)] for e in endpoints if not unmeasured(e)]
+    if not rows:
+        return "No latency distribution: no endpoint was measured."
+    headers = ["Endpoint", "min", "p50", "p90", "p95", "p99", "max", "mean", "stdev"]
+    return (
+        "Latency distribution (percentiles from an HDR histogram with 3 significant digits; "
+        "min, max, mean and stdev exact):\n\n" + _table(headers, rows)
+    )
 
 
 def _database_gap(run: models.Run, endpoints: Endpoints) -> str:
