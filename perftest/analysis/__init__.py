@@ -12,3 +12,22 @@ def finding(**fields: object) -> models.Finding:
         if limit and isinstance(value, str) and len(value) > limit:
             fields[name] = value[: limit - 1] + "…"
     return models.Finding(**fields)
+
+
+def bottleneck(
+    rule: str, subject: str, title: str, evidence: str, recommendation: str
+) -> models.Finding:
+    return finding(
+        kind=models.Finding.Kind.BOTTLENECK,
+        rule=rule,
+        subject=subject,
+        title=title,
+        evidence=evidence,
+        recommendation=recommendation,
+    )
+
+
+def key(rule: str, subject: str, title: str, evidence: str = "") -> models.Finding:
+    return finding(
+        kind=models.Finding.Kind.KEY, rule=rule, subject=subject, title=title, evidence=evidence
+    )

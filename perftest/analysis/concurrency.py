@@ -23,7 +23,7 @@ from perftest.formatting import (
     quantity,
 )
 
-from . import finding, scaling
+from . import bottleneck, key, scaling
 
 RATE_LIMITED = "bottleneck.level_rate_limited"
 TOKEN_ROTATION = "bottleneck.token_rotation"
@@ -85,20 +85,7 @@ RECOMMENDATIONS: dict[str, str] = {
 
 
 def _bottleneck(rule: str, level: models.LoadLevel, title: str, evidence: str):
-    return finding(
-        kind=models.Finding.Kind.BOTTLENECK,
-        rule=rule,
-        subject=level_label(level),
-        title=title,
-        evidence=evidence,
-        recommendation=RECOMMENDATIONS[rule],
-    )
-
-
-def _key(rule: str, subject: str, title: str, evidence: str = "") -> models.Finding:
-    return finding(
-        kind=models.Finding.Kind.KEY, rule=rule, subject=subject, title=title, evidence=evidence
-    )
+    return bottleneck(rule, level_label(level), title, evidence, RECOMMENDATIONS[rule])
 
 
 def _count(groups: Iterable[dict]) -> int:
@@ -262,7 +249,7 @@ def key_findings(levels: Sequence[models.LoadLevel]) -> list[models.Finding]:
     top = scaling.peak(levels)
     if top is not None:
         found.append(
-            _key(
+            key(
                 PEAK,
                 level_label(top),
                 f"Peak throughput: {top.throughput:.1f} req/s at {level_label(top)}",
@@ -273,13 +260,13 @@ def key_findings(levels: Sequence[models.LoadLevel]) -> list[models.Finding]:
     steps = scaling.curve(levels)
     bend = scaling.knee(steps)
     if bend is not None:
-        found.append(_key(KNEE, level_label(bend.level), _capital(scaling.knee_sentence(bend))))
+        found.append(key(KNEE, level_label(bend.level), _capital(scaling.knee_sentence(bend))))
     elif len(steps) >= 2:
-        found.append(_key(NO_KNEE, "levels", _capital(scaling.no_knee_sentence(steps))))
+        found.append(key(NO_KNEE, "levels", _capital(scaling.no_knee_sentence(steps))))
     start = scaling.error_start(levels)
     if start is not None:
         found.append(
-            _key(ERROR_START, level_label(start), _capital(scaling.error_start_sentence(start)))
+            key(ERROR_START, level_label(start), _capital(scaling.error_start_sentence(start)))
         )
     return found
 

@@ -22,7 +22,7 @@ from perftest.formatting import (
     unmeasured,
 )
 
-from . import concurrency, finding, thresholds
+from . import bottleneck, concurrency, key, thresholds
 from .resources import ResourceSummary, summarize
 
 LOGIN_FAILED = "bottleneck.login_failed"
@@ -95,20 +95,7 @@ _RETRY_AFTER = concurrency.RETRY_AFTER
 
 
 def _bottleneck(rule: str, subject: str, title: str, evidence: str, recommendation: str = ""):
-    return finding(
-        kind=models.Finding.Kind.BOTTLENECK,
-        rule=rule,
-        subject=subject,
-        title=title,
-        evidence=evidence,
-        recommendation=recommendation or RECOMMENDATIONS[rule],
-    )
-
-
-def _key(rule: str, subject: str, title: str, evidence: str = "") -> models.Finding:
-    return finding(
-        kind=models.Finding.Kind.KEY, rule=rule, subject=subject, title=title, evidence=evidence
-    )
+    return bottleneck(rule, subject, title, evidence, recommendation or RECOMMENDATIONS[rule])
 
 
 def _login_failures(run: models.Run) -> list[models.Finding]:
@@ -288,9 +275,9 @@ def _totals(endpoints: Sequence[models.EndpointResult]) -> models.Finding:
     measured_count = len(measured(endpoints))
     requests = sum(e.requests for e in endpoints)
     if not requests:
-        return _key("key.totals", "run", f"No request was measured ({len(endpoints)} planned)")
+        return key("key.totals", "run", f"No request was measured ({len(endpoints)} planned)")
     ok = sum(e.ok for e in endpoints)
-    return _key(
+    return key(
         "key.totals",
         "run",
         f"{requests} requests to {measured_count} of {len(endpoints)} endpoints; {ok} "
@@ -300,7 +287,7 @@ def _totals(endpoints: Sequence[models.EndpointResult]) -> models.Finding:
 
 
 def _extreme(rule: str, word: str, endpoint: models.EndpointResult) -> models.Finding:
-    return _key(
+    return key(
         rule,
         endpoint.name,
         f"{word} endpoint by p95: {endpoint.name} at {ms(endpoint.p95_ms)}",
@@ -325,7 +312,7 @@ def _most_queries(endpoints: Sequence[models.EndpointResult]) -> list[models.Fin
         return []
     top = max(captured, key=lambda e: e.queries_mean)
     return [
-        _key(
+        key(
             "key.most_queries",
             top.name,
             f"Most queries per request: {top.name} with {top.queries_mean:.1f} on average "
@@ -338,7 +325,7 @@ def _resource_trend(run: models.Run, summary: ResourceSummary | None) -> list[mo
     if thresholds.resource_gap(run, summary):
         return []
     return [
-        _key(
+        key(
             "key.resources",
             "process",
             f"RSS changed by {summary.rss_growth_mb:+.1f} MB "
@@ -356,14 +343,14 @@ def _status(run: models.Run, endpoints: Sequence[models.EndpointResult]) -> list
         done = sum(e.requests for e in endpoints)
         planned = sum(e.planned for e in endpoints)
         return [
-            _key(
+            key(
                 "key.interrupted",
                 "run",
                 f"The run was interrupted: {done} of {planned} planned requests were made",
             )
         ]
     if run.status == models.Run.Status.FAILED:
-        return [_key("key.failed", "run", f"The run failed: {run.failure or 'no reason stored'}")]
+        return [key("key.failed", "run", f"The run failed: {run.failure or 'no reason stored'}")]
     return []
 
 
