@@ -43,7 +43,31 @@ class Run(models.Model):
         return f"Run #{self.pk} {self.label or self.target} ({self.status})"
 
 
-class LoadLevel(models.Model):
+class MeasuredFigures(models.Model):
+    """What a set of requests gave: counts, errors and latency (one endpoint, or a level)."""
+
+    requests = models.PositiveIntegerField(default=0)
+    ok = models.PositiveIntegerField(default=0, help_text="Answered with the expected status")
+    status_counts = models.JSONField(default=dict)
+    errors = models.JSONField(default=list, help_text="[{reason, count, example}]")
+    min_ms = models.FloatField(default=0)
+    mean_ms = models.FloatField(default=0)
+    p50_ms = models.FloatField(default=0)
+    p90_ms = models.FloatField(default=0)
+    p95_ms = models.FloatField(default=0)
+    p99_ms = models.FloatField(default=0)
+    max_ms = models.FloatField(default=0)
+    histogram = models.TextField(blank=True, help_text="HdrHistogram, compressed base64 (µs)")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def errors_total(self) -> int:
+        return self.requests - self.ok
+
+
+class LoadLevel(MeasuredFigures):
     """One concurrency level (closed model) or arrival rate (open model), merged over workers."""
 
     class Model(models.TextChoices):
@@ -61,20 +85,8 @@ class LoadLevel(models.Model):
     identities = models.PositiveIntegerField(default=0)
     login_mode = models.CharField(max_length=12, default="per-worker")
     interrupted = models.BooleanField(default=False)
-    requests = models.PositiveIntegerField(default=0)
-    ok = models.PositiveIntegerField(default=0)
-    status_counts = models.JSONField(default=dict)
-    errors = models.JSONField(default=list, help_text="[{reason, count, example}]")
     window_s = models.FloatField(default=0, help_text="First counted send to last completion")
     throughput = models.FloatField(default=0, help_text="Counted requests per second of window")
-    min_ms = models.FloatField(default=0)
-    mean_ms = models.FloatField(default=0)
-    p50_ms = models.FloatField(default=0)
-    p90_ms = models.FloatField(default=0)
-    p95_ms = models.FloatField(default=0)
-    p99_ms = models.FloatField(default=0)
-    max_ms = models.FloatField(default=0)
-    histogram = models.TextField(blank=True, help_text="Merged HdrHistogram, base64 (µs)")
     rampup_requests = models.PositiveIntegerField(default=0)
     login_requests = models.PositiveIntegerField(default=0)
     login_failures = models.PositiveIntegerField(default=0)
@@ -94,10 +106,6 @@ class LoadLevel(models.Model):
         return f"{self.concurrency} concurrent (closed)"
 
     @property
-    def errors_total(self) -> int:
-        return self.requests - self.ok
-
-    @property
     def sent_total(self) -> int:
         return self.requests + self.rampup_requests + self.login_requests
 
@@ -107,7 +115,7 @@ class LoadLevel(models.Model):
         return self.generator_cpu_s / self.wall_s if self.wall_s else 0.0
 
 
-class EndpointResult(models.Model):
+class EndpointResult(MeasuredFigures):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="endpoints")
     level = models.ForeignKey(
         LoadLevel, null=True, blank=True, on_delete=models.CASCADE, related_name="endpoints"
@@ -125,21 +133,9 @@ class EndpointResult(models.Model):
     planned = models.PositiveIntegerField(default=0)
     not_measured = models.TextField(blank=True, help_text="Why the endpoint was not measured")
     interrupted = models.BooleanField(default=False)
-    requests = models.PositiveIntegerField(default=0)
-    ok = models.PositiveIntegerField(default=0)
-    status_counts = models.JSONField(default=dict)
-    errors = models.JSONField(default=list, help_text="[{reason, count, example}]")
-    min_ms = models.FloatField(default=0)
-    mean_ms = models.FloatField(default=0)
-    p50_ms = models.FloatField(default=0)
-    p90_ms = models.FloatField(default=0)
-    p95_ms = models.FloatField(default=0)
-    p99_ms = models.FloatField(default=0)
-    max_ms = models.FloatField(default=0)
     stdev_ms = models.FloatField(default=0)
     sum_ns = models.BigIntegerField(default=0)
     sumsq_ns = models.TextField(default="0", help_text="Exact sum of squares (may exceed 64 bits)")
-    histogram = models.TextField(blank=True, help_text="HdrHistogram, compressed base64 (µs)")
     bytes_total = models.BigIntegerField(default=0)
     sql_captured = models.BooleanField(default=False)
     queries_total = models.PositiveIntegerField(default=0)
@@ -158,10 +154,6 @@ class EndpointResult(models.Model):
     @property
     def measured(self) -> bool:
         return not self.not_measured
-
-    @property
-    def errors_total(self) -> int:
-        return self.requests - self.ok
 
     @property
     def mean_bytes(self) -> float:
