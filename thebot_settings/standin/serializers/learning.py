@@ -55,7 +55,9 @@ class LessonSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class SharedWithClassSerializer(serializers.ModelSerializer):
+    """Fields of rows a teacher authors for a subject and shares with students."""
+
     author = UserBriefSerializer(read_only=True)
     subject = SubjectSerializer(read_only=True)
     subject_id = serializers.PrimaryKeyRelatedField(
@@ -66,6 +68,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
         many=True, queryset=User.objects.all(), write_only=True, required=False
     )
 
+
+class AssignmentSerializer(SharedWithClassSerializer):
     class Meta:
         model = Assignment
         fields = [
@@ -85,16 +89,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class MaterialSerializer(serializers.ModelSerializer):
-    author = UserBriefSerializer(read_only=True)
-    subject = SubjectSerializer(read_only=True)
-    subject_id = serializers.PrimaryKeyRelatedField(
-        source="subject", queryset=Subject.objects.all(), write_only=True, required=False
-    )
-    assigned_to = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=User.objects.all(), write_only=True, required=False
-    )
-
+class MaterialSerializer(SharedWithClassSerializer):
     class Meta:
         model = Material
         fields = [
