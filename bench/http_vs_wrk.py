@@ -47,9 +47,9 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from perftest.stats import LatencyStats  # noqa: E402
-from perftest.transport.base import RequestSpec  # noqa: E402
-from perftest.transport.http import HttpTransport  # noqa: E402
+from perftest.measure.stats import LatencyStats  # noqa: E402
+from perftest.measure.transport.base import RequestSpec  # noqa: E402
+from perftest.measure.transport.http import HttpTransport  # noqa: E402
 from tests.live_server import free_port, run_gunicorn  # noqa: E402
 
 NGINX_CONF = """\

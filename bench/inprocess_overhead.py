@@ -33,10 +33,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
+from perftest.measure.result import EndpointResult  # noqa: E402
+from perftest.measure.transport.base import RequestSpec  # noqa: E402
+from perftest.measure.transport.inprocess import InProcessTransport  # noqa: E402
 from perftest.redact import Redactor  # noqa: E402
-from perftest.result import EndpointResult  # noqa: E402
-from perftest.transport.base import RequestSpec  # noqa: E402
-from perftest.transport.inprocess import InProcessTransport  # noqa: E402
 
 
 def trivial(request):

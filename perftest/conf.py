@@ -13,47 +13,19 @@ from typing import Any
 
 from django.conf import settings
 
-#: THE_BOT's seven endpoints of the original report (see shared/thebot-api.md).
-DEFAULT_ENDPOINTS: list[dict[str, Any]] = [
-    {"name": "Login", "method": "POST", "path": "/api/auth/login/", "expected_status": 200},
-    {"name": "Get Profile", "method": "GET", "path": "/api/profile/me/", "expected_status": 200},
-    {
-        "name": "Get Lessons",
-        "method": "GET",
-        "path": "/api/scheduling/lessons/",
-        "expected_status": 200,
-    },
-    {
-        "name": "Get Assignments",
-        "method": "GET",
-        "path": "/api/assignments/",
-        "expected_status": 200,
-    },
-    {
-        "name": "Get Conversations",
-        "method": "GET",
-        "path": "/api/chat/conversations/",
-        "expected_status": 200,
-    },
-    {"name": "Get Materials", "method": "GET", "path": "/api/materials/", "expected_status": 200},
-    {
-        "name": "Get Notifications",
-        "method": "GET",
-        "path": "/api/notifications/",
-        "expected_status": 200,
-    },
-]
-
 DEFAULTS: dict[str, Any] = {
     # What to measure. Each endpoint: name, method, path, expected_status; optional "auth"
     # (default True; the login endpoint never sends a token) and "body" (a JSON value).
-    "ENDPOINTS": DEFAULT_ENDPOINTS,
-    # How a client logs in. BODY values may use {email}, {username} and {password}.
+    # No default: the host project names its own endpoints.
+    "ENDPOINTS": [],
+    # How a client logs in. BODY values may use {email}, {username} and {password}. The
+    # defaults are DRF's token login (rest_framework.authtoken.views.obtain_auth_token, mounted
+    # where DRF's documentation mounts it): {"username", "password"} in, {"token"} out.
     "LOGIN": {
-        "PATH": "/api/auth/login/",
+        "PATH": "/api-token-auth/",
         "METHOD": "POST",
-        "BODY": {"email": "{email}", "password": "{password}"},
-        "TOKEN_PATH": "data.token",
+        "BODY": {"username": "{username}", "password": "{password}"},
+        "TOKEN_PATH": "token",
         "HEADER": "Authorization",
         "SCHEME": "Token",
     },
@@ -62,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "IDENTITY": {
         "EMAIL": "perftest-{n}@perftest.invalid",
         "USERNAME": "perftest-{n}",
-        "FIELDS": {"role": "student"},
+        "FIELDS": {},
         "HOOK": None,
     },
     # Dotted path of seeder(users) -> iterable of created model instances, or None.
@@ -92,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
 
+#: Dict settings that are one value (a request body, model field values), replaced whole.
+_VALUE_DICTS = {"BODY", "FIELDS"}
+
+
 class ConfigError(ValueError):
     """A setting or option a user can fix; its message names the key and the fix."""
 
@@ -103,7 +79,7 @@ def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: str
         if key not in defaults:
             known = ", ".join(sorted(defaults))
             raise ConfigError(f"{where} has an unknown key {key!r}; known keys: {known}.")
-        if isinstance(defaults[key], dict) and key != "FIELDS":
+        if isinstance(defaults[key], dict) and key not in _VALUE_DICTS:
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{where}[{key!r}] must be a dict, not {type(value).__name__}.")
             merged[key] = _merge(defaults[key], value, f"{where}[{key!r}]")
@@ -122,7 +98,7 @@ def _positive_number(config: dict, key: str, *, integer: bool, allow_zero: bool 
 
 
 def _validate_endpoints(endpoints: Any) -> None:
-    if not isinstance(endpoints, list) or not endpoints:
+    if not isinstance(endpoints, list):
         raise ConfigError("PERFTEST['ENDPOINTS'] must be a non-empty list of endpoint dicts.")
     seen: set[str] = set()
     for index, endpoint in enumerate(endpoints):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -19,15 +18,9 @@ from django.db import DatabaseError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.module_loading import import_string
 
-from .auth import Credentials
-from .conf import ConfigError
-from .models import Run, SeededObject
-
-
-@dataclass(frozen=True)
-class Identity(Credentials):
-    number: int
-    user_pk: object
+from perftest.conf import ConfigError
+from perftest.measure.auth import Identity
+from perftest.models import Run, SeededObject
 
 
 def _hook(path: str | None, key: str) -> Callable | None:

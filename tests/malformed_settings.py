@@ -4,5 +4,6 @@ import json
 import os
 
 from thebot_settings.settings import *  # noqa: F403
+from thebot_settings.settings import PERFTEST as THEBOT
 
-PERFTEST = json.loads(os.environ["PERFTEST_TEST_JSON"])
+PERFTEST = {**THEBOT, **json.loads(os.environ["PERFTEST_TEST_JSON"])}

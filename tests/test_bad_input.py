@@ -64,6 +64,7 @@ def test_unwritable_output_folder_exits_2(tmp_path):
         ({"ITERATIONS": "many"}, "PERFTEST['ITERATIONS'] must be a non-negative number"),
         ({"ITERATONS": 5}, "unknown key 'ITERATONS'"),
         ({"ENDPOINTS": "Get Lessons"}, "must be a non-empty list"),
+        ({"ENDPOINTS": []}, "PERFTEST['ENDPOINTS'] is empty, so there is nothing to measure"),
         ({"ENDPOINTS": [{"name": "X", "method": "GET"}]}, "needs a non-empty string 'path'"),
         ({"ENDPOINTS": [{"name": "X", "method": "GET", "path": "/api/nope/"}]}, "No route"),
         ({"LOGIN": {"PATH": "/api/login-gone/"}}, "No route in the URLconf for: login"),

@@ -13,14 +13,15 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from perftest.formatting import ms
 from perftest.models import Run
+from perftest.text import ms
 from tests import views
 from tests.live_server import (  # noqa: F401
     run_gunicorn,
     shared_database_url,
     standin_server,
 )
+from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,6 +89,7 @@ def test_http_levels_measure_the_endpoints_and_match_the_servers_count(
 @override_settings(
     ROOT_URLCONF="tests.urls",
     PERFTEST={
+        **THEBOT,
         "ENDPOINTS": [{"name": "Sleep", "method": "GET", "path": "/test/sleep-200/"}],
         "SEEDER": None,
     },

@@ -14,9 +14,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from perftest.conf import ConfigError
-from perftest.discovery import describe_process, find_server_pid
-from perftest.transport.base import RequestSpec
-from perftest.transport.http import HttpTransport, check_reachable
+from perftest.measure.transport.base import RequestSpec
+from perftest.measure.transport.http import HttpTransport
+from perftest.plan.checks import check_reachable
+from perftest.plan.target import describe_process, find_server_pid
 from tests.live_server import free_port, shared_database_url, standin_server  # noqa: F401
 
 PASSWORD = "perftest-http-pass"

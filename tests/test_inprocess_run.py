@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
-from perftest.conf import DEFAULT_ENDPOINTS
 from perftest.models import Finding, Run, SeededObject
 from tests import views
+from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ TEST_ENDPOINTS = [
     {"name": "N plus one", "method": "GET", "path": "/test/n-plus-one/", "expected_status": 200},
     {"name": "Broken", "method": "GET", "path": "/test/broken/", "expected_status": 200},
 ]
-PATHOLOGICAL = {"ENDPOINTS": TEST_ENDPOINTS, "SEEDER": None}
+PATHOLOGICAL = {**THEBOT, "ENDPOINTS": TEST_ENDPOINTS, "SEEDER": None}
 
 
 def ms(value: float) -> str:
@@ -32,7 +32,7 @@ def test_default_run_measures_the_seven_endpoints_and_reports_stored_numbers(run
 
     assert run.status == Run.Status.COMPLETED
     rows = list(run.endpoints.order_by("position"))
-    assert [r.name for r in rows] == [e["name"] for e in DEFAULT_ENDPOINTS]
+    assert [r.name for r in rows] == [e["name"] for e in THEBOT["ENDPOINTS"]]
     for row in rows:
         assert row.requests == 5 and row.ok == 5, (row.name, row.errors)
         assert row.status_counts == {"200": 5}
@@ -74,7 +74,10 @@ def test_pathological_views_show_delay_n_plus_one_and_exception(run_perftest):
 
 
 @override_settings(
-    PERFTEST={"LOGIN": {"TOKEN_PATH": "data.token", "BODY": {"email": "{email}", "password": "no"}}}
+    PERFTEST={
+        **THEBOT,
+        "LOGIN": {**THEBOT["LOGIN"], "BODY": {"email": "{email}", "password": "no"}},
+    }
 )
 def test_wrong_login_config_reports_login_failure_and_skips_authenticated_endpoints(run_perftest):
     run, report = run_perftest("--iterations", "2")
@@ -141,7 +144,7 @@ def test_neither_password_nor_token_reaches_stored_rows_or_report(run_perftest, 
         seen["header"] = headers[0][1]
         return attempt, headers
 
-    monkeypatch.setattr("perftest.phases.log_in", spying_log_in)
+    monkeypatch.setattr("perftest.measure.session.log_in", spying_log_in)
     run, report = run_perftest("--iterations", "2", "--warmup", "0", "--keep-data")
 
     token = seen["header"].split()[-1]
@@ -162,11 +165,12 @@ def test_neither_password_nor_token_reaches_stored_rows_or_report(run_perftest, 
 @override_settings(
     ROOT_URLCONF="tests.urls",
     PERFTEST={
+        **THEBOT,
         "ENDPOINTS": [
             {"name": "Get Profile", "method": "GET", "path": "/api/profile/me/"},
             {"name": "Interrupt", "method": "GET", "path": "/test/interrupt/"},
             {"name": "Get Lessons", "method": "GET", "path": "/api/scheduling/lessons/"},
-        ]
+        ],
     },
 )
 def test_ctrl_c_stores_an_interrupted_run_with_what_was_measured(tmp_path):

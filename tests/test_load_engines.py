@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import threading
 
 import pytest
@@ -16,17 +17,24 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from perftest.auth import log_in
 from perftest.conf import ConfigError, get_config
-from perftest.load.base import LevelInterrupted, Mix, Prepare, WorkerSetup
-from perftest.load.closed import run_closed
-from perftest.load.open import run_open
+from perftest.measure.auth import log_in, request_for
+from perftest.measure.load.closed import Closed
+from perftest.measure.load.harness import (
+    LevelInterrupted,
+    Prepare,
+    WorkerKit,
+    WorkerSetup,
+    run_level,
+)
+from perftest.measure.load.open import Open
+from perftest.measure.result import LevelResult
+from perftest.measure.transport.base import Transport
+from perftest.measure.transport.inprocess import InProcessTransport
+from perftest.plan.build import build_plan
+from perftest.plan.model import Endpoint, Mix
 from perftest.redact import Redactor
-from perftest.result import LevelResult
-from perftest.scenario import Endpoint, build_plan
 from perftest.seeding import Seeding
-from perftest.transport.base import Transport
-from perftest.transport.inprocess import InProcessTransport
 from tests import views
 from tests.counting import COUNT_FILE_ENV, count_handled
 
@@ -68,37 +76,25 @@ def logging_in(identities, redactor: Redactor, wrong_password_for: int | None = 
             attempt, headers = log_in(transport, PLAN.login, identity, redactor)
         if headers is None:
             return WorkerSetup(None, 1, f"worker {index + 1}: login failed ({attempt.reason})")
-        return WorkerSetup({name: e.request(headers) for name, e in STANDIN.items()}, 1)
+        return WorkerSetup({name: request_for(e, headers) for name, e in STANDIN.items()}, 1)
 
     return prepare
 
 
 def no_login(index: int, transport: Transport) -> WorkerSetup:
-    return WorkerSetup({name: e.request() for name, e in TEST_VIEWS.items()})
+    return WorkerSetup({name: request_for(e) for name, e in TEST_VIEWS.items()})
 
 
-def closed(mix: str, prepare: Prepare, redactor: Redactor, **knobs) -> LevelResult:
-    return run_closed(
-        factory=InProcessTransport,
-        prepare=prepare,
-        mix=Mix.parse(mix, PLAN.endpoints),
-        endpoints=STANDIN,
-        redactor=redactor,
-        **knobs,
-    )
+def closed(
+    mix: str, prepare: Prepare, redactor: Redactor, concurrency: int, tick=None, **knobs
+) -> LevelResult:
+    kit = WorkerKit(InProcessTransport, prepare, Mix.parse(mix, PLAN.endpoints), STANDIN, redactor)
+    return run_level(kit, Closed(concurrency, **knobs), tick)
 
 
-def open_level(rate: float, workers: int, **knobs) -> LevelResult:
-    return run_open(
-        rate=rate,
-        workers=workers,
-        factory=InProcessTransport,
-        prepare=no_login,
-        mix=Mix.parse("Slow", [SLOW]),
-        endpoints=TEST_VIEWS,
-        redactor=Redactor(),
-        **knobs,
-    )
+def open_level(rate: float, workers: int, duration_s: float, tick=None) -> LevelResult:
+    kit = WorkerKit(InProcessTransport, no_login, Mix.parse("Slow", [SLOW]), TEST_VIEWS, Redactor())
+    return run_level(kit, Open(workers, rate=rate, duration_s=duration_s), tick)
 
 
 def test_mix_parses_names_in_any_case_and_rejects_what_it_cannot_send():
@@ -223,16 +219,9 @@ def test_workers_that_cannot_log_in_or_crash_are_reported_and_the_rest_measure(i
 @override_settings(ROOT_URLCONF="tests.urls")
 def test_ctrl_c_stops_the_level_and_keeps_what_was_measured():
     with pytest.raises(LevelInterrupted) as caught:
-        run_closed(
-            concurrency=2,
-            factory=InProcessTransport,
-            prepare=no_login,
-            mix=Mix.parse("Slow=20,Interrupt=1", list(TEST_VIEWS.values())),
-            endpoints=TEST_VIEWS,
-            redactor=Redactor(),
-            duration_s=30,
-            ramp_up_s=0,
-        )
+        mix = Mix.parse("Slow=20,Interrupt=1", list(TEST_VIEWS.values()))
+        kit = WorkerKit(InProcessTransport, no_login, mix, TEST_VIEWS, Redactor())
+        run_level(kit, Closed(2, duration_s=30, ramp_up_s=0))
 
     level = caught.value.result
     assert isinstance(caught.value, KeyboardInterrupt)
@@ -269,3 +258,27 @@ def test_open_model_within_capacity_sends_every_request_on_time():
     assert level.dropped == 0 and level.late <= 1
     assert level.overall.latency.percentile_ms(50) < 3 * views.SLOW_VIEW_SECONDS * 1000
     assert level.rampup_requests == 0 and level.throughput > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_level_and_endpoint_results_survive_a_json_round_trip(identities):
+    redactor = Redactor()
+    level = closed(
+        CHEAP, logging_in(identities, redactor), redactor, concurrency=2, requests=30, ramp_up_s=0
+    )
+    level.worker_failures.append("worker 9: a failure kept for the round trip")
+
+    carried = LevelResult.from_dict(json.loads(json.dumps(level.to_dict())))
+
+    assert carried.to_dict() == level.to_dict()
+    assert carried.overall.requests == 30 and carried.overall.sql_captured
+    for name, result in level.endpoints.items():
+        again = carried.endpoints[name]
+        for percentile in (50, 90, 95, 99, 100):
+            assert again.latency.percentile_ms(percentile) == result.latency.percentile_ms(
+                percentile
+            )
+        assert again.latency.stdev_ms == result.latency.stdev_ms
+    # A carried result still merges exactly, as a worker's figures do.
+    carried.overall.merge(LevelResult.from_dict(level.to_dict()).overall)
+    assert carried.overall.requests == 60 and carried.overall.ok == 2 * level.overall.ok

@@ -105,6 +105,53 @@ if os.environ.get("STANDIN_THROTTLE") == "1":
     REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"].append("rest_framework.throttling.UserRateThrottle")
 
 # perftest: everything else keeps its documented default (see perftest/conf.py).
+# THE_BOT's seven endpoints of the original report, its login and its student role (see
+# shared/thebot-api.md); perftest's own defaults describe no product.
 PERFTEST = {
+    "ENDPOINTS": [
+        {"name": "Login", "method": "POST", "path": "/api/auth/login/", "expected_status": 200},
+        {
+            "name": "Get Profile",
+            "method": "GET",
+            "path": "/api/profile/me/",
+            "expected_status": 200,
+        },
+        {
+            "name": "Get Lessons",
+            "method": "GET",
+            "path": "/api/scheduling/lessons/",
+            "expected_status": 200,
+        },
+        {
+            "name": "Get Assignments",
+            "method": "GET",
+            "path": "/api/assignments/",
+            "expected_status": 200,
+        },
+        {
+            "name": "Get Conversations",
+            "method": "GET",
+            "path": "/api/chat/conversations/",
+            "expected_status": 200,
+        },
+        {
+            "name": "Get Materials",
+            "method": "GET",
+            "path": "/api/materials/",
+            "expected_status": 200,
+        },
+        {
+            "name": "Get Notifications",
+            "method": "GET",
+            "path": "/api/notifications/",
+            "expected_status": 200,
+        },
+    ],
+    "LOGIN": {
+        "PATH": "/api/auth/login/",
+        "BODY": {"email": "{email}", "password": "{password}"},
+        "TOKEN_PATH": "data.token",
+    },
+    "IDENTITY": {"FIELDS": {"role": "student"}},
     "SEEDER": "thebot_settings.standin.seed.seed_sample_data",
 }

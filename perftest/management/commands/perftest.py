@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, connection
-from django.db.migrations.executor import MigrationExecutor
 
 from perftest import runner
 from perftest.conf import ConfigError, get_config
-from perftest.load.base import Mix
-from perftest.models import Run
+from perftest.plan.build import build_plan
+from perftest.plan.checks import preflight
 from perftest.progress import Progress
 from perftest.reports import console, markdown
-from perftest.scenario import build_plan, check_routes
-from perftest.transport.http import check_reachable
+from perftest.store.read import StoredRun
 
 
 def usage_error(message: str) -> CommandError:
@@ -48,28 +44,6 @@ def number(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
-
-
-def ensure_writable_folder(path: str) -> None:
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as exc:
-        raise usage_error(f"Report folder {path!r} cannot be created: {exc.strerror}.") from None
-    if not os.path.isdir(path) or not os.access(path, os.W_OK | os.X_OK):
-        raise usage_error(f"Report folder {path!r} is not a writable folder; pass --output DIR.")
-
-
-def ensure_migrated() -> None:
-    try:
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except DatabaseError as exc:
-        raise usage_error(f"The database cannot be reached: {exc}".strip()) from None
-    if pending:
-        raise usage_error(
-            f"The database has {len(pending)} unapplied migrations; run "
-            "`python manage.py migrate` first."
-        )
 
 
 class Command(BaseCommand):
@@ -146,43 +120,36 @@ class Command(BaseCommand):
                 identities=options["identities"],
                 login=options["login"],
             )
-            check_routes(plan)
-            if plan.load.mix:
-                Mix.parse(plan.load.mix, plan.endpoints)
-            if plan.http is not None:
-                check_reachable(plan.http.base_url)
+            preflight(plan)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
-        ensure_writable_folder(plan.output_dir)
-        ensure_migrated()
         progress = Progress(self.stdout._out)
         try:
-            run = runner.execute(plan, tick=progress.show)
+            stored = runner.execute(plan, tick=progress.show)
         except ConfigError as exc:
             progress.done()
             raise usage_error(str(exc)) from None
         except runner.RunInterrupted as exc:
             progress.done()
-            run = exc.run
-            self.report(run, plan.output_dir)
+            self.report(exc.stored, plan.output_dir)
             raise CommandError(
-                f"Interrupted: run #{run.pk} stored as interrupted.", returncode=130
+                f"Interrupted: run #{exc.stored.pk} stored as interrupted.", returncode=130
             ) from None
         progress.done()
-        self.report(run, plan.output_dir)
-        if run.status == Run.Status.FAILED:
-            raise CommandError(f"Run #{run.pk} failed: {run.failure}", returncode=1)
-        breached = run.findings.filter(kind="threshold", passed=False).count()
+        self.report(stored, plan.output_dir)
+        if stored.status == "failed":
+            raise CommandError(f"Run #{stored.pk} failed: {stored.row.failure}", returncode=1)
+        breached = stored.thresholds_failed
         if options["fail_on_breach"] and breached:
             raise CommandError(f"{breached} threshold(s) failed (--fail-on-breach).", returncode=1)
 
-    def report(self, run: Run, output_dir: str) -> None:
+    def report(self, stored: StoredRun, output_dir: str) -> None:
         try:
-            path = markdown.write(run, output_dir)
+            path = markdown.write(stored, output_dir)
         except OSError as exc:
             raise usage_error(
-                f"Run #{run.pk} is stored, but the report could not be written to "
+                f"Run #{stored.pk} is stored, but the report could not be written to "
                 f"{output_dir!r}: {exc.strerror}."
             ) from None
-        self.stdout.write(console.summary_table(run))
-        self.stdout.write(f"Run #{run.pk} {run.status}. Report: {path}")
+        self.stdout.write(console.summary_table(stored))
+        self.stdout.write(f"Run #{stored.pk} {stored.status}. Report: {path}")

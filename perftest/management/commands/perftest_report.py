@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from perftest.conf import ConfigError, get_config
-from perftest.models import Run
 from perftest.reports import markdown
+from perftest.store import read
 
 
 class Command(BaseCommand):
@@ -21,15 +21,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            run = Run.objects.get(pk=options["run_id"])
-        except Run.DoesNotExist:
-            raise CommandError(f"No stored run #{options['run_id']}.", returncode=2) from None
+            stored = read.load(options["run_id"])
+        except read.RunNotFound as exc:
+            raise CommandError(str(exc), returncode=2) from None
         if options["stdout"]:
-            self.stdout.write(markdown.render(run), ending="")
+            self.stdout.write(markdown.render(stored), ending="")
             return
         try:
             output = options["output"] or get_config()["OUTPUT_DIR"]
-            path = markdown.write(run, output)
+            path = markdown.write(stored, output)
         except ConfigError as exc:
             raise CommandError(str(exc), returncode=2) from None
         except OSError as exc:

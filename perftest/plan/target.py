@@ -1,22 +1,53 @@
-"""Which process serves a base URL, so HTTP runs can sample the server's resources.
+"""The HTTP target: a base URL taken apart, and the process on this host that serves it.
 
-Only a server on this machine can be sampled. Its pid is found from the listening socket:
-a pre-fork server (gunicorn, uwsgi) shares one socket between a master and its workers, so
-the root of those pids is returned and the sampler follows its children. Every outcome comes
-with a sentence a report can print: what was found, or exactly why nothing was.
+``parse_base_url`` is the one reading of ``--base-url``: the checks and the HTTP transport both
+use it. The serving process is found so that HTTP runs can sample the server's resources.
+Only a server on this machine can be sampled. Its pid is found from the listening socket: a
+pre-fork server (gunicorn, uwsgi) shares one socket between a master and its workers, so the
+root of those pids is returned and the sampler follows its children. Every outcome comes with
+a sentence a report can print: what was found, or exactly why nothing was.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import psutil
 
-from .conf import ConfigError
-from .transport.http import parse_base_url
+from perftest.conf import ConfigError
 
 _WILDCARDS = {"0.0.0.0", "::"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class Target(NamedTuple):
+    """A base URL taken apart: where to connect, and the path prefix every request gets."""
+
+    scheme: str
+    host: str
+    port: int
+    prefix: str
+
+
+def parse_base_url(base_url: str) -> Target:
+    """Split ``base_url`` or raise ``ConfigError`` saying what is wrong with it."""
+    fix = "pass a base URL like http://127.0.0.1:8000/"
+    if "://" not in base_url:
+        raise ConfigError(f"{base_url!r} is not a URL; {fix}.")
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{base_url!r} is a malformed URL ({exc}); {fix}.") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ConfigError(f"{base_url!r} uses the scheme {scheme!r}; only http and https work.")
+    if not parts.hostname:
+        raise ConfigError(f"{base_url!r} names no host; {fix}.")
+    return Target(scheme, parts.hostname, port or _DEFAULT_PORTS[scheme], parts.path.rstrip("/"))
 
 
 def _addresses_of(host: str) -> set[str]:

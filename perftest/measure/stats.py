@@ -86,14 +86,25 @@ class LatencyStats:
         micros = self.histogram.get_value_at_percentile(percentile)
         return min(micros / 1000, self.max_ms)
 
+    def to_dict(self) -> dict[str, int | str]:
+        """Exact figures and the encoded histogram, for storage or another process."""
+        return {
+            "count": self.count,
+            "sum_ns": self.sum_ns,
+            "sumsq_ns": self.sumsq_ns,
+            "min_ns": self.min_ns,
+            "max_ns": self.max_ns,
+            "histogram": self.encode(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LatencyStats:
+        """Rebuild statistics from ``to_dict``, so they can be merged or read again."""
+        encoded = data["histogram"]
+        histogram = HdrHistogram.decode(encoded.encode("ascii")) if encoded else _new_histogram()
+        figures = ("count", "sum_ns", "sumsq_ns", "min_ns", "max_ns")
+        return cls(*(data[name] for name in figures), histogram)
+
     def encode(self) -> str:
         """The histogram as compressed base64 text, for storage."""
         return self.histogram.encode().decode("ascii") if self.count else ""
-
-    @classmethod
-    def restore(
-        cls, encoded: str, *, count: int, sum_ns: int, sumsq_ns: int, min_ns: int, max_ns: int
-    ) -> LatencyStats:
-        """Rebuild stored statistics so they can be merged or re-read."""
-        histogram = HdrHistogram.decode(encoded.encode("ascii")) if encoded else _new_histogram()
-        return cls(count, sum_ns, sumsq_ns, min_ns, max_ns, histogram)

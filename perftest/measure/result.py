@@ -2,19 +2,31 @@
 
 These classes are the only thing that crosses from measuring (transport, load, stats,
 resources) to storing and reporting. ``EndpointResult.record`` turns samples into figures as
-they arrive, so no list of samples is kept; per-worker results merge exactly.
+they arrive, so no list of samples is kept; per-worker results merge exactly. Endpoint and
+level results also cross process boundaries (a worker process hands its figures to the one
+that stores them): ``to_dict``/``from_dict`` carry every figure as JSON-ready data, the
+latency histogram encoded, and lose nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import sqlnorm
-from .redact import Redactor
+from perftest import sqlnorm
+from perftest.redact import Redactor
+
 from .stats import LatencyStats
-from .transport.base import Sample
+
+if TYPE_CHECKING:  # a transport's Sample is only read here, never built
+    from perftest.plan.model import Endpoint
+
+    from .transport.base import Sample
+
+#: How a run ended, as the measuring core reports it (``Run.Status`` stores the same words).
+COMPLETED, FAILED, INTERRUPTED = "completed", "failed", "interrupted"
 
 
 @dataclass
@@ -65,6 +77,11 @@ class EndpointResult:
     queries_max: int = 0
     sql_ns_total: int = 0
     duplicate_queries: dict[str, QueryGroup] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, endpoint: Endpoint) -> EndpointResult:
+        """No figures yet for ``endpoint``."""
+        return cls(endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status)
 
     @property
     def requests(self) -> int:
@@ -136,6 +153,26 @@ class EndpointResult:
             else:
                 mine_q.max_per_request = max(mine_q.max_per_request, group.max_per_request)
                 mine_q.requests += group.requests
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure as JSON-ready data; ``from_dict`` rebuilds an equal result."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["latency"] = self.latency.to_dict()
+        data["status_counts"] = dict(self.status_counts)
+        data["errors"] = [dataclasses.asdict(group) for group in self.errors.values()]
+        data["duplicate_queries"] = [
+            dataclasses.asdict(group) for group in self.duplicate_queries.values()
+        ]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EndpointResult:
+        fields = dict(data)
+        fields["latency"] = LatencyStats.from_dict(data["latency"])
+        fields["status_counts"] = dict(data["status_counts"])
+        fields["errors"] = {g["reason"]: ErrorGroup(**g) for g in data["errors"]}
+        fields["duplicate_queries"] = {q["sql"]: QueryGroup(**q) for q in data["duplicate_queries"]}
+        return cls(**fields)
 
 
 @dataclass
@@ -213,6 +250,23 @@ class LevelResult:
     @property
     def sent_total(self) -> int:
         return self.overall.requests + self.rampup_requests + self.login_requests
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure as JSON-ready data; ``from_dict`` rebuilds an equal result."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["overall"] = self.overall.to_dict()
+        data["endpoints"] = [result.to_dict() for result in self.endpoints.values()]
+        data["worker_failures"] = list(self.worker_failures)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LevelResult:
+        fields = dict(data)
+        fields["overall"] = EndpointResult.from_dict(data["overall"])
+        endpoints = [EndpointResult.from_dict(item) for item in data["endpoints"]]
+        fields["endpoints"] = {result.name: result for result in endpoints}
+        fields["worker_failures"] = list(data["worker_failures"])
+        return cls(**fields)
 
 
 @dataclass

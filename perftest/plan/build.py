@@ -1,111 +1,19 @@
-"""What to measure: endpoints, the login flow and the run's knobs, validated up front.
+"""Settings + command options -> a validated ``RunPlan``, built once.
 
-``build_plan`` joins the settings with the command's options; ``check_routes`` resolves every
-configured path against the target's URLconf, so a missing route is reported as a
-configuration problem before anything runs, never as a slow or failing endpoint.
+Every option is checked against the settings here, so the rest of perftest reads a plan that
+is known to be well formed; a value a user can fix raises ``ConfigError`` naming it. The mix
+of a load level is parsed here too, once.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-from django.urls import Resolver404, resolve
+from perftest.conf import ConfigError
 
-from .conf import ConfigError
-from .transport.base import RequestSpec
-
-
-@dataclass(frozen=True)
-class LoginSpec:
-    path: str
-    method: str
-    body: Any
-    token_path: str
-    header: str
-    scheme: str
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    name: str
-    method: str
-    path: str
-    expected_status: int
-    auth: bool
-    body: Any = None
-    is_login: bool = False
-
-    def request(self, headers: tuple[tuple[str, str], ...] = (), body: Any = None) -> RequestSpec:
-        """The request for this endpoint; ``body`` (JSON) overrides the configured one."""
-        payload = self.body if body is None else body
-        data = None if payload is None else json.dumps(payload).encode()
-        return RequestSpec(
-            self.name,
-            self.method,
-            self.path,
-            headers if self.auth else (),
-            data,
-            "application/json" if data is not None else None,
-        )
-
-
-@dataclass(frozen=True)
-class LoadPlan:
-    """Concurrency levels (closed model) or an arrival rate (open model), and their knobs."""
-
-    concurrency: tuple[int, ...] = ()
-    rate: float | None = None
-    duration_s: float | None = None
-    requests: int | None = None
-    ramp_up_s: float = 1.0
-    mix: str | None = None
-    identities: int | None = None
-    login_mode: str = "per-worker"
-
-    @property
-    def workers_max(self) -> int:
-        return max(self.concurrency, default=0)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.concurrency)
-
-
-@dataclass(frozen=True)
-class HttpTarget:
-    base_url: str
-    connect_timeout: float
-    read_timeout: float
-    server_pid: int | None = None
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    endpoints: tuple[Endpoint, ...]
-    login: LoginSpec
-    identity: dict[str, Any]
-    seeder: str | None
-    iterations: int
-    warmup: int
-    resource_interval: float
-    thresholds: dict[str, float]
-    output_dir: str
-    label: str
-    keep_data: bool
-    mode: str = "in-process"
-    http: HttpTarget | None = None
-    load: LoadPlan = LoadPlan()
-
-    @property
-    def identity_count(self) -> int:
-        """One identity per worker by default (THE_BOT rotates tokens on every login)."""
-        workers = self.load.workers_max
-        if not workers:
-            return 1
-        return min(self.load.identities or workers, workers)
+from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, RunPlan
 
 
 def _endpoints(config: dict[str, Any], login: LoginSpec) -> list[Endpoint]:
@@ -162,7 +70,13 @@ def parse_levels(text: str | None) -> tuple[int, ...]:
     return tuple(levels)
 
 
-def _load_plan(config: dict[str, Any], options: dict[str, Any]) -> LoadPlan:
+def _mix(text: str | None, endpoints: Sequence[Endpoint]) -> Mix:
+    return Mix.parse(text, endpoints) if text else Mix.default(endpoints)
+
+
+def _load_plan(
+    config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
+) -> LoadPlan:
     levels = parse_levels(options.get("concurrency"))
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")
@@ -184,13 +98,14 @@ def _load_plan(config: dict[str, Any], options: dict[str, Any]) -> LoadPlan:
         if requests is not None:
             raise ConfigError("--rate runs for --duration seconds; --requests is for levels.")
         levels = levels or (10,)
+    mix = _mix(options.get("mix"), endpoints) if levels else None
     return LoadPlan(
+        mix=mix,
         concurrency=levels,
         rate=rate,
         duration_s=duration if requests is None else None,
         requests=requests,
         ramp_up_s=config["RAMP_UP"] if ramp_up is None else ramp_up,
-        mix=options.get("mix"),
         identities=identities,
         login_mode=options.get("login") or "per-worker",
     )
@@ -227,9 +142,11 @@ def build_plan(
             raise ConfigError(f"{name} must be a number of seconds above 0, not {value}.")
     if server_pid is not None and server_pid < 1:
         raise ConfigError(f"--server-pid must be a process id, not {server_pid}.")
-    load = _load_plan(config, load_options)
-    if load.active and not load.requests and not load.duration_s:
-        load = dataclasses.replace(load, duration_s=float(config["DURATION"]))
+    if not config["ENDPOINTS"]:
+        raise ConfigError(
+            "PERFTEST['ENDPOINTS'] is empty, so there is nothing to measure; list the API's "
+            "endpoints there (name, method, path, expected_status)."
+        )
     http = None
     if base_url:
         http = HttpTarget(
@@ -247,8 +164,12 @@ def build_plan(
         header=raw_login["HEADER"],
         scheme=raw_login["SCHEME"],
     )
+    chosen = tuple(_select(_endpoints(config, login), endpoints))
+    load = _load_plan(config, load_options, chosen)
+    if load.active and not load.requests and not load.duration_s:
+        load = dataclasses.replace(load, duration_s=float(config["DURATION"]))
     return RunPlan(
-        endpoints=tuple(_select(_endpoints(config, login), endpoints)),
+        endpoints=chosen,
         login=login,
         identity=config["IDENTITY"],
         seeder=config["SEEDER"],
@@ -263,22 +184,3 @@ def build_plan(
         http=http,
         load=load,
     )
-
-
-def check_routes(plan: RunPlan, urlconf: str | None = None) -> None:
-    """Raise ConfigError naming every configured path the URLconf does not serve."""
-    missing = []
-    paths = [(e.name, e.path) for e in plan.endpoints]
-    if any(e.auth for e in plan.endpoints):
-        paths.append(("login", plan.login.path))
-    for name, path in paths:
-        try:
-            resolve(path.split("?", 1)[0], urlconf)
-        except Resolver404:
-            missing.append(f"{name} ({path})")
-    if missing:
-        raise ConfigError(
-            "No route in the URLconf for: "
-            + ", ".join(missing)
-            + "; fix the paths in PERFTEST['ENDPOINTS'] or PERFTEST['LOGIN']."
-        )

@@ -7,9 +7,10 @@ request is a ``Sample`` with an ``error``, never an exception and never a retry.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import TracebackType
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,29 @@ class Sample:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class Transport(Protocol):
-    """Sends requests one at a time; one instance per worker thread."""
+class Transport(ABC):
+    """Sends requests one at a time; one instance per worker thread.
+
+    A context manager, as httpx's transports are: ``with factory() as transport:`` closes it
+    whatever ends the block.
+    """
 
     #: "in-process" or "http": shown in reports so a reader knows what was measured.
     kind: str
 
+    @abstractmethod
     def send(self, spec: RequestSpec) -> Sample: ...
 
+    @abstractmethod
     def close(self) -> None: ...
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -10,12 +10,9 @@ path does no bookkeeping beyond the timer.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from http.client import IncompleteRead, RemoteDisconnected
-from typing import NamedTuple
-from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import (
@@ -25,59 +22,13 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from ..conf import ConfigError
-from .base import RequestSpec, Sample
+from perftest.plan.target import parse_base_url
+
+from .base import RequestSpec, Sample, Transport
 
 _perf_ns = time.perf_counter_ns
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 # The peer went away mid-exchange: a reset, a broken pipe, or a close before the full answer.
 _RESET = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, RemoteDisconnected)
-
-
-class Target(NamedTuple):
-    """A base URL taken apart: where to connect, and the path prefix every request gets."""
-
-    scheme: str
-    host: str
-    port: int
-    prefix: str
-
-
-def parse_base_url(base_url: str) -> Target:
-    """Split ``base_url`` or raise ``ConfigError`` saying what is wrong with it."""
-    fix = "pass a base URL like http://127.0.0.1:8000/"
-    if "://" not in base_url:
-        raise ConfigError(f"{base_url!r} is not a URL; {fix}.")
-    try:
-        parts = urlsplit(base_url)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"{base_url!r} is a malformed URL ({exc}); {fix}.") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise ConfigError(f"{base_url!r} uses the scheme {scheme!r}; only http and https work.")
-    if not parts.hostname:
-        raise ConfigError(f"{base_url!r} names no host; {fix}.")
-    return Target(scheme, parts.hostname, port or _DEFAULT_PORTS[scheme], parts.path.rstrip("/"))
-
-
-def check_reachable(base_url: str, timeout: float = 2.0) -> None:
-    """Raise ``ConfigError`` unless a TCP connection to ``base_url`` opens; sends no request."""
-    target = parse_base_url(base_url)
-    try:
-        socket.create_connection((target.host, target.port), timeout=timeout).close()
-    except OSError as exc:
-        if isinstance(exc, socket.gaierror):
-            reason = f"host {target.host!r} could not be resolved"
-        elif isinstance(exc, ConnectionRefusedError):
-            reason = "connection refused"
-        elif isinstance(exc, TimeoutError):
-            reason = f"no answer within {timeout:g} s"
-        else:
-            reason = exc.strerror or type(exc).__name__
-        raise ConfigError(
-            f"Cannot reach {base_url}: {reason}; start the server or fix --base-url."
-        ) from None
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -110,7 +61,7 @@ def classify(exc: BaseException) -> str:
     return f"other: {type(exc).__name__}"
 
 
-class HttpTransport:
+class HttpTransport(Transport):
     """Sends requests to ``base_url`` over one keep-alive connection; one instance per thread."""
 
     kind = "http"

@@ -3,8 +3,10 @@
 SQL is seen through ``connection.execute_wrapper``, which wraps every cursor call, raw SQL
 included, on the connection of the thread that runs it. The test Client serves a request in
 the calling thread, so installing the wrapper on this thread's connections sees exactly the
-queries of this transport's requests. The wrapper only appends the SQL text and adds the time:
-normalizing and grouping happen after the request, outside the measured window.
+queries of this transport's requests, and the database connections this transport opens are
+its own: ``close`` closes them, so a worker thread leaves none behind. The wrapper only
+appends the SQL text and adds the time: normalizing and grouping happen after the request,
+outside the measured window.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import connections
 from django.test import Client
 from django.test.client import FakePayload
 
-from .base import RequestSpec, Sample
+from .base import RequestSpec, Sample, Transport
 
 _perf_ns = time.perf_counter_ns
 _NO_TYPE = "application/octet-stream"
@@ -72,7 +74,12 @@ class _QueryRecorder:
         self._installed.clear()
 
 
-class InProcessTransport:
+def _open_aliases() -> set[str]:
+    """The database aliases with an open connection in the calling thread."""
+    return {c.alias for c in connections.all(initialized_only=True) if c.connection is not None}
+
+
+class InProcessTransport(Transport):
     """Sends requests through Django's handler in this thread; one instance per thread."""
 
     kind = "in-process"
@@ -84,6 +91,8 @@ class InProcessTransport:
         self._recorder = _QueryRecorder()
         self._recorder.install()
         self._environ_cache: dict[RequestSpec, dict[str, str]] = {}
+        # Connections already open belong to the caller (its transaction, its run).
+        self._callers = _open_aliases()
 
     def _environ(self, spec: RequestSpec) -> dict[str, str]:
         """The WSGI environ ``Client.generic`` would build, built once per distinct spec.
@@ -140,8 +149,11 @@ class InProcessTransport:
         )
 
     def close(self) -> None:
-        """Stop capturing SQL. Worker threads close their own database connections."""
+        """Stop capturing SQL and close the database connections this transport opened."""
         self._recorder.uninstall()
+        for connection in connections.all(initialized_only=True):
+            if connection.alias not in self._callers:
+                connection.close()
 
 
 @contextmanager

@@ -1,19 +1,22 @@
-"""Logging in as a real client does: through the platform's own login endpoint.
+"""Logging in as a real client does, and what each request then carries.
 
-The token is read at the configured JSON path of the login response and sent back in the
-configured header ("Authorization: Token <key>" for THE_BOT). Passwords and tokens are
-registered with the run's Redactor the moment they exist, so they never reach storage.
+Identities log in through the platform's own login endpoint. The token is read at the
+configured JSON path of the login response and sent back in the configured header
+("Authorization: Token <key>" for THE_BOT). Passwords and tokens are registered with the run's
+Redactor the moment they exist, so they never reach storage.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from .redact import Redactor
+from perftest.plan.model import Endpoint, LoginSpec, RunPlan
+from perftest.redact import Redactor
+
 from .result import LoginAttempt
-from .scenario import LoginSpec
 from .transport.base import RequestSpec, Transport
 
 Headers = tuple[tuple[str, str], ...]
@@ -24,6 +27,14 @@ class Credentials:
     email: str
     username: str
     password: str
+
+
+@dataclass(frozen=True)
+class Identity(Credentials):
+    """One of perftest's own test users, as seeded for this run."""
+
+    number: int
+    user_pk: object
 
 
 def _fill(template: Any, credentials: Credentials) -> Any:
@@ -81,3 +92,31 @@ def log_in(
     attempt.ok = True
     value = f"{spec.scheme} {token}" if spec.scheme else token
     return attempt, ((spec.header, value),)
+
+
+def request_for(endpoint: Endpoint, headers: Headers = (), body: Any = None) -> RequestSpec:
+    """The request for ``endpoint``; ``body`` (JSON) overrides the configured one."""
+    payload = endpoint.body if body is None else body
+    data = None if payload is None else json.dumps(payload).encode()
+    return RequestSpec(
+        endpoint.name,
+        endpoint.method,
+        endpoint.path,
+        headers if endpoint.auth else (),
+        data,
+        "application/json" if data is not None else None,
+    )
+
+
+def endpoint_request(
+    plan: RunPlan, endpoint: Endpoint, identity: Credentials, headers: Headers | None
+) -> RequestSpec:
+    """The login endpoint sends the identity's credentials; the others send the token.
+
+    Both the sequential pass and the load levels build requests here, so a level sends exactly
+    what the sequential pass measured.
+    """
+    if endpoint.is_login and endpoint.body is None:
+        spec = login_request(plan.login, identity)
+        return dataclasses.replace(spec, endpoint=endpoint.name)
+    return request_for(endpoint, headers or ())

@@ -1,0 +1,222 @@
+"""The worker harness every schedule runs in: threads, transports, logins, barrier, merge.
+
+A level is N worker threads, each with its own transport (so its own HTTP session, or
+in-process its own database connection, closed with the transport), that log in, wait at a
+barrier that starts every worker's clock together, follow the schedule, and are merged after
+they end. Each worker keeps its figures to itself while measuring, so the per-request path
+takes no lock and shares no counter. ``run_inline`` runs a one-worker schedule in the calling
+thread, for the sequential pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from perftest.measure.result import EndpointResult, LevelResult
+from perftest.measure.transport.base import RequestSpec, Transport
+from perftest.plan.model import Endpoint, Mix
+from perftest.redact import Redactor
+
+from .schedule import Clock, Schedule, Step, WorkerState
+
+_perf_ns = time.perf_counter_ns
+#: How often the progress line is refreshed, in seconds.
+TICK_S = 0.2
+
+Tick = Callable[[str], None]
+
+
+@dataclass
+class WorkerSetup:
+    """What a worker got from ``prepare``: its requests, or why it has none."""
+
+    specs: dict[str, RequestSpec] | None
+    logins: int = 0
+    failure: str = ""
+
+
+#: Called in each worker's own thread with its index and its own transport, so a login
+#: travels through the connection (in-process: the database connection) the worker then uses.
+Prepare = Callable[[int, Transport], WorkerSetup]
+
+
+@dataclass(frozen=True)
+class WorkerKit:
+    """What every worker of every level of a run gets: the same for each schedule."""
+
+    factory: Callable[[], Transport]
+    prepare: Prepare
+    mix: Mix
+    endpoints: Mapping[str, Endpoint]
+    redactor: Redactor
+
+    def empty(self, name: str) -> EndpointResult:
+        return EndpointResult.empty(self.endpoints[name])
+
+
+class LevelInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a level; ``result`` holds what was measured, marked interrupted."""
+
+    def __init__(self, result: LevelResult):
+        super().__init__("load level interrupted")
+        self.result = result
+
+
+def _one_line(exc: BaseException, redactor: Redactor) -> str:
+    return redactor.text(" ".join(f"{type(exc).__name__}: {exc}".split()))
+
+
+class _Worker(WorkerState):
+    """A worker thread's state plus the results it fills, one per endpoint of the mix."""
+
+    def __init__(self, index: int, kit: WorkerKit):
+        super().__init__(index, kit.redactor)
+        self.results = {name: kit.empty(name) for name in kit.mix.names}
+
+
+class _Level:
+    """One level of a schedule: its workers, its clock, and the merge of their figures."""
+
+    def __init__(self, kit: WorkerKit, schedule: Schedule):
+        self.kit, self.schedule = kit, schedule
+        self.workers = [_Worker(index, kit) for index in range(schedule.workers)]
+        self.clock = Clock()
+        self._start_cpu = 0.0
+        self._barrier = threading.Barrier(schedule.workers + 1, action=self._start_clock)
+
+    def _start_clock(self) -> None:
+        self.clock.start_ns = _perf_ns()
+        self._start_cpu = time.process_time()
+
+    def run(self, tick: Tick | None) -> LevelResult:
+        label = self.schedule.label
+        threads = [
+            threading.Thread(
+                target=self._work, args=(worker,), name=f"perftest-{label}-{worker.index + 1}"
+            )
+            for worker in self.workers
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._barrier.wait()
+            self._follow(threads, label, tick)
+        except KeyboardInterrupt:
+            self.clock.stop.set()
+            self._barrier.abort()
+            for thread in threads:
+                thread.join()
+            level = self._merge()
+            level.interrupted = True
+            raise LevelInterrupted(level) from None
+        return self._merge()
+
+    def _follow(self, threads: list[threading.Thread], label: str, tick: Tick | None) -> None:
+        """Wait for the workers, refreshing the progress line while they run."""
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(TICK_S)
+                if tick is not None:
+                    tick(self._status(label))
+
+    def _status(self, label: str) -> str:
+        """Elapsed time, requests and errors so far, read racily: for the progress line only."""
+        elapsed = (_perf_ns() - self.clock.start_ns) / 1e9
+        results = [r for worker in self.workers for r in worker.results.values()]
+        done = sum(r.latency.count for r in results)
+        errors = done - sum(r.ok for r in results)
+        return f"{label}: {elapsed:.1f}s, {done} counted requests, {errors} errors"
+
+    def _work(self, worker: _Worker) -> None:
+        """One worker thread, start to end; whatever goes wrong becomes one line, not a crash."""
+        transport: Transport | None = None
+        steps: Iterator[Step] | None = None
+        try:
+            try:
+                transport = self.kit.factory()
+                steps = self._prepare(worker, transport)
+            finally:
+                # Reached whatever happened, so the other workers are never left waiting.
+                self._barrier.wait()
+            if steps is not None and not self.clock.stop.is_set():
+                self.schedule.drive(self.clock, worker, transport.send, steps)
+        except threading.BrokenBarrierError:
+            pass  # interrupted before measuring started
+        except BaseException as exc:  # a worker thread has no caller to raise to
+            worker.failure = f"worker {worker.index + 1}: {_one_line(exc, self.kit.redactor)}"
+        finally:
+            if transport is not None:
+                try:
+                    transport.close()
+                except Exception as exc:
+                    worker.failure = worker.failure or (
+                        f"worker {worker.index + 1}: closing: {_one_line(exc, self.kit.redactor)}"
+                    )
+
+    def _prepare(self, worker: _Worker, transport: Transport) -> Iterator[Step] | None:
+        setup = self.kit.prepare(worker.index, transport)
+        worker.logins = setup.logins
+        if setup.specs is None:
+            worker.login_failed = True
+            worker.failure = setup.failure or f"worker {worker.index + 1}: login failed"
+            return None
+        mix = self.kit.mix
+        pairs = {name: (setup.specs[name], worker.results[name]) for name in mix.names}
+        return map(pairs.__getitem__, mix.sequence(worker.index))
+
+    def _merge(self) -> LevelResult:
+        """Fold every worker's figures into the schedule's level: exact, whatever the order."""
+        level = self.schedule.describe()
+        started = self.clock.start_ns
+        level.generator_cpu_s = time.process_time() - self._start_cpu if started else 0.0
+        level.wall_s = (_perf_ns() - started) / 1e9 if started else 0.0
+        level.endpoints = {name: self.kit.empty(name) for name in self.kit.mix.names}
+        for worker in self.workers:
+            for name, result in worker.results.items():
+                level.endpoints[name].merge(result)
+            level.rampup_requests += worker.rampup
+            level.late += worker.late
+            level.dropped += worker.dropped
+            level.max_lateness_ns = max(level.max_lateness_ns, worker.max_lateness_ns)
+            level.login_requests += worker.logins
+            level.login_failures += worker.login_failed
+            if worker.failure:
+                level.worker_failures.append(worker.failure)
+        for result in level.endpoints.values():
+            level.overall.merge(result)
+        sends = [w.first_send_ns for w in self.workers if w.first_send_ns]
+        if sends:
+            level.window_ns = max(w.last_done_ns for w in self.workers) - min(sends)
+        return level
+
+
+def run_level(kit: WorkerKit, schedule: Schedule, tick: Tick | None = None) -> LevelResult:
+    """Run ``schedule`` with its workers and return the merged level.
+
+    Ctrl-C raises ``LevelInterrupted`` carrying what was measured, marked interrupted.
+    """
+    return _Level(kit, schedule).run(tick)
+
+
+def run_inline(
+    schedule: Schedule,
+    transport: Transport,
+    step: Step,
+    redactor: Redactor,
+) -> EndpointResult:
+    """Drive a one-worker ``schedule`` in the calling thread, every step the same ``step``.
+
+    The calling thread keeps its own database connection (and, under a test, its transaction).
+    A KeyboardInterrupt leaves ``result`` marked interrupted with what was recorded so far.
+    """
+    result = step[1]
+    try:
+        schedule.drive(Clock(), WorkerState(0, redactor), transport.send, itertools.repeat(step))
+    except KeyboardInterrupt:
+        result.interrupted = True
+        raise
+    return result

@@ -1,0 +1,172 @@
+"""One call down, one value up: ``measure(session)`` runs every phase of a plan.
+
+The sequential pass (in-process, over HTTP, or both one after the other), then the load
+levels, each on the transport the plan names. Logins go through the platform's login
+endpoint on the transport that will use the token: per worker by default (one identity each,
+since THE_BOT rotates tokens), or once per identity with ``--login once``. Ctrl-C ends
+measuring with what was measured so far: the result says ``interrupted`` and names the
+endpoints never reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from perftest.plan.model import RunPlan
+from perftest.redact import Redactor
+
+from .auth import Headers, Identity, endpoint_request, log_in
+from .load import schedule_for
+from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
+from .load.sequential import Sequential
+from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
+from .transport.base import Transport
+from .transport.http import HttpTransport
+from .transport.inprocess import InProcessTransport
+
+Tick = Callable[[str], None]
+
+
+@dataclass
+class Session:
+    """What measuring needs: the plan, the seeded identities, and the result to fill."""
+
+    plan: RunPlan
+    identities: Sequence[Identity]
+    result: RunResult
+    redactor: Redactor
+    tick: Tick = lambda text: None
+
+
+def _transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
+    http = plan.http
+    if not over_http or http is None:
+        return InProcessTransport
+    return lambda: HttpTransport(http.base_url, http.connect_timeout, http.read_timeout)
+
+
+def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -> None:
+    """Every endpoint in turn, one request at a time, on one transport."""
+    plan, result, redactor = session.plan, session.result, session.redactor
+    identity = session.identities[0]
+    total = len(plan.endpoints)
+    with _transport_factory(plan, over_http)() as transport:
+        attempt, headers = log_in(transport, plan.login, identity, redactor)
+        result.logins.append(attempt)
+        for index, endpoint in enumerate(plan.endpoints, start=1):
+            row = EndpointResult.empty(endpoint)
+            into.append(row)
+            if endpoint.auth and headers is None:
+                row.not_measured = f"login failed ({result.logins[-1].reason})"
+                continue
+            row.planned = plan.iterations
+            schedule = Sequential(
+                plan.iterations,
+                plan.warmup,
+                lambda text, i=index: session.tick(f"[{i}/{total}] {text}"),
+            )
+            spec = endpoint_request(plan, endpoint, identity, headers)
+            run_inline(schedule, transport, (spec, row), redactor)
+            if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
+                # Every login rotates the token: log in once more for the endpoints after it.
+                attempt, headers = log_in(transport, plan.login, identity, redactor)
+                result.logins.append(attempt)
+
+
+class _Levels:
+    """Every load level of the plan in turn, each appended to the result as it ends."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        plan = session.plan
+        self.endpoints = {e.name: e for e in plan.endpoints}
+        self.shared: dict[int, tuple[Headers | None, str]] | None = None
+        assert plan.load.mix is not None, "a plan with levels has a mix"
+        self.kit = WorkerKit(
+            factory=_transport_factory(plan, over_http=plan.http is not None),
+            prepare=self.prepare,
+            mix=plan.load.mix,
+            endpoints=self.endpoints,
+            redactor=session.redactor,
+        )
+
+    def _log_in_once(self) -> None:
+        """--login once: each identity logs in one time; its workers share the token."""
+        session = self.session
+        self.shared = {}
+        with self.kit.factory() as transport:
+            for identity in session.identities:
+                attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
+                session.result.logins.append(attempt)
+                self.shared[identity.number] = (headers, attempt.reason)
+
+    def prepare(self, index: int, transport: Transport) -> WorkerSetup:
+        session = self.session
+        identity = session.identities[index % len(session.identities)]
+        logins = 0
+        if self.shared is not None:
+            headers, reason = self.shared[identity.number]
+        else:
+            attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
+            logins, reason = 1, attempt.reason
+        if headers is None:
+            return WorkerSetup(None, logins, f"worker {index + 1}: login failed ({reason})")
+        specs = {
+            name: endpoint_request(session.plan, endpoint, identity, headers)
+            for name, endpoint in self.endpoints.items()
+        }
+        return WorkerSetup(specs, logins)
+
+    def run_all(self) -> None:
+        session = self.session
+        load = session.plan.load
+        if load.login_mode == "once":
+            self._log_in_once()
+        for position, workers in enumerate(load.concurrency, start=1):
+            prefix = f"level {position}/{len(load.concurrency)} "
+            try:
+                level = run_level(
+                    self.kit,
+                    schedule_for(load, workers),
+                    lambda text, prefix=prefix: session.tick(prefix + text),
+                )
+            except LevelInterrupted as interrupted:
+                self._append(interrupted.result, workers)
+                raise
+            self._append(level, workers)
+
+    def _append(self, level: LevelResult, workers: int) -> None:
+        level.identities = min(len(self.session.identities), workers)
+        level.login_mode = self.session.plan.load.login_mode
+        self.session.result.levels.append(level)
+
+
+def mark_unreached(plan: RunPlan, result: RunResult) -> None:
+    """List the endpoints an interruption kept from running, so the report names them."""
+    for endpoint in plan.endpoints[len(result.endpoints) :]:
+        unreached = EndpointResult.empty(endpoint)
+        unreached.not_measured = "the run was interrupted before this endpoint"
+        result.endpoints.append(unreached)
+
+
+def measure(session: Session) -> RunResult:
+    """Every phase of the plan; the result's status says whether it completed or was stopped.
+
+    Ctrl-C is absorbed here (status ``interrupted``, what was measured kept); any other error
+    propagates to the lifecycle, which stores it as the reason the run failed.
+    """
+    plan, result = session.plan, session.result
+    try:
+        session.tick("sequential pass")
+        _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
+        if plan.mode == "both":
+            session.tick("sequential pass over HTTP")
+            _sequential(session, over_http=True, into=result.http_endpoints)
+        if plan.load.active:
+            _Levels(session).run_all()
+        result.status = COMPLETED
+    except KeyboardInterrupt:
+        result.status = INTERRUPTED
+        mark_unreached(plan, result)
+    return result

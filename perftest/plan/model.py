@@ -1,0 +1,189 @@
+"""What a run will do, as plain frozen data: endpoints, login, load shape, target, knobs.
+
+A ``RunPlan`` is built and validated once (``plan.build``) and then only read: the measuring
+core follows it, and ``RunPlan.snapshot()`` is what a stored run keeps of it. Nothing here
+knows how a request travels; the measuring core turns an ``Endpoint`` into a request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from perftest.conf import ConfigError
+
+
+@dataclass(frozen=True)
+class LoginSpec:
+    path: str
+    method: str
+    body: Any
+    token_path: str
+    header: str
+    scheme: str
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str
+    expected_status: int
+    auth: bool
+    body: Any = None
+    is_login: bool = False
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Which endpoints a level sends, and in what proportion (positive weights).
+
+    ``text`` is the mix as the user wrote it (``--mix``), or None for the default mix.
+    """
+
+    weights: tuple[tuple[str, float], ...]
+    text: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.weights)
+
+    @classmethod
+    def parse(cls, text: str, endpoints: Sequence[Endpoint]) -> Mix:
+        """``"Get Lessons=2,Get Profile=1"``: configured names in any case; weight 1 if omitted."""
+        by_name = {e.name.casefold(): e.name for e in endpoints}
+        weights: dict[str, float] = {}
+        for part in (p.strip() for p in text.split(",")):
+            if not part:
+                continue
+            raw_name, equals, raw_weight = part.rpartition("=")
+            if not equals:
+                raw_name, raw_weight = part, "1"
+            name = by_name.get(raw_name.strip().casefold())
+            if name is None:
+                known = ", ".join(e.name for e in endpoints)
+                raise ConfigError(
+                    f"--mix names an unknown endpoint {raw_name.strip()!r}; known: {known}."
+                )
+            try:
+                weight = float(raw_weight)
+            except ValueError:
+                weight = math.nan
+            if not (weight > 0 and math.isfinite(weight)):
+                raise ConfigError(
+                    f"--mix weight for {name!r} must be a positive number, not {raw_weight!r}."
+                )
+            if name in weights:
+                raise ConfigError(f"--mix names {name!r} twice; give each endpoint once.")
+            weights[name] = weight
+        if not weights:
+            raise ConfigError("--mix names no endpoint; give name=weight pairs split by commas.")
+        return cls(tuple(weights.items()), text)
+
+    @classmethod
+    def default(cls, endpoints: Sequence[Endpoint]) -> Mix:
+        """Every endpoint but the login one, equally: logging in is a worker's setup, not load."""
+        names = [e.name for e in endpoints if not e.is_login]
+        if not names:
+            raise ConfigError(
+                "A load level needs an endpoint other than the login one; add one to "
+                "PERFTEST['ENDPOINTS'] or name it with --mix."
+            )
+        return cls(tuple((name, 1.0) for name in names))
+
+    def sequence(self, offset: int) -> Iterator[str]:
+        """Endless endpoint names in proportion, spread evenly (nginx's smooth round-robin).
+
+        Deterministic; ``offset`` skips that many picks so that workers started together do
+        not all send the same endpoint at the same moment.
+        """
+        return itertools.islice(self._smooth(), offset, None)
+
+    def _smooth(self) -> Iterator[str]:
+        names = self.names
+        weights = [weight for _, weight in self.weights]
+        total = sum(weights)
+        current = [0.0] * len(names)
+        while True:
+            for index, weight in enumerate(weights):
+                current[index] += weight
+            best = max(range(len(names)), key=current.__getitem__)
+            current[best] -= total
+            yield names[best]
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """Concurrency levels (closed model) or an arrival rate (open model), and their knobs.
+
+    ``mix`` is None only when the plan has no level (``active`` is False).
+    """
+
+    concurrency: tuple[int, ...] = ()
+    rate: float | None = None
+    duration_s: float | None = None
+    requests: int | None = None
+    ramp_up_s: float = 1.0
+    mix: Mix | None = None
+    identities: int | None = None
+    login_mode: str = "per-worker"
+
+    @property
+    def model(self) -> str:
+        """``open`` when requests arrive at a fixed rate, else ``closed``."""
+        return "open" if self.rate is not None else "closed"
+
+    @property
+    def workers_max(self) -> int:
+        return max(self.concurrency, default=0)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.concurrency)
+
+
+@dataclass(frozen=True)
+class HttpTarget:
+    base_url: str
+    connect_timeout: float
+    read_timeout: float
+    server_pid: int | None = None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    endpoints: tuple[Endpoint, ...]
+    login: LoginSpec
+    identity: dict[str, Any]
+    seeder: str | None
+    iterations: int
+    warmup: int
+    resource_interval: float
+    thresholds: dict[str, float]
+    output_dir: str
+    label: str
+    keep_data: bool
+    mode: str = "in-process"
+    http: HttpTarget | None = None
+    load: LoadPlan = LoadPlan()
+
+    @property
+    def identity_count(self) -> int:
+        """One identity per worker by default (THE_BOT rotates tokens on every login)."""
+        workers = self.load.workers_max
+        if not workers:
+            return 1
+        return min(self.load.identities or workers, workers)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The plan as a stored run keeps it: plain JSON data, the mix as the user wrote it.
+
+        Secrets are not masked here; the runner passes the snapshot through its redactor.
+        """
+        data = dataclasses.asdict(self)
+        data["load"]["mix"] = self.load.mix.text if self.load.mix else None
+        return data

@@ -1,0 +1,206 @@
+"""The only code that turns measurements into rows: a RunResult in, stored rows out.
+
+``begin`` records the run as running before anything is measured, so a crash still leaves a
+trace; ``save`` replaces its figures with the RunResult's, whatever state the run ended in;
+``save_findings`` stores what the analysis chose. Every row passes through ``_fit`` first,
+because PostgreSQL rejects a string longer than its column where SQLite would keep it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from django.db import models as db_models
+from django.db import transaction
+
+from perftest import models
+from perftest.measure.result import EndpointResult, LevelResult, RunResult
+
+
+class FindingRecord(Protocol):
+    """What the analysis hands over for each finding (``analysis.rules.base.Finding``)."""
+
+    kind: str
+    rule: str
+    subject: str
+    title: str
+    evidence: str
+    recommendation: str
+    target: str
+    actual: str
+    passed: bool | None
+
+
+_FINDING_FIELDS = (
+    "kind",
+    "rule",
+    "subject",
+    "title",
+    "evidence",
+    "recommendation",
+    "target",
+    "actual",
+    "passed",
+)
+
+
+def _fit(model: type[db_models.Model], fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with every string cut to its column's length, marked with an ellipsis."""
+    for field in model._meta.concrete_fields:
+        value, limit = fields.get(field.attname), field.max_length
+        if limit and isinstance(value, str) and len(value) > limit:
+            fields[field.attname] = value[: limit - 1] + "…"
+    return fields
+
+
+def _figures(figures: EndpointResult) -> dict[str, Any]:
+    """The fields every set of requests stores (``models.MeasuredFigures``), endpoint or level."""
+    latency = figures.latency
+    return {
+        "requests": latency.count,
+        "ok": figures.ok,
+        "status_counts": figures.status_counts,
+        "errors": [vars(group) for group in figures.errors.values()],
+        "min_ms": latency.min_ms,
+        "mean_ms": latency.mean_ms,
+        "p50_ms": latency.percentile_ms(50),
+        "p90_ms": latency.percentile_ms(90),
+        "p95_ms": latency.percentile_ms(95),
+        "p99_ms": latency.percentile_ms(99),
+        "max_ms": latency.max_ms,
+        "histogram": latency.encode(),
+    }
+
+
+def begin(result: RunResult) -> models.Run:
+    fields = {
+        "status": models.Run.Status.RUNNING,
+        "mode": result.mode,
+        "target": result.target,
+        "label": result.label,
+        "iterations": result.iterations,
+        "warmup": result.warmup,
+        "started_at": result.started_at,
+        "config": result.config,
+        "environment": result.environment,
+    }
+    return models.Run.objects.create(**_fit(models.Run, fields))
+
+
+def _endpoint_row(
+    run: models.Run,
+    position: int,
+    phase: str,
+    ep: EndpointResult,
+    level: models.LoadLevel | None = None,
+) -> models.EndpointResult:
+    fields = {
+        **_figures(ep),
+        "name": ep.name,
+        "method": ep.method,
+        "path": ep.path,
+        "expected_status": ep.expected_status,
+        "planned": ep.planned,
+        "not_measured": ep.not_measured,
+        "interrupted": ep.interrupted,
+        "stdev_ms": ep.latency.stdev_ms,
+        "sum_ns": ep.latency.sum_ns,
+        "sumsq_ns": str(ep.latency.sumsq_ns),
+        "bytes_total": ep.bytes_total,
+        "sql_captured": ep.sql_captured,
+        "queries_total": ep.queries_total,
+        "queries_max": ep.queries_max,
+        "sql_ms_total": ep.sql_ns_total / 1e6,
+        "duplicate_queries": [
+            vars(q) for q in sorted(ep.duplicate_queries.values(), key=lambda q: -q.max_per_request)
+        ],
+    }
+    return models.EndpointResult(
+        run=run,
+        level=level,
+        position=position,
+        phase=phase,
+        **_fit(models.EndpointResult, fields),
+    )
+
+
+def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) -> models.LoadLevel:
+    fields = {
+        **_figures(level.overall),
+        "model": level.model,
+        "transport": "in-process" if mode == "in-process" else "http",
+        "concurrency": level.concurrency,
+        "rate": level.rate,
+        "duration_s": level.duration_s,
+        "planned_requests": level.planned_requests,
+        "identities": level.identities,
+        "login_mode": level.login_mode,
+        "interrupted": level.interrupted,
+        "window_s": level.window_ns / 1e9,
+        "throughput": level.throughput,
+        "rampup_requests": level.rampup_requests,
+        "login_requests": level.login_requests,
+        "login_failures": level.login_failures,
+        "late": level.late,
+        "dropped": level.dropped,
+        "max_lateness_ms": level.max_lateness_ns / 1e6,
+        "generator_cpu_s": level.generator_cpu_s,
+        "wall_s": level.wall_s,
+        "worker_failures": list(level.worker_failures),
+    }
+    return models.LoadLevel.objects.create(
+        run=run, position=position, **_fit(models.LoadLevel, fields)
+    )
+
+
+@transaction.atomic
+def save(run: models.Run, result: RunResult) -> models.Run:
+    run.status = result.status
+    run.finished_at = result.finished_at
+    run.failure = result.failure
+    run.config = result.config
+    run.environment = result.environment
+    run.logins = [vars(attempt) for attempt in result.logins]
+    run.notes = list(result.notes)
+    series = result.resources
+    if series is not None:
+        run.resource_description = series.description
+        run.resource_interval_s = series.interval_s
+        run.resource_cpu_count = series.cpu_count
+        run.resource_unavailable = series.unavailable
+    _fit(models.Run, run.__dict__)
+    run.save()
+    run.endpoints.all().delete()
+    run.levels.all().delete()
+    rows = [_endpoint_row(run, i, "sequential", ep) for i, ep in enumerate(result.endpoints)]
+    rows += [
+        _endpoint_row(run, i, "sequential-http", ep) for i, ep in enumerate(result.http_endpoints)
+    ]
+    for position, level in enumerate(result.levels):
+        stored = _level_row(run, position, result.mode, level)
+        rows += [
+            _endpoint_row(run, i, "level", ep, stored)
+            for i, ep in enumerate(level.endpoints.values())
+        ]
+    models.EndpointResult.objects.bulk_create(rows)
+    run.resource_samples.all().delete()
+    if series is not None:
+        models.ResourceSample.objects.bulk_create(
+            models.ResourceSample(run=run, **vars(sample)) for sample in series.samples
+        )
+    return run
+
+
+@transaction.atomic
+def save_findings(run: models.Run, findings: Iterable[FindingRecord]) -> None:
+    """Replace the run's findings with ``findings``, in the order given."""
+    run.findings.all().delete()
+    models.Finding.objects.bulk_create(
+        models.Finding(
+            run=run,
+            position=position,
+            **_fit(models.Finding, {name: getattr(f, name) for name in _FINDING_FIELDS}),
+        )
+        for position, f in enumerate(findings)
+    )
