@@ -1,14 +1,14 @@
-"""How figures read as text, in one place, so a number looks the same in every report.
+"""How numbers read as words, in one place, so a figure looks the same everywhere.
 
-Findings, the Markdown report and the terminal summary all format through these helpers; a
-threshold row that says "2500.0 ms" and the table cell beside it can never disagree.
+Findings, reports and progress lines all format through these helpers; a threshold row that
+says "2500.0 ms" and the table cell beside it can never disagree. Plain values in, text out:
+nothing here knows about models or about any output format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
-from perftest import models
+from collections.abc import Iterable
+from typing import Any
 
 MB = 2**20
 
@@ -41,55 +41,6 @@ def status_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{code}×{n}" for code, n in sorted(counts.items()))
 
 
-def unmeasured(endpoint: models.EndpointResult) -> str:
-    """Why an endpoint has no figures ("" when it has some): its stored reason, or none ran."""
-    if endpoint.not_measured:
-        return endpoint.not_measured
-    if endpoint.requests:
-        return ""
-    if endpoint.interrupted:
-        return "the run was interrupted before a request completed"
-    return "no request completed"
-
-
-def measured(endpoints: Iterable[models.EndpointResult]) -> list[models.EndpointResult]:
-    """The endpoints that have figures."""
-    return [endpoint for endpoint in endpoints if not unmeasured(endpoint)]
-
-
-def login_endpoint(run: models.Run) -> str:
-    """The login endpoint as stored in the run's configuration snapshot, e.g. ``POST /login/``."""
-    login = run.config.get("login") or {}
-    return f"{login.get('method', '')} {login.get('path', '')}".strip() or "the login endpoint"
-
-
-def errors(endpoint: models.EndpointResult) -> str:
-    """What went wrong for an endpoint: why it was not measured, else its error groups."""
-    reason = unmeasured(endpoint)
-    if reason:
-        return f"not measured: {reason}"
-    parts = [f"{group['reason']} ×{group['count']}" for group in endpoint.errors]
-    if endpoint.interrupted:
-        parts.append(f"interrupted after {endpoint.requests} of {endpoint.planned} planned")
-    return "; ".join(parts)
-
-
-def latencies(endpoint: models.EndpointResult, *fields: str) -> list[str]:
-    """The named latency figures (``"p95_ms"``...) as text, or dashes when nothing was measured."""
-    if unmeasured(endpoint):
-        return ["—"] * len(fields)
-    return [ms(getattr(endpoint, name)) for name in fields]
-
-
-def threshold_tally(findings: Iterable[models.Finding]) -> str:
-    """How the threshold checks came out, e.g. ``5 passed, 1 failed, 2 not evaluated``."""
-    verdicts = [f.passed for f in findings if f.kind == models.Finding.Kind.THRESHOLD]
-    return (
-        f"{verdicts.count(True)} passed, {verdicts.count(False)} failed, "
-        f"{verdicts.count(None)} not evaluated"
-    )
-
-
 def ms_value(value: float) -> str:
     """Milliseconds as ``ms`` writes them, without the unit: ``40.0``, ``3.14``."""
     return ms(value)[: -len(" ms")]
@@ -107,27 +58,18 @@ def cores(value: float) -> str:
     return f"{value:.2f} cores"
 
 
-def level_label(level: models.LoadLevel) -> str:
+def level_label_of(model: str, concurrency: int, rate: float | None) -> str:
     """``10 concurrent`` (closed model) or ``50 req/s open, 20 workers`` (open model)."""
-    if level.model == models.LoadLevel.Model.OPEN:
-        return f"{number(level.rate or 0)} req/s open, {quantity(level.concurrency, 'worker')}"
-    return f"{level.concurrency} concurrent"
+    if model == "open":
+        return f"{number(rate or 0)} req/s open, {quantity(concurrency, 'worker')}"
+    return f"{concurrency} concurrent"
+
+
+def level_label(level: Any) -> str:
+    """The label of a load level: anything with ``model``, ``concurrency`` and ``rate``."""
+    return level_label_of(level.model, level.concurrency, level.rate)
 
 
 def error_groups(groups: Iterable[dict]) -> str:
     """Stored error groups as ``HTTP 429 ×3; connection refused ×2``, in stored order."""
     return "; ".join(f"{group['reason']} ×{group['count']}" for group in groups)
-
-
-def cell(value: object) -> str:
-    """Markdown table cell text: a pipe or a line break in stored text must not break the table."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join("---" for _ in headers) + "|",
-    ]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)

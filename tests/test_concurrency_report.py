@@ -10,11 +10,18 @@ from __future__ import annotations
 import pytest
 
 from perftest import models
-from perftest.analysis import concurrency as rules
-from perftest.analysis import scaling, thresholds
-from perftest.formatting import ms
-from perftest.reports import console, markdown
-from tests.test_report_rules import add_endpoint, add_samples, analyzed, make_run, of_rule
+from perftest.analysis import summaries, thresholds
+from perftest.analysis.rules import levels as rules
+from perftest.text import ms
+from tests.test_report_rules import (
+    add_endpoint,
+    add_samples,
+    analyzed,
+    make_run,
+    of_rule,
+    rendered,
+    summary_table,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +83,7 @@ def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
     peak = of_rule(found, rules.PEAK)[0]
     assert peak.title == "Peak throughput: 126.0 req/s at 50 concurrent"
 
-    report = markdown.render(run)
+    report = rendered(run)
     assert "| 10 | 120.1 req/s | +140 % | 40.0 ms | +100 % | 0.0 % |" in report
     assert "| 30 | 125.2 req/s | +4.2 % | 112.0 ms | +180 % | 0.0 % |" in report
     assert f"- Knee at 30 concurrent: {expected}." in report
@@ -89,14 +96,12 @@ def test_a_linear_curve_has_no_knee_and_says_so():
         add_level(run, concurrency, 10.0 * concurrency, 25.0)
     found = analyzed(run)
 
-    steps = scaling.curve(run.levels.all())
-    assert scaling.knee(steps) is None
+    steps = summaries.curve(run.levels.all())
+    assert rules.knee(steps) is None
     assert [s.throughput_growth for s in steps] == [None, 900.0, 100.0]
     assert not of_rule(found, rules.KNEE)
     assert of_rule(found, rules.NO_KNEE)[0].title.startswith("No knee across 1, 10, 20 concurrent")
-    assert "- No knee across 1, 10, 20 concurrent: no level grew throughput" in (
-        markdown.render(run)
-    )
+    assert "- No knee across 1, 10, 20 concurrent: no level grew throughput" in (rendered(run))
 
 
 def test_errors_start_at_the_first_level_with_errors_and_make_it_the_knee():
@@ -114,7 +119,7 @@ def test_errors_start_at_the_first_level_with_errors_and_make_it_the_knee():
     generic = of_rule(found, rules.LEVEL_ERRORS)
     assert [f.subject for f in generic] == ["30 concurrent", "50 concurrent"]
     assert "Example: Service Unavailable" in generic[0].evidence
-    report = markdown.render(run)
+    report = rendered(run)
     assert f"- Errors start at 30 concurrent: {onset}." in report
     assert "| 30 | 420.0 req/s | +110 % | 35.0 ms | +16.7 % | 3.0 % |" in report
 
@@ -127,7 +132,7 @@ def test_fewer_than_two_closed_levels_cannot_draw_a_curve():
     assert not of_rule(found, rules.KNEE) and not of_rule(found, rules.NO_KNEE)
     assert (
         "The scaling curve needs at least two closed-model levels with counted requests; "
-        "this run has 1." in markdown.render(run)
+        "this run has 1." in rendered(run)
     )
 
 
@@ -151,7 +156,7 @@ def test_concurrency_thresholds_pass_with_actual_percentages():
     assert (
         checks[1][4] == "380 of 400 requests answered as expected over http; errors: HTTP 503 ×20"
     )
-    report = markdown.render(run)
+    report = rendered(run)
     assert "| 30 concurrent: ≥ 90% succeed | ≥ 90% | 95.0% | PASS |" in report
 
 
@@ -175,7 +180,7 @@ def test_concurrency_thresholds_fail_and_are_not_evaluated_without_their_level()
             "no 30-concurrent level was run",
         ),
     ]
-    report = markdown.render(run)
+    report = rendered(run)
     assert "| 10 concurrent: all requests succeed | 100% | 99.7% | FAIL |" in report
     assert (
         "| 30 concurrent: ≥ 90% succeed | ≥ 90% | not evaluated: no 30-concurrent level was run "
@@ -204,7 +209,7 @@ def test_a_sequential_run_has_no_concurrency_checks():
     add_endpoint(run, "Get Profile")
     assert concurrency_checks(analyzed(run)) == []
     assert "No load level was run: the run measured each endpoint sequentially only" in (
-        markdown.render(run)
+        rendered(run)
     )
 
 
@@ -271,7 +276,7 @@ def test_generator_saturation_fires_at_095_cores_and_not_at_05(cpu_s, fires):
             "10 concurrent: figures are limited by the load generator, not the server: perftest "
             "used 0.95 cores (limit ~1 per Python process)"
         )
-    assert ("| 0.95 cores |" if fires else "| 0.50 cores |") in markdown.render(run)
+    assert ("| 0.95 cores |" if fires else "| 0.50 cores |") in rendered(run)
 
 
 def test_late_and_dropped_requests_say_latency_includes_the_wait():
@@ -298,7 +303,7 @@ def test_late_and_dropped_requests_say_latency_includes_the_wait():
         late.evidence
     )
     assert not of_rule(found, rules.GENERATOR_CPU)
-    assert "| 30 / 10 (max 250.0 ms late) |" in markdown.render(run)
+    assert "| 30 / 10 (max 250.0 ms late) |" in rendered(run)
 
 
 def test_worker_failures_are_a_bottleneck():
@@ -318,7 +323,7 @@ def test_where_the_time_goes_compares_stored_p50s():
     found = analyzed(run)
 
     difference = over_http.p50_ms - inprocess.p50_ms
-    report = markdown.render(run)
+    report = rendered(run)
     assert (
         f"| Get Profile | {ms(inprocess.p50_ms)} | {ms(over_http.p50_ms)} | +{ms(difference)} "
         f"| {100 * difference / over_http.p50_ms:.1f} % |" in report
@@ -335,7 +340,7 @@ def test_where_the_time_goes_is_absent_without_an_http_pass():
     add_endpoint(run, "Get Profile")
     add_level(run, 10, 100.0, 20.0)
     analyzed(run)
-    assert "## Where the time goes" not in markdown.render(run)
+    assert "## Where the time goes" not in rendered(run)
 
 
 def test_level_tables_methodology_and_console_come_from_stored_rows():
@@ -345,7 +350,7 @@ def test_level_tables_methodology_and_console_come_from_stored_rows():
     level = add_level(run, 10, 100.0, 20.0, transport="in-process", rampup_requests=12)
     add_endpoint(run, "Get Profile", phase="level", level=level, requests=400, p95_ms=21.0)
     analyzed(run)
-    report = markdown.render(run)
+    report = rendered(run)
 
     assert (
         "| 10 concurrent | in-process (shared GIL) | 400 | 400 | — | 100.0 req/s | 10.0 ms | "
@@ -366,7 +371,7 @@ def test_level_tables_methodology_and_console_come_from_stored_rows():
     )
     assert "- Concurrency thresholds: at 10 concurrent all requests succeed; at 30" in report
 
-    lines = console.summary_table(run).splitlines()
+    lines = summary_table(run).splitlines()
     assert lines[0].split()[:4] == ["Endpoint", "Requests", "OK", "p50"]
     assert len([line for line in lines if line.startswith("Get Profile")]) == 1
     assert lines[-2].split() == ["10", "concurrent", "400", "400", "100.0", "req/s", "20.0", "ms"]
@@ -378,8 +383,8 @@ def test_report_with_levels_is_deterministic():
     add_level(run, 1, 50.0, 20.0)
     add_level(run, 10, 120.1, 40.0, **errors_of("HTTP 429", 3, "Retry-After: 5"))
     analyzed(run)
-    first = markdown.render(run)
-    assert first == markdown.render(models.Run.objects.get(pk=run.pk))
+    first = rendered(run)
+    assert first == rendered(models.Run.objects.get(pk=run.pk))
 
 
 @pytest.mark.parametrize(
@@ -391,7 +396,7 @@ def test_faster_over_http_is_explained_by_the_spread_of_the_samples(stdev_ms, ex
     add_endpoint(run, "Login", p50_ms=181.2, stdev_ms=stdev_ms)
     add_endpoint(run, "Login", phase="sequential-http", p50_ms=178.0, stdev_ms=stdev_ms)
     analyzed(run)
-    report = markdown.render(run)
+    report = rendered(run)
     assert f"Login answered {ms(3.2)} faster over HTTP than in-process" in report
     assert expected in report
 
@@ -425,7 +430,7 @@ def test_each_process_of_a_sampled_tree_gets_a_row():
         for i, (cpu_master, cpu_worker) in enumerate([(0, 0), (2, 100), (4, 60)])
     )
     analyzed(run)
-    report = markdown.render(run)
+    report = rendered(run)
     assert "Per process (the figures above are their sums):" in report
     # CPU means leave out each process's first reading, and read as % of the machine's cores.
     cores = run.resource_cpu_count

@@ -133,7 +133,7 @@ def test_everything_seeded_is_removed_after_a_run_unless_kept(run_perftest):
 
 
 def test_neither_password_nor_token_reaches_stored_rows_or_report(run_perftest, monkeypatch):
-    from perftest import auth
+    from perftest.measure import auth
 
     seen: dict[str, str] = {}
     real_log_in = auth.log_in

@@ -11,12 +11,12 @@ import datetime as dt
 
 import pytest
 
-from perftest import models, store
-from perftest.analysis import findings as rules
-from perftest.analysis import resources, thresholds
-from perftest.analysis.findings import analyze
-from perftest.formatting import ms
+from perftest import models
+from perftest.analysis import engine, summaries, thresholds
+from perftest.analysis.rules import endpoints as rules
 from perftest.reports import console, markdown
+from perftest.store import read, write
+from perftest.text import ms
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +92,18 @@ def add_samples(run: models.Run, rss_mb: list[float], cpu: list[float], step_s: 
 
 def analyzed(run: models.Run) -> list[models.Finding]:
     """Run the rules and store their findings, as the runner does; return the stored rows."""
-    store.save_findings(run, analyze(run))
+    write.save_findings(run, engine.analyse(read.StoredRun.of(run)))
     return list(run.findings.all())
+
+
+def rendered(run: models.Run) -> str:
+    """The Markdown report of the run as stored now."""
+    return markdown.render(read.StoredRun.of(run))
+
+
+def summary_table(run: models.Run) -> str:
+    """The console summary of the run as stored now."""
+    return console.summary_table(read.StoredRun.of(run))
 
 
 def of_rule(found: list[models.Finding], rule: str) -> list[models.Finding]:
@@ -113,7 +123,7 @@ def test_slow_endpoint_fails_its_threshold_and_a_fast_one_passes():
     assert (checks["Get Lessons"].passed, checks["Get Lessons"].actual) == (False, "2500.0 ms")
     assert (checks["Get Profile"].passed, checks["Get Profile"].actual) == (True, "100.0 ms")
 
-    report = markdown.render(run)
+    report = rendered(run)
     assert "| p95 response time of Get Lessons < 2000 ms | < 2000 ms | 2500.0 ms | FAIL |" in report
     assert "| p95 response time of Get Profile < 2000 ms | < 2000 ms | 100.0 ms | PASS |" in report
     assert "Get Lessons is slow: p95 2500.0 ms ≥ 2000 ms" in report
@@ -150,7 +160,7 @@ def test_duplicate_queries_become_an_n_plus_one_finding_with_the_sql_in_the_repo
     assert [f.subject for f in suspects] == ["Get Lessons"]
     assert sql in suspects[0].evidence and "Up to 10 times" in suspects[0].evidence
     assert "select_related()" in suspects[0].recommendation
-    report = markdown.render(run)
+    report = rendered(run)
     assert f"```sql\n{sql}\n```" in report
     assert "| Get Lessons | 12.0 | 12 | 8.3% | 512 |" in report
     key = of_rule(found, "key.most_queries")[0]
@@ -161,7 +171,7 @@ def test_no_duplicates_means_no_n_plus_one_finding_and_a_sentence_saying_so():
     run = make_run()
     add_endpoint(run, "Get Profile", sql_captured=True, queries_total=40, queries_max=2)
     assert not of_rule(analyzed(run), rules.N_PLUS_ONE)
-    assert "No statement ran 3 or more times within one request." in markdown.render(run)
+    assert "No statement ran 3 or more times within one request." in rendered(run)
 
 
 def test_heavy_sql_fires_only_at_half_the_response_time_or_more():
@@ -205,7 +215,7 @@ def test_failed_login_leaves_endpoints_not_measured_and_says_why():
     ] * 2
     assert not of_rule(found, rules.SLOW_ENDPOINT) and not of_rule(found, "key.highest_p95")
 
-    report = markdown.render(run)
+    report = rendered(run)
     for name in ("Get Profile", "Get Lessons"):
         assert f"| — | — | — | — | — | — | not measured: {reason} |" in report
         assert (
@@ -244,7 +254,7 @@ def test_each_error_group_is_classified_by_its_reason(reason, example, rule):
     fired = [f for f in found if f.rule in error_rules]
     assert [(f.rule, f.subject) for f in fired] == [(rule, "Get Profile")]
     assert "3 of 20 requests" in fired[0].title
-    assert f"{reason} ×3" in markdown.render(run)
+    assert f"{reason} ×3" in rendered(run)
 
 
 def test_rate_limiting_says_the_throttle_was_measured_and_quotes_retry_after():
@@ -262,7 +272,7 @@ def test_rate_limiting_says_the_throttle_was_measured_and_quotes_retry_after():
 def test_resource_summary_figures():
     run = make_run()
     add_samples(run, [100, 110, 130], [0, 200, 400])
-    summary = resources.summarize(run.resource_samples.all(), cpu_count=4)
+    summary = summaries.summarize(run.resource_samples.all(), cpu_count=4)
 
     assert (summary.samples, summary.duration_s) == (3, 60.0)
     assert (summary.rss_min_mb, summary.rss_max_mb, summary.rss_growth_mb) == (100, 130, 30)
@@ -271,13 +281,13 @@ def test_resource_summary_figures():
     # The first reading (always 0) is left out: (50% + 100%) / 2 of four cores.
     assert (summary.cpu_mean_pct, summary.cpu_max_pct) == (75.0, 100.0)
     assert (summary.threads_max, summary.open_files_max) == (6, 3)
-    assert resources.summarize([], cpu_count=4) is None
+    assert summaries.summarize([], cpu_count=4) is None
 
 
 def test_one_sample_has_no_slope_and_keeps_its_cpu_reading():
     run = make_run()
     add_samples(run, [100], [40])
-    summary = resources.summarize(run.resource_samples.all(), cpu_count=2)
+    summary = summaries.summarize(run.resource_samples.all(), cpu_count=2)
     assert (summary.rss_slope_mb_per_min, summary.rss_growth_mb, summary.cpu_mean_pct) == (0, 0, 20)
 
 
@@ -291,7 +301,7 @@ def test_memory_growth_and_cpu_above_thresholds_are_bottlenecks():
     assert of_rule(found, thresholds.CPU_AVG)[0].actual == "90.0%"
     assert of_rule(found, rules.MEMORY_GROWTH)[0].title.startswith("RSS grew 150.0 MB")
     assert of_rule(found, rules.CPU_HIGH)[0].title.startswith("CPU averaged 90.0% of 1 core ")
-    report = markdown.render(run)
+    report = rendered(run)
     assert "| RSS growth (last − first) | +150.0 MB |" in report
     assert "| CPU mean / max (% of 1 core) | 90.0% / 90.0% |" in report
 
@@ -316,14 +326,14 @@ def test_unavailable_resources_are_not_evaluated_and_the_reason_is_shown():
     for rule in (thresholds.MEMORY_GROWTH, thresholds.CPU_AVG):
         check = of_rule(found, rule)[0]
         assert (check.passed, check.evidence) == (None, "no permission to read process 7")
-    assert "No resource figures: no permission to read process 7." in markdown.render(run)
+    assert "No resource figures: no permission to read process 7." in rendered(run)
 
 
 def test_without_samples_or_reason_the_report_says_no_samples():
     run = make_run()
     add_endpoint(run, "Get Profile")
     assert of_rule(analyzed(run), thresholds.MEMORY_GROWTH)[0].evidence == "fewer than 2 samples"
-    assert "No resource figures: no samples were recorded." in markdown.render(run)
+    assert "No resource figures: no samples were recorded." in rendered(run)
 
 
 def test_response_table_numbers_are_the_stored_fields():
@@ -347,8 +357,8 @@ def test_response_table_numbers_are_the_stored_fields():
         f"| Get Lessons | GET /api/get-lessons/ | 20 | 18 | {' | '.join(figures)} "
         "| 200×18, 500×2 | HTTP 500 ×2 |"
     )
-    assert row in markdown.render(run)
-    assert "- Requests: 20; as expected: 18 (90.0%); errors: 2" in markdown.render(run)
+    assert row in rendered(run)
+    assert "- Requests: 20; as expected: 18 (90.0%); errors: 2" in rendered(run)
 
 
 def test_key_findings_name_the_slowest_and_fastest_endpoints():
@@ -371,14 +381,14 @@ def test_interrupted_and_failed_runs_say_so():
     assert of_rule(found, "key.interrupted")[0].title == (
         "The run was interrupted: 7 of 20 planned requests were made"
     )
-    report = markdown.render(run)
+    report = rendered(run)
     assert "The run was interrupted: the figures cover the 7 of 20 planned requests" in report
     assert "interrupted after 7 of 20 planned" in report
 
     failed = make_run(status=models.Run.Status.FAILED, failure="database went away")
     add_endpoint(failed, "Get Profile")
     assert of_rule(analyzed(failed), "key.failed")[0].title == "The run failed: database went away"
-    assert "The run failed: database went away." in markdown.render(failed)
+    assert "The run failed: database went away." in rendered(failed)
 
 
 def test_a_clean_run_lists_what_was_checked_and_recommends_nothing():
@@ -387,7 +397,7 @@ def test_a_clean_run_lists_what_was_checked_and_recommends_nothing():
     add_samples(run, [100, 100], [0, 10])
     found = analyzed(run)
     assert not [f for f in found if f.kind == "bottleneck"]
-    report = markdown.render(run)
+    report = rendered(run)
     assert "None found by the rules: checked failed logins, server errors (HTTP 5xx)" in report
     assert "None: no bottleneck rule fired." in report
     assert "## Key findings" in report and "## Methodology" in report
@@ -399,10 +409,10 @@ def test_render_is_deterministic_and_write_stores_the_same_text(tmp_path):
     add_samples(run, [100, 120], [0, 50])
     analyzed(run)
 
-    first = markdown.render(run)
-    again = markdown.render(models.Run.objects.get(pk=run.pk))
+    first = rendered(run)
+    again = rendered(models.Run.objects.get(pk=run.pk))
     assert first == again
-    path = markdown.write(run, str(tmp_path / "new" / "folder"))
+    path = markdown.write(read.StoredRun.of(run), str(tmp_path / "new" / "folder"))
     assert path.name == f"run-{run.pk}.md"
     assert path.read_text(encoding="utf-8") == first
     assert "- seeded 3 lessons" in first
@@ -416,7 +426,7 @@ def test_console_summary_table_shares_the_figures():
     add_endpoint(run, "Get Profile", requests=0, not_measured="login failed")
     analyzed(run)
 
-    lines = console.summary_table(run).splitlines()
+    lines = summary_table(run).splitlines()
     assert lines[0].split()[:4] == ["Endpoint", "Requests", "OK", "p50"]
     assert "2500.0 ms" in lines[1] and "50.0 ms" in lines[1]
     assert lines[2].endswith("not measured: login failed")
@@ -428,7 +438,7 @@ def test_latency_distribution_shows_every_stored_figure():
     endpoint = add_endpoint(run, "Get Lessons", min_ms=3.1, p90_ms=88.8, stdev_ms=12.5)
     add_endpoint(run, "Get Profile", requests=0, not_measured="login failed (HTTP 401)")
     analyzed(run)
-    report = markdown.render(run)
+    report = rendered(run)
     row = (
         f"| Get Lessons | {ms(3.1)} | {ms(endpoint.p50_ms)} | {ms(88.8)} | {ms(endpoint.p95_ms)} "
         f"| {ms(endpoint.p99_ms)} | {ms(endpoint.max_ms)} | {ms(endpoint.mean_ms)} | {ms(12.5)} |"

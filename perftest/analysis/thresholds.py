@@ -7,21 +7,16 @@ reason, so a run where nothing was measured can never look green.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
-from perftest import models
-from perftest.conf import DEFAULTS
-from perftest.formatting import (
-    error_groups,
-    mb,
-    ms,
-    number,
-    percent,
-    quantity,
-    unmeasured,
-)
+from perftest.store.read import LevelModel, StoredRun, unmeasured
+from perftest.text import error_groups, mb, number, percent, quantity
 
-from . import finding
-from .resources import ResourceSummary, summarize
+from . import metrics, summaries
+from .metrics import P50, P95, P99, RSS_GROWTH, Metric, phrases
+from .rules.base import THRESHOLD, Finding
+from .summaries import ResourceSummary
 
 RESPONSE_TIME = "threshold.response_time_p95"
 MEMORY_GROWTH = "threshold.memory_growth"
@@ -30,91 +25,78 @@ CONCURRENCY_ALL_OK = "threshold.concurrency_all_ok"
 CONCURRENCY_MOSTLY_OK = "threshold.concurrency_mostly_ok"
 
 
-def limits(run: models.Run) -> dict[str, float]:
-    """The run's limits as configured when it ran, defaults filling any key it lacks."""
-    configured = run.config.get("thresholds") or {}
-    return {**DEFAULTS["THRESHOLDS"], **configured}
+def _check(rule: str, subject: str, title: str, target: str, **outcome: Any) -> Finding:
+    return Finding(THRESHOLD, rule, subject, title, target=target, **outcome)
 
 
-def resource_gap(run: models.Run, summary: ResourceSummary | None) -> str:
-    """Why resource figures cannot be judged ("" when they can): growth needs two readings."""
-    if summary is not None and summary.samples >= 2:
-        return ""
-    return run.resource_unavailable or "fewer than 2 samples"
-
-
-def _check(rule: str, subject: str, title: str, target: str, **outcome: object) -> models.Finding:
-    return finding(
-        kind=models.Finding.Kind.THRESHOLD,
-        rule=rule,
-        subject=subject,
-        title=title,
-        target=target,
-        **outcome,
-    )
-
-
-def _not_evaluated(rule: str, subject: str, title: str, target: str, reason: str) -> models.Finding:
+def _not_evaluated(rule: str, subject: str, title: str, target: str, reason: str) -> Finding:
     return _check(rule, subject, title, target, actual="not measured", passed=None, evidence=reason)
 
 
-def _response_time(endpoint: models.EndpointResult, limit: float) -> models.Finding:
-    title = f"p95 response time of {endpoint.name} < {number(limit)} ms"
-    target = f"< {number(limit)} ms"
-    reason = unmeasured(endpoint)
-    if reason:
-        return _not_evaluated(RESPONSE_TIME, endpoint.name, title, target, reason)
+def _below(
+    rule: str,
+    subject: str,
+    title: str,
+    target: str,
+    reading: tuple[Metric, Any, float],
+    gap: str,
+    evidence: str,
+) -> Finding:
+    """Passed when the figure (metric, figures, limit) stays below its limit; not evaluated,
+    with the reason, when there is a gap instead of figures."""
+    if gap:
+        return _not_evaluated(rule, subject, title, target, gap)
+    metric, figures, limit = reading
+    passed = metric.of(figures) < limit
     return _check(
-        RESPONSE_TIME,
-        endpoint.name,
-        title,
-        target,
-        actual=ms(endpoint.p95_ms),
-        passed=endpoint.p95_ms < limit,
-        evidence=(
-            f"p50 {ms(endpoint.p50_ms)}, p95 {ms(endpoint.p95_ms)}, p99 {ms(endpoint.p99_ms)} "
-            f"over {endpoint.requests} requests"
-        ),
+        rule, subject, title, target, actual=metric.text(figures), passed=passed, evidence=evidence
     )
 
 
-def _memory(summary: ResourceSummary | None, gap: str, limit: float) -> models.Finding:
-    title = f"RSS growth of the measured process < {number(limit)} MB"
-    target = f"< {number(limit)} MB"
-    if gap:
-        return _not_evaluated(MEMORY_GROWTH, "process", title, target, gap)
-    return _check(
+def _response_time(endpoint: Any, limit: float) -> Finding:
+    reason = unmeasured(endpoint)
+    return _below(
+        RESPONSE_TIME,
+        endpoint.name,
+        f"p95 response time of {endpoint.name} < {number(limit)} ms",
+        f"< {number(limit)} ms",
+        (P95, endpoint, limit),
+        reason,
+        "" if reason else f"{phrases(endpoint, P50, P95, P99)} over {endpoint.requests} requests",
+    )
+
+
+def _memory(summary: ResourceSummary | None, gap: str, limit: float) -> Finding:
+    return _below(
         MEMORY_GROWTH,
         "process",
-        title,
-        target,
-        actual=mb(summary.rss_growth_mb),
-        passed=summary.rss_growth_mb < limit,
-        evidence=(
+        f"RSS growth of the measured process < {number(limit)} MB",
+        f"< {number(limit)} MB",
+        (RSS_GROWTH, summary, limit),
+        gap,
+        ""
+        if gap
+        else (
             f"RSS last minus first sample over {summary.duration_s:.1f} s "
             f"({summary.samples} samples); peak {mb(summary.rss_max_mb)}"
         ),
     )
 
 
-def _cpu(summary: ResourceSummary | None, gap: str, limit: float, cpu_count: int) -> models.Finding:
-    title = (
-        f"Average CPU of the measured process < {number(limit)}% of all "
-        f"{quantity(cpu_count, 'core')}"
-    )
-    target = f"< {number(limit)}%"
-    if gap:
-        return _not_evaluated(CPU_AVG, "process", title, target, gap)
-    return _check(
+def _cpu(summary: ResourceSummary | None, gap: str, limit: float, cpu_count: int) -> Finding:
+    cores = quantity(cpu_count, "core")
+    return _below(
         CPU_AVG,
         "process",
-        title,
-        target,
-        actual=percent(summary.cpu_mean_pct),
-        passed=summary.cpu_mean_pct < limit,
-        evidence=(
-            f"mean {percent(summary.cpu_mean_pct)}, max {percent(summary.cpu_max_pct)} of "
-            f"{quantity(cpu_count, 'core')} over {quantity(summary.samples - 1, 'reading')} "
+        f"Average CPU of the measured process < {number(limit)}% of all {cores}",
+        f"< {number(limit)}%",
+        (metrics.CPU_AVG, summary, limit),
+        gap,
+        ""
+        if gap
+        else (
+            f"mean {metrics.CPU_AVG.text(summary)}, max {percent(summary.cpu_max_pct)} of "
+            f"{cores} over {quantity(summary.samples - 1, 'reading')} "
             "(the first reading, always 0, is left out)"
         ),
     )
@@ -125,9 +107,7 @@ def _share(ok: int, requests: int) -> str:
     return percent(math.floor(1000 * ok / requests) / 10)
 
 
-def _success(
-    rule: str, levels: list[models.LoadLevel], concurrency: int, rate: float
-) -> list[models.Finding]:
+def _success(rule: str, levels: Sequence[Any], concurrency: int, rate: float) -> list[Finding]:
     """One check per closed level of exactly ``concurrency`` workers: ok/requests ≥ ``rate``."""
     everything = rate >= 100
     subject = f"{concurrency} concurrent"
@@ -135,82 +115,66 @@ def _success(
         "all requests succeed" if everything else f"≥ {number(rate)}% succeed"
     )
     target = "100%" if everything else f"≥ {number(rate)}%"
+
+    def unevaluated(reason: str) -> Finding:
+        return _check(
+            rule, subject, title, target, actual="not evaluated", passed=None, evidence=reason
+        )
+
     matching = [
         level
         for level in levels
-        if level.model == models.LoadLevel.Model.CLOSED and level.concurrency == concurrency
+        if level.model == LevelModel.CLOSED and level.concurrency == concurrency
     ]
     if not matching:
-        reason = f"no {concurrency}-concurrent level was run"
-        return [
-            _check(
-                rule, subject, title, target, actual="not evaluated", passed=None, evidence=reason
-            )
-        ]
-    checks = []
-    for level in matching:
-        if not level.requests:
-            reason = f"the {concurrency}-concurrent level completed no request"
-            checks.append(
-                _check(
-                    rule,
-                    subject,
-                    title,
-                    target,
-                    actual="not evaluated",
-                    passed=None,
-                    evidence=reason,
-                )
-            )
-            continue
-        checks.append(
-            _check(
-                rule,
-                subject,
-                title,
-                target,
-                actual=_share(level.ok, level.requests),
-                passed=level.ok * 100 >= rate * level.requests,
-                evidence=(
-                    f"{level.ok} of {level.requests} requests answered as expected over "
-                    f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"
-                ),
-            )
+        return [unevaluated(f"no {concurrency}-concurrent level was run")]
+    return [
+        _check(
+            rule,
+            subject,
+            title,
+            target,
+            actual=_share(level.ok, level.requests),
+            passed=level.ok * 100 >= rate * level.requests,
+            evidence=(
+                f"{level.ok} of {level.requests} requests answered as expected over "
+                f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"
+            ),
         )
-    return checks
+        if level.requests
+        else unevaluated(f"the {concurrency}-concurrent level completed no request")
+        for level in matching
+    ]
 
 
-def concurrency(run: models.Run, levels: list[models.LoadLevel]) -> list[models.Finding]:
+def concurrency(stored: StoredRun) -> list[Finding]:
     """The original report's two concurrency checks, when the run ran or planned load levels.
 
     A run that only measured sequentially gets neither: they would say nothing about it.
     """
-    load = run.config.get("load") or {}
-    planned = load.get("concurrency") if isinstance(load, dict) else None
-    if not levels and not planned and not run.config.get("concurrency"):
+    if not stored.levels and not stored.plan.load.concurrency:
         return []
-    limit = limits(run)
+    limit = stored.thresholds
     return [
-        *_success(CONCURRENCY_ALL_OK, levels, int(limit["CONCURRENCY_ALL_OK"]), 100.0),
+        *_success(CONCURRENCY_ALL_OK, stored.levels, int(limit["CONCURRENCY_ALL_OK"]), 100.0),
         *_success(
             CONCURRENCY_MOSTLY_OK,
-            levels,
+            stored.levels,
             int(limit["CONCURRENCY_MOSTLY_OK"]),
             float(limit["CONCURRENCY_MOSTLY_OK_RATE"]),
         ),
     ]
 
 
-def evaluate(run: models.Run) -> list[models.Finding]:
+def evaluate(stored: StoredRun) -> list[Finding]:
     """One check per sequentially measured endpoint, memory growth, CPU average, then the
     concurrency checks when the run has load levels."""
-    limit = limits(run)
+    limit = stored.thresholds
     checks = [
-        _response_time(endpoint, limit["RESPONSE_TIME_P95_MS"])
-        for endpoint in run.endpoints.filter(phase="sequential")
+        _response_time(endpoint, limit["RESPONSE_TIME_P95_MS"]) for endpoint in stored.sequential
     ]
-    summary = summarize(run.resource_samples.all(), run.resource_cpu_count)
-    gap = resource_gap(run, summary)
+    summary = summaries.resources(stored)
+    gap = summaries.resource_gap(stored, summary)
     checks.append(_memory(summary, gap, limit["MEMORY_GROWTH_MB"]))
-    checks.append(_cpu(summary, gap, limit["CPU_PERCENT_AVG"], run.resource_cpu_count))
-    return checks + concurrency(run, list(run.levels.all()))
+    checks.append(_cpu(summary, gap, limit["CPU_PERCENT_AVG"], stored.row.resource_cpu_count))
+    return checks + concurrency(stored)

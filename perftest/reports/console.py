@@ -1,58 +1,55 @@
-"""The short table printed at the end of a run, in the spirit of Locust's headless summary.
+"""The terminal's text: the short summary printed at the end of a run.
 
-Figures come from the stored run and are formatted by the same helpers as the Markdown
-report, so the terminal and the file never disagree about a number.
+Figures come from the same sections and metrics as the Markdown report, so the terminal and
+the file never disagree about a number. Tables are aligned in columns, numbers to the right.
 """
 
 from __future__ import annotations
 
-from perftest import models
-from perftest.formatting import errors, latencies, level_label, ms, threshold_tally
+from perftest.store.read import StoredRun
 
-_HEADERS = ("Endpoint", "Requests", "OK", "p50", "p95", "p99", "Errors / reason")
-#: Columns aligned to the right: the counts and the latencies.
-_NUMERIC = range(1, 6)
-_LEVEL_HEADERS = ("Level", "Requests", "OK", "Throughput", "p95")
+from .blocks import Block, Bullets, Code, Heading, Inline, Table
+from .sections import short_summary
 
 
-def _row(endpoint: models.EndpointResult) -> list[str]:
-    return [
-        endpoint.name,
-        str(endpoint.requests),
-        str(endpoint.ok),
-        *latencies(endpoint, "p50_ms", "p95_ms", "p99_ms"),
-        errors(endpoint),
-    ]
+def _inline(text: Inline) -> str:
+    return text if isinstance(text, str) else "".join(getattr(p, "text", p) for p in text)
 
 
-def _aligned(rows: list[list[str]], numeric: range) -> list[str]:
+def _table(table: Table) -> list[str]:
+    rows = [[str(cell) for cell in row] for row in [table.headers, *table.rows]]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
-            cell.rjust(width) if i in numeric else cell.ljust(width)
+            cell.rjust(width) if i in table.right else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
         for row in rows
     ]
 
 
-def _level_row(level: models.LoadLevel) -> list[str]:
-    return [
-        level_label(level),
-        str(level.requests),
-        str(level.ok),
-        f"{level.throughput:.1f} req/s",
-        ms(level.p95_ms) if level.requests else "—",
-    ]
+def _lines(item: Block) -> list[str]:
+    if isinstance(item, Table):
+        return _table(item)
+    if isinstance(item, Bullets):
+        return [f"- {_inline(entry)}" for entry in item.items]
+    if isinstance(item, Code):
+        return item.text.splitlines()
+    if isinstance(item, Heading):
+        return [item.text]
+    return [_inline(item.text)]
 
 
-def summary_table(run: models.Run) -> str:
-    """The sequential endpoints, one line per load level, then the threshold tally."""
-    endpoints = run.endpoints.filter(phase="sequential")
-    lines = _aligned([list(_HEADERS), *(_row(e) for e in endpoints)], _NUMERIC)
-    levels = list(run.levels.all())
-    if levels:
-        lines.append("")
-        lines += _aligned([list(_LEVEL_HEADERS), *(_level_row(lv) for lv in levels)], range(1, 5))
-    lines.append(f"Thresholds: {threshold_tally(run.findings.all())}")
+def render(blocks: list[Block]) -> str:
+    """Blocks as terminal lines; a table after another table is set apart by an empty line."""
+    lines: list[str] = []
+    for index, item in enumerate(blocks):
+        if index and isinstance(item, Table) and isinstance(blocks[index - 1], Table):
+            lines.append("")
+        lines += _lines(item)
     return "\n".join(lines)
+
+
+def summary_table(stored: StoredRun) -> str:
+    """The sequential endpoints, one line per load level, then the threshold tally."""
+    return render(short_summary.blocks(stored))

@@ -1,0 +1,61 @@
+"""Runs every check over a stored run and returns its findings, in the order reports show them.
+
+The order is: threshold checks, endpoint bottlenecks, load-level bottlenecks, endpoint key
+findings, load-level key findings. Within each, rules run in registry order; consecutive
+rules that read the same kind of subject run subject by subject, so the findings about one
+endpoint (its error groups, then its other rules) or one level stay together.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from perftest.store.read import StoredRun
+
+from . import thresholds
+from .rules import base
+from .rules.base import BOTTLENECK, ENDPOINT, ERROR_GROUP, KEY, LEVEL, RUN, Finding, Rule
+
+
+def _subject_of(rule: Rule) -> str:
+    """The subject a rule is called for: error-group rules run with their endpoint's rules."""
+    return ENDPOINT if rule.reads == ERROR_GROUP else rule.reads
+
+
+def _run_batch(stored: StoredRun, subject: str, rules: list[Rule]) -> list[Finding]:
+    found: list[Finding] = []
+    if subject == RUN:
+        for rule in rules:
+            found += rule.check(stored)
+    elif subject == LEVEL:
+        for level in stored.levels:
+            for rule in rules:
+                found += rule.check(level)
+    else:
+        for endpoint in stored.measured:
+            for group in endpoint.errors:
+                for rule in rules:
+                    if rule.reads == ERROR_GROUP:
+                        found += rule.check(endpoint, group)
+            for rule in rules:
+                if rule.reads == ENDPOINT:
+                    found += rule.check(endpoint, stored)
+    return found
+
+
+def _run_rules(stored: StoredRun, rules: list[Rule]) -> list[Finding]:
+    found: list[Finding] = []
+    for subject, batch in groupby(rules, key=_subject_of):
+        found += _run_batch(stored, subject, list(batch))
+    return found
+
+
+def analyse(stored: StoredRun) -> list[Finding]:
+    """Every finding of the run, unsaved, in report order (``store.write.save_findings``)."""
+    return [
+        *thresholds.evaluate(stored),
+        *_run_rules(stored, base.selected(BOTTLENECK, "endpoints")),
+        *_run_rules(stored, base.selected(BOTTLENECK, "levels")),
+        *_run_rules(stored, base.selected(KEY, "endpoints")),
+        *_run_rules(stored, base.selected(KEY, "levels")),
+    ]

@@ -1,0 +1,73 @@
+"""Every figure perftest reports, named once: where it is read, its unit, how it reads.
+
+Thresholds, rules and reports all name a figure through these records, so "p95" is the same
+number, read from the same field and written the same way, in a check, a finding and a table.
+A figure is read from anything that carries its field: an endpoint row, a load level, or a
+``summaries.ResourceSummary``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from perftest import text
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One named figure: ``P95.text(row)`` reads ``12.3 ms`` and ``P95.phrase(row)``
+    ``p95 12.3 ms``."""
+
+    name: str
+    unit: str
+    read: Callable[[Any], float]
+    format: Callable[[float], str]
+
+    def of(self, subject: Any) -> float:
+        return self.read(subject)
+
+    def text(self, subject: Any) -> str:
+        return self.format(self.read(subject))
+
+    def phrase(self, subject: Any) -> str:
+        return f"{self.name} {self.text(subject)}"
+
+
+def _latency(name: str) -> Metric:
+    return Metric(name, "ms", attrgetter(f"{name}_ms"), text.ms)
+
+
+def _error_rate(figures: Any) -> float:
+    """Percent of the counted requests that did not answer as expected."""
+    return 100 * figures.errors_total / figures.requests if figures.requests else 0.0
+
+
+MIN = _latency("min")
+P50 = _latency("p50")
+P90 = _latency("p90")
+P95 = _latency("p95")
+P99 = _latency("p99")
+MAX = _latency("max")
+MEAN = _latency("mean")
+STDEV = _latency("stdev")
+REQUESTS = Metric("requests", "requests", attrgetter("requests"), str)
+OK = Metric("ok", "requests", attrgetter("ok"), str)
+ERROR_RATE = Metric("error rate", "%", _error_rate, lambda value: f"{value:.1f} %")
+THROUGHPUT = Metric("throughput", "req/s", attrgetter("throughput"), lambda v: f"{v:.1f} req/s")
+GENERATOR_CORES = Metric("generator CPU", "cores", attrgetter("generator_cores"), text.cores)
+QUERIES_MEAN = Metric("queries/request", "queries", attrgetter("queries_mean"), "{:.1f}".format)
+QUERIES_MAX = Metric("queries/request (max)", "queries", attrgetter("queries_max"), str)
+SQL_SHARE = Metric("SQL time share", "fraction", attrgetter("sql_share"), "{:.1%}".format)
+RSS_GROWTH = Metric("RSS growth", "MB", attrgetter("rss_growth_mb"), text.mb)
+CPU_AVG = Metric("CPU average", "%", attrgetter("cpu_mean_pct"), text.percent)
+
+#: The latency figures of a full distribution, in the order tables show them.
+DISTRIBUTION = (MIN, P50, P90, P95, P99, MAX, MEAN, STDEV)
+
+
+def phrases(subject: Any, *metrics: Metric) -> str:
+    """``p50 3.14 ms, p95 12.3 ms``: several figures of one subject in a sentence."""
+    return ", ".join(metric.phrase(subject) for metric in metrics)

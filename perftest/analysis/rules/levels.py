@@ -1,0 +1,341 @@
+"""Rules over a run's load levels: errors under load, the load generator's own limits, and the
+scaling curve (peak throughput, the knee, where errors start).
+
+Each rule reads stored ``LoadLevel`` figures (error groups, counts, generator CPU, lateness)
+and fires only when its condition holds; its sentence is built from those figures. Error
+groups a specific rule explains (throttling, token rotation, a target that went away) are
+not repeated by the catch-all ``LEVEL_ERRORS`` rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
+
+from perftest.store.read import LevelModel, StoredRun
+from perftest.text import error_groups, growth, level_label, ms, ms_value, number, quantity
+
+from .. import summaries
+from ..metrics import ERROR_RATE, GENERATOR_CORES, P95, THROUGHPUT
+from .base import (
+    BOTTLENECK,
+    KEY,
+    LEVEL,
+    RUN,
+    Finding,
+    bottleneck,
+    capital,
+    key,
+    retry_after,
+    rule,
+)
+
+RATE_LIMITED = "bottleneck.level_rate_limited"
+TOKEN_ROTATION = "bottleneck.token_rotation"
+TARGET_WENT_AWAY = "bottleneck.target_went_away"
+LEVEL_ERRORS = "bottleneck.level_errors"
+GENERATOR_CPU = "bottleneck.generator_cpu"
+GENERATOR_LATE = "bottleneck.generator_late"
+WORKER_FAILURES = "bottleneck.worker_failures"
+PEAK = "key.peak_throughput"
+KNEE = "key.knee"
+NO_KNEE = "key.no_knee"
+ERROR_START = "key.error_start"
+
+#: One Python process runs Python code on about one core (the GIL); 90 % of it is saturation.
+GENERATOR_CORES_LIMIT = 0.9
+#: Error reasons that mean the target stopped accepting or dropped connections.
+GONE = ("connection refused", "connection reset")
+#: A knee: throughput grows by less than this (percent) over the previous level...
+KNEE_THROUGHPUT_GROWTH = 10.0
+#: ...while p95 grows by more than this (percent).
+KNEE_P95_GROWTH = 50.0
+
+
+_rule = partial(rule, family="levels")
+
+
+def _count(groups: Iterable[dict]) -> int:
+    return sum(group["count"] for group in groups)
+
+
+def _examples(groups: Iterable[dict]) -> str:
+    return "\n".join(
+        f"{group['reason']} ×{group['count']}"
+        + (f". Example: {group['example']}" if group.get("example") else "")
+        for group in groups
+    )
+
+
+def _shares_identities(level: Any) -> bool:
+    return 0 < level.identities < level.concurrency and level.login_mode == "per-worker"
+
+
+def _error_groups(level: Any) -> dict[str, list[dict]]:
+    """The error groups of a level under the most specific rule that explains each."""
+    groups = list(level.errors)
+    explained = {
+        RATE_LIMITED: [g for g in groups if g["reason"] == "HTTP 429"],
+        TOKEN_ROTATION: [
+            g for g in groups if g["reason"] == "HTTP 401" and _shares_identities(level)
+        ],
+        TARGET_WENT_AWAY: [g for g in groups if g["reason"] in GONE] if level.ok else [],
+    }
+    claimed = [g for matched in explained.values() for g in matched]
+    return {**explained, LEVEL_ERRORS: [g for g in groups if g not in claimed]}
+
+
+def _explains(rule_id: str, looks_for: str, recommendation: str):
+    """Register a rule over the error groups of a level that ``rule_id`` explains.
+
+    The decorated function words them: ``describe(level, groups) -> (title, evidence)``.
+    """
+
+    def register(describe):
+        def check(level: Any) -> list[Finding]:
+            groups = _error_groups(level)[rule_id]
+            if not groups:
+                return []
+            title, evidence = describe(level, groups)
+            return [bottleneck(rule_id, level_label(level), title, evidence)]
+
+        _rule(rule_id, BOTTLENECK, LEVEL, looks_for, recommendation)(check)
+        return describe
+
+    return register
+
+
+@_explains(
+    RATE_LIMITED,
+    "rate limiting under load (HTTP 429)",
+    "Disable throttling for the test environment (e.g. DRF's DEFAULT_THROTTLE_RATES) or "
+    "lower the load; until then the figures measure the throttle, not the endpoints.",
+)
+def _throttled(level: Any, groups: list[dict]) -> tuple[str, str]:
+    seen = sorted({value for g in groups if (value := retry_after(g.get("example")))})
+    retry = (
+        f"The server asked to retry after {', '.join(seen)} (Retry-After)."
+        if seen
+        else "No Retry-After header was seen in the stored example."
+    )
+    share = f"{_count(groups)} of {level.requests} requests"
+    return (
+        f"{level_label(level)}: the platform's rate limiting answered HTTP 429 for {share}",
+        f"The run measured the platform's rate limiting (the throttle), not the work of the "
+        f"endpoints: HTTP 429 for {share}. {retry}\n{_examples(groups)}",
+    )
+
+
+@_explains(
+    TOKEN_ROTATION,
+    "tokens invalidated by workers sharing an identity (HTTP 401)",
+    "Give every worker its own identity (the default: leave --identities unset, or set it "
+    "to at least the concurrency), or log each identity in once with --login once.",
+)
+def _token_rotation(level: Any, groups: list[dict]) -> tuple[str, str]:
+    workers = quantity(level.concurrency, "worker")
+    identities = quantity(level.identities, "identity", "identities")
+    return (
+        f"{level_label(level)}: HTTP 401 for {_count(groups)} of {level.requests} requests: "
+        f"{workers} shared {identities}, each logging in itself",
+        f"THE_BOT rotates the token on every login, so workers logging in as the same "
+        f"identity invalidate each other's tokens ({workers} shared {identities}, login per "
+        f"worker).\n{_examples(groups)}",
+    )
+
+
+@_explains(
+    TARGET_WENT_AWAY,
+    "a target that stopped answering during a level",
+    "Check the server's log and process at that moment (crash, restart, worker timeout, "
+    "open-file or connection limits); the requests after it measured nothing.",
+)
+def _went_away(level: Any, groups: list[dict]) -> tuple[str, str]:
+    return (
+        f"{level_label(level)}: the target stopped answering during the level",
+        f"The target stopped answering during the level: {_count(groups)} of "
+        f"{level.requests} requests failed with connection errors ({error_groups(groups)}) "
+        f"after {level.ok} succeeded.\n{_examples(groups)}",
+    )
+
+
+@_explains(
+    LEVEL_ERRORS,
+    "other errors under load",
+    "Read the examples: errors that appear only under load usually come from an exhausted "
+    "resource (database connections, worker timeouts, locks).",
+)
+def _other_errors(level: Any, groups: list[dict]) -> tuple[str, str]:
+    return (
+        f"{level_label(level)}: {_count(groups)} of {level.requests} requests answered "
+        f"otherwise: {error_groups(groups)}",
+        _examples(groups),
+    )
+
+
+@_rule(
+    GENERATOR_CPU,
+    BOTTLENECK,
+    LEVEL,
+    f"a load generator at {GENERATOR_CORES_LIMIT:.0%} of a core or more",
+    "Generate the load from more processes or machines (or a compiled tool such as wrk) "
+    "and compare; measure in-process levels again over HTTP against a separate server.",
+)
+def _generator_cpu(level: Any) -> list[Finding]:
+    if GENERATOR_CORES.of(level) < GENERATOR_CORES_LIMIT:
+        return []
+    shared = (
+        " In-process, the server runs in the same interpreter, so this CPU includes the "
+        "server's own work."
+        if level.transport == "in-process"
+        else ""
+    )
+    return [
+        bottleneck(
+            GENERATOR_CPU,
+            level_label(level),
+            f"{level_label(level)}: figures are limited by the load generator, not the server: "
+            f"perftest used {GENERATOR_CORES.text(level)} (limit ~1 per Python process)",
+            f"{level.generator_cpu_s:.2f} s of CPU in {level.wall_s:.2f} s of wall time." + shared,
+        )
+    ]
+
+
+@_rule(
+    GENERATOR_LATE,
+    BOTTLENECK,
+    LEVEL,
+    "requests sent late or dropped (open model)",
+    "Give the open model a larger worker pool (--concurrency) or a lower --rate, so every "
+    "request can be sent when it is due.",
+)
+def _generator_late(level: Any) -> list[Finding]:
+    """An open model that could not send every request when it was due."""
+    if level.model != LevelModel.OPEN or not (level.late or level.dropped):
+        return []
+    return [
+        bottleneck(
+            GENERATOR_LATE,
+            level_label(level),
+            f"{level_label(level)}: {level.late + level.dropped} of "
+            f"{level.requests + level.dropped} requests could not be sent on time (all workers "
+            "busy); latency includes the wait (measured from the intended send time)",
+            f"Sent late: {level.late} (up to {ms(level.max_lateness_ms)} behind schedule); "
+            f"dropped, never sent: {level.dropped}; {quantity(level.concurrency, 'worker')} "
+            f"for {number(level.rate or 0)} req/s.",
+        )
+    ]
+
+
+@_rule(
+    WORKER_FAILURES,
+    BOTTLENECK,
+    LEVEL,
+    "failed workers",
+    "The level ran with fewer workers than planned: fix the error shown.",
+)
+def _worker_failures(level: Any) -> list[Finding]:
+    if not level.worker_failures:
+        return []
+    count = len(level.worker_failures)
+    return [
+        bottleneck(
+            WORKER_FAILURES,
+            level_label(level),
+            f"{level_label(level)}: {count} of {quantity(level.concurrency, 'worker')} failed",
+            "\n".join(str(failure) for failure in level.worker_failures),
+        )
+    ]
+
+
+def _bends(step: summaries.Step) -> bool:
+    return (
+        step.throughput_growth is not None
+        and step.p95_growth is not None
+        and step.throughput_growth < KNEE_THROUGHPUT_GROWTH
+        and step.p95_growth > KNEE_P95_GROWTH
+    )
+
+
+def knee(steps: Sequence[summaries.Step]) -> summaries.Step | None:
+    """The first level (after the first) that bends the curve or where errors appear."""
+    for step in steps:
+        if step.previous is not None and (
+            _bends(step) or (step.level.errors_total > 0 and step.previous.errors_total == 0)
+        ):
+            return step
+    return None
+
+
+def _errors_text(level: Any) -> str:
+    """``12 of 400 requests (3.0 %): HTTP 503 ×12``."""
+    reasons = error_groups(level.errors) or "no reason stored"
+    return (
+        f"{level.errors_total} of {level.requests} requests ({ERROR_RATE.text(level)}): {reasons}"
+    )
+
+
+def _movement(step: summaries.Step) -> str:
+    """``throughput +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0 ms)``."""
+    before, after = step.previous, step.level
+    return (
+        f"throughput {growth(step.throughput_growth)} "
+        f"({THROUGHPUT.of(before):.1f} → {THROUGHPUT.text(after)}) while p95 "
+        f"{growth(step.p95_growth)} ({ms_value(P95.of(before))} → {P95.text(after)})"
+    )
+
+
+@_rule(PEAK, KEY, RUN, "the level with the highest throughput")
+def _peak(stored: StoredRun) -> list[Finding]:
+    top = summaries.peak(stored.levels)
+    if top is None:
+        return []
+    return [
+        key(
+            PEAK,
+            level_label(top),
+            f"Peak throughput: {THROUGHPUT.text(top)} at {level_label(top)}",
+            f"{P95.phrase(top)}, {top.errors_total} of {top.requests} requests failed, "
+            f"over {top.transport}",
+        )
+    ]
+
+
+@_rule(KNEE, KEY, RUN, "the level where the scaling curve bends")
+def _knee(stored: StoredRun) -> list[Finding]:
+    """Why the knee is where it is, with the numbers that put it there."""
+    step = knee(summaries.curve(stored.levels))
+    if step is None:
+        return []
+    cause = "" if _bends(step) else f"errors appear ({_errors_text(step.level)}); "
+    label = level_label(step.level)
+    return [key(KNEE, label, f"Knee at {label}: {cause}{_movement(step)}")]
+
+
+@_rule(NO_KNEE, KEY, RUN, "a scaling curve without a knee")
+def _no_knee(stored: StoredRun) -> list[Finding]:
+    steps = summaries.curve(stored.levels)
+    if len(steps) < 2 or knee(steps) is not None:
+        return []
+    labels = ", ".join(str(step.level.concurrency) for step in steps)
+    return [
+        key(
+            NO_KNEE,
+            "levels",
+            f"No knee across {labels} concurrent: no level grew throughput by less than "
+            f"{KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grew by more than "
+            f"{KNEE_P95_GROWTH:.0f} %, and no errors appeared",
+        )
+    ]
+
+
+@_rule(ERROR_START, KEY, RUN, "the lowest closed level with errors")
+def _error_start(stored: StoredRun) -> list[Finding]:
+    """The lowest closed level with errors, when any closed level had them."""
+    closed = summaries.closed_levels(stored.levels)
+    start = next((level for level in closed if level.errors_total), None)
+    if start is None:
+        return []
+    label = level_label(start)
+    return [key(ERROR_START, label, capital(f"errors start at {label}: {_errors_text(start)}"))]

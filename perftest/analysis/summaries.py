@@ -1,0 +1,195 @@
+"""Pure reductions of a stored run's rows: the resource series, the scaling curve, and the
+in-process vs HTTP pairs of ``--mode both``.
+
+Rules choose findings from these figures and reports print them, so both read one reduction.
+CPU is reported as percent of the whole machine: the sampler stores percent of one core
+summed over processes, which reads as "350%" on a four-core box and misleads. psutil's first
+``cpu_percent`` reading is always 0 (it has nothing to compare with), so the CPU figures skip
+it whenever there is a later reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from perftest.store.read import LevelModel, StoredRun, measured
+from perftest.text import MB
+
+from .metrics import P50, P95, THROUGHPUT
+
+
+@dataclass(frozen=True)
+class ResourceSummary:
+    samples: int
+    duration_s: float
+    rss_min_mb: float
+    rss_mean_mb: float
+    rss_max_mb: float
+    rss_growth_mb: float
+    rss_slope_mb_per_min: float
+    cpu_mean_pct: float
+    cpu_max_pct: float
+    threads_max: int
+    open_files_max: int
+
+
+@dataclass(frozen=True)
+class ProcessSummary:
+    """One process of a sampled tree (gunicorn master or a worker)."""
+
+    pid: int
+    name: str
+    samples: int
+    rss_max_mb: float
+    cpu_mean_pct: float
+
+
+def _cpu_readings(series: Sequence[Any]) -> Sequence[Any]:
+    """The readings that carry CPU figures: all but the first, unless there is only one."""
+    return series[1:] if len(series) >= 2 else series
+
+
+def per_process(samples: Iterable[Any], cpu_count: int) -> list[ProcessSummary]:
+    """Each process of the tree, in pid order; empty when only one process was sampled."""
+    readings: dict[int, list[dict]] = {}
+    for sample in sorted(samples, key=lambda s: s.offset_s):
+        for process in sample.processes:
+            readings.setdefault(process["pid"], []).append(process)
+    if len(readings) < 2:
+        return []
+    summaries = []
+    for pid in sorted(readings):
+        series = readings[pid]
+        cpu = [r["cpu_percent"] for r in _cpu_readings(series)]
+        summaries.append(
+            ProcessSummary(
+                pid=pid,
+                name=series[-1]["name"],
+                samples=len(series),
+                rss_max_mb=max(r["rss_bytes"] for r in series) / MB,
+                cpu_mean_pct=sum(cpu) / len(cpu) / max(cpu_count, 1),
+            )
+        )
+    return summaries
+
+
+def _slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least-squares slope of ys over xs; 0 when xs do not vary (one sample, or one instant)."""
+    n = len(xs)
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
+    """Figures of a resource series in time order; None when nothing was sampled."""
+    series = sorted(samples, key=lambda s: s.offset_s)
+    if not series:
+        return None
+    rss = [s.rss_bytes / MB for s in series]
+    cpu = [s.cpu_percent / max(cpu_count, 1) for s in _cpu_readings(series)]
+    minutes = [s.offset_s / 60 for s in series]
+    return ResourceSummary(
+        samples=len(series),
+        duration_s=series[-1].offset_s - series[0].offset_s,
+        rss_min_mb=min(rss),
+        rss_mean_mb=sum(rss) / len(rss),
+        rss_max_mb=max(rss),
+        rss_growth_mb=rss[-1] - rss[0],
+        rss_slope_mb_per_min=_slope(minutes, rss),
+        cpu_mean_pct=sum(cpu) / len(cpu),
+        cpu_max_pct=max(cpu),
+        threads_max=max(s.threads for s in series),
+        open_files_max=max(s.open_files for s in series),
+    )
+
+
+def resources(stored: StoredRun) -> ResourceSummary | None:
+    """The run's resource series summarized, CPU as percent of the machine's cores."""
+    return summarize(stored.samples, stored.row.resource_cpu_count)
+
+
+def resource_gap(stored: StoredRun, summary: ResourceSummary | None) -> str:
+    """Why resource figures cannot be judged ("" when they can): growth needs two readings."""
+    if summary is not None and summary.samples >= 2:
+        return ""
+    return stored.row.resource_unavailable or "fewer than 2 samples"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One closed level on the scaling curve, compared with the level before it (if any)."""
+
+    level: Any
+    previous: Any | None
+    throughput_growth: float | None
+    p95_growth: float | None
+
+
+def change(before: float, after: float) -> float | None:
+    """Growth from ``before`` to ``after`` in percent; None when ``before`` is 0 (no base)."""
+    return 100 * (after - before) / before if before else None
+
+
+def closed_levels(levels: Iterable[Any]) -> list[Any]:
+    """The closed-model levels that counted requests, by concurrency (then stored order)."""
+    closed = [level for level in levels if level.model == LevelModel.CLOSED and level.requests]
+    return sorted(closed, key=lambda level: (level.concurrency, level.position))
+
+
+def curve(levels: Iterable[Any]) -> list[Step]:
+    """Each closed level with its growth of throughput and p95 over the previous one."""
+    steps: list[Step] = []
+    previous = None
+    for level in closed_levels(levels):
+        steps.append(
+            Step(
+                level=level,
+                previous=previous,
+                throughput_growth=(
+                    change(THROUGHPUT.of(previous), THROUGHPUT.of(level)) if previous else None
+                ),
+                p95_growth=change(P95.of(previous), P95.of(level)) if previous else None,
+            )
+        )
+        previous = level
+    return steps
+
+
+def peak(levels: Iterable[Any]) -> Any | None:
+    """The level (closed or open) with the highest throughput; the first one on a tie."""
+    counted = [level for level in levels if level.requests]
+    return max(counted, key=THROUGHPUT.of, default=None)
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """One endpoint measured sequentially both in-process and over HTTP (``--mode both``)."""
+
+    inprocess: Any
+    http: Any | None
+
+    @property
+    def comparable(self) -> bool:
+        return self.http is not None and len(measured([self.inprocess, self.http])) == 2
+
+    @property
+    def difference_ms(self) -> float:
+        """What the server stack and the network add to the p50: HTTP p50 − in-process p50."""
+        return P50.of(self.http) - P50.of(self.inprocess)
+
+    @property
+    def share(self) -> float:
+        """The difference as percent of the HTTP p50."""
+        return 100 * self.difference_ms / P50.of(self.http) if P50.of(self.http) else 0.0
+
+
+def transport_overhead(stored: StoredRun) -> list[Overhead]:
+    """Each sequential in-process row paired with its HTTP twin (same name, method and path)."""
+    http = {(e.name, e.method, e.path): e for e in stored.sequential_http}
+    return [Overhead(e, http.get((e.name, e.method, e.path))) for e in stored.sequential]

@@ -1,0 +1,123 @@
+"""The sequential pass, endpoint by endpoint: response times, latency distribution, database
+figures and N+1 suspects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perftest import sqlnorm
+from perftest.analysis import metrics
+from perftest.store.read import StoredRun, unmeasured
+from perftest.text import status_counts
+
+from ..blocks import Block, Code, Heading, Paragraph, Strong, Table
+from .phrases import NONE, errors, latencies
+
+
+def _distribution(stored: StoredRun) -> list[Block]:
+    """The rest of each endpoint's figures: spread and the percentiles between."""
+    rows = [[e.name, *latencies(e, *metrics.DISTRIBUTION)] for e in stored.measured]
+    if not rows:
+        return [Paragraph("No latency distribution: no endpoint was measured.")]
+    return [
+        Paragraph(
+            "Latency distribution (percentiles from an HDR histogram with 3 significant digits; "
+            "min, max, mean and stdev exact):"
+        ),
+        Table(["Endpoint", *(metric.name for metric in metrics.DISTRIBUTION)], rows),
+    ]
+
+
+def response_times(stored: StoredRun) -> list[Block]:
+    heading = Heading("Response times")
+    if not stored.sequential:
+        return [heading, Paragraph("No endpoint is stored for this run.")]
+    figures = (metrics.P50, metrics.P95, metrics.P99, metrics.MAX, metrics.MEAN)
+    headers = [
+        "Endpoint",
+        "Method & path",
+        "Requests",
+        "OK",
+        *(metric.name for metric in figures),
+        "Status codes",
+        "Errors/reason",
+    ]
+    rows = [
+        [
+            e.name,
+            f"{e.method} {e.path}",
+            e.requests,
+            e.ok,
+            *latencies(e, *figures),
+            status_counts(e.status_counts) or NONE,
+            errors(e) or NONE,
+        ]
+        for e in stored.sequential
+    ]
+    return [heading, Table(headers, rows), *_distribution(stored)]
+
+
+def _database_gap(stored: StoredRun) -> str:
+    """Why there are no query figures at all."""
+    if not stored.measured:
+        return "No endpoint was measured, so no SQL was captured."
+    if stored.row.mode == "http":
+        return "SQL is not captured in HTTP mode: the server runs in another process."
+    return "No measured request ran with SQL capture, so there are no query figures."
+
+
+def _database_row(e: Any) -> list[object]:
+    if unmeasured(e):
+        return [e.name, "not measured", NONE, NONE, NONE]
+    if not e.sql_captured:
+        return [e.name, "not captured", NONE, NONE, f"{e.mean_bytes:.0f}"]
+    return [
+        e.name,
+        metrics.QUERIES_MEAN.text(e),
+        metrics.QUERIES_MAX.text(e),
+        metrics.SQL_SHARE.text(e),
+        f"{e.mean_bytes:.0f}",
+    ]
+
+
+def database(stored: StoredRun) -> list[Block]:
+    heading = Heading("Database")
+    if not any(e.sql_captured for e in stored.sequential):
+        return [heading, Paragraph(_database_gap(stored))]
+    headers = [
+        "Endpoint",
+        "Queries/request (mean)",
+        "Queries/request (max)",
+        "SQL time share",
+        "Mean response bytes",
+    ]
+    return [heading, Table(headers, [_database_row(e) for e in stored.sequential])]
+
+
+def n_plus_one(stored: StoredRun) -> list[Block]:
+    heading = Heading("N+1 suspects")
+    if not any(e.sql_captured for e in stored.sequential):
+        return [
+            heading,
+            Paragraph("SQL was not captured (see Database), so none could be found."),
+        ]
+    blocks: list[Block] = [heading]
+    for e in stored.sequential:
+        for group in e.duplicate_queries:
+            blocks += [
+                Paragraph(
+                    [
+                        Strong(e.name),
+                        f" ({e.method} {e.path}): up to {group['max_per_request']} times in one "
+                        f"request; repeated in {group['requests']} of {e.requests} requests.",
+                    ]
+                ),
+                Code(group["sql"], "sql"),
+            ]
+    if len(blocks) == 1:
+        blocks.append(
+            Paragraph(
+                f"No statement ran {sqlnorm.DUPLICATE_THRESHOLD} or more times within one request."
+            )
+        )
+    return blocks

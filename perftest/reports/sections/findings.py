@@ -1,0 +1,72 @@
+"""What the rules found, as stored: bottlenecks, recommendations, key findings, thresholds.
+
+Nothing here runs a rule again; the sentences are the stored findings' own.
+"""
+
+from __future__ import annotations
+
+from perftest.analysis.rules.base import BOTTLENECK, KEY, THRESHOLD, selected
+from perftest.store.read import StoredRun
+
+from ..blocks import Block, Bullets, Code, Heading, Paragraph, Strong, Table
+from .phrases import of_kind
+
+_VERDICTS = {True: "PASS", False: "FAIL", None: "NOT EVALUATED"}
+
+
+def bottlenecks(stored: StoredRun) -> list[Block]:
+    heading = Heading("Bottlenecks")
+    found = of_kind(stored.findings, BOTTLENECK)
+    if not found:
+        families = ("endpoints", "levels") if stored.levels else ("endpoints",)
+        checked = [rule.looks_for for family in families for rule in selected(BOTTLENECK, family)]
+        return [heading, Paragraph(f"None found by the rules: checked {', '.join(checked)}.")]
+    blocks: list[Block] = [heading]
+    for index, finding in enumerate(found, 1):
+        blocks += [Heading(f"{index}. {finding.title}", 3), Code(finding.evidence, "text")]
+    return blocks
+
+
+def recommendations(stored: StoredRun) -> list[Block]:
+    """Each distinct recommendation once, naming every subject it applies to."""
+    heading = Heading("Recommendations")
+    subjects: dict[str, list[str]] = {}
+    for finding in stored.findings:
+        if finding.recommendation:
+            names = subjects.setdefault(finding.recommendation, [])
+            if finding.subject not in names:
+                names.append(finding.subject)
+    if not subjects:
+        return [heading, Paragraph("None: no bottleneck rule fired.")]
+    return [
+        heading,
+        Bullets([[Strong(", ".join(names)), f": {text}"] for text, names in subjects.items()]),
+    ]
+
+
+def key_findings(stored: StoredRun) -> list[Block]:
+    heading = Heading("Key findings")
+    found = of_kind(stored.findings, KEY)
+    if not found:
+        return [heading, Paragraph("No key findings are stored for this run.")]
+    return [
+        heading,
+        Bullets([f.title + (f" ({f.evidence})" if f.evidence else "") for f in found]),
+    ]
+
+
+def thresholds(stored: StoredRun) -> list[Block]:
+    heading = Heading("Thresholds")
+    checks = of_kind(stored.findings, THRESHOLD)
+    if not checks:
+        return [heading, Paragraph("No threshold checks are stored for this run.")]
+    rows = [
+        [
+            f.title,
+            f.target,
+            f.actual if f.passed is not None else f"{f.actual}: {f.evidence}",
+            _VERDICTS[f.passed],
+        ]
+        for f in checks
+    ]
+    return [heading, Table(["Check", "Target", "Actual", "Result"], rows)]

@@ -1,0 +1,237 @@
+"""The load levels: each level's figures, the scaling curve, and where the time goes
+(in-process against HTTP, for ``--mode both``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perftest.analysis import summaries
+from perftest.analysis.metrics import (
+    ERROR_RATE,
+    GENERATOR_CORES,
+    MAX,
+    P50,
+    P90,
+    P95,
+    P99,
+    STDEV,
+    THROUGHPUT,
+)
+from perftest.analysis.rules import levels as level_rules
+from perftest.store.read import LevelModel, StoredRun
+from perftest.text import error_groups, growth, level_label, ms, quantity
+
+from ..blocks import Block, Bullets, Heading, Paragraph, Table
+from .phrases import NONE, errors, latencies
+
+IN_PROCESS = (
+    "in-process (one Python process, shared GIL): server and load generator share one interpreter"
+)
+
+
+def _transport(level: Any) -> str:
+    return "in-process (shared GIL)" if level.transport == "in-process" else level.transport
+
+
+def _late(level: Any) -> str:
+    if level.model != LevelModel.OPEN:
+        return NONE
+    return f"{level.late} / {level.dropped} (max {ms(level.max_lateness_ms)} late)"
+
+
+def _level_row(level: Any) -> list[object]:
+    return [
+        level_label(level) + (" (interrupted)" if level.interrupted else ""),
+        _transport(level),
+        level.requests,
+        level.ok,
+        error_groups(level.errors) or NONE,
+        THROUGHPUT.text(level),
+        *(metric.text(level) if level.requests else NONE for metric in (P50, P90, P95, P99, MAX)),
+        f"{level.window_s:.2f} s",
+        _late(level),
+        GENERATOR_CORES.text(level),
+    ]
+
+
+def _counted(level: Any) -> str:
+    """What the level sent beyond the counted requests, so totals can be checked server-side."""
+    logins = quantity(level.login_requests, "login")
+    failed = f" ({level.login_failures} failed)" if level.login_requests else ""
+    return (
+        f"Counted {level.requests} requests in a {level.window_s:.2f} s window; not counted: "
+        f"{level.rampup_requests} ramp-up requests and {logins}{failed}; "
+        f"{level.sent_total} sent in all."
+    )
+
+
+def _level_endpoints(stored: StoredRun, level: Any) -> list[Block]:
+    rows = [
+        [e.name, e.requests, e.ok, *latencies(e, P50, P95, P99), errors(e) or NONE]
+        for e in stored.endpoints_of(level)
+    ]
+    table = (
+        Table(["Endpoint", "Requests", "OK", "p50", "p95", "p99", "Errors"], rows)
+        if rows
+        else Paragraph("No per-endpoint rows are stored for this level.")
+    )
+    return [Heading(f"{level_label(level)}: per endpoint", 3), Paragraph(_counted(level)), table]
+
+
+def concurrent(stored: StoredRun) -> list[Block]:
+    heading = Heading("Concurrent request testing")
+    if not stored.levels:
+        planned = stored.plan.load.concurrency
+        reason = (
+            f"levels {', '.join(map(str, planned))} were planned but none was stored "
+            f"(run {stored.status})"
+            if planned
+            else "the run measured each endpoint sequentially only (no --concurrency or --rate)"
+        )
+        return [heading, Paragraph(f"No load level was run: {reason}.")]
+    headers = [
+        "Level",
+        "Transport",
+        "Requests",
+        "OK",
+        "Errors (reasons)",
+        "Throughput",
+        *(metric.name for metric in (P50, P90, P95, P99, MAX)),
+        "Window",
+        "Late / dropped",
+        "Generator CPU",
+    ]
+    blocks: list[Block] = [heading, Table(headers, [_level_row(level) for level in stored.levels])]
+    if any(level.transport == "in-process" for level in stored.levels):
+        blocks.append(
+            Paragraph(
+                f"Transport {IN_PROCESS}, so the throughput and generator CPU of in-process "
+                "levels include the server's own work."
+            )
+        )
+    blocks.append(
+        Paragraph(
+            "Throughput is counted requests per second of the window (first counted send to "
+            "last completion); generator CPU is perftest's own CPU time over the level's wall "
+            "time."
+        )
+    )
+    for level in stored.levels:
+        blocks += _level_endpoints(stored, level)
+    return blocks
+
+
+def _curve_row(step: summaries.Step) -> list[object]:
+    return [
+        step.level.concurrency,
+        THROUGHPUT.text(step.level),
+        growth(step.throughput_growth),
+        P95.text(step.level),
+        growth(step.p95_growth),
+        ERROR_RATE.text(step.level),
+    ]
+
+
+def _stored_title(stored: StoredRun, rules: tuple[str, ...], otherwise: str) -> str:
+    """The title of the first stored finding of ``rules``, or ``otherwise``."""
+    return next((f.title for f in stored.findings if f.rule in rules), otherwise)
+
+
+def scaling(stored: StoredRun) -> list[Block]:
+    heading = Heading("Scaling curve and saturation")
+    steps = summaries.curve(stored.levels)
+    if len(steps) < 2:
+        return [
+            heading,
+            Paragraph(
+                "The scaling curve needs at least two closed-model levels with counted "
+                f"requests; this run has {len(steps)}."
+            ),
+        ]
+    headers = ["Concurrency", "Throughput", "vs previous", "p95", "vs previous", "Error rate"]
+    verdict = _stored_title(
+        stored, (level_rules.KNEE, level_rules.NO_KNEE), "No scaling verdict is stored"
+    )
+    onset = _stored_title(stored, (level_rules.ERROR_START,), "No closed level had errors")
+    return [
+        heading,
+        Table(headers, [_curve_row(step) for step in steps]),
+        Paragraph(
+            "The knee is the first level where throughput grows by less than "
+            f"{level_rules.KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grows by more than "
+            f"{level_rules.KNEE_P95_GROWTH:.0f} % over the previous level, or where errors "
+            "appear."
+        ),
+        Bullets([f"{verdict}.", f"{onset}."]),
+    ]
+
+
+def _overhead_row(pair: summaries.Overhead) -> list[object]:
+    [inprocess] = latencies(pair.inprocess, P50)
+    if not pair.comparable:
+        http = "not measured" if pair.http is None else latencies(pair.http, P50)[0]
+        return [pair.inprocess.name, inprocess, http, NONE, NONE]
+    difference = ms(pair.difference_ms)
+    return [
+        pair.inprocess.name,
+        inprocess,
+        P50.text(pair.http),
+        difference if pair.difference_ms < 0 else f"+{difference}",
+        f"{pair.share:.1f} %",
+    ]
+
+
+def _faster_over_http(pair: summaries.Overhead) -> Paragraph:
+    """A negative overhead is no saving: the two passes ran at different moments."""
+    spread = max(STDEV.of(pair.inprocess), STDEV.of(pair.http))
+    name, gap = pair.inprocess.name, ms(-pair.difference_ms)
+    if -pair.difference_ms <= spread:
+        return Paragraph(
+            f"{name} answered {gap} faster over HTTP than in-process: less than the spread of "
+            f"its samples (standard deviation up to {ms(spread)}), so the two are the same "
+            "within measurement noise."
+        )
+    return Paragraph(
+        f"{name} answered {gap} faster over HTTP than in-process, more than the spread of its "
+        f"samples (standard deviation up to {ms(spread)}): the passes ran at different moments "
+        "(caches, other load on the machine), so its overhead cannot be read from this run."
+    )
+
+
+def where_the_time_goes(stored: StoredRun) -> list[Block]:
+    """In-process vs HTTP p50 per endpoint; absent unless the run compared the transports."""
+    heading = Heading("Where the time goes")
+    if not stored.sequential_http:
+        if stored.row.mode != "both":
+            return []
+        return [
+            heading,
+            Paragraph("No endpoint was measured sequentially over HTTP, so nothing compares."),
+        ]
+    pairs = summaries.transport_overhead(stored)
+    headers = [
+        "Endpoint",
+        "p50 in-process (view + ORM)",
+        "p50 over HTTP",
+        "Difference (server + network)",
+        "Share of HTTP p50",
+    ]
+    blocks: list[Block] = [
+        heading,
+        Paragraph(
+            "Each endpoint measured sequentially in-process (the view and the ORM, no server) "
+            "and over HTTP (the same work plus the server stack and the network)."
+        ),
+        Table(headers, [_overhead_row(pair) for pair in pairs]),
+    ]
+    compared = [pair for pair in pairs if pair.comparable]
+    if compared:
+        widest = max(compared, key=lambda pair: pair.share)
+        blocks.append(
+            Paragraph(
+                f"The largest share is {widest.inprocess.name}: the server and network add "
+                f"{ms(widest.difference_ms)} to its p50, {widest.share:.1f} % of its HTTP p50."
+            )
+        )
+    blocks += [_faster_over_http(pair) for pair in compared if pair.difference_ms < 0]
+    return blocks

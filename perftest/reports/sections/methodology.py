@@ -1,0 +1,155 @@
+"""How the run measured: mode, iterations, login, environment, limits, load parameters; and
+the notes the run recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from perftest.store.read import LevelModel, StoredRun
+from perftest.text import level_label, number, quantity
+
+from ..blocks import Block, Bullets, Heading
+
+#: Environment facts the methodology names, with how each reads in the sentence.
+_ENVIRONMENT = (
+    ("python", "Python {}"),
+    ("django", "Django {}"),
+    ("database_vendor", "database {}"),
+    ("database_version", "version {}"),
+    ("cpu_count", "{} CPUs"),
+    ("host", "host {}"),
+)
+
+_MODES = {
+    "in-process": (
+        "In-process mode: requests go through Django's handler in the measuring process, so "
+        "latency excludes the network and the resource figures include the client."
+    ),
+    "http": "HTTP mode: latency includes the network round trip to the target.",
+    "both": (
+        "Both modes: each endpoint is measured sequentially in-process (view and ORM) and "
+        "again over HTTP (see Where the time goes); response times, database figures and "
+        "endpoint thresholds are the in-process ones."
+    ),
+}
+
+
+def _iterations(stored: StoredRun) -> str:
+    run = stored.row
+    warmup = (
+        f"after {quantity(run.warmup, 'warm-up request')}, not counted"
+        if run.warmup
+        else "no warm-up"
+    )
+    return f"Iterations per endpoint: {run.iterations}, {warmup}."
+
+
+def _login(stored: StoredRun) -> str:
+    logins, where = stored.row.logins, stored.login_endpoint
+    if not logins:
+        return f"Login: {where}; no login was attempted."
+    identities = quantity(len({a["identity"] for a in logins}), "identity", "identities")
+    succeeded = sum(bool(attempt["ok"]) for attempt in logins)
+    return f"Login: {identities} through {where}; {succeeded} of {len(logins)} attempts succeeded."
+
+
+def _environment(environment: Mapping[str, Any]) -> str:
+    """The stored environment facts; a fact the snapshot lacks is left out, not guessed."""
+    parts = [text.format(environment[key]) for key, text in _ENVIRONMENT if key in environment]
+    return "Environment: " + (", ".join(parts) if parts else "not recorded") + "."
+
+
+def _levels(stored: StoredRun) -> list[str]:
+    levels = stored.levels
+    closed = [lv.concurrency for lv in levels if lv.model == LevelModel.CLOSED]
+    opened = [level_label(lv) for lv in levels if lv.model == LevelModel.OPEN]
+    lines = []
+    if closed:
+        lines.append(
+            "Closed model (each worker sends its next request when the previous one answers): "
+            f"{', '.join(map(str, closed))} concurrent."
+        )
+    if opened:
+        lines.append(
+            "Open model (requests are due at a fixed rate whatever the answers; latency is "
+            f"measured from the intended send time): {', '.join(opened)}."
+        )
+    planned = list(stored.plan.load.concurrency)
+    if planned and planned != [lv.concurrency for lv in levels]:
+        lines.append(f"Planned: concurrency {', '.join(map(str, planned))} (not all ran).")
+    return lines
+
+
+def _length(stored: StoredRun) -> str:
+    load = stored.plan.load
+    if load.requests:
+        length = f"{load.requests} counted requests per level"
+    elif load.duration_s:
+        length = f"{number(load.duration_s)} s per level"
+    else:
+        length = "length per level not recorded"
+    ramp = f"ramp-up {number(load.ramp_up_s)} s, not counted" if load.ramp_up_s else "no ramp-up"
+    return f"Level length: {length}; {ramp}."
+
+
+def _mix(stored: StoredRun) -> str:
+    if stored.plan.load.mix:
+        return f"Mix: {stored.plan.load.mix}."
+    names = [e.name for e in stored.endpoints_of(stored.levels[0])]
+    listed = f": {', '.join(names)}" if names else ""
+    return f"Mix: the default, every endpoint except login with equal weights{listed}."
+
+
+def _load(stored: StoredRun) -> list[str]:
+    """The load parameters of the plan snapshot, when the run has load levels."""
+    if not stored.levels:
+        return []
+    load, limit, http = stored.plan.load, stored.thresholds, stored.plan.http
+    identities = (
+        quantity(int(load.identities), "identity", "identities")
+        if load.identities
+        else "one per worker (the default)"
+    )
+    login = load.login_mode or stored.levels[0].login_mode
+    lines = [
+        *_levels(stored),
+        _length(stored),
+        _mix(stored),
+        f"Identities: {identities}; login: {login}.",
+        f"Concurrency thresholds: at {number(limit['CONCURRENCY_ALL_OK'])} concurrent all "
+        f"requests succeed; at {number(limit['CONCURRENCY_MOSTLY_OK'])} concurrent "
+        f"≥ {number(limit['CONCURRENCY_MOSTLY_OK_RATE'])}% succeed.",
+    ]
+    if http.base_url:
+        pid = f" (server pid {http.server_pid})" if http.server_pid else ""
+        lines.append(f"Base URL: {http.base_url}{pid}.")
+    return lines
+
+
+def methodology(stored: StoredRun) -> list[Block]:
+    run, limit = stored.row, stored.thresholds
+    sampling = (
+        f"Resource sampling: {run.resource_description}, every {number(run.resource_interval_s)} s."
+        if run.resource_description
+        else f"Resource sampling: {run.resource_unavailable or 'not recorded'}."
+    )
+    lines = [
+        f"Mode: {run.mode}; target: {run.target}.",
+        _iterations(stored),
+        _login(stored),
+        _environment(run.environment),
+        sampling,
+        f"Thresholds: p95 < {number(limit['RESPONSE_TIME_P95_MS'])} ms per endpoint, RSS "
+        f"growth < {number(limit['MEMORY_GROWTH_MB'])} MB, CPU average < "
+        f"{number(limit['CPU_PERCENT_AVG'])}% of all cores.",
+        _MODES.get(run.mode, f"Mode {run.mode!r}."),
+        *_load(stored),
+    ]
+    return [Heading("Methodology"), Bullets(lines)]
+
+
+def notes(stored: StoredRun) -> list[Block]:
+    if not stored.row.notes:
+        return []
+    return [Heading("Notes"), Bullets([str(note) for note in stored.row.notes])]

@@ -1,0 +1,52 @@
+"""The short summary printed at the end of a run, in the spirit of Locust's headless table:
+the sequential endpoints, one line per load level, then the threshold tally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perftest.analysis.metrics import OK, P50, P95, P99, REQUESTS, THROUGHPUT
+from perftest.store.read import StoredRun
+from perftest.text import level_label
+
+from ..blocks import Block, Paragraph, Table
+from .phrases import NONE, errors, latencies, threshold_tally
+
+
+def _endpoint_row(endpoint: Any) -> list[str]:
+    return [
+        endpoint.name,
+        REQUESTS.text(endpoint),
+        OK.text(endpoint),
+        *latencies(endpoint, P50, P95, P99),
+        errors(endpoint),
+    ]
+
+
+def _level_row(level: Any) -> list[str]:
+    return [
+        level_label(level),
+        REQUESTS.text(level),
+        OK.text(level),
+        THROUGHPUT.text(level),
+        P95.text(level) if level.requests else NONE,
+    ]
+
+
+def blocks(stored: StoredRun) -> list[Block]:
+    endpoints = Table(
+        ["Endpoint", "Requests", "OK", "p50", "p95", "p99", "Errors / reason"],
+        [_endpoint_row(e) for e in stored.sequential],
+        right=frozenset(range(1, 6)),
+    )
+    found: list[Block] = [endpoints]
+    if stored.levels:
+        found.append(
+            Table(
+                ["Level", "Requests", "OK", "Throughput", "p95"],
+                [_level_row(level) for level in stored.levels],
+                right=frozenset(range(1, 5)),
+            )
+        )
+    found.append(Paragraph(f"Thresholds: {threshold_tally(stored.findings)}"))
+    return found

@@ -1,0 +1,221 @@
+"""The one typed way to read a stored run: its plan snapshot and its rows, grouped by phase.
+
+Analysis and reports read a ``StoredRun`` instead of querying the models, so the run's
+configuration snapshot is parsed in one place (old snapshots may lack keys or use the flat
+shape of earlier versions) and every row is fetched once, in a known order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from perftest import models
+from perftest.conf import DEFAULTS
+
+#: The states of a run and the load models of a level, named without importing the models.
+Status = models.Run.Status
+LevelModel = models.LoadLevel.Model
+
+THRESHOLD = models.Finding.Kind.THRESHOLD
+
+
+class RunNotFound(LookupError):
+    """No run is stored under the id asked for."""
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class LoadSnapshot:
+    """The load knobs the run was planned with (``--concurrency``, ``--rate``, ...)."""
+
+    concurrency: tuple[int, ...] = ()
+    rate: float | None = None
+    duration_s: float | None = None
+    requests: int | None = None
+    ramp_up_s: float | None = None
+    mix: str | None = None
+    identities: int | None = None
+    login_mode: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpSnapshot:
+    """Where an HTTP run sent its requests; empty for an in-process run."""
+
+    base_url: str | None = None
+    server_pid: int | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class PlanSnapshot:
+    """The plan as stored with the run (secrets removed); a key the snapshot lacks is None."""
+
+    endpoints: tuple[Mapping[str, Any], ...] = ()
+    login: Mapping[str, Any] = field(default_factory=dict)
+    identity: Mapping[str, Any] = field(default_factory=dict)
+    seeder: str | None = None
+    iterations: int | None = None
+    warmup: int | None = None
+    resource_interval: float | None = None
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    output_dir: str | None = None
+    label: str | None = None
+    keep_data: bool | None = None
+    mode: str | None = None
+    http: HttpSnapshot = field(default_factory=HttpSnapshot)
+    load: LoadSnapshot = field(default_factory=LoadSnapshot)
+
+    @classmethod
+    def parse(cls, config: Any) -> PlanSnapshot:
+        """Read ``Run.config``: ``{"load": {...}, "http": {...}}``, or the older flat keys.
+
+        Flat keys (``"rate"``, ``"duration"``, ``"base_url"``, a ``"login"`` string naming the
+        login mode...) fill whatever the nested shape leaves empty. The limits are the
+        defaults overlaid with the stored ones, since an old snapshot may hold only some.
+        """
+        config = _mapping(config)
+        load, http = _mapping(config.get("load")), _mapping(config.get("http"))
+
+        def pick(source: Mapping[str, Any], key: str, flat: str) -> Any:
+            value = source.get(key)
+            return config.get(flat) if value is None else value
+
+        flat_login = config.get("login") if isinstance(config.get("login"), str) else None
+        return cls(
+            endpoints=tuple(e for e in config.get("endpoints") or () if isinstance(e, Mapping)),
+            login=_mapping(config.get("login")),
+            identity=_mapping(config.get("identity")),
+            seeder=config.get("seeder"),
+            iterations=config.get("iterations"),
+            warmup=config.get("warmup"),
+            resource_interval=config.get("resource_interval"),
+            thresholds={**DEFAULTS["THRESHOLDS"], **_mapping(config.get("thresholds"))},
+            output_dir=config.get("output_dir"),
+            label=config.get("label"),
+            keep_data=config.get("keep_data"),
+            mode=config.get("mode"),
+            http=HttpSnapshot(
+                base_url=pick(http, "base_url", "base_url"),
+                server_pid=pick(http, "server_pid", "server_pid"),
+                connect_timeout=http.get("connect_timeout"),
+                read_timeout=http.get("read_timeout"),
+            ),
+            load=LoadSnapshot(
+                concurrency=tuple(pick(load, "concurrency", "concurrency") or ()),
+                rate=pick(load, "rate", "rate"),
+                duration_s=pick(load, "duration_s", "duration"),
+                requests=pick(load, "requests", "requests"),
+                ramp_up_s=pick(load, "ramp_up_s", "ramp_up"),
+                mix=pick(load, "mix", "mix"),
+                identities=pick(load, "identities", "identities"),
+                login_mode=load.get("login_mode") or flat_login,
+            ),
+        )
+
+    @property
+    def login_endpoint(self) -> str:
+        """The login endpoint as planned, e.g. ``POST /api/auth/login/``."""
+        where = f"{self.login.get('method', '')} {self.login.get('path', '')}".strip()
+        return where or "the login endpoint"
+
+
+def unmeasured(endpoint: models.EndpointResult) -> str:
+    """Why an endpoint has no figures ("" when it has some): its stored reason, or none ran."""
+    if endpoint.not_measured:
+        return endpoint.not_measured
+    if endpoint.requests:
+        return ""
+    if endpoint.interrupted:
+        return "the run was interrupted before a request completed"
+    return "no request completed"
+
+
+def measured(endpoints: Iterable[models.EndpointResult]) -> list[models.EndpointResult]:
+    """The endpoints that have figures."""
+    return [endpoint for endpoint in endpoints if not unmeasured(endpoint)]
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A stored run and its rows, each list in stored order, read once.
+
+    ``sequential`` is the measured pass every report and rule reads; ``sequential_http`` is the
+    second, HTTP pass of ``--mode both``; ``levels`` are the load levels, whose per-endpoint
+    rows ``endpoints_of`` returns.
+    """
+
+    row: models.Run
+    plan: PlanSnapshot
+    sequential: tuple[models.EndpointResult, ...]
+    sequential_http: tuple[models.EndpointResult, ...]
+    levels: tuple[models.LoadLevel, ...]
+    level_endpoints: Mapping[int, tuple[models.EndpointResult, ...]]
+    samples: tuple[models.ResourceSample, ...]
+    findings: tuple[models.Finding, ...]
+
+    @classmethod
+    def of(cls, row: models.Run) -> StoredRun:
+        """Read every row of ``row`` (one query per table)."""
+        endpoints = list(row.endpoints.all())
+        by_level: dict[int, list[models.EndpointResult]] = {}
+        for endpoint in endpoints:
+            if endpoint.phase == "level":
+                by_level.setdefault(endpoint.level_id, []).append(endpoint)
+        return cls(
+            row=row,
+            plan=PlanSnapshot.parse(row.config),
+            sequential=tuple(e for e in endpoints if e.phase == "sequential"),
+            sequential_http=tuple(e for e in endpoints if e.phase == "sequential-http"),
+            levels=tuple(row.levels.all()),
+            level_endpoints={level: tuple(rows) for level, rows in by_level.items()},
+            samples=tuple(row.resource_samples.all()),
+            findings=tuple(row.findings.all()),
+        )
+
+    @property
+    def pk(self) -> int:
+        return self.row.pk
+
+    @property
+    def status(self) -> str:
+        return self.row.status
+
+    @cached_property
+    def measured(self) -> list[models.EndpointResult]:
+        """The sequential endpoints that have figures."""
+        return measured(self.sequential)
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        """The limits as configured when the run ran, defaults filling any key it lacks."""
+        return self.plan.thresholds
+
+    @property
+    def login_endpoint(self) -> str:
+        return self.plan.login_endpoint
+
+    @property
+    def thresholds_failed(self) -> int:
+        """How many stored threshold checks failed (not counting those not evaluated)."""
+        return sum(f.kind == THRESHOLD and f.passed is False for f in self.findings)
+
+    def endpoints_of(self, level: models.LoadLevel) -> tuple[models.EndpointResult, ...]:
+        """The per-endpoint rows of one load level, by position."""
+        return self.level_endpoints.get(level.pk, ())
+
+
+def load(pk: int) -> StoredRun:
+    """The stored run ``pk``; ``RunNotFound`` when there is none (database errors propagate)."""
+    try:
+        row = models.Run.objects.get(pk=pk)
+    except models.Run.DoesNotExist:
+        raise RunNotFound(f"No stored run #{pk}.") from None
+    return StoredRun.of(row)
