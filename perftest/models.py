@@ -17,6 +17,8 @@ class Run(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         INTERRUPTED = "interrupted"
+        #: Left ``running`` by a process that died; marked so by a later run.
+        ABANDONED = "abandoned"
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
     mode = models.CharField(max_length=20, help_text="in-process or http")
@@ -35,6 +37,11 @@ class Run(models.Model):
     resource_cpu_count = models.PositiveIntegerField(default=1)
     resource_unavailable = models.TextField(blank=True)
     notes = models.JSONField(default=list)
+    host = models.CharField(max_length=255, blank=True, help_text="Host of the measuring process")
+    pid = models.PositiveIntegerField(null=True, blank=True, help_text="The measuring process")
+    resource_gone_s = models.FloatField(
+        null=True, blank=True, help_text="When the measured process went away (s into sampling)"
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -58,6 +65,11 @@ class MeasuredFigures(models.Model):
     p99_ms = models.FloatField(default=0)
     max_ms = models.FloatField(default=0)
     histogram = models.TextField(blank=True, help_text="HdrHistogram, compressed base64 (µs)")
+    answer_classes = models.JSONField(
+        default=list,
+        help_text="Every answer by class, each with its own latency: "
+        "[{class, count, min_ms, p50_ms, p95_ms, p99_ms, max_ms, histogram}]",
+    )
 
     class Meta:
         abstract = True
@@ -96,6 +108,22 @@ class LoadLevel(MeasuredFigures):
     generator_cpu_s = models.FloatField(default=0, help_text="CPU time of perftest's process")
     wall_s = models.FloatField(default=0)
     worker_failures = models.JSONField(default=list)
+    ok_throughput = models.FloatField(
+        default=0, help_text="Answers as expected per second of window"
+    )
+    corrected = models.JSONField(
+        default=dict,
+        help_text="Closed model, coordinated-omission corrected latency: "
+        "{expected_interval_ms, p50_ms, p90_ms, p95_ms, p99_ms, max_ms, histogram}",
+    )
+    system_cores = models.FloatField(
+        null=True, blank=True, help_text="Cores busy on the whole machine during the level"
+    )
+    other_cores = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Cores used by processes other than perftest and the target",
+    )
 
     class Meta:
         ordering = ["run", "position"]
@@ -144,6 +172,16 @@ class EndpointResult(MeasuredFigures):
     duplicate_queries = models.JSONField(
         default=list, help_text="[{sql, max_per_request, requests}]"
     )
+    body_kind = models.CharField(
+        max_length=16, blank=True, help_text="Shape of the expected answers: list, page, object…"
+    )
+    empty_answers = models.PositiveIntegerField(
+        default=0, help_text="Expected answers that were an empty list or page"
+    )
+    configuration = models.JSONField(
+        default=dict,
+        help_text="A configuration problem of this endpoint: {problem, detail, suggestions}",
+    )
 
     class Meta:
         ordering = ["run", "phase", "position"]
@@ -180,6 +218,12 @@ class ResourceSample(models.Model):
     processes = models.JSONField(
         default=list, help_text="Per process: pid, name, rss_bytes, cpu_percent (summed above)"
     )
+    system_cpu_percent = models.FloatField(
+        null=True, blank=True, help_text="The whole machine's CPU, percent of all cores"
+    )
+    generator_cpu_percent = models.FloatField(
+        null=True, blank=True, help_text="perftest's own process, percent of one core"
+    )
 
     class Meta:
         ordering = ["run", "offset_s"]
@@ -190,10 +234,11 @@ class Finding(models.Model):
         THRESHOLD = "threshold"
         BOTTLENECK = "bottleneck"
         KEY = "key"
+        CONFIGURATION = "configuration"
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="findings")
     position = models.PositiveIntegerField()
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     rule = models.CharField(max_length=60, help_text="The rule that chose this finding")
     subject = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=300)
