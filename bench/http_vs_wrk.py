@@ -4,8 +4,10 @@ Two targets, both started here on 127.0.0.1 and stopped by pid at the end:
 1. nginx answering ``200 ok`` from memory: the fastest server at hand, so the figures show
    the client's own ceiling. nginx's access log counts what it handled, which must equal
    what perftest sent.
-2. the stand-in (gunicorn, SQLite file) serving ``GET /api/scheduling/lessons/`` with a
-   token: at concurrency 1, perftest's median must be within 15 % or 0.5 ms of wrk's.
+2. the stand-in (gunicorn, SQLite file) serving ``GET /api/scheduling/lessons/`` (a page of
+   seeded lessons, about 9 KB) and ``GET /api/profile/me/`` (a few hundred bytes) with a
+   token: at concurrency 1, perftest's median must be within 15 % or 0.5 ms of wrk's, and its
+   CPU per request shows what a large body costs the client against a tiny one.
 
 perftest's side is what a closed-loop HTTP run does: N threads, each with its own
 HttpTransport, sending back to back for a fixed time and recording into LatencyStats,
@@ -71,7 +73,8 @@ http {{
     }}
 }}
 """
-STANDIN_PATH = "/api/scheduling/lessons/"
+#: The stand-in endpoints measured: a large list body and a tiny one.
+STANDIN_PATHS = ("/api/scheduling/lessons/", "/api/profile/me/")
 P50_TARGET_RATIO, P50_TARGET_MS = 0.15, 0.5
 _WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -83,6 +86,7 @@ class Figures:
     per_second: float
     p50_ms: float
     cpu_ms_per_request: float | None = None
+    body_bytes: int = 0
 
 
 def perftest_loop(base_url: str, spec: RequestSpec, connections: int, duration: float) -> Figures:
@@ -92,15 +96,16 @@ def perftest_loop(base_url: str, spec: RequestSpec, connections: int, duration: 
     deadline_ns = 0
 
     def worker() -> None:
-        transport, stats, errors = HttpTransport(base_url), LatencyStats(), 0
+        transport, stats, errors, size = HttpTransport(base_url), LatencyStats(), 0, 0
         start.wait()
         while time.perf_counter_ns() < deadline_ns:
             sample = transport.send(spec)
             stats.record(sample.elapsed_ns)
+            size = sample.size
             if sample.status != 200:
                 errors += 1
         transport.close()
-        results.append((stats, errors))  # list.append is atomic; merged after join
+        results.append((stats, errors, size))  # list.append is atomic; merged after join
 
     threads = [threading.Thread(target=worker) for _ in range(connections)]
     for thread in threads:
@@ -112,15 +117,16 @@ def perftest_loop(base_url: str, spec: RequestSpec, connections: int, duration: 
         thread.join()
     wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
     merged = LatencyStats()
-    for stats, _ in results:
+    for stats, _, _ in results:
         merged.merge(stats)
-    errors = sum(e for _, e in results)
+    errors = sum(e for _, e, _ in results)
     return Figures(
         merged.count,
         errors,
         merged.count / wall,
         merged.percentile_ms(50),
         cpu * 1000 / max(merged.count, 1),
+        max(size for _, _, size in results),
     )
 
 
@@ -197,7 +203,8 @@ def print_row(target: str, c: int, ours: Figures, theirs: Figures, note: str = "
         f"{target:10} {c:>3} {ours.per_second:>10.0f} {theirs.per_second:>10.0f} "
         f"{ratio(ours.per_second, theirs.per_second):>6} {ours.p50_ms:>9.3f} "
         f"{theirs.p50_ms:>9.3f} {ratio(ours.p50_ms, theirs.p50_ms):>6} "
-        f"{ours.cpu_ms_per_request:>8.3f} {ours.errors:>4}/{theirs.errors:<4} {note}"
+        f"{ours.cpu_ms_per_request:>8.3f} {ours.body_bytes:>6} {ours.errors:>4}/{theirs.errors:<4} "
+        f"{note}"
     )
 
 
@@ -236,18 +243,17 @@ def bench_standin(duration: float) -> None:
         with run_gunicorn(os.environ["DATABASE_URL"], workers=1, threads=2) as server:
             token = standin_token(server.base_url, identity.email, identity.password)
             header = ("Authorization", f"Token {token}")
-            spec = RequestSpec("Get Lessons", "GET", STANDIN_PATH, (header,))
-            before = server.handled()
-            ours = perftest_loop(server.base_url, spec, 1, duration)
-            handled = server.handled() - before
-            theirs = wrk(
-                server.base_url + STANDIN_PATH, 1, duration, (f"{header[0]}: {header[1]}",)
-            )
-        gap = abs(ours.p50_ms - theirs.p50_ms)
-        within = gap <= max(P50_TARGET_RATIO * theirs.p50_ms, P50_TARGET_MS)
-        note = "handled = sent" if handled == ours.requests else f"handled {handled}!"
-        note += f"; p50 gap {gap:.3f} ms: " + ("within target" if within else "OUTSIDE target")
-        print_row("stand-in", 1, ours, theirs, note)
+            for path in STANDIN_PATHS:
+                spec = RequestSpec(path, "GET", path, (header,))
+                before = server.handled()
+                ours = perftest_loop(server.base_url, spec, 1, duration)
+                handled = server.handled() - before
+                theirs = wrk(server.base_url + path, 1, duration, (f"{header[0]}: {header[1]}",))
+                gap = abs(ours.p50_ms - theirs.p50_ms)
+                within = gap <= max(P50_TARGET_RATIO * theirs.p50_ms, P50_TARGET_MS)
+                note = "handled = sent" if handled == ours.requests else f"handled {handled}!"
+                note += f"; p50 gap {gap:.3f} ms: " + ("within" if within else "OUTSIDE target")
+                print_row(path.split("/")[-2], 1, ours, theirs, note)
     finally:
         seeding.cleanup()
 
@@ -262,7 +268,7 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs; {args.duration:g} s per measurement; wrk -t1 -cN --latency")
     print(
         f"{'target':10} {'c':>3} {'perftest/s':>10} {'wrk/s':>10} {'ratio':>6} "
-        f"{'p50 ms':>9} {'wrk p50':>9} {'ratio':>6} {'cpu ms/r':>8} {'errors':>9}"
+        f"{'p50 ms':>9} {'wrk p50':>9} {'ratio':>6} {'cpu ms/r':>8} {'bytes':>6} {'errors':>9}"
     )
     bench_nginx(levels, args.duration)
     bench_standin(args.duration)
