@@ -164,6 +164,12 @@ def test_a_server_killed_mid_level_is_counted_as_connection_errors(
     assert level.ok > 0
     assert set(reasons) <= {"connection refused", "connection reset"} and sum(reasons.values()) > 0
     assert run.findings.filter(evidence__icontains="connection").exists()
+    # Instant connection failures are no throughput: peak counts the answers as expected.
+    assert level.ok_throughput == pytest.approx(level.ok / level.window_s)
+    assert level.ok_throughput < level.throughput
+    peak = run.findings.get(rule="key.peak_throughput")
+    assert peak.title.startswith(f"Peak throughput: {level.ok_throughput:.1f} req/s as expected")
+    assert {c["class"] for c in level.answer_classes} == set(reasons)
 
 
 @pytest.mark.parametrize(
