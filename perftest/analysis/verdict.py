@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perftest.store.read import CONFIGURATION, Status, StoredRun, unmeasured
+from perftest.store.read import Status, StoredRun, unmeasured
 
-from .rules.base import THRESHOLD
+from .rules.base import CONFIGURATION, THRESHOLD
 from .thresholds import NOT_MEASURED
 
 OK, RED = 0, 1

@@ -20,9 +20,6 @@ from perftest.text import error_groups
 Status = models.Run.Status
 LevelModel = models.LoadLevel.Model
 
-THRESHOLD = models.Finding.Kind.THRESHOLD
-CONFIGURATION = models.Finding.Kind.CONFIGURATION
-
 
 class RunNotFound(LookupError):
     """No run is stored under the id asked for."""
@@ -237,11 +234,6 @@ class StoredRun:
     @property
     def login_endpoint(self) -> str:
         return self.plan.login_endpoint
-
-    @property
-    def thresholds_failed(self) -> int:
-        """How many stored threshold checks failed (not counting those not evaluated)."""
-        return sum(f.kind == THRESHOLD and f.passed is False for f in self.findings)
 
     def endpoints_of(self, level: models.LoadLevel) -> tuple[models.EndpointResult, ...]:
         """The per-endpoint rows of one load level, by position."""

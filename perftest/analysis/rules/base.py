@@ -16,6 +16,7 @@ from typing import Any
 THRESHOLD = "threshold"
 BOTTLENECK = "bottleneck"
 KEY = "key"
+CONFIGURATION = "configuration"
 
 #: What a rule's check reads, and so how it is called (see ``engine``):
 #: RUN ``check(stored)``; ENDPOINT ``check(endpoint, stored)`` for each sequential endpoint

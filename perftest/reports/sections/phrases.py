@@ -8,6 +8,7 @@ from typing import Any
 
 from perftest.analysis.metrics import Metric
 from perftest.analysis.rules.base import THRESHOLD, retry_after_text
+from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import unjudged, unmeasured
 from perftest.text import error_groups, ms
 
@@ -62,11 +63,15 @@ def answers_otherwise(rows: Iterable[tuple[str, Any]]) -> list[Block]:
 
 
 def threshold_tally(findings: Iterable[Any]) -> str:
-    """How the threshold checks came out, e.g. ``5 passed, 1 failed, 2 not evaluated``."""
-    verdicts = [f.passed for f in findings if f.kind == THRESHOLD]
+    """How the threshold checks came out, e.g. ``5 passed, 1 failed, 2 not evaluated``; checks
+    that could not be measured are told apart (``1 not measured``), since they make a run red."""
+    checks = [f for f in findings if f.kind == THRESHOLD]
+    verdicts = [f.passed for f in checks]
+    unmeasured = sum(f.actual == NOT_MEASURED for f in checks)
     return (
         f"{verdicts.count(True)} passed, {verdicts.count(False)} failed, "
-        f"{verdicts.count(None)} not evaluated"
+        + (f"{unmeasured} not measured, " if unmeasured else "")
+        + f"{verdicts.count(None) - unmeasured} not evaluated"
     )
 
 
