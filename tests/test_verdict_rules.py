@@ -207,3 +207,34 @@ def test_resource_thresholds_that_could_not_be_measured_make_the_run_red():
         "FAIL: 2 threshold(s) not measured: process 4242 could not be read: RSS growth of the "
         "measured process < 100 MB, Average CPU of the measured process < 80% of all 4 cores",
     )
+
+
+def test_a_planned_level_that_counted_nothing_is_not_measured_and_an_unplanned_one_not_evaluated():
+    run = load_run()  # planned 1, 10 and 30 concurrent; the 30-concurrent level never ran
+    add_endpoint(run, "Get Profile")
+    add_samples(run, [100.0, 101.0], [10.0, 20.0])
+    add_level(run, 1, 100.0, 10.0)
+    add_level(run, 10, 100.0, 10.0, requests=0, ok=0, status_counts={}, window_s=1.0)
+    found = analyzed(run)
+
+    verdicts = {f.subject: (f.actual, f.passed) for f in found if f.kind == "threshold"}
+    assert verdicts["10 concurrent"] == ("not measured", None)
+    assert verdicts["30 concurrent"] == ("not evaluated", None)
+    red = verdict.of(read.StoredRun.of(run))
+    assert red.reasons == (
+        "FAIL: 1 threshold(s) not measured: the 10-concurrent level completed no request: "
+        "10 concurrent: all requests succeed",
+    )
+
+
+def test_a_transport_pair_without_answers_as_expected_over_http_is_not_compared():
+    run = load_run(mode="both")
+    add_endpoint(run, "Get Profile", p50_ms=12.0)
+    add_endpoint(
+        run, "Get Profile", phase="sequential-http", ok=0, p50_ms=0.0,
+        errors=[{"reason": "HTTP 401", "count": 20, "example": ""}],
+    )  # fmt: skip
+    analyzed(run)
+    report = rendered(run)
+    assert f"| Get Profile | {ms(12.0)} | — | — | — |" in report
+    assert "faster over HTTP" not in report
