@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perftest.store.read import Status, StoredRun, unmeasured
+from perftest.text import quantity
 
 from .rules.base import CONFIGURATION, THRESHOLD
 from .thresholds import NOT_MEASURED
@@ -49,10 +50,11 @@ def _thresholds(stored: StoredRun) -> list[str]:
     ]
     lines = []
     if failed:
-        lines.append(f"FAIL: {len(failed)} threshold(s) failed: {'; '.join(failed)}")
+        lines.append(f"FAIL: {quantity(len(failed), 'threshold')} failed: {'; '.join(failed)}")
     if unmeasurable:
         lines.append(
-            f"FAIL: {len(unmeasurable)} threshold(s) not measured: {_by_reason(unmeasurable)}"
+            f"FAIL: {quantity(len(unmeasurable), 'threshold')} not measured: "
+            f"{_by_reason(unmeasurable)}"
         )
     return lines
 
@@ -75,7 +77,7 @@ def _unmeasured_endpoints(stored: StoredRun) -> list[str]:
     ]
     if not missing:
         return []
-    return [f"FAIL: {len(missing)} endpoint(s) not measured: {_by_reason(missing)}"]
+    return [f"FAIL: {quantity(len(missing), 'endpoint')} not measured: {_by_reason(missing)}"]
 
 
 def _configuration(stored: StoredRun) -> list[str]:
