@@ -30,7 +30,10 @@ LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--ite
 
 
 def perftest(tmp_path, *args: str) -> Run:
-    call_command("perftest", "--output", str(tmp_path), *args)
+    """Run the command and return the stored run, whatever its exit verdict: these tests read
+    the stored rows, and a CPU threshold may break under load on a shared machine (exit
+    codes are proven in test_verdicts)."""
+    call_command("perftest", "--output", str(tmp_path), "--exit-zero", *args)
     return Run.objects.latest("pk")
 
 
