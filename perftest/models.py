@@ -78,6 +78,12 @@ class MeasuredFigures(models.Model):
     def errors_total(self) -> int:
         return self.requests - self.ok
 
+    @property
+    def judged_count(self) -> int:
+        """The answers in the latency fields: the expected ones (every answer in runs stored
+        before answers were classed, which have no ``answer_classes``)."""
+        return self.requests - sum(c["count"] for c in self.answer_classes)
+
 
 class LoadLevel(MeasuredFigures):
     """One concurrency level (closed model) or arrival rate (open model), merged over workers."""
@@ -198,14 +204,25 @@ class EndpointResult(MeasuredFigures):
         return self.bytes_total / self.requests if self.requests else 0.0
 
     @property
+    def judged_queries(self) -> int:
+        """Queries run by the answers as expected (the unexpected classes' taken out)."""
+        return self.queries_total - sum(c.get("queries", 0) for c in self.answer_classes)
+
+    @property
+    def judged_sql_ms(self) -> float:
+        """SQL time of the answers as expected (the unexpected classes' taken out)."""
+        return self.sql_ms_total - sum(c.get("sql_ms", 0.0) for c in self.answer_classes)
+
+    @property
     def queries_mean(self) -> float:
-        return self.queries_total / self.requests if self.requests else 0.0
+        """Queries per answer as expected: a throttle's own lookups are not the endpoint's."""
+        return self.judged_queries / self.judged_count if self.judged_count else 0.0
 
     @property
     def sql_share(self) -> float:
-        """SQL time as a fraction of the endpoint's total response time."""
+        """SQL time as a fraction of the response time, over the answers as expected."""
         total_ms = self.sum_ns / 1e6
-        return self.sql_ms_total / total_ms if total_ms else 0.0
+        return self.judged_sql_ms / total_ms if total_ms else 0.0
 
 
 class ResourceSample(models.Model):

@@ -51,6 +51,7 @@ def add_level(
         "wall_s": 10.0,
     }
     values.update(fields)
+    values.setdefault("ok_throughput", values["ok"] / values["window_s"])  # as store.write does
     return models.LoadLevel.objects.create(run=run, **values)
 
 
@@ -76,12 +77,14 @@ def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
     add_level(run, 50, 126.0, 300.0)
     found = analyzed(run)
 
-    expected = "throughput +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0 ms)"
+    expected = (
+        "throughput as expected +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0 ms)"
+    )
     [knee] = of_rule(found, rules.KNEE)
     assert (knee.subject, knee.title) == ("30 concurrent", f"Knee at 30 concurrent: {expected}")
     assert not of_rule(found, rules.NO_KNEE) and not of_rule(found, rules.ERROR_START)
     peak = of_rule(found, rules.PEAK)[0]
-    assert peak.title == "Peak throughput: 126.0 req/s at 50 concurrent"
+    assert peak.title == "Peak throughput: 126.0 req/s as expected at 50 concurrent"
 
     report = rendered(run)
     assert "| 10 | 120.1 req/s | +140 % | 40.0 ms | +100 % | 0.0 % |" in report
@@ -121,7 +124,8 @@ def test_errors_start_at_the_first_level_with_errors_and_make_it_the_knee():
     assert "Example: Service Unavailable" in generic[0].evidence
     report = rendered(run)
     assert f"- Errors start at 30 concurrent: {onset}." in report
-    assert "| 30 | 420.0 req/s | +110 % | 35.0 ms | +16.7 % | 3.0 % |" in report
+    # Throughput as expected: 388 of 400 answers over the window, not the 420 req/s of all.
+    assert "| 30 | 407.4 req/s | +104 % | 35.0 ms | +16.7 % | 3.0 % |" in report
 
 
 def test_fewer_than_two_closed_levels_cannot_draw_a_curve():
@@ -353,7 +357,8 @@ def test_level_tables_methodology_and_console_come_from_stored_rows():
     report = rendered(run)
 
     assert (
-        "| 10 concurrent | in-process (shared GIL) | 400 | 400 | — | 100.0 req/s | 10.0 ms | "
+        "| 10 concurrent | in-process (shared GIL) | 400 | 400 | — | 100.0 req/s | 100.0 req/s | "
+        "10.0 ms | "
         "18.0 ms | 20.0 ms | 24.0 ms | 30.0 ms | 4.00 s | — | 0.30 cores |" in report
     )
     assert "in-process (one Python process, shared GIL): server and load generator share" in report
@@ -374,7 +379,9 @@ def test_level_tables_methodology_and_console_come_from_stored_rows():
     lines = summary_table(run).splitlines()
     assert lines[0].split()[:4] == ["Endpoint", "Requests", "OK", "p50"]
     assert len([line for line in lines if line.startswith("Get Profile")]) == 1
-    assert lines[-2].split() == ["10", "concurrent", "400", "400", "100.0", "req/s", "20.0", "ms"]
+    assert lines[-2].split() == [
+        *("10", "concurrent", "400", "400", "100.0", "req/s", "100.0", "req/s", "20.0", "ms")
+    ]
 
 
 def test_report_with_levels_is_deterministic():

@@ -30,7 +30,10 @@ LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--ite
 
 
 def perftest(tmp_path, *args: str) -> Run:
-    call_command("perftest", "--output", str(tmp_path), *args)
+    """Run the command and return the stored run, whatever its exit verdict: these tests read
+    the stored rows, and a CPU threshold may break under load on a shared machine (exit
+    codes are proven in test_verdicts)."""
+    call_command("perftest", "--output", str(tmp_path), "--exit-zero", *args)
     return Run.objects.latest("pk")
 
 
@@ -164,6 +167,12 @@ def test_a_server_killed_mid_level_is_counted_as_connection_errors(
     assert level.ok > 0
     assert set(reasons) <= {"connection refused", "connection reset"} and sum(reasons.values()) > 0
     assert run.findings.filter(evidence__icontains="connection").exists()
+    # Instant connection failures are no throughput: peak counts the answers as expected.
+    assert level.ok_throughput == pytest.approx(level.ok / level.window_s)
+    assert level.ok_throughput < level.throughput
+    peak = run.findings.get(rule="key.peak_throughput")
+    assert peak.title.startswith(f"Peak throughput: {level.ok_throughput:.1f} req/s as expected")
+    assert {c["class"] for c in level.answer_classes} == set(reasons)
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from perftest.measure.load.harness import (
 )
 from perftest.measure.load.open import Open
 from perftest.measure.result import LevelResult
-from perftest.measure.transport.base import Transport
+from perftest.measure.transport.base import Sample, Transport
 from perftest.measure.transport.inprocess import InProcessTransport
 from perftest.plan.build import build_plan
 from perftest.plan.model import Endpoint, Mix
@@ -267,10 +267,15 @@ def test_level_and_endpoint_results_survive_a_json_round_trip(identities):
         CHEAP, logging_in(identities, redactor), redactor, concurrency=2, requests=30, ramp_up_s=0
     )
     level.worker_failures.append("worker 9: a failure kept for the round trip")
+    # An unexpected answer, so its class (own latency, Retry-After values) makes the trip too.
+    throttle = Sample("Get Profile", 2_000_000, 429, headers={"Retry-After": "3"})
+    level.endpoints["Get Profile"].record(throttle, redactor)
 
     carried = LevelResult.from_dict(json.loads(json.dumps(level.to_dict())))
 
     assert carried.to_dict() == level.to_dict()
+    rate_limited = carried.endpoints["Get Profile"].errors["HTTP 429"]
+    assert rate_limited.latency.count == 1 and rate_limited.retry_after == {"3": 1}
     assert carried.overall.requests == 30 and carried.overall.sql_captured
     for name, result in level.endpoints.items():
         again = carried.endpoints[name]

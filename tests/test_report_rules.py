@@ -430,7 +430,7 @@ def test_console_summary_table_shares_the_figures():
     assert lines[0].split()[:4] == ["Endpoint", "Requests", "OK", "p50"]
     assert "2500.0 ms" in lines[1] and "50.0 ms" in lines[1]
     assert lines[2].endswith("not measured: login failed")
-    assert lines[-1] == "Thresholds: 0 passed, 1 failed, 3 not evaluated"
+    assert lines[-1] == "Thresholds: 0 passed, 1 failed, 3 not measured, 0 not evaluated"
 
 
 def test_latency_distribution_shows_every_stored_figure():

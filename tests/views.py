@@ -1,5 +1,6 @@
 """Pathological views that only tests serve: slow, N+1, failing, interrupting."""
 
+import itertools
 import signal
 import time
 
@@ -10,6 +11,9 @@ from django.http import JsonResponse
 SLOW_VIEW_SECONDS = 0.05
 QUEUEING_VIEW_SECONDS = 0.2
 N_PLUS_ONE_ROWS = 5
+#: The throttled view's Retry-After values, in turn: more distinct values than a class keeps.
+RETRY_AFTER_VALUES = ("1", "2", "3", "4", "5", "6", "7")
+_retry_after = itertools.cycle(RETRY_AFTER_VALUES)
 
 
 def slow(request):
@@ -42,3 +46,13 @@ def interrupt(request):
     """What Ctrl-C does to a run: SIGINT arrives while a request is being served."""
     signal.raise_signal(signal.SIGINT)
     return JsonResponse({"interrupted": False})
+
+
+def throttled(request):
+    """A throttle that refuses everything, after its own lookups in the database (as DRF's
+    throttles read their cache): 429 with a Retry-After that changes answer by answer."""
+    for pk in range(1, N_PLUS_ONE_ROWS + 1):
+        ContentType.objects.filter(pk=pk).exists()
+    response = JsonResponse({"detail": "Request was throttled."}, status=429)
+    response["Retry-After"] = next(_retry_after)
+    return response

@@ -36,7 +36,9 @@ def _run_batch(stored: StoredRun, subject: str, rules: list[Rule]) -> list[Findi
             for group in endpoint.errors:
                 for rule in rules:
                     if rule.reads == ERROR_GROUP:
-                        found += rule.check(endpoint, group)
+                        found += rule.check(endpoint, group, stored)
+            if endpoint not in stored.judged:
+                continue  # no answer as expected: nothing to judge its speed or SQL by
             for rule in rules:
                 if rule.reads == ENDPOINT:
                     found += rule.check(endpoint, stored)

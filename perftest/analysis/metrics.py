@@ -57,6 +57,10 @@ REQUESTS = Metric("requests", "requests", attrgetter("requests"), str)
 OK = Metric("ok", "requests", attrgetter("ok"), str)
 ERROR_RATE = Metric("error rate", "%", _error_rate, lambda value: f"{value:.1f} %")
 THROUGHPUT = Metric("throughput", "req/s", attrgetter("throughput"), lambda v: f"{v:.1f} req/s")
+#: Answers as expected per second: the throughput headlines, peak and knee are judged on.
+OK_THROUGHPUT = Metric(
+    "throughput as expected", "req/s", attrgetter("ok_throughput"), lambda v: f"{v:.1f} req/s"
+)
 GENERATOR_CORES = Metric("generator CPU", "cores", attrgetter("generator_cores"), text.cores)
 QUERIES_MEAN = Metric("queries/request", "queries", attrgetter("queries_mean"), "{:.1f}".format)
 QUERIES_MAX = Metric("queries/request (max)", "queries", attrgetter("queries_max"), str)
@@ -71,3 +75,11 @@ DISTRIBUTION = (MIN, P50, P90, P95, P99, MAX, MEAN, STDEV)
 def phrases(subject: Any, *metrics: Metric) -> str:
     """``p50 3.14 ms, p95 12.3 ms``: several figures of one subject in a sentence."""
     return ", ".join(metric.phrase(subject) for metric in metrics)
+
+
+def covered(figures: Any) -> str:
+    """The answers latency figures cover: ``20 requests``, or ``12 answers as expected of 20
+    requests`` when some answered otherwise (their classes are shown apart)."""
+    if figures.judged_count == figures.requests:
+        return f"{figures.requests} requests"
+    return f"{figures.judged_count} answers as expected of {figures.requests} requests"

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perftest.store.read import LevelModel, StoredRun, measured
+from perftest.store.read import LevelModel, StoredRun, judged
 from perftest.text import MB
 
-from .metrics import P50, P95, THROUGHPUT
+from .metrics import OK_THROUGHPUT, P50, P95
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,11 @@ def resource_gap(stored: StoredRun, summary: ResourceSummary | None) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    """One closed level on the scaling curve, compared with the level before it (if any)."""
+    """One closed level on the scaling curve, compared with the level before it (if any).
+
+    Growth is of the throughput as expected and of the expected answers' p95: a level
+    answered by a throttle or a dead server does not scale, however fast its failures come.
+    """
 
     level: Any
     previous: Any | None
@@ -152,7 +156,9 @@ def curve(levels: Iterable[Any]) -> list[Step]:
                 level=level,
                 previous=previous,
                 throughput_growth=(
-                    change(THROUGHPUT.of(previous), THROUGHPUT.of(level)) if previous else None
+                    change(OK_THROUGHPUT.of(previous), OK_THROUGHPUT.of(level))
+                    if previous
+                    else None
                 ),
                 p95_growth=change(P95.of(previous), P95.of(level)) if previous else None,
             )
@@ -162,9 +168,10 @@ def curve(levels: Iterable[Any]) -> list[Step]:
 
 
 def peak(levels: Iterable[Any]) -> Any | None:
-    """The level (closed or open) with the highest throughput; the first one on a tie."""
-    counted = [level for level in levels if level.requests]
-    return max(counted, key=THROUGHPUT.of, default=None)
+    """The level (closed or open) with the highest throughput as expected; the first one on a
+    tie; None when no level had an answer as expected."""
+    answered = [level for level in levels if level.ok]
+    return max(answered, key=OK_THROUGHPUT.of, default=None)
 
 
 @dataclass(frozen=True)
@@ -176,7 +183,8 @@ class Overhead:
 
     @property
     def comparable(self) -> bool:
-        return self.http is not None and len(measured([self.inprocess, self.http])) == 2
+        """Both passes have answers as expected, so both p50s are verdict figures."""
+        return self.http is not None and len(judged([self.inprocess, self.http])) == 2
 
     @property
     def difference_ms(self) -> float:
@@ -193,3 +201,40 @@ def transport_overhead(stored: StoredRun) -> list[Overhead]:
     """Each sequential in-process row paired with its HTTP twin (same name, method and path)."""
     http = {(e.name, e.method, e.path): e for e in stored.sequential_http}
     return [Overhead(e, http.get((e.name, e.method, e.path))) for e in stored.sequential]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """The requests of one phase of a run: the sequential pass(es) or the load levels."""
+
+    label: str
+    requests: int
+    ok: int
+    #: What the plan asked for; None when the phase has no fixed count (levels by duration).
+    planned: int | None
+
+
+def _sequential_phase(label: str, rows: Sequence[Any], iterations: int) -> Phase:
+    """A sequential pass: every planned endpoint counts its iterations, reached or not."""
+    planned = sum(max(row.planned, iterations) for row in rows)
+    return Phase(label, sum(r.requests for r in rows), sum(r.ok for r in rows), planned)
+
+
+def phases(stored: StoredRun) -> list[Phase]:
+    """Every phase that ran or was planned, in order: sequential, sequential over HTTP
+    (``--mode both``), load levels."""
+    iterations = stored.row.iterations
+    found = [_sequential_phase("sequential", stored.sequential, iterations)]
+    if stored.sequential_http:
+        found.append(_sequential_phase("sequential over HTTP", stored.sequential_http, iterations))
+    if stored.levels:
+        asked = [level.planned_requests for level in stored.levels]
+        found.append(
+            Phase(
+                f"load levels ({len(stored.levels)})",
+                sum(level.requests for level in stored.levels),
+                sum(level.ok for level in stored.levels),
+                None if None in asked else sum(asked),
+            )
+        )
+    return found

@@ -10,11 +10,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from perftest.store.read import LevelModel, StoredRun, unmeasured
+from perftest.store.read import LevelModel, StoredRun, unjudged
 from perftest.text import error_groups, mb, number, percent, quantity
 
 from . import metrics, summaries
-from .metrics import P50, P95, P99, RSS_GROWTH, Metric, phrases
+from .metrics import P50, P95, P99, RSS_GROWTH, Metric, covered, phrases
 from .rules.base import THRESHOLD, Finding
 from .summaries import ResourceSummary
 
@@ -24,13 +24,18 @@ CPU_AVG = "threshold.cpu_avg"
 CONCURRENCY_ALL_OK = "threshold.concurrency_all_ok"
 CONCURRENCY_MOSTLY_OK = "threshold.concurrency_mostly_ok"
 
+#: The ``actual`` of a check that should have been measured and could not be: it makes the
+#: run red (``verdict``). A check about a level the run did not plan is "not evaluated".
+NOT_MEASURED = "not measured"
+NOT_EVALUATED = "not evaluated"
+
 
 def _check(rule: str, subject: str, title: str, target: str, **outcome: Any) -> Finding:
     return Finding(THRESHOLD, rule, subject, title, target=target, **outcome)
 
 
 def _not_evaluated(rule: str, subject: str, title: str, target: str, reason: str) -> Finding:
-    return _check(rule, subject, title, target, actual="not measured", passed=None, evidence=reason)
+    return _check(rule, subject, title, target, actual=NOT_MEASURED, passed=None, evidence=reason)
 
 
 def _below(
@@ -54,7 +59,8 @@ def _below(
 
 
 def _response_time(endpoint: Any, limit: float) -> Finding:
-    reason = unmeasured(endpoint)
+    """p95 of the answers as expected; NOT MEASURED when there were none."""
+    reason = unjudged(endpoint)
     return _below(
         RESPONSE_TIME,
         endpoint.name,
@@ -62,7 +68,7 @@ def _response_time(endpoint: Any, limit: float) -> Finding:
         f"< {number(limit)} ms",
         (P95, endpoint, limit),
         reason,
-        "" if reason else f"{phrases(endpoint, P50, P95, P99)} over {endpoint.requests} requests",
+        "" if reason else f"{phrases(endpoint, P50, P95, P99)} over {covered(endpoint)}",
     )
 
 
@@ -116,10 +122,8 @@ def _success(rule: str, levels: Sequence[Any], concurrency: int, rate: float) ->
     )
     target = "100%" if everything else f"≥ {number(rate)}%"
 
-    def unevaluated(reason: str) -> Finding:
-        return _check(
-            rule, subject, title, target, actual="not evaluated", passed=None, evidence=reason
-        )
+    def unevaluated(reason: str, actual: str = NOT_EVALUATED) -> Finding:
+        return _check(rule, subject, title, target, actual=actual, passed=None, evidence=reason)
 
     matching = [
         level
@@ -142,7 +146,7 @@ def _success(rule: str, levels: Sequence[Any], concurrency: int, rate: float) ->
             ),
         )
         if level.requests
-        else unevaluated(f"the {concurrency}-concurrent level completed no request")
+        else unevaluated(f"the {concurrency}-concurrent level completed no request", NOT_MEASURED)
         for level in matching
     ]
 

@@ -29,13 +29,63 @@ if TYPE_CHECKING:  # a transport's Sample is only read here, never built
 COMPLETED, FAILED, INTERRUPTED = "completed", "failed", "interrupted"
 
 
+#: How many distinct Retry-After values an answer class keeps, with their counts.
+RETRY_AFTER_KEPT = 5
+
+
 @dataclass
 class ErrorGroup:
-    """Unexpected answers of one kind, with one redacted example."""
+    """Unexpected answers of one class, with one redacted example and their own figures.
+
+    Their latency and SQL are kept apart from the endpoint's verdict figures (which hold the
+    answers as expected only), so a throttle's 2 ms 429s never pass for a fast endpoint, yet
+    the report can still show how long those answers took. Distinct Retry-After values are
+    counted (up to ``RETRY_AFTER_KEPT``), since a throttle's waits differ answer by answer.
+    """
 
     reason: str
     count: int
     example: str
+    latency: LatencyStats = field(default_factory=LatencyStats)
+    queries: int = 0
+    sql_ns: int = 0
+    retry_after: dict[str, int] = field(default_factory=dict)
+
+    def note_retry_after(self, value: str | None) -> None:
+        if value is None:
+            return
+        seen = self.retry_after
+        if value in seen:
+            seen[value] += 1
+        elif len(seen) < RETRY_AFTER_KEPT:
+            seen[value] = 1
+
+    def merge(self, other: ErrorGroup) -> None:
+        self.count += other.count
+        self.latency.merge(other.latency)
+        self.queries += other.queries
+        self.sql_ns += other.sql_ns
+        for value, n in other.retry_after.items():
+            if value in self.retry_after or len(self.retry_after) < RETRY_AFTER_KEPT:
+                self.retry_after[value] = self.retry_after.get(value, 0) + n
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "count": self.count,
+            "example": self.example,
+            "latency": self.latency.to_dict(),
+            "queries": self.queries,
+            "sql_ns": self.sql_ns,
+            "retry_after": dict(self.retry_after),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ErrorGroup:
+        fields = dict(data)
+        fields["latency"] = LatencyStats.from_dict(data["latency"])
+        fields["retry_after"] = dict(data["retry_after"])
+        return cls(**fields)
 
 
 @dataclass
@@ -58,12 +108,18 @@ def error_reason(sample: Sample) -> str:
 
 @dataclass
 class EndpointResult:
-    """Everything measured for one endpoint in one phase."""
+    """Everything measured for one endpoint in one phase.
+
+    ``requests`` counts every answer; ``latency`` (and the SQL figures' verdict share) holds
+    only the answers with the expected status, as k6's ``expected_response`` does; every
+    other answer is counted in its class (``errors``) with that class's own latency.
+    """
 
     name: str
     method: str
     path: str
     expected_status: int
+    requests: int = 0
     planned: int = 0
     not_measured: str = ""
     interrupted: bool = False
@@ -83,20 +139,20 @@ class EndpointResult:
         """No figures yet for ``endpoint``."""
         return cls(endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status)
 
-    @property
-    def requests(self) -> int:
-        return self.latency.count
-
     def record(self, sample: Sample, redactor: Redactor) -> None:
-        self.latency.record(sample.elapsed_ns)
+        self.requests += 1
         key = str(sample.status) if sample.status is not None else "none"
         self.status_counts[key] = self.status_counts.get(key, 0) + 1
         self.bytes_total += sample.size
+        queries = sample.queries
         if sample.status == self.expected_status and sample.error is None:
             self.ok += 1
+            self.latency.record(sample.elapsed_ns)
         else:
-            self._record_error(sample, redactor)
-        queries = sample.queries
+            group = self._record_error(sample, redactor)
+            if queries is not None:
+                group.queries += len(queries)
+                group.sql_ns += sample.sql_ns
         if queries is not None:
             self.sql_captured = True
             count = len(queries)
@@ -112,24 +168,28 @@ class EndpointResult:
                     group.max_per_request = max(group.max_per_request, times)
                     group.requests += 1
 
-    def _record_error(self, sample: Sample, redactor: Redactor) -> None:
+    def _record_error(self, sample: Sample, redactor: Redactor) -> ErrorGroup:
+        """Count an unexpected answer in its class (made on its first answer) and return it."""
         reason = error_reason(sample)
         group = self.errors.get(reason)
-        if group is not None:
-            group.count += 1
-            return
-        parts = []
-        if sample.error:
-            parts.append(redactor.text(sample.error))
-        retry_after = sample.headers.get("Retry-After")
-        if retry_after:
-            parts.append(f"Retry-After: {retry_after}")
-        if sample.body:
-            parts.append(redactor.excerpt(sample.body))
-        self.errors[reason] = ErrorGroup(reason, 1, " | ".join(parts))
+        retry_after = sample.headers.get("Retry-After") or None
+        if group is None:
+            parts = []
+            if sample.error:
+                parts.append(redactor.text(sample.error))
+            if retry_after:
+                parts.append(f"Retry-After: {retry_after}")
+            if sample.body:
+                parts.append(redactor.excerpt(sample.body))
+            group = self.errors[reason] = ErrorGroup(reason, 0, " | ".join(parts))
+        group.count += 1
+        group.latency.record(sample.elapsed_ns)
+        group.note_retry_after(retry_after)
+        return group
 
     def merge(self, other: EndpointResult) -> None:
         """Fold another worker's figures for the same endpoint into this one."""
+        self.requests += other.requests
         self.planned += other.planned
         self.latency.merge(other.latency)
         self.ok += other.ok
@@ -138,9 +198,8 @@ class EndpointResult:
         for reason, group in other.errors.items():
             mine = self.errors.get(reason)
             if mine is None:
-                self.errors[reason] = ErrorGroup(group.reason, group.count, group.example)
-            else:
-                mine.count += group.count
+                mine = self.errors[reason] = ErrorGroup(group.reason, 0, group.example)
+            mine.merge(group)
         self.bytes_total += other.bytes_total
         self.sql_captured = self.sql_captured or other.sql_captured
         self.queries_total += other.queries_total
@@ -159,7 +218,7 @@ class EndpointResult:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["latency"] = self.latency.to_dict()
         data["status_counts"] = dict(self.status_counts)
-        data["errors"] = [dataclasses.asdict(group) for group in self.errors.values()]
+        data["errors"] = [group.to_dict() for group in self.errors.values()]
         data["duplicate_queries"] = [
             dataclasses.asdict(group) for group in self.duplicate_queries.values()
         ]
@@ -170,7 +229,7 @@ class EndpointResult:
         fields = dict(data)
         fields["latency"] = LatencyStats.from_dict(data["latency"])
         fields["status_counts"] = dict(data["status_counts"])
-        fields["errors"] = {g["reason"]: ErrorGroup(**g) for g in data["errors"]}
+        fields["errors"] = {g["reason"]: ErrorGroup.from_dict(g) for g in data["errors"]}
         fields["duplicate_queries"] = {q["sql"]: QueryGroup(**q) for q in data["duplicate_queries"]}
         return cls(**fields)
 
@@ -245,7 +304,13 @@ class LevelResult:
 
     @property
     def throughput(self) -> float:
+        """Every counted answer per second of window, whatever it was."""
         return self.overall.requests / (self.window_ns / 1e9) if self.window_ns else 0.0
+
+    @property
+    def ok_throughput(self) -> float:
+        """Answers as expected per second of window: the throughput verdicts judge."""
+        return self.overall.ok / (self.window_ns / 1e9) if self.window_ns else 0.0
 
     @property
     def sent_total(self) -> int:

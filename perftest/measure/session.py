@@ -56,11 +56,11 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
         result.logins.append(attempt)
         for index, endpoint in enumerate(plan.endpoints, start=1):
             row = EndpointResult.empty(endpoint)
+            row.planned = plan.iterations  # planned, whether or not it can be measured
             into.append(row)
             if endpoint.auth and headers is None:
                 row.not_measured = f"login failed ({result.logins[-1].reason})"
                 continue
-            row.planned = plan.iterations
             schedule = Sequential(
                 plan.iterations,
                 plan.warmup,
@@ -146,6 +146,7 @@ def mark_unreached(plan: RunPlan, result: RunResult) -> None:
     """List the endpoints an interruption kept from running, so the report names them."""
     for endpoint in plan.endpoints[len(result.endpoints) :]:
         unreached = EndpointResult.empty(endpoint)
+        unreached.planned = plan.iterations
         unreached.not_measured = "the run was interrupted before this endpoint"
         result.endpoints.append(unreached)
 

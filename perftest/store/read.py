@@ -14,12 +14,11 @@ from typing import Any
 
 from perftest import models
 from perftest.conf import DEFAULTS
+from perftest.text import error_groups
 
 #: The states of a run and the load models of a level, named without importing the models.
 Status = models.Run.Status
 LevelModel = models.LoadLevel.Model
-
-THRESHOLD = models.Finding.Kind.THRESHOLD
 
 
 class RunNotFound(LookupError):
@@ -143,6 +142,35 @@ def measured(endpoints: Iterable[models.EndpointResult]) -> list[models.Endpoint
     return [endpoint for endpoint in endpoints if not unmeasured(endpoint)]
 
 
+def unjudged(figures: Any) -> str:
+    """Why an endpoint or level has no latency verdict ("" when it has one).
+
+    Verdicts (percentiles, throughput, rankings, SQL share) come from the answers as
+    expected only; figures with none of those have nothing to judge, however many answers
+    they counted.
+    """
+    reason = unmeasured(figures) if isinstance(figures, models.EndpointResult) else ""
+    if reason:
+        return reason
+    if not figures.requests:
+        return "no request was counted"
+    if figures.ok:
+        return ""
+    return f"no answer as expected: {error_groups(figures.errors) or 'no reason stored'}"
+
+
+def judged(rows: Iterable[Any]) -> list[Any]:
+    """The endpoints or levels that have a latency verdict (some answer as expected)."""
+    return [row for row in rows if not unjudged(row)]
+
+
+def _fill_ok_throughput(level: models.LoadLevel) -> models.LoadLevel:
+    """Older code stored no ``ok_throughput``: it is the answers as expected over the window."""
+    if not level.ok_throughput and level.ok and level.window_s:
+        level.ok_throughput = level.ok / level.window_s
+    return level
+
+
 @dataclass(frozen=True)
 class StoredRun:
     """A stored run and its rows, each list in stored order, read once.
@@ -174,7 +202,7 @@ class StoredRun:
             plan=PlanSnapshot.parse(row.config),
             sequential=tuple(e for e in endpoints if e.phase == "sequential"),
             sequential_http=tuple(e for e in endpoints if e.phase == "sequential-http"),
-            levels=tuple(row.levels.all()),
+            levels=tuple(_fill_ok_throughput(level) for level in row.levels.all()),
             level_endpoints={level: tuple(rows) for level, rows in by_level.items()},
             samples=tuple(row.resource_samples.all()),
             findings=tuple(row.findings.all()),
@@ -193,6 +221,11 @@ class StoredRun:
         """The sequential endpoints that have figures."""
         return measured(self.sequential)
 
+    @cached_property
+    def judged(self) -> list[models.EndpointResult]:
+        """The sequential endpoints with a latency verdict: ranked, judged for SQL and speed."""
+        return judged(self.sequential)
+
     @property
     def thresholds(self) -> Mapping[str, float]:
         """The limits as configured when the run ran, defaults filling any key it lacks."""
@@ -201,11 +234,6 @@ class StoredRun:
     @property
     def login_endpoint(self) -> str:
         return self.plan.login_endpoint
-
-    @property
-    def thresholds_failed(self) -> int:
-        """How many stored threshold checks failed (not counting those not evaluated)."""
-        return sum(f.kind == THRESHOLD and f.passed is False for f in self.findings)
 
     def endpoints_of(self, level: models.LoadLevel) -> tuple[models.EndpointResult, ...]:
         """The per-endpoint rows of one load level, by position."""

@@ -15,7 +15,8 @@ from django.db import models as db_models
 from django.db import transaction
 
 from perftest import models
-from perftest.measure.result import EndpointResult, LevelResult, RunResult
+from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
+from perftest.measure.stats import LatencyStats
 
 
 class FindingRecord(Protocol):
@@ -54,14 +55,9 @@ def _fit(model: type[db_models.Model], fields: dict[str, Any]) -> dict[str, Any]
     return fields
 
 
-def _figures(figures: EndpointResult) -> dict[str, Any]:
-    """The fields every set of requests stores (``models.MeasuredFigures``), endpoint or level."""
-    latency = figures.latency
+def _distribution(latency: LatencyStats) -> dict[str, Any]:
+    """A latency distribution as ``MeasuredFigures`` and ``answer_classes`` store it."""
     return {
-        "requests": latency.count,
-        "ok": figures.ok,
-        "status_counts": figures.status_counts,
-        "errors": [vars(group) for group in figures.errors.values()],
         "min_ms": latency.min_ms,
         "mean_ms": latency.mean_ms,
         "p50_ms": latency.percentile_ms(50),
@@ -70,6 +66,33 @@ def _figures(figures: EndpointResult) -> dict[str, Any]:
         "p99_ms": latency.percentile_ms(99),
         "max_ms": latency.max_ms,
         "histogram": latency.encode(),
+    }
+
+
+def _answer_class(group: ErrorGroup) -> dict[str, Any]:
+    """One class of unexpected answers with its own latency, SQL and Retry-After values."""
+    return {
+        "class": group.reason,
+        "count": group.count,
+        **_distribution(group.latency),
+        "queries": group.queries,
+        "sql_ms": group.sql_ns / 1e6,
+        "retry_after": dict(group.retry_after),
+    }
+
+
+def _figures(figures: EndpointResult) -> dict[str, Any]:
+    """The fields every set of requests stores (``models.MeasuredFigures``), endpoint or level:
+    every answer counted, the verdict latency of the answers as expected only, and each
+    class of unexpected answers apart."""
+    groups = figures.errors.values()
+    return {
+        "requests": figures.requests,
+        "ok": figures.ok,
+        "status_counts": figures.status_counts,
+        "errors": [{"reason": g.reason, "count": g.count, "example": g.example} for g in groups],
+        **_distribution(figures.latency),
+        "answer_classes": [_answer_class(group) for group in groups],
     }
 
 
@@ -139,6 +162,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "interrupted": level.interrupted,
         "window_s": level.window_ns / 1e9,
         "throughput": level.throughput,
+        "ok_throughput": level.ok_throughput,
         "rampup_requests": level.rampup_requests,
         "login_requests": level.login_requests,
         "login_failures": level.login_failures,

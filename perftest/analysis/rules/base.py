@@ -8,16 +8,20 @@ checks. The registry keeps rules in the order they are evaluated and described.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 THRESHOLD = "threshold"
 BOTTLENECK = "bottleneck"
 KEY = "key"
+CONFIGURATION = "configuration"
 
 #: What a rule's check reads, and so how it is called (see ``engine``):
-#: RUN ``check(stored)``; ENDPOINT ``check(endpoint, stored)`` for each measured sequential
-#: endpoint; ERROR_GROUP ``check(endpoint, group)`` for each error group of such an endpoint;
+#: RUN ``check(stored)``; ENDPOINT ``check(endpoint, stored)`` for each sequential endpoint
+#: with answers as expected; ERROR_GROUP ``check(endpoint, group, stored)`` for each error
+#: group of a measured sequential endpoint;
 #: LEVEL ``check(level)`` for each load level.
 RUN = "run"
 ENDPOINT = "endpoint"
@@ -98,3 +102,35 @@ def retry_after(example: str) -> str | None:
     """The Retry-After value quoted in a stored error example, if the server sent one."""
     found = _RETRY_AFTER.search(example or "")
     return found.group(1) if found else None
+
+
+def retry_after_counts(figures: Any, reasons: Iterable[str]) -> Counter[str]:
+    """Every distinct Retry-After value the answers of ``reasons`` carried, with its count.
+
+    Runs stored before answer classes kept one value per group, in its example.
+    """
+    wanted = set(reasons)
+    counts: Counter[str] = Counter()
+    for answers in figures.answer_classes:
+        if answers["class"] in wanted:
+            counts.update(answers.get("retry_after") or {})
+    if not figures.answer_classes:
+        for group in figures.errors:
+            value = retry_after(group.get("example")) if group["reason"] in wanted else None
+            if value:
+                counts[value] += 0  # seen, but how often was not stored
+    return counts
+
+
+def retry_after_text(counts: Counter[str]) -> str:
+    """``3 ×12, 2 ×8``; a value read from an old example has no count and reads alone."""
+    return ", ".join(f"{value} ×{n}" if n else value for value, n in sorted(counts.items()))
+
+
+def throttle_advice(what: str) -> str:
+    """What turns a throttle off: DRF's throttle classes (the rates only tune them)."""
+    return (
+        "Disable throttling for the test environment: remove DRF's throttle classes "
+        "(REST_FRAMEWORK['DEFAULT_THROTTLE_CLASSES'], and any view's throttle_classes), or "
+        f"lower the load; until then the figures measure the throttle, not {what}."
+    )

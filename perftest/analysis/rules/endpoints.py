@@ -28,6 +28,7 @@ from ..metrics import (
     RSS_GROWTH,
     SQL_SHARE,
     Metric,
+    covered,
     phrases,
 )
 from .base import (
@@ -39,8 +40,10 @@ from .base import (
     Finding,
     bottleneck,
     key,
-    retry_after,
+    retry_after_counts,
+    retry_after_text,
     rule,
+    throttle_advice,
 )
 
 LOGIN_FAILED = "bottleneck.login_failed"
@@ -67,25 +70,28 @@ RESOURCES = "key.resources"
 _rule = partial(rule, family="endpoints")
 
 
+def _login_outcome(attempt: dict) -> str:
+    """``HTTP 401: <reason>``, naming the status once: a reason may start with it already."""
+    status = f"HTTP {attempt['status']}" if attempt["status"] is not None else "no response"
+    reason = attempt["reason"]
+    return reason if reason.startswith(status) else f"{status}: {reason}"
+
+
 @_rule(LOGIN_FAILED, BOTTLENECK, RUN, "failed logins")
 def _login_failures(stored: StoredRun) -> list[Finding]:
     logins = stored.row.logins
     failed = [attempt for attempt in logins if not attempt["ok"]]
     if not failed:
         return []
-    outcomes = Counter(
-        (f"HTTP {a['status']}" if a["status"] is not None else "no response", a["reason"])
-        for a in failed
-    )
-    evidence = "; ".join(f"{status}: {reason} (×{n})" for (status, reason), n in outcomes.items())
+    outcomes = Counter(_login_outcome(attempt) for attempt in failed)
+    evidence = "; ".join(f"{outcome} (×{n})" for outcome, n in outcomes.items())
     return [
         bottleneck(
             LOGIN_FAILED,
             "login",
             f"Login failed for {len(failed)} of {len(logins)} attempts",
             evidence,
-            f"Check PERFTEST['LOGIN'] (PATH, METHOD, BODY, TOKEN_PATH) against "
-            f"{stored.login_endpoint}, and that perftest's identities can log in there.",
+            _login_advice(stored),
         )
     ]
 
@@ -103,16 +109,31 @@ def _error_rule(reason: str) -> str:
     return UNEXPECTED_STATUS
 
 
-def _error_group(rule_id: str):
-    """The check of one error rule: a finding for each error group that falls under it."""
+def _login_advice(stored: StoredRun) -> str:
+    return (
+        f"Check PERFTEST['LOGIN'] (PATH, METHOD, BODY, TOKEN_PATH) against "
+        f"{stored.login_endpoint}, and that perftest's identities can log in there."
+    )
 
-    def check(endpoint: Any, group: dict) -> list[Finding]:
+
+def _is_login(endpoint: Any, stored: StoredRun) -> bool:
+    return f"{endpoint.method} {endpoint.path}" == stored.login_endpoint
+
+
+def _error_group(rule_id: str):
+    """The check of one error rule: a finding for each error group that falls under it.
+
+    A client error of the login endpoint itself is a login problem, and gets the login
+    advice, so the report recommends it once for both.
+    """
+
+    def check(endpoint: Any, group: dict, stored: StoredRun) -> list[Finding]:
         if _error_rule(group["reason"]) != rule_id:
             return []
         share = f"{group['count']} of {endpoint.requests} requests"
         example = f" Example: {group['example']}" if group["example"] else ""
         if rule_id == RATE_LIMITED:
-            retry = retry_after(group["example"])
+            retry = retry_after_text(retry_after_counts(endpoint, [group["reason"]]))
             asked = f" The server asked to retry after {retry}." if retry else ""
             title = f"{endpoint.name} was throttled: {group['reason']} for {share}"
             evidence = (
@@ -128,7 +149,10 @@ def _error_group(rule_id: str):
                 f"{endpoint.expected_status} for {share}"
             )
         evidence = f"{endpoint.method} {endpoint.path}: {share}.{example}"
-        return [bottleneck(rule_id, endpoint.name, title, evidence)]
+        advice = (
+            _login_advice(stored) if rule_id == CLIENT_ERROR and _is_login(endpoint, stored) else ""
+        )
+        return [bottleneck(rule_id, endpoint.name, title, evidence, advice)]
 
     return check
 
@@ -148,8 +172,7 @@ for _id, _looks_for, _recommendation in (
     (
         RATE_LIMITED,
         "rate limiting (HTTP 429)",
-        "Disable throttling for the test environment (e.g. DRF's DEFAULT_THROTTLE_RATES) or "
-        "lower the load; until then the figures measure the throttle, not the endpoint.",
+        throttle_advice("the endpoint"),
     ),
     (
         UNEXPECTED_STATUS,
@@ -182,7 +205,7 @@ def _slow(endpoint: Any, stored: StoredRun) -> list[Finding]:
             SLOW_ENDPOINT,
             endpoint.name,
             f"{endpoint.name} is slow: {P95.phrase(endpoint)} ≥ {number(limit)} ms",
-            f"{phrases(endpoint, P50, P95, P99, MAX)} over {endpoint.requests} requests",
+            f"{phrases(endpoint, P50, P95, P99, MAX)} over {covered(endpoint)}",
         )
     ]
 
@@ -225,7 +248,7 @@ def _heavy_sql(endpoint: Any, stored: StoredRun) -> list[Finding]:
             HEAVY_SQL,
             endpoint.name,
             f"{endpoint.name} spends {SQL_SHARE.of(endpoint):.0%} of its response time in SQL",
-            f"{ms(endpoint.sql_ms_total / endpoint.requests)} of SQL in a mean response of "
+            f"{ms(endpoint.judged_sql_ms / endpoint.judged_count)} of SQL in a mean response of "
             f"{MEAN.text(endpoint)}; {QUERIES_MEAN.text(endpoint)} queries per request "
             f"(max {QUERIES_MAX.text(endpoint)})",
         )
@@ -324,8 +347,8 @@ def _not_measured(stored: StoredRun) -> list[Finding]:
 def _interrupted(stored: StoredRun) -> list[Finding]:
     if stored.status != Status.INTERRUPTED:
         return []
-    done = sum(e.requests for e in stored.sequential)
-    planned = sum(e.planned for e in stored.sequential)
+    sequential = summaries.phases(stored)[0]
+    done, planned = sequential.requests, sequential.planned
     return [
         key(
             INTERRUPTED,
@@ -365,13 +388,14 @@ def _extreme(rule_id: str, word: str, endpoint: Any) -> Finding:
         rule_id,
         endpoint.name,
         f"{word} endpoint by p95: {endpoint.name} at {P95.text(endpoint)}",
-        f"{phrases(endpoint, P50, P99)} over {endpoint.requests} requests",
+        f"{phrases(endpoint, P50, P99)} over {covered(endpoint)}",
     )
 
 
 def _ranked(stored: StoredRun) -> list[Any]:
-    """The measured endpoints, slowest p95 first."""
-    return sorted(stored.measured, key=P95.of, reverse=True)
+    """The endpoints with answers as expected, slowest p95 first: an endpoint answered only by
+    a throttle or an error is never fastest."""
+    return sorted(stored.judged, key=P95.of, reverse=True)
 
 
 @_rule(HIGHEST_P95, KEY, RUN, "the slowest endpoint by p95")
@@ -389,7 +413,7 @@ def _fastest(stored: StoredRun) -> list[Finding]:
 
 @_rule(MOST_QUERIES, KEY, RUN, "the endpoint with most queries per request")
 def _most_queries(stored: StoredRun) -> list[Finding]:
-    captured = [e for e in stored.measured if e.sql_captured and e.queries_total]
+    captured = [e for e in stored.judged if e.sql_captured and e.judged_queries]
     if not captured:
         return []
     top = max(captured, key=QUERIES_MEAN.of)

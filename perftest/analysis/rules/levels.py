@@ -17,7 +17,7 @@ from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, ms_value, number, quantity
 
 from .. import summaries
-from ..metrics import ERROR_RATE, GENERATOR_CORES, P95, THROUGHPUT
+from ..metrics import ERROR_RATE, GENERATOR_CORES, OK_THROUGHPUT, P95, THROUGHPUT
 from .base import (
     BOTTLENECK,
     KEY,
@@ -27,8 +27,10 @@ from .base import (
     bottleneck,
     capital,
     key,
-    retry_after,
+    retry_after_counts,
+    retry_after_text,
     rule,
+    throttle_advice,
 )
 
 RATE_LIMITED = "bottleneck.level_rate_limited"
@@ -109,13 +111,12 @@ def _explains(rule_id: str, looks_for: str, recommendation: str):
 @_explains(
     RATE_LIMITED,
     "rate limiting under load (HTTP 429)",
-    "Disable throttling for the test environment (e.g. DRF's DEFAULT_THROTTLE_RATES) or "
-    "lower the load; until then the figures measure the throttle, not the endpoints.",
+    throttle_advice("the endpoints"),
 )
 def _throttled(level: Any, groups: list[dict]) -> tuple[str, str]:
-    seen = sorted({value for g in groups if (value := retry_after(g.get("example")))})
+    seen = retry_after_text(retry_after_counts(level, [g["reason"] for g in groups]))
     retry = (
-        f"The server asked to retry after {', '.join(seen)} (Retry-After)."
+        f"The server asked to retry after {seen} (Retry-After)."
         if seen
         else "No Retry-After header was seen in the stored example."
     )
@@ -277,16 +278,17 @@ def _errors_text(level: Any) -> str:
 
 
 def _movement(step: summaries.Step) -> str:
-    """``throughput +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0 ms)``."""
+    """``throughput as expected +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0
+    ms)``."""
     before, after = step.previous, step.level
     return (
-        f"throughput {growth(step.throughput_growth)} "
-        f"({THROUGHPUT.of(before):.1f} → {THROUGHPUT.text(after)}) while p95 "
+        f"{OK_THROUGHPUT.name} {growth(step.throughput_growth)} "
+        f"({OK_THROUGHPUT.of(before):.1f} → {OK_THROUGHPUT.text(after)}) while p95 "
         f"{growth(step.p95_growth)} ({ms_value(P95.of(before))} → {P95.text(after)})"
     )
 
 
-@_rule(PEAK, KEY, RUN, "the level with the highest throughput")
+@_rule(PEAK, KEY, RUN, "the level with the highest throughput as expected")
 def _peak(stored: StoredRun) -> list[Finding]:
     top = summaries.peak(stored.levels)
     if top is None:
@@ -295,9 +297,10 @@ def _peak(stored: StoredRun) -> list[Finding]:
         key(
             PEAK,
             level_label(top),
-            f"Peak throughput: {THROUGHPUT.text(top)} at {level_label(top)}",
-            f"{P95.phrase(top)}, {top.errors_total} of {top.requests} requests failed, "
-            f"over {top.transport}",
+            f"Peak throughput: {OK_THROUGHPUT.text(top)} as expected at {level_label(top)}",
+            f"{P95.phrase(top)}, {top.errors_total} of {top.requests} requests failed"
+            + (f" ({THROUGHPUT.text(top)} counting every answer)" if top.errors_total else "")
+            + f", over {top.transport}",
         )
     ]
 

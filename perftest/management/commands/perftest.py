@@ -1,8 +1,10 @@
 """``manage.py perftest``: measure the API, store the run, write the report.
 
 Thin by design: options in, ``runner.execute`` does the work, the report and a summary out.
-Exit codes: 0 completed, 1 failed run or a breached threshold with --fail-on-breach,
-2 usage or configuration error, 130 interrupted (the run is stored as interrupted).
+Exit codes: 0 nothing red; 1 a red run (``analysis.verdict``: failed, a threshold failed or
+not measured, a login failed, an endpoint not measured, a configuration finding), unless
+--exit-zero; 2 usage or configuration error before the run starts; 130 interrupted (the run
+is stored as interrupted).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from perftest import runner
+from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
 from perftest.progress import Progress
 from perftest.reports import console, markdown
 from perftest.store.read import StoredRun
+from perftest.text import quantity
 
 
 def usage_error(message: str) -> CommandError:
@@ -93,7 +97,14 @@ class Command(BaseCommand):
             help="Log in per worker (default) or once per identity, sharing the token.",
         )
         parser.add_argument(
-            "--fail-on-breach", action="store_true", help="Exit 1 when a threshold fails."
+            "--fail-on-breach",
+            action="store_true",
+            help="Exit 1 when a threshold fails: the default now, kept for existing scripts.",
+        )
+        parser.add_argument(
+            "--exit-zero",
+            action="store_true",
+            help="Exit 0 even when the run is red (the run is still stored and reported).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -137,11 +148,19 @@ class Command(BaseCommand):
             ) from None
         progress.done()
         self.report(stored, plan.output_dir)
-        if stored.status == "failed":
-            raise CommandError(f"Run #{stored.pk} failed: {stored.row.failure}", returncode=1)
-        breached = stored.thresholds_failed
-        if options["fail_on_breach"] and breached:
-            raise CommandError(f"{breached} threshold(s) failed (--fail-on-breach).", returncode=1)
+        red = verdict.of(stored)
+        for reason in red.reasons:
+            self.stdout.write(reason)
+        if not red.code:
+            return
+        if options["exit_zero"]:
+            self.stdout.write(f"Run #{stored.pk} is red; exiting 0 as --exit-zero asks.")
+            return
+        raise CommandError(
+            f"Run #{stored.pk} is red: {quantity(len(red.reasons), 'reason')} above "
+            "(--exit-zero to exit 0 anyway).",
+            returncode=red.code,
+        )
 
     def report(self, stored: StoredRun, output_dir: str) -> None:
         try:

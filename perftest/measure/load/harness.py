@@ -127,7 +127,7 @@ class _Level:
         """Elapsed time, requests and errors so far, read racily: for the progress line only."""
         elapsed = (_perf_ns() - self.clock.start_ns) / 1e9
         results = [r for worker in self.workers for r in worker.results.values()]
-        done = sum(r.latency.count for r in results)
+        done = sum(r.requests for r in results)
         errors = done - sum(r.ok for r in results)
         return f"{label}: {elapsed:.1f}s, {done} counted requests, {errors} errors"
 

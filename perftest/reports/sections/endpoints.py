@@ -7,18 +7,19 @@ from typing import Any
 
 from perftest import sqlnorm
 from perftest.analysis import metrics
-from perftest.store.read import StoredRun, unmeasured
+from perftest.store.read import StoredRun, unjudged, unmeasured
 from perftest.text import status_counts
 
 from ..blocks import Block, Code, Heading, Paragraph, Strong, Table
-from .phrases import NONE, errors, latencies
+from .phrases import NONE, answers_otherwise, errors, latencies
 
 
 def _distribution(stored: StoredRun) -> list[Block]:
     """The rest of each endpoint's figures: spread and the percentiles between."""
-    rows = [[e.name, *latencies(e, *metrics.DISTRIBUTION)] for e in stored.measured]
+    rows = [[e.name, *latencies(e, *metrics.DISTRIBUTION)] for e in stored.judged]
     if not rows:
-        return [Paragraph("No latency distribution: no endpoint was measured.")]
+        missing = "answered as expected" if stored.measured else "was measured"
+        return [Paragraph(f"No latency distribution: no endpoint {missing}.")]
     return [
         Paragraph(
             "Latency distribution (percentiles from an HDR histogram with 3 significant digits; "
@@ -54,7 +55,12 @@ def response_times(stored: StoredRun) -> list[Block]:
         ]
         for e in stored.sequential
     ]
-    return [heading, Table(headers, rows), *_distribution(stored)]
+    return [
+        heading,
+        Table(headers, rows),
+        *_distribution(stored),
+        *answers_otherwise((e.name, e) for e in stored.sequential),
+    ]
 
 
 def _database_gap(stored: StoredRun) -> str:
@@ -69,6 +75,8 @@ def _database_gap(stored: StoredRun) -> str:
 def _database_row(e: Any) -> list[object]:
     if unmeasured(e):
         return [e.name, "not measured", NONE, NONE, NONE]
+    if unjudged(e):
+        return [e.name, "no answer as expected", NONE, NONE, f"{e.mean_bytes:.0f}"]
     if not e.sql_captured:
         return [e.name, "not captured", NONE, NONE, f"{e.mean_bytes:.0f}"]
     return [

@@ -6,12 +6,19 @@ Nothing here runs a rule again; the sentences are the stored findings' own.
 from __future__ import annotations
 
 from perftest.analysis.rules.base import BOTTLENECK, KEY, THRESHOLD, selected
+from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import StoredRun
 
 from ..blocks import Block, Bullets, Code, Heading, Paragraph, Strong, Table
 from .phrases import of_kind
 
 _VERDICTS = {True: "PASS", False: "FAIL", None: "NOT EVALUATED"}
+
+
+def _verdict(check) -> str:
+    """PASS, FAIL, NOT MEASURED (should have been measured and could not: the run is red) or
+    NOT EVALUATED (nothing the run planned to measure)."""
+    return "NOT MEASURED" if check.actual == NOT_MEASURED else _VERDICTS[check.passed]
 
 
 def bottlenecks(stored: StoredRun) -> list[Block]:
@@ -65,7 +72,7 @@ def thresholds(stored: StoredRun) -> list[Block]:
             f.title,
             f.target,
             f.actual if f.passed is not None else f"{f.actual}: {f.evidence}",
-            _VERDICTS[f.passed],
+            _verdict(f),
         ]
         for f in checks
     ]

@@ -10,6 +10,7 @@ from perftest.analysis.metrics import (
     ERROR_RATE,
     GENERATOR_CORES,
     MAX,
+    OK_THROUGHPUT,
     P50,
     P90,
     P95,
@@ -22,7 +23,7 @@ from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, quantity
 
 from ..blocks import Block, Bullets, Heading, Paragraph, Table
-from .phrases import NONE, errors, latencies
+from .phrases import NONE, answers_otherwise, errors, latencies
 
 IN_PROCESS = (
     "in-process (one Python process, shared GIL): server and load generator share one interpreter"
@@ -46,8 +47,9 @@ def _level_row(level: Any) -> list[object]:
         level.requests,
         level.ok,
         error_groups(level.errors) or NONE,
+        OK_THROUGHPUT.text(level),
         THROUGHPUT.text(level),
-        *(metric.text(level) if level.requests else NONE for metric in (P50, P90, P95, P99, MAX)),
+        *latencies(level, P50, P90, P95, P99, MAX),
         f"{level.window_s:.2f} s",
         _late(level),
         GENERATOR_CORES.text(level),
@@ -75,7 +77,12 @@ def _level_endpoints(stored: StoredRun, level: Any) -> list[Block]:
         if rows
         else Paragraph("No per-endpoint rows are stored for this level.")
     )
-    return [Heading(f"{level_label(level)}: per endpoint", 3), Paragraph(_counted(level)), table]
+    return [
+        Heading(f"{level_label(level)}: per endpoint", 3),
+        Paragraph(_counted(level)),
+        table,
+        *answers_otherwise((e.name, e) for e in stored.endpoints_of(level)),
+    ]
 
 
 def concurrent(stored: StoredRun) -> list[Block]:
@@ -95,7 +102,8 @@ def concurrent(stored: StoredRun) -> list[Block]:
         "Requests",
         "OK",
         "Errors (reasons)",
-        "Throughput",
+        "Throughput as expected",
+        "Throughput (all answers)",
         *(metric.name for metric in (P50, P90, P95, P99, MAX)),
         "Window",
         "Late / dropped",
@@ -111,9 +119,11 @@ def concurrent(stored: StoredRun) -> list[Block]:
         )
     blocks.append(
         Paragraph(
-            "Throughput is counted requests per second of the window (first counted send to "
-            "last completion); generator CPU is perftest's own CPU time over the level's wall "
-            "time."
+            "Throughput as expected is the answers with the expected status per second of the "
+            "window (first counted send to last completion), the figure peak and knee are "
+            "judged on; throughput (all answers) counts every answer, failures included. "
+            "Latency covers the answers as expected; generator CPU is perftest's own CPU time "
+            "over the level's wall time."
         )
     )
     for level in stored.levels:
@@ -124,9 +134,9 @@ def concurrent(stored: StoredRun) -> list[Block]:
 def _curve_row(step: summaries.Step) -> list[object]:
     return [
         step.level.concurrency,
-        THROUGHPUT.text(step.level),
+        OK_THROUGHPUT.text(step.level),
         growth(step.throughput_growth),
-        P95.text(step.level),
+        *latencies(step.level, P95),
         growth(step.p95_growth),
         ERROR_RATE.text(step.level),
     ]
@@ -148,7 +158,14 @@ def scaling(stored: StoredRun) -> list[Block]:
                 f"requests; this run has {len(steps)}."
             ),
         ]
-    headers = ["Concurrency", "Throughput", "vs previous", "p95", "vs previous", "Error rate"]
+    headers = [
+        "Concurrency",
+        "Throughput as expected",
+        "vs previous",
+        "p95",
+        "vs previous",
+        "Error rate",
+    ]
     verdict = _stored_title(
         stored, (level_rules.KNEE, level_rules.NO_KNEE), "No scaling verdict is stored"
     )
@@ -225,8 +242,9 @@ def where_the_time_goes(stored: StoredRun) -> list[Block]:
         Table(headers, [_overhead_row(pair) for pair in pairs]),
     ]
     compared = [pair for pair in pairs if pair.comparable]
-    if compared:
-        widest = max(compared, key=lambda pair: pair.share)
+    slower = [pair for pair in compared if pair.difference_ms > 0]
+    if slower:  # a negative difference adds nothing: those pairs are explained below
+        widest = max(slower, key=lambda pair: pair.share)
         blocks.append(
             Paragraph(
                 f"The largest share is {widest.inprocess.name}: the server and network add "

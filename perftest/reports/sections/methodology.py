@@ -127,6 +127,19 @@ def _load(stored: StoredRun) -> list[str]:
     return lines
 
 
+def _verdicts(stored: StoredRun) -> list[str]:
+    """How answers otherwise were kept out of the verdicts, when the run had any."""
+    rows = (*stored.sequential, *stored.sequential_http, *stored.levels)
+    if not any(row.answer_classes for row in rows):
+        return []
+    return [
+        "Verdicts (percentiles, mean, throughput as expected, peak, knee, fastest and slowest, "
+        "SQL share, latency thresholds) count only the answers with the expected status, as "
+        "k6's expected_response does; every other answer is counted by class with its own "
+        "latency (Answers otherwise). Success-rate thresholds count every answer."
+    ]
+
+
 def methodology(stored: StoredRun) -> list[Block]:
     run, limit = stored.row, stored.thresholds
     sampling = (
@@ -143,6 +156,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         f"Thresholds: p95 < {number(limit['RESPONSE_TIME_P95_MS'])} ms per endpoint, RSS "
         f"growth < {number(limit['MEMORY_GROWTH_MB'])} MB, CPU average < "
         f"{number(limit['CPU_PERCENT_AVG'])}% of all cores.",
+        *_verdicts(stored),
         _MODES.get(run.mode, f"Mode {run.mode!r}."),
         *_load(stored),
     ]

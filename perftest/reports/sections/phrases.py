@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from perftest.analysis.metrics import Metric
-from perftest.analysis.rules.base import THRESHOLD
-from perftest.store.read import unmeasured
-from perftest.text import error_groups
+from perftest.analysis.rules.base import THRESHOLD, retry_after_text
+from perftest.analysis.thresholds import NOT_MEASURED
+from perftest.store.read import unjudged, unmeasured
+from perftest.text import error_groups, ms
+
+from ..blocks import Block, Paragraph, Table
 
 #: What a cell shows where there is no figure.
 NONE = "—"
@@ -25,19 +29,49 @@ def errors(endpoint: Any) -> str:
     return "; ".join(parts)
 
 
-def latencies(endpoint: Any, *metrics: Metric) -> list[str]:
-    """The named latency figures as text, or dashes when the endpoint was not measured."""
-    if unmeasured(endpoint):
+def latencies(figures: Any, *metrics: Metric) -> list[str]:
+    """The named latency figures of an endpoint or level as text, or dashes when it has no
+    latency verdict (not measured, or no answer as expected)."""
+    if unjudged(figures):
         return [NONE] * len(metrics)
-    return [metric.text(endpoint) for metric in metrics]
+    return [metric.text(figures) for metric in metrics]
+
+
+def answers_otherwise(rows: Iterable[tuple[str, Any]]) -> list[Block]:
+    """Each class of unexpected answers of the labelled ``rows`` with its own latency, apart
+    from the verdict figures; nothing when every answer was as expected."""
+    table = [
+        [
+            label,
+            answers["class"],
+            answers["count"],
+            *(ms(answers[f"{name}_ms"]) for name in ("p50", "p95", "p99", "max")),
+            retry_after_text(Counter(answers.get("retry_after") or {})) or NONE,
+        ]
+        for label, figures in rows
+        for answers in figures.answer_classes
+    ]
+    if not table:
+        return []
+    return [
+        Paragraph(
+            "Answers otherwise: each class of unexpected answers with its own latency, kept "
+            "out of the figures above (which cover the answers as expected only):"
+        ),
+        Table(["Of", "Answer", "Count", "p50", "p95", "p99", "max", "Retry-After"], table),
+    ]
 
 
 def threshold_tally(findings: Iterable[Any]) -> str:
-    """How the threshold checks came out, e.g. ``5 passed, 1 failed, 2 not evaluated``."""
-    verdicts = [f.passed for f in findings if f.kind == THRESHOLD]
+    """How the threshold checks came out, e.g. ``5 passed, 1 failed, 2 not evaluated``; checks
+    that could not be measured are told apart (``1 not measured``), since they make a run red."""
+    checks = [f for f in findings if f.kind == THRESHOLD]
+    verdicts = [f.passed for f in checks]
+    unmeasured = sum(f.actual == NOT_MEASURED for f in checks)
     return (
         f"{verdicts.count(True)} passed, {verdicts.count(False)} failed, "
-        f"{verdicts.count(None)} not evaluated"
+        + (f"{unmeasured} not measured, " if unmeasured else "")
+        + f"{verdicts.count(None) - unmeasured} not evaluated"
     )
 
 

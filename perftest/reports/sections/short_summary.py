@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftest.analysis.metrics import OK, P50, P95, P99, REQUESTS, THROUGHPUT
+from perftest.analysis.metrics import OK, OK_THROUGHPUT, P50, P95, P99, REQUESTS, THROUGHPUT
 from perftest.store.read import StoredRun
 from perftest.text import level_label
 
 from ..blocks import Block, Paragraph, Table
-from .phrases import NONE, errors, latencies, threshold_tally
+from .phrases import errors, latencies, threshold_tally
 
 
 def _endpoint_row(endpoint: Any) -> list[str]:
@@ -28,8 +28,9 @@ def _level_row(level: Any) -> list[str]:
         level_label(level),
         REQUESTS.text(level),
         OK.text(level),
+        OK_THROUGHPUT.text(level),
         THROUGHPUT.text(level),
-        P95.text(level) if level.requests else NONE,
+        *latencies(level, P95),
     ]
 
 
@@ -43,9 +44,9 @@ def blocks(stored: StoredRun) -> list[Block]:
     if stored.levels:
         found.append(
             Table(
-                ["Level", "Requests", "OK", "Throughput", "p95"],
+                ["Level", "Requests", "OK", "As expected/s", "All answers/s", "p95"],
                 [_level_row(level) for level in stored.levels],
-                right=frozenset(range(1, 5)),
+                right=frozenset(range(1, 6)),
             )
         )
     found.append(Paragraph(f"Thresholds: {threshold_tally(stored.findings)}"))

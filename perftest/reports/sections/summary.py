@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from perftest.analysis import summaries
-from perftest.analysis.metrics import THROUGHPUT
+from perftest.analysis.metrics import OK_THROUGHPUT, THROUGHPUT
 from perftest.analysis.rules import levels
 from perftest.analysis.rules.base import BOTTLENECK
 from perftest.store.read import Status, StoredRun
@@ -34,9 +36,10 @@ def title(stored: StoredRun) -> list[Block]:
 
 
 def _status_sentence(stored: StoredRun) -> str:
-    """What the run's status means for the figures below it."""
-    done = sum(e.requests for e in stored.sequential)
-    planned = sum(e.planned for e in stored.sequential)
+    """What the run's status means for the figures below it (the sequential pass's count:
+    every phase is counted in the bullets)."""
+    sequential = summaries.phases(stored)[0]
+    done, planned = sequential.requests, sequential.planned
     if stored.status == Status.INTERRUPTED:
         return (
             f"The run was interrupted: the figures cover the {done} of {planned} planned "
@@ -56,12 +59,13 @@ def _load_lines(stored: StoredRun) -> list[str]:
     """The load levels' headline: peak throughput, and the knee when the rules found one."""
     top = summaries.peak(stored.levels)
     if top is None:
-        return (
-            [f"Load levels: {len(stored.levels)}, none counted a request"] if stored.levels else []
-        )
+        counted = any(level.requests for level in stored.levels)
+        none = "none had an answer as expected" if counted else "none counted a request"
+        return [f"Load levels: {len(stored.levels)}, {none}"] if stored.levels else []
     lines = [
-        f"Load levels: {len(stored.levels)}; peak throughput {THROUGHPUT.text(top)} at "
-        f"{level_label(top)}"
+        f"Load levels: {len(stored.levels)}; peak throughput as expected "
+        f"{OK_THROUGHPUT.text(top)} at {level_label(top)}"
+        + (f" ({THROUGHPUT.text(top)} counting every answer)" if top.errors_total else "")
     ]
     lines += [
         f"Scaling: {f.title[:1].lower()}{f.title[1:]}"
@@ -71,18 +75,39 @@ def _load_lines(stored: StoredRun) -> list[str]:
     return lines
 
 
+def _requests(phase: summaries.Phase) -> str:
+    """``sequential: 140 of 140 planned; as expected: 138 (98.6%); errors: 2``."""
+    planned = f" of {phase.planned} planned" if phase.planned is not None else ""
+    rate = f" ({phase.ok / phase.requests:.1%})" if phase.requests else ""
+    return (
+        f"{phase.label}: {phase.requests}{planned}; as expected: {phase.ok}{rate}; "
+        f"errors: {phase.requests - phase.ok}"
+    )
+
+
+def _request_lines(stored: StoredRun) -> list[str]:
+    """One line for a run of one phase; else the total, then each phase labelled."""
+    phases = summaries.phases(stored)
+    if len(phases) == 1:
+        return [_requests(dataclasses.replace(phases[0], label="Requests", planned=None))]
+    total = summaries.Phase(
+        "Requests in all phases",
+        sum(p.requests for p in phases),
+        sum(p.ok for p in phases),
+        None,
+    )
+    return [_requests(total), *(f"Requests, {_requests(phase)}" for phase in phases)]
+
+
 def executive_summary(stored: StoredRun) -> list[Block]:
     endpoints = stored.sequential
-    requests = sum(e.requests for e in endpoints)
-    ok = sum(e.ok for e in endpoints)
-    rate = f" ({ok / requests:.1%})" if requests else ""
     return [
         Heading("Executive summary"),
         Paragraph(_status_sentence(stored)),
         Bullets(
             [
                 f"Endpoints measured: {len(stored.measured)} of {len(endpoints)}",
-                f"Requests: {requests}; as expected: {ok}{rate}; errors: {requests - ok}",
+                *_request_lines(stored),
                 f"Thresholds: {threshold_tally(stored.findings)}",
                 f"Bottlenecks found by the rules: {len(of_kind(stored.findings, BOTTLENECK))}",
                 *_load_lines(stored),

@@ -1,0 +1,96 @@
+"""The run's exit verdict, from its stored rows and findings: green only when nothing is red.
+
+A run is red (exit 1) when it failed, when a threshold failed or could not be measured, when
+a login failed, when a configured endpoint could not be measured, or when a configuration
+finding was stored. Each reason is one line naming what made it red, so a CI log says why
+without opening the report. Exit codes 2 (nothing could start) and 130 (interrupted) are the
+command's: they are decided before a verdict exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perftest.store.read import Status, StoredRun, unmeasured
+from perftest.text import quantity
+
+from .rules.base import CONFIGURATION, THRESHOLD
+from .thresholds import NOT_MEASURED
+
+OK, RED = 0, 1
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The exit code a run earns and, when red, one line per reason."""
+
+    code: int
+    reasons: tuple[str, ...]
+
+
+def _by_reason(items: list[tuple[str, str]]) -> str:
+    """``(name, reason)`` pairs as ``reason: name, name; reason: name``, each reason once."""
+    names: dict[str, list[str]] = {}
+    for name, reason in items:
+        names.setdefault(reason, []).append(name)
+    return "; ".join(f"{reason}: {', '.join(group)}" for reason, group in names.items())
+
+
+def _failed_run(stored: StoredRun) -> list[str]:
+    if stored.status != Status.FAILED:
+        return []
+    return [f"FAIL: the run failed: {stored.row.failure or 'no reason stored'}"]
+
+
+def _thresholds(stored: StoredRun) -> list[str]:
+    checks = [f for f in stored.findings if f.kind == THRESHOLD]
+    failed = [f"{f.title} (actual {f.actual})" for f in checks if f.passed is False]
+    unmeasurable = [
+        (f.title, f.evidence) for f in checks if f.passed is None and f.actual == NOT_MEASURED
+    ]
+    lines = []
+    if failed:
+        lines.append(f"FAIL: {quantity(len(failed), 'threshold')} failed: {'; '.join(failed)}")
+    if unmeasurable:
+        lines.append(
+            f"FAIL: {quantity(len(unmeasurable), 'threshold')} not measured: "
+            f"{_by_reason(unmeasurable)}"
+        )
+    return lines
+
+
+def _logins(stored: StoredRun) -> list[str]:
+    failed = [attempt for attempt in stored.row.logins if not attempt["ok"]]
+    if not failed:
+        return []
+    return [
+        f"FAIL: login failed for {len(failed)} of {len(stored.row.logins)} attempts: "
+        f"{failed[0]['reason']}"
+    ]
+
+
+def _unmeasured_endpoints(stored: StoredRun) -> list[str]:
+    missing = [
+        (e.name, reason)
+        for e in (*stored.sequential, *stored.sequential_http)
+        if (reason := unmeasured(e))
+    ]
+    if not missing:
+        return []
+    return [f"FAIL: {quantity(len(missing), 'endpoint')} not measured: {_by_reason(missing)}"]
+
+
+def _configuration(stored: StoredRun) -> list[str]:
+    return [f"FAIL: configuration: {f.title}" for f in stored.findings if f.kind == CONFIGURATION]
+
+
+def of(stored: StoredRun) -> Verdict:
+    """The exit verdict of a stored run (findings included): 0 when nothing is red, else 1."""
+    reasons = [
+        *_failed_run(stored),
+        *_logins(stored),
+        *_configuration(stored),
+        *_unmeasured_endpoints(stored),
+        *_thresholds(stored),
+    ]
+    return Verdict(RED if reasons else OK, tuple(reasons))

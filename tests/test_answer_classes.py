@@ -1,0 +1,77 @@
+"""Every answer is counted; only the answers as expected make the verdict latency; each class
+of unexpected answers keeps its own latency, SQL and Retry-After values, merges exactly and
+survives the trip to another process."""
+
+from __future__ import annotations
+
+import json
+
+from perftest.measure.result import RETRY_AFTER_KEPT, EndpointResult, LevelResult
+from perftest.measure.transport.base import Sample
+from perftest.redact import Redactor
+
+MS = 1_000_000
+
+
+def answer(ms: int, status: int | None = 200, **fields) -> Sample:
+    return Sample("Get Profile", ms * MS, status, size=100, **fields)
+
+
+def recorded(*samples: Sample) -> EndpointResult:
+    result = EndpointResult("Get Profile", "GET", "/api/profile/me/", 200)
+    for sample in samples:
+        result.record(sample, Redactor())
+    return result
+
+
+def throttled(ms: int, retry_after: str) -> Sample:
+    return answer(ms, 429, headers={"Retry-After": retry_after}, queries=["SELECT 1"] * 3)
+
+
+def test_verdict_latency_holds_the_answers_as_expected_and_every_answer_is_counted():
+    result = recorded(
+        answer(40, queries=["SELECT 1"], sql_ns=4 * MS),
+        answer(60, queries=["SELECT 1"], sql_ns=6 * MS),
+        throttled(2, "3"),
+        answer(1, None, error="connection refused"),
+    )
+
+    assert result.requests == 4 and result.ok == 2
+    assert result.status_counts == {"200": 2, "429": 1, "none": 1}
+    assert result.latency.count == 2 and result.latency.min_ms == 40 and result.latency.max_ms == 60
+    rate_limited, refused = result.errors["HTTP 429"], result.errors["connection refused"]
+    assert (rate_limited.count, rate_limited.latency.max_ms) == (1, 2)
+    assert (refused.count, refused.latency.max_ms) == (1, 1)
+    # SQL is counted for every answer, and the throttle's share is kept with its class.
+    assert result.queries_total == 5 and rate_limited.queries == 3
+    assert result.sql_ns_total == 10 * MS and rate_limited.sql_ns == 0
+
+
+def test_distinct_retry_after_values_are_counted_up_to_the_bound():
+    values = [str(n) for n in range(RETRY_AFTER_KEPT + 2)]
+    result = recorded(*(throttled(1, value) for value in values * 2))
+
+    seen = result.errors["HTTP 429"].retry_after
+    assert seen == {value: 2 for value in values[:RETRY_AFTER_KEPT]}
+
+
+def test_answer_classes_merge_exactly_and_survive_a_json_round_trip():
+    first = recorded(answer(10), throttled(2, "1"), throttled(4, "2"))
+    second = recorded(answer(30), throttled(6, "2"), answer(1, None, error="timeout"))
+    level = LevelResult("closed", 2)
+    level.overall.merge(first)
+    level.overall.merge(second)
+    level.window_ns = 2_000 * MS
+
+    merged = level.overall
+    assert merged.requests == 6 and merged.ok == 2 and merged.latency.count == 2
+    rate_limited = merged.errors["HTTP 429"]
+    assert rate_limited.count == 3 and rate_limited.latency.count == 3
+    assert rate_limited.latency.max_ms == 6 and rate_limited.retry_after == {"1": 1, "2": 2}
+    assert level.ok_throughput == 1.0 and level.throughput == 3.0
+
+    carried = LevelResult.from_dict(json.loads(json.dumps(level.to_dict())))
+    assert carried.to_dict() == level.to_dict()
+    again = carried.overall.errors["HTTP 429"]
+    assert again.latency.percentile_ms(50) == rate_limited.latency.percentile_ms(50)
+    assert again.retry_after == {"1": 1, "2": 2} and again.queries == 9
