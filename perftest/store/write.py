@@ -73,6 +73,20 @@ def _figures(figures: EndpointResult) -> dict[str, Any]:
     }
 
 
+def _corrected(level: LevelResult) -> dict[str, Any]:
+    """The coordinated-omission corrected figures of a closed level ({} when it has none)."""
+    latency = level.corrected
+    if latency is None:
+        return {}
+    return {
+        "expected_interval_ms": level.expected_interval_ns / 1e6,
+        "requests": latency.count,
+        **{f"p{p}_ms": latency.percentile_ms(p) for p in (50, 90, 95, 99)},
+        "max_ms": latency.max_ms,
+        "histogram": latency.encode(),
+    }
+
+
 def begin(result: RunResult) -> models.Run:
     fields = {
         "status": models.Run.Status.RUNNING,
@@ -148,6 +162,9 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "generator_cpu_s": level.generator_cpu_s,
         "wall_s": level.wall_s,
         "worker_failures": list(level.worker_failures),
+        "corrected": _corrected(level),
+        "system_cores": level.system_cores,
+        "other_cores": level.other_cores,
     }
     return models.LoadLevel.objects.create(
         run=run, position=position, **_fit(models.LoadLevel, fields)
@@ -169,6 +186,7 @@ def save(run: models.Run, result: RunResult) -> models.Run:
         run.resource_interval_s = series.interval_s
         run.resource_cpu_count = series.cpu_count
         run.resource_unavailable = series.unavailable
+        run.resource_gone_s = series.gone_s
     _fit(models.Run, run.__dict__)
     run.save()
     run.endpoints.all().delete()
