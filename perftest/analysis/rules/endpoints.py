@@ -35,6 +35,7 @@ from .base import (
     ENDPOINT,
     ERROR_GROUP,
     KEY,
+    REGISTRY,
     RUN,
     Finding,
     bottleneck,
@@ -62,6 +63,7 @@ HIGHEST_P95 = "key.highest_p95"
 LOWEST_P95 = "key.lowest_p95"
 MOST_QUERIES = "key.most_queries"
 RESOURCES = "key.resources"
+LOGIN_HASH = "key.login_hash"
 
 
 _rule = partial(rule, family="endpoints")
@@ -418,5 +420,48 @@ def _resource_trend(stored: StoredRun) -> list[Finding]:
             f"{quantity(stored.row.resource_cpu_count, 'core')}",
             f"RSS {mb(summary.rss_min_mb)} to {mb(summary.rss_max_mb)}, "
             f"CPU max {percent(summary.cpu_max_pct)}, {summary.samples} samples",
+        )
+    ]
+
+
+#: Login is explained by its password hash when one hash is at least this share of its p50.
+LOGIN_HASH_SHARE = 0.5
+
+
+def _is_login(endpoint: Any, stored: StoredRun) -> bool:
+    return any(e.get("is_login") and e.get("name") == endpoint.name for e in stored.plan.endpoints)
+
+
+@_rule(
+    LOGIN_HASH,
+    KEY,
+    ENDPOINT,
+    f"a login whose p50 is at least {LOGIN_HASH_SHARE:.0%} one password hash",
+    "Keep the hasher: its cost is what protects the passwords. Design the load test around "
+    "it instead: log each identity in once and reuse its token (--login once, or "
+    "--identities), so the levels measure what users do after logging in, and measure login "
+    "on its own at the rate users really log in.",
+)
+def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
+    """Login is slow because it hashes a password, on purpose: say so with both figures."""
+    hashed = stored.row.environment.get("password_hash")
+    if not isinstance(hashed, dict) or not _is_login(endpoint, stored) or not P50.of(endpoint):
+        return []
+    share = hashed["ms"] / P50.of(endpoint)
+    if share < LOGIN_HASH_SHARE:
+        return []
+    iterations = hashed.get("iterations")
+    work = f", {iterations:,} iterations" if iterations else ""
+    return [
+        Finding(
+            KEY,
+            LOGIN_HASH,
+            endpoint.name,
+            f"{endpoint.name} is mostly one password hash: p50 {P50.text(endpoint)}, of which "
+            f"hashing the password takes {ms(hashed['ms'])} ({hashed['algorithm']}{work})",
+            f"One hash with the platform's hasher took {ms(hashed['ms'])} in this run, "
+            f"{min(share, 1):.0%} of the login's p50 {P50.text(endpoint)}; every login checks "
+            "the password with it, by design slow.",
+            REGISTRY[LOGIN_HASH].recommendation,
         )
     ]
