@@ -114,8 +114,37 @@ def resources(stored: StoredRun) -> ResourceSummary | None:
     return summarize(stored.samples, stored.row.resource_cpu_count)
 
 
+#: A per-minute RSS trend is stated only from a series at least this long (seconds): a slope
+#: fitted over 22 s and multiplied up to a minute is an extrapolation, not a measurement.
+TREND_MIN_S = 60.0
+
+
+def rss_trend(summary: ResourceSummary) -> str:
+    """``+1.25 MB/min`` from a long enough series; otherwise why no per-minute trend is given."""
+    if summary.duration_s >= TREND_MIN_S:
+        return f"{summary.rss_slope_mb_per_min:+.2f} MB/min"
+    return (
+        f"not stated: {summary.duration_s:.1f} s of samples, a per-minute trend needs "
+        f"{TREND_MIN_S:.0f} s (growth over the real duration: {summary.rss_growth_mb:+.1f} MB)"
+    )
+
+
+def measured_process(stored: StoredRun) -> str:
+    """What the resource figures describe: in-process, perftest and the app are one process."""
+    if stored.row.mode == "in-process":
+        return "this process (server + perftest)"
+    return "the measured process"
+
+
 def resource_gap(stored: StoredRun, summary: ResourceSummary | None) -> str:
-    """Why resource figures cannot be judged ("" when they can): growth needs two readings."""
+    """Why resource figures cannot be judged ("" when they can): growth needs two readings,
+    and a process that went away during the run has no growth over the run to judge."""
+    gone = stored.row.resource_gone_s
+    if gone is not None:
+        return (
+            f"the measured process went away {gone:.1f} s into sampling, so its figures stop "
+            "there and say nothing about the rest of the run"
+        )
     if summary is not None and summary.samples >= 2:
         return ""
     return stored.row.resource_unavailable or "fewer than 2 samples"

@@ -234,6 +234,18 @@ def _heavy_sql(endpoint: Any, stored: StoredRun) -> list[Finding]:
     ]
 
 
+#: In-process, perftest's own figures grow in the same process as the app's.
+IN_PROCESS_MEMORY = (
+    "In-process, this process is the app and perftest together: the growth includes "
+    "perftest's own figures (latency histograms, counters, error examples), not the app's alone"
+)
+IN_PROCESS_MEMORY_ADVICE = (
+    "Measure over HTTP against a separate server (--base-url) to see the app's own growth; "
+    "if it grows there too, look for data kept between requests (module-level caches, "
+    "growing lists)."
+)
+
+
 def _judged_resources(stored: StoredRun) -> summaries.ResourceSummary | None:
     """The resource summary when it can be judged (two readings or more), else None."""
     summary = summaries.resources(stored)
@@ -260,14 +272,17 @@ def _memory_growth(stored: StoredRun) -> list[Finding]:
     summary, limit = _reached(stored, RSS_GROWTH, "MEMORY_GROWTH_MB")
     if summary is None:
         return []
+    in_process = stored.row.mode == "in-process"
     return [
         bottleneck(
             MEMORY_GROWTH,
             "process",
-            f"RSS grew {RSS_GROWTH.text(summary)} during the run (threshold {number(limit)} MB)",
+            f"RSS of {summaries.measured_process(stored)} grew {RSS_GROWTH.text(summary)} "
+            f"during the run (threshold {number(limit)} MB)",
             f"min {mb(summary.rss_min_mb)}, max {mb(summary.rss_max_mb)}, trend "
-            f"{summary.rss_slope_mb_per_min:+.2f} MB/min over {summary.duration_s:.1f} s "
-            f"({summary.samples} samples)",
+            f"{summaries.rss_trend(summary)} over {summary.duration_s:.1f} s "
+            f"({summary.samples} samples)" + (f". {IN_PROCESS_MEMORY}" if in_process else ""),
+            IN_PROCESS_MEMORY_ADVICE if in_process else "",
         )
     ]
 
@@ -415,7 +430,7 @@ def _resource_trend(stored: StoredRun) -> list[Finding]:
             RESOURCES,
             "process",
             f"RSS changed by {summary.rss_growth_mb:+.1f} MB "
-            f"({summary.rss_slope_mb_per_min:+.2f} MB/min) over {summary.duration_s:.1f} s; "
+            f"({summaries.rss_trend(summary)}) over {summary.duration_s:.1f} s; "
             f"CPU averaged {CPU_AVG.text(summary)} of "
             f"{quantity(stored.row.resource_cpu_count, 'core')}",
             f"RSS {mb(summary.rss_min_mb)} to {mb(summary.rss_max_mb)}, "
