@@ -12,5 +12,6 @@ urlpatterns = [
     path("test/n-plus-one/", views.n_plus_one),
     path("test/broken/", views.broken),
     path("test/interrupt/", views.interrupt),
+    path("test/stall-once/", views.stall_once),
     *project_urlpatterns,
 ]

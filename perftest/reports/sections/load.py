@@ -145,9 +145,7 @@ def _corrected(stored: StoredRun) -> list[Block]:
             "wrk2 does: each answer longer than the expected interval (the level's p50) also "
             "counts the answers that would have waited behind it."
         ),
-        Table(
-            ["Level", "Expected interval", *(f"{n} raw / corrected" for n in names)], rows
-        ),
+        Table(["Level", "Expected interval", *(f"{n} raw / corrected" for n in names)], rows),
     ]
 
 

@@ -68,9 +68,9 @@ def _levels(stored: StoredRun) -> list[str]:
     lines = []
     if closed:
         lines.append(
-            "Closed model (a fixed number of clients, each sending its next request when the "
-            "previous one answers, so queueing behind a slow answer is hidden: coordinated "
-            "omission; see the corrected figures): "
+            "Closed model (each worker sends its next request when the previous one answers: "
+            "a fixed number of clients, so the queueing behind a slow answer is hidden, which "
+            "is coordinated omission; see the corrected figures): "
             f"{', '.join(map(str, closed))} concurrent."
         )
     if opened:
