@@ -425,12 +425,14 @@ def _resource_trend(stored: StoredRun) -> list[Finding]:
     summary = _judged_resources(stored)
     if summary is None:
         return []
+    long_enough = summary.duration_s >= summaries.TREND_MIN_S
+    trend = f" ({summaries.rss_trend(summary)})" if long_enough else ""
     return [
         key(
             RESOURCES,
             "process",
-            f"RSS changed by {summary.rss_growth_mb:+.1f} MB "
-            f"({summaries.rss_trend(summary)}) over {summary.duration_s:.1f} s; "
+            f"RSS changed by {summary.rss_growth_mb:+.1f} MB{trend} over "
+            f"{summary.duration_s:.1f} s; "
             f"CPU averaged {CPU_AVG.text(summary)} of "
             f"{quantity(stored.row.resource_cpu_count, 'core')}",
             f"RSS {mb(summary.rss_min_mb)} to {mb(summary.rss_max_mb)}, "
