@@ -1,4 +1,6 @@
-"""The machine, stalls, login cost, dead processes and CI progress, each proven by a real run.
+"""The machine, stalls, login cost and CI progress, each proven by a real run.
+
+(A dead process is proven beside the existing killed-server test in ``test_http_run``.)
 
 Runs go through the real command: in-process against the test database, or over HTTP against
 gunicorn on loopback (``tests.live_server``). Other load is a real CPU-burning Python process
@@ -12,8 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -28,14 +28,9 @@ from perftest.analysis import machine
 from perftest.analysis.rules import endpoints as endpoint_rules
 from perftest.analysis.rules import levels as level_rules
 from perftest.analysis.rules.base import REGISTRY
-from perftest.analysis.thresholds import MEMORY_GROWTH
 from perftest.models import Run
 from tests import views
-from tests.live_server import (  # noqa: F401
-    run_gunicorn,
-    shared_database_url,
-    standin_server,
-)
+from tests.live_server import shared_database_url, standin_server  # noqa: F401
 from thebot_settings.settings import PERFTEST as THEBOT
 
 BURN_LIMIT_S = 60  # the burner ends itself even if the test process dies
@@ -71,7 +66,7 @@ def peak_of(run: Run):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_cpu_burning_process_during_a_level_puts_a_caveat_on_the_scaling_verdicts(tmp_path):
-    with cpu_burner():
+    with cpu_burner() as burner_pid:
         run = run_command(tmp_path, *LIGHT, "--concurrency", "1", "--duration", "1.5")
 
     (level,) = run.levels.all()
@@ -81,6 +76,7 @@ def test_a_cpu_burning_process_during_a_level_puts_a_caveat_on_the_scaling_verdi
     peak = peak_of(run)
     assert "(on a busy machine)" in peak.title
     assert f"other processes used {level.other_cores:.2f} cores" in peak.evidence
+    assert f"pid {burner_pid}: " in peak.evidence, "the other load is named"
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Machine during the levels" in report and "of the machine was free" in report
     samples = list(run.resource_samples.all())
@@ -202,51 +198,6 @@ def test_login_is_explained_by_the_password_hash_timed_in_the_run(tmp_path):
     assert "--login once" in finding.recommendation and "Keep the hasher" in finding.recommendation
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Password hashing: one hash with pbkdf2_sha256" in report
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_killed_server_stops_the_samples_and_is_reported_gone(
-    shared_database_url,  # noqa: F811
-    tmp_path,
-):
-    with run_gunicorn(shared_database_url) as server:
-        killed = threading.Event()
-
-        def kill_after_some_requests() -> None:
-            deadline = time.monotonic() + 30
-            while server.handled() < 30 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            os.killpg(server.pid, signal.SIGKILL)
-            killed.set()
-
-        killer = threading.Thread(target=kill_after_some_requests)
-        killer.start()
-        run = run_command(
-            tmp_path,
-            "--base-url",
-            server.base_url,
-            "--concurrency",
-            "2",
-            "--duration",
-            "2",
-            "--ramp-up",
-            "0",
-            "--label",
-            "killed",
-            *LIGHT,
-        )
-        killer.join()
-    assert killed.is_set()
-
-    samples = list(run.resource_samples.all())
-    assert samples, "the server was sampled before it died"
-    assert all(sample.rss_bytes > 0 for sample in samples), "no zero is a measurement"
-    assert run.resource_gone_s is not None
-    assert all(sample.offset_s <= run.resource_gone_s for sample in samples)
-    memory = run.findings.get(rule=MEMORY_GROWTH)
-    assert memory.passed is None and "went away" in memory.evidence
-    report = (tmp_path / f"run-{run.pk}.md").read_text()
-    assert f"went away {run.resource_gone_s:.1f} s into sampling" in report
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from perftest.store.read import StoredRun
 from perftest.text import level_label, quantity
 
 #: Other processes busy on this many cores or more during a level make its verdicts suspect:
@@ -40,21 +41,28 @@ def busy(level: Any, cpu_count: int) -> bool:
     )
 
 
-def load_text(level: Any, cpu_count: int) -> str:
-    """``other processes used 1.02 cores of 2; 3 % of the machine was free``."""
+def load_text(stored: StoredRun, level: Any) -> str:
+    """``other processes used 1.02 cores of 2 (python3, pid 412: 0.98 cores); 3 % of the
+    machine was free``."""
+    cpu_count = stored.row.resource_cpu_count
     free = free_share(level, cpu_count)
     left = f"; {free:.0%} of the machine was free" if free is not None else ""
+    named = ", ".join(
+        f"{other['name']}, pid {other['pid']}: {other['cores']:.2f} cores"
+        for other in stored.other_processes(level)
+    )
     return (
-        f"other processes used {level.other_cores:.2f} cores of {quantity(cpu_count, 'core')}{left}"
+        f"other processes used {level.other_cores:.2f} cores of "
+        f"{quantity(cpu_count, 'core')}" + (f" ({named})" if named else "") + left
     )
 
 
-def caveat(levels: Iterable[Any], cpu_count: int) -> str:
+def caveat(stored: StoredRun, levels: Iterable[Any]) -> str:
     """A sentence naming the other load during any of ``levels``, or "" when there was none."""
-    crowded = [level for level in levels if busy(level, cpu_count)]
+    crowded = [level for level in levels if busy(level, stored.row.resource_cpu_count)]
     if not crowded:
         return ""
-    parts = "; ".join(f"at {level_label(level)} {load_text(level, cpu_count)}" for level in crowded)
+    parts = "; ".join(f"at {level_label(level)} {load_text(stored, level)}" for level in crowded)
     return (
         f"Caveat: the machine was busy with other programs ({parts}), so part of this may "
         "come from them, not from the target."

@@ -46,6 +46,21 @@ def _tree_seconds(pid: int | None) -> dict[int, float]:
     return seconds
 
 
+#: How many of the busiest other processes a level names, and the least CPU that is named.
+OTHERS_NAMED = 3
+OTHER_MIN_CORES = 0.05
+
+
+def _every_process() -> dict[int, tuple[str, float]]:
+    """Every readable process on the machine: pid -> (name, CPU seconds so far)."""
+    found = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is not None:
+            found[process.pid] = (process.info["name"] or "?", times.user + times.system)
+    return found
+
+
 @dataclass(frozen=True)
 class CpuUse:
     """CPU over one window: seconds of wall time, and cores (CPU seconds per wall second)."""
@@ -54,6 +69,8 @@ class CpuUse:
     generator_cpu_s: float
     system_cores: float
     other_cores: float
+    #: The busiest other processes: {"name", "pid", "cores"}, most first.
+    others: tuple[dict, ...] = ()
 
 
 class CpuWindow:
@@ -69,12 +86,27 @@ class CpuWindow:
         self._start_wall = 0.0
         self._start_busy = self._start_own = 0.0
         self._start_target: dict[int, float] = {}
+        self._start_all: dict[int, tuple[str, float]] = {}
 
     def start(self) -> None:
+        self._start_all = _every_process()
         self._start_wall = time.perf_counter()
         self._start_busy = busy_seconds()
         self._start_own = _process_seconds(self._own)
         self._start_target = _tree_seconds(self._target)
+
+    def _busiest_others(self, wall: float, mine: set[int]) -> tuple[dict, ...]:
+        """The other processes that used the most CPU over the window, by name and pid."""
+        used = []
+        for pid, (name, seconds) in _every_process().items():
+            before = self._start_all.get(pid)
+            if pid in mine or before is None or before[0] != name:
+                continue  # ours, or born during the window (its pid may be a reused one)
+            cores = (seconds - before[1]) / wall
+            if cores >= OTHER_MIN_CORES:
+                used.append({"name": name, "pid": pid, "cores": round(cores, 2)})
+        used.sort(key=lambda other: -other["cores"])
+        return tuple(used[:OTHERS_NAMED])
 
     def stop(self) -> CpuUse:
         wall = time.perf_counter() - self._start_wall
@@ -82,10 +114,11 @@ class CpuWindow:
         own = _process_seconds(self._own) - self._start_own
         # A target process born during the window counts from zero; one that ended during it
         # is not counted, so a crashed server's last moments may be counted as other load.
+        tree = _tree_seconds(self._target)
         target = sum(
-            max(0.0, seconds - self._start_target.get(pid, 0.0))
-            for pid, seconds in _tree_seconds(self._target).items()
+            max(0.0, seconds - self._start_target.get(pid, 0.0)) for pid, seconds in tree.items()
         )
         if wall <= 0:
             return CpuUse(0.0, own, 0.0, 0.0)
-        return CpuUse(wall, own, busy / wall, max(0.0, busy - own - target) / wall)
+        others = self._busiest_others(wall, {self._own.pid, *tree, *self._start_target})
+        return CpuUse(wall, own, busy / wall, max(0.0, busy - own - target) / wall, others)

@@ -257,6 +257,8 @@ class LevelResult:
     #: perftest and the measured target (None when the machine could not be read).
     system_cores: float | None = None
     other_cores: float | None = None
+    #: The busiest of those other processes: [{"name", "pid", "cores"}], most first.
+    other_processes: list[dict] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
@@ -272,6 +274,7 @@ class LevelResult:
         data["overall"] = self.overall.to_dict()
         data["endpoints"] = [result.to_dict() for result in self.endpoints.values()]
         data["worker_failures"] = list(self.worker_failures)
+        data["other_processes"] = [dict(other) for other in self.other_processes]
         data["corrected"] = self.corrected.to_dict() if self.corrected else None
         return data
 

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from perftest import models
 from perftest.measure.result import EndpointResult, LevelResult, RunResult
+from perftest.store.read import OTHER_PROCESSES
 
 
 class FindingRecord(Protocol):
@@ -85,6 +86,14 @@ def _corrected(level: LevelResult) -> dict[str, Any]:
         "max_ms": latency.max_ms,
         "histogram": latency.encode(),
     }
+
+
+def _other_load(levels: list[LevelResult]) -> dict[str, Any]:
+    """The other processes busy during each level, when any level saw some: the machine the
+    run shared, kept with the rest of its environment ({} when the machine was quiet)."""
+    if not any(level.other_processes for level in levels):
+        return {}
+    return {OTHER_PROCESSES: [list(level.other_processes) for level in levels]}
 
 
 def begin(result: RunResult) -> models.Run:
@@ -177,7 +186,7 @@ def save(run: models.Run, result: RunResult) -> models.Run:
     run.finished_at = result.finished_at
     run.failure = result.failure
     run.config = result.config
-    run.environment = result.environment
+    run.environment = {**result.environment, **_other_load(result.levels)}
     run.logins = [vars(attempt) for attempt in result.logins]
     run.notes = list(result.notes)
     series = result.resources

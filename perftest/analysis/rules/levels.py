@@ -342,7 +342,7 @@ def _peak(stored: StoredRun) -> list[Finding]:
     top = summaries.peak(stored.levels)
     if top is None:
         return []
-    caveat = machine.caveat([top], stored.row.resource_cpu_count)
+    caveat = machine.caveat(stored, [top])
     return [
         key(
             PEAK,
@@ -363,7 +363,7 @@ def _knee(stored: StoredRun) -> list[Finding]:
         return []
     cause = "" if _bends(step) else f"errors appear ({_errors_text(step.level)}); "
     label = level_label(step.level)
-    caveat = machine.caveat([step.previous, step.level], stored.row.resource_cpu_count)
+    caveat = machine.caveat(stored, [step.previous, step.level])
     busy = " (on a busy machine)" if caveat else ""
     return [key(KNEE, label, f"Knee at {label}{busy}: {cause}{_movement(step)}", caveat)]
 

@@ -182,6 +182,7 @@ class _Level:
         if cpu is not None:
             level.generator_cpu_s, level.wall_s = cpu.generator_cpu_s, cpu.wall_s
             level.system_cores, level.other_cores = cpu.system_cores, cpu.other_cores
+            level.other_processes = list(cpu.others)
         level.endpoints = {name: self.kit.empty(name) for name in self.kit.mix.names}
         for worker in self.workers:
             for name, result in worker.results.items():

@@ -86,11 +86,10 @@ def _levels(stored: StoredRun) -> list[str]:
 
 def _machine(stored: StoredRun) -> list[str]:
     """How much of the machine each level had, when the levels recorded it."""
-    cpus = stored.row.resource_cpu_count
     read = [level for level in stored.levels if level.system_cores is not None]
     if not read:
         return []
-    parts = "; ".join(f"{level_label(level)}: {machine.load_text(level, cpus)}" for level in read)
+    parts = "; ".join(f"{level_label(level)}: {machine.load_text(stored, level)}" for level in read)
     return [
         f"Machine during the levels (CPU over each level's window; scaling verdicts carry a "
         f"caveat when other processes used {number(machine.OTHER_CORES_LIMIT)} core or more, "
