@@ -28,6 +28,7 @@ from perftest.analysis import machine
 from perftest.analysis.rules import endpoints as endpoint_rules
 from perftest.analysis.rules import levels as level_rules
 from perftest.analysis.rules.base import REGISTRY
+from perftest.measure.stats import LatencyStats
 from perftest.models import Run
 from tests import views
 from tests.live_server import shared_database_url, standin_server  # noqa: F401
@@ -79,6 +80,8 @@ def test_a_cpu_burning_process_during_a_level_puts_a_caveat_on_the_scaling_verdi
     assert f"pid {burner_pid}: " in peak.evidence, "the other load is named"
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Machine during the levels" in report and "of the machine was free" in report
+    assert "| Whole machine CPU mean / max (% of all cores) |" in report
+    assert "perftest's own CPU" not in report.split("## Resource usage")[1].split("##")[0]
     samples = list(run.resource_samples.all())
     assert samples and all(s.system_cpu_percent is not None for s in samples)
 
@@ -131,6 +134,30 @@ def test_the_generator_is_the_limit_from_one_busy_python_thread():
     assert not check(level(0.004, 0.003)), "a level of 3 ms says nothing about CPU"
 
 
+def test_correcting_each_worker_or_the_merged_level_gives_the_same_figures():
+    """The correction is per value, so it is done once after the merge at no per-request cost."""
+    interval_ns = 2_000_000
+    workers = [LatencyStats(), LatencyStats()]
+    for value_ms in (2, 2, 3, 2, 250):
+        workers[0].record(value_ms * 1_000_000)
+    for value_ms in (2, 4, 2, 1_000, 2):
+        workers[1].record(value_ms * 1_000_000)
+    merged, corrected_apart = LatencyStats(), LatencyStats()
+    for worker in workers:
+        merged.merge(worker)
+        corrected_apart.histogram.add(worker.corrected(interval_ns).histogram)
+
+    corrected = merged.corrected(interval_ns)
+    assert corrected.count == corrected_apart.histogram.get_total_count() > merged.count
+    for percentile in (50, 90, 99):
+        assert corrected.histogram.get_value_at_percentile(
+            percentile
+        ) == corrected_apart.histogram.get_value_at_percentile(percentile)
+    assert merged.percentile_ms(99) == pytest.approx(1_000, rel=0.01)
+    assert corrected.percentile_ms(50) > merged.percentile_ms(50)
+    assert corrected.max_ms == merged.max_ms
+
+
 STALL = {
     **THEBOT,
     "ENDPOINTS": [
@@ -164,6 +191,7 @@ def test_a_stall_in_a_closed_level_is_shown_by_the_corrected_latency(
     assert "Closed levels corrected for coordinated omission" in report
     assert f"{level.p99_ms:.2f} ms / {level.corrected['p99_ms']:.1f} ms" in report
     assert "coordinated omission" in report.split("## Methodology")[1]
+    assert "| perftest's own CPU mean / max (% of one core) |" in report
 
 
 @pytest.mark.django_db(transaction=True)

@@ -47,10 +47,12 @@ def load_text(stored: StoredRun, level: Any) -> str:
     cpu_count = stored.row.resource_cpu_count
     free = free_share(level, cpu_count)
     left = f"; {free:.0%} of the machine was free" if free is not None else ""
+    others = stored.other_processes(level)
     named = ", ".join(
-        f"{other['name']}, pid {other['pid']}: {other['cores']:.2f} cores"
-        for other in stored.other_processes(level)
+        f"{other['name']}, pid {other['pid']}: {other['cores']:.2f} cores" for other in others
     )
+    if named and level.other_cores - sum(other["cores"] for other in others) >= OTHER_CORES_LIMIT:
+        named += "; the rest by processes that started or ended during the level"
     return (
         f"other processes used {level.other_cores:.2f} cores of "
         f"{quantity(cpu_count, 'core')}" + (f" ({named})" if named else "") + left

@@ -33,6 +33,15 @@ class ResourceSummary:
     cpu_max_pct: float
     threads_max: int
     open_files_max: int
+    #: The whole machine, percent of all cores; perftest's own process beside a server it
+    #: measured over HTTP, percent of one core: (mean, max), None when not sampled.
+    machine_cpu_pct: tuple[float, float] | None = None
+    generator_cpu_pct: tuple[float, float] | None = None
+
+
+def _mean_max(values: Sequence[float | None]) -> tuple[float, float] | None:
+    known = [value for value in values if value is not None]
+    return (sum(known) / len(known), max(known)) if known else None
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,8 @@ def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
     if not series:
         return None
     rss = [s.rss_bytes / MB for s in series]
-    cpu = [s.cpu_percent / max(cpu_count, 1) for s in _cpu_readings(series)]
+    readings = _cpu_readings(series)
+    cpu = [s.cpu_percent / max(cpu_count, 1) for s in readings]
     minutes = [s.offset_s / 60 for s in series]
     return ResourceSummary(
         samples=len(series),
@@ -106,6 +116,8 @@ def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
         cpu_max_pct=max(cpu),
         threads_max=max(s.threads for s in series),
         open_files_max=max(s.open_files for s in series),
+        machine_cpu_pct=_mean_max([getattr(s, "system_cpu_percent", None) for s in readings]),
+        generator_cpu_pct=_mean_max([getattr(s, "generator_cpu_percent", None) for s in readings]),
     )
 
 

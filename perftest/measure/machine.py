@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
 
-def busy_seconds(times: psutil._common.scputimes | None = None) -> float:
-    """CPU seconds the whole machine spent on anything but idling, summed over its cores."""
+def busy_seconds(times: Any = None) -> float:
+    """CPU seconds the whole machine spent on anything but idling, summed over its cores.
+
+    ``times`` is a ``psutil.cpu_times()`` reading (read now when not given).
+    """
     times = times or psutil.cpu_times()
     idle = times.idle + getattr(times, "iowait", 0.0)
     return sum(times) - idle

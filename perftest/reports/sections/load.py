@@ -50,7 +50,7 @@ def _level_row(level: Any) -> list[object]:
         *(metric.text(level) if level.requests else NONE for metric in (P50, P90, P95, P99, MAX)),
         f"{level.window_s:.2f} s",
         _late(level),
-        GENERATOR_CORES.text(level),
+        GENERATOR_CORES.text(level) if level.wall_s >= level_rules.GENERATOR_MIN_WALL_S else NONE,
     ]
 
 

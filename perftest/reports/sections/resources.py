@@ -39,6 +39,16 @@ def _figures(stored: StoredRun, summary: ResourceSummary, gap: str) -> Table:
                 f"{CPU_AVG.text(summary)} / {percent(summary.cpu_max_pct)}",
             ],
         ]
+    if summary.machine_cpu_pct is not None:
+        mean, top = summary.machine_cpu_pct
+        rows.append(
+            ["Whole machine CPU mean / max (% of all cores)", f"{percent(mean)} / {percent(top)}"]
+        )
+    if summary.generator_cpu_pct is not None:
+        mean, top = summary.generator_cpu_pct
+        rows.append(
+            ["perftest's own CPU mean / max (% of one core)", f"{percent(mean)} / {percent(top)}"]
+        )
     rows += [
         ["Threads (max)", summary.threads_max],
         ["Open files (max)", summary.open_files_max],
