@@ -85,7 +85,6 @@ class CpuWindow:
     """
 
     def __init__(self, target_pid: int | None = None):
-        self._own = psutil.Process(os.getpid())
         self._target = None if target_pid == os.getpid() else target_pid
         self._start_wall = 0.0
         self._start_busy = self._start_own = 0.0
@@ -96,7 +95,7 @@ class CpuWindow:
         self._start_all = _every_process()
         self._start_wall = time.perf_counter()
         self._start_busy = busy_seconds()
-        self._start_own = _process_seconds(self._own)
+        self._start_own = time.process_time()
         self._start_target = _tree_seconds(self._target)
 
     def _busiest_others(self, wall: float, mine: set[int]) -> tuple[dict, ...]:
@@ -115,7 +114,7 @@ class CpuWindow:
     def stop(self) -> CpuUse:
         wall = time.perf_counter() - self._start_wall
         busy = busy_seconds() - self._start_busy
-        own = _process_seconds(self._own) - self._start_own
+        own = time.process_time() - self._start_own  # exact, where psutil counts 10 ms ticks
         # A target process born during the window counts from zero; one that ended during it
         # is not counted, so a crashed server's last moments may be counted as other load.
         tree = _tree_seconds(self._target)
@@ -124,5 +123,5 @@ class CpuWindow:
         )
         if wall <= 0:
             return CpuUse(0.0, own, 0.0, 0.0)
-        others = self._busiest_others(wall, {self._own.pid, *tree, *self._start_target})
+        others = self._busiest_others(wall, {os.getpid(), *tree, *self._start_target})
         return CpuUse(wall, own, busy / wall, max(0.0, busy - own - target) / wall, others)

@@ -50,7 +50,7 @@ ERROR_START = "key.error_start"
 GENERATOR_CORES_LIMIT = 0.85
 #: Below this much wall time a level's CPU share is noise (a level ended by a dead target
 #: lasts milliseconds), so the generator is not judged on it.
-GENERATOR_MIN_WALL_S = 0.5
+GENERATOR_MIN_WALL_S = 0.1
 #: The closed model hid a stall when the corrected p99 is at least this many times the raw p99...
 STALL_FACTOR = 3.0
 #: ...and at least this much longer (ms), so a healthy millisecond-scale tail never fires.

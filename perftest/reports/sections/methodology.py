@@ -67,10 +67,11 @@ def _levels(stored: StoredRun) -> list[str]:
     opened = [level_label(lv) for lv in levels if lv.model == LevelModel.OPEN]
     lines = []
     if closed:
+        corrected = any(lv.corrected for lv in levels if lv.model == LevelModel.CLOSED)
         lines.append(
             "Closed model (each worker sends its next request when the previous one answers: "
             "a fixed number of clients, so the queueing behind a slow answer is hidden, which "
-            "is coordinated omission; see the corrected figures): "
+            "is coordinated omission" + ("; see the corrected figures" if corrected else "") + "): "
             f"{', '.join(map(str, closed))} concurrent."
         )
     if opened:
