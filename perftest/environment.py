@@ -1,14 +1,18 @@
-"""Where a run happened: interpreter, framework, database and machine, for the methodology."""
+"""Where a run happened: interpreter, framework, database and machine, for the methodology;
+and what one password hash costs here, since every login pays it."""
 
 from __future__ import annotations
 
 import os
 import platform
+import secrets
 import socket
+import time
 from typing import Any
 
 import django
 import psutil
+from django.contrib.auth.hashers import get_hasher
 from django.db import DatabaseError, connection
 
 
@@ -27,6 +31,22 @@ def _database_version() -> str:
     return "unknown"
 
 
+def password_hash() -> dict[str, Any]:
+    """Time one hash of a throwaway password with the platform's default hasher.
+
+    A login checks the password with this hasher, so its cost is a floor under the login's
+    latency; the report compares the two. The hasher names itself; its work factor is its
+    ``iterations`` (PBKDF2), None for hashers without one.
+    """
+    hasher = get_hasher()
+    salt = hasher.salt()
+    started = time.perf_counter_ns()
+    hasher.encode(secrets.token_hex(8), salt)
+    elapsed_ms = (time.perf_counter_ns() - started) / 1e6
+    iterations = getattr(hasher, "iterations", None)
+    return {"algorithm": hasher.algorithm, "iterations": iterations, "ms": round(elapsed_ms, 3)}
+
+
 def describe() -> dict[str, Any]:
     return {
         "python": platform.python_version(),
@@ -38,4 +58,5 @@ def describe() -> dict[str, Any]:
         "host": socket.gethostname(),
         "platform": platform.platform(terse=True),
         "pid": os.getpid(),
+        "password_hash": password_hash(),
     }

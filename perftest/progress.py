@@ -1,33 +1,51 @@
-"""One-line progress on a terminal; silent when output goes to a file or a pipe."""
+"""Progress while a run measures: one rewritten line on a terminal, plain lines elsewhere.
+
+On a terminal the line is redrawn in place. Without one (a CI log, a pipe, a file) a redrawn
+line would be noise, and silence leaves a CI log empty for minutes, so each new phase or level
+gets a plain line when it starts, and a long one a line every ``PLAIN_INTERVAL_S`` seconds.
+A phase is the text before the first ": " (``level 1/3 10 concurrent: 2.1s, ...``).
+"""
 
 from __future__ import annotations
 
 import time
 from typing import TextIO
 
+#: Without a terminal, a phase still running gets a line this often (seconds).
+PLAIN_INTERVAL_S = 5.0
+
 
 class Progress:
-    def __init__(self, stream: TextIO, enabled: bool | None = None):
+    def __init__(self, stream: TextIO, terminal: bool | None = None):
         self._stream = stream
-        self._enabled = stream.isatty() if enabled is None else enabled
+        self._terminal = stream.isatty() if terminal is None else terminal
         self._start = time.monotonic()
         self._last = 0.0
         self._width = 0
+        self._phase: str | None = None
 
     def show(self, text: str, *, force: bool = False) -> None:
-        if not self._enabled:
-            return
         now = time.monotonic()
+        line = f"[{now - self._start:6.1f}s] {text}"
+        if not self._terminal:
+            self._plain(line, text.split(": ", 1)[0], now)
+            return
         if not force and now - self._last < 0.1:
             return
         self._last = now
-        line = f"[{now - self._start:6.1f}s] {text}"
         self._stream.write("\r" + line.ljust(self._width))
         self._stream.flush()
         self._width = len(line)
 
+    def _plain(self, line: str, phase: str, now: float) -> None:
+        if phase == self._phase and now - self._last < PLAIN_INTERVAL_S:
+            return
+        self._phase, self._last = phase, now
+        self._stream.write(line + "\n")
+        self._stream.flush()
+
     def done(self) -> None:
-        if self._enabled and self._width:
+        if self._terminal and self._width:
             self._stream.write("\r" + " " * self._width + "\r")
             self._stream.flush()
             self._width = 0

@@ -52,7 +52,7 @@ def _sampler(plan: RunPlan) -> ResourceSampler:
         pid, description = plan.http.server_pid, describe_process(plan.http.server_pid)
     else:
         pid, description = find_server_pid(plan.http.base_url)
-    sampler = ResourceSampler(pid or 0, plan.resource_interval, description, children=True)
+    sampler = ResourceSampler(pid, plan.resource_interval, description, children=True)
     if pid is None:
         sampler.series.unavailable = description
     return sampler
@@ -99,7 +99,7 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
             tick("seeding test data")
             identities = seeding.create_identities(plan.identity_count)
             sampler.start()
-            measure(Session(plan, identities, result, redactor, tick))
+            measure(Session(plan, identities, result, redactor, tick, target_pid=sampler.pid))
     except KeyboardInterrupt:  # before measuring began: nothing was reached
         result.status = Run.Status.INTERRUPTED
         mark_unreached(plan, result)

@@ -173,6 +173,17 @@ def test_a_server_killed_mid_level_is_counted_as_connection_errors(
     peak = run.findings.get(rule="key.peak_throughput")
     assert peak.title.startswith(f"Peak throughput: {level.ok_throughput:.1f} req/s as expected")
     assert {c["class"] for c in level.answer_classes} == set(reasons)
+    # A process that is gone is gone: sampling stopped there, no 0 MB reading was stored, the
+    # moment is reported, and memory growth is not judged on the series the crash cut short.
+    samples = list(run.resource_samples.all())
+    assert samples, "the server was sampled before it died"
+    assert all(sample.rss_bytes > 0 for sample in samples)
+    assert run.resource_gone_s is not None
+    assert all(sample.offset_s <= run.resource_gone_s for sample in samples)
+    memory = run.findings.get(rule="threshold.memory_growth")
+    assert memory.passed is None and "went away" in memory.evidence
+    report = (tmp_path / f"run-{run.pk}.md").read_text()
+    assert f"went away {run.resource_gone_s:.1f} s into sampling" in report
 
 
 @pytest.mark.parametrize(

@@ -277,6 +277,10 @@ def test_level_and_endpoint_results_survive_a_json_round_trip(identities):
     rate_limited = carried.endpoints["Get Profile"].errors["HTTP 429"]
     assert rate_limited.latency.count == 1 and rate_limited.retry_after == {"3": 1}
     assert carried.overall.requests == 30 and carried.overall.sql_captured
+    assert level.corrected is not None and level.expected_interval_ns > 0
+    assert carried.corrected.percentile_ms(99) == level.corrected.percentile_ms(99)
+    assert carried.corrected.count == level.corrected.count >= 30
+    assert (carried.system_cores, carried.other_cores) == (level.system_cores, level.other_cores)
     for name, result in level.endpoints.items():
         again = carried.endpoints[name]
         for percentile in (50, 90, 95, 99, 100):

@@ -299,7 +299,9 @@ def test_memory_growth_and_cpu_above_thresholds_are_bottlenecks():
 
     assert of_rule(found, thresholds.MEMORY_GROWTH)[0].passed is False
     assert of_rule(found, thresholds.CPU_AVG)[0].actual == "90.0%"
-    assert of_rule(found, rules.MEMORY_GROWTH)[0].title.startswith("RSS grew 150.0 MB")
+    assert of_rule(found, rules.MEMORY_GROWTH)[0].title.startswith(
+        "RSS of this process (server + perftest) grew 150.0 MB"
+    )
     assert of_rule(found, rules.CPU_HIGH)[0].title.startswith("CPU averaged 90.0% of 1 core ")
     report = rendered(run)
     assert "| RSS growth (last − first) | +150.0 MB |" in report

@@ -13,5 +13,6 @@ urlpatterns = [
     path("test/broken/", views.broken),
     path("test/interrupt/", views.interrupt),
     path("test/throttled/", views.throttled),
+    path("test/stall-once/", views.stall_once),
     *project_urlpatterns,
 ]

@@ -1,8 +1,10 @@
 """Pathological views that only tests serve: slow, N+1, failing, interrupting."""
 
 import itertools
+import os
 import signal
 import time
+from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
@@ -10,6 +12,7 @@ from django.http import JsonResponse
 
 SLOW_VIEW_SECONDS = 0.05
 QUEUEING_VIEW_SECONDS = 0.2
+STALL_SECONDS = 1.0
 N_PLUS_ONE_ROWS = 5
 #: The throttled view's Retry-After values, in turn: more distinct values than a class keeps.
 RETRY_AFTER_VALUES = ("1", "2", "3", "4", "5", "6", "7")
@@ -56,3 +59,28 @@ def throttled(request):
     response = JsonResponse({"detail": "Request was throttled."}, status=429)
     response["Retry-After"] = next(_retry_after)
     return response
+
+
+def stall_file(count_file: str | Path) -> Path:
+    """Where a test arms the one-time stall of ``stall_once``: beside the server's count file."""
+    return Path(count_file).with_name("stall")
+
+
+def stall_once(request):
+    """Answers at once, except one request that stalls for STALL_SECONDS, as a paused server.
+
+    A test arms the stall by writing N to ``stall_file``: N more requests pass, then one
+    stalls and removes the file, so the stall lands inside a load level without the test
+    waiting on anything.
+    """
+    trigger = stall_file(os.environ.get("PERFTEST_COUNT_FILE", "/nonexistent/handled"))
+    try:
+        remaining = int(trigger.read_text())
+    except (FileNotFoundError, ValueError):
+        return JsonResponse({"stalled": False})
+    if remaining > 0:
+        trigger.write_text(str(remaining - 1))
+        return JsonResponse({"stalled": False})
+    trigger.unlink()
+    time.sleep(STALL_SECONDS)
+    return JsonResponse({"stalled": True})

@@ -33,6 +33,15 @@ class ResourceSummary:
     cpu_max_pct: float
     threads_max: int
     open_files_max: int
+    #: The whole machine, percent of all cores; perftest's own process beside a server it
+    #: measured over HTTP, percent of one core: (mean, max), None when not sampled.
+    machine_cpu_pct: tuple[float, float] | None = None
+    generator_cpu_pct: tuple[float, float] | None = None
+
+
+def _mean_max(values: Sequence[float | None]) -> tuple[float, float] | None:
+    known = [value for value in values if value is not None]
+    return (sum(known) / len(known), max(known)) if known else None
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,8 @@ def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
     if not series:
         return None
     rss = [s.rss_bytes / MB for s in series]
-    cpu = [s.cpu_percent / max(cpu_count, 1) for s in _cpu_readings(series)]
+    readings = _cpu_readings(series)
+    cpu = [s.cpu_percent / max(cpu_count, 1) for s in readings]
     minutes = [s.offset_s / 60 for s in series]
     return ResourceSummary(
         samples=len(series),
@@ -106,6 +116,8 @@ def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
         cpu_max_pct=max(cpu),
         threads_max=max(s.threads for s in series),
         open_files_max=max(s.open_files for s in series),
+        machine_cpu_pct=_mean_max([getattr(s, "system_cpu_percent", None) for s in readings]),
+        generator_cpu_pct=_mean_max([getattr(s, "generator_cpu_percent", None) for s in readings]),
     )
 
 
@@ -114,8 +126,37 @@ def resources(stored: StoredRun) -> ResourceSummary | None:
     return summarize(stored.samples, stored.row.resource_cpu_count)
 
 
+#: A per-minute RSS trend is stated only from a series at least this long (seconds): a slope
+#: fitted over 22 s and multiplied up to a minute is an extrapolation, not a measurement.
+TREND_MIN_S = 60.0
+
+
+def rss_trend(summary: ResourceSummary) -> str:
+    """``+1.25 MB/min`` from a long enough series; otherwise why no per-minute trend is given."""
+    if summary.duration_s >= TREND_MIN_S:
+        return f"{summary.rss_slope_mb_per_min:+.2f} MB/min"
+    return (
+        f"not stated: {summary.duration_s:.1f} s of samples, a per-minute trend needs "
+        f"{TREND_MIN_S:.0f} s (growth over the real duration: {summary.rss_growth_mb:+.1f} MB)"
+    )
+
+
+def measured_process(stored: StoredRun) -> str:
+    """What the resource figures describe: in-process, perftest and the app are one process."""
+    if stored.row.mode == "in-process":
+        return "this process (server + perftest)"
+    return "the measured process"
+
+
 def resource_gap(stored: StoredRun, summary: ResourceSummary | None) -> str:
-    """Why resource figures cannot be judged ("" when they can): growth needs two readings."""
+    """Why resource figures cannot be judged ("" when they can): growth needs two readings,
+    and a process that went away during the run has no growth over the run to judge."""
+    gone = stored.row.resource_gone_s
+    if gone is not None:
+        return (
+            f"the measured process went away {gone:.1f} s into sampling, so its figures stop "
+            "there and say nothing about the rest of the run"
+        )
     if summary is not None and summary.samples >= 2:
         return ""
     return stored.row.resource_unavailable or "fewer than 2 samples"

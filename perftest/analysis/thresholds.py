@@ -72,11 +72,11 @@ def _response_time(endpoint: Any, limit: float) -> Finding:
     )
 
 
-def _memory(summary: ResourceSummary | None, gap: str, limit: float) -> Finding:
+def _memory(summary: ResourceSummary | None, gap: str, limit: float, process: str) -> Finding:
     return _below(
         MEMORY_GROWTH,
         "process",
-        f"RSS growth of the measured process < {number(limit)} MB",
+        f"RSS growth of {process} < {number(limit)} MB",
         f"< {number(limit)} MB",
         (RSS_GROWTH, summary, limit),
         gap,
@@ -179,6 +179,7 @@ def evaluate(stored: StoredRun) -> list[Finding]:
     ]
     summary = summaries.resources(stored)
     gap = summaries.resource_gap(stored, summary)
-    checks.append(_memory(summary, gap, limit["MEMORY_GROWTH_MB"]))
+    process = summaries.measured_process(stored)
+    checks.append(_memory(summary, gap, limit["MEMORY_GROWTH_MB"], process))
     checks.append(_cpu(summary, gap, limit["CPU_PERCENT_AVG"], stored.row.resource_cpu_count))
     return checks + concurrency(stored)

@@ -1,8 +1,14 @@
 """Resource sampling: a background thread reads a process and its children with psutil.
 
 The sampler always takes a reading when it starts and when it stops, so even a run shorter
-than one interval has a first and a last value to compute growth from. A process it cannot
-read (gone, or not ours) ends the series with a sentence saying why, never an exception.
+than one interval has a first and a last value to compute growth from. Beside the measured
+process it reads the whole machine's CPU and, when the measured process is a server, perftest's
+own CPU, so a report can tell the target's load from the generator's and from other programs'.
+
+A process that is gone is gone: when the measured process has exited (or is a zombie, whose
+memory reads as 0) sampling stops, the moment is kept in ``gone_s``, and no reading of it is
+stored, since a 0 MB RSS would be read as a measurement ("RSS growth −133 MB"). A process it
+cannot read ends the series with a sentence saying why, never an exception.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import time
 
 import psutil
 
+from .machine import busy_seconds
 from .result import ResourceSample, ResourceSeries
 
 
@@ -25,26 +32,60 @@ def _tree(root: psutil.Process, include_children: bool) -> list[psutil.Process]:
         return [root]
 
 
+def _gone(process: psutil.Process) -> bool:
+    """True when ``process`` has exited, including a zombie its parent has not reaped yet."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+class _MachineCpu:
+    """The whole machine's CPU between two readings, percent of all cores."""
+
+    def __init__(self) -> None:
+        self._busy, self._total = busy_seconds(), sum(psutil.cpu_times())
+
+    def percent(self) -> float:
+        times = psutil.cpu_times()
+        busy, total = busy_seconds(times), sum(times)
+        spent = total - self._total
+        share = 100 * (busy - self._busy) / spent if spent > 0 else 0.0
+        self._busy, self._total = busy, total
+        return max(0.0, min(100.0, share))
+
+
 class ResourceSampler:
     """Samples RSS, CPU %, threads and open files of ``pid`` (and children) every interval."""
 
-    def __init__(self, pid: int, interval_s: float, description: str, children: bool = False):
+    def __init__(
+        self, pid: int | None, interval_s: float, description: str, children: bool = False
+    ):
         self.series = ResourceSeries(description, interval_s, psutil.cpu_count() or 1)
-        self._pid = pid
+        self.pid = pid
         self._children = children
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="perftest-resources", daemon=True)
         self._processes: dict[int, psutil.Process] = {}
         self._root: psutil.Process | None = None
+        # perftest's own process, read beside a server it measures (not when it is the target).
+        self._generator = None if pid == os.getpid() else psutil.Process(os.getpid())
+        self._machine: _MachineCpu | None = None
         self._start = 0.0
 
     def start(self) -> ResourceSampler:
+        if self.pid is None:
+            self.series.unavailable = self.series.unavailable or "no process to sample"
+            return self
         try:
-            self._root = psutil.Process(self._pid)
+            self._root = psutil.Process(self.pid)
         except psutil.Error as exc:
-            self.series.unavailable = f"process {self._pid} could not be read: {exc}"
+            self.series.unavailable = f"process {self.pid} could not be read: {exc}"
             return self
         self._start = time.monotonic()
+        self._machine = _MachineCpu()
+        if self._generator is not None:
+            self._generator.cpu_percent(None)
         self._read()
         self._thread.start()
         return self
@@ -63,11 +104,22 @@ class ResourceSampler:
             if not self._read():
                 return
 
+    def _ended(self) -> bool:
+        """Record that the measured process went away, and when; always False (stop sampling)."""
+        self.series.gone_s = round(time.monotonic() - self._start, 3)
+        self.series.unavailable = (
+            f"process {self.pid} ended {self.series.gone_s:.1f} s into sampling; "
+            "nothing after that is a measurement of it"
+        )
+        return False
+
     def _read(self) -> bool:
         """Take one reading; False (with the reason stored) when the process is gone."""
         root = self._root
         if root is None or self.series.unavailable:
             return False
+        if _gone(root):
+            return self._ended()
         rss = threads = files = 0
         cpu = 0.0
         detail = []
@@ -75,6 +127,8 @@ class ResourceSampler:
             # Keep one Process object per pid: cpu_percent() measures since its last call.
             known = self._processes.setdefault(process.pid, process)
             try:
+                if known is not root and _gone(known):
+                    continue
                 with known.oneshot():
                     process_rss = known.memory_info().rss
                     process_cpu = known.cpu_percent(None)
@@ -93,13 +147,27 @@ class ResourceSampler:
                 )
             except psutil.NoSuchProcess:
                 if known is root:
-                    self.series.unavailable = f"process {self._pid} ended during the run"
-                    return False
+                    return self._ended()
             except psutil.AccessDenied as exc:
                 self.series.unavailable = f"no permission to read process {exc.pid}"
                 return False
+        if _gone(root):  # it went away while being read: this reading is not of it
+            return self._ended()
         offset = round(time.monotonic() - self._start, 3)
-        self.series.samples.append(ResourceSample(offset, rss, cpu, threads, files, detail))
+        self.series.samples.append(
+            ResourceSample(
+                offset,
+                rss,
+                cpu,
+                threads,
+                files,
+                detail,
+                system_cpu_percent=self._machine.percent() if self._machine else None,
+                generator_cpu_percent=(
+                    self._generator.cpu_percent(None) if self._generator is not None else None
+                ),
+            )
+        )
         return True
 
 

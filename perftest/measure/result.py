@@ -257,6 +257,11 @@ class ResourceSample:
     #: Per process of the tree: {"pid", "name", "rss_bytes", "cpu_percent"}; the fields above
     #: are their sums.
     processes: list[dict] = field(default_factory=list)
+    #: The whole machine's CPU over the same interval, percent of all cores.
+    system_cpu_percent: float | None = None
+    #: perftest's own process beside a server it measures over HTTP, percent of one core
+    #: (None in-process, where perftest is the sampled process itself).
+    generator_cpu_percent: float | None = None
 
 
 @dataclass
@@ -268,6 +273,8 @@ class ResourceSeries:
     cpu_count: int
     samples: list[ResourceSample] = field(default_factory=list)
     unavailable: str = ""
+    #: Seconds into sampling when the measured process was found gone (None: it lasted).
+    gone_s: float | None = None
 
 
 @dataclass
@@ -301,6 +308,16 @@ class LevelResult:
     wall_s: float = 0.0
     interrupted: bool = False
     worker_failures: list[str] = field(default_factory=list)
+    #: Closed model: the interval a worker normally waits between sends (the level's p50),
+    #: and ``overall``'s latency corrected for coordinated omission with it.
+    expected_interval_ns: int = 0
+    corrected: LatencyStats | None = None
+    #: Cores busy on the whole machine over the level, and those used by processes other than
+    #: perftest and the measured target (None when the machine could not be read).
+    system_cores: float | None = None
+    other_cores: float | None = None
+    #: The busiest of those other processes: [{"name", "pid", "cores"}], most first.
+    other_processes: list[dict] = field(default_factory=list)
 
     @property
     def throughput(self) -> float:
@@ -322,6 +339,8 @@ class LevelResult:
         data["overall"] = self.overall.to_dict()
         data["endpoints"] = [result.to_dict() for result in self.endpoints.values()]
         data["worker_failures"] = list(self.worker_failures)
+        data["other_processes"] = [dict(other) for other in self.other_processes]
+        data["corrected"] = self.corrected.to_dict() if self.corrected else None
         return data
 
     @classmethod
@@ -331,6 +350,8 @@ class LevelResult:
         endpoints = [EndpointResult.from_dict(item) for item in data["endpoints"]]
         fields["endpoints"] = {result.name: result for result in endpoints}
         fields["worker_failures"] = list(data["worker_failures"])
+        corrected = data.get("corrected")
+        fields["corrected"] = LatencyStats.from_dict(corrected) if corrected else None
         return cls(**fields)
 
 

@@ -37,6 +37,8 @@ class Session:
     result: RunResult
     redactor: Redactor
     tick: Tick = lambda text: None
+    #: The measured server's pid over HTTP, when known; in-process the target is this process.
+    target_pid: int | None = None
 
 
 def _transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
@@ -89,6 +91,7 @@ class _Levels:
             mix=plan.load.mix,
             endpoints=self.endpoints,
             redactor=session.redactor,
+            target_pid=session.target_pid,
         )
 
     def _log_in_once(self) -> None:

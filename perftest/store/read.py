@@ -20,6 +20,9 @@ from perftest.text import error_groups
 Status = models.Run.Status
 LevelModel = models.LoadLevel.Model
 
+#: Where ``Run.environment`` keeps the busiest other processes of each level, by position.
+OTHER_PROCESSES = "other_processes_by_level"
+
 
 class RunNotFound(LookupError):
     """No run is stored under the id asked for."""
@@ -234,6 +237,14 @@ class StoredRun:
     @property
     def login_endpoint(self) -> str:
         return self.plan.login_endpoint
+
+    def other_processes(self, level: models.LoadLevel) -> list[Mapping[str, Any]]:
+        """The busiest processes other than perftest and the target during ``level``
+        ({"name", "pid", "cores"}, most first); empty when none was busy or none recorded."""
+        by_level = self.row.environment.get(OTHER_PROCESSES)
+        if not isinstance(by_level, list) or level.position >= len(by_level):
+            return []
+        return [other for other in by_level[level.position] if isinstance(other, Mapping)]
 
     def endpoints_of(self, level: models.LoadLevel) -> tuple[models.EndpointResult, ...]:
         """The per-endpoint rows of one load level, by position."""

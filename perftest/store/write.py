@@ -17,6 +17,7 @@ from django.db import transaction
 from perftest import models
 from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
 from perftest.measure.stats import LatencyStats
+from perftest.store.read import OTHER_PROCESSES
 
 
 class FindingRecord(Protocol):
@@ -96,6 +97,28 @@ def _figures(figures: EndpointResult) -> dict[str, Any]:
     }
 
 
+def _corrected(level: LevelResult) -> dict[str, Any]:
+    """The coordinated-omission corrected figures of a closed level ({} when it has none)."""
+    latency = level.corrected
+    if latency is None:
+        return {}
+    return {
+        "expected_interval_ms": level.expected_interval_ns / 1e6,
+        "requests": latency.count,
+        **{f"p{p}_ms": latency.percentile_ms(p) for p in (50, 90, 95, 99)},
+        "max_ms": latency.max_ms,
+        "histogram": latency.encode(),
+    }
+
+
+def _other_load(levels: list[LevelResult]) -> dict[str, Any]:
+    """The other processes busy during each level, when any level saw some: the machine the
+    run shared, kept with the rest of its environment ({} when the machine was quiet)."""
+    if not any(level.other_processes for level in levels):
+        return {}
+    return {OTHER_PROCESSES: [list(level.other_processes) for level in levels]}
+
+
 def begin(result: RunResult) -> models.Run:
     fields = {
         "status": models.Run.Status.RUNNING,
@@ -172,6 +195,9 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "generator_cpu_s": level.generator_cpu_s,
         "wall_s": level.wall_s,
         "worker_failures": list(level.worker_failures),
+        "corrected": _corrected(level),
+        "system_cores": level.system_cores,
+        "other_cores": level.other_cores,
     }
     return models.LoadLevel.objects.create(
         run=run, position=position, **_fit(models.LoadLevel, fields)
@@ -184,7 +210,7 @@ def save(run: models.Run, result: RunResult) -> models.Run:
     run.finished_at = result.finished_at
     run.failure = result.failure
     run.config = result.config
-    run.environment = result.environment
+    run.environment = {**result.environment, **_other_load(result.levels)}
     run.logins = [vars(attempt) for attempt in result.logins]
     run.notes = list(result.notes)
     series = result.resources
@@ -193,6 +219,7 @@ def save(run: models.Run, result: RunResult) -> models.Run:
         run.resource_interval_s = series.interval_s
         run.resource_cpu_count = series.cpu_count
         run.resource_unavailable = series.unavailable
+        run.resource_gone_s = series.gone_s
     _fit(models.Run, run.__dict__)
     run.save()
     run.endpoints.all().delete()

@@ -36,6 +36,7 @@ from .base import (
     ENDPOINT,
     ERROR_GROUP,
     KEY,
+    REGISTRY,
     RUN,
     Finding,
     bottleneck,
@@ -65,6 +66,7 @@ HIGHEST_P95 = "key.highest_p95"
 LOWEST_P95 = "key.lowest_p95"
 MOST_QUERIES = "key.most_queries"
 RESOURCES = "key.resources"
+LOGIN_HASH = "key.login_hash"
 
 
 _rule = partial(rule, family="endpoints")
@@ -255,6 +257,18 @@ def _heavy_sql(endpoint: Any, stored: StoredRun) -> list[Finding]:
     ]
 
 
+#: In-process, perftest's own figures grow in the same process as the app's.
+IN_PROCESS_MEMORY = (
+    "In-process, this process is the app and perftest together: the growth includes "
+    "perftest's own figures (latency histograms, counters, error examples), not the app's alone"
+)
+IN_PROCESS_MEMORY_ADVICE = (
+    "Measure over HTTP against a separate server (--base-url) to see the app's own growth; "
+    "if it grows there too, look for data kept between requests (module-level caches, "
+    "growing lists)."
+)
+
+
 def _judged_resources(stored: StoredRun) -> summaries.ResourceSummary | None:
     """The resource summary when it can be judged (two readings or more), else None."""
     summary = summaries.resources(stored)
@@ -281,14 +295,17 @@ def _memory_growth(stored: StoredRun) -> list[Finding]:
     summary, limit = _reached(stored, RSS_GROWTH, "MEMORY_GROWTH_MB")
     if summary is None:
         return []
+    in_process = stored.row.mode == "in-process"
     return [
         bottleneck(
             MEMORY_GROWTH,
             "process",
-            f"RSS grew {RSS_GROWTH.text(summary)} during the run (threshold {number(limit)} MB)",
+            f"RSS of {summaries.measured_process(stored)} grew {RSS_GROWTH.text(summary)} "
+            f"during the run (threshold {number(limit)} MB)",
             f"min {mb(summary.rss_min_mb)}, max {mb(summary.rss_max_mb)}, trend "
-            f"{summary.rss_slope_mb_per_min:+.2f} MB/min over {summary.duration_s:.1f} s "
-            f"({summary.samples} samples)",
+            f"{summaries.rss_trend(summary)} over {summary.duration_s:.1f} s "
+            f"({summary.samples} samples)" + (f". {IN_PROCESS_MEMORY}" if in_process else ""),
+            IN_PROCESS_MEMORY_ADVICE if in_process else "",
         )
     ]
 
@@ -432,15 +449,60 @@ def _resource_trend(stored: StoredRun) -> list[Finding]:
     summary = _judged_resources(stored)
     if summary is None:
         return []
+    long_enough = summary.duration_s >= summaries.TREND_MIN_S
+    trend = f" ({summaries.rss_trend(summary)})" if long_enough else ""
     return [
         key(
             RESOURCES,
             "process",
-            f"RSS changed by {summary.rss_growth_mb:+.1f} MB "
-            f"({summary.rss_slope_mb_per_min:+.2f} MB/min) over {summary.duration_s:.1f} s; "
+            f"RSS changed by {summary.rss_growth_mb:+.1f} MB{trend} over "
+            f"{summary.duration_s:.1f} s; "
             f"CPU averaged {CPU_AVG.text(summary)} of "
             f"{quantity(stored.row.resource_cpu_count, 'core')}",
             f"RSS {mb(summary.rss_min_mb)} to {mb(summary.rss_max_mb)}, "
             f"CPU max {percent(summary.cpu_max_pct)}, {summary.samples} samples",
+        )
+    ]
+
+
+#: Login is explained by its password hash when one hash is at least this share of its p50.
+LOGIN_HASH_SHARE = 0.5
+
+
+def _is_login(endpoint: Any, stored: StoredRun) -> bool:
+    return any(e.get("is_login") and e.get("name") == endpoint.name for e in stored.plan.endpoints)
+
+
+@_rule(
+    LOGIN_HASH,
+    KEY,
+    ENDPOINT,
+    f"a login whose p50 is at least {LOGIN_HASH_SHARE:.0%} one password hash",
+    "Keep the hasher: its cost is what protects the passwords. Design the load test around "
+    "it instead: log each identity in once and reuse its token (--login once, or "
+    "--identities), so the levels measure what users do after logging in, and measure login "
+    "on its own at the rate users really log in.",
+)
+def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
+    """Login is slow because it hashes a password, on purpose: say so with both figures."""
+    hashed = stored.row.environment.get("password_hash")
+    if not isinstance(hashed, dict) or not _is_login(endpoint, stored) or not P50.of(endpoint):
+        return []
+    share = hashed["ms"] / P50.of(endpoint)
+    if share < LOGIN_HASH_SHARE:
+        return []
+    iterations = hashed.get("iterations")
+    work = f", {iterations:,} iterations" if iterations else ""
+    return [
+        Finding(
+            KEY,
+            LOGIN_HASH,
+            endpoint.name,
+            f"{endpoint.name} is mostly one password hash: p50 {P50.text(endpoint)}, of which "
+            f"hashing the password takes {ms(hashed['ms'])} ({hashed['algorithm']}{work})",
+            f"One hash with the platform's hasher took {ms(hashed['ms'])} in this run, "
+            f"{min(share, 1):.0%} of the login's p50 {P50.text(endpoint)}; every login checks "
+            "the password with it, by design slow.",
+            REGISTRY[LOGIN_HASH].recommendation,
         )
     ]

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from perftest.measure.machine import CpuUse, CpuWindow
 from perftest.measure.result import EndpointResult, LevelResult
 from perftest.measure.transport.base import RequestSpec, Transport
 from perftest.plan.model import Endpoint, Mix
@@ -53,6 +54,9 @@ class WorkerKit:
     mix: Mix
     endpoints: Mapping[str, Endpoint]
     redactor: Redactor
+    #: The measured server's pid over HTTP (None in-process, or when it is not known), so the
+    #: CPU of other processes can be told apart from the target's and perftest's own.
+    target_pid: int | None = None
 
     def empty(self, name: str) -> EndpointResult:
         return EndpointResult.empty(self.endpoints[name])
@@ -85,12 +89,16 @@ class _Level:
         self.kit, self.schedule = kit, schedule
         self.workers = [_Worker(index, kit) for index in range(schedule.workers)]
         self.clock = Clock()
-        self._start_cpu = 0.0
+        self._cpu = CpuWindow(kit.target_pid)
         self._barrier = threading.Barrier(schedule.workers + 1, action=self._start_clock)
 
     def _start_clock(self) -> None:
+        self._cpu.start()
         self.clock.start_ns = _perf_ns()
-        self._start_cpu = time.process_time()
+
+    def _cpu_use(self) -> CpuUse | None:
+        """CPU from the release of the workers to their end; None when they were never released."""
+        return self._cpu.stop() if self.clock.start_ns else None
 
     def run(self, tick: Tick | None) -> LevelResult:
         label = self.schedule.label
@@ -110,10 +118,10 @@ class _Level:
             self._barrier.abort()
             for thread in threads:
                 thread.join()
-            level = self._merge()
+            level = self._merge(self._cpu_use())
             level.interrupted = True
             raise LevelInterrupted(level) from None
-        return self._merge()
+        return self._merge(self._cpu_use())
 
     def _follow(self, threads: list[threading.Thread], label: str, tick: Tick | None) -> None:
         """Wait for the workers, refreshing the progress line while they run."""
@@ -168,12 +176,13 @@ class _Level:
         pairs = {name: (setup.specs[name], worker.results[name]) for name in mix.names}
         return map(pairs.__getitem__, mix.sequence(worker.index))
 
-    def _merge(self) -> LevelResult:
+    def _merge(self, cpu: CpuUse | None) -> LevelResult:
         """Fold every worker's figures into the schedule's level: exact, whatever the order."""
         level = self.schedule.describe()
-        started = self.clock.start_ns
-        level.generator_cpu_s = time.process_time() - self._start_cpu if started else 0.0
-        level.wall_s = (_perf_ns() - started) / 1e9 if started else 0.0
+        if cpu is not None:
+            level.generator_cpu_s, level.wall_s = cpu.generator_cpu_s, cpu.wall_s
+            level.system_cores, level.other_cores = cpu.system_cores, cpu.other_cores
+            level.other_processes = list(cpu.others)
         level.endpoints = {name: self.kit.empty(name) for name in self.kit.mix.names}
         for worker in self.workers:
             for name, result in worker.results.items():
@@ -191,7 +200,23 @@ class _Level:
         sends = [w.first_send_ns for w in self.workers if w.first_send_ns]
         if sends:
             level.window_ns = max(w.last_done_ns for w in self.workers) - min(sends)
+        if level.model == "closed" and level.overall.requests:
+            correct_for_coordinated_omission(level)
         return level
+
+
+def correct_for_coordinated_omission(level: LevelResult) -> None:
+    """Add the level's latency corrected for coordinated omission, as wrk2 corrects it.
+
+    The expected interval is the level's own p50: in a closed level a worker sends its next
+    request when the last one answers, so the typical answer time is the interval at which a
+    worker normally sends. The median is untouched by a rare stall, so a stall cannot widen
+    the interval that exposes it (a mean would); the sequential pass's p50 would describe one
+    client on an idle server, not this level's workers.
+    """
+    latency = level.overall.latency
+    level.expected_interval_ns = int(latency.percentile_ms(50) * 1e6)
+    level.corrected = latency.corrected(level.expected_interval_ns)
 
 
 def run_level(kit: WorkerKit, schedule: Schedule, tick: Tick | None = None) -> LevelResult:

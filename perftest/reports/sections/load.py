@@ -52,7 +52,7 @@ def _level_row(level: Any) -> list[object]:
         *latencies(level, P50, P90, P95, P99, MAX),
         f"{level.window_s:.2f} s",
         _late(level),
-        GENERATOR_CORES.text(level),
+        GENERATOR_CORES.text(level) if level.wall_s >= level_rules.GENERATOR_MIN_WALL_S else NONE,
     ]
 
 
@@ -126,9 +126,37 @@ def concurrent(stored: StoredRun) -> list[Block]:
             "over the level's wall time."
         )
     )
+    blocks += _corrected(stored)
     for level in stored.levels:
         blocks += _level_endpoints(stored, level)
     return blocks
+
+
+def _corrected(stored: StoredRun) -> list[Block]:
+    """Raw beside coordinated-omission corrected latency, for closed levels that have both."""
+    levels = [level for level in stored.levels if level.corrected.get("p99_ms") is not None]
+    if not levels:
+        return []
+    names = ("p50", "p95", "p99", "max")
+    rows = [
+        [
+            level_label(level),
+            ms(level.corrected["expected_interval_ms"]),
+            *(f"{ms(getattr(level, f'{n}_ms'))} / {ms(level.corrected[f'{n}_ms'])}" for n in names),
+        ]
+        for level in levels
+    ]
+    return [
+        Heading("Closed levels corrected for coordinated omission", 3),
+        Paragraph(
+            "A closed-model worker waits for each answer before sending the next, so while the "
+            "server stalls it sends nothing and the requests users would have sent meanwhile "
+            "are never measured (coordinated omission). The corrected figures add them, as "
+            "wrk2 does: each answer longer than the expected interval (the level's p50) also "
+            "counts the answers that would have waited behind it."
+        ),
+        Table(["Level", "Expected interval", *(f"{n} raw / corrected" for n in names)], rows),
+    ]
 
 
 def _curve_row(step: summaries.Step) -> list[object]:

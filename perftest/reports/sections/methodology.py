@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from perftest.analysis import machine
 from perftest.store.read import LevelModel, StoredRun
-from perftest.text import level_label, number, quantity
+from perftest.text import level_label, ms, number, quantity
 
 from ..blocks import Block, Bullets, Heading
 
@@ -66,8 +67,11 @@ def _levels(stored: StoredRun) -> list[str]:
     opened = [level_label(lv) for lv in levels if lv.model == LevelModel.OPEN]
     lines = []
     if closed:
+        corrected = any(lv.corrected for lv in levels if lv.model == LevelModel.CLOSED)
         lines.append(
-            "Closed model (each worker sends its next request when the previous one answers): "
+            "Closed model (each worker sends its next request when the previous one answers: "
+            "a fixed number of clients, so the queueing behind a slow answer is hidden, which "
+            "is coordinated omission" + ("; see the corrected figures" if corrected else "") + "): "
             f"{', '.join(map(str, closed))} concurrent."
         )
     if opened:
@@ -79,6 +83,30 @@ def _levels(stored: StoredRun) -> list[str]:
     if planned and planned != [lv.concurrency for lv in levels]:
         lines.append(f"Planned: concurrency {', '.join(map(str, planned))} (not all ran).")
     return lines
+
+
+def _machine(stored: StoredRun) -> list[str]:
+    """How much of the machine each level had, when the levels recorded it."""
+    read = [level for level in stored.levels if level.system_cores is not None]
+    if not read:
+        return []
+    parts = "; ".join(f"{level_label(level)}: {machine.load_text(stored, level)}" for level in read)
+    return [
+        f"Machine during the levels (CPU over each level's window; scaling verdicts carry a "
+        f"caveat when other processes used {number(machine.OTHER_CORES_LIMIT)} core or more, "
+        f"or less than {machine.MIN_FREE_SHARE:.0%} of the machine was free): {parts}."
+    ]
+
+
+def _password_hash(environment: Mapping[str, Any]) -> list[str]:
+    hashed = environment.get("password_hash")
+    if not isinstance(hashed, Mapping):
+        return []
+    work = f", {hashed['iterations']:,} iterations" if hashed.get("iterations") else ""
+    return [
+        f"Password hashing: one hash with {hashed['algorithm']}{work} took {ms(hashed['ms'])} "
+        "in this run; every login pays it."
+    ]
 
 
 def _length(stored: StoredRun) -> str:
@@ -114,6 +142,7 @@ def _load(stored: StoredRun) -> list[str]:
     login = load.login_mode or stored.levels[0].login_mode
     lines = [
         *_levels(stored),
+        *_machine(stored),
         _length(stored),
         _mix(stored),
         f"Identities: {identities}; login: {login}.",
@@ -152,6 +181,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         _iterations(stored),
         _login(stored),
         _environment(run.environment),
+        *_password_hash(run.environment),
         sampling,
         f"Thresholds: p95 < {number(limit['RESPONSE_TIME_P95_MS'])} ms per endpoint, RSS "
         f"growth < {number(limit['MEMORY_GROWTH_MB'])} MB, CPU average < "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from perftest.analysis import summaries
 from perftest.analysis.metrics import CPU_AVG
+from perftest.analysis.rules.endpoints import IN_PROCESS_MEMORY
 from perftest.analysis.summaries import ResourceSummary
 from perftest.store.read import StoredRun
 from perftest.text import mb, number, percent, quantity
@@ -32,12 +33,22 @@ def _figures(stored: StoredRun, summary: ResourceSummary, gap: str) -> Table:
     if not gap:
         rows += [
             ["RSS growth (last − first)", f"{summary.rss_growth_mb:+.1f} MB"],
-            ["RSS trend (least squares)", f"{summary.rss_slope_mb_per_min:+.2f} MB/min"],
+            ["RSS trend (least squares)", summaries.rss_trend(summary)],
             [
                 f"CPU mean / max (% of {quantity(stored.row.resource_cpu_count, 'core')})",
                 f"{CPU_AVG.text(summary)} / {percent(summary.cpu_max_pct)}",
             ],
         ]
+    if summary.machine_cpu_pct is not None:
+        mean, top = summary.machine_cpu_pct
+        rows.append(
+            ["Whole machine CPU mean / max (% of all cores)", f"{percent(mean)} / {percent(top)}"]
+        )
+    if summary.generator_cpu_pct is not None:
+        mean, top = summary.generator_cpu_pct
+        rows.append(
+            ["perftest's own CPU mean / max (% of one core)", f"{percent(mean)} / {percent(top)}"]
+        )
     rows += [
         ["Threads (max)", summary.threads_max],
         ["Open files (max)", summary.open_files_max],
@@ -82,6 +93,8 @@ def usage(stored: StoredRun) -> list[Block]:
         _figures(stored, summary, gap),
         *_per_process(stored),
     ]
+    if run.mode == "in-process":
+        blocks.append(Paragraph(f"{IN_PROCESS_MEMORY}."))
     if gap:
         blocks.append(Paragraph(f"Growth, trend and CPU are not evaluated: {gap}."))
     elif run.resource_unavailable:

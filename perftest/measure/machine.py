@@ -1,0 +1,127 @@
+"""The machine is part of the measurement: whose CPU was busy while a level ran.
+
+A level's figures only describe the target when the target had the machine to itself. A
+``CpuWindow`` reads cumulative CPU times when the level's clock starts and again when its
+workers have ended, so every figure covers exactly the level's own window (not a few sparse
+samples): the whole machine's busy cores, perftest's own process, the measured target's
+process tree, and what is left, the cores other processes used.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+
+def busy_seconds(times: Any = None) -> float:
+    """CPU seconds the whole machine spent on anything but idling, summed over its cores.
+
+    ``times`` is a ``psutil.cpu_times()`` reading (read now when not given).
+    """
+    times = times or psutil.cpu_times()
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    return sum(times) - idle
+
+
+def _process_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def _tree_seconds(pid: int | None) -> dict[int, float]:
+    """CPU seconds of ``pid`` and each of its descendants, by pid; empty when it is gone."""
+    if pid is None:
+        return {}
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return {}
+    seconds = {}
+    for process in processes:
+        try:
+            seconds[process.pid] = _process_seconds(process)
+        except psutil.Error:
+            continue
+    return seconds
+
+
+#: How many of the busiest other processes a level names, and the least CPU that is named.
+OTHERS_NAMED = 3
+OTHER_MIN_CORES = 0.05
+
+
+def _every_process() -> dict[int, tuple[str, float]]:
+    """Every readable process on the machine: pid -> (name, CPU seconds so far)."""
+    found = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is not None:
+            found[process.pid] = (process.info["name"] or "?", times.user + times.system)
+    return found
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU over one window: seconds of wall time, and cores (CPU seconds per wall second)."""
+
+    wall_s: float
+    generator_cpu_s: float
+    system_cores: float
+    other_cores: float
+    #: The busiest other processes: {"name", "pid", "cores"}, most first.
+    others: tuple[dict, ...] = ()
+
+
+class CpuWindow:
+    """Cumulative CPU times from ``start()`` to ``stop()``; the target is a process tree.
+
+    ``target_pid`` None means the target runs in this process (in-process mode), so nothing
+    beyond perftest's own process is the target's.
+    """
+
+    def __init__(self, target_pid: int | None = None):
+        self._target = None if target_pid == os.getpid() else target_pid
+        self._start_wall = 0.0
+        self._start_busy = self._start_own = 0.0
+        self._start_target: dict[int, float] = {}
+        self._start_all: dict[int, tuple[str, float]] = {}
+
+    def start(self) -> None:
+        self._start_all = _every_process()
+        self._start_wall = time.perf_counter()
+        self._start_busy = busy_seconds()
+        self._start_own = time.process_time()
+        self._start_target = _tree_seconds(self._target)
+
+    def _busiest_others(self, wall: float, mine: set[int]) -> tuple[dict, ...]:
+        """The other processes that used the most CPU over the window, by name and pid."""
+        used = []
+        for pid, (name, seconds) in _every_process().items():
+            before = self._start_all.get(pid)
+            if pid in mine or before is None or before[0] != name:
+                continue  # ours, or born during the window (its pid may be a reused one)
+            cores = (seconds - before[1]) / wall
+            if cores >= OTHER_MIN_CORES:
+                used.append({"name": name, "pid": pid, "cores": round(cores, 2)})
+        used.sort(key=lambda other: -other["cores"])
+        return tuple(used[:OTHERS_NAMED])
+
+    def stop(self) -> CpuUse:
+        wall = time.perf_counter() - self._start_wall
+        busy = busy_seconds() - self._start_busy
+        own = time.process_time() - self._start_own  # exact, where psutil counts 10 ms ticks
+        # A target process born during the window counts from zero; one that ended during it
+        # is not counted, so a crashed server's last moments may be counted as other load.
+        tree = _tree_seconds(self._target)
+        target = sum(
+            max(0.0, seconds - self._start_target.get(pid, 0.0)) for pid, seconds in tree.items()
+        )
+        if wall <= 0:
+            return CpuUse(0.0, own, 0.0, 0.0)
+        others = self._busiest_others(wall, {os.getpid(), *tree, *self._start_target})
+        return CpuUse(wall, own, busy / wall, max(0.0, busy - own - target) / wall, others)
