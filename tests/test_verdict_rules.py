@@ -203,8 +203,9 @@ def test_resource_thresholds_that_could_not_be_measured_make_the_run_red():
     red = verdict_of(run)
     assert red.code == 1
     assert red.reasons == (
-        "FAIL: 2 thresholds not measured: process 4242 could not be read: RSS growth of the "
-        "measured process < 100 MB, Average CPU of the measured process < 80% of all 4 cores",
+        "FAIL: 2 thresholds not measured: process 4242 could not be read: RSS growth of this "
+        "process (server + perftest) < 100 MB, Average CPU of the measured process < 80% of all "
+        "4 cores",
     )
 
 
