@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.utils.module_loading import import_string
 
 from perftest.conf import ConfigError
 from perftest.measure.auth import Identity
 from perftest.models import Run, SeededObject
-
-
-def _hook(path: str | None, key: str) -> Callable | None:
-    if not path:
-        return None
-    try:
-        return import_string(path)
-    except ImportError as exc:
-        raise ConfigError(f"PERFTEST[{key!r}] = {path!r} cannot be imported: {exc}.") from None
+from perftest.plan.hooks import IDENTITY_HOOK, SEEDER, load_hook
 
 
 def delete_recorded(records: Iterable[SeededObject]) -> list[str]:
@@ -57,8 +48,8 @@ class Seeding:
 
     def __init__(self, identity: dict, seeder: str | None, run: Run | None):
         self._identity = identity
-        self._identity_hook = _hook(identity.get("HOOK"), "IDENTITY']['HOOK")
-        self._seeder = _hook(seeder, "SEEDER")
+        self._identity_hook = load_hook(identity.get("HOOK"), IDENTITY_HOOK)
+        self._seeder = load_hook(seeder, SEEDER)
         self._run = run
         self.batch = uuid.uuid4().hex
         self.notes: list[str] = []
