@@ -109,6 +109,9 @@ class Seeding:
     def create_identities(self, count: int) -> list[Identity]:
         """Create ``count`` users sharing one random password hashed once, plus sample data.
 
+        Each user is saved on its own so the platform's signals give it what every real user
+        has; what those receivers create hangs off the user and goes with it at cleanup.
+
         Atomic, so an interruption cannot leave rows that are not recorded for cleanup.
         """
         user_model = get_user_model()
@@ -122,17 +125,16 @@ class Seeding:
             fields = {email_field: email, user_model.USERNAME_FIELD: username}
             fields.update(self._identity["FIELDS"])
             try:
-                users.append(user_model(password=hashed, **fields))
+                user = user_model(password=hashed, **fields)
             except TypeError as exc:
                 raise ConfigError(
                     f"PERFTEST['IDENTITY']['FIELDS'] does not fit the user model: {exc}."
                 ) from None
-        users = user_model._default_manager.bulk_create(users)
-        if any(user.pk is None for user in users):  # backends that return no primary keys
-            by_email = user_model._default_manager.in_bulk(
-                [email for _, email, _ in names], field_name=email_field
-            )
-            users = [by_email[email] for _, email, _ in names]
+            # save(), not bulk_create: the platform's pre_save/post_save receivers (a profile,
+            # per-user settings) must run as for any real user. The password is hashed once
+            # above, so each save is one INSERT plus what the receivers do.
+            user.save()
+            users.append(user)
         self._record(users)
         if self._identity_hook is not None:
             for user in users:
