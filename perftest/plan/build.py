@@ -89,10 +89,22 @@ def _mix(text: str | None, endpoints: Sequence[Endpoint]) -> Mix:
     return Mix.parse(text, endpoints) if text else Mix.default(endpoints)
 
 
+def _thread_workers(levels: tuple[int, ...], most: int) -> tuple[int, ...]:
+    """Each level's workers are threads of this process: past ``most`` they fight over one
+    interpreter and the generator, not the server, sets the pace (and starting them hangs)."""
+    if max(levels, default=0) > most:
+        raise ConfigError(
+            f"--concurrency {max(levels)} is above the thread engine's maximum of {most} "
+            f"workers (PERFTEST['MAX_THREAD_WORKERS']); for more load use the open model "
+            "(--rate R with a smaller --concurrency pool) or run several perftest processes."
+        )
+    return levels
+
+
 def _load_plan(
     config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
 ) -> LoadPlan:
-    levels = parse_levels(options.get("concurrency"))
+    levels = _thread_workers(parse_levels(options.get("concurrency")), config["MAX_THREAD_WORKERS"])
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")
     if rate is not None and not rate > 0:
@@ -203,4 +215,5 @@ def build_plan(
         mode=mode,
         http=http,
         load=load,
+        stale_run_after_s=float(config["STALE_RUN_AFTER"]),
     )

@@ -45,7 +45,7 @@ def check_routes(plan: RunPlan, urlconf: str | None = None) -> None:
 
 #: What a login body may ask for, and what an identity pattern may ask for.
 LOGIN_PLACEHOLDERS = ("email", "username", "password")
-IDENTITY_PLACEHOLDERS = ("n",)
+IDENTITY_PLACEHOLDERS = ("n", "run")
 
 
 def _strings(value: Any) -> Iterator[str]:

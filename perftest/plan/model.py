@@ -170,6 +170,8 @@ class RunPlan:
     mode: str = "in-process"
     http: HttpTarget | None = None
     load: LoadPlan = LoadPlan()
+    #: Seconds after which a run still marked running is taken as dead (``STALE_RUN_AFTER``).
+    stale_run_after_s: float = 6 * 3600
 
     @property
     def identity_count(self) -> int:

@@ -73,8 +73,12 @@ def _figures(figures: EndpointResult) -> dict[str, Any]:
     }
 
 
-def begin(result: RunResult) -> models.Run:
+def begin(result: RunResult, host: str = "", pid: int | None = None) -> models.Run:
+    """The run as ``running``, with the host and pid of the process that owns it, so a later
+    run can tell a live run from one whose process died."""
     fields = {
+        "host": host,
+        "pid": pid,
         "status": models.Run.Status.RUNNING,
         "mode": result.mode,
         "target": result.target,

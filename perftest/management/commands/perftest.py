@@ -2,7 +2,8 @@
 
 Thin by design: options in, ``runner.execute`` does the work, the report and a summary out.
 Exit codes: 0 completed, 1 failed run or a breached threshold with --fail-on-breach,
-2 usage or configuration error, 130 interrupted (the run is stored as interrupted).
+2 usage or configuration error, 130 interrupted by Ctrl-C and 143 by SIGTERM (the run is
+stored as interrupted either way).
 """
 
 from __future__ import annotations
@@ -124,19 +125,22 @@ class Command(BaseCommand):
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         progress = Progress(self.stdout._out)
-        try:
-            stored = runner.execute(plan, tick=progress.show)
-        except ConfigError as exc:
+        with runner.Termination() as termination:
+            try:
+                stored = runner.execute(plan, tick=progress.show)
+            except ConfigError as exc:
+                progress.done()
+                raise usage_error(str(exc)) from None
+            except runner.RunInterrupted as exc:
+                progress.done()
+                self.report(exc.stored, plan.output_dir)
+                raise CommandError(
+                    f"Interrupted by {termination.signal.name}: run #{exc.stored.pk} stored as "
+                    "interrupted.",
+                    returncode=termination.exit_code,
+                ) from None
             progress.done()
-            raise usage_error(str(exc)) from None
-        except runner.RunInterrupted as exc:
-            progress.done()
-            self.report(exc.stored, plan.output_dir)
-            raise CommandError(
-                f"Interrupted: run #{exc.stored.pk} stored as interrupted.", returncode=130
-            ) from None
-        progress.done()
-        self.report(stored, plan.output_dir)
+            self.report(stored, plan.output_dir)
         if stored.status == "failed":
             raise CommandError(f"Run #{stored.pk} failed: {stored.row.failure}", returncode=1)
         breached = stored.thresholds_failed

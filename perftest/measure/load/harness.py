@@ -26,6 +26,9 @@ from .schedule import Clock, Schedule, Step, WorkerState
 _perf_ns = time.perf_counter_ns
 #: How often the progress line is refreshed, in seconds.
 TICK_S = 0.2
+#: After Ctrl-C, how long the level waits for its workers before leaving the stragglers (a
+#: worker inside a login hashes a password and cannot be cut short).
+STOP_GRACE_S = 2.0
 
 Tick = Callable[[str], None]
 
@@ -94,26 +97,44 @@ class _Level:
 
     def run(self, tick: Tick | None) -> LevelResult:
         label = self.schedule.label
+        # Daemon threads: a worker still logging in when Ctrl-C comes is left behind after
+        # STOP_GRACE_S instead of holding the process (1000 logins hash 1000 passwords).
         threads = [
             threading.Thread(
-                target=self._work, args=(worker,), name=f"perftest-{label}-{worker.index + 1}"
+                target=self._work,
+                args=(worker,),
+                name=f"perftest-{label}-{worker.index + 1}",
+                daemon=True,
             )
             for worker in self.workers
         ]
-        for thread in threads:
-            thread.start()
         try:
+            for thread in threads:
+                thread.start()
             self._barrier.wait()
             self._follow(threads, label, tick)
         except KeyboardInterrupt:
             self.clock.stop.set()
             self._barrier.abort()
-            for thread in threads:
-                thread.join()
+            left = self._join_within(threads, STOP_GRACE_S)
             level = self._merge()
             level.interrupted = True
+            if left:
+                level.worker_failures.append(
+                    f"{left} workers were still starting (logging in) when the level was "
+                    f"interrupted and were left behind after {STOP_GRACE_S:g} s"
+                )
             raise LevelInterrupted(level) from None
         return self._merge()
+
+    @staticmethod
+    def _join_within(threads: list[threading.Thread], seconds: float) -> int:
+        """Join the started threads until ``seconds`` pass; return how many are still alive."""
+        deadline = time.monotonic() + seconds
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return sum(thread.is_alive() for thread in threads)
 
     def _follow(self, threads: list[threading.Thread], label: str, tick: Tick | None) -> None:
         """Wait for the workers, refreshing the progress line while they run."""
@@ -137,6 +158,8 @@ class _Level:
         steps: Iterator[Step] | None = None
         try:
             try:
+                if self.clock.stop.is_set():  # interrupted before this worker began
+                    return
                 transport = self.kit.factory()
                 steps = self._prepare(worker, transport)
             finally:
