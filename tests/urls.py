@@ -1,10 +1,10 @@
 """The project's URLs plus test-only pathological views under /test/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from thebot_settings.urls import urlpatterns as project_urlpatterns
 
-from . import views
+from . import config_views, views
 
 urlpatterns = [
     path("test/slow/", views.slow),
@@ -12,5 +12,7 @@ urlpatterns = [
     path("test/n-plus-one/", views.n_plus_one),
     path("test/broken/", views.broken),
     path("test/interrupt/", views.interrupt),
+    path("test/empty-array/", config_views.empty_array),
+    path("test/router/", include(config_views.router.urls)),
     *project_urlpatterns,
 ]

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from perftest.store.read import LevelModel, StoredRun, unmeasured
+from perftest.store.read import LevelModel, StoredRun, unjudgeable
 from perftest.text import error_groups, mb, number, percent, quantity
 
 from . import metrics, summaries
@@ -54,7 +54,7 @@ def _below(
 
 
 def _response_time(endpoint: Any, limit: float) -> Finding:
-    reason = unmeasured(endpoint)
+    reason = unjudgeable(endpoint)
     return _below(
         RESPONSE_TIME,
         endpoint.name,

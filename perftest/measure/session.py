@@ -57,6 +57,9 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
         for index, endpoint in enumerate(plan.endpoints, start=1):
             row = EndpointResult.empty(endpoint)
             into.append(row)
+            if endpoint.problem is not None and endpoint.problem.skip:
+                row.not_measured = f"{endpoint.problem.detail} (a configuration problem)"
+                continue
             if endpoint.auth and headers is None:
                 row.not_measured = f"login failed ({result.logins[-1].reason})"
                 continue

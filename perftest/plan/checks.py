@@ -15,33 +15,13 @@ from typing import Any
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.urls import Resolver404, resolve
 
 from perftest.conf import ConfigError
 
 from .hooks import IDENTITY_HOOK, SEEDER, load_hook
 from .model import RunPlan
+from .routes import check_routes
 from .target import parse_base_url
-
-
-def check_routes(plan: RunPlan, urlconf: str | None = None) -> None:
-    """Raise ConfigError naming every configured path the URLconf does not serve."""
-    missing = []
-    paths = [(e.name, e.path) for e in plan.endpoints]
-    if any(e.auth for e in plan.endpoints):
-        paths.append(("login", plan.login.path))
-    for name, path in paths:
-        try:
-            resolve(path.split("?", 1)[0], urlconf)
-        except Resolver404:
-            missing.append(f"{name} ({path})")
-    if missing:
-        raise ConfigError(
-            "No route in the URLconf for: "
-            + ", ".join(missing)
-            + "; fix the paths in PERFTEST['ENDPOINTS'] or PERFTEST['LOGIN']."
-        )
-
 
 #: What a login body may ask for, and what an identity pattern may ask for.
 LOGIN_PLACEHOLDERS = ("email", "username", "password")
@@ -152,13 +132,15 @@ def check_migrated() -> None:
         )
 
 
-def preflight(plan: RunPlan) -> None:
-    """Every check a plan needs before its run starts."""
+def preflight(plan: RunPlan) -> RunPlan:
+    """Every check a plan needs before its run starts; returns the plan with each endpoint's
+    configuration problem (a missing route, a router root) marked."""
     check_bodies(plan)
     check_templates(plan)
     check_hooks(plan)
-    check_routes(plan)
+    plan = check_routes(plan)
     if plan.http is not None:
         check_reachable(plan.http.base_url)
     check_output_folder(plan.output_dir)
     check_migrated()
+    return plan

@@ -143,6 +143,24 @@ def measured(endpoints: Iterable[models.EndpointResult]) -> list[models.Endpoint
     return [endpoint for endpoint in endpoints if not unmeasured(endpoint)]
 
 
+def unjudgeable(endpoint: models.EndpointResult) -> str:
+    """Why an endpoint's latency gets no verdict ("" when it gets one): it has no figures, or
+    a configuration problem (a router root) means its answers are not the data it was meant
+    to time. Thresholds on it are not evaluated, and it is never ranked fastest or slowest."""
+    reason = unmeasured(endpoint)
+    if reason:
+        return reason
+    problem = endpoint.configuration
+    if problem:
+        return f"not judged: {problem.get('detail') or problem.get('problem')}"
+    return ""
+
+
+def judgeable(endpoints: Iterable[models.EndpointResult]) -> list[models.EndpointResult]:
+    """The endpoints whose latency can be judged (see ``unjudgeable``)."""
+    return [endpoint for endpoint in endpoints if not unjudgeable(endpoint)]
+
+
 @dataclass(frozen=True)
 class StoredRun:
     """A stored run and its rows, each list in stored order, read once.
@@ -192,6 +210,11 @@ class StoredRun:
     def measured(self) -> list[models.EndpointResult]:
         """The sequential endpoints that have figures."""
         return measured(self.sequential)
+
+    @cached_property
+    def judgeable(self) -> list[models.EndpointResult]:
+        """The sequential endpoints whose latency gets a verdict (``unjudgeable``)."""
+        return judgeable(self.sequential)
 
     @property
     def thresholds(self) -> Mapping[str, float]:

@@ -119,6 +119,9 @@ def _endpoint_row(
         "duplicate_queries": [
             vars(q) for q in sorted(ep.duplicate_queries.values(), key=lambda q: -q.max_per_request)
         ],
+        "body_kind": ep.body_kind,
+        "empty_answers": ep.empty_answers,
+        "configuration": ep.configuration,
     }
     return models.EndpointResult(
         run=run,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 THRESHOLD = "threshold"
 BOTTLENECK = "bottleneck"
 KEY = "key"
+#: A configured endpoint that cannot be measured or judged as meant (``Finding.Kind``).
+CONFIGURATION = "configuration"
 
 #: What a rule's check reads, and so how it is called (see ``engine``):
 #: RUN ``check(stored)``; ENDPOINT ``check(endpoint, stored)`` for each measured sequential

@@ -370,8 +370,8 @@ def _extreme(rule_id: str, word: str, endpoint: Any) -> Finding:
 
 
 def _ranked(stored: StoredRun) -> list[Any]:
-    """The measured endpoints, slowest p95 first."""
-    return sorted(stored.measured, key=P95.of, reverse=True)
+    """The judgeable endpoints, slowest p95 first (a router root is never ranked)."""
+    return sorted(stored.judgeable, key=P95.of, reverse=True)
 
 
 @_rule(HIGHEST_P95, KEY, RUN, "the slowest endpoint by p95")
@@ -389,7 +389,7 @@ def _fastest(stored: StoredRun) -> list[Finding]:
 
 @_rule(MOST_QUERIES, KEY, RUN, "the endpoint with most queries per request")
 def _most_queries(stored: StoredRun) -> list[Finding]:
-    captured = [e for e in stored.measured if e.sql_captured and e.queries_total]
+    captured = [e for e in stored.judgeable if e.sql_captured and e.queries_total]
     if not captured:
         return []
     top = max(captured, key=QUERIES_MEAN.of)

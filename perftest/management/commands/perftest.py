@@ -121,7 +121,7 @@ class Command(BaseCommand):
                 identities=options["identities"],
                 login=options["login"],
             )
-            preflight(plan)
+            plan = preflight(plan)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         progress = Progress(self.stdout._out)

@@ -5,13 +5,25 @@ Nothing here runs a rule again; the sentences are the stored findings' own.
 
 from __future__ import annotations
 
-from perftest.analysis.rules.base import BOTTLENECK, KEY, THRESHOLD, selected
+from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD, selected
 from perftest.store.read import StoredRun
 
 from ..blocks import Block, Bullets, Code, Heading, Paragraph, Strong, Table
 from .phrases import of_kind
 
 _VERDICTS = {True: "PASS", False: "FAIL", None: "NOT EVALUATED"}
+
+
+def configuration(stored: StoredRun) -> list[Block]:
+    """Endpoints configured so that their timings cannot mean what was meant; shown only when
+    there are some, right after the summary, since they change how the rest reads."""
+    found = of_kind(stored.findings, CONFIGURATION)
+    if not found:
+        return []
+    return [
+        Heading("Configuration problems"),
+        Bullets([[Strong(f.title), f": {f.evidence}. {f.recommendation}"] for f in found]),
+    ]
 
 
 def bottlenecks(stored: StoredRun) -> list[Block]:
