@@ -6,10 +6,6 @@ up front. Also: setting names that only say where a secret is stay readable in s
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from perftest.conf import get_config
@@ -18,22 +14,12 @@ from perftest.plan.build import build_plan
 from perftest.redact import MASK, Redactor
 from perftest.reports import markdown
 from perftest.store import read
-from tests.test_bad_input import ROOT, assert_usage_error, perftest
+from tests.test_bad_input import assert_usage_error, manage, migrated_sqlite, perftest
 
 
 @pytest.fixture
 def migrated_database(tmp_path) -> str:
-    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert migrate.returncode == 0, migrate.stderr
-    return database
+    return migrated_sqlite(tmp_path)
 
 
 def runs_in(database: str) -> str:
@@ -42,15 +28,7 @@ def runs_in(database: str) -> str:
         "from perftest.models import Run, SeededObject;"
         "print(Run.objects.count(), SeededObject.objects.count())"
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return result.stdout.strip().splitlines()[-1]
+    return manage("shell", "-c", script, DATABASE_URL=database).stdout.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize(
@@ -88,18 +66,12 @@ def test_pattern_and_hook_mistakes_exit_2_before_anything_is_recorded(
 def test_unserialisable_endpoint_body_exits_2_before_anything_is_recorded(
     migrated_database, tmp_path
 ):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.unserialisable_settings",
-        "DATABASE_URL": migrated_database,
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "perftest", "--output", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = manage(
+        "perftest",
+        "--output",
+        str(tmp_path),
+        DJANGO_SETTINGS_MODULE="tests.unserialisable_settings",
+        DATABASE_URL=migrated_database,
     )
     assert_usage_error(result, "endpoint 'Book Lesson' body cannot be sent as JSON")
     assert runs_in(migrated_database) == "0 0"
@@ -118,14 +90,7 @@ def test_label_and_server_pid_mistakes_exit_2(args, expected):
 
 
 def test_report_of_an_unmigrated_database_exits_2_naming_the_fix(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "perftest_report", "1"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = manage("perftest_report", "1", DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
     assert_usage_error(result, "run `python manage.py migrate` first")
 
 

@@ -8,6 +8,7 @@ bottlenecks, and the endpoints concerned get no latency verdict (``store.read.un
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -26,6 +27,14 @@ _NO_ROUTE_PROBLEMS = ("no route", "no login route")
 _rule = partial(rule, family="endpoints")
 
 
+def _with_problem(stored: StoredRun, *problems: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The sequential endpoints whose stored configuration problem is one of ``problems``."""
+    for endpoint in stored.sequential:
+        problem = endpoint.configuration or {}
+        if problem.get("problem") in problems:
+            yield endpoint, problem
+
+
 def _finding(rule_id: str, endpoint: Any, title: str, evidence: str, advice: str) -> Finding:
     return Finding(CONFIGURATION, rule_id, endpoint.name, title, evidence, advice)
 
@@ -39,10 +48,7 @@ def _finding(rule_id: str, endpoint: Any, title: str, evidence: str, advice: str
 )
 def _no_route(stored: StoredRun) -> list[Finding]:
     found = []
-    for endpoint in stored.sequential:
-        problem = endpoint.configuration or {}
-        if problem.get("problem") not in _NO_ROUTE_PROBLEMS:
-            continue
+    for endpoint, problem in _with_problem(stored, *_NO_ROUTE_PROBLEMS):
         suggestions = problem.get("suggestions") or []
         closest = (
             f"closest existing routes: {', '.join(suggestions)}"
@@ -76,23 +82,17 @@ def _no_route(stored: StoredRun) -> list[Finding]:
     "Measure the list routes the router root links to instead.",
 )
 def _router_root(stored: StoredRun) -> list[Finding]:
-    found = []
-    for endpoint in stored.sequential:
-        problem = endpoint.configuration or {}
-        if problem.get("problem") != "router root":
-            continue
-        links = problem.get("suggestions") or []
-        found.append(
-            _finding(
-                ROUTER_ROOT,
-                endpoint,
-                f"{endpoint.name} is a DRF router root, not a list: its timings get no verdict",
-                f"{problem.get('detail')}: {', '.join(links)}",
-                f"Configure one of the list routes {endpoint.path} links to "
-                f"({', '.join(links)}) instead of the router root.",
-            )
+    return [
+        _finding(
+            ROUTER_ROOT,
+            endpoint,
+            f"{endpoint.name} is a DRF router root, not a list: its timings get no verdict",
+            f"{problem.get('detail')}: {', '.join(problem.get('suggestions') or [])}",
+            f"Configure one of the list routes {endpoint.path} links to instead of the "
+            "router root.",
         )
-    return found
+        for endpoint, problem in _with_problem(stored, "router root")
+    ]
 
 
 @_rule(
