@@ -156,7 +156,7 @@ def test_two_runs_at_once_on_one_database_both_complete_without_touching_each_ot
         "--concurrency",
         "2",
         "--duration",
-        "3",
+        "8",
         "--ramp-up",
         "0",
         "--label",
@@ -174,8 +174,10 @@ def test_two_runs_at_once_on_one_database_both_complete_without_touching_each_ot
         database_url=shared_database_url,
         awaited="sequential pass",
     )
+    # The second run has cleaned up leftovers and seeded: the first must still be measuring.
+    assert second.reached.wait(PROMPT_S * 4), second.finish()
+    assert first.process.poll() is None, "the two runs did not overlap"
     second_code, _, second_err = second.finish()
-    assert first.process.poll() is None, "the first run was still measuring meanwhile"
     first_code, _, first_err = first.finish()
 
     assert (first_code, second_code) == (0, 0), (first_err, second_err)

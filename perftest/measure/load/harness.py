@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from perftest.measure.result import EndpointResult, LevelResult
@@ -117,24 +117,25 @@ class _Level:
             self.clock.stop.set()
             self._barrier.abort()
             left = self._join_within(threads, STOP_GRACE_S)
-            level = self._merge()
+            level = self._merge(left)
             level.interrupted = True
             if left:
                 level.worker_failures.append(
-                    f"{left} workers were still starting (logging in) when the level was "
-                    f"interrupted and were left behind after {STOP_GRACE_S:g} s"
+                    f"{len(left)} workers were still busy (logging in, or in a request) when the "
+                    f"level was interrupted and were left behind after {STOP_GRACE_S:g} s; "
+                    "their figures are not counted"
                 )
             raise LevelInterrupted(level) from None
         return self._merge()
 
     @staticmethod
-    def _join_within(threads: list[threading.Thread], seconds: float) -> int:
-        """Join the started threads until ``seconds`` pass; return how many are still alive."""
+    def _join_within(threads: list[threading.Thread], seconds: float) -> set[int]:
+        """Join the started threads until ``seconds`` pass; the indexes of those still alive."""
         deadline = time.monotonic() + seconds
         for thread in threads:
             if thread.ident is not None:
                 thread.join(max(0.0, deadline - time.monotonic()))
-        return sum(thread.is_alive() for thread in threads)
+        return {index for index, thread in enumerate(threads) if thread.is_alive()}
 
     def _follow(self, threads: list[threading.Thread], label: str, tick: Tick | None) -> None:
         """Wait for the workers, refreshing the progress line while they run."""
@@ -191,14 +192,19 @@ class _Level:
         pairs = {name: (setup.specs[name], worker.results[name]) for name in mix.names}
         return map(pairs.__getitem__, mix.sequence(worker.index))
 
-    def _merge(self) -> LevelResult:
-        """Fold every worker's figures into the schedule's level: exact, whatever the order."""
+    def _merge(self, left_behind: Collection[int] = ()) -> LevelResult:
+        """Fold every worker's figures into the schedule's level: exact, whatever the order.
+
+        Workers ``left_behind`` after an interruption are still running: their figures are
+        left out rather than read while they change.
+        """
         level = self.schedule.describe()
         started = self.clock.start_ns
         level.generator_cpu_s = time.process_time() - self._start_cpu if started else 0.0
         level.wall_s = (_perf_ns() - started) / 1e9 if started else 0.0
         level.endpoints = {name: self.kit.empty(name) for name in self.kit.mix.names}
-        for worker in self.workers:
+        workers = [w for w in self.workers if w.index not in left_behind]
+        for worker in workers:
             for name, result in worker.results.items():
                 level.endpoints[name].merge(result)
             level.rampup_requests += worker.rampup
@@ -211,9 +217,9 @@ class _Level:
                 level.worker_failures.append(worker.failure)
         for result in level.endpoints.values():
             level.overall.merge(result)
-        sends = [w.first_send_ns for w in self.workers if w.first_send_ns]
+        sends = [w.first_send_ns for w in workers if w.first_send_ns]
         if sends:
-            level.window_ns = max(w.last_done_ns for w in self.workers) - min(sends)
+            level.window_ns = max(w.last_done_ns for w in workers) - min(sends)
         return level
 
 
