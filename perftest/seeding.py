@@ -45,7 +45,8 @@ def delete_recorded(records: Iterable[SeededObject]) -> list[str]:
         if model is None:
             continue
         try:
-            model._default_manager.filter(pk__in=pks).delete()
+            with transaction.atomic():  # a savepoint: one failed group spoils no other
+                model._default_manager.filter(pk__in=pks).delete()
         except (ProtectedError, RestrictedError, DatabaseError) as exc:
             problems.append(f"could not delete {len(pks)} {model._meta.label} rows: {exc}")
     return problems

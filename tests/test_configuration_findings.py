@@ -55,7 +55,7 @@ def test_a_missing_route_is_skipped_with_suggestions_and_the_rest_is_measured(ru
 
     (no_route,) = _by_rule(run)[NO_ROUTE]
     assert no_route.subject == "Get Threads"
-    assert "/api/chat/threads/" in no_route.evidence
+    assert "/api/chat/threads/" in no_route.title
     assert "/api/chat/conversations/" in no_route.evidence
     assert "/api/chat/conversations/" in no_route.recommendation
     assert (

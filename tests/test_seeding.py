@@ -60,3 +60,25 @@ def test_seeded_users_get_what_the_platforms_receivers_create_and_cleanup_remove
     assert run_seeding.cleanup() == []
     assert not StudentProfile.objects.filter(user__in=pks).exists()
     assert not NotificationSettings.objects.filter(user__in=pks).exists()
+
+
+def test_cleanup_counts_what_it_could_not_remove_and_keeps_its_records():
+    from django.db.models import ProtectedError
+    from django.db.models.signals import pre_delete
+
+    run_seeding = seeding.Seeding(get_config()["IDENTITY"], None, None)
+    run_seeding.create_identities(2)
+
+    def protect(sender, instance, **kwargs):
+        raise ProtectedError("a row of the platform still points at this user", {instance})
+
+    user_model = get_user_model()
+    pre_delete.connect(protect, sender=user_model, dispatch_uid="test-protect")
+    try:
+        problems = run_seeding.cleanup()
+    finally:
+        pre_delete.disconnect(sender=user_model, dispatch_uid="test-protect")
+
+    assert len(problems) == 1 and problems[0].startswith("could not delete 2 standin.User rows")
+    assert SeededObject.objects.count() == 2  # kept, so the next run removes them
+    assert run_seeding.cleanup() == [] and not SeededObject.objects.exists()

@@ -55,19 +55,18 @@ def _no_route(stored: StoredRun) -> list[Finding]:
             if suggestions
             else "no existing route is close"
         )
-        advice = f"Fix the path of {endpoint.name} in PERFTEST['ENDPOINTS']" + (
-            f"; did you mean {suggestions[0]}?" if suggestions else "."
+        setting = (
+            "PERFTEST['LOGIN']['PATH']"
+            if problem["problem"] == "no login route"
+            else f"the path of {endpoint.name} in PERFTEST['ENDPOINTS']"
         )
-        if problem["problem"] == "no login route":
-            advice = "Fix PERFTEST['LOGIN']['PATH']" + (
-                f"; did you mean {suggestions[0]}?" if suggestions else "."
-            )
+        advice = f"Fix {setting}" + (f"; did you mean {suggestions[0]}?" if suggestions else ".")
         found.append(
             _finding(
                 NO_ROUTE,
                 endpoint,
                 f"{endpoint.name} was not measured: {problem.get('detail')}",
-                f"{problem.get('detail')}; {closest}",
+                closest,
                 advice,
             )
         )
