@@ -13,8 +13,8 @@ from perftest.analysis.thresholds import RESPONSE_TIME
 from perftest.measure.result import EndpointResult
 from perftest.measure.transport.base import RequestSpec
 from perftest.measure.transport.http import HttpTransport
+from perftest.plan.discover import closest_routes
 from perftest.plan.model import Endpoint
-from perftest.plan.routes import closest_routes
 from perftest.redact import Redactor
 from tests.live_server import shared_database_url, standin_server  # noqa: F401
 from thebot_settings.settings import PERFTEST as THEBOT
