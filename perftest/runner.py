@@ -12,7 +12,8 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType, TracebackType
 
 from django.conf import settings
@@ -108,6 +109,21 @@ class Termination:
         return 128 + self.signal
 
 
+@contextmanager
+def _finishing() -> Iterator[None]:
+    """Once measuring is over, SIGTERM no longer stops the run: storing it and removing its
+    data take seconds, and stopping halfway would leave it ``running`` with its data behind.
+    (Ctrl-C still works, for a user who really wants out; the next run then tidies up.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class RunInterrupted(Exception):
     """Ctrl-C or SIGTERM ended the run; ``stored`` is the run, stored as interrupted."""
 
@@ -154,16 +170,17 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
         result.status = Run.Status.FAILED
         result.failure = redactor.text(f"{type(exc).__name__}: {exc}")
     _conclude(result)
-    result.resources = sampler.stop()
-    result.finished_at = timezone.now()
-    if plan.keep_data:
-        result.notes.append(f"test data kept (--keep-data), seeding batch {seeding.batch}")
-    else:
-        tick("removing test data")
-        result.notes.extend(seeding.cleanup())
-    write.save(run, result)
-    write.save_findings(run, analyse(read.load(run.pk)))
-    stored = read.load(run.pk)
+    with _finishing():
+        result.resources = sampler.stop()
+        result.finished_at = timezone.now()
+        if plan.keep_data:
+            result.notes.append(f"test data kept (--keep-data), seeding batch {seeding.batch}")
+        else:
+            tick("removing test data")
+            result.notes.extend(seeding.cleanup())
+        write.save(run, result)
+        write.save_findings(run, analyse(read.load(run.pk)))
+        stored = read.load(run.pk)
     if pending is not None:
         raise pending
     if result.status == Run.Status.INTERRUPTED:
