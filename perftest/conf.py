@@ -29,11 +29,12 @@ DEFAULTS: dict[str, Any] = {
         "HEADER": "Authorization",
         "SCHEME": "Token",
     },
-    # perftest's own test users. {n} is the identity's number; the domain is reserved
-    # (RFC 2606), so no real account can collide by accident.
+    # perftest's own test users. {n} is the identity's number and {run} the run's, so runs at
+    # the same time never share an account; the domain is reserved (RFC 2606), so no real
+    # account can collide by accident.
     "IDENTITY": {
-        "EMAIL": "perftest-{n}@perftest.invalid",
-        "USERNAME": "perftest-{n}",
+        "EMAIL": "perftest-{run}-{n}@perftest.invalid",
+        "USERNAME": "perftest-{run}-{n}",
         "FIELDS": {},
         "HOOK": None,
     },
@@ -56,6 +57,12 @@ DEFAULTS: dict[str, Any] = {
     # Load levels (closed model, each level in turn) and their length.
     "DURATION": 10,
     "RAMP_UP": 1.0,
+    # Most workers one level may start as threads of this process; more load needs the open
+    # model (--rate) or several processes.
+    "MAX_THREAD_WORKERS": 500,
+    # A run still "running" this many seconds after it began is taken as dead (its process
+    # may be on another host), marked abandoned and its seeded data removed by the next run.
+    "STALE_RUN_AFTER": 6 * 3600,
     # HTTP transport timeouts in seconds.
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 30.0,
@@ -131,6 +138,8 @@ def validate(config: dict) -> dict:
     _positive_number(config, "RESOURCE_INTERVAL", integer=False)
     _positive_number(config, "DURATION", integer=False)
     _positive_number(config, "RAMP_UP", integer=False, allow_zero=True)
+    _positive_number(config, "MAX_THREAD_WORKERS", integer=True)
+    _positive_number(config, "STALE_RUN_AFTER", integer=False)
     _positive_number(config, "CONNECT_TIMEOUT", integer=False)
     _positive_number(config, "READ_TIMEOUT", integer=False)
     login = config["LOGIN"]

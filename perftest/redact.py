@@ -25,12 +25,14 @@ _SENSITIVE_JSON_VALUE = re.compile(
 _HEADER_VALUE = re.compile(r"\b(Token|Bearer|Basic|JWT)\s+[A-Za-z0-9._~+/=-]+")
 
 
-#: perftest's own setting names that merely mention a secret (where to find it), not hold it.
-_SAFE_KEYS = {"TOKEN_PATH"}
+#: A key whose last word is one of these says *where* a secret is (``TOKEN_PATH``,
+#: ``token_path``, ``password_field``), not what it is, so its value is kept.
+_LOCATION_WORD = re.compile(r"(?:^|[_-])(path|field|header|scheme|name)$", re.IGNORECASE)
 
 
 def is_sensitive_key(key: str) -> bool:
-    return key not in _SAFE_KEYS and bool(_SENSITIVE_KEY.search(key))
+    """True for keys that may hold a secret; keys naming where a secret lives are kept."""
+    return bool(_SENSITIVE_KEY.search(key)) and not _LOCATION_WORD.search(key)
 
 
 class Redactor:

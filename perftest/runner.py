@@ -8,7 +8,13 @@ storage and analysis.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType, TracebackType
 
 from django.conf import settings
 from django.utils import timezone
@@ -24,7 +30,7 @@ from perftest.models import Run
 from perftest.plan.model import RunPlan
 from perftest.plan.target import describe_process, find_server_pid
 from perftest.redact import Redactor
-from perftest.seeding import Seeding
+from perftest.seeding import Seeding, reclaim_leftovers
 from perftest.store import read, write
 
 
@@ -65,8 +71,61 @@ def _nothing_measured(result: RunResult) -> bool:
     )
 
 
+class Termination:
+    """While in effect, SIGTERM ends a run exactly as Ctrl-C does (KeyboardInterrupt in the
+    main thread): what was measured is stored as interrupted, the report written, the seeded
+    data removed. ``signal`` says which of the two stopped the run; a repeated SIGTERM while
+    the run is already stopping is ignored so that the cleanup can finish."""
+
+    def __init__(self) -> None:
+        self.signal = signal.SIGINT
+        self._previous: signal.Handlers | Callable | int | None = None
+        self._installed = False
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        if self.signal == signal.SIGTERM:
+            return
+        self.signal = signal.Signals(signum)
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> Termination:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._stop)
+            self._installed = True
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous)
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's code for a process ended by the signal: 130 for Ctrl-C, 143 for SIGTERM."""
+        return 128 + self.signal
+
+
+@contextmanager
+def _finishing() -> Iterator[None]:
+    """Once measuring is over, SIGTERM no longer stops the run: storing it and removing its
+    data take seconds, and stopping halfway would leave it ``running`` with its data behind.
+    (Ctrl-C still works, for a user who really wants out; the next run then tidies up.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class RunInterrupted(Exception):
-    """Ctrl-C ended the run; ``stored`` is the run, stored as interrupted with what was measured."""
+    """Ctrl-C or SIGTERM ended the run; ``stored`` is the run, stored as interrupted."""
 
     def __init__(self, stored: read.StoredRun):
         super().__init__(f"run #{stored.pk} interrupted")
@@ -90,12 +149,13 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
     """
     redactor = Redactor()
     result = _new_result(plan, redactor)
-    run = write.begin(result)
+    run = write.begin(result, host=socket.gethostname(), pid=os.getpid())
     seeding = Seeding(plan.identity, plan.seeder, run)
     sampler = _sampler(plan)
     pending: ConfigError | None = None
     try:
         with quiet_request_log():
+            result.notes.extend(reclaim_leftovers(run, plan.stale_run_after_s))
             tick("seeding test data")
             identities = seeding.create_identities(plan.identity_count)
             sampler.start()
@@ -110,17 +170,17 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
         result.status = Run.Status.FAILED
         result.failure = redactor.text(f"{type(exc).__name__}: {exc}")
     _conclude(result)
-    result.resources = sampler.stop()
-    result.finished_at = timezone.now()
-    result.notes.extend(seeding.notes)
-    if plan.keep_data:
-        result.notes.append(f"test data kept (--keep-data), seeding batch {seeding.batch}")
-    else:
-        tick("removing test data")
-        result.notes.extend(seeding.cleanup())
-    write.save(run, result)
-    write.save_findings(run, analyse(read.load(run.pk)))
-    stored = read.load(run.pk)
+    with _finishing():
+        result.resources = sampler.stop()
+        result.finished_at = timezone.now()
+        if plan.keep_data:
+            result.notes.append(f"test data kept (--keep-data), seeding batch {seeding.batch}")
+        else:
+            tick("removing test data")
+            result.notes.extend(seeding.cleanup())
+        write.save(run, result)
+        write.save_findings(run, analyse(read.load(run.pk)))
+        stored = read.load(run.pk)
     if pending is not None:
         raise pending
     if result.status == Run.Status.INTERRUPTED:

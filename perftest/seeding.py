@@ -3,33 +3,32 @@
 Every row perftest creates is recorded in ``SeededObject``; cleanup deletes exactly those rows
 (newest first) and nothing else. An account that already uses a test identity's email or
 username and was not created by perftest stops the run before anything is written.
+
+Runs share a database safely: identities carry the run's number, and what another run seeded
+is removed only once that run is provably over: finished, or ``running`` while its process is
+gone from this host (then marked abandoned), or older than ``STALE_RUN_AFTER``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+import socket
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
+import psutil
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.utils.module_loading import import_string
+from django.utils import timezone
 
 from perftest.conf import ConfigError
 from perftest.measure.auth import Identity
 from perftest.models import Run, SeededObject
-
-
-def _hook(path: str | None, key: str) -> Callable | None:
-    if not path:
-        return None
-    try:
-        return import_string(path)
-    except ImportError as exc:
-        raise ConfigError(f"PERFTEST[{key!r}] = {path!r} cannot be imported: {exc}.") from None
+from perftest.plan.hooks import IDENTITY_HOOK, SEEDER, load_hook
 
 
 def delete_recorded(records: Iterable[SeededObject]) -> list[str]:
@@ -46,10 +45,69 @@ def delete_recorded(records: Iterable[SeededObject]) -> list[str]:
         if model is None:
             continue
         try:
-            model._default_manager.filter(pk__in=pks).delete()
+            with transaction.atomic():  # a savepoint: one failed group spoils no other
+                model._default_manager.filter(pk__in=pks).delete()
         except (ProtectedError, RestrictedError, DatabaseError) as exc:
             problems.append(f"could not delete {len(pks)} {model._meta.label} rows: {exc}")
     return problems
+
+
+def _process_gone(run: Run) -> bool:
+    """True when ``run`` was measured on this host by a process that no longer exists (a pid
+    reused by a process started after the run began is not that process)."""
+    if run.host != socket.gethostname() or not run.pid:
+        return False
+    try:
+        process = psutil.Process(run.pid)
+        return (
+            process.status() == psutil.STATUS_ZOMBIE
+            or process.create_time() > run.started_at.timestamp() + 1
+        )
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:  # exists but unreadable (another user's): not provably gone
+        return False
+
+
+def _why_dead(run: Run, stale_after_s: float) -> str:
+    """Why ``run``, marked running, is provably over; empty when it may still be alive."""
+    if _process_gone(run):
+        return f"its process (pid {run.pid} on {run.host}) is gone"
+    age = timezone.now() - run.started_at
+    if age > dt.timedelta(seconds=stale_after_s):
+        return f"still marked running {age.total_seconds() / 3600:.1f} h after it began"
+    return ""
+
+
+def reclaim_leftovers(current: Run, stale_after_s: float) -> list[str]:
+    """Mark dead ``running`` runs abandoned and remove what finished or dead runs left behind.
+
+    The data of a live run (another process measuring right now) is never touched. Returns
+    the notes the current run's report shows.
+    """
+    notes: list[str] = []
+    abandoned = []
+    for run in Run.objects.filter(status=Run.Status.RUNNING).exclude(pk=current.pk):
+        reason = _why_dead(run, stale_after_s)
+        if reason:
+            Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+                status=Run.Status.ABANDONED,
+                finished_at=timezone.now(),
+                failure=f"abandoned: {reason}",
+            )
+            abandoned.append(f"#{run.pk} ({reason})")
+    if abandoned:
+        notes.append("marked run(s) " + ", ".join(abandoned) + " abandoned")
+    live = Run.objects.filter(status=Run.Status.RUNNING)
+    leftovers = SeededObject.objects.exclude(run__in=live)
+    batches = set(leftovers.values_list("batch", flat=True))
+    if batches:
+        problems = delete_recorded(SeededObject.objects.filter(batch__in=batches))
+        notes.extend(problems)
+        if not problems:
+            SeededObject.objects.filter(batch__in=batches).delete()
+        notes.append(f"removed data left by {len(batches)} earlier perftest run(s)")
+    return notes
 
 
 class Seeding:
@@ -57,11 +115,10 @@ class Seeding:
 
     def __init__(self, identity: dict, seeder: str | None, run: Run | None):
         self._identity = identity
-        self._identity_hook = _hook(identity.get("HOOK"), "IDENTITY']['HOOK")
-        self._seeder = _hook(seeder, "SEEDER")
+        self._identity_hook = load_hook(identity.get("HOOK"), IDENTITY_HOOK)
+        self._seeder = load_hook(seeder, SEEDER)
         self._run = run
         self.batch = uuid.uuid4().hex
-        self.notes: list[str] = []
 
     def _record(self, objects: Iterable[models.Model]) -> None:
         rows = [
@@ -77,52 +134,61 @@ class Seeding:
         SeededObject.objects.bulk_create(rows)
 
     def _names(self, user_model: type[models.Model], count: int) -> list[tuple[int, str, str]]:
-        """(number, email, username) per identity; the email is the username where it logs in."""
+        """(number, email, username) per identity; the email is the username where it logs in.
+
+        ``{run}`` is the run's number (the batch without a stored run), so concurrent runs
+        never share an account.
+        """
         email = self._identity["EMAIL"]
         username = self._identity.get("USERNAME") or email
         if user_model.get_email_field_name() == user_model.USERNAME_FIELD:
             username = email
-        return [(n, email.format(n=n), username.format(n=n)) for n in range(1, count + 1)]
+        run = self._run.pk if self._run is not None else self.batch[:8]
+        return [
+            (n, email.format(n=n, run=run), username.format(n=n, run=run))
+            for n in range(1, count + 1)
+        ]
 
-    def _clear_collisions(self, user_model: type[models.Model], names: list) -> None:
-        """Remove leftovers of earlier perftest runs; refuse to touch anyone else's account."""
+    def _refuse_collisions(self, user_model: type[models.Model], names: list) -> None:
+        """Refuse accounts perftest did not create, and identities a live run is using."""
         email_field = user_model.get_email_field_name()
         emails = [email for _, email, _ in names]
         usernames = [username for _, _, username in names]
         taken = user_model._default_manager.filter(
             models.Q(**{f"{email_field}__in": emails})
             | models.Q(**{f"{user_model.USERNAME_FIELD}__in": usernames})
-        )
-        if not taken.exists():
+        ).first()
+        if taken is None:
             return
-        user_type = ContentType.objects.get_for_model(user_model)
-        ours = SeededObject.objects.filter(
-            content_type=user_type,
-            object_pk__in=[str(pk) for pk in taken.values_list("pk", flat=True)],
-        )
-        our_pks = set(ours.values_list("object_pk", flat=True))
-        stranger = next((user for user in taken if str(user.pk) not in our_pks), None)
-        if stranger is not None:
+        record = SeededObject.objects.filter(
+            content_type=ContentType.objects.get_for_model(user_model), object_pk=str(taken.pk)
+        ).first()
+        name = getattr(taken, email_field) or taken.get_username()
+        if record is None:
             raise ConfigError(
-                f"An account {getattr(stranger, email_field) or stranger.get_username()!r} already "
-                "exists and was not created by perftest; change PERFTEST['IDENTITY']['EMAIL'] "
-                "and ['USERNAME'] to an unused pattern. Nothing was changed."
+                f"An account {name!r} already exists and was not created by perftest; change "
+                "PERFTEST['IDENTITY']['EMAIL'] and ['USERNAME'] to an unused pattern. Nothing "
+                "was changed."
             )
-        batches = set(ours.values_list("batch", flat=True))
-        leftovers = list(SeededObject.objects.filter(batch__in=batches))
-        self.notes.extend(delete_recorded(leftovers))
-        SeededObject.objects.filter(batch__in=batches).delete()
-        self.notes.append(f"removed data left by {len(batches)} earlier perftest run(s)")
+        owner = f"run #{record.run_id}" if record.run_id else "another perftest run"
+        raise ConfigError(
+            f"The test identity {name!r} belongs to {owner}, which is still running; put "
+            "{run} in PERFTEST['IDENTITY']['EMAIL'] and ['USERNAME'] so runs at the same time "
+            "get their own identities. Nothing was changed."
+        )
 
     @transaction.atomic
     def create_identities(self, count: int) -> list[Identity]:
         """Create ``count`` users sharing one random password hashed once, plus sample data.
 
+        Each user is saved on its own so the platform's signals give it what every real user
+        has; what those receivers create hangs off the user and goes with it at cleanup.
+
         Atomic, so an interruption cannot leave rows that are not recorded for cleanup.
         """
         user_model = get_user_model()
         names = self._names(user_model, count)
-        self._clear_collisions(user_model, names)
+        self._refuse_collisions(user_model, names)
         password = secrets.token_urlsafe(24)
         hashed = make_password(password)
         email_field = user_model.get_email_field_name()
@@ -131,17 +197,16 @@ class Seeding:
             fields = {email_field: email, user_model.USERNAME_FIELD: username}
             fields.update(self._identity["FIELDS"])
             try:
-                users.append(user_model(password=hashed, **fields))
+                user = user_model(password=hashed, **fields)
             except TypeError as exc:
                 raise ConfigError(
                     f"PERFTEST['IDENTITY']['FIELDS'] does not fit the user model: {exc}."
                 ) from None
-        users = user_model._default_manager.bulk_create(users)
-        if any(user.pk is None for user in users):  # backends that return no primary keys
-            by_email = user_model._default_manager.in_bulk(
-                [email for _, email, _ in names], field_name=email_field
-            )
-            users = [by_email[email] for _, email, _ in names]
+            # save(), not bulk_create: the platform's pre_save/post_save receivers (a profile,
+            # per-user settings) must run as for any real user. The password is hashed once
+            # above, so each save is one INSERT plus what the receivers do.
+            user.save()
+            users.append(user)
         self._record(users)
         if self._identity_hook is not None:
             for user in users:

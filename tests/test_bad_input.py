@@ -30,6 +30,26 @@ def perftest(*args: str, settings: dict | None = None, database_url: str | None 
     )
 
 
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``manage.py *args`` in a subprocess, with ``env`` over this process's environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def migrated_sqlite(folder: Path) -> str:
+    """The DATABASE_URL of a new, migrated SQLite file in ``folder``."""
+    database = f"sqlite:///{folder / 'db.sqlite3'}"
+    migrate = manage("migrate", "-v0", DATABASE_URL=database)
+    assert migrate.returncode == 0, migrate.stderr
+    return database
+
+
 def assert_usage_error(result: subprocess.CompletedProcess, expected: str) -> None:
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
@@ -73,16 +93,7 @@ def test_unwritable_output_folder_exits_2(tmp_path):
     ],
 )
 def test_malformed_settings_exit_2_with_one_line(settings, expected, tmp_path):
-    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert migrate.returncode == 0, migrate.stderr
+    database = migrated_sqlite(tmp_path)
     result = perftest("--output", str(tmp_path), settings=settings, database_url=database)
     assert_usage_error(result, expected)
 

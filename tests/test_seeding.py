@@ -1,4 +1,4 @@
-"""Seeding many identities: bulk-created, one password hash, every identity can log in."""
+"""Seeding many identities: one password hash, real saves (signals run), every identity logs in."""
 
 from __future__ import annotations
 
@@ -43,3 +43,42 @@ def test_many_identities_share_one_password_hash_and_all_log_in(monkeypatch):
 
     assert run_seeding.cleanup() == []
     assert not users.exists() and not SeededObject.objects.exists()
+
+
+def test_seeded_users_get_what_the_platforms_receivers_create_and_cleanup_removes_it():
+    from thebot_settings.standin.models import NotificationSettings, StudentProfile
+
+    run_seeding = seeding.Seeding(
+        get_config()["IDENTITY"] | {"FIELDS": {"role": "student"}}, None, None
+    )
+    identities = run_seeding.create_identities(3)
+    pks = [identity.user_pk for identity in identities]
+
+    assert StudentProfile.objects.filter(user__in=pks).count() == 3
+    assert NotificationSettings.objects.filter(user__in=pks).count() == 3
+
+    assert run_seeding.cleanup() == []
+    assert not StudentProfile.objects.filter(user__in=pks).exists()
+    assert not NotificationSettings.objects.filter(user__in=pks).exists()
+
+
+def test_cleanup_counts_what_it_could_not_remove_and_keeps_its_records():
+    from django.db.models import ProtectedError
+    from django.db.models.signals import pre_delete
+
+    run_seeding = seeding.Seeding(get_config()["IDENTITY"], None, None)
+    run_seeding.create_identities(2)
+
+    def protect(sender, instance, **kwargs):
+        raise ProtectedError("a row of the platform still points at this user", {instance})
+
+    user_model = get_user_model()
+    pre_delete.connect(protect, sender=user_model, dispatch_uid="test-protect")
+    try:
+        problems = run_seeding.cleanup()
+    finally:
+        pre_delete.disconnect(sender=user_model, dispatch_uid="test-protect")
+
+    assert len(problems) == 1 and problems[0].startswith("could not delete 2 standin.User rows")
+    assert SeededObject.objects.count() == 2  # kept, so the next run removes them
+    assert run_seeding.cleanup() == [] and not SeededObject.objects.exists()

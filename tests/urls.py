@@ -1,10 +1,10 @@
 """The project's URLs plus test-only pathological views under /test/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from thebot_settings.urls import urlpatterns as project_urlpatterns
 
-from . import views
+from . import config_views, views
 
 urlpatterns = [
     path("test/slow/", views.slow),
@@ -14,5 +14,7 @@ urlpatterns = [
     path("test/interrupt/", views.interrupt),
     path("test/throttled/", views.throttled),
     path("test/stall-once/", views.stall_once),
+    path("test/empty-array/", config_views.empty_array),
+    path("test/router/", include(config_views.router.urls)),
     *project_urlpatterns,
 ]

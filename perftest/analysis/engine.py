@@ -1,9 +1,10 @@
 """Runs every check over a stored run and returns its findings, in the order reports show them.
 
-The order is: threshold checks, endpoint bottlenecks, load-level bottlenecks, endpoint key
-findings, load-level key findings. Within each, rules run in registry order; consecutive
-rules that read the same kind of subject run subject by subject, so the findings about one
-endpoint (its error groups, then its other rules) or one level stay together.
+The order is: configuration problems, threshold checks, endpoint bottlenecks, load-level
+bottlenecks, endpoint key findings, load-level key findings. Within each, rules run in
+registry order; consecutive rules that read the same kind of subject run subject by subject,
+so the findings about one endpoint (its error groups, then its other rules) or one level stay
+together.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ from perftest.store.read import StoredRun
 
 from . import thresholds
 from .rules import base
-from .rules.base import BOTTLENECK, ENDPOINT, ERROR_GROUP, KEY, LEVEL, RUN, Finding, Rule
+from .rules.base import (
+    BOTTLENECK,
+    CONFIGURATION,
+    ENDPOINT,
+    ERROR_GROUP,
+    KEY,
+    LEVEL,
+    RUN,
+    Finding,
+    Rule,
+)
 
 
 def _subject_of(rule: Rule) -> str:
@@ -55,6 +66,7 @@ def _run_rules(stored: StoredRun, rules: list[Rule]) -> list[Finding]:
 def analyse(stored: StoredRun) -> list[Finding]:
     """Every finding of the run, unsaved, in report order (``store.write.save_findings``)."""
     return [
+        *_run_rules(stored, base.selected(CONFIGURATION, "endpoints")),
         *thresholds.evaluate(stored),
         *_run_rules(stored, base.selected(BOTTLENECK, "endpoints")),
         *_run_rules(stored, base.selected(BOTTLENECK, "levels")),

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from perftest import sqlnorm
+from perftest.plan.model import ConfigurationProblem
 from perftest.redact import Redactor
 
+from . import body_shape
 from .stats import LatencyStats
 
 if TYPE_CHECKING:  # a transport's Sample is only read here, never built
@@ -133,11 +135,19 @@ class EndpointResult:
     queries_max: int = 0
     sql_ns_total: int = 0
     duplicate_queries: dict[str, QueryGroup] = field(default_factory=dict)
+    #: The shape of the expected answers (``body_shape``), and how many were empty.
+    body_kind: str = ""
+    empty_answers: int = 0
+    #: The endpoint's configuration problem (``ConfigurationProblem.as_dict``), or {}.
+    configuration: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, endpoint: Endpoint) -> EndpointResult:
-        """No figures yet for ``endpoint``."""
-        return cls(endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status)
+        """No figures yet for ``endpoint``; its configuration problem, if the plan found one."""
+        result = cls(endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status)
+        if endpoint.problem is not None:
+            result.configuration = endpoint.problem.as_dict()
+        return result
 
     def record(self, sample: Sample, redactor: Redactor) -> None:
         self.requests += 1
@@ -148,6 +158,7 @@ class EndpointResult:
         if sample.status == self.expected_status and sample.error is None:
             self.ok += 1
             self.latency.record(sample.elapsed_ns)
+            self._inspect(sample.body)
         else:
             group = self._record_error(sample, redactor)
             if queries is not None:
@@ -167,6 +178,20 @@ class EndpointResult:
                 else:
                     group.max_per_request = max(group.max_per_request, times)
                     group.requests += 1
+
+    def _inspect(self, body: bytes) -> None:
+        """Read the shape of the first expected answer; then check emptiness only while every
+        expected answer so far was empty (one non-empty answer ends the checks)."""
+        if not self.body_kind:
+            shape = body_shape.classify(body, self.path)
+            self.body_kind = shape.kind
+            self.empty_answers += shape.empty
+            if shape.links and not self.configuration:
+                self.configuration = ConfigurationProblem.router_root(
+                    self.path.split("?", 1)[0], shape.links
+                ).as_dict()
+        elif self.body_kind in body_shape.COLLECTIONS and self.empty_answers == self.ok - 1:
+            self.empty_answers += body_shape.is_empty(body)
 
     def _record_error(self, sample: Sample, redactor: Redactor) -> ErrorGroup:
         """Count an unexpected answer in its class (made on its first answer) and return it."""
@@ -201,6 +226,9 @@ class EndpointResult:
                 mine = self.errors[reason] = ErrorGroup(group.reason, 0, group.example)
             mine.merge(group)
         self.bytes_total += other.bytes_total
+        self.body_kind = self.body_kind or other.body_kind
+        self.empty_answers += other.empty_answers
+        self.configuration = self.configuration or other.configuration
         self.sql_captured = self.sql_captured or other.sql_captured
         self.queries_total += other.queries_total
         self.queries_max = max(self.queries_max, other.queries_max)

@@ -60,6 +60,9 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
             row = EndpointResult.empty(endpoint)
             row.planned = plan.iterations  # planned, whether or not it can be measured
             into.append(row)
+            if endpoint.problem is not None and endpoint.problem.skip:
+                row.not_measured = f"{endpoint.problem.detail} (a configuration problem)"
+                continue
             if endpoint.auth and headers is None:
                 row.not_measured = f"login failed ({result.logins[-1].reason})"
                 continue

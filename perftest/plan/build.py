@@ -54,6 +54,21 @@ def _select(endpoints: list[Endpoint], names: str | None) -> list[Endpoint]:
     return chosen
 
 
+#: A run's label is stored in a column of this length (``Run.label``).
+LABEL_MAX_CHARS = 200
+
+
+def _label(text: str) -> str:
+    """A label is one line of plain text that fits its column."""
+    if len(text) > LABEL_MAX_CHARS:
+        raise ConfigError(
+            f"--label is {len(text)} characters long; give at most {LABEL_MAX_CHARS}."
+        )
+    if any(not character.isprintable() for character in text):
+        raise ConfigError("--label must be one line of text, without line breaks or tabs.")
+    return text
+
+
 def parse_levels(text: str | None) -> tuple[int, ...]:
     """``"1,10,30"`` -> (1, 10, 30); every level a whole number of at least 1."""
     if not text:
@@ -74,10 +89,22 @@ def _mix(text: str | None, endpoints: Sequence[Endpoint]) -> Mix:
     return Mix.parse(text, endpoints) if text else Mix.default(endpoints)
 
 
+def _thread_workers(levels: tuple[int, ...], most: int) -> tuple[int, ...]:
+    """Each level's workers are threads of this process: past ``most`` they fight over one
+    interpreter and the generator, not the server, sets the pace (and starting them hangs)."""
+    if max(levels, default=0) > most:
+        raise ConfigError(
+            f"--concurrency {max(levels)} is above the thread engine's maximum of {most} "
+            f"workers (PERFTEST['MAX_THREAD_WORKERS']); for more load use the open model "
+            "(--rate R with a smaller --concurrency pool) or run several perftest processes."
+        )
+    return levels
+
+
 def _load_plan(
     config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
 ) -> LoadPlan:
-    levels = parse_levels(options.get("concurrency"))
+    levels = _thread_workers(parse_levels(options.get("concurrency")), config["MAX_THREAD_WORKERS"])
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")
     if rate is not None and not rate > 0:
@@ -137,6 +164,11 @@ def build_plan(
         raise ConfigError(f"--mode {mode} needs --base-url, e.g. http://127.0.0.1:8000.")
     if mode == "in-process" and base_url:
         raise ConfigError("--base-url measures over HTTP: use --mode http or --mode both.")
+    if server_pid is not None and not base_url:
+        raise ConfigError(
+            "--server-pid names the server measured over HTTP; in-process runs sample perftest's "
+            "own process. Add --base-url, or drop --server-pid."
+        )
     for name, value in (("--connect-timeout", connect_timeout), ("--read-timeout", read_timeout)):
         if value is not None and not value > 0:
             raise ConfigError(f"{name} must be a number of seconds above 0, not {value}.")
@@ -178,9 +210,10 @@ def build_plan(
         resource_interval=config["RESOURCE_INTERVAL"],
         thresholds=dict(config["THRESHOLDS"]),
         output_dir=output_dir or config["OUTPUT_DIR"],
-        label=label,
+        label=_label(label),
         keep_data=keep_data,
         mode=mode,
         http=http,
         load=load,
+        stale_run_after_s=float(config["STALE_RUN_AFTER"]),
     )

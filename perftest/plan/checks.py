@@ -6,36 +6,87 @@ into one line and exit code 2. ``preflight`` runs them all in the order a user w
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import string
+from collections.abc import Iterator
+from typing import Any
 
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.urls import Resolver404, resolve
 
 from perftest.conf import ConfigError
 
+from .hooks import IDENTITY_HOOK, SEEDER, load_hook
 from .model import RunPlan
+from .routes import check_routes
 from .target import parse_base_url
 
+#: What a login body may ask for, and what an identity pattern may ask for.
+LOGIN_PLACEHOLDERS = ("email", "username", "password")
+IDENTITY_PLACEHOLDERS = ("n", "run")
 
-def check_routes(plan: RunPlan, urlconf: str | None = None) -> None:
-    """Raise ConfigError naming every configured path the URLconf does not serve."""
-    missing = []
-    paths = [(e.name, e.path) for e in plan.endpoints]
-    if any(e.auth for e in plan.endpoints):
-        paths.append(("login", plan.login.path))
-    for name, path in paths:
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _check_placeholders(template: Any, allowed: tuple[str, ...], where: str) -> None:
+    """Every ``{name}`` in the strings of ``template`` is one perftest fills in."""
+    names = ", ".join("{" + name + "}" for name in allowed)
+    for text in _strings(template):
         try:
-            resolve(path.split("?", 1)[0], urlconf)
-        except Resolver404:
-            missing.append(f"{name} ({path})")
-    if missing:
-        raise ConfigError(
-            "No route in the URLconf for: "
-            + ", ".join(missing)
-            + "; fix the paths in PERFTEST['ENDPOINTS'] or PERFTEST['LOGIN']."
-        )
+            fields = [
+                field for _, field, _, _ in string.Formatter().parse(text) if field is not None
+            ]
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where} {text!r} is not a valid pattern ({exc}); write a literal brace as "
+                "{{ or }}."
+            ) from None
+        for field in fields:
+            if field not in allowed:
+                raise ConfigError(
+                    f"{where} has an unknown placeholder {{{field}}} in {text!r}; "
+                    f"perftest fills in {names}."
+                )
+
+
+def check_templates(plan: RunPlan) -> None:
+    """Login body and identity patterns use only the placeholders perftest fills in."""
+    _check_placeholders(plan.login.body, LOGIN_PLACEHOLDERS, "PERFTEST['LOGIN']['BODY']")
+    for key in ("EMAIL", "USERNAME"):
+        pattern = plan.identity.get(key)
+        where = f"PERFTEST['IDENTITY'][{key!r}]"
+        _check_placeholders(pattern, IDENTITY_PLACEHOLDERS, where)
+
+
+def check_bodies(plan: RunPlan) -> None:
+    """Every request body can be sent as JSON."""
+    bodies = [(f"endpoint {e.name!r} body", e.body) for e in plan.endpoints]
+    bodies.append(("PERFTEST['LOGIN']['BODY']", plan.login.body))
+    for where, body in bodies:
+        try:
+            json.dumps(body, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"The {where} cannot be sent as JSON ({exc}); use only dicts, lists, strings, "
+                "finite numbers, booleans and None."
+            ) from None
+
+
+def check_hooks(plan: RunPlan) -> None:
+    """The seeder and the identity hook import and accept the call seeding makes."""
+    load_hook(plan.seeder, SEEDER)
+    load_hook(plan.identity.get("HOOK"), IDENTITY_HOOK)
 
 
 def check_reachable(base_url: str, timeout: float = 2.0) -> None:
@@ -81,10 +132,15 @@ def check_migrated() -> None:
         )
 
 
-def preflight(plan: RunPlan) -> None:
-    """Every check a plan needs before its run starts."""
-    check_routes(plan)
+def preflight(plan: RunPlan) -> RunPlan:
+    """Every check a plan needs before its run starts; returns the plan with each endpoint's
+    configuration problem (a missing route, a router root) marked."""
+    check_bodies(plan)
+    check_templates(plan)
+    check_hooks(plan)
+    plan = check_routes(plan)
     if plan.http is not None:
         check_reachable(plan.http.base_url)
     check_output_folder(plan.output_dir)
     check_migrated()
+    return plan

@@ -28,6 +28,35 @@ class LoginSpec:
 
 
 @dataclass(frozen=True)
+class ConfigurationProblem:
+    """Why an endpoint, as configured, cannot be measured or judged as meant.
+
+    ``problem`` is a short key ("no route", "router root"), ``detail`` one sentence, and
+    ``suggestions`` the routes the user probably meant. ``skip`` is True when there is nothing
+    to send (no route); a router root is still sent, but its latency gets no verdict.
+    """
+
+    problem: str
+    detail: str
+    suggestions: tuple[str, ...] = ()
+    skip: bool = False
+
+    @classmethod
+    def router_root(cls, path: str, routes: Sequence[str]) -> ConfigurationProblem:
+        """A path that answers with links to list routes (a DRF router root), not with data."""
+        return cls(
+            "router root",
+            f"{path} is a DRF router root: it answers with links to "
+            f"{len(routes)} list route(s), not with data",
+            tuple(routes),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """As ``EndpointResult.configuration`` stores it."""
+        return {"problem": self.problem, "detail": self.detail, "suggestions": [*self.suggestions]}
+
+
+@dataclass(frozen=True)
 class Endpoint:
     name: str
     method: str
@@ -36,6 +65,8 @@ class Endpoint:
     auth: bool
     body: Any = None
     is_login: bool = False
+    #: Set by the pre-flight route check (``plan.routes``); None when the route is sound.
+    problem: ConfigurationProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +201,8 @@ class RunPlan:
     mode: str = "in-process"
     http: HttpTarget | None = None
     load: LoadPlan = LoadPlan()
+    #: Seconds after which a run still marked running is taken as dead (``STALE_RUN_AFTER``).
+    stale_run_after_s: float = 6 * 3600
 
     @property
     def identity_count(self) -> int:

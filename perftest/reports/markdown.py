@@ -26,6 +26,16 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+#: Characters that start Markdown syntax inside a line (emphasis, links, HTML, code).
+_INLINE_SYNTAX = re.compile(r"([\\`*_\[\]<>])")
+
+
+def _heading_text(text: str) -> str:
+    """A heading is one line of plain text: stored text (a label) can neither break the line
+    nor start Markdown syntax in it."""
+    return _INLINE_SYNTAX.sub(r"\\\1", " ".join(text.split()))
+
+
 def _table(table: Table) -> str:
     lines = [
         "| " + " | ".join(table.headers) + " |",
@@ -45,7 +55,7 @@ def _fence(code: Code) -> str:
 def block(item: Block) -> str:
     """One block as Markdown."""
     if isinstance(item, Heading):
-        return f"{'#' * item.level} {item.text}"
+        return f"{'#' * item.level} {_heading_text(item.text)}"
     if isinstance(item, Paragraph):
         return _inline(item.text)
     if isinstance(item, Bullets):

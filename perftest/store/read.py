@@ -150,11 +150,15 @@ def unjudged(figures: Any) -> str:
 
     Verdicts (percentiles, throughput, rankings, SQL share) come from the answers as
     expected only; figures with none of those have nothing to judge, however many answers
-    they counted.
+    they counted. An endpoint with a configuration problem (a DRF router root) answered
+    something other than the data it was meant to time, so it is not judged either.
     """
     reason = unmeasured(figures) if isinstance(figures, models.EndpointResult) else ""
     if reason:
         return reason
+    problem = getattr(figures, "configuration", None)
+    if problem:
+        return f"not judged: {problem.get('detail') or problem.get('problem')}"
     if not figures.requests:
         return "no request was counted"
     if figures.ok:

@@ -119,8 +119,12 @@ def _other_load(levels: list[LevelResult]) -> dict[str, Any]:
     return {OTHER_PROCESSES: [list(level.other_processes) for level in levels]}
 
 
-def begin(result: RunResult) -> models.Run:
+def begin(result: RunResult, host: str = "", pid: int | None = None) -> models.Run:
+    """The run as ``running``, with the host and pid of the process that owns it, so a later
+    run can tell a live run from one whose process died."""
     fields = {
+        "host": host,
+        "pid": pid,
         "status": models.Run.Status.RUNNING,
         "mode": result.mode,
         "target": result.target,
@@ -161,6 +165,9 @@ def _endpoint_row(
         "duplicate_queries": [
             vars(q) for q in sorted(ep.duplicate_queries.values(), key=lambda q: -q.max_per_request)
         ],
+        "body_kind": ep.body_kind,
+        "empty_answers": ep.empty_answers,
+        "configuration": ep.configuration,
     }
     return models.EndpointResult(
         run=run,

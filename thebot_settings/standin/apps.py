@@ -10,3 +10,6 @@ class StandinConfig(AppConfig):
     label = "standin"
     verbose_name = "THE_BOT stand-in"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects THE_BOT's post_save receivers

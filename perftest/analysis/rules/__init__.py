@@ -1,5 +1,6 @@
-"""The rules, registered in evaluation order: endpoint rules first, then load-level rules."""
+"""The rules, registered in evaluation order: configuration and endpoint rules first, then
+load-level rules."""
 
-from . import endpoints, levels
+from . import configuration, endpoints, levels
 
-__all__ = ["endpoints", "levels"]
+__all__ = ["configuration", "endpoints", "levels"]

@@ -16,6 +16,7 @@ from typing import Any
 THRESHOLD = "threshold"
 BOTTLENECK = "bottleneck"
 KEY = "key"
+#: A configured endpoint that cannot be measured or judged as meant (``Finding.Kind``).
 CONFIGURATION = "configuration"
 
 #: What a rule's check reads, and so how it is called (see ``engine``):

@@ -3,8 +3,8 @@
 Thin by design: options in, ``runner.execute`` does the work, the report and a summary out.
 Exit codes: 0 nothing red; 1 a red run (``analysis.verdict``: failed, a threshold failed or
 not measured, a login failed, an endpoint not measured, a configuration finding), unless
---exit-zero; 2 usage or configuration error before the run starts; 130 interrupted (the run
-is stored as interrupted).
+--exit-zero; 2 usage or configuration error before the run starts; 130 interrupted by Ctrl-C
+and 143 by SIGTERM (the run is stored as interrupted either way).
 """
 
 from __future__ import annotations
@@ -131,23 +131,26 @@ class Command(BaseCommand):
                 identities=options["identities"],
                 login=options["login"],
             )
-            preflight(plan)
+            plan = preflight(plan)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         progress = Progress(self.stdout._out)
-        try:
-            stored = runner.execute(plan, tick=progress.show)
-        except ConfigError as exc:
+        with runner.Termination() as termination:
+            try:
+                stored = runner.execute(plan, tick=progress.show)
+            except ConfigError as exc:
+                progress.done()
+                raise usage_error(str(exc)) from None
+            except runner.RunInterrupted as exc:
+                progress.done()
+                self.report(exc.stored, plan.output_dir)
+                raise CommandError(
+                    f"Interrupted by {termination.signal.name}: run #{exc.stored.pk} stored as "
+                    "interrupted.",
+                    returncode=termination.exit_code,
+                ) from None
             progress.done()
-            raise usage_error(str(exc)) from None
-        except runner.RunInterrupted as exc:
-            progress.done()
-            self.report(exc.stored, plan.output_dir)
-            raise CommandError(
-                f"Interrupted: run #{exc.stored.pk} stored as interrupted.", returncode=130
-            ) from None
-        progress.done()
-        self.report(stored, plan.output_dir)
+            self.report(stored, plan.output_dir)
         red = verdict.of(stored)
         for reason in red.reasons:
             self.stdout.write(reason)

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from perftest.conf import ConfigError, get_config
+from perftest.plan.checks import check_migrated
 from perftest.reports import markdown
 from perftest.store import read
 
@@ -21,8 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
+            check_migrated()
             stored = read.load(options["run_id"])
-        except read.RunNotFound as exc:
+        except (read.RunNotFound, ConfigError) as exc:
             raise CommandError(str(exc), returncode=2) from None
         if options["stdout"]:
             self.stdout.write(markdown.render(stored), ending="")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from perftest.measure.machine import CpuUse, CpuWindow
@@ -27,6 +27,9 @@ from .schedule import Clock, Schedule, Step, WorkerState
 _perf_ns = time.perf_counter_ns
 #: How often the progress line is refreshed, in seconds.
 TICK_S = 0.2
+#: After Ctrl-C, how long the level waits for its workers before leaving the stragglers (a
+#: worker inside a login hashes a password and cannot be cut short).
+STOP_GRACE_S = 2.0
 
 Tick = Callable[[str], None]
 
@@ -102,26 +105,45 @@ class _Level:
 
     def run(self, tick: Tick | None) -> LevelResult:
         label = self.schedule.label
+        # Daemon threads: a worker still logging in when Ctrl-C comes is left behind after
+        # STOP_GRACE_S instead of holding the process (1000 logins hash 1000 passwords).
         threads = [
             threading.Thread(
-                target=self._work, args=(worker,), name=f"perftest-{label}-{worker.index + 1}"
+                target=self._work,
+                args=(worker,),
+                name=f"perftest-{label}-{worker.index + 1}",
+                daemon=True,
             )
             for worker in self.workers
         ]
-        for thread in threads:
-            thread.start()
         try:
+            for thread in threads:
+                thread.start()
             self._barrier.wait()
             self._follow(threads, label, tick)
         except KeyboardInterrupt:
             self.clock.stop.set()
             self._barrier.abort()
-            for thread in threads:
-                thread.join()
-            level = self._merge(self._cpu_use())
+            left = self._join_within(threads, STOP_GRACE_S)
+            level = self._merge(self._cpu_use(), left)
             level.interrupted = True
+            if left:
+                level.worker_failures.append(
+                    f"{len(left)} workers were still busy (logging in, or in a request) when the "
+                    f"level was interrupted and were left behind after {STOP_GRACE_S:g} s; "
+                    "their figures are not counted"
+                )
             raise LevelInterrupted(level) from None
         return self._merge(self._cpu_use())
+
+    @staticmethod
+    def _join_within(threads: list[threading.Thread], seconds: float) -> set[int]:
+        """Join the started threads until ``seconds`` pass; the indexes of those still alive."""
+        deadline = time.monotonic() + seconds
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return {index for index, thread in enumerate(threads) if thread.is_alive()}
 
     def _follow(self, threads: list[threading.Thread], label: str, tick: Tick | None) -> None:
         """Wait for the workers, refreshing the progress line while they run."""
@@ -145,6 +167,8 @@ class _Level:
         steps: Iterator[Step] | None = None
         try:
             try:
+                if self.clock.stop.is_set():  # interrupted before this worker began
+                    return
                 transport = self.kit.factory()
                 steps = self._prepare(worker, transport)
             finally:
@@ -176,15 +200,20 @@ class _Level:
         pairs = {name: (setup.specs[name], worker.results[name]) for name in mix.names}
         return map(pairs.__getitem__, mix.sequence(worker.index))
 
-    def _merge(self, cpu: CpuUse | None) -> LevelResult:
-        """Fold every worker's figures into the schedule's level: exact, whatever the order."""
+    def _merge(self, cpu: CpuUse | None, left_behind: Collection[int] = ()) -> LevelResult:
+        """Fold every worker's figures into the schedule's level: exact, whatever the order.
+
+        Workers ``left_behind`` after an interruption are still running: their figures are
+        left out rather than read while they change.
+        """
         level = self.schedule.describe()
         if cpu is not None:
             level.generator_cpu_s, level.wall_s = cpu.generator_cpu_s, cpu.wall_s
             level.system_cores, level.other_cores = cpu.system_cores, cpu.other_cores
             level.other_processes = list(cpu.others)
         level.endpoints = {name: self.kit.empty(name) for name in self.kit.mix.names}
-        for worker in self.workers:
+        workers = [w for w in self.workers if w.index not in left_behind]
+        for worker in workers:
             for name, result in worker.results.items():
                 level.endpoints[name].merge(result)
             level.rampup_requests += worker.rampup
@@ -197,9 +226,9 @@ class _Level:
                 level.worker_failures.append(worker.failure)
         for result in level.endpoints.values():
             level.overall.merge(result)
-        sends = [w.first_send_ns for w in self.workers if w.first_send_ns]
+        sends = [w.first_send_ns for w in workers if w.first_send_ns]
         if sends:
-            level.window_ns = max(w.last_done_ns for w in self.workers) - min(sends)
+            level.window_ns = max(w.last_done_ns for w in workers) - min(sends)
         if level.model == "closed" and level.overall.requests:
             correct_for_coordinated_omission(level)
         return level

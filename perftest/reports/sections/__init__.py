@@ -15,6 +15,7 @@ from . import endpoints, findings, load, methodology, resources, summary
 REPORT = (
     summary.title,
     summary.executive_summary,
+    findings.configuration,
     endpoints.response_times,
     endpoints.database,
     endpoints.n_plus_one,

@@ -5,7 +5,7 @@ Nothing here runs a rule again; the sentences are the stored findings' own.
 
 from __future__ import annotations
 
-from perftest.analysis.rules.base import BOTTLENECK, KEY, THRESHOLD, selected
+from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD, selected
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import StoredRun
 
@@ -19,6 +19,18 @@ def _verdict(check) -> str:
     """PASS, FAIL, NOT MEASURED (should have been measured and could not: the run is red) or
     NOT EVALUATED (nothing the run planned to measure)."""
     return "NOT MEASURED" if check.actual == NOT_MEASURED else _VERDICTS[check.passed]
+
+
+def configuration(stored: StoredRun) -> list[Block]:
+    """Endpoints configured so that their timings cannot mean what was meant; shown only when
+    there are some, right after the summary, since they change how the rest reads."""
+    found = of_kind(stored.findings, CONFIGURATION)
+    if not found:
+        return []
+    return [
+        Heading("Configuration problems"),
+        Bullets([[Strong(f.title), f": {f.evidence}. {f.recommendation}"] for f in found]),
+    ]
 
 
 def bottlenecks(stored: StoredRun) -> list[Block]:

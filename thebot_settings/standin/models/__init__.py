@@ -6,7 +6,7 @@ users it seeded and relies on the database to remove everything they own.
 
 from .chat import ChatParticipant, ChatRoom, Message
 from .learning import Assignment, AssignmentSubmission, Lesson, Material, Subject
-from .notifications import Notification
+from .notifications import Notification, NotificationSettings
 from .profiles import (
     ParentProfile,
     StudentProfile,
@@ -25,6 +25,7 @@ __all__ = [
     "Material",
     "Message",
     "Notification",
+    "NotificationSettings",
     "ParentProfile",
     "StudentProfile",
     "Subject",

@@ -32,3 +32,17 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationSettings(models.Model):
+    """Per-user delivery preferences; THE_BOT creates one row per user from a signal."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email_enabled = models.BooleanField(default=True)
+    push_enabled = models.BooleanField(default=True)
+    digest = models.CharField(max_length=16, default="daily")
+
+    def __str__(self) -> str:
+        return f"NotificationSettings(user={self.user_id})"

@@ -1,0 +1,121 @@
+"""Configuration problems: an endpoint configured in a way that its timings cannot mean what
+the user meant. A path with no route (with the routes probably meant), a DRF router root
+(links, not data), a list whose every answer was empty (no sample data on the target).
+
+These are the user's to fix, not the API's to speed up: findings of their own kind, never
+bottlenecks, and the endpoints concerned get no latency verdict (``store.read.unjudged``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from perftest.store.read import StoredRun
+
+from .base import CONFIGURATION, RUN, Finding, rule
+
+NO_ROUTE = "configuration.no_route"
+ROUTER_ROOT = "configuration.router_root"
+EMPTY_LIST = "configuration.empty_list"
+
+#: Body shapes (``EndpointResult.body_kind``) of a list endpoint.
+_LIST_SHAPES = ("page", "list")
+_NO_ROUTE_PROBLEMS = ("no route", "no login route")
+
+_rule = partial(rule, family="endpoints")
+
+
+def _with_problem(stored: StoredRun, *problems: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """The sequential endpoints whose stored configuration problem is one of ``problems``."""
+    for endpoint in stored.sequential:
+        problem = endpoint.configuration or {}
+        if problem.get("problem") in problems:
+            yield endpoint, problem
+
+
+def _finding(rule_id: str, endpoint: Any, title: str, evidence: str, advice: str) -> Finding:
+    return Finding(CONFIGURATION, rule_id, endpoint.name, title, evidence, advice)
+
+
+@_rule(
+    NO_ROUTE,
+    CONFIGURATION,
+    RUN,
+    "configured paths with no route",
+    "Fix the path in PERFTEST['ENDPOINTS'] (or PERFTEST['LOGIN']).",
+)
+def _no_route(stored: StoredRun) -> list[Finding]:
+    found = []
+    for endpoint, problem in _with_problem(stored, *_NO_ROUTE_PROBLEMS):
+        suggestions = problem.get("suggestions") or []
+        closest = (
+            f"closest existing routes: {', '.join(suggestions)}"
+            if suggestions
+            else "no existing route is close"
+        )
+        setting = (
+            "PERFTEST['LOGIN']['PATH']"
+            if problem["problem"] == "no login route"
+            else f"the path of {endpoint.name} in PERFTEST['ENDPOINTS']"
+        )
+        advice = f"Fix {setting}" + (f"; did you mean {suggestions[0]}?" if suggestions else ".")
+        found.append(
+            _finding(
+                NO_ROUTE,
+                endpoint,
+                f"{endpoint.name} was not measured: {problem.get('detail')}",
+                closest,
+                advice,
+            )
+        )
+    return found
+
+
+@_rule(
+    ROUTER_ROOT,
+    CONFIGURATION,
+    RUN,
+    "DRF router roots configured as endpoints",
+    "Measure the list routes the router root links to instead.",
+)
+def _router_root(stored: StoredRun) -> list[Finding]:
+    return [
+        _finding(
+            ROUTER_ROOT,
+            endpoint,
+            f"{endpoint.name} is a DRF router root, not a list: its timings get no verdict",
+            f"{problem.get('detail')}: {', '.join(problem.get('suggestions') or [])}",
+            f"Configure one of the list routes {endpoint.path} links to instead of the "
+            "router root.",
+        )
+        for endpoint, problem in _with_problem(stored, "router root")
+    ]
+
+
+@_rule(
+    EMPTY_LIST,
+    CONFIGURATION,
+    RUN,
+    "list endpoints whose every answer was empty",
+    "Configure a SEEDER (PERFTEST['SEEDER']) that gives the test users data to list.",
+)
+def _empty_list(stored: StoredRun) -> list[Finding]:
+    found = []
+    for endpoint in stored.sequential:
+        shape = endpoint.body_kind
+        if shape not in _LIST_SHAPES or not endpoint.ok or endpoint.empty_answers < endpoint.ok:
+            continue
+        found.append(
+            _finding(
+                EMPTY_LIST,
+                endpoint,
+                f"{endpoint.name}: every expected answer was an empty {shape}",
+                f"all {endpoint.ok} expected answers of {endpoint.method} {endpoint.path} were "
+                f"an empty {shape}: the timings describe an empty {shape}, not a {shape} of data",
+                "Configure a SEEDER (PERFTEST['SEEDER']) that creates data for the test users, "
+                "so the list has something to return.",
+            )
+        )
+    return found

@@ -1,0 +1,113 @@
+"""Each configured path checked against the URLconf: missing routes and DRF router roots.
+
+A missing route or a router root is a configuration problem of that endpoint, not of the run:
+the endpoint is marked (``Endpoint.problem``) with the routes the user probably meant, and the
+rest is measured. Only when nothing is left to measure does the run stop (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.urls import resolve
+from django.urls.exceptions import Resolver404
+
+from perftest.conf import ConfigError
+
+from .discover import closest_routes, known_routes
+from .model import ConfigurationProblem, Endpoint, Mix, RunPlan
+
+
+def _router_root(path: str, urlconf: str | None) -> ConfigurationProblem | None:
+    """A path served by DRF's ``APIRootView`` lists routes; it is no endpoint to time."""
+    try:
+        from rest_framework.routers import APIRootView
+    except ImportError:  # no DRF, no router roots
+        return None
+    match = resolve(path, urlconf)
+    view = getattr(match.func, "cls", None)
+    if not (isinstance(view, type) and issubclass(view, APIRootView)):
+        return None
+    links = getattr(match.func, "initkwargs", {}).get("api_root_dict") or {}
+    base = path if path.endswith("/") else path + "/"
+    routes = tuple(f"{base}{prefix}/" for prefix in links)
+    return ConfigurationProblem.router_root(path, routes)
+
+
+def _problem(path: str, routes: list[str], urlconf: str | None) -> ConfigurationProblem | None:
+    bare = path.split("?", 1)[0]
+    try:
+        resolve(bare, urlconf)
+    except Resolver404:
+        return ConfigurationProblem(
+            "no route",
+            f"no route in the URLconf for {bare}",
+            closest_routes(bare, routes),
+            skip=True,
+        )
+    return _router_root(bare, urlconf)
+
+
+def _nothing_left(plan: RunPlan, endpoints: list[Endpoint], login: ConfigurationProblem | None):
+    missing = [f"{e.name} ({e.path})" for e in endpoints if e.problem and e.problem.skip]
+    if login is not None:
+        missing.append(f"login ({plan.login.path})")
+    return ConfigError(
+        "No route in the URLconf for: "
+        + ", ".join(missing)
+        + "; fix the paths in PERFTEST['ENDPOINTS'] or PERFTEST['LOGIN'], nothing is left to "
+        "measure."
+    )
+
+
+def _sendable(endpoint: Endpoint, login: ConfigurationProblem | None) -> bool:
+    return not (endpoint.problem and endpoint.problem.skip) and not (endpoint.auth and login)
+
+
+def _level_mix(plan: RunPlan, endpoints: list[Endpoint]) -> Mix | None:
+    """The levels' mix without the endpoints that have no route; None if none is left."""
+    mix = plan.load.mix
+    if mix is None:
+        return None
+    sendable = {e.name for e in endpoints if not (e.problem and e.problem.skip)}
+    weights = tuple((name, weight) for name, weight in mix.weights if name in sendable)
+    if not weights:
+        raise ConfigError(
+            "No endpoint of the load levels' mix has a route in the URLconf ("
+            + ", ".join(mix.names)
+            + "); fix their paths or choose others with --mix."
+        )
+    return dataclasses.replace(mix, weights=weights)
+
+
+def check_routes(plan: RunPlan, urlconf: str | None = None) -> RunPlan:
+    """The plan with each endpoint's route problem marked; ConfigError only when nothing is
+    left to measure (every path missing, or the login path missing and every endpoint needs
+    authentication)."""
+    routes = known_routes(urlconf)
+    endpoints = [
+        dataclasses.replace(e, problem=_problem(e.path, routes, urlconf)) for e in plan.endpoints
+    ]
+    login = None
+    if any(e.auth for e in endpoints):
+        login = _problem(plan.login.path, routes, urlconf)
+        login = login if login is not None and login.skip else None
+    if not any(_sendable(e, login) for e in endpoints):
+        raise _nothing_left(plan, endpoints, login)
+    if login is not None:
+        endpoints = [
+            dataclasses.replace(
+                e,
+                problem=ConfigurationProblem(
+                    "no login route",
+                    f"the login path {plan.login.path} has no route in the URLconf",
+                    closest_routes(plan.login.path, routes),
+                    skip=True,
+                ),
+            )
+            if e.auth and e.problem is None
+            else e
+            for e in endpoints
+        ]
+    load = dataclasses.replace(plan.load, mix=_level_mix(plan, endpoints))
+    return dataclasses.replace(plan, endpoints=tuple(endpoints), load=load)
