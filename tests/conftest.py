@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from perftest.models import Run
 
 
 @pytest.fixture
 def run_perftest(tmp_path):
-    """Run ``manage.py perftest`` in-process; return the stored run and its report text."""
+    """Run ``manage.py perftest`` in-process; return the stored run and its report text.
 
-    def run(*args: str) -> tuple[Run, str]:
-        call_command("perftest", "--output", str(tmp_path), *args)
+    ``exit_code`` is the code the command must end with (0: it returns normally).
+    """
+
+    def run(*args: str, exit_code: int = 0) -> tuple[Run, str]:
+        if exit_code:
+            with pytest.raises(CommandError) as ended:
+                call_command("perftest", "--output", str(tmp_path), *args)
+            assert ended.value.returncode == exit_code, ended.value
+        else:
+            call_command("perftest", "--output", str(tmp_path), *args)
         stored = Run.objects.latest("pk")
         return stored, (tmp_path / f"run-{stored.pk}.md").read_text()
 

@@ -42,8 +42,10 @@ def _by_rule(run, kind: str = "configuration") -> dict[str, list]:
 
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=MISCONFIGURED)
-def test_a_missing_route_is_skipped_with_suggestions_and_the_rest_is_measured(run_perftest):
-    run, report = run_perftest("--iterations", "3", "--warmup", "0")
+def test_a_missing_route_is_skipped_with_suggestions_the_rest_measured_and_the_run_red(
+    run_perftest,
+):
+    run, report = run_perftest("--iterations", "3", "--warmup", "0", exit_code=1)
 
     rows = {row.name: row for row in run.endpoints.filter(phase="sequential")}
     missing = rows["Get Threads"]
@@ -66,7 +68,7 @@ def test_a_missing_route_is_skipped_with_suggestions_and_the_rest_is_measured(ru
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=MISCONFIGURED)
 def test_a_router_root_is_named_with_its_list_routes_and_gets_no_latency_verdict(run_perftest):
-    run, _ = run_perftest("--iterations", "3", "--warmup", "0")
+    run, _ = run_perftest("--iterations", "3", "--warmup", "0", exit_code=1)
 
     root = run.endpoints.get(phase="sequential", name="Router Root")
     assert root.body_kind == "links" and root.configuration["problem"] == "router root"
@@ -89,7 +91,7 @@ def test_a_router_root_is_named_with_its_list_routes_and_gets_no_latency_verdict
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=MISCONFIGURED)
 def test_lists_whose_every_answer_was_empty_ask_for_a_seeder(run_perftest):
-    run, _ = run_perftest("--iterations", "3", "--warmup", "0")
+    run, _ = run_perftest("--iterations", "3", "--warmup", "0", exit_code=1)
 
     rows = {row.name: row for row in run.endpoints.filter(phase="sequential")}
     assert (rows["Empty Page"].body_kind, rows["Empty Page"].empty_answers) == ("page", 3)

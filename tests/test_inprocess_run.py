@@ -51,7 +51,7 @@ def test_default_run_measures_the_seven_endpoints_and_reports_stored_numbers(run
 
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=PATHOLOGICAL)
 def test_pathological_views_show_delay_n_plus_one_and_exception(run_perftest):
-    run, report = run_perftest("--iterations", "4", "--warmup", "0", "--exit-zero")
+    run, report = run_perftest("--iterations", "4", "--warmup", "0", exit_code=1)
 
     slow = run.endpoints.get(name="Slow")
     assert slow.p50_ms >= views.SLOW_VIEW_SECONDS * 1000
@@ -80,7 +80,7 @@ def test_pathological_views_show_delay_n_plus_one_and_exception(run_perftest):
     }
 )
 def test_wrong_login_config_reports_login_failure_and_skips_authenticated_endpoints(run_perftest):
-    run, report = run_perftest("--iterations", "2", "--exit-zero")
+    run, report = run_perftest("--iterations", "2", exit_code=1)
 
     assert run.status == Run.Status.COMPLETED
     assert run.logins[0]["status"] == 401 and not run.logins[0]["ok"]
