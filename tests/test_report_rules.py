@@ -291,6 +291,20 @@ def test_one_sample_has_no_slope_and_keeps_its_cpu_reading():
     assert (summary.rss_slope_mb_per_min, summary.rss_growth_mb, summary.cpu_mean_pct) == (0, 0, 20)
 
 
+def test_a_cpu_reading_over_a_few_milliseconds_neither_inflates_the_mean_nor_is_the_max():
+    run = make_run()
+    # Readings every 0.5 s at 40 % of one core, then the stop reading 5 ms later: one 10 ms
+    # CPU tick in 5 ms reads 200 %.
+    for offset, cpu in ((0.0, 0.0), (0.5, 40.0), (1.0, 40.0), (1.005, 200.0)):
+        models.ResourceSample.objects.create(
+            run=run, offset_s=offset, rss_bytes=MB, cpu_percent=cpu, threads=1, open_files=0
+        )
+    summary = summaries.summarize(run.resource_samples.all(), cpu_count=2)
+
+    assert summary.cpu_mean_pct == pytest.approx((40 * 0.5 + 40 * 0.5 + 200 * 0.005) / 1.005 / 2)
+    assert summary.cpu_mean_pct < 21 and summary.cpu_max_pct == 20.0
+
+
 def test_memory_growth_and_cpu_above_thresholds_are_bottlenecks():
     run = make_run(resource_cpu_count=1)
     add_endpoint(run, "Get Profile")

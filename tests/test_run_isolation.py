@@ -213,7 +213,7 @@ def test_sigterm_ends_a_run_like_ctrl_c(shared_database_url, tmp_path):  # noqa:
     run.process.send_signal(signal.SIGTERM)
     code, _, stderr = run.finish(timeout=PROMPT_S * 2)
 
-    assert code == 143, stderr
+    assert code == 130 and "Interrupted by SIGTERM" in stderr, stderr
     assert stderr.strip().splitlines() == [
         f"CommandError: Interrupted by SIGTERM: run #{Run.objects.get().pk} stored as interrupted."
     ]

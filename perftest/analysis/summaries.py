@@ -5,7 +5,11 @@ Rules choose findings from these figures and reports print them, so both read on
 CPU is reported as percent of the whole machine: the sampler stores percent of one core
 summed over processes, which reads as "350%" on a four-core box and misleads. psutil's first
 ``cpu_percent`` reading is always 0 (it has nothing to compare with), so the CPU figures skip
-it whenever there is a later reading.
+it whenever there is a later reading. Each reading is the CPU since the one before, and the
+sampler's last reading (taken when the run stops) may follow the previous one by milliseconds,
+where the kernel's 10 ms CPU-time ticks make a percentage meaningless (a 5 ms interval with one
+tick reads 200 %). So the mean weighs every reading by the time it covers, and the maximum is
+taken over readings that cover at least ``CPU_MIN_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -55,9 +59,24 @@ class ProcessSummary:
     cpu_mean_pct: float
 
 
+#: A CPU reading over a shorter interval is too coarse (10 ms ticks) to be a maximum.
+CPU_MIN_INTERVAL_S = 0.1
+
+
 def _cpu_readings(series: Sequence[Any]) -> Sequence[Any]:
     """The readings that carry CPU figures: all but the first, unless there is only one."""
     return series[1:] if len(series) >= 2 else series
+
+
+def _cpu_mean_max(values: Sequence[float], offsets: Sequence[float]) -> tuple[float, float]:
+    """Time-weighted mean and maximum of CPU readings taken at ``offsets`` (seconds, in order;
+    one more offset than values when the first reading was skipped)."""
+    spans = [max(b - a, 0.0) for a, b in zip(offsets, offsets[1:], strict=False)]
+    if len(spans) != len(values) or not sum(spans):
+        return sum(values) / len(values), max(values)
+    mean = sum(v * span for v, span in zip(values, spans, strict=True)) / sum(spans)
+    steady = [v for v, span in zip(values, spans, strict=True) if span >= CPU_MIN_INTERVAL_S]
+    return mean, max(steady or values)
 
 
 def per_process(samples: Iterable[Any], cpu_count: int) -> list[ProcessSummary]:
@@ -65,20 +84,22 @@ def per_process(samples: Iterable[Any], cpu_count: int) -> list[ProcessSummary]:
     readings: dict[int, list[dict]] = {}
     for sample in sorted(samples, key=lambda s: s.offset_s):
         for process in sample.processes:
-            readings.setdefault(process["pid"], []).append(process)
+            readings.setdefault(process["pid"], []).append({**process, "at": sample.offset_s})
     if len(readings) < 2:
         return []
     summaries = []
     for pid in sorted(readings):
         series = readings[pid]
         cpu = [r["cpu_percent"] for r in _cpu_readings(series)]
+        offsets = [r["at"] for r in series]
+        cpu_mean, _ = _cpu_mean_max(cpu, offsets if len(series) >= 2 else offsets[:1])
         summaries.append(
             ProcessSummary(
                 pid=pid,
                 name=series[-1]["name"],
                 samples=len(series),
                 rss_max_mb=max(r["rss_bytes"] for r in series) / MB,
-                cpu_mean_pct=sum(cpu) / len(cpu) / max(cpu_count, 1),
+                cpu_mean_pct=cpu_mean / max(cpu_count, 1),
             )
         )
     return summaries
@@ -103,6 +124,8 @@ def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
     rss = [s.rss_bytes / MB for s in series]
     readings = _cpu_readings(series)
     cpu = [s.cpu_percent / max(cpu_count, 1) for s in readings]
+    offsets = [s.offset_s for s in series] if len(series) >= 2 else [series[0].offset_s]
+    cpu_mean, cpu_max = _cpu_mean_max(cpu, offsets)
     minutes = [s.offset_s / 60 for s in series]
     return ResourceSummary(
         samples=len(series),
@@ -112,8 +135,8 @@ def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
         rss_max_mb=max(rss),
         rss_growth_mb=rss[-1] - rss[0],
         rss_slope_mb_per_min=_slope(minutes, rss),
-        cpu_mean_pct=sum(cpu) / len(cpu),
-        cpu_max_pct=max(cpu),
+        cpu_mean_pct=cpu_mean,
+        cpu_max_pct=cpu_max,
         threads_max=max(s.threads for s in series),
         open_files_max=max(s.open_files for s in series),
         machine_cpu_pct=_mean_max([getattr(s, "system_cpu_percent", None) for s in readings]),

@@ -4,7 +4,7 @@ Thin by design: options in, ``runner.execute`` does the work, the report and a s
 Exit codes: 0 nothing red; 1 a red run (``analysis.verdict``: failed, a threshold failed or
 not measured, a login failed, an endpoint not measured, a configuration finding), unless
 --exit-zero; 2 usage or configuration error before the run starts; 130 interrupted by Ctrl-C
-and 143 by SIGTERM (the run is stored as interrupted either way).
+or SIGTERM (the run is stored as interrupted either way).
 """
 
 from __future__ import annotations
