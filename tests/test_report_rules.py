@@ -14,6 +14,7 @@ import pytest
 from perftest import models
 from perftest.analysis import engine, summaries, thresholds
 from perftest.analysis.rules import endpoints as rules
+from perftest.analysis.rules import resources as resource_rules
 from perftest.reports import console, markdown
 from perftest.store import read, write
 from perftest.text import ms
@@ -313,10 +314,12 @@ def test_memory_growth_and_cpu_above_thresholds_are_bottlenecks():
 
     assert of_rule(found, thresholds.MEMORY_GROWTH)[0].passed is False
     assert of_rule(found, thresholds.CPU_AVG)[0].actual == "90.0%"
-    assert of_rule(found, rules.MEMORY_GROWTH)[0].title.startswith(
+    assert of_rule(found, resource_rules.MEMORY_GROWTH)[0].title.startswith(
         "RSS of this process (server + perftest) grew 150.0 MB"
     )
-    assert of_rule(found, rules.CPU_HIGH)[0].title.startswith("CPU averaged 90.0% of 1 core ")
+    assert of_rule(found, resource_rules.CPU_HIGH)[0].title.startswith(
+        "CPU averaged 90.0% of 1 core "
+    )
     report = rendered(run)
     assert "| RSS growth (last − first) | +150.0 MB |" in report
     assert "| CPU mean / max (% of 1 core) | 90.0% / 90.0% |" in report
@@ -330,7 +333,9 @@ def test_resources_below_thresholds_pass_without_bottlenecks():
 
     assert [f.passed for f in of_rule(found, thresholds.MEMORY_GROWTH)] == [True]
     assert [f.passed for f in of_rule(found, thresholds.CPU_AVG)] == [True]
-    assert not of_rule(found, rules.MEMORY_GROWTH) and not of_rule(found, rules.CPU_HIGH)
+    assert not of_rule(found, resource_rules.MEMORY_GROWTH) and not of_rule(
+        found, resource_rules.CPU_HIGH
+    )
     assert of_rule(found, "key.resources")[0].title.startswith("RSS changed by +2.0 MB")
 
 

@@ -1,6 +1,6 @@
 """The rules, registered in evaluation order: configuration and endpoint rules first, then
 load-level rules."""
 
-from . import configuration, endpoints, levels
+from . import configuration, endpoints, levels, resources
 
-__all__ = ["configuration", "endpoints", "levels"]
+__all__ = ["configuration", "endpoints", "levels", "resources"]

@@ -1,5 +1,5 @@
-"""Rules over the sequential pass and the run as a whole: logins, answers, latency, SQL,
-resources; the bottlenecks they find and the key facts of the run.
+"""Rules over the sequential pass and the run as a whole: logins, answers, latency, SQL; the
+bottlenecks they find and the key facts of the run (resources have ``rules.resources``).
 
 Each rule fires only when its condition holds on the stored numbers, and builds its sentence
 from those numbers; nothing here is a canned conclusion.
@@ -13,11 +13,10 @@ from typing import Any
 
 from perftest import sqlnorm
 from perftest.store.read import Status, StoredRun, unmeasured
-from perftest.text import mb, ms, number, percent, quantity
+from perftest.text import ms, number
 
 from .. import summaries
 from ..metrics import (
-    CPU_AVG,
     MAX,
     MEAN,
     P50,
@@ -25,9 +24,7 @@ from ..metrics import (
     P99,
     QUERIES_MAX,
     QUERIES_MEAN,
-    RSS_GROWTH,
     SQL_SHARE,
-    Metric,
     covered,
     phrases,
 )
@@ -56,8 +53,6 @@ CONNECTION_ERROR = "bottleneck.connection_error"
 SLOW_ENDPOINT = "bottleneck.slow_endpoint"
 N_PLUS_ONE = "bottleneck.n_plus_one"
 HEAVY_SQL = "bottleneck.heavy_sql"
-MEMORY_GROWTH = "bottleneck.memory_growth"
-CPU_HIGH = "bottleneck.cpu_high"
 NOT_MEASURED = "bottleneck.not_measured"
 INTERRUPTED = "key.interrupted"
 FAILED = "key.failed"
@@ -65,7 +60,6 @@ TOTALS = "key.totals"
 HIGHEST_P95 = "key.highest_p95"
 LOWEST_P95 = "key.lowest_p95"
 MOST_QUERIES = "key.most_queries"
-RESOURCES = "key.resources"
 LOGIN_HASH = "key.login_hash"
 
 
@@ -119,7 +113,8 @@ def _login_advice(stored: StoredRun) -> str:
 
 
 def _is_login(endpoint: Any, stored: StoredRun) -> bool:
-    return f"{endpoint.method} {endpoint.path}" == stored.login_endpoint
+    """Whether ``endpoint`` is the configured login endpoint, as the plan snapshot marks it."""
+    return any(e.get("is_login") and e.get("name") == endpoint.name for e in stored.plan.endpoints)
 
 
 def _error_group(rule_id: str):
@@ -257,84 +252,6 @@ def _heavy_sql(endpoint: Any, stored: StoredRun) -> list[Finding]:
     ]
 
 
-#: In-process, perftest's own figures grow in the same process as the app's.
-IN_PROCESS_MEMORY = (
-    "In-process, this process is the app and perftest together: the growth includes "
-    "perftest's own figures (latency histograms, counters, error examples), not the app's alone"
-)
-IN_PROCESS_MEMORY_ADVICE = (
-    "Measure over HTTP against a separate server (--base-url) to see the app's own growth; "
-    "if it grows there too, look for data kept between requests (module-level caches, "
-    "growing lists)."
-)
-
-
-def _judged_resources(stored: StoredRun) -> summaries.ResourceSummary | None:
-    """The resource summary when it can be judged (two readings or more), else None."""
-    summary = summaries.resources(stored)
-    return None if summaries.resource_gap(stored, summary) else summary
-
-
-def _reached(
-    stored: StoredRun, metric: Metric, limit_key: str
-) -> tuple[summaries.ResourceSummary | None, float]:
-    """The judged resource summary when ``metric`` reached its limit (else None), and the limit."""
-    summary, limit = _judged_resources(stored), stored.thresholds[limit_key]
-    return (summary if summary is not None and metric.of(summary) >= limit else None), limit
-
-
-@_rule(
-    MEMORY_GROWTH,
-    BOTTLENECK,
-    RUN,
-    "RSS growth at or above its threshold",
-    "Look for data kept between requests (module-level caches, growing lists); rerun "
-    "with more iterations to see whether the growth levels off.",
-)
-def _memory_growth(stored: StoredRun) -> list[Finding]:
-    summary, limit = _reached(stored, RSS_GROWTH, "MEMORY_GROWTH_MB")
-    if summary is None:
-        return []
-    in_process = stored.row.mode == "in-process"
-    return [
-        bottleneck(
-            MEMORY_GROWTH,
-            "process",
-            f"RSS of {summaries.measured_process(stored)} grew {RSS_GROWTH.text(summary)} "
-            f"during the run (threshold {number(limit)} MB)",
-            f"min {mb(summary.rss_min_mb)}, max {mb(summary.rss_max_mb)}, trend "
-            f"{summaries.rss_trend(summary)} over {summary.duration_s:.1f} s "
-            f"({summary.samples} samples)" + (f". {IN_PROCESS_MEMORY}" if in_process else ""),
-            IN_PROCESS_MEMORY_ADVICE if in_process else "",
-        )
-    ]
-
-
-@_rule(
-    CPU_HIGH,
-    BOTTLENECK,
-    RUN,
-    "average CPU at or above its threshold",
-    "Profile the busiest endpoints (cProfile, py-spy); in in-process mode the figure "
-    "includes the client's own work.",
-)
-def _cpu_high(stored: StoredRun) -> list[Finding]:
-    summary, limit = _reached(stored, CPU_AVG, "CPU_PERCENT_AVG")
-    if summary is None:
-        return []
-    cpu_count = stored.row.resource_cpu_count
-    return [
-        bottleneck(
-            CPU_HIGH,
-            "process",
-            f"CPU averaged {CPU_AVG.text(summary)} of {quantity(cpu_count, 'core')} "
-            f"(threshold {number(limit)}%)",
-            f"mean {CPU_AVG.text(summary)}, max {percent(summary.cpu_max_pct)} "
-            f"over {quantity(summary.samples - 1, 'reading')}",
-        )
-    ]
-
-
 @_rule(
     NOT_MEASURED,
     BOTTLENECK,
@@ -444,33 +361,8 @@ def _most_queries(stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(RESOURCES, KEY, RUN, "the trend of memory and CPU")
-def _resource_trend(stored: StoredRun) -> list[Finding]:
-    summary = _judged_resources(stored)
-    if summary is None:
-        return []
-    long_enough = summary.duration_s >= summaries.TREND_MIN_S
-    trend = f" ({summaries.rss_trend(summary)})" if long_enough else ""
-    return [
-        key(
-            RESOURCES,
-            "process",
-            f"RSS changed by {summary.rss_growth_mb:+.1f} MB{trend} over "
-            f"{summary.duration_s:.1f} s; "
-            f"CPU averaged {CPU_AVG.text(summary)} of "
-            f"{quantity(stored.row.resource_cpu_count, 'core')}",
-            f"RSS {mb(summary.rss_min_mb)} to {mb(summary.rss_max_mb)}, "
-            f"CPU max {percent(summary.cpu_max_pct)}, {summary.samples} samples",
-        )
-    ]
-
-
 #: Login is explained by its password hash when one hash is at least this share of its p50.
 LOGIN_HASH_SHARE = 0.5
-
-
-def _is_login(endpoint: Any, stored: StoredRun) -> bool:
-    return any(e.get("is_login") and e.get("name") == endpoint.name for e in stored.plan.endpoints)
 
 
 @_rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from perftest.analysis import summaries
 from perftest.analysis.metrics import CPU_AVG
-from perftest.analysis.rules.endpoints import IN_PROCESS_MEMORY
+from perftest.analysis.rules.resources import IN_PROCESS_MEMORY
 from perftest.analysis.summaries import ResourceSummary
 from perftest.store.read import StoredRun
 from perftest.text import mb, number, percent, quantity
