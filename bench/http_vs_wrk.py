@@ -220,6 +220,19 @@ def bench_nginx(levels: list[int], duration: float) -> None:
             print_row("nginx", c, ours, theirs, note)
 
 
+def settled(count, quiet_s: float = 0.3, limit_s: float = 10.0) -> int:
+    """``count()`` once it stops changing: wrk's last requests may still be served after it
+    exits, and must not be counted as perftest's."""
+    value, deadline = count(), time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        again = count()
+        if again == value:
+            return value
+        value = again
+    return value
+
+
 def standin_token(base_url: str, email: str, password: str) -> str:
     body = json.dumps({"email": email, "password": password}).encode()
     transport = HttpTransport(base_url)
@@ -245,7 +258,7 @@ def bench_standin(duration: float) -> None:
             header = ("Authorization", f"Token {token}")
             for path in STANDIN_PATHS:
                 spec = RequestSpec(path, "GET", path, (header,))
-                before = server.handled()
+                before = settled(server.handled)
                 ours = perftest_loop(server.base_url, spec, 1, duration)
                 handled = server.handled() - before
                 theirs = wrk(server.base_url + path, 1, duration, (f"{header[0]}: {header[1]}",))
