@@ -130,6 +130,9 @@ class LoadLevel(MeasuredFigures):
         blank=True,
         help_text="Cores used by processes other than perftest and the target",
     )
+    aborted = models.TextField(
+        blank=True, help_text="Why and when an abort threshold stopped the level early"
+    )
 
     class Meta:
         ordering = ["run", "position"]
