@@ -467,3 +467,29 @@ def test_latency_distribution_shows_every_stored_figure():
     assert row in report
     distribution = report.split("Latency distribution", 1)[1].split("##", 1)[0]
     assert "Get Profile" not in distribution
+
+
+@pytest.mark.parametrize(
+    ("p50_ms", "words"),
+    [
+        (240.0, "p50 240.0 ms, of which hashing the password takes 200.0 ms"),
+        (180.0, "p50 180.0 ms, about as long as hashing the password once (200.0 ms)"),
+    ],
+)
+def test_the_login_hash_finding_words_its_share_as_measured(p50_ms, words):
+    hashed = {"algorithm": "pbkdf2_sha256", "iterations": 1_000_000, "ms": 200.0}
+    run = make_run(
+        environment={"cpu_count": 4, "password_hash": hashed},
+        config={
+            "thresholds": {"RESPONSE_TIME_P95_MS": 2000},
+            "login": {"method": "POST", "path": "/api/auth/login/"},
+            "endpoints": [{"name": "Login", "is_login": True}],
+        },
+    )
+    add_endpoint(run, "Login", method="POST", path="/api/auth/login/", p50_ms=p50_ms)
+
+    (finding,) = of_rule(analyzed(run), rules.LOGIN_HASH)
+    assert (
+        finding.title
+        == f"Login is mostly one password hash: {words} (pbkdf2_sha256, 1,000,000 iterations)"
+    )
