@@ -5,6 +5,8 @@ Nothing here runs a rule again; the sentences are the stored findings' own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD, selected
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import StoredRun
@@ -15,7 +17,7 @@ from .phrases import of_kind
 _VERDICTS = {True: "PASS", False: "FAIL", None: "NOT EVALUATED"}
 
 
-def _verdict(check) -> str:
+def verdict(check: Any) -> str:
     """PASS, FAIL, NOT MEASURED (should have been measured and could not: the run is red) or
     NOT EVALUATED (nothing the run planned to measure)."""
     return "NOT MEASURED" if check.actual == NOT_MEASURED else _VERDICTS[check.passed]
@@ -84,7 +86,7 @@ def thresholds(stored: StoredRun) -> list[Block]:
             f.title,
             f.target,
             f.actual if f.passed is not None else f"{f.actual}: {f.evidence}",
-            _verdict(f),
+            verdict(f),
         ]
         for f in checks
     ]
