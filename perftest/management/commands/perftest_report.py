@@ -23,7 +23,10 @@ class Command(BaseCommand):
             default=formats.DEFAULT,
             help=f"Report formats, comma-separated: {', '.join(formats.FORMATS)} (default md).",
         )
-        parser.add_argument("--stdout", action="store_true", help="Print instead of writing.")
+        # dest differs from "stdout": BaseCommand.execute takes options["stdout"] as its stream.
+        parser.add_argument(
+            "--stdout", dest="to_stdout", action="store_true", help="Print instead of writing."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -32,7 +35,7 @@ class Command(BaseCommand):
             stored = read.load(options["run_id"])
         except (formats.UnknownFormat, read.RunNotFound, ConfigError) as exc:
             raise CommandError(str(exc), returncode=2) from None
-        if options["stdout"]:
+        if options["to_stdout"]:
             for report in chosen:
                 self.stdout.write(report.render(stored), ending="")
             return
