@@ -39,9 +39,7 @@ def _threshold(finding: Any) -> Case:
     word = verdict(finding)
     outcome = {"PASS": None, "NOT EVALUATED": SKIPPED}.get(word, FAILURE)
     message = f"{word}: target {finding.target}, actual {finding.actual}"
-    return Case(
-        finding.title, f"perftest.thresholds.{finding.rule}", outcome, message, finding.evidence
-    )
+    return Case(finding.title, f"perftest.{finding.rule}", outcome, message, finding.evidence)
 
 
 def thresholds(stored: StoredRun) -> list[Case]:
@@ -52,7 +50,7 @@ def configuration(stored: StoredRun) -> list[Case]:
     return [
         Case(
             f.title,
-            f"perftest.configuration.{f.rule}",
+            f"perftest.{f.rule}",
             FAILURE,
             f"configuration: {f.title}",
             f"{f.evidence}\n{f.recommendation}".strip(),

@@ -11,32 +11,21 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from perftest import runner
 from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
+from perftest.management import usage
+from perftest.management.usage import usage_error, whole_number
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
 from perftest.progress import Progress
 from perftest.reports import console, formats
 from perftest.store.read import StoredRun
 from perftest.text import quantity
-
-
-def usage_error(message: str) -> CommandError:
-    return CommandError(message, returncode=2)
-
-
-def whole_number(text: str) -> int:
-    """argparse type for counts; their range is checked by build_plan with the settings'."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def number(text: str) -> float:
@@ -50,21 +39,8 @@ def number(text: str) -> float:
     return value
 
 
-class Command(BaseCommand):
+class Command(usage.Command):
     help = "Measure the API's endpoints, store the run and write its reports (--format)."
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def one_line_error(message: str) -> None:
-            # Django parses argv outside its CommandError handling: print and exit here.
-            if parser.called_from_command_line:
-                self.stderr.write(f"CommandError: {message}")
-                sys.exit(2)
-            raise usage_error(message)
-
-        parser.error = one_line_error  # one line and exit 2, not argparse's usage dump
-        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--endpoints", help="Comma-separated endpoint names (default: all).")

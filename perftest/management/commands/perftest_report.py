@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from perftest.conf import ConfigError, get_config
+from perftest.management import usage
 from perftest.plan.checks import check_migrated
 from perftest.reports import formats
 from perftest.store import read
 
 
-class Command(BaseCommand):
+class Command(usage.Command):
     help = "Write the reports of a stored run (byte-for-byte those of the run itself)."
 
     def add_arguments(self, parser: CommandParser) -> None:
