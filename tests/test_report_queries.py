@@ -21,9 +21,7 @@ def queries_to_render(pk: int, report: formats.Format) -> int:
 
 
 @pytest.mark.parametrize("report", formats.FORMATS.values(), ids=formats.FORMATS)
-def test_rendering_takes_the_same_queries_for_one_and_ten_levels(
-    report, django_assert_num_queries
-):
+def test_rendering_takes_the_same_queries_for_one_and_ten_levels(report, django_assert_num_queries):
     one = store(synthetic_run(levels=1, endpoints=3, answers=5))
     ten = store(synthetic_run(levels=10, endpoints=3, answers=5))
 
