@@ -17,7 +17,7 @@ SCHEMA = json.loads(resources.files("perftest").joinpath("schemas/report.schema.
 
 #: A figure in the Markdown: a number and its unit (``12.34 ms``, ``45.6 req/s``, ``3.1 MB``,
 #: ``98.6%``, ``0.97 cores``). Numbers in dates, run ids and headings are not figures.
-FIGURE = re.compile(r"(?<![\w.#-])([+-]?\d[\d,]*(?:\.\d+)?) ?(ms|req/s|MB|%|cores)\b")
+FIGURE = re.compile(r"(?<![\w.#-])([+-]?\d[\d,]*(?:\.\d+)?) ?(ms|req/s|MB|%|cores)(?!\w)")
 
 #: How a JSON number can read in the Markdown, by unit (stored fractions as percent, bytes
 #: as MB, CPU as cores).

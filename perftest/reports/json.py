@@ -119,6 +119,38 @@ def _resources(stored: StoredRun) -> dict[str, Any]:
     }
 
 
+def _scaling(stored: StoredRun) -> list[dict[str, Any]]:
+    """The scaling curve: each closed level by concurrency, with the growth of its throughput
+    as expected and of its p95 over the previous one (null for the first)."""
+    return [
+        {
+            "level_position": step.level.position,
+            "concurrency": step.level.concurrency,
+            "ok_throughput": step.level.ok_throughput,
+            "p95_ms": step.level.p95_ms,
+            "ok_throughput_growth_pct": step.throughput_growth,
+            "p95_growth_pct": step.p95_growth,
+        }
+        for step in summaries.curve(stored.levels)
+    ]
+
+
+def _transport_overhead(stored: StoredRun) -> list[dict[str, Any]]:
+    """``--mode both``: per endpoint with answers as expected in both passes, what the server
+    stack and the network add to the in-process p50 (empty for runs of one transport)."""
+    return [
+        {
+            "name": pair.inprocess.name,
+            "inprocess_p50_ms": pair.inprocess.p50_ms,
+            "http_p50_ms": pair.http.p50_ms,
+            "difference_ms": pair.difference_ms,
+            "share_pct": pair.share,
+        }
+        for pair in summaries.transport_overhead(stored)
+        if pair.comparable
+    ]
+
+
 def _threshold(finding: Any) -> dict[str, Any]:
     verdict_word = threshold_verdict(finding)
     return {
@@ -147,12 +179,14 @@ def document(stored: StoredRun) -> dict[str, Any]:
             "sequential": [_endpoint(row) for row in stored.sequential],
             "sequential_http": [_endpoint(row) for row in stored.sequential_http],
         },
+        "transport_overhead": _transport_overhead(stored),
         "not_measured": [
             {"name": row.name, "reason": reason}
             for row in (*stored.sequential, *stored.sequential_http)
             if (reason := unmeasured(row))
         ],
         "levels": [_level(stored, level) for level in stored.levels],
+        "scaling": _scaling(stored),
         "resources": _resources(stored),
         "findings": [
             _columns(finding, leave_out={"target", "actual", "passed"})
