@@ -20,6 +20,7 @@ from perftest.analysis import summaries, verdict
 from perftest.analysis.rules.base import THRESHOLD
 from perftest.store.read import StoredRun, measured, unjudged, unmeasured
 
+from .sections.findings import bottleneck_rules
 from .sections.findings import verdict as threshold_verdict
 
 SCHEMA_VERSION = 1
@@ -194,6 +195,9 @@ def document(stored: StoredRun) -> dict[str, Any]:
             if finding.kind != THRESHOLD
         ],
         "thresholds": [_threshold(f) for f in stored.findings if f.kind == THRESHOLD],
+        "rules_checked": [
+            {"id": rule.id, "looks_for": rule.looks_for} for rule in bottleneck_rules(stored)
+        ],
     }
 
 

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD, selected
+from perftest.analysis.rules.base import (
+    BOTTLENECK,
+    CONFIGURATION,
+    KEY,
+    THRESHOLD,
+    Rule,
+    selected,
+)
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import StoredRun
 
@@ -35,12 +42,17 @@ def configuration(stored: StoredRun) -> list[Block]:
     ]
 
 
+def bottleneck_rules(stored: StoredRun) -> list[Rule]:
+    """The bottleneck rules that read this run: the level rules only when it has levels."""
+    families = ("endpoints", "levels") if stored.levels else ("endpoints",)
+    return [rule for family in families for rule in selected(BOTTLENECK, family)]
+
+
 def bottlenecks(stored: StoredRun) -> list[Block]:
     heading = Heading("Bottlenecks")
     found = of_kind(stored.findings, BOTTLENECK)
     if not found:
-        families = ("endpoints", "levels") if stored.levels else ("endpoints",)
-        checked = [rule.looks_for for family in families for rule in selected(BOTTLENECK, family)]
+        checked = [rule.looks_for for rule in bottleneck_rules(stored)]
         return [heading, Paragraph(f"None found by the rules: checked {', '.join(checked)}.")]
     blocks: list[Block] = [heading]
     for index, finding in enumerate(found, 1):
