@@ -15,7 +15,7 @@ from perftest import models
 from perftest.analysis import engine, summaries, thresholds
 from perftest.analysis.rules import endpoints as rules
 from perftest.analysis.rules import resources as resource_rules
-from perftest.reports import console, markdown
+from perftest.reports import console, formats, markdown
 from perftest.store import read, write
 from perftest.text import ms
 
@@ -433,7 +433,9 @@ def test_render_is_deterministic_and_write_stores_the_same_text(tmp_path):
     first = rendered(run)
     again = rendered(models.Run.objects.get(pk=run.pk))
     assert first == again
-    path = markdown.write(read.StoredRun.of(run), str(tmp_path / "new" / "folder"))
+    path = formats.write(
+        read.StoredRun.of(run), formats.FORMATS["md"], str(tmp_path / "new" / "folder")
+    )
     assert path.name == f"run-{run.pk}.md"
     assert path.read_text(encoding="utf-8") == first
     assert "- seeded 3 lessons" in first

@@ -21,8 +21,9 @@ import pytest
 from django.core.management import call_command
 
 from perftest.analysis import engine
-from perftest.reports import console, markdown
+from perftest.reports import console, formats, markdown
 from perftest.store import read
+from tests.report_checks import missing_figures, missing_titles, validate
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "pre_restructure"
 RENDERED = FIXTURES / "rendered"
@@ -90,3 +91,14 @@ def test_a_stored_run_is_read_once_and_rendered_without_queries(
     with django_assert_num_queries(0):
         markdown.render(stored)
         console.summary_table(stored)
+
+
+@pytest.mark.parametrize("pk", RUNS)
+def test_an_old_stored_run_renders_json_that_matches_the_schema_and_carries_its_markdown(
+    stored_runs, pk
+):
+    stored = read.load(pk)
+    document = validate(formats.FORMATS["json"].render(stored))
+    text = markdown.render(stored)
+    assert missing_figures(text, document) == []
+    assert missing_titles(text, document, [f.title for f in stored.findings]) == []

@@ -6,7 +6,6 @@ written at the end of the run byte for byte.
 
 from __future__ import annotations
 
-import pathlib
 import re
 
 from perftest.store.read import StoredRun
@@ -69,12 +68,3 @@ def render(stored: StoredRun) -> str:
     """The whole report for a stored run; the same stored run always gives the same text."""
     parts = ["\n\n".join(block(item) for item in section) for section in sections.report(stored)]
     return "\n\n".join(parts) + "\n"
-
-
-def write(stored: StoredRun, output_dir: str | pathlib.Path) -> pathlib.Path:
-    """Write ``run-<id>.md`` into ``output_dir`` (created if missing); OSError propagates."""
-    folder = pathlib.Path(output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"run-{stored.pk}.md"
-    path.write_text(render(stored), encoding="utf-8")
-    return path

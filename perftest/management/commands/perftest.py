@@ -11,32 +11,21 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from perftest import runner
 from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
+from perftest.management import usage
+from perftest.management.usage import usage_error, whole_number
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
 from perftest.progress import Progress
-from perftest.reports import console, markdown
+from perftest.reports import console, formats
 from perftest.store.read import StoredRun
 from perftest.text import quantity
-
-
-def usage_error(message: str) -> CommandError:
-    return CommandError(message, returncode=2)
-
-
-def whole_number(text: str) -> int:
-    """argparse type for counts; their range is checked by build_plan with the settings'."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def number(text: str) -> float:
@@ -50,21 +39,8 @@ def number(text: str) -> float:
     return value
 
 
-class Command(BaseCommand):
-    help = "Measure the API's endpoints, store the run and write a Markdown report."
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def one_line_error(message: str) -> None:
-            # Django parses argv outside its CommandError handling: print and exit here.
-            if parser.called_from_command_line:
-                self.stderr.write(f"CommandError: {message}")
-                sys.exit(2)
-            raise usage_error(message)
-
-        parser.error = one_line_error  # one line and exit 2, not argparse's usage dump
-        return parser
+class Command(usage.Command):
+    help = "Measure the API's endpoints, store the run and write its reports (--format)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--endpoints", help="Comma-separated endpoint names (default: all).")
@@ -73,6 +49,11 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="", help="A name for this run in reports.")
         parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
         parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
+        parser.add_argument(
+            "--format",
+            default=formats.DEFAULT,
+            help=f"Report formats, comma-separated: {', '.join(formats.FORMATS)} (default md).",
+        )
         http = parser.add_argument_group("HTTP")
         http.add_argument("--base-url", help="Measure a running server, e.g. http://127.0.0.1:8000")
         http.add_argument(
@@ -108,6 +89,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self.formats = formats.parse(options["format"])
+        except formats.UnknownFormat as exc:
+            raise usage_error(str(exc)) from None
         try:
             plan = build_plan(
                 get_config(),
@@ -167,11 +152,12 @@ class Command(BaseCommand):
 
     def report(self, stored: StoredRun, output_dir: str) -> None:
         try:
-            path = markdown.write(stored, output_dir)
+            paths = [formats.write(stored, report, output_dir) for report in self.formats]
         except OSError as exc:
             raise usage_error(
                 f"Run #{stored.pk} is stored, but the report could not be written to "
                 f"{output_dir!r}: {exc.strerror}."
             ) from None
         self.stdout.write(console.summary_table(stored))
-        self.stdout.write(f"Run #{stored.pk} {stored.status}. Report: {path}")
+        reports = ", ".join(str(path) for path in paths)
+        self.stdout.write(f"Run #{stored.pk} {stored.status}. Report: {reports}")

@@ -5,7 +5,16 @@ Nothing here runs a rule again; the sentences are the stored findings' own.
 
 from __future__ import annotations
 
-from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD, selected
+from typing import Any
+
+from perftest.analysis.rules.base import (
+    BOTTLENECK,
+    CONFIGURATION,
+    KEY,
+    THRESHOLD,
+    Rule,
+    selected,
+)
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import StoredRun
 
@@ -15,7 +24,7 @@ from .phrases import of_kind
 _VERDICTS = {True: "PASS", False: "FAIL", None: "NOT EVALUATED"}
 
 
-def _verdict(check) -> str:
+def verdict(check: Any) -> str:
     """PASS, FAIL, NOT MEASURED (should have been measured and could not: the run is red) or
     NOT EVALUATED (nothing the run planned to measure)."""
     return "NOT MEASURED" if check.actual == NOT_MEASURED else _VERDICTS[check.passed]
@@ -33,12 +42,17 @@ def configuration(stored: StoredRun) -> list[Block]:
     ]
 
 
+def bottleneck_rules(stored: StoredRun) -> list[Rule]:
+    """The bottleneck rules that read this run: the level rules only when it has levels."""
+    families = ("endpoints", "levels") if stored.levels else ("endpoints",)
+    return [rule for family in families for rule in selected(BOTTLENECK, family)]
+
+
 def bottlenecks(stored: StoredRun) -> list[Block]:
     heading = Heading("Bottlenecks")
     found = of_kind(stored.findings, BOTTLENECK)
     if not found:
-        families = ("endpoints", "levels") if stored.levels else ("endpoints",)
-        checked = [rule.looks_for for family in families for rule in selected(BOTTLENECK, family)]
+        checked = [rule.looks_for for rule in bottleneck_rules(stored)]
         return [heading, Paragraph(f"None found by the rules: checked {', '.join(checked)}.")]
     blocks: list[Block] = [heading]
     for index, finding in enumerate(found, 1):
@@ -84,7 +98,7 @@ def thresholds(stored: StoredRun) -> list[Block]:
             f.title,
             f.target,
             f.actual if f.passed is not None else f"{f.actual}: {f.evidence}",
-            _verdict(f),
+            verdict(f),
         ]
         for f in checks
     ]

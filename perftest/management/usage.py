@@ -1,0 +1,42 @@
+"""What every perftest command shares about bad input: one line and exit code 2.
+
+argparse prints its usage and the error on several lines; a CI log wants the one line that
+says what to fix, as for every other usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+def usage_error(message: str) -> CommandError:
+    return CommandError(message, returncode=2)
+
+
+def whole_number(text: str) -> int:
+    """argparse type for counts; their range is checked by build_plan with the settings'."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+class Command(BaseCommand):
+    """A command whose argument errors are one line and exit 2."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def one_line_error(message: str) -> None:
+            # Django parses argv outside its CommandError handling: print and exit here.
+            if parser.called_from_command_line:
+                self.stderr.write(f"CommandError: {message}")
+                sys.exit(2)
+            raise usage_error(message)
+
+        parser.error = one_line_error  # one line and exit 2, not argparse's usage dump
+        return parser

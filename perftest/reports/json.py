@@ -1,0 +1,206 @@
+"""The JSON report: every stored figure, finding and threshold of a run, in a versioned schema.
+
+The schema is ``perftest/schemas/report.schema.json`` (shipped with the package, described in
+the README); ``SCHEMA_VERSION`` changes whenever a key is renamed or removed. Rows are written
+column by column from the stored models, so a column added to a model reaches the JSON
+without a change here; encoded HDR histograms are left out (they are data for re-computation,
+not figures, and would make the file many times larger). ``totals`` counts every request
+perftest sent to the target, not only those the tables count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from perftest.analysis import summaries, verdict
+from perftest.analysis.rules.base import THRESHOLD
+from perftest.store.read import StoredRun, measured, unjudged, unmeasured
+
+from .sections.findings import bottleneck_rules
+from .sections.findings import verdict as threshold_verdict
+
+SCHEMA_VERSION = 1
+
+#: Columns that are links between rows or encoded data rather than figures.
+_NOT_FIGURES = frozenset({"id", "run", "level", "histogram"})
+
+
+def _plain(value: Any) -> Any:
+    """A stored value as JSON: timestamps as ISO 8601, histograms dropped from nested dicts."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items() if key != "histogram"}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _columns(row: Any, *, leave_out: Iterable[str] = ()) -> dict[str, Any]:
+    """Every stored column of a row by name, links and histograms left out."""
+    skip = _NOT_FIGURES.union(leave_out)
+    return {
+        field.name: _plain(getattr(row, field.attname))
+        for field in row._meta.concrete_fields
+        if field.name not in skip
+    }
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    """An endpoint or level: its columns and the derived figures the report shows."""
+    return {
+        **_columns(row),
+        "errors_total": row.errors_total,
+        "judged_count": row.judged_count,
+        "not_judged": unjudged(row) or None,
+    }
+
+
+def _endpoint(row: Any) -> dict[str, Any]:
+    return {
+        **_figures(row),
+        "queries_mean": row.queries_mean,
+        "sql_share": row.sql_share,
+        "mean_bytes": row.mean_bytes,
+    }
+
+
+def _level(stored: StoredRun, level: Any) -> dict[str, Any]:
+    return {
+        **_figures(level),
+        "sent_total": level.sent_total,
+        "generator_cores": level.generator_cores,
+        "other_processes": [dict(other) for other in stored.other_processes(level)],
+        "endpoints": [_endpoint(row) for row in stored.endpoints_of(level)],
+    }
+
+
+def _warmup_requests(stored: StoredRun) -> int:
+    """Warm-up requests: the run's warm-up count for each measured endpoint of each
+    sequential pass (an endpoint not measured was not warmed up either)."""
+    passes = (stored.sequential, stored.sequential_http)
+    return stored.row.warmup * sum(len(measured(rows)) for rows in passes)
+
+
+def totals(stored: StoredRun) -> dict[str, int]:
+    """Requests counted by the tables, and every request sent to the target, by purpose."""
+    counted = sum(e.requests for e in (*stored.sequential, *stored.sequential_http))
+    counted += sum(level.requests for level in stored.levels)
+    logins = len(stored.row.logins) + sum(level.login_requests for level in stored.levels)
+    warmup = _warmup_requests(stored)
+    rampup = sum(level.rampup_requests for level in stored.levels)
+    return {
+        "requests_sent": logins + warmup + rampup + counted,
+        "requests_counted": counted,
+        "login_requests": logins,
+        "warmup_requests": warmup,
+        "rampup_requests": rampup,
+    }
+
+
+def _resources(stored: StoredRun) -> dict[str, Any]:
+    summary = summaries.resources(stored)
+    return {
+        "description": stored.row.resource_description,
+        "interval_s": stored.row.resource_interval_s,
+        "cpu_count": stored.row.resource_cpu_count,
+        "unavailable": stored.row.resource_unavailable or None,
+        "gone_s": stored.row.resource_gone_s,
+        "not_judged": summaries.resource_gap(stored, summary) or None,
+        "summary": dataclasses.asdict(summary) if summary else None,
+        "processes": [
+            dataclasses.asdict(process)
+            for process in summaries.per_process(stored.samples, stored.row.resource_cpu_count)
+        ],
+        "samples": [_columns(sample) for sample in stored.samples],
+    }
+
+
+def _scaling(stored: StoredRun) -> list[dict[str, Any]]:
+    """The scaling curve: each closed level by concurrency, with the growth of its throughput
+    as expected and of its p95 over the previous one (null for the first)."""
+    return [
+        {
+            "level_position": step.level.position,
+            "concurrency": step.level.concurrency,
+            "ok_throughput": step.level.ok_throughput,
+            "p95_ms": step.level.p95_ms,
+            "ok_throughput_growth_pct": step.throughput_growth,
+            "p95_growth_pct": step.p95_growth,
+        }
+        for step in summaries.curve(stored.levels)
+    ]
+
+
+def _transport_overhead(stored: StoredRun) -> list[dict[str, Any]]:
+    """``--mode both``: per endpoint with answers as expected in both passes, what the server
+    stack and the network add to the in-process p50 (empty for runs of one transport)."""
+    return [
+        {
+            "name": pair.inprocess.name,
+            "inprocess_p50_ms": pair.inprocess.p50_ms,
+            "http_p50_ms": pair.http.p50_ms,
+            "difference_ms": pair.difference_ms,
+            "share_pct": pair.share,
+        }
+        for pair in summaries.transport_overhead(stored)
+        if pair.comparable
+    ]
+
+
+def _threshold(finding: Any) -> dict[str, Any]:
+    verdict_word = threshold_verdict(finding)
+    return {
+        "rule": finding.rule,
+        "subject": finding.subject,
+        "title": finding.title,
+        "target": finding.target,
+        "actual": finding.actual,
+        "verdict": verdict_word,
+        "reason": finding.evidence if verdict_word in ("NOT MEASURED", "NOT EVALUATED") else None,
+        "evidence": finding.evidence,
+    }
+
+
+def document(stored: StoredRun) -> dict[str, Any]:
+    """The report as one JSON-ready dict (see the schema file)."""
+    red = verdict.of(stored)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": _columns(stored.row, leave_out={"config", "logins"}),
+        "plan": _plain(stored.row.config),
+        "verdict": {"exit_code": red.code, "reasons": list(red.reasons)},
+        "totals": totals(stored),
+        "logins": _plain(stored.row.logins),
+        "endpoints": {
+            "sequential": [_endpoint(row) for row in stored.sequential],
+            "sequential_http": [_endpoint(row) for row in stored.sequential_http],
+        },
+        "transport_overhead": _transport_overhead(stored),
+        "not_measured": [
+            {"name": row.name, "reason": reason}
+            for row in (*stored.sequential, *stored.sequential_http)
+            if (reason := unmeasured(row))
+        ],
+        "levels": [_level(stored, level) for level in stored.levels],
+        "scaling": _scaling(stored),
+        "resources": _resources(stored),
+        "findings": [
+            _columns(finding, leave_out={"target", "actual", "passed"})
+            for finding in stored.findings
+            if finding.kind != THRESHOLD
+        ],
+        "thresholds": [_threshold(f) for f in stored.findings if f.kind == THRESHOLD],
+        "rules_checked": [
+            {"id": rule.id, "looks_for": rule.looks_for} for rule in bottleneck_rules(stored)
+        ],
+    }
+
+
+def render(stored: StoredRun) -> str:
+    """The JSON report; the same stored run always gives the same bytes."""
+    return json.dumps(document(stored), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

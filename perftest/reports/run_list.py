@@ -1,0 +1,81 @@
+"""The list of stored runs ``perftest_runs`` prints: one row per run, newest first.
+
+Each row answers "is this run worth opening?": how it ended, how many endpoints answered
+only as expected, the slowest judged p95, how many thresholds made it red, and its findings
+by kind, the most serious first (configuration problems, then bottlenecks, then key findings).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+
+from perftest.analysis.metrics import P95
+from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
+from perftest.analysis.thresholds import NOT_MEASURED
+from perftest.store.read import RunListing, judged
+
+from .blocks import Block, Paragraph, Table
+from .sections.phrases import NONE
+
+HEADERS = (
+    "Run",
+    "Started (UTC)",
+    "Label",
+    "Mode",
+    "Target",
+    "Status",
+    "Endpoints ok",
+    "Worst p95",
+    "Thresholds failed",
+    "Findings",
+)
+
+#: Finding kinds in the Findings column, most serious first.
+SEVERITY = (CONFIGURATION, BOTTLENECK, KEY)
+
+
+def _endpoints_ok(listing: RunListing) -> str:
+    """Endpoints judged whose every answer was as expected, of all configured."""
+    fine = [e for e in judged(listing.endpoints) if e.ok == e.requests]
+    return f"{len(fine)}/{len(listing.endpoints)}"
+
+
+def _worst_p95(listing: RunListing) -> str:
+    slowest = max(judged(listing.endpoints), key=P95.of, default=None)
+    return f"{P95.text(slowest)} ({slowest.name})" if slowest else NONE
+
+
+def _thresholds_failed(listing: RunListing) -> str:
+    """Failed and not measured checks (both make the run red), of all checks."""
+    checks = [f for f in listing.findings if f.kind == THRESHOLD]
+    red = [f for f in checks if f.passed is False or f.actual == NOT_MEASURED]
+    return f"{len(red)} of {len(checks)}" if checks else NONE
+
+
+def _findings(listing: RunListing) -> str:
+    kinds = Counter(f.kind for f in listing.findings)
+    return ", ".join(f"{kinds[kind]} {kind}" for kind in SEVERITY if kinds[kind]) or "none"
+
+
+def _row(listing: RunListing) -> list[object]:
+    run = listing.row
+    return [
+        run.pk,
+        run.started_at.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        run.label or NONE,
+        run.mode,
+        run.target,
+        run.status,
+        _endpoints_ok(listing),
+        _worst_p95(listing),
+        _thresholds_failed(listing),
+        _findings(listing),
+    ]
+
+
+def blocks(listings: list[RunListing], asked: str) -> list[Block]:
+    """A table of the runs, or one sentence saying none is stored (and for which filter)."""
+    if not listings:
+        return [Paragraph(f"No stored runs{asked}.")]
+    return [Table(HEADERS, [_row(listing) for listing in listings], right=frozenset({0}))]

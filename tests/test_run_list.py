@@ -1,0 +1,93 @@
+"""``perftest_runs`` lists stored runs newest first, filtered and limited; it and
+``perftest_report`` answer bad input (unknown id, unmigrated database) with one line, exit 2."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from tests.test_bad_input import assert_usage_error, manage, migrated_sqlite
+from tests.test_report_rules import STARTED, add_endpoint, analyzed, make_run
+
+
+def listed(capsys, *args: str) -> list[str]:
+    call_command("perftest_runs", *args)
+    return capsys.readouterr().out.splitlines()
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.split("  ") if cell.strip()]
+
+
+@pytest.mark.django_db
+def test_runs_are_listed_newest_first_with_their_outcome(capsys):
+    older = make_run(label="nightly", target="http://127.0.0.1:8000", mode="http")
+    add_endpoint(older, "Fast", p95_ms=20.0)
+    add_endpoint(older, "Slow", p95_ms=3000.0, p99_ms=3100.0, max_ms=3200.0)
+    analyzed(older)
+    newer = make_run(label="pr-42", started_at=STARTED + dt.timedelta(hours=1))
+    add_endpoint(newer, "Flaky", ok=15, errors=[{"reason": "HTTP 500", "count": 5, "example": ""}])
+    add_endpoint(newer, "Gone", requests=0, not_measured="login failed")
+    analyzed(newer)
+
+    header, first, second = listed(capsys)
+    assert cells(header) == [
+        "Run", "Started (UTC)", "Label", "Mode", "Target", "Status", "Endpoints ok",
+        "Worst p95", "Thresholds failed", "Findings",
+    ]  # fmt: skip
+    assert cells(first)[:8] == [
+        str(newer.pk), "2026-01-02 04:04", "pr-42", "in-process", "URLconf tests.urls",
+        "completed", "0/2", "100.0 ms (Flaky)",
+    ]  # fmt: skip
+    assert cells(second)[:8] == [
+        str(older.pk), "2026-01-02 03:04", "nightly", "http", "http://127.0.0.1:8000",
+        "completed", "2/2", "3000.0 ms (Slow)",
+    ]  # fmt: skip
+    for run, line in ((newer, first), (older, second)):
+        checks = run.findings.filter(kind="threshold")
+        red = [c for c in checks if c.passed is False or c.actual == "not measured"]
+        assert cells(line)[8] == f"{len(red)} of {len(checks)}"
+        kinds = [k for k in ("configuration", "bottleneck", "key") if run.findings.filter(kind=k)]
+        counts = [f"{run.findings.filter(kind=k).count()} {k}" for k in kinds]
+        assert cells(line)[9] == ", ".join(counts)
+    # Slow's p95 breaks the 2000 ms limit; RSS and CPU are not measured (no samples stored).
+    assert cells(second)[8] == "3 of 4"
+
+
+@pytest.mark.django_db
+def test_runs_filter_by_target_and_label_and_stop_at_the_limit(capsys):
+    for hour, (label, target) in enumerate(
+        [("nightly", "http://a:1"), ("pr-1", "http://b:2"), ("nightly 2", "http://b:2")]
+    ):
+        make_run(label=label, target=target, started_at=STARTED + dt.timedelta(hours=hour))
+
+    def labels(*args: str) -> list[str]:
+        return [cells(line)[2] for line in listed(capsys, *args)[1:]]
+
+    assert labels() == ["nightly 2", "pr-1", "nightly"]
+    assert labels("--label", "NIGHTLY") == ["nightly 2", "nightly"]
+    assert labels("--target", "b:2") == ["nightly 2", "pr-1"]
+    assert labels("--target", "b:2", "--label", "nightly") == ["nightly 2"]
+    assert labels("--limit", "1") == ["nightly 2"]
+    assert listed(capsys, "--target", "c:3") == ["No stored runs with target containing 'c:3'."]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["perftest_runs", "--limit", "0"], "--limit must be at least 1, got 0."),
+        (["perftest_runs", "--limit", "many"], "expected a whole number, got 'many'"),
+        (["perftest_report", "seven"], "invalid int value: 'seven'"),
+        (["perftest_report", "99999"], "No stored run #99999."),
+    ],
+)
+def test_bad_input_of_the_stored_run_commands_is_one_line_and_exit_2(args, expected, tmp_path):
+    assert_usage_error(manage(*args, DATABASE_URL=migrated_sqlite(tmp_path)), expected)
+
+
+@pytest.mark.parametrize("args", [["perftest_runs"], ["perftest_report", "1"]])
+def test_the_stored_run_commands_on_an_unmigrated_database_name_the_fix(args, tmp_path):
+    result = manage(*args, DATABASE_URL=f"sqlite:///{tmp_path / 'new.db'}")
+    assert_usage_error(result, "run `python manage.py migrate` first")
