@@ -11,7 +11,7 @@ import re
 
 from perftest.store.read import StoredRun
 
-from . import sections
+from . import output, sections
 from .blocks import Block, Bullets, Code, Heading, Inline, Paragraph, Strong, Table
 
 
@@ -73,8 +73,4 @@ def render(stored: StoredRun) -> str:
 
 def write(stored: StoredRun, output_dir: str | pathlib.Path) -> pathlib.Path:
     """Write ``run-<id>.md`` into ``output_dir`` (created if missing); OSError propagates."""
-    folder = pathlib.Path(output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"run-{stored.pk}.md"
-    path.write_text(render(stored), encoding="utf-8")
-    return path
+    return output.write(stored, output_dir, "md", render(stored))
