@@ -177,11 +177,14 @@ STYLE = Style(
 )
 
 
-def _drop_comments(root: Any) -> Any:
-    """pygal writes the day it drew the chart in an XML comment: dropped, so a stored run
-    always draws the same bytes."""
-    for child in [child for child in root if not isinstance(child.tag, str)]:
-        root.remove(child)
+def _static(root: Any) -> Any:
+    """The chart without what would make it change or run: pygal writes the day it drew the
+    chart in an XML comment (a stored run must always draw the same bytes) and a script of
+    its configuration for its tooltips (the page runs no script)."""
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if not isinstance(child.tag, str) or child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
     return root
 
 
@@ -230,5 +233,5 @@ def svg(chart: Chart, chart_id: str) -> str:
     that holds several charts, and stands in for pygal's random id so output is stable."""
     graph = _graph(chart)
     graph.uuid = chart_id
-    graph.add_xml_filter(_drop_comments)
+    graph.add_xml_filter(_static)
     return graph.render(is_unicode=True)

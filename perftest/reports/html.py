@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 
 from perftest.store.read import StoredRun
 
-from . import output, charts, sections
+from . import charts, output, sections
 from . import markdown as markdown_report
 from .blocks import Block, Bullets, Heading, Inline, Paragraph, Strong, Table
 from .sections import endpoints, load, resources
