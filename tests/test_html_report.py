@@ -22,7 +22,7 @@ from perftest.reports import charts, html, markdown
 from perftest.store import read
 from perftest.store.read import StoredRun
 from perftest.text import MB
-from tests.test_concurrency_report import add_level, load_run
+from tests.test_concurrency_report import add_level, curve_with_a_knee_at_30, load_run
 from tests.test_report_rules import add_endpoint, analyzed, make_run
 from tests.test_stored_runs import RUNS, stored_runs  # noqa: F401
 
@@ -146,7 +146,12 @@ def test_stored_text_cannot_inject_markup_into_the_html_report():
     page = html.render(StoredRun.of(run))
 
     assert external_references(page) == []
-    assert "javascript:" not in [v for _, attrs in Tags(page).tags for v in attrs.values()]
+    assert not [
+        v for _, attrs in Tags(page).tags for v in attrs.values() if v and "javascript" in v
+    ]
+    assert f"<h1>Performance report: run #{run.pk}, release &lt;script&gt;" in page
+    assert "\\&lt;" not in page  # headings show the text, not Markdown's escapes
+    assert "Example: &lt;img src=x onerror=alert(2)&gt;" in page
     assert "<em>loud</em>" not in page
     assert "Evil &lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown, as text
     assert "[click](javascript:alert(3)) *loud*" in page
@@ -158,11 +163,7 @@ def test_stored_text_cannot_inject_markup_into_the_html_report():
 
 @pytest.mark.django_db
 def test_the_scaling_chart_marks_the_knee_where_the_stored_finding_puts_it():
-    run = load_run()
-    add_level(run, 1, 50.0, 20.0)
-    add_level(run, 10, 120.1, 40.0)
-    add_level(run, 30, 125.2, 112.0)
-    add_level(run, 50, 126.0, 300.0)
+    run = curve_with_a_knee_at_30()
     found = analyzed(run)
     stored = StoredRun.of(run)
     chart = charts.scaling(stored)

@@ -56,8 +56,10 @@ def _literal_inline(text: Inline) -> Inline:
 
 
 def _literal_block(item: Block) -> Block:
-    """The block with its text made literal; headings and code are already literal in
-    Markdown (the Markdown report escapes headings and fences code)."""
+    """The block with its text made literal (code is already: the Markdown report fences
+    it); a heading stays one line."""
+    if isinstance(item, Heading):
+        return Heading(_literal(" ".join(item.text.split())), item.level)
     if isinstance(item, Paragraph):
         return Paragraph(_literal_inline(item.text))
     if isinstance(item, Bullets):
@@ -71,8 +73,17 @@ def _literal_block(item: Block) -> Block:
     return item
 
 
+def _markdown(item: Block) -> str:
+    """The block as Markdown whose text is literal; a heading is written here because the
+    Markdown report's escape of ``<`` in headings is not one python-markdown undoes."""
+    literal = _literal_block(item)
+    if isinstance(literal, Heading):
+        return f"{'#' * literal.level} {literal.text}"
+    return markdown_report.block(literal)
+
+
 def _section_html(blocks: list[Block]) -> str:
-    text = "\n\n".join(markdown_report.block(_literal_block(item)) for item in blocks)
+    text = "\n\n".join(_markdown(item) for item in blocks)
     return markdown_package.markdown(text, extensions=list(_EXTENSIONS), output_format="html")
 
 
