@@ -4,6 +4,8 @@ as static SVG.
 The series (``Chart``) hold only numbers and labels, so the HTML report draws them here and
 the admin can draw the same figures later without reading the run again. Every chart reads
 the same stored figures as the report's tables, so a bar never disagrees with a cell.
+Before/after bars of a baseline comparison (a later part) will be one more ``Chart`` with
+the endpoints as categories and a "before" and an "after" series, drawn by ``svg`` as is.
 """
 
 from __future__ import annotations
