@@ -69,12 +69,18 @@ def load_run(**fields) -> models.Run:
     return make_run(**values)
 
 
-def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
+def curve_with_a_knee_at_30() -> models.Run:
+    """Four closed levels whose throughput as expected stalls at 30 while p95 nearly triples."""
     run = load_run()
     add_level(run, 1, 50.0, 20.0)
     add_level(run, 10, 120.1, 40.0)
     add_level(run, 30, 125.2, 112.0)
     add_level(run, 50, 126.0, 300.0)
+    return run
+
+
+def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
+    run = curve_with_a_knee_at_30()
     found = analyzed(run)
 
     expected = (

@@ -63,7 +63,7 @@ class ProcessSummary:
 CPU_MIN_INTERVAL_S = 0.1
 
 
-def _cpu_readings(series: Sequence[Any]) -> Sequence[Any]:
+def cpu_readings(series: Sequence[Any]) -> Sequence[Any]:
     """The readings that carry CPU figures: all but the first, unless there is only one."""
     return series[1:] if len(series) >= 2 else series
 
@@ -79,18 +79,24 @@ def _cpu_mean_max(values: Sequence[float], offsets: Sequence[float]) -> tuple[fl
     return mean, max(steady or values)
 
 
-def per_process(samples: Iterable[Any], cpu_count: int) -> list[ProcessSummary]:
-    """Each process of the tree, in pid order; empty when only one process was sampled."""
+def process_readings(samples: Iterable[Any]) -> dict[int, list[dict]]:
+    """Each sampled process's readings in time order, by pid (in pid order), each reading
+    with its sample's offset as ``at``; empty when the samples carry no per-process detail."""
     readings: dict[int, list[dict]] = {}
     for sample in sorted(samples, key=lambda s: s.offset_s):
         for process in sample.processes:
             readings.setdefault(process["pid"], []).append({**process, "at": sample.offset_s})
+    return dict(sorted(readings.items()))
+
+
+def per_process(samples: Iterable[Any], cpu_count: int) -> list[ProcessSummary]:
+    """Each process of the tree, in pid order; empty when only one process was sampled."""
+    readings = process_readings(samples)
     if len(readings) < 2:
         return []
     summaries = []
-    for pid in sorted(readings):
-        series = readings[pid]
-        cpu = [r["cpu_percent"] for r in _cpu_readings(series)]
+    for pid, series in readings.items():
+        cpu = [r["cpu_percent"] for r in cpu_readings(series)]
         offsets = [r["at"] for r in series]
         cpu_mean, _ = _cpu_mean_max(cpu, offsets if len(series) >= 2 else offsets[:1])
         summaries.append(
@@ -122,7 +128,7 @@ def summarize(samples: Iterable[Any], cpu_count: int) -> ResourceSummary | None:
     if not series:
         return None
     rss = [s.rss_bytes / MB for s in series]
-    readings = _cpu_readings(series)
+    readings = cpu_readings(series)
     cpu = [s.cpu_percent / max(cpu_count, 1) for s in readings]
     offsets = [s.offset_s for s in series] if len(series) >= 2 else [series[0].offset_s]
     cpu_mean, cpu_max = _cpu_mean_max(cpu, offsets)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from perftest.store.read import StoredRun
 
-from . import json, junit, markdown
+from . import html, json, junit, markdown
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ FORMATS: dict[str, Format] = {
     "md": Format("md", "md", markdown.render),
     "json": Format("json", "json", json.render),
     "junit": Format("junit", "xml", junit.render),
+    "html": Format("html", "html", html.render),
 }
 
 DEFAULT = "md"

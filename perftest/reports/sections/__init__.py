@@ -6,6 +6,8 @@ blocks, or none when it has nothing to say for this run; renderers only print th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from perftest.store.read import StoredRun
 
 from ..blocks import Block
@@ -32,6 +34,16 @@ REPORT = (
 )
 
 
+#: A section: what it says about a stored run, as blocks (none when it has nothing to say).
+Section = Callable[[StoredRun], list[Block]]
+
+
+def by_section(stored: StoredRun) -> list[tuple[Section, list[Block]]]:
+    """Each section that has something to say about ``stored``, with its blocks, so a
+    renderer can add to a section (the HTML report's charts) without choosing the words."""
+    return [(section, blocks) for section in REPORT if (blocks := section(stored))]
+
+
 def report(stored: StoredRun) -> list[list[Block]]:
     """The blocks of every section that has something to say about ``stored``."""
-    return [blocks for section in REPORT if (blocks := section(stored))]
+    return [blocks for _, blocks in by_section(stored)]
