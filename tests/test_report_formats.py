@@ -18,7 +18,7 @@ from tests.live_server import shared_database_url, standin_server  # noqa: F401
 from tests.report_checks import missing_figures, missing_titles, validate
 from tests.test_verdicts import THROTTLED_AND_PROFILE
 
-ALL = "md,json,junit"
+ALL = ",".join(formats.FORMATS)
 LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--iterations", "3"]
 
 
@@ -179,14 +179,14 @@ def test_junit_skips_not_evaluated_checks_and_fails_each_configuration_finding(t
 @pytest.mark.parametrize("command", ["perftest", "perftest_report"])
 def test_an_unknown_format_is_one_line_and_exit_2_before_anything_runs(command, tmp_path):
     stored = Run.objects.count()
-    args = ["--format", "md,html,pdf", "--output", str(tmp_path)]
+    args = ["--format", "md,pdf,docx", "--output", str(tmp_path)]
     with pytest.raises(CommandError) as ended:
         call_command(command, *(["1"] if command == "perftest_report" else []), *args)
     assert ended.value.returncode == 2
     message = str(ended.value)
     assert message == (
-        "Unknown report format 'html', 'pdf': --format takes a comma-separated list of "
-        "md, json, junit."
+        "Unknown report format 'pdf', 'docx': --format takes a comma-separated list of "
+        "md, json, junit, html."
     )
     assert Run.objects.count() == stored and not list(tmp_path.iterdir())
 
