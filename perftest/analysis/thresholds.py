@@ -220,11 +220,12 @@ def _levels(stored: StoredRun, threshold: Threshold) -> list[Finding]:
 
 
 def concurrency(stored: StoredRun) -> list[Finding]:
-    """The checks of the level-scoped expressions, when the run ran or planned load levels."""
+    """The checks of the level-scoped expressions, when the run ran or planned load levels;
+    an abort rule without ``@N`` watched every level, so every level is judged by it."""
     return [
         check
         for threshold in stored.expressions
-        if threshold.level is not None or threshold.name.scope == LEVEL
+        if threshold.level is not None or threshold.name.scope == LEVEL or threshold.abort
         for check in _levels(stored, threshold)
     ]
 
