@@ -69,9 +69,7 @@ def test_valid_expressions_parse_to_canonical_units(
         ("success@1.5 >= 5%", "a level is a whole number of concurrent workers", 8),
     ],
 )
-def test_invalid_expressions_name_the_expression_and_point_at_the_bad_token(
-    text, message, caret
-):
+def test_invalid_expressions_name_the_expression_and_point_at_the_bad_token(text, message, caret):
     with pytest.raises(ExpressionError) as raised:
         parse(text)
     first, shown, pointer = str(raised.value).splitlines()
@@ -132,7 +130,9 @@ def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_p
     )
     checks = _checks(read.StoredRun.of(run).row)
     assert checks["threshold.p99 Get Profile"].passed is True
-    assert checks["threshold.p99 Get Profile"].title == "p99 response time of Get Profile < 60000 ms"
+    assert (
+        checks["threshold.p99 Get Profile"].title == "p99 response time of Get Profile < 60000 ms"
+    )
     assert checks["threshold.queries_max Get Profile"].passed is False
     assert checks["threshold.error_rate Broken"].passed is False
     assert checks["threshold.error_rate Broken"].actual == "100.0 %"
@@ -144,7 +144,9 @@ def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_p
 
 
 @pytest.mark.django_db
-@override_settings(ROOT_URLCONF="tests.urls", PERFTEST={**BROKEN_AND_PROFILE, "ENDPOINTS": [PROFILE]})
+@override_settings(
+    ROOT_URLCONF="tests.urls", PERFTEST={**BROKEN_AND_PROFILE, "ENDPOINTS": [PROFILE]}
+)
 def test_all_thresholds_passing_exits_0_and_one_failing_exits_1(run_perftest):
     run, _ = run_perftest("--iterations", "2", "--warmup", "0", "--threshold", "p95 < 60s")
     assert all(f.passed for f in _checks(run).values()), _checks(run)
@@ -171,9 +173,7 @@ def test_all_thresholds_passing_exits_0_and_one_failing_exits_1(run_perftest):
 )
 def test_bad_thresholds_exit_2_before_anything_is_stored(settings, args, expected, tmp_path):
     database = migrated_sqlite(tmp_path)
-    result = perftest(
-        "--output", str(tmp_path), *args, settings=settings, database_url=database
-    )
+    result = perftest("--output", str(tmp_path), *args, settings=settings, database_url=database)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr and expected in result.stderr, result.stderr
     if "unknown" in expected:  # a caret line under the token, as compilers show it
@@ -195,7 +195,9 @@ def test_an_unknown_old_dict_key_is_still_one_line_and_exit_2(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-@override_settings(ROOT_URLCONF="tests.urls", PERFTEST={**BROKEN_AND_PROFILE, "ENDPOINTS": [BROKEN]})
+@override_settings(
+    ROOT_URLCONF="tests.urls", PERFTEST={**BROKEN_AND_PROFILE, "ENDPOINTS": [BROKEN]}
+)
 def test_an_abort_rule_stops_the_level_early_and_later_levels_do_not_run(
     tmp_path,
     shared_database_url,  # noqa: F811 - the level's threads reach the same database
@@ -226,7 +228,7 @@ def test_an_abort_rule_stops_the_level_early_and_later_levels_do_not_run(
     assert level.aborted.startswith("error_rate 100.0 % ≥ 50 % after ")
     assert level.aborted.endswith("answers (error_rate < 50% abort)")
     checks = _checks(run)
-    abort_check = checks["threshold.error_rate level 1"]
+    abort_check = checks["threshold.error_rate 2 concurrent"]
     assert abort_check.passed is False
     assert "the level was stopped early: error_rate 100.0 %" in abort_check.evidence
     ten = checks["threshold.concurrency_all_ok 10 concurrent"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from perftest.plan.expressions import ENDPOINT, LEVEL, PROCESS, Threshold
 from perftest.store.read import LevelModel, StoredRun, unjudged
-from perftest.text import error_groups, mb, number, percent, quantity
+from perftest.text import error_groups, level_label, mb, number, percent, quantity
 
 from . import metrics, summaries
 from .metrics import BY_EXPRESSION, P50, P95, P99, covered, phrases
@@ -45,7 +45,10 @@ def _limit(threshold: Threshold) -> str:
     return f"{_SIGN[threshold.op]} {number(threshold.limit)}{unit}"
 
 
-def _judged(rule: str, subject: str, title: str, threshold: Threshold, figures: Any, **rest: Any):
+def _judged(
+    rule: str, subject: str, title: str, threshold: Threshold, figures: Any, **rest: Any
+) -> Finding:
+    """A check with figures: the metric's value against the threshold."""
     metric = BY_EXPRESSION[threshold.metric]
     return _check(
         rule,
@@ -128,7 +131,7 @@ def _process(stored: StoredRun, threshold: Threshold) -> list[Finding]:
                 rule,
                 "process",
                 title,
-                _limit(threshold).replace("< ", "< "),
+                _limit(threshold),
                 actual=NOT_MEASURED,
                 passed=None,
                 evidence=gap,
@@ -190,9 +193,7 @@ def _levels(stored: StoredRun, threshold: Threshold) -> list[Finding]:
     if not stored.levels and not stored.plan.load.concurrency:
         return []
     if threshold.level is None:
-        return [
-            _level_check(threshold, level, f"level {level.position + 1}") for level in stored.levels
-        ]
+        return [_level_check(threshold, level, level_label(level)) for level in stored.levels]
     subject = f"{threshold.level} concurrent"
     matching = [
         level

@@ -23,7 +23,7 @@ from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, quantity
 
 from ..blocks import Block, Bullets, Heading, Paragraph, Table
-from .phrases import NONE, answers_otherwise, errors, latencies
+from .phrases import NONE, answers_otherwise, errors, latencies, level_name
 
 IN_PROCESS = (
     "in-process (one Python process, shared GIL): server and load generator share one interpreter"
@@ -42,9 +42,7 @@ def _late(level: Any) -> str:
 
 def _level_row(level: Any) -> list[object]:
     return [
-        level_label(level)
-        + (" (interrupted)" if level.interrupted else "")
-        + (" (aborted)" if level.aborted else ""),
+        level_name(level),
         _transport(level),
         level.requests,
         level.ok,
