@@ -141,6 +141,11 @@ def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_p
     broken_p95 = checks["threshold.response_time_p95 Broken"]
     assert (broken_p95.passed, broken_p95.actual) == (None, NOT_MEASURED)
     assert "| p99 response time of Get Profile < 60000 ms | < 60000 ms |" in report
+    assert (
+        "Threshold expressions: p95 < 2000ms; rss_growth < 100MB; cpu_avg < 80%; "
+        "success@10 >= 100%; success@30 >= 90%; p99{Get Profile} < 60s; "
+        "queries_max{Get Profile} < 1; error_rate < 1%." in report
+    )
 
 
 @pytest.mark.django_db
@@ -218,6 +223,8 @@ def test_an_abort_rule_stops_the_level_early_and_later_levels_do_not_run(
             str(planned),
             "--threshold",
             "error_rate < 50% abort",
+            "--threshold",
+            "p95@2 < 60s",
         )
     assert ended.value.returncode == 1
     run = Run.objects.latest("pk")
@@ -231,6 +238,10 @@ def test_an_abort_rule_stops_the_level_early_and_later_levels_do_not_run(
     abort_check = checks["threshold.error_rate 2 concurrent"]
     assert abort_check.passed is False
     assert "the level was stopped early: error_rate 100.0 %" in abort_check.evidence
+    # Every answer was a 500: no latency to judge, so NOT MEASURED, never a passing 0 ms.
+    level_p95 = checks["threshold.response_time_p95 2 concurrent"]
+    assert (level_p95.actual, level_p95.passed) == (NOT_MEASURED, None)
+    assert "no answer as expected" in level_p95.evidence
     ten = checks["threshold.concurrency_all_ok 10 concurrent"]
     assert (ten.actual, ten.passed) == (NOT_EVALUATED, None)
     report = (tmp_path / f"run-{run.pk}.md").read_text()
@@ -238,4 +249,19 @@ def test_an_abort_rule_stops_the_level_early_and_later_levels_do_not_run(
     assert (
         f"2 concurrent was stopped early by an abort rule: {level.aborted}; "
         "levels 4 were not run." in report
+    )
+
+
+def test_an_abort_rule_waits_for_its_minimum_answers_then_says_why_and_when():
+    [rule] = expressions.abort_rules([parse("error_rate < 50% abort")])
+    too_few = expressions.ABORT_MIN_ANSWERS - 1
+    assert rule.breach(too_few, 0, 1.0) == ""
+    assert rule.breach(120, 100, 3.1) == ""  # 16.7 % errors: holds
+    assert rule.breach(120, 45, 3.14) == (
+        "error_rate 62.5 % ≥ 50 % after 3.1 s, 120 answers (error_rate < 50% abort)"
+    )
+    [at_ten] = expressions.abort_rules([parse("ok_rps@10 > 50/s abort")])
+    assert (at_ten.applies_to(10), at_ten.applies_to(30)) == (True, False)
+    assert at_ten.breach(40, 40, 2.0) == (
+        "ok_rps 20.0 /s ≤ 50 /s after 2.0 s, 40 answers (ok_rps@10 > 50/s abort)"
     )

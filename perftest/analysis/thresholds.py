@@ -70,11 +70,12 @@ def _rule(threshold: Threshold) -> str:
     )
 
 
-def _endpoint_gap(threshold: Threshold, endpoint: Any) -> str:
-    """Why an endpoint has no figure for this metric: latency needs answers as expected."""
+def _gap(threshold: Threshold, figures: Any) -> str:
+    """Why an endpoint or level has no figure for this metric ("" when it has one): latency
+    needs answers as expected, the other figures a counted request."""
     if BY_EXPRESSION[threshold.metric].unit == "ms":
-        return unjudged(endpoint)
-    return "" if endpoint.requests else "no request completed"
+        return unjudged(figures)
+    return "" if figures.requests else "no request completed"
 
 
 def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
@@ -86,7 +87,7 @@ def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
             continue
         label = threshold.name.label
         title = f"{label} of {endpoint.name} {_limit(threshold)}"
-        gap = _endpoint_gap(threshold, endpoint)
+        gap = _gap(threshold, endpoint)
         if gap:
             checks.append(
                 _check(
@@ -155,19 +156,21 @@ def _level_title(threshold: Threshold, subject: str) -> tuple[str, str]:
     return f"{subject}: {threshold.name.label} {_limit(threshold)}", _limit(threshold)
 
 
+def _which(level: Any) -> str:
+    """``10-concurrent`` for a closed level, its label for an open one."""
+    if level.model == LevelModel.CLOSED:
+        return f"{level.concurrency}-concurrent"
+    return level_label(level)
+
+
 def _level_check(threshold: Threshold, level: Any, subject: str) -> Finding:
     rule = _rule(threshold)
     title, target = _level_title(threshold, subject)
-    if not level.requests:
-        return _check(
-            rule,
-            subject,
-            title,
-            target,
-            actual=NOT_MEASURED,
-            passed=None,
-            evidence=f"the {subject} level completed no request",
-        )
+    gap = _gap(threshold, level)
+    if gap and not level.requests:
+        gap = f"the {_which(level)} level completed no request"
+    if gap:
+        return _check(rule, subject, title, target, actual=NOT_MEASURED, passed=None, evidence=gap)
     evidence = (
         f"{level.ok} of {level.requests} requests answered as expected over "
         f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"

@@ -94,11 +94,6 @@ class Threshold:
     def holds(self, value: float) -> bool:
         return _OPS[self.op](float(value), self.limit)
 
-    @property
-    def limit_text(self) -> str:
-        """The limit as written, e.g. ``500ms`` or ``90%``."""
-        return self.source.split(self.op, 1)[1].replace("abort", "").strip()
-
 
 @dataclass(frozen=True)
 class AbortRule:
