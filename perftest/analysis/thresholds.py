@@ -80,29 +80,33 @@ def _gap(threshold: Threshold, figures: Any) -> str:
 
 def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
     """One check per sequentially measured endpoint (or the one named); NOT MEASURED when
-    there were no answers to read it from."""
-    rule, checks = _rule(threshold), []
+    there were no answers to read it from, NOT EVALUATED when the named one was not planned."""
+    rule, limit, label = _rule(threshold), _limit(threshold), threshold.name.label
+    sql_gap = (
+        "SQL queries are counted in-process only; this run measured over HTTP"
+        if stored.row.mode == "http" and threshold.name.kind == "count"
+        else ""
+    )
+    checks = []
     for endpoint in stored.sequential:
         if threshold.endpoint not in (None, endpoint.name):
             continue
-        label = threshold.name.label
-        title = f"{label} of {endpoint.name} {_limit(threshold)}"
-        gap = _gap(threshold, endpoint)
+        title = f"{label} of {endpoint.name} {limit}"
+        gap = _gap(threshold, endpoint) or sql_gap
         if gap:
-            checks.append(
-                _check(
-                    rule,
-                    endpoint.name,
-                    title,
-                    _limit(threshold),
-                    actual=NOT_MEASURED,
-                    passed=None,
-                    evidence=gap,
-                )
-            )
+            outcome = {"actual": NOT_MEASURED, "passed": None, "evidence": gap}
+            checks.append(_check(rule, endpoint.name, title, limit, **outcome))
             continue
         evidence = f"{phrases(endpoint, P50, P95, P99)} over {covered(endpoint)}"
         checks.append(_judged(rule, endpoint.name, title, threshold, endpoint, evidence=evidence))
+    if threshold.endpoint is not None and not checks:
+        name = threshold.endpoint
+        outcome = {
+            "actual": NOT_EVALUATED,
+            "passed": None,
+            "evidence": f"{name} was not among this run's endpoints",
+        }
+        checks.append(_check(rule, name, f"{label} of {name} {limit}", limit, **outcome))
     return checks
 
 

@@ -37,6 +37,8 @@ class MetricName:
     scope: str
     #: What the report calls it, e.g. ``p95 response time``.
     label: str
+    #: An endpoint figure a load level also stores (``p95@10``); SQL is counted per endpoint only.
+    per_level: bool = True
 
 
 METRICS: dict[str, MetricName] = {
@@ -47,8 +49,8 @@ METRICS: dict[str, MetricName] = {
             for p in ("min", "p50", "p90", "p95", "p99", "max", "mean")
         ),
         MetricName("error_rate", "share", ENDPOINT, "error rate"),
-        MetricName("queries_mean", "count", ENDPOINT, "queries per request (mean)"),
-        MetricName("queries_max", "count", ENDPOINT, "queries per request (max)"),
+        MetricName("queries_mean", "count", ENDPOINT, "queries per request (mean)", False),
+        MetricName("queries_max", "count", ENDPOINT, "queries per request (max)", False),
         MetricName("success", "share", LEVEL, "success rate"),
         MetricName("rps", "rate", LEVEL, "throughput"),
         MetricName("ok_rps", "rate", LEVEL, "throughput as expected"),
@@ -179,6 +181,8 @@ def parse(source: str) -> Threshold:
         text, number_at = take("number", what="a concurrency after @")
         if name.scope == PROCESS:
             raise _fail(source, at_at, f"{metric} is measured for the whole process, not per level")
+        if not name.per_level:
+            raise _fail(source, at_at, f"{metric} is counted per endpoint, not per level")
         if endpoint is not None:
             raise _fail(source, at_at, "a level threshold reads the whole level, not one endpoint")
         if "." in text or int(text) < 1:
@@ -222,9 +226,10 @@ def sources(setting: Sequence[str] | Mapping[str, Sequence[str] | float]) -> tup
     """``PERFTEST["THRESHOLDS"]`` as expression texts, endpoint keys written ``metric{name}``.
 
     A list is global; a dict holds lists under endpoint names (``"*"``: every endpoint); the
-    old dict of numbers (``RESPONSE_TIME_P95_MS``...) is read as its equivalent expressions.
+    old dict of numbers (``RESPONSE_TIME_P95_MS``..., or ``{}``: its defaults) is read as its
+    equivalent expressions. An empty list sets no threshold.
     """
-    if isinstance(setting, Mapping) and setting and set(setting) <= set(LEGACY_DEFAULTS):
+    if isinstance(setting, Mapping) and set(setting) <= set(LEGACY_DEFAULTS):
         return from_legacy(setting)
     if isinstance(setting, str) or not isinstance(setting, (Mapping, list, tuple)):
         raise ExpressionError(
