@@ -17,7 +17,7 @@ from perftest.models import Finding, Run
 from perftest.plan import expressions
 from perftest.plan.expressions import ExpressionError, parse
 from perftest.store import read
-from tests.live_server import shared_database_url  # noqa: F401
+from tests.live_server import shared_database_url, standin_server  # noqa: F401
 from tests.test_bad_input import assert_usage_error, migrated_sqlite, perftest
 from thebot_settings.settings import PERFTEST as THEBOT
 
@@ -270,3 +270,30 @@ def test_an_abort_rule_waits_for_its_minimum_answers_then_says_why_and_when():
     assert at_ten.breach(40, 40, 2.0) == (
         "ok_rps 20.0 /s ≤ 50 /s after 2.0 s, 40 answers (ok_rps@10 > 50/s abort)"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sql_thresholds_over_http_are_not_measured_never_a_passing_zero(
+    standin_server,  # noqa: F811 - a real server on loopback, stopped by PID
+    tmp_path,
+):
+    with pytest.raises(CommandError) as ended:
+        call_command(
+            "perftest",
+            "--output",
+            str(tmp_path),
+            "--base-url",
+            standin_server.base_url,
+            "--endpoints",
+            "Get Profile",
+            "--warmup",
+            "0",
+            "--iterations",
+            "3",
+            "--threshold",
+            "queries_max < 50",
+        )
+    assert ended.value.returncode == 1
+    check = _checks(Run.objects.latest("pk"))["threshold.queries_max Get Profile"]
+    assert (check.actual, check.passed) == (NOT_MEASURED, None)
+    assert check.evidence == "SQL is captured in-process only; this endpoint was measured over HTTP"

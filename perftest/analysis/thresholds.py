@@ -82,17 +82,17 @@ def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
     """One check per sequentially measured endpoint (or the one named); NOT MEASURED when
     there were no answers to read it from, NOT EVALUATED when the named one was not planned."""
     rule, limit, label = _rule(threshold), _limit(threshold), threshold.name.label
-    sql_gap = (
-        "SQL queries are counted in-process only; this run measured over HTTP"
-        if stored.row.mode == "http" and threshold.name.kind == "count"
-        else ""
-    )
+    sql = threshold.name.kind == "count"
     checks = []
     for endpoint in stored.sequential:
         if threshold.endpoint not in (None, endpoint.name):
             continue
         title = f"{label} of {endpoint.name} {limit}"
-        gap = _gap(threshold, endpoint) or sql_gap
+        gap = _gap(threshold, endpoint) or (
+            "SQL is captured in-process only; this endpoint was measured over HTTP"
+            if sql and not endpoint.sql_captured
+            else ""
+        )
         if gap:
             outcome = {"actual": NOT_MEASURED, "passed": None, "evidence": gap}
             checks.append(_check(rule, endpoint.name, title, limit, **outcome))
