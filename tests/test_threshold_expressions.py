@@ -297,3 +297,23 @@ def test_sql_thresholds_over_http_are_not_measured_never_a_passing_zero(
     check = _checks(Run.objects.latest("pk"))["threshold.queries_max Get Profile"]
     assert (check.actual, check.passed) == (NOT_MEASURED, None)
     assert check.evidence == "SQL is captured in-process only; this endpoint was measured over HTTP"
+
+
+@pytest.mark.django_db
+@override_settings(
+    ROOT_URLCONF="tests.urls",
+    PERFTEST={**BROKEN_AND_PROFILE, "THRESHOLDS": {"RESPONSE_TIME_P95_MS": 60000}},
+)
+def test_an_old_thresholds_dict_in_host_settings_still_runs_as_its_expressions(run_perftest):
+    run, report = run_perftest("--endpoints", "Get Profile", "--iterations", "2", "--warmup", "0")
+    assert read.StoredRun.of(run).plan.thresholds == expressions.from_legacy(
+        {"RESPONSE_TIME_P95_MS": 60000}
+    )
+    check = _checks(run)["threshold.response_time_p95 Get Profile"]
+    assert (check.title, check.target, check.passed) == (
+        "p95 response time of Get Profile < 60000 ms",
+        "< 60000 ms",
+        True,
+    )
+    assert "Thresholds: p95 < 60000 ms per endpoint" in report
+    assert "Threshold expressions:" not in report  # the limits line says it all
