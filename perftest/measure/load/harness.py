@@ -131,7 +131,7 @@ class _Level:
             self._barrier.abort()
             left = self._join_within(threads, STOP_GRACE_S)
             level = self._merge(self._cpu_use(), left)
-            level.interrupted = True
+            level.interrupted, level.aborted = True, self.aborted
             if left:
                 level.worker_failures.append(
                     f"{len(left)} workers were still busy (logging in, or in a request) when the "
