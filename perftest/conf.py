@@ -44,16 +44,16 @@ DEFAULTS: dict[str, Any] = {
     "WARMUP": 2,
     "RESOURCE_INTERVAL": 0.5,
     "OUTPUT_DIR": "perftest-reports",
-    "THRESHOLDS": {
-        "RESPONSE_TIME_P95_MS": 2000,
-        "MEMORY_GROWTH_MB": 100,
-        "CPU_PERCENT_AVG": 80,
-        # The original report's concurrency checks: at 10 concurrent every request succeeds,
-        # at 30 concurrent at least 90 % do.
-        "CONCURRENCY_ALL_OK": 10,
-        "CONCURRENCY_MOSTLY_OK": 30,
-        "CONCURRENCY_MOSTLY_OK_RATE": 90,
-    },
+    # Threshold expressions (README, "Thresholds"): a list is global; a dict holds lists under
+    # endpoint names. These are the original report's checks: at 10 concurrent every request
+    # succeeds, at 30 concurrent at least 90 % do.
+    "THRESHOLDS": [
+        "p95 < 2000ms",
+        "rss_growth < 100MB",
+        "cpu_avg < 80%",
+        "success@10 >= 100%",
+        "success@30 >= 90%",
+    ],
     # Load levels (closed model, each level in turn) and their length.
     "DURATION": 10,
     "RAMP_UP": 1.0,
@@ -157,9 +157,6 @@ def validate(config: dict) -> dict:
         raise ConfigError("PERFTEST['IDENTITY']['EMAIL'] must be a string containing '{n}'.")
     if not isinstance(identity["FIELDS"], Mapping):
         raise ConfigError("PERFTEST['IDENTITY']['FIELDS'] must be a dict of user field values.")
-    for key, value in config["THRESHOLDS"].items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(f"PERFTEST['THRESHOLDS'][{key!r}] must be a positive number.")
     if not isinstance(config["OUTPUT_DIR"], str) or not config["OUTPUT_DIR"]:
         raise ConfigError("PERFTEST['OUTPUT_DIR'] must be a folder path.")
     return config

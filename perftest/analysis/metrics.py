@@ -68,6 +68,34 @@ SQL_SHARE = Metric("SQL time share", "fraction", attrgetter("sql_share"), "{:.1%
 RSS_GROWTH = Metric("RSS growth", "MB", attrgetter("rss_growth_mb"), text.mb)
 CPU_AVG = Metric("CPU average", "%", attrgetter("cpu_mean_pct"), text.percent)
 
+
+def _success(figures: Any) -> float:
+    """Percent of the counted requests answered as expected (every answer counts)."""
+    return 100 * figures.ok / figures.requests if figures.requests else 0.0
+
+
+SUCCESS = Metric("success rate", "%", _success, text.percent)
+
+#: The figure each threshold expression name reads (``plan.expressions.METRICS`` holds the
+#: grammar's names and units; a test keeps the two the same set).
+BY_EXPRESSION: dict[str, Metric] = {
+    "min": MIN,
+    "p50": P50,
+    "p90": P90,
+    "p95": P95,
+    "p99": P99,
+    "max": MAX,
+    "mean": MEAN,
+    "error_rate": ERROR_RATE,
+    "queries_mean": QUERIES_MEAN,
+    "queries_max": QUERIES_MAX,
+    "success": SUCCESS,
+    "rps": THROUGHPUT,
+    "ok_rps": OK_THROUGHPUT,
+    "rss_growth": RSS_GROWTH,
+    "cpu_avg": CPU_AVG,
+}
+
 #: The latency figures of a full distribution, in the order tables show them.
 DISTRIBUTION = (MIN, P50, P90, P95, P99, MAX, MEAN, STDEV)
 

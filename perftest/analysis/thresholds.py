@@ -1,4 +1,7 @@
-"""Pass/fail checks against the configured limits, read as plain sentences like k6's.
+"""Threshold expressions evaluated on a stored run, read as plain sentences like k6's.
+
+Each expression (``plan.expressions``) gives one check per subject it reads: per sequentially
+measured endpoint, per load level of the named concurrency, or for the measured process.
 
 A check without data is neither passed nor failed: it is stored with ``passed=None`` and the
 reason, so a run where nothing was measured can never look green.
@@ -7,16 +10,15 @@ reason, so a run where nothing was measured can never look green.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
+from perftest.plan.expressions import ENDPOINT, LEVEL, PROCESS, Threshold
 from perftest.store.read import LevelModel, StoredRun, unjudged
-from perftest.text import error_groups, mb, number, percent, quantity
+from perftest.text import error_groups, level_label, mb, number, percent, quantity
 
 from . import metrics, summaries
-from .metrics import P50, P95, P99, RSS_GROWTH, Metric, covered, phrases
+from .metrics import BY_EXPRESSION, P50, P95, P99, covered, phrases
 from .rules.base import THRESHOLD, Finding
-from .summaries import ResourceSummary
 
 RESPONSE_TIME = "threshold.response_time_p95"
 MEMORY_GROWTH = "threshold.memory_growth"
@@ -30,82 +32,117 @@ NOT_MEASURED = "not measured"
 NOT_EVALUATED = "not evaluated"
 
 
+_SIGN = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
 def _check(rule: str, subject: str, title: str, target: str, **outcome: Any) -> Finding:
     return Finding(THRESHOLD, rule, subject, title, target=target, **outcome)
 
 
-def _not_evaluated(rule: str, subject: str, title: str, target: str, reason: str) -> Finding:
-    return _check(rule, subject, title, target, actual=NOT_MEASURED, passed=None, evidence=reason)
+def _limit(threshold: Threshold) -> str:
+    """``< 2000 ms``, ``< 80%``, ``> 50 req/s``, ``< 20``: the limit in its canonical unit."""
+    unit = {"ms": " ms", "MB": " MB", "%": "%", "/s": " req/s"}.get(threshold.unit, "")
+    return f"{_SIGN[threshold.op]} {number(threshold.limit)}{unit}"
 
 
-def _below(
-    rule: str,
-    subject: str,
-    title: str,
-    target: str,
-    reading: tuple[Metric, Any, float],
-    gap: str,
-    evidence: str,
+def _judged(
+    rule: str, subject: str, title: str, threshold: Threshold, figures: Any, **rest: Any
 ) -> Finding:
-    """Passed when the figure (metric, figures, limit) stays below its limit; not evaluated,
-    with the reason, when there is a gap instead of figures."""
-    if gap:
-        return _not_evaluated(rule, subject, title, target, gap)
-    metric, figures, limit = reading
-    passed = metric.of(figures) < limit
+    """A check with figures: the metric's value against the threshold."""
+    metric = BY_EXPRESSION[threshold.metric]
     return _check(
-        rule, subject, title, target, actual=metric.text(figures), passed=passed, evidence=evidence
+        rule,
+        subject,
+        title,
+        _limit(threshold),
+        actual=metric.text(figures),
+        passed=threshold.holds(metric.of(figures)),
+        **rest,
     )
 
 
-def _response_time(endpoint: Any, limit: float) -> Finding:
-    """p95 of the answers as expected; NOT MEASURED when there were none."""
-    reason = unjudged(endpoint)
-    return _below(
-        RESPONSE_TIME,
-        endpoint.name,
-        f"p95 response time of {endpoint.name} < {number(limit)} ms",
-        f"< {number(limit)} ms",
-        (P95, endpoint, limit),
-        reason,
-        "" if reason else f"{phrases(endpoint, P50, P95, P99)} over {covered(endpoint)}",
+def _rule(threshold: Threshold) -> str:
+    """The default checks keep the rule ids of the original report's."""
+    if threshold.metric == "success" and threshold.op == ">=":
+        return CONCURRENCY_ALL_OK if threshold.limit >= 100 else CONCURRENCY_MOSTLY_OK
+    return {"p95": RESPONSE_TIME, "rss_growth": MEMORY_GROWTH, "cpu_avg": CPU_AVG}.get(
+        threshold.metric, f"threshold.{threshold.metric}"
     )
 
 
-def _memory(summary: ResourceSummary | None, gap: str, limit: float, process: str) -> Finding:
-    return _below(
-        MEMORY_GROWTH,
-        "process",
-        f"RSS growth of {process} < {number(limit)} MB",
-        f"< {number(limit)} MB",
-        (RSS_GROWTH, summary, limit),
-        gap,
-        ""
-        if gap
-        else (
+def _gap(threshold: Threshold, figures: Any) -> str:
+    """Why an endpoint or level has no figure for this metric ("" when it has one): latency
+    needs answers as expected, the other figures a counted request."""
+    if BY_EXPRESSION[threshold.metric].unit == "ms":
+        return unjudged(figures)
+    return "" if figures.requests else "no request completed"
+
+
+def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
+    """One check per sequentially measured endpoint (or the one named); NOT MEASURED when
+    there were no answers to read it from, NOT EVALUATED when the named one was not planned."""
+    rule, limit, label = _rule(threshold), _limit(threshold), threshold.name.label
+    sql = threshold.name.kind == "count"
+    checks = []
+    for endpoint in stored.sequential:
+        if threshold.endpoint not in (None, endpoint.name):
+            continue
+        title = f"{label} of {endpoint.name} {limit}"
+        gap = _gap(threshold, endpoint) or (
+            "SQL is captured in-process only; this endpoint was measured over HTTP"
+            if sql and not endpoint.sql_captured
+            else ""
+        )
+        if gap:
+            outcome = {"actual": NOT_MEASURED, "passed": None, "evidence": gap}
+            checks.append(_check(rule, endpoint.name, title, limit, **outcome))
+            continue
+        evidence = f"{phrases(endpoint, P50, P95, P99)} over {covered(endpoint)}"
+        checks.append(_judged(rule, endpoint.name, title, threshold, endpoint, evidence=evidence))
+    if threshold.endpoint is not None and not checks:
+        name = threshold.endpoint
+        outcome = {
+            "actual": NOT_EVALUATED,
+            "passed": None,
+            "evidence": f"{name} was not among this run's endpoints",
+        }
+        checks.append(_check(rule, name, f"{label} of {name} {limit}", limit, **outcome))
+    return checks
+
+
+def _process(stored: StoredRun, threshold: Threshold) -> list[Finding]:
+    """RSS growth or average CPU of the measured process, from the resource samples."""
+    summary = summaries.resources(stored)
+    gap = summaries.resource_gap(stored, summary)
+    rule = _rule(threshold)
+    if threshold.metric == "rss_growth":
+        title = f"RSS growth of {summaries.measured_process(stored)} {_limit(threshold)}"
+        evidence = gap or (
             f"RSS last minus first sample over {summary.duration_s:.1f} s "
             f"({summary.samples} samples); peak {mb(summary.rss_max_mb)}"
-        ),
-    )
-
-
-def _cpu(summary: ResourceSummary | None, gap: str, limit: float, cpu_count: int) -> Finding:
-    cores = quantity(cpu_count, "core")
-    return _below(
-        CPU_AVG,
-        "process",
-        f"Average CPU of the measured process < {number(limit)}% of all {cores}",
-        f"< {number(limit)}%",
-        (metrics.CPU_AVG, summary, limit),
-        gap,
-        ""
-        if gap
-        else (
+        )
+    else:
+        cpu_count = stored.row.resource_cpu_count
+        cores = quantity(cpu_count, "core")
+        title = f"Average CPU of the measured process {_limit(threshold)} of all {cores}"
+        evidence = gap or (
             f"mean {metrics.CPU_AVG.text(summary)}, max {percent(summary.cpu_max_pct)} of "
             f"{cores} over {quantity(summary.samples - 1, 'reading')} "
             "(the first reading, always 0, is left out)"
-        ),
-    )
+        )
+    if gap:
+        return [
+            _check(
+                rule,
+                "process",
+                title,
+                _limit(threshold),
+                actual=NOT_MEASURED,
+                passed=None,
+                evidence=gap,
+            )
+        ]
+    return [_judged(rule, "process", title, threshold, summary, evidence=evidence)]
 
 
 def _share(ok: int, requests: int) -> str:
@@ -113,73 +150,101 @@ def _share(ok: int, requests: int) -> str:
     return percent(math.floor(1000 * ok / requests) / 10)
 
 
-def _success(rule: str, levels: Sequence[Any], concurrency: int, rate: float) -> list[Finding]:
-    """One check per closed level of exactly ``concurrency`` workers: ok/requests ≥ ``rate``."""
-    everything = rate >= 100
-    subject = f"{concurrency} concurrent"
-    title = f"{subject}: " + (
-        "all requests succeed" if everything else f"≥ {number(rate)}% succeed"
+def _level_title(threshold: Threshold, subject: str) -> tuple[str, str]:
+    """The title and target; success keeps the original report's sentences."""
+    if threshold.metric == "success" and threshold.op == ">=":
+        if threshold.limit >= 100:
+            return f"{subject}: all requests succeed", "100%"
+        rate = number(threshold.limit)
+        return f"{subject}: ≥ {rate}% succeed", f"≥ {rate}%"
+    return f"{subject}: {threshold.name.label} {_limit(threshold)}", _limit(threshold)
+
+
+def _which(level: Any) -> str:
+    """``10-concurrent`` for a closed level, its label for an open one."""
+    if level.model == LevelModel.CLOSED:
+        return f"{level.concurrency}-concurrent"
+    return level_label(level)
+
+
+def _level_check(threshold: Threshold, level: Any, subject: str) -> Finding:
+    rule = _rule(threshold)
+    title, target = _level_title(threshold, subject)
+    gap = _gap(threshold, level)
+    if gap and not level.requests:
+        gap = f"the {_which(level)} level completed no request"
+    if gap:
+        return _check(rule, subject, title, target, actual=NOT_MEASURED, passed=None, evidence=gap)
+    evidence = (
+        f"{level.ok} of {level.requests} requests answered as expected over "
+        f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"
     )
-    target = "100%" if everything else f"≥ {number(rate)}%"
+    metric = BY_EXPRESSION[threshold.metric]
+    value = metric.of(level)
+    actual = (
+        _share(level.ok, level.requests) if threshold.metric == "success" else metric.text(level)
+    )
+    passed = (
+        level.ok * 100 >= threshold.limit * level.requests
+        if threshold.metric == "success" and threshold.op == ">="
+        else threshold.holds(value)
+    )
+    if threshold.abort and level.aborted and threshold.source in level.aborted:
+        passed, evidence = False, f"the level was stopped early: {level.aborted}; {evidence}"
+    return _check(rule, subject, title, target, actual=actual, passed=passed, evidence=evidence)
 
-    def unevaluated(reason: str, actual: str = NOT_EVALUATED) -> Finding:
-        return _check(rule, subject, title, target, actual=actual, passed=None, evidence=reason)
 
+def _levels(stored: StoredRun, threshold: Threshold) -> list[Finding]:
+    """One check per load level of the named concurrency (closed model), or per level when
+    none is named; NOT EVALUATED when the run planned no such level."""
+    if not stored.levels and not stored.plan.load.concurrency:
+        return []
+    if threshold.level is None:
+        return [_level_check(threshold, level, level_label(level)) for level in stored.levels]
+    subject = f"{threshold.level} concurrent"
     matching = [
         level
-        for level in levels
-        if level.model == LevelModel.CLOSED and level.concurrency == concurrency
+        for level in stored.levels
+        if level.model == LevelModel.CLOSED and level.concurrency == threshold.level
     ]
-    if not matching:
-        return [unevaluated(f"no {concurrency}-concurrent level was run")]
+    if matching:
+        return [_level_check(threshold, level, subject) for level in matching]
+    title, target = _level_title(threshold, subject)
+    reason = f"no {threshold.level}-concurrent level was run"
+    stopped = [level.aborted for level in stored.levels if level.aborted]
+    if stopped:
+        reason += f" (an abort rule stopped the run's levels: {stopped[0]})"
     return [
         _check(
-            rule,
+            _rule(threshold),
             subject,
             title,
             target,
-            actual=_share(level.ok, level.requests),
-            passed=level.ok * 100 >= rate * level.requests,
-            evidence=(
-                f"{level.ok} of {level.requests} requests answered as expected over "
-                f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"
-            ),
+            actual=NOT_EVALUATED,
+            passed=None,
+            evidence=reason,
         )
-        if level.requests
-        else unevaluated(f"the {concurrency}-concurrent level completed no request", NOT_MEASURED)
-        for level in matching
     ]
 
 
 def concurrency(stored: StoredRun) -> list[Finding]:
-    """The original report's two concurrency checks, when the run ran or planned load levels.
-
-    A run that only measured sequentially gets neither: they would say nothing about it.
-    """
-    if not stored.levels and not stored.plan.load.concurrency:
-        return []
-    limit = stored.thresholds
+    """The checks of the level-scoped expressions, when the run ran or planned load levels;
+    an abort rule without ``@N`` watched every level, so every level is judged by it."""
     return [
-        *_success(CONCURRENCY_ALL_OK, stored.levels, int(limit["CONCURRENCY_ALL_OK"]), 100.0),
-        *_success(
-            CONCURRENCY_MOSTLY_OK,
-            stored.levels,
-            int(limit["CONCURRENCY_MOSTLY_OK"]),
-            float(limit["CONCURRENCY_MOSTLY_OK_RATE"]),
-        ),
+        check
+        for threshold in stored.expressions
+        if threshold.level is not None or threshold.name.scope == LEVEL or threshold.abort
+        for check in _levels(stored, threshold)
     ]
 
 
 def evaluate(stored: StoredRun) -> list[Finding]:
-    """One check per sequentially measured endpoint, memory growth, CPU average, then the
-    concurrency checks when the run has load levels."""
-    limit = stored.thresholds
-    checks = [
-        _response_time(endpoint, limit["RESPONSE_TIME_P95_MS"]) for endpoint in stored.sequential
-    ]
-    summary = summaries.resources(stored)
-    gap = summaries.resource_gap(stored, summary)
-    process = summaries.measured_process(stored)
-    checks.append(_memory(summary, gap, limit["MEMORY_GROWTH_MB"], process))
-    checks.append(_cpu(summary, gap, limit["CPU_PERCENT_AVG"], stored.row.resource_cpu_count))
+    """Every expression's checks, in the order written; per-endpoint and process ones first,
+    as the original report listed them, then the load levels'."""
+    checks: list[Finding] = []
+    for threshold in stored.expressions:
+        if threshold.name.scope == PROCESS:
+            checks += _process(stored, threshold)
+        elif threshold.name.scope == ENDPOINT and threshold.level is None:
+            checks += _endpoints(stored, threshold)
     return checks + concurrency(stored)

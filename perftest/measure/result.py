@@ -335,6 +335,8 @@ class LevelResult:
     generator_cpu_s: float = 0.0
     wall_s: float = 0.0
     interrupted: bool = False
+    #: Why and when an abort rule stopped the level early ("" when it ran its course).
+    aborted: str = ""
     worker_failures: list[str] = field(default_factory=list)
     #: Closed model: the interval a worker normally waits between sends (the level's p50),
     #: and ``overall``'s latency corrected for coordinated omission with it.

@@ -95,6 +95,7 @@ class _Levels:
             endpoints=self.endpoints,
             redactor=session.redactor,
             target_pid=session.target_pid,
+            aborts=plan.aborts,
         )
 
     def _log_in_once(self) -> None:
@@ -141,6 +142,8 @@ class _Levels:
                 self._append(interrupted.result, workers)
                 raise
             self._append(level, workers)
+            if level.aborted:
+                return  # an abort rule stopped this level: the heavier ones would not be kinder
 
     def _append(self, level: LevelResult, workers: int) -> None:
         level.identities = min(len(self.session.identities), workers)

@@ -13,6 +13,7 @@ from typing import Any
 
 from perftest.conf import ConfigError
 
+from .expressions import ExpressionError, parse_all, sources
 from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, RunPlan
 
 
@@ -138,6 +139,17 @@ def _load_plan(
     )
 
 
+def _thresholds(setting: Any, options: Sequence[str], endpoints: Sequence[str]) -> tuple[str, ...]:
+    """The settings' expressions then each ``--threshold``, all checked before anything runs:
+    an unknown metric, unit or endpoint is a usage error, not a silently skipped check."""
+    try:
+        texts = (*sources(setting), *options)
+        parse_all(texts, endpoints)
+    except ExpressionError as error:
+        raise ConfigError(str(error)) from None
+    return texts
+
+
 def build_plan(
     config: dict[str, Any],
     *,
@@ -152,6 +164,7 @@ def build_plan(
     server_pid: int | None = None,
     connect_timeout: float | None = None,
     read_timeout: float | None = None,
+    thresholds: Sequence[str] = (),
     **load_options: Any,
 ) -> RunPlan:
     """The validated plan; ``load_options`` are the command's load options by name."""
@@ -208,7 +221,9 @@ def build_plan(
         iterations=config["ITERATIONS"] if iterations is None else iterations,
         warmup=config["WARMUP"] if warmup is None else warmup,
         resource_interval=config["RESOURCE_INTERVAL"],
-        thresholds=dict(config["THRESHOLDS"]),
+        thresholds=_thresholds(
+            config["THRESHOLDS"], thresholds, [e["name"] for e in config["ENDPOINTS"]]
+        ),
         output_dir=output_dir or config["OUTPUT_DIR"],
         label=_label(label),
         keep_data=keep_data,

@@ -16,6 +16,8 @@ from typing import Any
 
 from perftest.conf import ConfigError
 
+from .expressions import AbortRule, abort_rules, parse_all
+
 
 @dataclass(frozen=True)
 class LoginSpec:
@@ -194,7 +196,8 @@ class RunPlan:
     iterations: int
     warmup: int
     resource_interval: float
-    thresholds: dict[str, float]
+    #: Threshold expressions (``plan.expressions``), endpoint-scoped ones as ``p95{name} < …``.
+    thresholds: tuple[str, ...]
     output_dir: str
     label: str
     keep_data: bool
@@ -203,6 +206,11 @@ class RunPlan:
     load: LoadPlan = LoadPlan()
     #: Seconds after which a run still marked running is taken as dead (``STALE_RUN_AFTER``).
     stale_run_after_s: float = 6 * 3600
+
+    @property
+    def aborts(self) -> tuple[AbortRule, ...]:
+        """The thresholds marked ``abort``, as plain rules the load harness checks."""
+        return abort_rules(parse_all(self.thresholds))
 
     @property
     def identity_count(self) -> int:

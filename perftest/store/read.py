@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from perftest import models
-from perftest.conf import DEFAULTS
+from perftest.plan.expressions import Threshold, from_legacy, legacy_limits, parse_all
 from perftest.text import error_groups
 
 #: The states of a run and the load models of a level, named without importing the models.
@@ -56,6 +56,13 @@ class HttpSnapshot:
     read_timeout: float | None = None
 
 
+def _expressions(stored: Any) -> tuple[str, ...]:
+    """Stored thresholds as expressions: a list as stored, the old dict (or none) mapped."""
+    if isinstance(stored, (list, tuple)):
+        return tuple(str(text) for text in stored)
+    return from_legacy(_mapping(stored))
+
+
 @dataclass(frozen=True)
 class PlanSnapshot:
     """The plan as stored with the run (secrets removed); a key the snapshot lacks is None."""
@@ -67,7 +74,8 @@ class PlanSnapshot:
     iterations: int | None = None
     warmup: int | None = None
     resource_interval: float | None = None
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    #: Threshold expressions; an old run's dict of limits is read as its equivalent ones.
+    thresholds: tuple[str, ...] = ()
     output_dir: str | None = None
     label: str | None = None
     keep_data: bool | None = None
@@ -99,7 +107,7 @@ class PlanSnapshot:
             iterations=config.get("iterations"),
             warmup=config.get("warmup"),
             resource_interval=config.get("resource_interval"),
-            thresholds={**DEFAULTS["THRESHOLDS"], **_mapping(config.get("thresholds"))},
+            thresholds=_expressions(config.get("thresholds")),
             output_dir=config.get("output_dir"),
             label=config.get("label"),
             keep_data=config.get("keep_data"),
@@ -233,10 +241,16 @@ class StoredRun:
         """The sequential endpoints with a latency verdict: ranked, judged for SQL and speed."""
         return judged(self.sequential)
 
+    @cached_property
+    def expressions(self) -> tuple[Threshold, ...]:
+        """The threshold expressions the run was judged by, parsed."""
+        return parse_all(self.plan.thresholds)
+
     @property
     def thresholds(self) -> Mapping[str, float]:
-        """The limits as configured when the run ran, defaults filling any key it lacks."""
-        return self.plan.thresholds
+        """The old dict's limits as the expressions set them, for the rules and methodology
+        lines that quote a limit (``RESPONSE_TIME_P95_MS``...)."""
+        return legacy_limits(self.expressions)
 
     @property
     def login_endpoint(self) -> str:

@@ -190,6 +190,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "identities": level.identities,
         "login_mode": level.login_mode,
         "interrupted": level.interrupted,
+        "aborted": level.aborted,
         "window_s": level.window_ns / 1e9,
         "throughput": level.throughput,
         "ok_throughput": level.ok_throughput,

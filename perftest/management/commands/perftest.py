@@ -78,6 +78,14 @@ class Command(usage.Command):
             help="Log in per worker (default) or once per identity, sharing the token.",
         )
         parser.add_argument(
+            "--threshold",
+            action="append",
+            default=[],
+            metavar="EXPR",
+            help="A threshold expression added to PERFTEST['THRESHOLDS'], e.g. 'p95 < 500ms' "
+            "or 'error_rate < 50%% abort' (repeatable).",
+        )
+        parser.add_argument(
             "--fail-on-breach",
             action="store_true",
             help="Exit 1 when a threshold fails: the default now, kept for existing scripts.",
@@ -112,6 +120,7 @@ class Command(usage.Command):
                 requests=options["requests"],
                 ramp_up=options["ramp_up"],
                 rate=options["rate"],
+                thresholds=options["threshold"],
                 mix=options["mix"],
                 identities=options["identities"],
                 login=options["login"],

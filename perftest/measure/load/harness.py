@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from perftest.measure.machine import CpuUse, CpuWindow
 from perftest.measure.result import EndpointResult, LevelResult
 from perftest.measure.transport.base import RequestSpec, Transport
+from perftest.plan.expressions import AbortRule
 from perftest.plan.model import Endpoint, Mix
 from perftest.redact import Redactor
 
@@ -60,6 +61,8 @@ class WorkerKit:
     #: The measured server's pid over HTTP (None in-process, or when it is not known), so the
     #: CPU of other processes can be told apart from the target's and perftest's own.
     target_pid: int | None = None
+    #: Thresholds marked ``abort``: checked on every progress tick, never per request.
+    aborts: tuple[AbortRule, ...] = ()
 
     def empty(self, name: str) -> EndpointResult:
         return EndpointResult.empty(self.endpoints[name])
@@ -92,6 +95,8 @@ class _Level:
         self.kit, self.schedule = kit, schedule
         self.workers = [_Worker(index, kit) for index in range(schedule.workers)]
         self.clock = Clock()
+        self.aborted = ""
+        self._aborts = [r for r in kit.aborts if r.applies_to(schedule.workers)]
         self._cpu = CpuWindow(kit.target_pid)
         self._barrier = threading.Barrier(schedule.workers + 1, action=self._start_clock)
 
@@ -126,7 +131,7 @@ class _Level:
             self._barrier.abort()
             left = self._join_within(threads, STOP_GRACE_S)
             level = self._merge(self._cpu_use(), left)
-            level.interrupted = True
+            level.interrupted, level.aborted = True, self.aborted
             if left:
                 level.worker_failures.append(
                     f"{len(left)} workers were still busy (logging in, or in a request) when the "
@@ -134,7 +139,9 @@ class _Level:
                     "their figures are not counted"
                 )
             raise LevelInterrupted(level) from None
-        return self._merge(self._cpu_use())
+        level = self._merge(self._cpu_use())
+        level.aborted = self.aborted
+        return level
 
     @staticmethod
     def _join_within(threads: list[threading.Thread], seconds: float) -> set[int]:
@@ -146,19 +153,37 @@ class _Level:
         return {index for index, thread in enumerate(threads) if thread.is_alive()}
 
     def _follow(self, threads: list[threading.Thread], label: str, tick: Tick | None) -> None:
-        """Wait for the workers, refreshing the progress line while they run."""
+        """Wait for the workers, refreshing the progress line and checking the abort rules
+        while they run."""
         for thread in threads:
             while thread.is_alive():
                 thread.join(TICK_S)
                 if tick is not None:
                     tick(self._status(label))
+                if self._aborts and not self.aborted:
+                    self._check_aborts()
+
+    def _counts(self) -> tuple[int, int]:
+        """Counted requests and answers as expected so far, read racily between requests."""
+        results = [r for worker in self.workers for r in worker.results.values()]
+        return sum(r.requests for r in results), sum(r.ok for r in results)
+
+    def _check_aborts(self) -> None:
+        """Stop every worker when an abort rule breaks (``aborted`` says why and when)."""
+        requests, ok = self._counts()
+        elapsed = (_perf_ns() - self.clock.start_ns) / 1e9
+        for rule in self._aborts:
+            why = rule.breach(requests, ok, elapsed)
+            if why:
+                self.aborted = why
+                self.clock.stop.set()
+                return
 
     def _status(self, label: str) -> str:
         """Elapsed time, requests and errors so far, read racily: for the progress line only."""
         elapsed = (_perf_ns() - self.clock.start_ns) / 1e9
-        results = [r for worker in self.workers for r in worker.results.values()]
-        done = sum(r.requests for r in results)
-        errors = done - sum(r.ok for r in results)
+        done, ok = self._counts()
+        errors = done - ok
         return f"{label}: {elapsed:.1f}s, {done} counted requests, {errors} errors"
 
     def _work(self, worker: _Worker) -> None:

@@ -23,7 +23,7 @@ from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, quantity
 
 from ..blocks import Block, Bullets, Heading, Paragraph, Table
-from .phrases import NONE, answers_otherwise, errors, latencies
+from .phrases import NONE, answers_otherwise, errors, latencies, level_name
 
 IN_PROCESS = (
     "in-process (one Python process, shared GIL): server and load generator share one interpreter"
@@ -42,7 +42,7 @@ def _late(level: Any) -> str:
 
 def _level_row(level: Any) -> list[object]:
     return [
-        level_label(level) + (" (interrupted)" if level.interrupted else ""),
+        level_name(level),
         _transport(level),
         level.requests,
         level.ok,
@@ -85,6 +85,23 @@ def _level_endpoints(stored: StoredRun, level: Any) -> list[Block]:
     ]
 
 
+def _aborted(stored: StoredRun) -> list[Block]:
+    """Which level an abort rule stopped, when and why, and the planned levels not run."""
+    blocks: list[Block] = []
+    for level in stored.levels:
+        if not level.aborted:
+            continue
+        ran = {row.concurrency for row in stored.levels}
+        skipped = [str(n) for n in stored.plan.load.concurrency if n not in ran]
+        after = f"; levels {', '.join(skipped)} were not run" if skipped else ""
+        blocks.append(
+            Paragraph(
+                f"{level_label(level)} was stopped early by an abort rule: {level.aborted}{after}."
+            )
+        )
+    return blocks
+
+
 def concurrent(stored: StoredRun) -> list[Block]:
     heading = Heading("Concurrent request testing")
     if not stored.levels:
@@ -110,6 +127,7 @@ def concurrent(stored: StoredRun) -> list[Block]:
         "Generator CPU",
     ]
     blocks: list[Block] = [heading, Table(headers, [_level_row(level) for level in stored.levels])]
+    blocks += _aborted(stored)
     if any(level.transport == "in-process" for level in stored.levels):
         blocks.append(
             Paragraph(

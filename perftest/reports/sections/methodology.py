@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest.analysis import machine
+from perftest.plan.expressions import from_legacy
 from perftest.store.read import LevelModel, StoredRun
 from perftest.text import level_label, ms, number, quantity
 
@@ -169,6 +170,14 @@ def _verdicts(stored: StoredRun) -> list[str]:
     ]
 
 
+def _expressions(stored: StoredRun) -> list[str]:
+    """Every threshold expression, when they say more than the line of limits above (which
+    the old dict of limits, and the defaults, say in full)."""
+    if from_legacy(stored.thresholds) == stored.plan.thresholds:
+        return []
+    return ["Threshold expressions: " + "; ".join(stored.plan.thresholds) + "."]
+
+
 def methodology(stored: StoredRun) -> list[Block]:
     run, limit = stored.row, stored.thresholds
     sampling = (
@@ -186,6 +195,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         f"Thresholds: p95 < {number(limit['RESPONSE_TIME_P95_MS'])} ms per endpoint, RSS "
         f"growth < {number(limit['MEMORY_GROWTH_MB'])} MB, CPU average < "
         f"{number(limit['CPU_PERCENT_AVG'])}% of all cores.",
+        *_expressions(stored),
         *_verdicts(stored),
         _MODES.get(run.mode, f"Mode {run.mode!r}."),
         *_load(stored),

@@ -10,7 +10,7 @@ from perftest.analysis.metrics import Metric
 from perftest.analysis.rules.base import THRESHOLD, retry_after_text
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import unjudged, unmeasured
-from perftest.text import error_groups, ms
+from perftest.text import error_groups, level_label, ms
 
 from ..blocks import Block, Paragraph, Table
 
@@ -77,3 +77,12 @@ def threshold_tally(findings: Iterable[Any]) -> str:
 
 def of_kind(findings: Iterable[Any], kind: str) -> list[Any]:
     return [f for f in findings if f.kind == kind]
+
+
+def level_name(level: Any) -> str:
+    """``2 concurrent``, marked ``(interrupted)`` or ``(aborted)`` when it was cut short."""
+    return (
+        level_label(level)
+        + (" (interrupted)" if level.interrupted else "")
+        + (" (aborted)" if level.aborted else "")
+    )

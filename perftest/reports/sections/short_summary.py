@@ -7,10 +7,9 @@ from typing import Any
 
 from perftest.analysis.metrics import OK, OK_THROUGHPUT, P50, P95, P99, REQUESTS, THROUGHPUT
 from perftest.store.read import StoredRun
-from perftest.text import level_label
 
 from ..blocks import Block, Paragraph, Table
-from .phrases import errors, latencies, threshold_tally
+from .phrases import errors, latencies, level_name, threshold_tally
 
 
 def _endpoint_row(endpoint: Any) -> list[str]:
@@ -25,7 +24,7 @@ def _endpoint_row(endpoint: Any) -> list[str]:
 
 def _level_row(level: Any) -> list[str]:
     return [
-        level_label(level),
+        level_name(level),
         REQUESTS.text(level),
         OK.text(level),
         OK_THROUGHPUT.text(level),
