@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from perftest.analysis import summaries, verdict
+from perftest.analysis import machine, summaries, verdict
 from perftest.analysis.rules.base import THRESHOLD
 from perftest.store.read import StoredRun, measured, unjudged, unmeasured
 
@@ -74,6 +74,7 @@ def _level(stored: StoredRun, level: Any) -> dict[str, Any]:
         **_figures(level),
         "sent_total": level.sent_total,
         "generator_cores": level.generator_cores,
+        "machine_free_share": machine.free_share(level, stored.row.resource_cpu_count),
         "other_processes": [dict(other) for other in stored.other_processes(level)],
         "endpoints": [_endpoint(row) for row in stored.endpoints_of(level)],
     }
