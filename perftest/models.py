@@ -42,6 +42,25 @@ class Run(models.Model):
     resource_gone_s = models.FloatField(
         null=True, blank=True, help_text="When the measured process went away (s into sampling)"
     )
+    plan_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Hash of what the plan measures: runs with equal ones can be compared",
+    )
+    baseline = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="compared_runs",
+        help_text="The run this one was compared with (--baseline)",
+    )
+    comparison = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The comparison with the baseline as computed when the run ended",
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -69,6 +88,12 @@ class MeasuredFigures(models.Model):
         default=list,
         help_text="Every answer by class, each with its own latency: "
         "[{class, count, min_ms, p50_ms, p95_ms, p99_ms, max_ms, histogram}]",
+    )
+    windows = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Latency of the answers as expected per time window: "
+        "{width_s, windows: [{offset_s, count, values_us: [[value, count], ...]}]}",
     )
 
     class Meta:
@@ -191,6 +216,17 @@ class EndpointResult(MeasuredFigures):
         default=dict,
         help_text="A configuration problem of this endpoint: {problem, detail, suggestions}",
     )
+    statements = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Normalized statements of the answers as expected: [{sql, count}]",
+    )
+    profile = models.JSONField(
+        default=dict, blank=True, help_text="cProfile of extra requests (--profile)"
+    )
+    explain = models.JSONField(
+        default=list, blank=True, help_text="Query plans of its costly statements (--explain)"
+    )
 
     class Meta:
         ordering = ["run", "phase", "position"]
@@ -255,6 +291,8 @@ class Finding(models.Model):
         BOTTLENECK = "bottleneck"
         KEY = "key"
         CONFIGURATION = "configuration"
+        #: A change against the baseline run beyond noise (regression or improvement).
+        BASELINE = "baseline"
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="findings")
     position = models.PositiveIntegerField()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,10 @@ if TYPE_CHECKING:  # a transport's Sample is only read here, never built
 #: How a run ended, as the measuring core reports it (``Run.Status`` stores the same words).
 COMPLETED, FAILED, INTERRUPTED = "completed", "failed", "interrupted"
 
+
+#: Distinct normalized statements an endpoint counts; the rest are summed under one key.
+STATEMENTS_KEPT = 100
+OTHER_STATEMENTS = "(other statements)"
 
 #: How many distinct Retry-After values an answer class keeps, with their counts.
 RETRY_AFTER_KEPT = 5
@@ -140,6 +145,13 @@ class EndpointResult:
     empty_answers: int = 0
     #: The endpoint's configuration problem (``ConfigurationProblem.as_dict``), or {}.
     configuration: dict[str, Any] = field(default_factory=dict)
+    #: Normalized statement -> executions, over the answers as expected only, so a baseline
+    #: comparison can name the SQL a request gained (at most ``STATEMENTS_KEPT`` kept).
+    statements: dict[str, int] = field(default_factory=dict)
+    #: What ``--profile`` saw of this endpoint's extra requests ({} when not profiled).
+    profile: dict[str, Any] = field(default_factory=dict)
+    #: Query plans of its costly statements (``--explain``), JSON-ready.
+    explain: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def empty(cls, endpoint: Endpoint) -> EndpointResult:
@@ -159,6 +171,8 @@ class EndpointResult:
             self.ok += 1
             self.latency.record(sample.elapsed_ns)
             self._inspect(sample.body)
+            if queries:
+                self._count_statements(queries)
         else:
             group = self._record_error(sample, redactor)
             if queries is not None:
@@ -192,6 +206,16 @@ class EndpointResult:
                 ).as_dict()
         elif self.body_kind in body_shape.COLLECTIONS and self.empty_answers == self.ok - 1:
             self.empty_answers += body_shape.is_empty(body)
+
+    def _count_statements(self, queries: Sequence[str]) -> None:
+        statements = self.statements
+        for sql in map(sqlnorm.normalize, queries):
+            if sql in statements:
+                statements[sql] += 1
+            elif len(statements) < STATEMENTS_KEPT:
+                statements[sql] = 1
+            else:
+                statements[OTHER_STATEMENTS] = statements.get(OTHER_STATEMENTS, 0) + 1
 
     def _record_error(self, sample: Sample, redactor: Redactor) -> ErrorGroup:
         """Count an unexpected answer in its class (made on its first answer) and return it."""
@@ -233,6 +257,13 @@ class EndpointResult:
         self.queries_total += other.queries_total
         self.queries_max = max(self.queries_max, other.queries_max)
         self.sql_ns_total += other.sql_ns_total
+        for sql, count in other.statements.items():
+            if sql in self.statements or len(self.statements) < STATEMENTS_KEPT:
+                self.statements[sql] = self.statements.get(sql, 0) + count
+            else:
+                self.statements[OTHER_STATEMENTS] = self.statements.get(OTHER_STATEMENTS, 0) + count
+        self.profile = self.profile or other.profile
+        self.explain = self.explain or other.explain
         for sql, group in other.duplicate_queries.items():
             mine_q = self.duplicate_queries.get(sql)
             if mine_q is None:
@@ -246,6 +277,7 @@ class EndpointResult:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["latency"] = self.latency.to_dict()
         data["status_counts"] = dict(self.status_counts)
+        data["statements"] = dict(self.statements)
         data["errors"] = [group.to_dict() for group in self.errors.values()]
         data["duplicate_queries"] = [
             dataclasses.asdict(group) for group in self.duplicate_queries.values()
@@ -257,6 +289,7 @@ class EndpointResult:
         fields = dict(data)
         fields["latency"] = LatencyStats.from_dict(data["latency"])
         fields["status_counts"] = dict(data["status_counts"])
+        fields["statements"] = dict(data.get("statements", {}))
         fields["errors"] = {g["reason"]: ErrorGroup.from_dict(g) for g in data["errors"]}
         fields["duplicate_queries"] = {q["sql"]: QueryGroup(**q) for q in data["duplicate_queries"]}
         return cls(**fields)

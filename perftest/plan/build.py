@@ -150,6 +150,19 @@ def _thresholds(setting: Any, options: Sequence[str], endpoints: Sequence[str]) 
     return texts
 
 
+#: Profiled requests per endpoint at most: cProfile slows each one, and a few suffice.
+PROFILE_MAX = 50
+
+
+def _baseline(text: str | None) -> str:
+    """``--baseline``: a stored run's id or ``latest``; whether that run exists and measured
+    the same plan is checked against storage before anything runs (``runner``)."""
+    text = (text or "").strip()
+    if text and text != "latest" and not (text.isdigit() and int(text) > 0):
+        raise ConfigError(f"--baseline takes a run id or 'latest', not {text!r}.")
+    return text
+
+
 def build_plan(
     config: dict[str, Any],
     *,
@@ -165,9 +178,20 @@ def build_plan(
     connect_timeout: float | None = None,
     read_timeout: float | None = None,
     thresholds: Sequence[str] = (),
+    profile: int | None = None,
+    explain: bool = False,
+    baseline: str | None = None,
+    fail_on_regression: bool = False,
     **load_options: Any,
 ) -> RunPlan:
     """The validated plan; ``load_options`` are the command's load options by name."""
+    if profile is not None and not 1 <= profile <= PROFILE_MAX:
+        raise ConfigError(
+            f"--profile takes 1 to {PROFILE_MAX} requests per endpoint, not {profile}."
+        )
+    baseline = _baseline(baseline)
+    if fail_on_regression and not baseline:
+        raise ConfigError("--fail-on-regression needs a run to compare with: add --baseline.")
     if iterations is not None and iterations < 1:
         raise ConfigError(f"--iterations must be at least 1, not {iterations}.")
     if warmup is not None and warmup < 0:
@@ -231,4 +255,8 @@ def build_plan(
         http=http,
         load=load,
         stale_run_after_s=float(config["STALE_RUN_AFTER"]),
+        profile=profile or 0,
+        explain=explain,
+        baseline=baseline,
+        fail_on_regression=fail_on_regression,
     )

@@ -206,6 +206,14 @@ class RunPlan:
     load: LoadPlan = LoadPlan()
     #: Seconds after which a run still marked running is taken as dead (``STALE_RUN_AFTER``).
     stale_run_after_s: float = 6 * 3600
+    #: Extra requests per endpoint run under cProfile after the measured ones (0: none).
+    profile: int = 0
+    #: EXPLAIN the costly SELECT statements of each endpoint (PostgreSQL, in-process).
+    explain: bool = False
+    #: The run to compare with: a run id as text, ``"latest"``, or "" for none.
+    baseline: str = ""
+    #: Exit 3 when the comparison with the baseline finds a regression.
+    fail_on_regression: bool = False
 
     @property
     def aborts(self) -> tuple[AbortRule, ...]:

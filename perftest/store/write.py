@@ -168,6 +168,12 @@ def _endpoint_row(
         "body_kind": ep.body_kind,
         "empty_answers": ep.empty_answers,
         "configuration": ep.configuration,
+        "statements": [
+            {"sql": sql, "count": count}
+            for sql, count in sorted(ep.statements.items(), key=lambda item: -item[1])
+        ],
+        "profile": ep.profile,
+        "explain": ep.explain,
     }
     return models.EndpointResult(
         run=run,

@@ -39,6 +39,10 @@ def number(text: str) -> float:
     return value
 
 
+#: Profiled requests per endpoint when ``--profile`` is given without a number.
+PROFILE_DEFAULT = 5
+
+
 class Command(usage.Command):
     help = "Measure the API's endpoints, store the run and write its reports (--format)."
 
@@ -76,6 +80,33 @@ class Command(usage.Command):
             "--login",
             choices=["per-worker", "once"],
             help="Log in per worker (default) or once per identity, sharing the token.",
+        )
+        why = parser.add_argument_group("why it is slow (in-process)")
+        why.add_argument(
+            "--profile",
+            type=whole_number,
+            nargs="?",
+            const=PROFILE_DEFAULT,
+            metavar="N",
+            help="After measuring, run N extra requests per endpoint under cProfile, one at a "
+            f"time, never counted (default N {PROFILE_DEFAULT}).",
+        )
+        why.add_argument(
+            "--explain",
+            action="store_true",
+            help="EXPLAIN each endpoint's costliest SELECT and N+1 suspects (PostgreSQL).",
+        )
+        compare = parser.add_argument_group("baseline")
+        compare.add_argument(
+            "--baseline",
+            metavar="RUN_ID|latest",
+            help="Compare with a stored run: its id, or the latest completed one with the same "
+            "target and plan.",
+        )
+        compare.add_argument(
+            "--fail-on-regression",
+            action="store_true",
+            help="Exit 3 when a change against the baseline is a regression beyond noise.",
         )
         parser.add_argument(
             "--threshold",
@@ -124,6 +155,10 @@ class Command(usage.Command):
                 mix=options["mix"],
                 identities=options["identities"],
                 login=options["login"],
+                profile=options["profile"],
+                explain=options["explain"],
+                baseline=options["baseline"],
+                fail_on_regression=options["fail_on_regression"],
             )
             plan = preflight(plan)
         except ConfigError as exc:
