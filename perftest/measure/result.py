@@ -22,6 +22,7 @@ from perftest.redact import Redactor
 
 from . import body_shape
 from .stats import LatencyStats
+from .windows import LatencyWindows
 
 if TYPE_CHECKING:  # a transport's Sample is only read here, never built
     from perftest.plan.model import Endpoint
@@ -131,6 +132,8 @@ class EndpointResult:
     not_measured: str = ""
     interrupted: bool = False
     latency: LatencyStats = field(default_factory=LatencyStats)
+    #: The same answers' latency per time window, for the comparison's noise rule and charts.
+    windows: LatencyWindows = field(default_factory=LatencyWindows)
     ok: int = 0
     status_counts: dict[str, int] = field(default_factory=dict)
     errors: dict[str, ErrorGroup] = field(default_factory=dict)
@@ -170,6 +173,7 @@ class EndpointResult:
         if sample.status == self.expected_status and sample.error is None:
             self.ok += 1
             self.latency.record(sample.elapsed_ns)
+            self.windows.record(sample.elapsed_ns)
             self._inspect(sample.body)
             if queries:
                 self._count_statements(queries)
@@ -241,6 +245,7 @@ class EndpointResult:
         self.requests += other.requests
         self.planned += other.planned
         self.latency.merge(other.latency)
+        self.windows.merge(other.windows)
         self.ok += other.ok
         for key, n in other.status_counts.items():
             self.status_counts[key] = self.status_counts.get(key, 0) + n
@@ -276,6 +281,7 @@ class EndpointResult:
         """Every figure as JSON-ready data; ``from_dict`` rebuilds an equal result."""
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["latency"] = self.latency.to_dict()
+        data["windows"] = self.windows.to_dict()
         data["status_counts"] = dict(self.status_counts)
         data["statements"] = dict(self.statements)
         data["errors"] = [group.to_dict() for group in self.errors.values()]
@@ -288,6 +294,7 @@ class EndpointResult:
     def from_dict(cls, data: dict[str, Any]) -> EndpointResult:
         fields = dict(data)
         fields["latency"] = LatencyStats.from_dict(data["latency"])
+        fields["windows"] = LatencyWindows.from_dict(data["windows"])
         fields["status_counts"] = dict(data["status_counts"])
         fields["statements"] = dict(data.get("statements", {}))
         fields["errors"] = {g["reason"]: ErrorGroup.from_dict(g) for g in data["errors"]}

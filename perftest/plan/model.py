@@ -149,6 +149,13 @@ class Mix:
             yield names[best]
 
 
+#: How latency is also kept per time window, every run alike (``measure.windows`` records it;
+#: the report's methodology states it): windows start this many seconds wide, and at most
+#: ``MAX_WINDOWS`` are kept per endpoint or level, the width doubling rather than exceed it.
+FIRST_WINDOW_S = 1
+MAX_WINDOWS = 60
+
+
 @dataclass(frozen=True)
 class LoadPlan:
     """Concurrency levels (closed model) or an arrival rate (open model), and their knobs.

@@ -10,7 +10,7 @@ the endpoints as categories and a "before" and an "after" series, drawn by ``svg
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +20,8 @@ from pygal.style import Style
 from perftest.analysis import summaries
 from perftest.analysis.metrics import OK_THROUGHPUT, P50, P95, P99
 from perftest.analysis.rules import levels as level_rules
-from perftest.store.read import StoredRun
-from perftest.text import MB, level_label
+from perftest.store.read import StoredRun, Windows
+from perftest.text import MB, level_label, number
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,21 @@ class Chart:
     x_ticks: tuple[float, ...] = ()
 
 
-#: Builds one chart from a stored run; None when the run has nothing to draw.
-Builder = Callable[[StoredRun], "Chart | None"]
+#: Builds one chart from a stored run (None when the run has nothing to draw), or several
+#: (one per level; none when no level has anything to draw).
+Builder = Callable[[StoredRun], "Chart | tuple[Chart, ...] | None"]
+
+
+def drawn(stored: StoredRun, builders: Iterable[Builder]) -> list[Chart]:
+    """The charts ``builders`` draw for ``stored``, in order."""
+    found: list[Chart] = []
+    for build in builders:
+        built = build(stored)
+        if isinstance(built, Chart):
+            found.append(built)
+        elif built:
+            found.extend(built)
+    return found
 
 
 def latencies(stored: StoredRun) -> Chart | None:
@@ -115,6 +128,31 @@ def scaling(stored: StoredRun) -> Chart | None:
         x_ticks=tuple(step.level.concurrency for step in steps),
         series=tuple(series),
     )
+
+
+def _over_time(level: Any) -> Chart | None:
+    """p50 and p95 of one level's answers as expected, window by window (at least two)."""
+    windows = Windows.from_stored(level.windows)
+    if len(windows.windows) < 2:
+        return None
+    return Chart(
+        key=f"over-time-{level.position}",
+        title=f"p50 and p95 over time, {level_label(level)}",
+        x_title=f"seconds since the first window ({number(windows.width_s)} s windows)",
+        y_title="ms",
+        series=tuple(
+            Series(
+                f"p{percentile}",
+                tuple((w.offset_s, w.percentile_ms(percentile)) for w in windows.windows),
+            )
+            for percentile in (50, 95)
+        ),
+    )
+
+
+def over_time(stored: StoredRun) -> tuple[Chart, ...]:
+    """p50 and p95 over time, one chart per load level that has at least two windows."""
+    return tuple(chart for level in stored.levels if (chart := _over_time(level)))
 
 
 def _process_series(

@@ -34,6 +34,7 @@ ENGINE = Engine(dirs=[str(TEMPLATES)], autoescape=True)
 #: adds its section here, with its before/after bars built in ``charts``.
 CHARTS: dict[sections.Section, tuple[charts.Builder, ...]] = {
     endpoints.response_times: (charts.latencies,),
+    load.concurrent: (charts.over_time,),
     load.scaling: (charts.scaling,),
     resources.usage: (charts.rss, charts.cpu),
 }
@@ -99,7 +100,7 @@ def render(stored: StoredRun) -> str:
     report = sections.by_section(stored)
     parts = []
     for section, blocks in report:
-        drawn = [chart for build in CHARTS.get(section, ()) if (chart := build(stored))]
+        drawn = charts.drawn(stored, CHARTS.get(section, ()))
         parts.append(
             {
                 "html": SafeString(_section_html(blocks)),

@@ -13,12 +13,16 @@ from functools import cached_property
 from typing import Any
 
 from perftest import models
+from perftest.plan import model as plan_model
 from perftest.plan.expressions import Threshold, from_legacy, legacy_limits, parse_all
 from perftest.text import error_groups
 
 #: The states of a run and the load models of a level, named without importing the models.
 Status = models.Run.Status
 LevelModel = models.LoadLevel.Model
+
+#: How latency per time window is kept (``Windows``), named for the reports that state it.
+FIRST_WINDOW_S, MAX_WINDOWS = plan_model.FIRST_WINDOW_S, plan_model.MAX_WINDOWS
 
 #: Where ``Run.environment`` keeps the busiest other processes of each level, by position.
 OTHER_PROCESSES = "other_processes_by_level"
@@ -177,6 +181,66 @@ def unjudged(figures: Any) -> str:
 def judged(rows: Iterable[Any]) -> list[Any]:
     """The endpoints or levels that have a latency verdict (some answer as expected)."""
     return [row for row in rows if not unjudged(row)]
+
+
+def _percentile_ms(buckets: Iterable[tuple[int, int]], count: int, percentile: float) -> float:
+    """The first bucket value (µs, ascending) at which ``percentile`` % of ``count`` answers
+    are reached, in ms, with HdrHistogram's rank (rounded, at least one answer)."""
+    rank = max(1, int(min(percentile, 100.0) * count / 100 + 0.5))
+    seen = 0
+    for value, n in buckets:
+        seen += n
+        if seen >= rank:
+            return value / 1000
+    return 0.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """One time window of stored latency: its start, its answers as expected, their buckets."""
+
+    offset_s: float
+    count: int
+    #: (bucket value in µs, answers), ascending by value.
+    values_us: tuple[tuple[int, int], ...]
+
+    def percentile_ms(self, percentile: float) -> float:
+        return _percentile_ms(self.values_us, self.count, percentile)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """An endpoint's or level's latency per time window (``MeasuredFigures.windows``), read.
+
+    The baseline comparison resamples these windows and the charts draw them over time. Rows
+    stored before windows existed, and rows without an answer as expected, read as none.
+    """
+
+    width_s: float = 0.0
+    windows: tuple[Window, ...] = ()
+
+    @classmethod
+    def from_stored(cls, stored: Any) -> Windows:
+        stored = _mapping(stored)
+        windows = tuple(
+            Window(
+                offset_s=window["offset_s"],
+                count=window["count"],
+                values_us=tuple((value, count) for value, count in window["values_us"]),
+            )
+            for window in stored.get("windows") or ()
+        )
+        return cls(stored.get("width_s", 0.0), windows) if windows else cls()
+
+    def pooled(self) -> Window:
+        """Every window's answers as one (its percentiles are the row's within the buckets'
+        resolution); a bootstrap pools resampled windows the same way."""
+        buckets: dict[int, int] = {}
+        for window in self.windows:
+            for value, count in window.values_us:
+                buckets[value] = buckets.get(value, 0) + count
+        total = sum(window.count for window in self.windows)
+        return Window(0.0, total, tuple(sorted(buckets.items())))
 
 
 def _fill_ok_throughput(level: models.LoadLevel) -> models.LoadLevel:

@@ -84,8 +84,8 @@ def _answer_class(group: ErrorGroup) -> dict[str, Any]:
 
 def _figures(figures: EndpointResult) -> dict[str, Any]:
     """The fields every set of requests stores (``models.MeasuredFigures``), endpoint or level:
-    every answer counted, the verdict latency of the answers as expected only, and each
-    class of unexpected answers apart."""
+    every answer counted, the verdict latency of the answers as expected only (pooled and per
+    time window), and each class of unexpected answers apart."""
     groups = figures.errors.values()
     return {
         "requests": figures.requests,
@@ -93,6 +93,7 @@ def _figures(figures: EndpointResult) -> dict[str, Any]:
         "status_counts": figures.status_counts,
         "errors": [{"reason": g.reason, "count": g.count, "example": g.example} for g in groups],
         **_distribution(figures.latency),
+        "windows": figures.windows.stored(),
         "answer_classes": [_answer_class(group) for group in groups],
     }
 

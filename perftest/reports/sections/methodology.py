@@ -8,7 +8,7 @@ from typing import Any
 
 from perftest.analysis import machine
 from perftest.plan.expressions import from_legacy
-from perftest.store.read import LevelModel, StoredRun
+from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredRun, Windows
 from perftest.text import level_label, ms, number, quantity
 
 from ..blocks import Block, Bullets, Heading
@@ -170,6 +170,27 @@ def _verdicts(stored: StoredRun) -> list[str]:
     ]
 
 
+def _windows(stored: StoredRun) -> list[str]:
+    """How latency per time window was kept, when the run's rows have windows (runs stored
+    before windows existed have none, and say nothing about them)."""
+    rows = (*stored.sequential, *stored.sequential_http, *stored.levels)
+    rows += tuple(row for level in stored.levels for row in stored.endpoints_of(level))
+    widths = sorted({Windows.from_stored(row.windows).width_s for row in rows} - {0.0})
+    if not widths:
+        return []
+    kept = f"{number(widths[0])} s"
+    if len(widths) > 1:
+        kept += f" to {number(widths[-1])} s"
+    return [
+        f"Latency per time window: besides its pooled histogram, each endpoint and level keeps "
+        f"the latency of its answers as expected per window of wall-clock time ({kept} in this "
+        f"run: windows start {number(FIRST_WINDOW_S)} s wide and the width doubles whenever "
+        f"more than {MAX_WINDOWS} windows would be kept). Successive requests are not "
+        "independent, so a baseline comparison judges noise by resampling windows rather than "
+        "single requests, and the HTML report draws p50 and p95 over time from them."
+    ]
+
+
 def _expressions(stored: StoredRun) -> list[str]:
     """Every threshold expression, when they say more than the line of limits above (which
     the old dict of limits, and the defaults, say in full)."""
@@ -197,6 +218,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         f"{number(limit['CPU_PERCENT_AVG'])}% of all cores.",
         *_expressions(stored),
         *_verdicts(stored),
+        *_windows(stored),
         _MODES.get(run.mode, f"Mode {run.mode!r}."),
         *_load(stored),
     ]
