@@ -21,7 +21,7 @@ from perftest.analysis.rules import levels as level_rules
 from perftest.reports import charts, formats, html, markdown
 from perftest.store import read
 from perftest.store.read import StoredRun
-from perftest.text import MB
+from perftest.text import MB, level_label
 from tests.test_concurrency_report import add_level, curve_with_a_knee_at_30, load_run
 from tests.test_report_rules import add_endpoint, analyzed, make_run
 from tests.test_stored_runs import RUNS, stored_runs  # noqa: F401
@@ -54,6 +54,17 @@ def real_run(tmp_path) -> StoredRun:
     """A real in-process run of the stand-in API: sequential pass and two closed levels."""
     call_command("perftest", "--output", str(tmp_path), *REAL_RUN, stdout=io.StringIO())
     return StoredRun.of(models.Run.objects.latest("pk"))
+
+
+def real_titles(stored: StoredRun) -> list[str]:
+    """CHART_TITLES with, after the latency bars, the over-time chart of each level whose
+    stored windows are two or more (a level of 1 s nearly always spans two)."""
+    over_time = [
+        f"p50 and p95 over time, {level_label(level)}"
+        for level in stored.levels
+        if len(level.windows.get("windows", ())) >= 2
+    ]
+    return [CHART_TITLES[0], *over_time, *CHART_TITLES[1:]]
 
 
 def svg_titles(page: str) -> list[str]:
@@ -94,7 +105,7 @@ def test_the_html_report_of_a_real_run_draws_every_chart_and_fetches_nothing(rea
     page = path.read_text(encoding="utf-8")
 
     assert path.name == f"run-{real_run.pk}.html"
-    assert svg_titles(page) == CHART_TITLES
+    assert svg_titles(page) == real_titles(real_run)
     assert external_references(page) == []
     # The words are the Markdown report's: every section heading is there, in order.
     headings = re.findall(r"^#+ (.*)$", markdown.render(real_run), flags=re.M)
@@ -119,8 +130,9 @@ def test_re_rendering_a_stored_run_gives_the_same_bytes(real_run, tmp_path):
 
     assert html.render(again).encode("utf-8") == written
     # pygal's random chart ids are pinned, so each chart's CSS is scoped to a stable id.
+    over_time = [chart.key for chart in charts.over_time(real_run)]
     assert re.findall(r'<svg[^>]* id="(chart-[^"]+)"', written.decode()) == [
-        f"chart-run{real_run.pk}-{key}" for key in ("latency", "scaling", "rss", "cpu")
+        f"chart-run{real_run.pk}-{key}" for key in ("latency", *over_time, "scaling", "rss", "cpu")
     ]
 
 
@@ -283,11 +295,17 @@ def test_the_html_report_opens_in_headless_chromium_with_its_charts(real_run, tm
         check=True,
     )
 
-    assert svg_titles(dom) == CHART_TITLES
-    assert dom.count("<svg") == len(CHART_TITLES)
+    titles = real_titles(real_run)
+    assert svg_titles(dom) == titles
+    assert dom.count("<svg") == len(titles)
     assert "Performance report: run" in dom
     # Each chart drew its series: bars for the endpoints, a line and dots per series.
-    drawn = [charts.scaling(real_run), charts.rss(real_run), charts.cpu(real_run)]
+    drawn = [
+        *charts.over_time(real_run),
+        charts.scaling(real_run),
+        charts.rss(real_run),
+        charts.cpu(real_run),
+    ]
     assert dom.count('class="rect reactive tooltip-trigger"') == 2 * 3
     assert dom.count('class="dot reactive tooltip-trigger"') == sum(
         len(series.points) for chart in drawn for series in chart.series
