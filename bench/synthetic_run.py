@@ -1,15 +1,16 @@
 """A large run built without measuring anything: N endpoints × L closed load levels.
 
 Its figures come from a seeded random stream recorded through the real result classes
-(``EndpointResult.record``, HDR histograms, level merges), and it is stored through
-``store.write`` and analysed as the runner does, so rendering it reads exactly the rows a
-real run of that size would have. Used by ``report_rendering.py`` and by the test that keeps
-report rendering at a constant number of queries.
+(``EndpointResult.record``, HDR histograms, time windows over a 5 s phase, level merges), and
+it is stored through ``store.write`` and analysed as the runner does, so rendering it reads
+exactly the rows a real run of that size would have. Used by ``report_rendering.py`` and by
+the test that keeps report rendering at a constant number of queries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 
 from perftest.analysis.engine import analyse
@@ -21,16 +22,24 @@ from perftest.measure.result import (
     RunResult,
 )
 from perftest.measure.transport.base import Sample
+from perftest.measure.windows import LatencyWindows
 from perftest.redact import Redactor
 from perftest.store import read, write
 
 STARTED = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 MS = 1_000_000
+#: Every phase lasts this long; the answers of an endpoint are spread evenly over it, so each
+#: row keeps the time windows a real phase of that length would.
+PHASE_NS = 5_000 * MS
 
 
-def _endpoint(index: int, answers: int, stream: random.Random) -> EndpointResult:
+def _endpoint(index: int, answers: int, stream: random.Random, phase: int) -> EndpointResult:
+    """One endpoint of the ``phase``-th phase (0: sequential, then each level)."""
     name = f"Endpoint {index:02d}"
+    started_ns = int(STARTED.timestamp() * 1e9) + phase * 2 * PHASE_NS
+    answered_at = itertools.count(started_ns, PHASE_NS // answers)
     result = EndpointResult(name, "GET", f"/api/e{index:02d}/", 200)
+    result.windows = LatencyWindows(clock=answered_at.__next__)
     redactor = Redactor()
     base_ms = 2 + index % 17
     for n in range(answers):
@@ -48,10 +57,10 @@ def _endpoint(index: int, answers: int, stream: random.Random) -> EndpointResult
 def _level(position: int, endpoints: int, answers: int, stream: random.Random) -> LevelResult:
     level = LevelResult("closed", 2**position, duration_s=5.0, identities=2**position)
     for index in range(endpoints):
-        figures = _endpoint(index, answers, stream)
+        figures = _endpoint(index, answers, stream, position + 1)
         level.endpoints[figures.name] = figures
         level.overall.merge(figures)
-    level.window_ns = 5_000 * MS
+    level.window_ns = PHASE_NS
     level.rampup_requests, level.login_requests = 10, 2**position
     level.generator_cpu_s, level.wall_s = 2.0, 5.0
     return level
@@ -77,7 +86,7 @@ def synthetic_run(levels: int, endpoints: int = 50, answers: int = 40) -> RunRes
         started_at=STARTED,
         finished_at=STARTED + dt.timedelta(seconds=60),
         status="completed",
-        endpoints=[_endpoint(i, answers, stream) for i in range(endpoints)],
+        endpoints=[_endpoint(i, answers, stream, 0) for i in range(endpoints)],
         levels=[_level(p, endpoints, answers, stream) for p in range(levels)],
         resources=ResourceSeries(
             "this process",

@@ -8,7 +8,7 @@ from typing import Any
 
 from perftest.analysis import machine
 from perftest.plan.expressions import from_legacy
-from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredRun, Windows
+from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredRun
 from perftest.text import level_label, ms, number, quantity
 
 from ..blocks import Block, Bullets, Heading
@@ -175,7 +175,7 @@ def _windows(stored: StoredRun) -> list[str]:
     before windows existed have none, and say nothing about them)."""
     rows = (*stored.sequential, *stored.sequential_http, *stored.levels)
     rows += tuple(row for level in stored.levels for row in stored.endpoints_of(level))
-    widths = sorted({Windows.from_stored(row.windows).width_s for row in rows} - {0.0})
+    widths = sorted({row.windows.get("width_s") for row in rows if row.windows})
     if not widths:
         return []
     kept = f"{number(widths[0])} s"
