@@ -208,6 +208,7 @@ def document(stored: StoredRun) -> dict[str, Any]:
 
 
 def _rows_with_windows(report: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every endpoint and level of the report: the rows that carry latency windows."""
     endpoints = report["endpoints"]
     yield from endpoints["sequential"]
     yield from endpoints["sequential_http"]
