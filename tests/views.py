@@ -20,7 +20,7 @@ N_PLUS_ONE_ROWS = 5
 RETRY_AFTER_VALUES = ("1", "2", "3", "4", "5", "6", "7")
 _retry_after = itertools.cycle(RETRY_AFTER_VALUES)
 #: Rounds of the deliberately slow helper: a few milliseconds of pure Python per request.
-BURN_ROUNDS = 100_000
+BURN_ROUNDS = 300_000
 #: The subject name the unindexed filter looks for: token-like, so a test can prove that no
 #: parameter value reaches a stored plan or a report.
 SECRET_NAME = "tok-3f9a1c7e5b2d4a6c8e0f1a3b5c7d9e1f"

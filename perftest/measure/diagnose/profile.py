@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import cProfile
 import functools
+import re
 import site
 import sys
 import sysconfig
@@ -43,7 +44,7 @@ NAME_CHARS = 160
 _SQL_PACKAGES = ("psycopg", "psycopg2", "psycopg_binary", "psycopg_c", "MySQLdb", "oracledb")
 _SQL_PREFIXES = ("django/db/backends/", "sqlite3/")
 #: Built-ins (C functions) whose label names a database driver: the cursor calls themselves.
-_SQL_BUILTINS = ("sqlite3.", "psycopg", "MySQLdb", "_mysql", "oracledb")
+_SQL_BUILTINS = ("sqlite3.", "psycopg", "MySQLdb", "_mysql", "oracledb", "CursorWrapper.execute")
 #: Installed and standard-library code that turns data into a response body.
 _SERIALISATION_PREFIXES = (
     "rest_framework/serializers.py",
@@ -55,6 +56,7 @@ _SERIALISATION_PREFIXES = (
     "json/",
 )
 _SERIALISATION_BUILTINS = ("_json.", "'json.")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,10 @@ def _cut(text: str) -> str:
 
 def _qualified(code: Any, origin: Origin) -> str:
     """``tests.views.burn_cpu``, ``rest_framework.fields.Field.run_validation``; a built-in
-    by its own label (``<method 'execute' of 'sqlite3.Cursor' objects>``)."""
+    by its own label (``<method 'execute' of 'sqlite3.Cursor' objects>``), without the memory
+    address some labels carry."""
     if isinstance(code, str):
-        return code
+        return _ADDRESS.sub("", code)
     module = origin.file.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
     name = getattr(code, "co_qualname", code.co_name)
     return f"{module}.{name}" if module and not module.startswith("<") else name
