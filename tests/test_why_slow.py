@@ -24,6 +24,7 @@ from thebot_settings.standin.models import Subject
 CPU = {"name": "CPU", "method": "GET", "path": "/test/cpu-bound/"}
 BY_NAME = {"name": "By name", "method": "GET", "path": "/test/subjects-by-name/"}
 PROFILE = {"name": "Get Profile", "method": "GET", "path": "/api/profile/me/"}
+N_PLUS_ONE = {"name": "N plus one", "method": "GET", "path": "/test/n-plus-one/"}
 SLOW_HELPER = "tests.views.burn_cpu"
 #: Subjects seeded for the plans: well above the size at which a full read is a finding.
 SEEDED_SUBJECTS = 3 * LARGE_TABLE_ROWS
@@ -115,7 +116,7 @@ def seq_scans(run: Run) -> list[dict]:
 
 
 @pytest.mark.django_db
-@override_settings(ROOT_URLCONF="tests.urls", PERFTEST=settings_with(BY_NAME, CPU))
+@override_settings(ROOT_URLCONF="tests.urls", PERFTEST=settings_with(BY_NAME, CPU, N_PLUS_ONE))
 def test_explain_shows_a_seq_scan_on_a_large_unindexed_filter_then_an_index_scan(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("EXPLAIN plans are read on PostgreSQL only (set DATABASE_URL)")
@@ -132,6 +133,12 @@ def test_explain_shows_a_seq_scan_on_a_large_unindexed_filter_then_an_index_scan
     assert "an index on (name)" in finding.evidence
     assert "Add an index on standin_subject (name)" in finding.recommendation
     assert reports(tmp_path, first)["md"].count("Seq Scan on standin_subject") >= 2
+    repeated = {plan["sql"]: plan for plan in first.endpoints.get(name="N plus one").explain}
+    orm = next(plan for sql, plan in repeated.items() if "django_content_type" in sql)
+    assert f"repeated {views.N_PLUS_ONE_ROWS}× in one request" in orm["reason"]
+    assert orm["node"] and not orm.get("unavailable")
+    # A small table read in full is no finding: the rule waits for LARGE_TABLE_ROWS rows.
+    assert not first.findings.filter(rule=SEQ_SCAN, subject="N plus one").exists()
 
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE INDEX {NAME_INDEX} ON standin_subject (name)")

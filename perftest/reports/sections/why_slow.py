@@ -131,7 +131,7 @@ def _plan(plan: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             f"{plan['reason'].capitalize()}: {plan['node']}, estimated cost "
-            f"{plan['cost']:,.1f}, {plan['rows']:,} rows."
+            f"{plan['cost']:,.1f}, {quantity(int(plan['rows']), 'row')} estimated."
         ),
         Code(plan["sql"], "sql"),
     ]
