@@ -16,7 +16,7 @@ from perftest.models import Run
 from tests import views
 from tests.counting import COUNT_FILE_ENV, count_handled
 from tests.live_server import shared_database_url, standin_server  # noqa: F401
-from tests.report_checks import validate
+from tests.report_checks import missing_figures, missing_titles, validate
 from thebot_settings.settings import MIDDLEWARE
 from thebot_settings.settings import PERFTEST as THEBOT
 from thebot_settings.standin.models import Subject
@@ -91,7 +91,10 @@ def test_profile_names_the_slow_helper_first_among_the_projects_code_and_is_neve
     text = reports(tmp_path, run)
     assert "## Why it is slow" in text["md"] and "### CPU: profile" in text["md"]
     assert SLOW_HELPER in text["md"] and "3 extra requests per endpoint" in text["md"]
-    totals = validate(text["json"])["totals"]
+    document = validate(text["json"])
+    assert missing_figures(text["md"], document) == []
+    assert missing_titles(text["md"], document, [f.title for f in run.findings.all()]) == []
+    totals = document["totals"]
     assert totals["diagnostic_requests"] == 2 * 3
     assert totals["requests_sent"] == count_handled(str(count_file))
 

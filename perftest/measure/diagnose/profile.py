@@ -68,7 +68,10 @@ class Origin:
 
     @property
     def bucket(self) -> str:
-        """The share its own time counts toward: SQL, serialisation or the rest."""
+        """The share its own time counts toward: SQL, serialisation or the rest (the
+        project's and perftest's own code is always the rest, whatever its files are called)."""
+        if self.category in (HOST, PERFTEST):
+            return OTHER
         if self.category == BUILTIN:  # ``file`` holds the built-in's label
             if any(marker in self.file for marker in _SQL_BUILTINS):
                 return SQL
@@ -79,28 +82,36 @@ class Origin:
         return SERIALISATION if self.file.startswith(_SERIALISATION_PREFIXES) else OTHER
 
 
-def _installed_roots() -> tuple[Path, ...]:
-    """Every folder installed packages live in (site-packages, dist-packages)."""
-    folders = [*site.getsitepackages(), site.getusersitepackages(), *sys.path]
-    return tuple(
-        Path(folder).resolve()
-        for folder in dict.fromkeys(folders)
-        if folder and Path(folder).name in ("site-packages", "dist-packages")
-    )
+@dataclass(frozen=True)
+class _Roots:
+    """The folders a file is classified by, read once per process."""
+
+    installed: tuple[Path, ...]
+    stdlib: tuple[Path, ...]
+    perftest: Path
+    project: Path | None
+    python: tuple[Path, ...]
+
+    @classmethod
+    def here(cls) -> _Roots:
+        folders = [*site.getsitepackages(), site.getusersitepackages(), *sys.path]
+        installed = [
+            Path(folder).resolve()
+            for folder in dict.fromkeys(folders)
+            if folder and Path(folder).name in ("site-packages", "dist-packages")
+        ]
+        stdlib = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "platstdlib")}
+        base_dir = getattr(settings, "BASE_DIR", None)
+        return cls(
+            installed=tuple(installed),
+            stdlib=tuple(stdlib),
+            perftest=Path(perftest.__file__).resolve().parent,
+            project=Path(base_dir).resolve() if base_dir else None,
+            python=tuple({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}),
+        )
 
 
-@functools.lru_cache(maxsize=1)
-def _roots() -> tuple[tuple[Path, ...], tuple[Path, ...], Path, Path | None, tuple[Path, ...]]:
-    stdlib = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "platstdlib")}
-    base_dir = getattr(settings, "BASE_DIR", None)
-    prefixes = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    return (
-        _installed_roots(),
-        tuple(stdlib),
-        Path(perftest.__file__).resolve().parent,
-        Path(base_dir).resolve() if base_dir else None,
-        tuple(prefixes),
-    )
+_roots = functools.lru_cache(maxsize=1)(_Roots.here)
 
 
 def _under(path: Path, root: Path) -> bool:
@@ -112,22 +123,23 @@ def classify(filename: str) -> Origin:
     """The origin of a Python function from its code's file name."""
     if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
         return Origin(STDLIB if filename.startswith("<frozen") else THIRD_PARTY, filename)
-    installed, stdlib, own, base_dir, prefixes = _roots()
+    roots = _roots()
     path = Path(filename).resolve()
-    if _under(path, own):
-        return Origin(PERFTEST, path.relative_to(own.parent).as_posix())
-    for root in installed:
+    if _under(path, roots.perftest):
+        return Origin(PERFTEST, path.relative_to(roots.perftest.parent).as_posix())
+    for root in roots.installed:
         if _under(path, root):
             relative = path.relative_to(root).as_posix()
             top = relative.split("/", 1)[0]
             category = {"django": DJANGO, "rest_framework": DRF}.get(top, THIRD_PARTY)
             return Origin(category, relative)
-    for root in stdlib:
+    for root in roots.stdlib:
         if _under(path, root):
             return Origin(STDLIB, path.relative_to(root).as_posix())
-    inside_python = any(_under(path, prefix) for prefix in prefixes)
-    if base_dir is not None and _under(path, base_dir) and not inside_python:
-        return Origin(HOST, path.relative_to(base_dir).as_posix())
+    project = roots.project
+    inside_python = any(_under(path, prefix) for prefix in roots.python)  # a virtualenv
+    if project is not None and _under(path, project) and not inside_python:
+        return Origin(HOST, path.relative_to(project).as_posix())
     return Origin(THIRD_PARTY, path.name)
 
 
