@@ -3,10 +3,9 @@
 The order is: configuration problems, threshold checks, endpoint bottlenecks, diagnosis
 bottlenecks (``--explain``), load-level bottlenecks, endpoint key findings, diagnosis key
 findings (``--profile``), load-level key findings; the diagnosis rules read only runs that
-asked for one. Within each, rules run in
-registry order; consecutive rules that read the same kind of subject run subject by subject,
-so the findings about one endpoint (its error groups, then its other rules) or one level stay
-together.
+asked for one. Within each, rules run in registry order; consecutive rules that read the same
+kind of subject run subject by subject, so the findings about one endpoint (its error groups,
+then its other rules) or one level stay together.
 """
 
 from __future__ import annotations
@@ -72,12 +71,20 @@ def families(stored: StoredRun) -> tuple[str, ...]:
 
 def analyse(stored: StoredRun) -> list[Finding]:
     """Every finding of the run, unsaved, in report order (``store.write.save_findings``)."""
-    read = families(stored)
+    endpoint_families = families(stored)
     return [
         *_run_rules(stored, base.selected(CONFIGURATION, "endpoints")),
         *thresholds.evaluate(stored),
-        *(f for family in read for f in _run_rules(stored, base.selected(BOTTLENECK, family))),
+        *(
+            finding
+            for family in endpoint_families
+            for finding in _run_rules(stored, base.selected(BOTTLENECK, family))
+        ),
         *_run_rules(stored, base.selected(BOTTLENECK, "levels")),
-        *(f for family in read for f in _run_rules(stored, base.selected(KEY, family))),
+        *(
+            finding
+            for family in endpoint_families
+            for finding in _run_rules(stored, base.selected(KEY, family))
+        ),
         *_run_rules(stored, base.selected(KEY, "levels")),
     ]

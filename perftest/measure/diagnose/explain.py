@@ -107,9 +107,9 @@ class _ParameterRecorder:
         self._installed.clear()
 
 
-def unavailable() -> str:
-    """Why no plan can be read here ("" when the default database is PostgreSQL)."""
-    vendor = connections["default"].vendor
+def unavailable(alias: str = "default") -> str:
+    """Why no plan can be read on the database ``alias`` ("" when it is PostgreSQL)."""
+    vendor = connections[alias].vendor
     return "" if vendor == "postgresql" else f"EXPLAIN plans are read on PostgreSQL, not {vendor}"
 
 
@@ -211,9 +211,10 @@ def _summary(plan: dict[str, Any], cursor: Any) -> dict[str, Any]:
 
 def _plan_of(statement: Statement) -> dict[str, Any]:
     """The summary of one statement's plan, or why there is none (its exception class)."""
+    gap = unavailable(statement.alias)
+    if gap:
+        return {"unavailable": gap}
     connection = connections[statement.alias]
-    if connection.vendor != "postgresql":
-        return {"unavailable": f"EXPLAIN plans are read on PostgreSQL, not {connection.vendor}"}
     try:
         with transaction.atomic(using=statement.alias), connection.cursor() as wrapper:
             cursor = wrapper.cursor  # the driver's own: no execute wrapper sees the EXPLAIN

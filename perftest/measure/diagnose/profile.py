@@ -21,7 +21,7 @@ import re
 import site
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,8 @@ def _qualified(code: Any, origin: Origin) -> str:
 
 @dataclass(frozen=True)
 class _Function:
+    """One profiled function: where it lives, and its calls and times over every request."""
+
     name: str
     origin: Origin
     line: int
@@ -198,7 +200,9 @@ def _functions(profiler: cProfile.Profile) -> list[_Function]:
     return functions
 
 
-def _shares(functions: Iterable[_Function], total_s: float, key: Any) -> dict[str, float]:
+def _shares(
+    functions: Iterable[_Function], total_s: float, key: Callable[[_Function], str]
+) -> dict[str, float]:
     """Own time summed by ``key`` (a function's bucket or category), as fractions of the total."""
     sums: dict[str, float] = {}
     for function in functions:
@@ -206,7 +210,7 @@ def _shares(functions: Iterable[_Function], total_s: float, key: Any) -> dict[st
     return {name: own / total_s for name, own in sorted(sums.items())} if total_s else {}
 
 
-def summarise(profiler: cProfile.Profile, requests: int, unexpected: int) -> dict[str, Any]:
+def _summary(profiler: cProfile.Profile, requests: int, unexpected: int) -> dict[str, Any]:
     """The stored profile: totals, shares of own time, the top functions by cumulative time
     (perftest's own frames, which wrap every request, left out) and the host's own functions
     by own time (a view's cumulative time includes all the framework work below it; its own
@@ -241,4 +245,4 @@ def profile(transport: Transport, spec: RequestSpec, count: int, expected: int) 
         finally:
             profiler.disable()
         unexpected += sample.status != expected or sample.error is not None
-    return summarise(profiler, count, unexpected)
+    return _summary(profiler, count, unexpected)
