@@ -91,6 +91,8 @@ def test_profile_names_the_slow_helper_first_among_the_projects_code_and_is_neve
     text = reports(tmp_path, run)
     assert "## Why it is slow" in text["md"] and "### CPU: profile" in text["md"]
     assert SLOW_HELPER in text["md"] and "3 extra requests per endpoint" in text["md"]
+    assert "<h2>Why it is slow</h2>" in text["html"] and SLOW_HELPER in text["html"]
+    assert "<locals>" not in text["html"]  # names such as view.<locals>.inner stay text
     document = validate(text["json"])
     assert missing_figures(text["md"], document) == []
     assert missing_titles(text["md"], document, [f.title for f in run.findings.all()]) == []
