@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftest.analysis.rules.diagnosis import slow_profiled
+from perftest.analysis.rules.diagnosis import reaches_threshold, slow_profiled
 from perftest.store.read import StoredRun
 from perftest.text import ms, number, percent, quantity
 
@@ -76,9 +76,10 @@ def _functions(functions: list[dict[str, Any]], first: str) -> Table:
 
 
 def _which(stored: StoredRun, shown: list[Any]) -> str:
+    """Which endpoints the profiles below are, and what was done to get them."""
     limit = stored.thresholds["RESPONSE_TIME_P95_MS"]
     every = f"{quantity(stored.plan.profile, 'extra request')} per endpoint under cProfile"
-    if shown[0].p95_ms >= limit:
+    if reaches_threshold(shown[0], stored):
         chosen = f"the endpoints at or above the p95 threshold of {number(limit)} ms"
     else:
         chosen = (
