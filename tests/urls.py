@@ -14,6 +14,8 @@ urlpatterns = [
     path("test/interrupt/", views.interrupt),
     path("test/throttled/", views.throttled),
     path("test/stall-once/", views.stall_once),
+    path("test/cpu-bound/", views.cpu_bound),
+    path("test/subjects-by-name/", views.subjects_by_name),
     path("test/empty-array/", config_views.empty_array),
     path("test/router/", include(config_views.router.urls)),
     *project_urlpatterns,

@@ -10,6 +10,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.http import JsonResponse
 
+from thebot_settings.standin.models import Subject
+
 SLOW_VIEW_SECONDS = 0.05
 QUEUEING_VIEW_SECONDS = 0.2
 STALL_SECONDS = 1.0
@@ -17,6 +19,11 @@ N_PLUS_ONE_ROWS = 5
 #: The throttled view's Retry-After values, in turn: more distinct values than a class keeps.
 RETRY_AFTER_VALUES = ("1", "2", "3", "4", "5", "6", "7")
 _retry_after = itertools.cycle(RETRY_AFTER_VALUES)
+#: Rounds of the deliberately slow helper: a few milliseconds of pure Python per request.
+BURN_ROUNDS = 300_000
+#: The subject name the unindexed filter looks for: token-like, so a test can prove that no
+#: parameter value reaches a stored plan or a report.
+SECRET_NAME = "tok-3f9a1c7e5b2d4a6c8e0f1a3b5c7d9e1f"
 
 
 def slow(request):
@@ -84,3 +91,22 @@ def stall_once(request):
     trigger.unlink()
     time.sleep(STALL_SECONDS)
     return JsonResponse({"stalled": True})
+
+
+def burn_cpu(rounds: int) -> int:
+    """Deliberately slow host code: arithmetic in pure Python, which --profile must name."""
+    total = 0
+    for i in range(rounds):
+        total += i * i % 7
+    return total
+
+
+def cpu_bound(request):
+    return JsonResponse({"total": burn_cpu(BURN_ROUNDS)})
+
+
+def subjects_by_name(request):
+    """Filters the stand-in's subjects on ``name``, which has no index: PostgreSQL reads the
+    whole table until a test adds one."""
+    ids = Subject.objects.filter(name=SECRET_NAME).order_by().values_list("id", flat=True)
+    return JsonResponse({"ids": list(ids[:20])})

@@ -1,10 +1,11 @@
 """Runs every check over a stored run and returns its findings, in the order reports show them.
 
-The order is: configuration problems, threshold checks, endpoint bottlenecks, load-level
-bottlenecks, endpoint key findings, load-level key findings. Within each, rules run in
-registry order; consecutive rules that read the same kind of subject run subject by subject,
-so the findings about one endpoint (its error groups, then its other rules) or one level stay
-together.
+The order is: configuration problems, threshold checks, endpoint bottlenecks, diagnosis
+bottlenecks (``--explain``), load-level bottlenecks, endpoint key findings, diagnosis key
+findings (``--profile``), load-level key findings; the diagnosis rules read only runs that
+asked for one. Within each, rules run in registry order; consecutive rules that read the same
+kind of subject run subject by subject, so the findings about one endpoint (its error groups,
+then its other rules) or one level stay together.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from itertools import groupby
 from perftest.store.read import StoredRun
 
 from . import thresholds
-from .rules import base
+from .rules import base, diagnosis
 from .rules.base import (
     BOTTLENECK,
     CONFIGURATION,
@@ -63,13 +64,27 @@ def _run_rules(stored: StoredRun, rules: list[Rule]) -> list[Finding]:
     return found
 
 
+def families(stored: StoredRun) -> tuple[str, ...]:
+    """The rule families that read ``stored``: the diagnosis rules only when it asked for one."""
+    return ("endpoints", diagnosis.FAMILY) if diagnosis.asked(stored) else ("endpoints",)
+
+
 def analyse(stored: StoredRun) -> list[Finding]:
     """Every finding of the run, unsaved, in report order (``store.write.save_findings``)."""
+    endpoint_families = families(stored)
     return [
         *_run_rules(stored, base.selected(CONFIGURATION, "endpoints")),
         *thresholds.evaluate(stored),
-        *_run_rules(stored, base.selected(BOTTLENECK, "endpoints")),
+        *(
+            finding
+            for family in endpoint_families
+            for finding in _run_rules(stored, base.selected(BOTTLENECK, family))
+        ),
         *_run_rules(stored, base.selected(BOTTLENECK, "levels")),
-        *_run_rules(stored, base.selected(KEY, "endpoints")),
+        *(
+            finding
+            for family in endpoint_families
+            for finding in _run_rules(stored, base.selected(KEY, family))
+        ),
         *_run_rules(stored, base.selected(KEY, "levels")),
     ]

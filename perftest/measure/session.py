@@ -1,11 +1,12 @@
 """One call down, one value up: ``measure(session)`` runs every phase of a plan.
 
 The sequential pass (in-process, over HTTP, or both one after the other), then the load
-levels, each on the transport the plan names. Logins go through the platform's login
-endpoint on the transport that will use the token: per worker by default (one identity each,
-since THE_BOT rotates tokens), or once per identity with ``--login once``. Ctrl-C ends
-measuring with what was measured so far: the result says ``interrupted`` and names the
-endpoints never reached.
+levels, each on the transport the plan names. After the in-process sequential pass,
+``--profile`` and ``--explain`` send their extra, uncounted requests (``diagnose``).
+Logins go through the platform's login endpoint on the transport that will use the token:
+per worker by default (one identity each, since THE_BOT rotates tokens), or once per identity
+with ``--login once``. Ctrl-C ends measuring with what was measured so far: the result says
+``interrupted`` and names the endpoints never reached.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from perftest.plan.model import RunPlan
 from perftest.redact import Redactor
 
 from .auth import Headers, Identity, endpoint_request, log_in
+from .diagnose.explain import explain, unavailable
+from .diagnose.profile import profile
 from .load import schedule_for
 from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
 from .load.sequential import Sequential
@@ -76,6 +79,39 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
             if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
                 # Every login rotates the token: log in once more for the endpoints after it.
                 attempt, headers = log_in(transport, plan.login, identity, redactor)
+                result.logins.append(attempt)
+
+
+def _diagnose(session: Session) -> None:
+    """``--profile`` and ``--explain``: extra in-process requests to each endpoint that
+    answered as expected, after its measured ones and never counted in its figures.
+
+    They run on a transport of their own, logged in afresh (its login is recorded with the
+    others), and log in again after the login endpoint, whose requests rotate the token.
+    """
+    plan, result = session.plan, session.result
+    explaining = plan.explain and not unavailable()
+    if not (plan.profile or explaining):
+        return
+    rows = {row.name: row for row in result.endpoints}
+    identity = session.identities[0]
+    with InProcessTransport() as transport:
+        headers: Headers | None = None
+        if any(endpoint.auth for endpoint in plan.endpoints):
+            attempt, headers = log_in(transport, plan.login, identity, session.redactor)
+            result.logins.append(attempt)
+        for endpoint in plan.endpoints:
+            row = rows[endpoint.name]
+            if not row.ok or (endpoint.auth and headers is None):
+                continue
+            session.tick(f"why it is slow: {endpoint.name}")
+            spec = endpoint_request(plan, endpoint, identity, headers)
+            if plan.profile:
+                row.profile = profile(transport, spec, plan.profile, endpoint.expected_status)
+            if explaining:
+                row.explain = explain(transport, spec, endpoint.expected_status)
+            if endpoint.is_login and headers is not None:
+                attempt, headers = log_in(transport, plan.login, identity, session.redactor)
                 result.logins.append(attempt)
 
 
@@ -170,6 +206,8 @@ def measure(session: Session) -> RunResult:
     try:
         session.tick("sequential pass")
         _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
+        if plan.mode != "http":
+            _diagnose(session)
         if plan.mode == "both":
             session.tick("sequential pass over HTTP")
             _sequential(session, over_http=True, into=result.http_endpoints)

@@ -92,6 +92,12 @@ def _warmup_requests(stored: StoredRun) -> int:
     return stored.row.warmup * sum(len(measured(rows)) for rows in passes)
 
 
+def _diagnostic_requests(stored: StoredRun) -> int:
+    """Requests of the diagnostic pass: each endpoint's profiled ones, and its one request
+    that captured SQL for EXPLAIN (a stored plan list, even one saying why it has no plan)."""
+    return sum(e.profile.get("requests", 0) + bool(e.explain) for e in stored.sequential)
+
+
 def totals(stored: StoredRun) -> dict[str, int]:
     """Requests counted by the tables, and every request sent to the target, by purpose."""
     counted = sum(e.requests for e in (*stored.sequential, *stored.sequential_http))
@@ -99,12 +105,14 @@ def totals(stored: StoredRun) -> dict[str, int]:
     logins = len(stored.row.logins) + sum(level.login_requests for level in stored.levels)
     warmup = _warmup_requests(stored)
     rampup = sum(level.rampup_requests for level in stored.levels)
+    diagnostic = _diagnostic_requests(stored)
     return {
-        "requests_sent": logins + warmup + rampup + counted,
+        "requests_sent": logins + warmup + rampup + diagnostic + counted,
         "requests_counted": counted,
         "login_requests": logins,
         "warmup_requests": warmup,
         "rampup_requests": rampup,
+        "diagnostic_requests": diagnostic,
     }
 
 

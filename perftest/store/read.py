@@ -86,6 +86,9 @@ class PlanSnapshot:
     mode: str | None = None
     http: HttpSnapshot = field(default_factory=HttpSnapshot)
     load: LoadSnapshot = field(default_factory=LoadSnapshot)
+    #: ``--profile N`` (0 when not asked) and ``--explain``, as asked; older runs asked neither.
+    profile: int = 0
+    explain: bool = False
 
     @classmethod
     def parse(cls, config: Any) -> PlanSnapshot:
@@ -132,6 +135,8 @@ class PlanSnapshot:
                 identities=pick(load, "identities", "identities"),
                 login_mode=load.get("login_mode") or flat_login,
             ),
+            profile=int(config.get("profile") or 0),
+            explain=bool(config.get("explain")),
         )
 
     @property

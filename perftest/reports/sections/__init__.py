@@ -11,7 +11,7 @@ from collections.abc import Callable
 from perftest.store.read import StoredRun
 
 from ..blocks import Block
-from . import endpoints, findings, load, methodology, resources, summary
+from . import endpoints, findings, load, methodology, resources, summary, why_slow
 
 #: The report's sections, in the order they are read.
 REPORT = (
@@ -21,6 +21,7 @@ REPORT = (
     endpoints.response_times,
     endpoints.database,
     endpoints.n_plus_one,
+    why_slow.why_slow,
     load.concurrent,
     load.scaling,
     load.where_the_time_goes,

@@ -199,6 +199,32 @@ def _expressions(stored: StoredRun) -> list[str]:
     return ["Threshold expressions: " + "; ".join(stored.plan.thresholds) + "."]
 
 
+def _diagnosis(stored: StoredRun) -> list[str]:
+    """What ``--profile`` and ``--explain`` did, when asked (Why it is slow says why they read
+    nothing over HTTP or on a database other than PostgreSQL)."""
+    plan, lines = stored.plan, []
+    in_process = stored.row.mode != "http"
+    if plan.profile and in_process:
+        lines.append(
+            f"Profile (--profile): {quantity(plan.profile, 'extra request')} per endpoint that "
+            "answered as expected, after its measured ones, one at a time under cProfile, never "
+            "counted in any figure; shares are own time by where the code lives, cProfile's "
+            "overhead included."
+        )
+    if (
+        plan.explain
+        and in_process
+        and stored.row.environment.get("database_vendor") == ("postgresql")
+    ):
+        lines.append(
+            "Query plans (--explain): one extra request per endpoint that answered as "
+            "expected, never counted, captured its SQL with parameters in memory; EXPLAIN "
+            "(FORMAT JSON), never ANALYZE, of SELECT statements only; no parameter value is "
+            "stored."
+        )
+    return lines
+
+
 def methodology(stored: StoredRun) -> list[Block]:
     run, limit = stored.row, stored.thresholds
     sampling = (
@@ -220,6 +246,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         *_verdicts(stored),
         *_windows(stored),
         _MODES.get(run.mode, f"Mode {run.mode!r}."),
+        *_diagnosis(stored),
         *_load(stored),
     ]
     return [Heading("Methodology"), Bullets(lines)]

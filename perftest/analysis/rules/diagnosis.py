@@ -1,0 +1,156 @@
+"""Rules over the diagnostic pass (``--profile``, ``--explain``): where an endpoint's time goes,
+and the sequential scans its plans show on large tables.
+
+They form their own family, read only for runs that asked for a diagnosis, so that every
+other run checks (and lists as checked) exactly the rules it did before. Which profiled
+endpoints count as slow is decided here once (``slow_profiled``); the report's section shows
+the same ones the key findings name.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from perftest.store.read import StoredRun
+from perftest.text import ms, percent
+
+from ..metrics import P95
+from .base import BOTTLENECK, ENDPOINT, KEY, RUN, Finding, bottleneck, key, rule
+
+SEQ_SCAN = "bottleneck.seq_scan"
+WHERE_TIME_GOES = "key.where_time_goes"
+
+#: The family of these rules (``base.Rule.family``): read when the run asked for a diagnosis.
+FAMILY = "diagnosis"
+
+#: A sequential scan is a finding on a table of at least this many (estimated) rows: below
+#: it, reading the whole table is cheap and is often the planner's best choice anyway.
+LARGE_TABLE_ROWS = 10_000
+
+#: When no profiled endpoint reaches the p95 threshold, the slowest this many by p95 are the
+#: ones whose profile the report shows and the key findings name.
+SLOWEST_PROFILED = 3
+
+#: How each share of profiled time reads in a sentence.
+_SHARE_WORDS = {
+    "sql": "in SQL",
+    "serialisation": "serialisation",
+    "other": "outside SQL and serialisation",
+}
+
+_rule = partial(rule, family=FAMILY)
+
+
+def asked(stored: StoredRun) -> bool:
+    """Whether the run asked for a diagnosis, so that these rules read it."""
+    return bool(stored.plan.profile or stored.plan.explain)
+
+
+def reaches_threshold(endpoint: Any, stored: StoredRun) -> bool:
+    """Whether the endpoint's p95 is at or above the threshold (the slow-endpoint rule's test)."""
+    return P95.of(endpoint) >= stored.thresholds["RESPONSE_TIME_P95_MS"]
+
+
+def slow_profiled(stored: StoredRun) -> list[Any]:
+    """The profiled endpoints worth showing, slowest p95 first: those that reach the p95
+    threshold, else the ``SLOWEST_PROFILED`` slowest. Only endpoints with answers as expected:
+    a profile of errors says nothing of speed."""
+    profiled = [e for e in stored.judged if e.profile.get("requests")]
+    ranked = sorted(profiled, key=P95.of, reverse=True)
+    slow = [e for e in ranked if reaches_threshold(e, stored)]
+    return slow or ranked[:SLOWEST_PROFILED]
+
+
+def index_advice(relation: str, columns: list[str]) -> str:
+    """What serves a filtered sequential scan: an index on the columns its filter reads."""
+    if not columns:
+        return (
+            f"Read fewer rows of {relation}: filter or paginate the queryset so that the "
+            "statement does not need the whole table."
+        )
+    fields = ", ".join(f'"{name}"' for name in columns)
+    return (
+        f"Add an index on {relation} ({', '.join(columns)}), e.g. "
+        f"models.Index(fields=[{fields}]) in the model's Meta, if the filter selects few of "
+        "its rows; run with --explain again to see an index scan instead."
+    )
+
+
+def _scan_evidence(scan: dict[str, Any], plan: dict[str, Any]) -> str:
+    rows = f"Seq Scan on {scan['relation']}, {scan['table_rows']:,} rows estimated"
+    if scan["columns"]:
+        rows += f": an index on ({', '.join(scan['columns'])}) would serve this filter"
+    else:
+        rows += ": no filter, every row is read"
+    lines = [rows]
+    if scan["filter"]:
+        lines.append(f"Filter: {scan['filter']}")
+    lines.append(f"Statement ({plan['reason']}):\n{plan['sql']}")
+    return "\n".join(lines)
+
+
+@_rule(
+    SEQ_SCAN,
+    BOTTLENECK,
+    ENDPOINT,
+    f"sequential scans on tables of {LARGE_TABLE_ROWS:,} rows or more (--explain)",
+    "Add an index for the filter the scan applies, or read fewer rows.",
+)
+def _seq_scans(endpoint: Any, stored: StoredRun) -> list[Finding]:
+    """One finding per large table and filter read in full by the endpoint's plans."""
+    found: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for plan in endpoint.explain:
+        for scan in plan.get("seq_scans", ()):
+            where = (scan["relation"], scan["filter"])
+            if scan["table_rows"] < LARGE_TABLE_ROWS or where in seen:
+                continue
+            seen.add(where)
+            found.append(
+                bottleneck(
+                    SEQ_SCAN,
+                    endpoint.name,
+                    f"{endpoint.name} reads all of {scan['relation']} (Seq Scan, "
+                    f"{scan['table_rows']:,} rows estimated)",
+                    _scan_evidence(scan, plan),
+                    index_advice(scan["relation"], scan["columns"]),
+                )
+            )
+    return found
+
+
+def _own_function(endpoint: Any) -> str:
+    host = endpoint.profile.get("host") or []
+    if not host:
+        return "none of its time is in the project's own code"
+    slowest = host[0]
+    return (
+        f"its slowest own function is {slowest['function']} ({ms(slowest['own_ms'])} own time "
+        f"in {slowest['calls']} calls)"
+    )
+
+
+@_rule(WHERE_TIME_GOES, KEY, RUN, "where the time of the slow profiled endpoints goes")
+def _where_time_goes(stored: StoredRun) -> list[Finding]:
+    """For each slow profiled endpoint: its largest share of profiled time, and the project's
+    function with the most own time."""
+    found = []
+    for endpoint in slow_profiled(stored):
+        profile = endpoint.profile
+        shares = profile["shares"]
+        largest = max(_SHARE_WORDS, key=lambda name: shares.get(name, 0.0))
+        found.append(
+            key(
+                WHERE_TIME_GOES,
+                endpoint.name,
+                f"{shares[largest]:.0%} of {endpoint.name}'s profiled time is "
+                f"{_SHARE_WORDS[largest]}; {_own_function(endpoint)}",
+                f"SQL {percent(100 * shares['sql'])}, serialisation "
+                f"{percent(100 * shares['serialisation'])}, the rest "
+                f"{percent(100 * shares['other'])} of {ms(profile['total_ms'])} over "
+                f"{profile['requests']} profiled requests; the project's own code "
+                f"{percent(100 * profile['origins'].get('host', 0.0))}",
+            )
+        )
+    return found

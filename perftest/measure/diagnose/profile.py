@@ -1,0 +1,248 @@
+"""``--profile``: a few requests of one endpoint under cProfile, summarised by where code lives.
+
+cProfile hooks the interpreter of the thread that enables it, so it can only see requests
+served one at a time in this thread: these requests are sent after the measured ones, through
+the in-process transport, and never counted in any figure (cProfile slows every call it sees).
+A function is classified by the file it comes from: the host project's own code (under
+``settings.BASE_DIR``, outside any installed package, virtualenv or perftest itself), Django,
+DRF, the standard library, other installed packages, or built-ins. Own ("self") time is summed
+into three shares a reader can act on: SQL (the database driver, Django's backends and the
+built-in cursor calls), serialisation (DRF's serializers, fields and renderers, and ``json``)
+and the rest. The profiler's entries are read directly (they are what ``pstats`` is built
+from) because they keep each function's code object, whose ``co_qualname`` names a method
+with its class. Only names, files, counts and times are kept, never arguments or values.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import functools
+import re
+import site
+import sys
+import sysconfig
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+import perftest
+
+from ..transport.base import RequestSpec, Transport
+
+HOST, PERFTEST, DJANGO, DRF = "host", "perftest", "django", "drf"
+STDLIB, THIRD_PARTY, BUILTIN = "stdlib", "third-party", "built-in"
+SQL, SERIALISATION, OTHER = "sql", "serialisation", "other"
+
+#: How many functions each list keeps, and how long a stored name or file may be.
+TOP_FUNCTIONS = 10
+NAME_CHARS = 160
+
+#: Installed code whose own time is the database's (driver packages, Django's backends).
+_SQL_PACKAGES = ("psycopg", "psycopg2", "psycopg_binary", "psycopg_c", "MySQLdb", "oracledb")
+_SQL_PREFIXES = ("django/db/backends/", "sqlite3/")
+#: Built-ins (C functions) whose label names a database driver: the cursor calls themselves.
+_SQL_BUILTINS = ("sqlite3.", "psycopg", "MySQLdb", "_mysql", "oracledb", "CursorWrapper.execute")
+#: Installed and standard-library code that turns data into a response body.
+_SERIALISATION_PREFIXES = (
+    "rest_framework/serializers.py",
+    "rest_framework/fields.py",
+    "rest_framework/relations.py",
+    "rest_framework/renderers.py",
+    "rest_framework/utils/serializer_helpers.py",
+    "rest_framework/utils/encoders.py",
+    "json/",
+)
+_SERIALISATION_BUILTINS = ("_json.", "'json.")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a function's code lives: its category and its file relative to that root."""
+
+    category: str
+    file: str
+
+    @property
+    def bucket(self) -> str:
+        """The share its own time counts toward: SQL, serialisation or the rest (the
+        project's and perftest's own code is always the rest, whatever its files are called)."""
+        if self.category in (HOST, PERFTEST):
+            return OTHER
+        if self.category == BUILTIN:  # ``file`` holds the built-in's label
+            if any(marker in self.file for marker in _SQL_BUILTINS):
+                return SQL
+            serialises = any(marker in self.file for marker in _SERIALISATION_BUILTINS)
+            return SERIALISATION if serialises else OTHER
+        if self.file.split("/", 1)[0] in _SQL_PACKAGES or self.file.startswith(_SQL_PREFIXES):
+            return SQL
+        return SERIALISATION if self.file.startswith(_SERIALISATION_PREFIXES) else OTHER
+
+
+@dataclass(frozen=True)
+class _Roots:
+    """The folders a file is classified by, read once per process."""
+
+    installed: tuple[Path, ...]
+    stdlib: tuple[Path, ...]
+    perftest: Path
+    project: Path | None
+    python: tuple[Path, ...]
+
+    @classmethod
+    def here(cls) -> _Roots:
+        folders = [*site.getsitepackages(), site.getusersitepackages(), *sys.path]
+        installed = [
+            Path(folder).resolve()
+            for folder in dict.fromkeys(folders)
+            if folder and Path(folder).name in ("site-packages", "dist-packages")
+        ]
+        stdlib = {Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "platstdlib")}
+        base_dir = getattr(settings, "BASE_DIR", None)
+        return cls(
+            installed=tuple(installed),
+            stdlib=tuple(stdlib),
+            perftest=Path(perftest.__file__).resolve().parent,
+            project=Path(base_dir).resolve() if base_dir else None,
+            python=tuple({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}),
+        )
+
+
+_roots = functools.lru_cache(maxsize=1)(_Roots.here)
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+@functools.lru_cache(maxsize=4096)
+def classify(filename: str) -> Origin:
+    """The origin of a Python function from its code's file name."""
+    if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
+        return Origin(STDLIB if filename.startswith("<frozen") else THIRD_PARTY, filename)
+    roots = _roots()
+    path = Path(filename).resolve()
+    if _under(path, roots.perftest):
+        return Origin(PERFTEST, path.relative_to(roots.perftest.parent).as_posix())
+    for root in roots.installed:
+        if _under(path, root):
+            relative = path.relative_to(root).as_posix()
+            top = relative.split("/", 1)[0]
+            category = {"django": DJANGO, "rest_framework": DRF}.get(top, THIRD_PARTY)
+            return Origin(category, relative)
+    for root in roots.stdlib:
+        if _under(path, root):
+            return Origin(STDLIB, path.relative_to(root).as_posix())
+    project = roots.project
+    inside_python = any(_under(path, prefix) for prefix in roots.python)  # a virtualenv
+    if project is not None and _under(path, project) and not inside_python:
+        return Origin(HOST, path.relative_to(project).as_posix())
+    return Origin(THIRD_PARTY, path.name)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= NAME_CHARS else text[: NAME_CHARS - 1] + "…"
+
+
+def _qualified(code: Any, origin: Origin) -> str:
+    """``tests.views.burn_cpu``, ``rest_framework.fields.Field.run_validation``; a built-in
+    by its own label (``<method 'execute' of 'sqlite3.Cursor' objects>``), without the memory
+    address some labels carry."""
+    if isinstance(code, str):
+        return _ADDRESS.sub("", code)
+    module = origin.file.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    name = getattr(code, "co_qualname", code.co_name)
+    return f"{module}.{name}" if module and not module.startswith("<") else name
+
+
+@dataclass(frozen=True)
+class _Function:
+    """One profiled function: where it lives, and its calls and times over every request."""
+
+    name: str
+    origin: Origin
+    line: int
+    calls: int
+    cumulative_s: float
+    own_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "function": _cut(self.name),
+            "file": "" if self.origin.category == BUILTIN else _cut(self.origin.file),
+            "line": self.line,
+            "calls": self.calls,
+            "cumulative_ms": self.cumulative_s * 1e3,
+            "own_ms": self.own_s * 1e3,
+            "category": self.origin.category,
+        }
+
+
+def _functions(profiler: cProfile.Profile) -> list[_Function]:
+    functions = []
+    for entry in profiler.getstats():
+        code = entry.code  # a built-in's is its label
+        builtin = isinstance(code, str)
+        origin = Origin(BUILTIN, code) if builtin else classify(code.co_filename)
+        functions.append(
+            _Function(
+                _qualified(code, origin),
+                origin,
+                0 if builtin else code.co_firstlineno,
+                entry.callcount,
+                entry.totaltime,
+                entry.inlinetime,
+            )
+        )
+    return functions
+
+
+def _shares(
+    functions: Iterable[_Function], total_s: float, key: Callable[[_Function], str]
+) -> dict[str, float]:
+    """Own time summed by ``key`` (a function's bucket or category), as fractions of the total."""
+    sums: dict[str, float] = {}
+    for function in functions:
+        sums[key(function)] = sums.get(key(function), 0.0) + function.own_s
+    return {name: own / total_s for name, own in sorted(sums.items())} if total_s else {}
+
+
+def _summary(profiler: cProfile.Profile, requests: int, unexpected: int) -> dict[str, Any]:
+    """The stored profile: totals, shares of own time, the top functions by cumulative time
+    (perftest's own frames, which wrap every request, left out) and the host's own functions
+    by own time (a view's cumulative time includes all the framework work below it; its own
+    time is the code to change)."""
+    functions = _functions(profiler)
+    total_s = sum(function.own_s for function in functions)
+    shown = [f for f in functions if f.origin.category != PERFTEST]
+    top = sorted(shown, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
+    host = [f for f in shown if f.origin.category == HOST]
+    host = sorted(host, key=lambda f: f.own_s, reverse=True)[:TOP_FUNCTIONS]
+    shares = _shares(functions, total_s, lambda f: f.origin.bucket)
+    return {
+        "requests": requests,
+        "unexpected": unexpected,
+        "total_ms": total_s * 1e3,
+        "shares": {name: shares.get(name, 0.0) for name in (SQL, SERIALISATION, OTHER)},
+        "origins": _shares(functions, total_s, lambda f: f.origin.category),
+        "top": [function.as_dict() for function in top],
+        "host": [function.as_dict() for function in host],
+    }
+
+
+def profile(transport: Transport, spec: RequestSpec, count: int, expected: int) -> dict[str, Any]:
+    """Send ``spec`` ``count`` times under one profiler, one at a time; the summary counts the
+    answers other than ``expected`` so a report can say what was profiled."""
+    profiler = cProfile.Profile()
+    unexpected = 0
+    for _ in range(count):
+        profiler.enable()
+        try:
+            sample = transport.send(spec)
+        finally:
+            profiler.disable()
+        unexpected += sample.status != expected or sample.error is not None
+    return _summary(profiler, count, unexpected)

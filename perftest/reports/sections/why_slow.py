@@ -1,0 +1,182 @@
+"""Why it is slow: the stored profiles of the slow profiled endpoints (``--profile``) and the
+query plans of each endpoint's costly statements (``--explain``), or why there are none.
+
+The section appears only for runs that asked for a diagnosis. Which endpoints are "slow" is
+the analysis's choice (``rules.diagnosis.slow_profiled``), so the section shows the profiles
+the key findings name. In each profile the project's own functions come first: they are the
+code the reader can change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perftest.analysis.rules.diagnosis import reaches_threshold, slow_profiled
+from perftest.store.read import StoredRun
+from perftest.text import ms, number, percent, quantity
+
+from ..blocks import Block, Bullets, Code, Heading, Paragraph, Table
+
+#: The origins of profiled code, as the profile stores them, and how each reads.
+ORIGINS = {
+    "host": "project code",
+    "django": "Django",
+    "drf": "DRF",
+    "stdlib": "standard library",
+    "third-party": "other packages",
+    "built-in": "built-ins",
+    "perftest": "perftest",
+}
+
+
+def _in_process_only(what: str, stored: StoredRun) -> str:
+    """Why a diagnosis over HTTP has nothing: the server's code and SQL are elsewhere."""
+    return (
+        f"{what} needs in-process access: this run measured {stored.row.target} over HTTP, "
+        "where the server's code and SQL run in another process, so nothing was read."
+    )
+
+
+def _shares(profile: dict[str, Any]) -> str:
+    shares, origins = profile["shares"], profile["origins"]
+    by_origin = ", ".join(
+        f"{words} {percent(100 * origins[name])}"
+        for name, words in ORIGINS.items()
+        if origins.get(name)
+    )
+    otherwise = f", {profile['unexpected']} answered otherwise" if profile["unexpected"] else ""
+    return (
+        f"{ms(profile['total_ms'])} over {profile['requests']} profiled requests{otherwise}: "
+        f"SQL {percent(100 * shares['sql'])}, serialisation "
+        f"{percent(100 * shares['serialisation'])}, the rest {percent(100 * shares['other'])}. "
+        f"Own time by origin: {by_origin}."
+    )
+
+
+def _where(function: dict[str, Any]) -> str:
+    return f"{function['file']}:{function['line']}" if function["file"] else "built-in"
+
+
+def _functions(functions: list[dict[str, Any]], first: str) -> Table:
+    return Table(
+        [first, "Origin", "Where", "Calls", "Own", "Cumulative"],
+        [
+            [
+                f["function"],
+                ORIGINS.get(f["category"], f["category"]),
+                _where(f),
+                f["calls"],
+                ms(f["own_ms"]),
+                ms(f["cumulative_ms"]),
+            ]
+            for f in functions
+        ],
+        right=frozenset({3, 4, 5}),
+    )
+
+
+def _which(stored: StoredRun, shown: list[Any]) -> str:
+    """Which endpoints the profiles below are, and what was done to get them."""
+    limit = stored.thresholds["RESPONSE_TIME_P95_MS"]
+    every = f"{quantity(stored.plan.profile, 'extra request')} per endpoint under cProfile"
+    if reaches_threshold(shown[0], stored):
+        chosen = f"the endpoints at or above the p95 threshold of {number(limit)} ms"
+    else:
+        chosen = (
+            f"the {quantity(len(shown), 'slowest profiled endpoint')} by p95 (none reached the "
+            f"p95 threshold of {number(limit)} ms)"
+        )
+    return (
+        f"Profiles of {chosen}: {every}, after the measured ones and not counted in any figure "
+        "above. The project's own functions come first, by own time; then every function by "
+        "cumulative time (perftest's own frames left out)."
+    )
+
+
+def _profiles(stored: StoredRun) -> list[Block]:
+    if stored.row.mode == "http":
+        return [Paragraph(_in_process_only("Profiling (--profile)", stored))]
+    shown = slow_profiled(stored)
+    if not shown:
+        return [Paragraph("No endpoint was profiled: none answered as expected.")]
+    blocks: list[Block] = [Paragraph(_which(stored, shown))]
+    for endpoint in shown:
+        profile = endpoint.profile
+        blocks += [Heading(f"{endpoint.name}: profile", 3), Paragraph(_shares(profile))]
+        if profile["host"]:
+            blocks.append(_functions(profile["host"], "Project function"))
+        else:
+            blocks.append(Paragraph("No function of the project's own code ran."))
+        blocks.append(_functions(profile["top"], "Function"))
+    return blocks
+
+
+def _scan(scan: dict[str, Any]) -> str:
+    if "index" in scan:
+        return f"{scan['node']} on {scan['relation']} using {scan['index']}"
+    source = "table statistics" if scan["rows_from"] == "pg_class" else "the plan's estimate"
+    text = f"Seq Scan on {scan['relation']}, {scan['table_rows']:,} rows ({source})"
+    if scan["filter"]:
+        text += f"; filter {scan['filter']}"
+    if scan["columns"]:
+        text += f"; reads {', '.join(scan['columns'])}"
+    return text
+
+
+def _plan(plan: dict[str, Any]) -> list[Block]:
+    if plan.get("unavailable"):
+        why = f"No plan: {plan['unavailable']}."
+        if not plan["sql"]:
+            return [Paragraph(why)]
+        return [Paragraph(f"{plan['reason'].capitalize()}. {why}"), Code(plan["sql"], "sql")]
+    blocks: list[Block] = [
+        Paragraph(
+            f"{plan['reason'].capitalize()}: {plan['node']}, estimated cost "
+            f"{plan['cost']:,.1f}, {quantity(int(plan['rows']), 'row')} estimated."
+        ),
+        Code(plan["sql"], "sql"),
+    ]
+    scans = [_scan(scan) for scan in (*plan["seq_scans"], *plan["index_scans"])]
+    if scans:
+        blocks.append(Bullets(scans))
+    return blocks
+
+
+def _plans(stored: StoredRun) -> list[Block]:
+    if stored.row.mode == "http":
+        return [Paragraph(_in_process_only("Reading query plans (--explain)", stored))]
+    vendor = stored.row.environment.get("database_vendor")
+    if vendor != "postgresql":
+        return [
+            Paragraph(
+                f"Query plans (--explain) are read on PostgreSQL only; this run's database is "
+                f"{vendor or 'not recorded'}, so no plan was read."
+            )
+        ]
+    explained = [e for e in stored.sequential if e.explain]
+    if not explained:
+        return [Paragraph("No query plan was read: no endpoint answered as expected.")]
+    blocks: list[Block] = [
+        Paragraph(
+            "Query plans (EXPLAIN, FORMAT JSON, never ANALYZE) of each endpoint's most "
+            "expensive SELECT and of each SELECT repeated in one request, from one extra "
+            "request not counted in any figure; literal values are shown as ?."
+        )
+    ]
+    for endpoint in explained:
+        blocks.append(Heading(f"{endpoint.name}: query plans", 3))
+        for plan in endpoint.explain:
+            blocks += _plan(plan)
+    return blocks
+
+
+def why_slow(stored: StoredRun) -> list[Block]:
+    """The section, for runs that asked for ``--profile`` or ``--explain``."""
+    plan = stored.plan
+    if not (plan.profile or plan.explain):
+        return []
+    return [
+        Heading("Why it is slow"),
+        *(_profiles(stored) if plan.profile else ()),
+        *(_plans(stored) if plan.explain else ()),
+    ]
