@@ -1,6 +1,7 @@
 """Runs every check over a stored run and returns its findings, in the order reports show them.
 
-The order is: configuration problems, threshold checks, endpoint bottlenecks, load-level
+The order is: configuration problems, threshold checks, changes against the baseline
+(regressions, then improvements, read from the stored comparison), endpoint bottlenecks, load-level
 bottlenecks, endpoint key findings, load-level key findings. Within each, rules run in
 registry order; consecutive rules that read the same kind of subject run subject by subject,
 so the findings about one endpoint (its error groups, then its other rules) or one level stay
@@ -16,6 +17,7 @@ from perftest.store.read import StoredRun
 from . import thresholds
 from .rules import base
 from .rules.base import (
+    BASELINE,
     BOTTLENECK,
     CONFIGURATION,
     ENDPOINT,
@@ -68,6 +70,7 @@ def analyse(stored: StoredRun) -> list[Finding]:
     return [
         *_run_rules(stored, base.selected(CONFIGURATION, "endpoints")),
         *thresholds.evaluate(stored),
+        *_run_rules(stored, base.selected(BASELINE, "endpoints")),
         *_run_rules(stored, base.selected(BOTTLENECK, "endpoints")),
         *_run_rules(stored, base.selected(BOTTLENECK, "levels")),
         *_run_rules(stored, base.selected(KEY, "endpoints")),
