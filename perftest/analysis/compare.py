@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
+import numpy as np
 
 from perftest.store.read import StoredRun, unjudged
 
@@ -32,10 +32,12 @@ from .noise import (
     WINDOWS,
     Latency,
     NoiseRule,
+    Unit,
+    histogram_unit,
     judge,
     latency,
     mean_ratio_interval,
-    ratio_interval,
+    ratio_intervals,
     two_proportion_z,
 )
 
@@ -57,31 +59,26 @@ def _windows(figures: Any) -> tuple[float, list[Mapping[str, Any]]]:
     return float(stored.get("width_s") or 0), windows
 
 
-def _window_units(figures: Any, rule: NoiseRule) -> list[list[tuple[float, int]]]:
-    """The windows with at least ``min_window_count`` answers, as ``(value_ms, count)`` pairs."""
+def _window_units(figures: Any, rule: NoiseRule) -> list[Unit]:
+    """The windows with at least ``min_window_count`` answers, as bucket values (ms) and
+    counts."""
     _, windows = _windows(figures)
-    return [
-        [(value / 1000, count) for value, count in window["values_us"]]
-        for window in windows
-        if window.get("count", 0) >= rule.min_window_count
-    ]
-
-
-def _pooled(figures: Any) -> list[tuple[float, int]]:
-    """The row's stored HDR histogram as ``(value_ms, count)`` pairs."""
-    histogram = HdrHistogram.decode(figures.histogram.encode("ascii"))
-    return [
-        (item.value_iterated_to / 1000, item.count_added_in_this_iter_step)
-        for item in histogram.get_recorded_iterator()
-    ]
+    units = []
+    for window in windows:
+        if window.get("count", 0) >= rule.min_window_count:
+            pairs = np.asarray(window["values_us"], dtype=float).reshape(-1, 2)
+            units.append((pairs[:, 0] / 1000, pairs[:, 1].astype(np.int64)))
+    return units
 
 
 def _sides(before: Any, after: Any, rule: NoiseRule) -> tuple[Latency, Latency]:
-    """Both rows' latency on one basis: windows when both have enough, else their samples."""
+    """Both rows' latency on one basis: windows when both have enough, else their stored
+    histograms."""
     units = _window_units(before, rule), _window_units(after, rule)
     if all(len(side) >= rule.min_windows for side in units):
         return latency(units[0], WINDOWS), latency(units[1], WINDOWS)
-    return latency([_pooled(before)], SAMPLES), latency([_pooled(after)], SAMPLES)
+    was, now = (latency([histogram_unit(row.histogram)], SAMPLES) for row in (before, after))
+    return was, now
 
 
 def _change(before: float | None, after: float | None) -> float | None:
@@ -144,10 +141,10 @@ def _latency_metrics(before: Any, after: Any, rule: NoiseRule) -> list[dict[str,
             for m in (metrics.P50, metrics.P95, metrics.P99)
         ]
     sides = _sides(before, after, rule)
+    intervals = ratio_intervals(*sides, [percentile for _, percentile in JUDGED_PERCENTILES], rule)
     found = []
-    for m, percentile in JUDGED_PERCENTILES:
+    for (m, _), interval in zip(JUDGED_PERCENTILES, intervals, strict=True):
         was, now = m.of(before), m.of(after)
-        interval = ratio_interval(*sides, percentile, rule)
         change = _change(was, now) or 0.0
         verdict = judge(interval, change, now - was, rule)
         why = (

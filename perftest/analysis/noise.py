@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from statistics import NormalDist
 
 import numpy as np
+from hdrh.histogram import HdrHistogram
 
 WINDOWS = "windows"
 SAMPLES = "samples"
@@ -83,14 +84,50 @@ class Latency:
         return int(self.counts.sum())
 
 
-def latency(units: Sequence[Sequence[tuple[float, int]]], basis: str) -> Latency:
-    """A ``Latency`` from ``(value_ms, count)`` pairs per unit, on the union of their values."""
-    values = np.unique(np.array([value for unit in units for value, _ in unit], dtype=float))
-    counts = np.zeros((len(units), len(values)), dtype=np.int64)
-    for row, unit in enumerate(units):
-        for value, count in unit:
-            counts[row, np.searchsorted(values, value)] += count
-    return Latency(values, counts, basis)
+#: One unit's answers: bucket values (ms) and the answers in each.
+Unit = tuple[np.ndarray, np.ndarray]
+
+
+#: Buckets closer than this (relative) are merged before resampling: a percentile ratio needs
+#: no finer grain than 1 %, the windows store 3 % at best, and every bucket fewer is a column
+#: fewer in each of the ``resamples`` rows.
+RESOLUTION = 0.01
+_SMALLEST_MS = 0.001
+
+
+def latency(units: Sequence[Unit], basis: str, resolution: float = RESOLUTION) -> Latency:
+    """A ``Latency`` from each unit's ``(values_ms, counts)``, on one grid of ``resolution``
+    wide buckets shared by the units; a bucket's value is the largest value it holds."""
+    values = np.concatenate([unit[0] for unit in units]).astype(float)
+    grid = np.floor(np.log(np.maximum(values, _SMALLEST_MS)) / np.log1p(resolution))
+    keys, where = np.unique(grid, return_inverse=True)
+    bucket_values = np.zeros(len(keys))
+    np.maximum.at(bucket_values, where, values)
+    rows = np.repeat(np.arange(len(units)), [len(unit[0]) for unit in units])
+    counts = np.zeros((len(units), len(keys)), dtype=np.int64)
+    np.add.at(counts, (rows, where), np.concatenate([unit[1] for unit in units]))
+    return Latency(bucket_values, counts, basis)
+
+
+def histogram_unit(encoded: str) -> Unit:
+    """A stored HDR histogram (compressed base64, µs) as bucket values in ms and counts.
+
+    Read from the decoded counts array with numpy: hdrh's own iterator visits every empty
+    bucket below the largest value in Python, hundreds of times slower. A bucket's value is
+    the highest value it holds, as the iterator reports it.
+    """
+    histogram = HdrHistogram.decode(encoded.encode("ascii"))
+    counts = np.ctypeslib.as_array(histogram.counts)[: histogram.counts_len]
+    index = np.flatnonzero(counts)
+    half, magnitude = histogram.sub_bucket_half_count, histogram.sub_bucket_half_count_magnitude
+    bucket = (index >> magnitude) - 1
+    sub_bucket = (index & (half - 1)) + half
+    first = bucket < 0
+    sub_bucket[first] -= half
+    bucket[first] = 0
+    shift = bucket + histogram.unit_magnitude
+    highest = (sub_bucket << shift) + (1 << shift) - 1
+    return highest / 1000, counts[index].astype(np.int64)
 
 
 def _rank(percentile: float, totals: np.ndarray) -> np.ndarray:
@@ -98,32 +135,66 @@ def _rank(percentile: float, totals: np.ndarray) -> np.ndarray:
     return np.maximum(1, np.ceil(percentile / 100 * totals))
 
 
-def percentile_draws(side: Latency, percentile: float, rule: NoiseRule, rng) -> np.ndarray:
-    """``rule.resamples`` bootstrap draws of ``side``'s percentile (ms)."""
+def _picks(units: int, rule: NoiseRule, rng: np.random.Generator) -> np.ndarray:
+    """How often each of ``units`` windows is drawn in each resample (``units`` draws with
+    replacement per row): a multinomial, counted with one ``bincount`` because numpy's
+    ``multinomial`` loops row by row and costs more than the rest of a comparison."""
+    drawn = rng.integers(0, units, (rule.resamples, units))
+    cells = (np.arange(rule.resamples)[:, None] * units + drawn).ravel()
+    counts = np.bincount(cells, minlength=rule.resamples * units)
+    return counts.reshape(rule.resamples, units).astype(float)
+
+
+def _window_draws(
+    side: Latency, percentiles: Sequence[float], rule: NoiseRule, rng: np.random.Generator
+) -> np.ndarray:
+    """The block bootstrap: each resample draws as many windows as there are, with
+    replacement, and reads the percentile of their pooled buckets.
+
+    A pooled percentile always lies between the lowest and the highest of the windows' own
+    (every window below a bucket keeps the pool below it), so only those buckets' cumulative
+    counts are computed: a few columns per resample instead of every bucket.
+    """
+    picks = _picks(side.units, rule, rng)
+    cumulative = side.counts.cumsum(axis=1).astype(float)
+    totals = picks @ cumulative[:, -1]
+    draws = []
+    for percentile in percentiles:
+        own = (cumulative < _rank(percentile, cumulative[:, -1])[:, None]).sum(axis=1)
+        low, high = own.min(), own.max()
+        pooled = picks @ cumulative[:, low : high + 1]
+        index = low + (pooled < _rank(percentile, totals)[:, None]).sum(axis=1)
+        draws.append(side.values_ms[index])
+    return np.array(draws)
+
+
+def percentile_draws(
+    side: Latency, percentiles: Sequence[float], rule: NoiseRule, rng: np.random.Generator
+) -> np.ndarray:
+    """``rule.resamples`` bootstrap draws of each of ``side``'s percentiles (ms), one row per
+    percentile; the windows basis takes them all from the same resampled runs."""
+    last = len(side.values_ms) - 1
     if side.basis == WINDOWS:
-        picks = rng.multinomial(side.units, np.full(side.units, 1 / side.units), rule.resamples)
-        cumulative = (picks @ side.counts).cumsum(axis=1)
-        ranks = _rank(percentile, cumulative[:, -1])
-        index = (cumulative < ranks[:, None]).sum(axis=1)
-        return side.values_ms[np.minimum(index, len(side.values_ms) - 1)]
+        return _window_draws(side, percentiles, rule, rng)
     total = side.total
-    rank = int(_rank(percentile, np.array(total)))
-    order = rng.beta(rank, total - rank + 1, rule.resamples)
     cdf = side.counts.sum(axis=0).cumsum() / total
-    index = np.searchsorted(cdf, order, side="left")
-    return side.values_ms[np.minimum(index, len(side.values_ms) - 1)]
+    draws = []
+    for percentile in percentiles:
+        rank = int(_rank(percentile, np.array(total)))
+        order = rng.beta(rank, total - rank + 1, rule.resamples)
+        draws.append(side.values_ms[np.minimum(np.searchsorted(cdf, order), last)])
+    return np.array(draws)
 
 
-def ratio_interval(
-    before: Latency, after: Latency, percentile: float, rule: NoiseRule
-) -> tuple[float, float]:
-    """The ``rule.confidence`` interval of the ratio after/before of a percentile."""
+def ratio_intervals(
+    before: Latency, after: Latency, percentiles: Sequence[float], rule: NoiseRule
+) -> list[tuple[float, float]]:
+    """The ``rule.confidence`` interval of the ratio after/before of each percentile."""
     rng = np.random.default_rng(rule.seed)
-    ratios = percentile_draws(after, percentile, rule, rng) / percentile_draws(
-        before, percentile, rule, rng
-    )
-    low, high = np.quantile(ratios, rule.tails)
-    return float(low), float(high)
+    was = percentile_draws(before, percentiles, rule, rng)
+    ratios = percentile_draws(after, percentiles, rule, rng) / was
+    bounds = np.quantile(ratios, rule.tails, axis=1)
+    return [(float(low), float(high)) for low, high in bounds.T]
 
 
 def mean_ratio_interval(
@@ -133,11 +204,11 @@ def mean_ratio_interval(
     rng = np.random.default_rng(rule.seed)
 
     def draws(values: Sequence[float]) -> np.ndarray:
-        units = len(values)
-        picks = rng.multinomial(units, np.full(units, 1 / units), rule.resamples)
-        return picks @ np.asarray(values, dtype=float) / units
+        return _picks(len(values), rule, rng) @ np.asarray(values, dtype=float) / len(values)
 
-    low, high = np.quantile(draws(after) / draws(before), rule.tails)
+    was = draws(before)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a draw of idle windows only
+        low, high = np.quantile(draws(after) / was, rule.tails)
     return float(low), float(high)
 
 
