@@ -13,7 +13,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
+from django.utils import timezone
 
+from perftest.analysis.compare import compare
 from perftest.analysis.noise import (
     REGRESSION,
     SAMPLES,
@@ -22,8 +24,10 @@ from perftest.analysis.noise import (
     latency,
     ratio_intervals,
 )
+from perftest.measure.stats import LatencyStats
 from perftest.models import Finding, Run
-from perftest.store.read import NO_BASELINE, PlanSnapshot
+from perftest.store import read
+from perftest.store.read import NO_BASELINE, PlanSnapshot, StoredRun
 from tests import views
 from thebot_settings.settings import PERFTEST as THEBOT
 
@@ -237,3 +241,61 @@ def test_the_interval_of_identical_distributions_holds_1_and_of_a_tripled_one_do
         assert ratio_intervals(side(1, basis), side(3, basis), (95,), rule) == ratio_intervals(
             side(1, basis), side(3, basis), (95,), rule
         )
+
+
+def stored_run(windows: list[np.ndarray]) -> StoredRun:
+    """A stored run whose one sequential endpoint answered ``windows`` (latencies in ms, one
+    array per one-second window), with its histogram, percentiles and windows as stored."""
+    values = np.concatenate(windows)
+    latency_stats = LatencyStats()
+    for value in values:
+        latency_stats.record(int(value * 1e6))
+    run = Run.objects.create(mode="in-process", target="synthetic", started_at=timezone.now())
+    run.endpoints.create(
+        position=0,
+        name="Tunable",
+        method="GET",
+        path="/test/tunable/",
+        expected_status=200,
+        requests=len(values),
+        ok=len(values),
+        p50_ms=latency_stats.percentile_ms(50),
+        p95_ms=latency_stats.percentile_ms(95),
+        p99_ms=latency_stats.percentile_ms(99),
+        histogram=latency_stats.encode(),
+        windows={
+            "width_s": 1.0,
+            "windows": [
+                {
+                    "offset_s": float(i),
+                    "count": len(window),
+                    "values_us": [[int(v * 1000), 1] for v in window],
+                }
+                for i, window in enumerate(windows)
+            ],
+        },
+    )
+    return read.load(run.pk)
+
+
+def test_rows_with_enough_windows_are_judged_on_windows_and_others_on_samples():
+    rng = np.random.default_rng(3)
+
+    def windows(count: int, scale: float = 1.0) -> list[np.ndarray]:
+        return [rng.gamma(4.0, 2.5, 30) * scale + 1 for _ in range(count)]
+
+    def judged(before: StoredRun, after: StoredRun) -> dict[str, dict]:
+        (row,) = compare(before, after)["rows"]
+        return {m["metric"]: m for m in row["metrics"]}
+
+    same = judged(stored_run(windows(8)), stored_run(windows(8)))
+    assert same["p50"]["basis"] == same["p95"]["basis"] == WINDOWS
+    assert same["p50"]["verdict"] == same["p95"]["verdict"] == "unchanged"
+    assert "over 8 and 8 windows" in same["p95"]["why"]
+
+    slower = judged(stored_run(windows(8)), stored_run(windows(8, scale=3.0)))
+    assert slower["p50"]["verdict"] == slower["p95"]["verdict"] == REGRESSION
+    assert slower["p99"]["verdict"] == "not compared"
+
+    few = judged(stored_run(windows(4)), stored_run(windows(8)))
+    assert few["p50"]["basis"] == SAMPLES and "over 120 and 240 answers" in few["p50"]["why"]
