@@ -29,6 +29,7 @@ from perftest.models import Finding, Run
 from perftest.store import read
 from perftest.store.read import NO_BASELINE, PlanSnapshot, StoredRun
 from tests import views
+from tests.report_checks import validate
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db
@@ -80,13 +81,15 @@ def test_five_pairs_of_runs_of_an_unchanged_view_are_never_a_regression(run_perf
 
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=ONE_VIEW)
 def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_request(
-    run_perftest, monkeypatch, capsys
+    run_perftest, monkeypatch, capsys, tmp_path
 ):
     before, _ = run_perftest(*SHORT)
     monkeypatch.setattr(views, "TUNABLE_DELAY_S", 3 * views.TUNABLE_DELAY_S)
 
     after, _ = run_perftest(
-        *SHORT, "--baseline", str(before.pk), "--fail-on-regression", exit_code=3
+        *SHORT,
+        *("--baseline", str(before.pk), "--fail-on-regression", "--format", "md,json"),
+        exit_code=3,
     )
 
     found = {f.title.split()[1]: f for f in baseline_findings(after)}
@@ -103,6 +106,9 @@ def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_
     assert metric(after, "queries_mean")["verdict"] == "unchanged"
     assert "REGRESSION: 2 regressions beyond noise: Tunable p50" in capsys.readouterr().out
     assert after.status == Run.Status.COMPLETED
+    document = validate((tmp_path / f"run-{after.pk}.json").read_text())
+    assert document["verdict"]["exit_code"] == 3
+    assert {f["rule"] for f in document["findings"] if f["kind"] == "baseline"} == {REGRESSION}
 
     # Without --fail-on-regression the same regression is reported and the exit code is 0.
     again, _ = run_perftest(*SHORT, "--baseline", str(before.pk))
@@ -115,7 +121,9 @@ def test_one_more_query_per_request_is_a_regression_naming_the_new_sql(run_perft
     monkeypatch.setattr(views, "TUNABLE_EXTRA_QUERIES", 1)
 
     after, _ = run_perftest(
-        *SHORT, "--baseline", str(before.pk), "--fail-on-regression", exit_code=3
+        *SHORT,
+        *("--baseline", str(before.pk), "--fail-on-regression", "--format", "md,json"),
+        exit_code=3,
     )
 
     queries = metric(after, "queries_mean")
