@@ -116,6 +116,22 @@ def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_
 
 
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=ONE_VIEW)
+def test_a_red_run_exits_1_even_when_it_also_regressed(run_perftest, monkeypatch, capsys):
+    before, _ = run_perftest(*SHORT)
+    monkeypatch.setattr(views, "TUNABLE_DELAY_S", 3 * views.TUNABLE_DELAY_S)
+
+    after, _ = run_perftest(
+        *SHORT,
+        *("--baseline", str(before.pk), "--fail-on-regression", "--threshold", "p95 < 1ms"),
+        exit_code=1,
+    )
+
+    assert {f.rule for f in baseline_findings(after)} == {REGRESSION}
+    printed = capsys.readouterr().out
+    assert "FAIL: 1 threshold failed" in printed and "REGRESSION:" not in printed
+
+
+@override_settings(ROOT_URLCONF="tests.urls", PERFTEST=ONE_VIEW)
 def test_one_more_query_per_request_is_a_regression_naming_the_new_sql(run_perftest, monkeypatch):
     before, _ = run_perftest(*SHORT)
     monkeypatch.setattr(views, "TUNABLE_EXTRA_QUERIES", 1)
@@ -251,10 +267,11 @@ def test_the_interval_of_identical_distributions_holds_1_and_of_a_tripled_one_do
         )
 
 
-def stored_run(windows: list[np.ndarray]) -> StoredRun:
+def stored_run(windows: list[np.ndarray], errors: int = 0) -> StoredRun:
     """A stored run whose one sequential endpoint answered ``windows`` (latencies in ms, one
-    array per one-second window), with its histogram, percentiles and windows as stored."""
-    values = np.concatenate(windows)
+    array per one-second window) as expected, with its histogram, percentiles and windows as
+    stored, and ``errors`` more answers of HTTP 500."""
+    values = np.concatenate([np.empty(0), *windows])
     latency_stats = LatencyStats()
     for value in values:
         latency_stats.record(int(value * 1e6))
@@ -265,8 +282,9 @@ def stored_run(windows: list[np.ndarray]) -> StoredRun:
         method="GET",
         path="/test/tunable/",
         expected_status=200,
-        requests=len(values),
+        requests=len(values) + errors,
         ok=len(values),
+        errors=[{"reason": "HTTP 500", "count": errors, "example": ""}] if errors else [],
         p50_ms=latency_stats.percentile_ms(50),
         p95_ms=latency_stats.percentile_ms(95),
         p99_ms=latency_stats.percentile_ms(99),
@@ -307,3 +325,25 @@ def test_rows_with_enough_windows_are_judged_on_windows_and_others_on_samples():
 
     few = judged(stored_run(windows(4)), stored_run(windows(8)))
     assert few["p50"]["basis"] == SAMPLES and "over 120 and 240 answers" in few["p50"]["why"]
+
+
+def test_an_error_rate_rise_beyond_noise_is_a_regression_even_without_answers_as_expected():
+    rng = np.random.default_rng(5)
+    windows = [rng.gamma(4.0, 2.5, 30) + 1 for _ in range(8)]
+
+    def judged(before: StoredRun, after: StoredRun) -> dict[str, dict]:
+        (row,) = compare(before, after)["rows"]
+        return {m["metric"]: m for m in row["metrics"]}
+
+    few = judged(stored_run(windows), stored_run(windows, errors=1))
+    assert few["error_rate"]["verdict"] == "unchanged"  # 0.4 points: under the 1-point floor
+
+    many = judged(stored_run(windows), stored_run(windows, errors=60))
+    assert many["error_rate"]["verdict"] == REGRESSION
+    assert many["error_rate"]["before"] == 0 and many["error_rate"]["after"] == 20
+
+    failing = judged(stored_run(windows), stored_run([], errors=240))
+    assert failing["error_rate"]["verdict"] == REGRESSION and failing["error_rate"]["after"] == 100
+    for name in ("p50", "p95", "queries_mean"):
+        assert failing[name]["verdict"] == "not compared"
+        assert failing[name]["why"] == "this run: no answer as expected: HTTP 500 ×240"
