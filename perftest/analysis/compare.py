@@ -53,15 +53,16 @@ def _windows(figures: Any) -> tuple[float, list[Mapping[str, Any]]]:
     """The stored time windows of a row: ``(width_s, windows)``; ``(0, [])`` when it has none.
 
     The one reader of ``MeasuredFigures.windows`` here, kept in one place so it can give way
-    to the store's own reader."""
+    to the store's own reader.
+    """
     stored = figures.windows if isinstance(figures.windows, Mapping) else {}
     windows = [w for w in stored.get("windows") or () if isinstance(w, Mapping)]
     return float(stored.get("width_s") or 0), windows
 
 
 def _window_units(figures: Any, rule: NoiseRule) -> list[Unit]:
-    """The windows with at least ``min_window_count`` answers, as bucket values (ms) and
-    counts."""
+    """The windows with at least ``min_window_count`` answers, each as its bucket values (ms)
+    and their counts."""
     _, windows = _windows(figures)
     units = []
     for window in windows:
@@ -256,9 +257,10 @@ def _queries(before: Any, after: Any) -> tuple[dict[str, Any], list[dict], list[
     if verdict == REGRESSION:
         old, new = _per_request(before), _per_request(after)
         grown = [(sql, old.get(sql, 0.0), count) for sql, count in new.items()]
+        grown.sort(key=lambda item: item[2] - item[1], reverse=True)  # the most gained first
         new_sql = [
             {"sql": sql, "before_per_request": was_, "after_per_request": now_}
-            for sql, was_, now_ in sorted(grown, key=lambda item: item[1] - item[2])
+            for sql, was_, now_ in grown
             if now_ > was_
         ]
     repeated_before = {group["sql"] for group in before.duplicate_queries}

@@ -1,11 +1,11 @@
 """Runs every check over a stored run and returns its findings, in the order reports show them.
 
 The order is: configuration problems, threshold checks, changes against the baseline
-(regressions, then improvements, read from the stored comparison), endpoint bottlenecks, load-level
-bottlenecks, endpoint key findings, load-level key findings. Within each, rules run in
-registry order; consecutive rules that read the same kind of subject run subject by subject,
-so the findings about one endpoint (its error groups, then its other rules) or one level stay
-together.
+(regressions, then improvements, read from the stored comparison), endpoint bottlenecks,
+load-level bottlenecks, endpoint key findings, load-level key findings. Within each, rules run
+in registry order; consecutive rules that read the same kind of subject run subject by
+subject, so the findings about one endpoint (its error groups, then its other rules) or one
+level stay together.
 """
 
 from __future__ import annotations
