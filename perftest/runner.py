@@ -1,6 +1,8 @@
 """One run's lifecycle: begin → seed → sample → measure → save → analyse → clean up.
 
-Whatever ends the run (completion, Ctrl-C, an error), what was measured so far is stored with
+A ``--baseline`` is resolved before the run begins, and a completed run is compared with it
+right after it is stored, so the findings include the changes. Whatever ends the run
+(completion, Ctrl-C, an error), what was measured so far is stored with
 the matching status before the seeded data is removed, and the findings are computed once
 from the stored rows and stored with them. Only this module joins the measuring core to
 storage and analysis.
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from perftest import environment
+from perftest.analysis.compare import compare
 from perftest.analysis.engine import analyse
 from perftest.conf import ConfigError
 from perftest.measure.resources import ResourceSampler, own_process_sampler
@@ -143,13 +146,34 @@ def _conclude(result: RunResult) -> None:
         )
 
 
-def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> read.StoredRun:
-    """Run the plan and return the stored run (findings included).
+def _baseline(plan: RunPlan, result: RunResult) -> int | None:
+    """The id of the run ``--baseline`` names, resolved before anything runs: a refused
+    baseline is a ConfigError with nothing recorded. ``latest`` finding none is a note, and
+    the run goes on uncompared (a pipeline's first run establishes the baseline)."""
+    if not plan.baseline:
+        return None
+    try:
+        row = read.baseline_for(
+            plan.baseline, result.target, read.PlanSnapshot.parse(result.config)
+        )
+    except read.BaselineRefused as exc:
+        raise ConfigError(str(exc)) from None
+    if row is None:
+        result.notes.append(read.NO_BASELINE)
+        return None
+    return row.pk
 
-    Raises ConfigError (exit code 2) or RunInterrupted only after the run is stored.
+
+def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> read.StoredRun:
+    """Run the plan and return the stored run (findings and baseline comparison included).
+
+    Raises ConfigError (exit code 2) before anything is recorded when ``--baseline`` names a
+    run this one cannot be compared with; otherwise ConfigError or RunInterrupted only after
+    the run is stored. Only a completed run is compared.
     """
     redactor = Redactor()
     result = _new_result(plan, redactor)
+    baseline = _baseline(plan, result)
     run = write.begin(result, host=socket.gethostname(), pid=os.getpid())
     seeding = Seeding(plan.identity, plan.seeder, run)
     sampler = _sampler(plan)
@@ -171,6 +195,9 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
         result.status = Run.Status.FAILED
         result.failure = redactor.text(f"{type(exc).__name__}: {exc}")
     _conclude(result)
+    if baseline is not None and result.status != Run.Status.COMPLETED:
+        result.notes.append(f"not compared with run #{baseline}: this run is {result.status}")
+        baseline = None
     with _finishing():
         result.resources = sampler.stop()
         result.finished_at = timezone.now()
@@ -180,6 +207,8 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
             tick("removing test data")
             result.notes.extend(seeding.cleanup())
         write.save(run, result)
+        if baseline is not None:
+            write.save_comparison(run, baseline, compare(read.load(baseline), read.load(run.pk)))
         write.save_findings(run, analyse(read.load(run.pk)))
         stored = read.load(run.pk)
     if pending is not None:

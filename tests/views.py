@@ -16,6 +16,9 @@ SLOW_VIEW_SECONDS = 0.05
 QUEUEING_VIEW_SECONDS = 0.2
 STALL_SECONDS = 1.0
 N_PLUS_ONE_ROWS = 5
+#: The tunable view's cost, which baseline tests change between two runs (monkeypatch).
+TUNABLE_DELAY_S = 0.03
+TUNABLE_EXTRA_QUERIES = 0
 #: The throttled view's Retry-After values, in turn: more distinct values than a class keeps.
 RETRY_AFTER_VALUES = ("1", "2", "3", "4", "5", "6", "7")
 _retry_after = itertools.cycle(RETRY_AFTER_VALUES)
@@ -29,6 +32,16 @@ SECRET_NAME = "tok-3f9a1c7e5b2d4a6c8e0f1a3b5c7d9e1f"
 def slow(request):
     time.sleep(SLOW_VIEW_SECONDS)
     return JsonResponse({"slept": SLOW_VIEW_SECONDS})
+
+
+def tunable(request):
+    """One fixed cheap query and a sleep of TUNABLE_DELAY_S, plus TUNABLE_EXTRA_QUERIES
+    lookups of another statement: a cost a test changes between two runs of one plan."""
+    rows = ContentType.objects.count()
+    for pk in range(1, TUNABLE_EXTRA_QUERIES + 1):
+        ContentType.objects.filter(pk=pk).exists()
+    time.sleep(TUNABLE_DELAY_S)
+    return JsonResponse({"rows": rows})
 
 
 def queueing(request):

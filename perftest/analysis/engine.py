@@ -1,8 +1,9 @@
 """Runs every check over a stored run and returns its findings, in the order reports show them.
 
-The order is: configuration problems, threshold checks, endpoint bottlenecks, diagnosis
-bottlenecks (``--explain``), load-level bottlenecks, endpoint key findings, diagnosis key
-findings (``--profile``), load-level key findings; the diagnosis rules read only runs that
+The order is: configuration problems, threshold checks, changes against the baseline
+(regressions, then improvements, read from the stored comparison), endpoint bottlenecks,
+diagnosis bottlenecks (``--explain``), load-level bottlenecks, endpoint key findings, diagnosis
+key findings (``--profile``), load-level key findings; the diagnosis rules read only runs that
 asked for one. Within each, rules run in registry order; consecutive rules that read the same
 kind of subject run subject by subject, so the findings about one endpoint (its error groups,
 then its other rules) or one level stay together.
@@ -17,6 +18,7 @@ from perftest.store.read import StoredRun
 from . import thresholds
 from .rules import base, diagnosis
 from .rules.base import (
+    BASELINE,
     BOTTLENECK,
     CONFIGURATION,
     ENDPOINT,
@@ -75,6 +77,7 @@ def analyse(stored: StoredRun) -> list[Finding]:
     return [
         *_run_rules(stored, base.selected(CONFIGURATION, "endpoints")),
         *thresholds.evaluate(stored),
+        *_run_rules(stored, base.selected(BASELINE, "endpoints")),
         *(
             finding
             for family in endpoint_families

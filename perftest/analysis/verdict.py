@@ -2,9 +2,12 @@
 
 A run is red (exit 1) when it failed, when a threshold failed or could not be measured, when
 a login failed, when a configured endpoint could not be measured, or when a configuration
-finding was stored. Each reason is one line naming what made it red, so a CI log says why
-without opening the report. Exit codes 2 (nothing could start) and 130 (interrupted) are the
-command's: they are decided before a verdict exists.
+finding was stored. A run that is not red but regressed against its baseline exits 3 when it
+was asked to (``--fail-on-regression``, stored in its plan); red takes precedence, since the
+figures of an unusable run say nothing about a regression. Without the flag, regressions are
+reported but leave the exit code alone. Each reason is one line naming what made the run
+fail, so a CI log says why without opening the report. Exit codes 2 (nothing could start)
+and 130 (interrupted) are the command's: they are decided before a verdict exists.
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ from dataclasses import dataclass
 from perftest.store.read import Status, StoredRun, unmeasured
 from perftest.text import quantity
 
-from .rules.base import CONFIGURATION, THRESHOLD
+from .noise import REGRESSION
+from .rules.base import BASELINE, CONFIGURATION, THRESHOLD
 from .thresholds import NOT_MEASURED
 
-OK, RED = 0, 1
+OK, RED, REGRESSED = 0, 1, 3
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The exit code a run earns and, when red, one line per reason."""
+    """The exit code a run earns and, when not 0, one line per reason."""
 
     code: int
     reasons: tuple[str, ...]
@@ -84,8 +88,19 @@ def _configuration(stored: StoredRun) -> list[str]:
     return [f"FAIL: configuration: {f.title}" for f in stored.findings if f.kind == CONFIGURATION]
 
 
+def _regressions(stored: StoredRun) -> list[str]:
+    """One line naming every regression against the baseline, when the plan fails on them."""
+    if not stored.plan.fail_on_regression:
+        return []
+    found = [f.title for f in stored.findings if f.kind == BASELINE and f.rule == REGRESSION]
+    if not found:
+        return []
+    return [f"REGRESSION: {quantity(len(found), 'regression')} beyond noise: {'; '.join(found)}"]
+
+
 def of(stored: StoredRun) -> Verdict:
-    """The exit verdict of a stored run (findings included): 0 when nothing is red, else 1."""
+    """The exit verdict of a stored run (findings included): 1 when red, else 3 when it
+    regressed and ``--fail-on-regression`` was given, else 0."""
     reasons = [
         *_failed_run(stored),
         *_logins(stored),
@@ -93,4 +108,7 @@ def of(stored: StoredRun) -> Verdict:
         *_unmeasured_endpoints(stored),
         *_thresholds(stored),
     ]
-    return Verdict(RED if reasons else OK, tuple(reasons))
+    if reasons:
+        return Verdict(RED, tuple(reasons))
+    regressions = _regressions(stored)
+    return Verdict(REGRESSED if regressions else OK, tuple(regressions))

@@ -7,6 +7,8 @@ shape of earlier versions) and every row is fetched once, in a known order.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -60,6 +62,29 @@ class HttpSnapshot:
     read_timeout: float | None = None
 
 
+#: What of each endpoint a plan fingerprint covers (its body is the seeded data's concern).
+_ENDPOINT_KEYS = ("name", "method", "path", "expected_status", "auth")
+
+
+def _value_text(value: Any) -> str:
+    """A plan value in a difference: ``1,10``, ``0.5``, ``none``."""
+    if value is None or value == []:
+        return "none"
+    if isinstance(value, list):
+        return ",".join(_value_text(item) for item in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _endpoint_text(endpoint: Mapping[str, Any]) -> str:
+    """``GET /api/x/ 200 (auth)``: an endpoint as a plan difference names it."""
+    auth = " (auth)" if endpoint.get("auth") else ""
+    return (
+        f"{endpoint.get('method')} {endpoint.get('path')} {endpoint.get('expected_status')}{auth}"
+    )
+
+
 def _expressions(stored: Any) -> tuple[str, ...]:
     """Stored thresholds as expressions: a list as stored, the old dict (or none) mapped."""
     if isinstance(stored, (list, tuple)):
@@ -89,6 +114,9 @@ class PlanSnapshot:
     #: ``--profile N`` (0 when not asked) and ``--explain``, as asked; older runs asked neither.
     profile: int = 0
     explain: bool = False
+    #: ``--baseline`` as given: a run id as text, ``latest``, or "" (None in older runs).
+    baseline: str | None = None
+    fail_on_regression: bool | None = None
 
     @classmethod
     def parse(cls, config: Any) -> PlanSnapshot:
@@ -137,7 +165,71 @@ class PlanSnapshot:
             ),
             profile=int(config.get("profile") or 0),
             explain=bool(config.get("explain")),
+            baseline=config.get("baseline"),
+            fail_on_regression=config.get("fail_on_regression"),
         )
+
+    def measures(self) -> dict[str, Any]:
+        """What the plan measures, the part two runs must share to be compared: endpoints
+        (by name, order aside), mode, iterations, warm-up and the load. Labels, thresholds,
+        output and diagnostics change the verdicts or the reports, not the figures."""
+        load = self.load
+        return {
+            "endpoints": sorted(
+                ({key: endpoint.get(key) for key in _ENDPOINT_KEYS} for endpoint in self.endpoints),
+                key=lambda endpoint: str(endpoint["name"]),
+            ),
+            "mode": self.mode,
+            "iterations": self.iterations,
+            "warmup": self.warmup,
+            "load": {
+                "concurrency": list(load.concurrency),
+                "rate": load.rate,
+                "duration_s": load.duration_s,
+                "requests": load.requests,
+                "ramp_up_s": load.ramp_up_s,
+                "mix": load.mix,
+                "identities": load.identities,
+                "login_mode": load.login_mode,
+            },
+        }
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of ``measures()`` as canonical JSON: equal for runs that can be compared."""
+        canonical = json.dumps(self.measures(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def differences(
+        self, other: PlanSnapshot, own: str = "this plan", others: str = "the other plan"
+    ) -> list[str]:
+        """Each way ``other`` measures differently, one short phrase each, this plan's value
+        first: ``iterations 20 → 50``, ``endpoint Get Lessons only in run #12``."""
+        mine, theirs = self.measures(), other.measures()
+        found: list[str] = []
+        by_name = {e["name"]: e for e in mine["endpoints"]}
+        other_by_name = {e["name"]: e for e in theirs["endpoints"]}
+        for name, endpoint in by_name.items():
+            if name not in other_by_name:
+                found.append(f"endpoint {name} only in {own}")
+            elif endpoint != other_by_name[name]:
+                found.append(
+                    f"endpoint {name} {_endpoint_text(endpoint)} → "
+                    f"{_endpoint_text(other_by_name[name])}"
+                )
+        found += [
+            f"endpoint {name} only in {others}" for name in other_by_name if name not in by_name
+        ]
+        for key in ("mode", "iterations", "warmup"):
+            if mine[key] != theirs[key]:
+                found.append(f"{key} {_value_text(mine[key])} → {_value_text(theirs[key])}")
+        for key, value in mine["load"].items():
+            if value != theirs["load"][key]:
+                found.append(
+                    f"{key.replace('_', ' ')} {_value_text(value)} → "
+                    f"{_value_text(theirs['load'][key])}"
+                )
+        return found
 
     @property
     def login_endpoint(self) -> str:
@@ -345,6 +437,56 @@ def load(pk: int) -> StoredRun:
     except models.Run.DoesNotExist:
         raise RunNotFound(f"No stored run #{pk}.") from None
     return StoredRun.of(row)
+
+
+class BaselineRefused(ValueError):
+    """``--baseline`` names a run this one cannot be compared with; the message says why."""
+
+
+#: The note a run stores when ``--baseline latest`` finds no run to compare with.
+NO_BASELINE = "not compared: no earlier completed run with this target and plan (--baseline latest)"
+
+
+def baseline_for(choice: str, target: str, plan: PlanSnapshot) -> models.Run | None:
+    """The run ``--baseline`` names for a run of ``plan`` against ``target``, checked before
+    anything runs so that a refused comparison records nothing.
+
+    A run id must name a completed run of the same target and plan, else ``BaselineRefused``
+    says which differs. ``latest`` is the newest completed run of the same target and plan
+    fingerprint, or None when there is none: the first run of a CI pipeline has nothing to
+    be compared with, and establishes the baseline instead of failing.
+    """
+    if choice == "latest":
+        return (
+            models.Run.objects.filter(
+                status=Status.COMPLETED, target=target, plan_fingerprint=plan.fingerprint
+            )
+            .order_by("-started_at", "-pk")
+            .first()
+        )
+    pk = int(choice)
+    row = models.Run.objects.filter(pk=pk).first()
+    if row is None:
+        raise BaselineRefused(f"--baseline {pk}: no stored run #{pk}.")
+    if row.status != Status.COMPLETED:
+        raise BaselineRefused(
+            f"--baseline {pk}: run #{pk} is {row.status}, not completed; compare with a "
+            "completed run."
+        )
+    if row.target != target:
+        raise BaselineRefused(
+            f"--baseline {pk}: run #{pk} measured {row.target}, this run measures {target}; "
+            "compare runs of the same target."
+        )
+    differences = PlanSnapshot.parse(row.config).differences(
+        plan, own=f"run #{pk}", others="this run"
+    )
+    if differences:
+        raise BaselineRefused(
+            f"--baseline {pk}: run #{pk} measured another plan ({'; '.join(differences)}); "
+            "repeat its options or compare with another run."
+        )
+    return row
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 ``begin`` records the run as running before anything is measured, so a crash still leaves a
 trace; ``save`` replaces its figures with the RunResult's, whatever state the run ended in;
-``save_findings`` stores what the analysis chose. Every row passes through ``_fit`` first,
+``save_comparison`` keeps the comparison with a baseline run; ``save_findings`` stores what
+the analysis chose. Every row passes through ``_fit`` first,
 because PostgreSQL rejects a string longer than its column where SQLite would keep it.
 """
 
@@ -17,7 +18,7 @@ from django.db import transaction
 from perftest import models
 from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
 from perftest.measure.stats import LatencyStats
-from perftest.store.read import OTHER_PROCESSES
+from perftest.store.read import OTHER_PROCESSES, PlanSnapshot
 
 
 class FindingRecord(Protocol):
@@ -135,6 +136,7 @@ def begin(result: RunResult, host: str = "", pid: int | None = None) -> models.R
         "started_at": result.started_at,
         "config": result.config,
         "environment": result.environment,
+        "plan_fingerprint": PlanSnapshot.parse(result.config).fingerprint,
     }
     return models.Run.objects.create(**_fit(models.Run, fields))
 
@@ -270,3 +272,11 @@ def save_findings(run: models.Run, findings: Iterable[FindingRecord]) -> None:
         )
         for position, f in enumerate(findings)
     )
+
+
+def save_comparison(run: models.Run, baseline_pk: int, data: dict[str, Any]) -> None:
+    """Keep the comparison of ``run`` with run ``baseline_pk`` (``analysis.compare``'s plain
+    dict), written once when the run ends so every report renders the same verdicts."""
+    run.baseline_id = baseline_pk
+    run.comparison = data
+    run.save(update_fields=["baseline", "comparison"])

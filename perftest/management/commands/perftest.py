@@ -3,8 +3,10 @@
 Thin by design: options in, ``runner.execute`` does the work, the report and a summary out.
 Exit codes: 0 nothing red; 1 a red run (``analysis.verdict``: failed, a threshold failed or
 not measured, a login failed, an endpoint not measured, a configuration finding), unless
---exit-zero; 2 usage or configuration error before the run starts; 130 interrupted by Ctrl-C
-or SIGTERM (the run is stored as interrupted either way).
+--exit-zero; 2 usage or configuration error before the run starts (a ``--baseline`` that
+cannot be compared included); 3 a regression against the baseline with --fail-on-regression
+(a red run exits 1 instead); 130 interrupted by Ctrl-C or SIGTERM (the run is stored as
+interrupted either way).
 """
 
 from __future__ import annotations
@@ -185,11 +187,12 @@ class Command(usage.Command):
             self.stdout.write(reason)
         if not red.code:
             return
+        state = "regressed" if red.code == verdict.REGRESSED else "is red"
         if options["exit_zero"]:
-            self.stdout.write(f"Run #{stored.pk} is red; exiting 0 as --exit-zero asks.")
+            self.stdout.write(f"Run #{stored.pk} {state}; exiting 0 as --exit-zero asks.")
             return
         raise CommandError(
-            f"Run #{stored.pk} is red: {quantity(len(red.reasons), 'reason')} above "
+            f"Run #{stored.pk} {state}: {quantity(len(red.reasons), 'reason')} above "
             "(--exit-zero to exit 0 anyway).",
             returncode=red.code,
         )
