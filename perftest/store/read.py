@@ -7,8 +7,9 @@ shape of earlier versions) and every row is fetched once, in a known order.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +20,19 @@ from perftest.text import error_groups
 #: The states of a run and the load models of a level, named without importing the models.
 Status = models.Run.Status
 LevelModel = models.LoadLevel.Model
+
+#: A finding's stored fields, as the analysis hands them over (``analysis.rules.base.Finding``).
+FINDING_FIELDS = (
+    "kind",
+    "rule",
+    "subject",
+    "title",
+    "evidence",
+    "recommendation",
+    "target",
+    "actual",
+    "passed",
+)
 
 #: Where ``Run.environment`` keeps the busiest other processes of each level, by position.
 OTHER_PROCESSES = "other_processes_by_level"
@@ -80,6 +94,8 @@ class PlanSnapshot:
     label: str | None = None
     keep_data: bool | None = None
     mode: str | None = None
+    #: What ``--baseline`` asked for: a run id as text, ``latest``; "" or None for nothing.
+    baseline: str | None = None
     http: HttpSnapshot = field(default_factory=HttpSnapshot)
     load: LoadSnapshot = field(default_factory=LoadSnapshot)
 
@@ -112,6 +128,7 @@ class PlanSnapshot:
             label=config.get("label"),
             keep_data=config.get("keep_data"),
             mode=config.get("mode"),
+            baseline=config.get("baseline"),
             http=HttpSnapshot(
                 base_url=pick(http, "base_url", "base_url"),
                 server_pid=pick(http, "server_pid", "server_pid"),
@@ -267,6 +284,45 @@ class StoredRun:
     def endpoints_of(self, level: models.LoadLevel) -> tuple[models.EndpointResult, ...]:
         """The per-endpoint rows of one load level, by position."""
         return self.level_endpoints.get(level.pk, ())
+
+
+def recompared(
+    stored: StoredRun, baseline_pk: int, comparison: Mapping[str, Any], findings: Iterable[Any]
+) -> StoredRun:
+    """``stored`` as if it had been compared with run ``baseline_pk``: its comparison and its
+    baseline findings replaced by ``comparison`` and ``findings`` (the other findings kept),
+    nothing saved, so ``perftest_report --baseline`` renders it without changing the run."""
+    row = copy.copy(stored.row)
+    row.baseline_id, row.comparison = baseline_pk, dict(comparison)
+    kept = [f for f in stored.findings if f.kind != models.Finding.Kind.BASELINE]
+    fresh = [
+        models.Finding(
+            run=row, position=position, **{name: getattr(f, name) for name in FINDING_FIELDS}
+        )
+        for position, f in enumerate(findings, start=len(kept))
+    ]
+    return replace(stored, row=row, findings=(*kept, *fresh))
+
+
+def previous_comparable(stored: StoredRun) -> StoredRun | None:
+    """The latest completed run before ``stored`` with the same target and plan fingerprint
+    (what ``--baseline latest`` means for a stored run), or None; a run stored without a
+    fingerprint has none."""
+    fingerprint = stored.row.plan_fingerprint
+    if not fingerprint:
+        return None
+    earlier = (
+        models.Run.objects.filter(
+            status=Status.COMPLETED,
+            target=stored.row.target,
+            plan_fingerprint=fingerprint,
+            started_at__lte=stored.row.started_at,
+        )
+        .exclude(pk=stored.pk)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    return None if earlier is None else StoredRun.of(earlier)
 
 
 def load(pk: int) -> StoredRun:

@@ -18,6 +18,8 @@ BOTTLENECK = "bottleneck"
 KEY = "key"
 #: A configured endpoint that cannot be measured or judged as meant (``Finding.Kind``).
 CONFIGURATION = "configuration"
+#: A change against the baseline run beyond noise: a regression or an improvement.
+BASELINE = "baseline"
 
 #: What a rule's check reads, and so how it is called (see ``engine``):
 #: RUN ``check(stored)``; ENDPOINT ``check(endpoint, stored)`` for each sequential endpoint

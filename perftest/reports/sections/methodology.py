@@ -12,6 +12,7 @@ from perftest.store.read import LevelModel, StoredRun
 from perftest.text import level_label, ms, number, quantity
 
 from ..blocks import Block, Bullets, Heading
+from . import comparison
 
 #: Environment facts the methodology names, with how each reads in the sentence.
 _ENVIRONMENT = (
@@ -199,6 +200,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         *_verdicts(stored),
         _MODES.get(run.mode, f"Mode {run.mode!r}."),
         *_load(stored),
+        *comparison.noise_rule(stored),
     ]
     return [Heading("Methodology"), Bullets(lines)]
 
