@@ -11,6 +11,7 @@ to see the changes, not forty lines of "unchanged".
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,11 +100,17 @@ def tally(stored: StoredRun) -> str:
     )
 
 
+def _started(baseline: Mapping[str, Any]) -> str:
+    """When the baseline started, to the second as the report's title writes it."""
+    started = datetime.datetime.fromisoformat(baseline["started_at"])
+    return started.isoformat(timespec="seconds")
+
+
 def _headline(comparison: Mapping[str, Any]) -> str:
     baseline = comparison["baseline"]
     label = f"{baseline['label']}, " if baseline.get("label") else ""
     return (
-        f"Compared with {baseline_name(comparison)} ({label}started {baseline['started_at']}): "
+        f"Compared with {baseline_name(comparison)} ({label}started {_started(baseline)}): "
         f"{quantity(comparison['regressions'], REGRESSION)} and "
         f"{quantity(comparison['improvements'], IMPROVEMENT)} beyond noise, over "
         f"{quantity(len(comparison['rows']), 'endpoint or level', 'endpoints and levels')}."
