@@ -158,8 +158,8 @@ def test_markdown_shows_the_regression_first_with_its_figures_and_new_sql(compar
     # Right after the summary, before the figures of this run alone.
     assert titles.index(f"Compared with run #{before_pk}") < titles.index("Response times")
     section = section_text(report, f"Compared with run #{before_pk}")
+    assert f"Baseline: run #{before_pk} (before the change, started " in section
     assert "1 regression and 0 improvements beyond noise, over 2 endpoints and levels" in section
-    assert "before the change, started" in section
     # The regression's row comes first, every figure before -> after with its verdict.
     assert headings(section)[1] == "Get Lessons: 1 regression"
     p95_row = next(line for line in section.splitlines() if line.startswith("| p95 |"))
@@ -239,6 +239,23 @@ def test_the_html_draws_before_after_bars_with_the_regression_flagged(compared):
     section = page.split(f"Compared with run #{before_pk}</h2>", 1)[1].split("<h2", 1)[0]
     assert title in section
     assert page.count(f'style="fill: {charts.ALARM}') == 1
+
+
+@pytest.mark.django_db
+def test_without_a_regression_no_bar_is_red(compared):
+    data = copy.deepcopy(compared.row.comparison)
+    for row in data["rows"]:
+        for metric in row["metrics"]:
+            if metric["verdict"] == comparison.REGRESSION:
+                metric["verdict"] = comparison.UNCHANGED
+    write.save_comparison(compared.row, compared.row.baseline_id, data)
+    stored = read.load(compared.pk)
+
+    chart = charts.before_after(stored)
+
+    assert chart.title == f"p50 and p95 against run #{compared.row.baseline_id}"
+    assert not any(series.flagged for series in chart.series)
+    assert charts.ALARM not in html.render(stored)
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")

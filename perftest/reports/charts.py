@@ -100,7 +100,7 @@ def before_after(stored: StoredRun) -> Chart | None:
     if not rows:
         return None
     against = comparison.baseline_name(compared)
-    series = []
+    series: list[Series] = []
     for metric in (P50, P95):
         figures = [_figure(row, metric.name) for row in rows]
         series += [
@@ -116,9 +116,10 @@ def before_after(stored: StoredRun) -> Chart | None:
                 ),
             ),
         ]
+    flagged = any(s.flagged for s in series)
     return Chart(
         key="baseline",
-        title=f"p50 and p95 against {against} (regressions in red)",
+        title=f"p50 and p95 against {against}" + (" (regressions in red)" if flagged else ""),
         x_title="Endpoint or level",
         y_title="ms",
         categories=tuple(comparison.where(row) for row in rows),

@@ -110,7 +110,7 @@ def _headline(comparison: Mapping[str, Any]) -> str:
     baseline = comparison["baseline"]
     label = f"{baseline['label']}, " if baseline.get("label") else ""
     return (
-        f"Compared with {baseline_name(comparison)} ({label}started {_started(baseline)}): "
+        f"Baseline: {baseline_name(comparison)} ({label}started {_started(baseline)}); "
         f"{quantity(comparison['regressions'], REGRESSION)} and "
         f"{quantity(comparison['improvements'], IMPROVEMENT)} beyond noise, over "
         f"{quantity(len(comparison['rows']), 'endpoint or level', 'endpoints and levels')}."
