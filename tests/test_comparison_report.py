@@ -21,7 +21,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from perftest import models
-from perftest.analysis.metrics import ERROR_RATE, P50, P95, P99, QUERIES_MEAN
+from perftest.analysis.metrics import ERROR_RATE, OK_THROUGHPUT, P50, P95, P99, QUERIES_MEAN
 from perftest.analysis.rules.base import BASELINE, Finding
 from perftest.reports import charts, console, formats, html, markdown
 from perftest.reports.sections import comparison
@@ -436,3 +436,52 @@ def test_perftest_report_refuses_runs_of_different_plans_naming_the_differences(
 
     assert message.startswith(f"Run #{after.pk} measured another plan than run #{before.pk}: ")
     assert "iterations" in message
+
+
+@pytest.mark.django_db
+def test_a_levels_rows_are_named_by_level_and_its_overall_figures_drawn():
+    from tests.test_concurrency_report import add_level, load_run
+    from tests.test_report_rules import add_endpoint
+
+    before, after = load_run(), load_run()
+    for run, throughput in ((before, 400.0), (after, 120.0)):
+        level = add_level(run, 10, throughput, 20.0)
+        add_endpoint(run, "Get Lessons", phase="level", level=level)
+    was, now = (read.load(run.pk) for run in (before, after))
+    label = "10 concurrent (closed)"
+
+    def row(endpoint: str, old: Any, new: Any) -> dict[str, Any]:
+        """p50 and p95 unchanged; a level overall's throughput as expected a regression."""
+        metrics = [_metric(name, old, new, comparison.UNCHANGED) for name in ("p50", "p95")]
+        if endpoint == "all":  # a level's throughput: its endpoints have none of their own
+            was_rps, now_rps = OK_THROUGHPUT.of(old), OK_THROUGHPUT.of(new)
+            metrics.append(
+                {
+                    "metric": "ok_rps", "unit": "/s", "before": was_rps, "after": now_rps,
+                    "change": now_rps / was_rps - 1, "verdict": comparison.REGRESSION,
+                    "basis": "windows", "why": "interval of the ratio",
+                }
+            )  # fmt: skip
+        return {
+            "phase": "level", "level": {"position": 0, "label": label}, "endpoint": endpoint,
+            "metrics": metrics, "new_sql": [], "new_repeated": [],
+        }  # fmt: skip
+
+    overall = row("all", was.levels[0], now.levels[0])
+    lessons = row(
+        "Get Lessons", was.endpoints_of(was.levels[0])[0], now.endpoints_of(now.levels[0])[0]
+    )
+    data = {**comparison_of(was, now), "rows": [overall, lessons]}
+    write.save_comparison(after, before.pk, data)
+    stored = read.load(after.pk)
+
+    section = section_text(markdown.render(stored), f"Compared with run #{before.pk}")
+    chart = charts.before_after(stored)
+
+    assert f"### all endpoints @ {label}: 1 regression" in section
+    assert "| throughput as expected | 400.0 req/s | 120.0 req/s | -70.0 % | regression |" in (
+        section
+    )
+    assert f"(Get Lessons @ {label})" in section
+    assert chart.categories == (f"all endpoints @ {label}",)
+    assert chart.series[3].flagged == frozenset()  # p95 unchanged; throughput is not drawn
