@@ -4,8 +4,7 @@ as static SVG.
 The series (``Chart``) hold only numbers and labels, so the HTML report draws them here and
 the admin can draw the same figures later without reading the run again. Every chart reads
 the same stored figures as the report's tables, so a bar never disagrees with a cell.
-Before/after bars of a baseline comparison (a later part) will be one more ``Chart`` with
-the endpoints as categories and a "before" and an "after" series, drawn by ``svg`` as is.
+The before/after bars of a baseline comparison read the stored comparison, as its section does.
 """
 
 from __future__ import annotations
@@ -23,6 +22,8 @@ from perftest.analysis.rules import levels as level_rules
 from perftest.store.read import StoredRun, Windows
 from perftest.text import MB, level_label, number
 
+from .sections import comparison
+
 
 @dataclass(frozen=True)
 class Series:
@@ -34,6 +35,8 @@ class Series:
     secondary: bool = False
     #: Drawn as marked dots without a line (the knee).
     marker: bool = False
+    #: Indexes of the bars drawn in the alarm colour (a regression against the baseline).
+    flagged: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,55 @@ def latencies(stored: StoredRun) -> Chart | None:
             )
             for metric in (P50, P95, P99)
         ),
+    )
+
+
+def _figure(row: comparison.Row, name: str) -> dict[str, Any] | None:
+    """The row's figure ``name`` when both runs have it, else None."""
+    found = next((m for m in row["metrics"] if m["metric"] == name), None)
+    if found is None or found["before"] is None or found["after"] is None:
+        return None
+    return found
+
+
+def before_after(stored: StoredRun) -> Chart | None:
+    """p50 and p95 before (the baseline) and after (this run) of each sequential endpoint and
+    each level overall that both runs judged, the after bar of a regression flagged."""
+    compared = comparison.of(stored)
+    rows = [
+        row
+        for row in compared.get("rows", ())
+        if (row["phase"] == "sequential" or row["endpoint"] == "all")
+        and _figure(row, P50.name)
+        and _figure(row, P95.name)
+    ]
+    if not rows:
+        return None
+    against = comparison.baseline_name(compared)
+    series: list[Series] = []
+    for metric in (P50, P95):
+        figures = [_figure(row, metric.name) for row in rows]
+        series += [
+            Series(
+                f"{metric.name} {against}",
+                tuple((float(i), f["before"]) for i, f in enumerate(figures)),
+            ),
+            Series(
+                f"{metric.name} this run",
+                tuple((float(i), f["after"]) for i, f in enumerate(figures)),
+                flagged=frozenset(
+                    i for i, f in enumerate(figures) if f["verdict"] == comparison.REGRESSION
+                ),
+            ),
+        ]
+    flagged = any(s.flagged for s in series)
+    return Chart(
+        key="baseline",
+        title=f"p50 and p95 against {against}" + (" (regressions in red)" if flagged else ""),
+        x_title="Endpoint or level",
+        y_title="ms",
+        categories=tuple(comparison.where(row) for row in rows),
+        series=tuple(series),
     )
 
 
@@ -210,11 +262,15 @@ STYLE = Style(
     foreground_strong="#111111",
     foreground_subtle="#888888",
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",
-    colors=("#1f6fb2", "#e07b00", "#b8233a", "#2a9d4b", "#6a4fb3", "#8c564b"),
+    colors=("#1f6fb2", "#e07b00", "#6a4fb3", "#2a9d4b", "#8c564b", "#5a6270"),
     title_font_size=16,
     label_font_size=11,
     legend_font_size=12,
 )
+
+
+#: The colour of a flagged bar: kept out of ``STYLE.colors`` so only a regression is red.
+ALARM = "#d0021b"
 
 
 def _static(root: Any) -> Any:
@@ -257,7 +313,13 @@ def _graph(chart: Chart) -> Any:
         graph = pygal.HorizontalBar(**options)
         graph.x_labels = chart.categories
         for series in chart.series:
-            graph.add(series.name, [y for _, y in series.points])
+            graph.add(
+                series.name,
+                [
+                    {"value": y, "color": ALARM} if i in series.flagged else y
+                    for i, (_, y) in enumerate(series.points)
+                ],
+            )
         return graph
     graph = pygal.XY(**options, dots_size=3)
     if chart.x_ticks:

@@ -22,7 +22,7 @@ from perftest.store.read import StoredRun
 from . import charts, sections
 from . import markdown as markdown_report
 from .blocks import Block, Bullets, Heading, Inline, Paragraph, Strong, Table
-from .sections import endpoints, load, resources
+from .sections import comparison, endpoints, load, resources
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent.parent / "templates"
 
@@ -30,9 +30,9 @@ TEMPLATES = pathlib.Path(__file__).resolve().parent.parent / "templates"
 #: TEMPLATES say (another backend, no APP_DIRS, string_if_invalid set).
 ENGINE = Engine(dirs=[str(TEMPLATES)], autoescape=True)
 
-#: The charts drawn after a section's text, in order. Baseline comparison (a later part)
-#: adds its section here, with its before/after bars built in ``charts``.
+#: The charts drawn after a section's text, in order.
 CHARTS: dict[sections.Section, tuple[charts.Builder, ...]] = {
+    comparison.section: (charts.before_after,),
     endpoints.response_times: (charts.latencies,),
     load.concurrent: (charts.over_time,),
     load.scaling: (charts.scaling,),

@@ -1,11 +1,11 @@
 """The JSON report: every stored figure, finding and threshold of a run, in a versioned schema.
 
 The schema is ``perftest/schemas/report.schema.json`` (shipped with the package, described in
-the README); ``SCHEMA_VERSION`` changes whenever a key is renamed or removed. Rows are written
-column by column from the stored models, so a column added to a model reaches the JSON
-without a change here; encoded HDR histograms are left out (they are data for re-computation,
-not figures, and would make the file many times larger). ``totals`` counts every request
-perftest sent to the target, not only those the tables count.
+the README); ``SCHEMA_VERSION`` says which keys to expect. Rows are written column by column
+from the stored models, so a column added to a model reaches the JSON without a change here;
+encoded HDR histograms are left out (they are data for re-computation, not figures, and would
+make the file many times larger). ``totals`` counts every request perftest sent to the target,
+not only those the tables count. ``comparison`` is the stored comparison with a baseline run.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from perftest.store.read import StoredRun, measured, unjudged, unmeasured
 from .sections.findings import bottleneck_rules
 from .sections.findings import verdict as threshold_verdict
 
-SCHEMA_VERSION = 1
+#: ``major.minor``: the major part changes when a key is renamed or removed, the minor part
+#: when keys are added (1.1: ``comparison``).
+SCHEMA_VERSION = "1.1"
 
 #: Columns that are links between rows or encoded data rather than figures.
 _NOT_FIGURES = frozenset({"id", "run", "level", "histogram"})
@@ -185,7 +187,7 @@ def document(stored: StoredRun) -> dict[str, Any]:
     red = verdict.of(stored)
     return {
         "schema_version": SCHEMA_VERSION,
-        "run": _columns(stored.row, leave_out={"config", "logins"}),
+        "run": _columns(stored.row, leave_out={"config", "logins", "comparison"}),
         "plan": _plain(stored.row.config),
         "verdict": {"exit_code": red.code, "reasons": list(red.reasons)},
         "totals": totals(stored),
@@ -209,6 +211,7 @@ def document(stored: StoredRun) -> dict[str, Any]:
             if finding.kind != THRESHOLD
         ],
         "thresholds": [_threshold(f) for f in stored.findings if f.kind == THRESHOLD],
+        "comparison": _plain(stored.row.comparison),
         "rules_checked": [
             {"id": rule.id, "looks_for": rule.looks_for} for rule in bottleneck_rules(stored)
         ],

@@ -4,8 +4,9 @@ One ``testsuite`` per group of checks inside one ``testsuites`` (the shape GitLa
 and GitHub's test reporters read). A threshold is a case: FAIL is a failure, NOT MEASURED is
 a failure too (it makes the run red: a check that could not be made is not a pass), NOT
 EVALUATED (a level the run did not plan) is skipped. Each configuration finding is a failing
-case, since it makes the run red. A later group (baseline checks) is one more entry in
-``GROUPS``.
+case, since it makes the run red. Each figure the comparison with a baseline judged is a
+case of the baseline suite: a regression is a failure whose message is the noise rule's why,
+an improvement or no change beyond noise passes; a figure not compared is no check at all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from xml.etree import ElementTree
 from perftest.analysis.rules.base import CONFIGURATION, THRESHOLD
 from perftest.store.read import StoredRun
 
+from .sections import comparison
 from .sections.findings import verdict
 from .sections.phrases import of_kind
 
@@ -59,10 +61,44 @@ def configuration(stored: StoredRun) -> list[Case]:
     ]
 
 
+def _baseline_case(row: comparison.Row, metric: dict[str, Any], against: str) -> Case:
+    name = f"{comparison.where(row)} {comparison.metric_name(metric)} vs {against}"
+    if metric["verdict"] != comparison.REGRESSION:
+        return Case(name, f"perftest.baseline.{metric['metric']}")
+    figures = (
+        f"{comparison.value(metric, 'before')} -> {comparison.value(metric, 'after')} "
+        f"({comparison.change(metric)})"
+    )
+    new = (*row.get("new_sql", ()), *row.get("new_repeated", ()))
+    sql = [statement["sql"] for statement in new] if metric["metric"] == "queries_mean" else []
+    return Case(
+        name,
+        f"perftest.baseline.{metric['metric']}",
+        FAILURE,
+        metric["why"],
+        "\n".join([figures, *sql]),
+    )
+
+
+def baseline(stored: StoredRun) -> list[Case]:
+    """Each figure the comparison with the baseline judged, in the comparison's order."""
+    found = comparison.of(stored)
+    if not found:
+        return []
+    against = comparison.baseline_name(found)
+    return [
+        _baseline_case(row, metric, against)
+        for row in found["rows"]
+        for metric in row["metrics"]
+        if metric["verdict"] in comparison.JUDGED
+    ]
+
+
 #: The groups of checks, each a ``testsuite``: (name, cases of a stored run).
 GROUPS: tuple[tuple[str, Callable[[StoredRun], list[Case]]], ...] = (
     ("thresholds", thresholds),
     ("configuration", configuration),
+    ("baseline", baseline),
 )
 
 

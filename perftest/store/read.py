@@ -7,10 +7,11 @@ shape of earlier versions) and every row is fetched once, in a known order.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -25,6 +26,18 @@ LevelModel = models.LoadLevel.Model
 
 #: How latency per time window is kept (``Windows``), named for the reports that state it.
 FIRST_WINDOW_S, MAX_WINDOWS = plan_model.FIRST_WINDOW_S, plan_model.MAX_WINDOWS
+#: A finding's stored fields, as the analysis hands them over (``analysis.rules.base.Finding``).
+FINDING_FIELDS = (
+    "kind",
+    "rule",
+    "subject",
+    "title",
+    "evidence",
+    "recommendation",
+    "target",
+    "actual",
+    "passed",
+)
 
 #: Where ``Run.environment`` keeps the busiest other processes of each level, by position.
 OTHER_PROCESSES = "other_processes_by_level"
@@ -430,6 +443,24 @@ class StoredRun:
         return self.level_endpoints.get(level.pk, ())
 
 
+def recompared(
+    stored: StoredRun, baseline_pk: int, comparison: Mapping[str, Any], findings: Iterable[Any]
+) -> StoredRun:
+    """``stored`` as if it had been compared with run ``baseline_pk``: its comparison and its
+    baseline findings replaced by ``comparison`` and ``findings`` (the other findings kept),
+    nothing saved, so ``perftest_report --baseline`` renders it without changing the run."""
+    row = copy.copy(stored.row)
+    row.baseline_id, row.comparison = baseline_pk, dict(comparison)
+    kept = [f for f in stored.findings if f.kind != models.Finding.Kind.BASELINE]
+    fresh = [
+        models.Finding(
+            run=row, position=position, **{name: getattr(f, name) for name in FINDING_FIELDS}
+        )
+        for position, f in enumerate(findings, start=len(kept))
+    ]
+    return replace(stored, row=row, findings=(*kept, *fresh))
+
+
 def load(pk: int) -> StoredRun:
     """The stored run ``pk``; ``RunNotFound`` when there is none (database errors propagate)."""
     try:
@@ -447,9 +478,12 @@ class BaselineRefused(ValueError):
 NO_BASELINE = "not compared: no earlier completed run with this target and plan (--baseline latest)"
 
 
-def baseline_for(choice: str, target: str, plan: PlanSnapshot) -> models.Run | None:
+def baseline_for(
+    choice: str, target: str, plan: PlanSnapshot, before: models.Run | None = None
+) -> models.Run | None:
     """The run ``--baseline`` names for a run of ``plan`` against ``target``, checked before
-    anything runs so that a refused comparison records nothing.
+    anything runs so that a refused comparison records nothing; for a stored run ``before``
+    (``perftest_report --baseline``), only runs that started before it count as ``latest``.
 
     A run id must name a completed run of the same target and plan, else ``BaselineRefused``
     says which differs. ``latest`` is the newest completed run of the same target and plan
@@ -457,13 +491,12 @@ def baseline_for(choice: str, target: str, plan: PlanSnapshot) -> models.Run | N
     be compared with, and establishes the baseline instead of failing.
     """
     if choice == "latest":
-        return (
-            models.Run.objects.filter(
-                status=Status.COMPLETED, target=target, plan_fingerprint=plan.fingerprint
-            )
-            .order_by("-started_at", "-pk")
-            .first()
+        runs = models.Run.objects.filter(
+            status=Status.COMPLETED, target=target, plan_fingerprint=plan.fingerprint
         )
+        if before is not None:
+            runs = runs.filter(started_at__lte=before.started_at).exclude(pk=before.pk)
+        return runs.order_by("-started_at", "-pk").first()
     pk = int(choice)
     row = models.Run.objects.filter(pk=pk).first()
     if row is None:

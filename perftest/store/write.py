@@ -2,8 +2,8 @@
 
 ``begin`` records the run as running before anything is measured, so a crash still leaves a
 trace; ``save`` replaces its figures with the RunResult's, whatever state the run ended in;
-``save_comparison`` keeps the comparison with a baseline run; ``save_findings`` stores what
-the analysis chose. Every row passes through ``_fit`` first,
+``save_findings`` stores what the analysis chose; ``save_comparison`` what the comparison with a
+baseline run found. Every row passes through ``_fit`` first,
 because PostgreSQL rejects a string longer than its column where SQLite would keep it.
 """
 
@@ -18,7 +18,7 @@ from django.db import transaction
 from perftest import models
 from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
 from perftest.measure.stats import LatencyStats
-from perftest.store.read import OTHER_PROCESSES, PlanSnapshot
+from perftest.store.read import FINDING_FIELDS, OTHER_PROCESSES, PlanSnapshot
 
 
 class FindingRecord(Protocol):
@@ -33,19 +33,6 @@ class FindingRecord(Protocol):
     target: str
     actual: str
     passed: bool | None
-
-
-_FINDING_FIELDS = (
-    "kind",
-    "rule",
-    "subject",
-    "title",
-    "evidence",
-    "recommendation",
-    "target",
-    "actual",
-    "passed",
-)
 
 
 def _fit(model: type[db_models.Model], fields: dict[str, Any]) -> dict[str, Any]:
@@ -268,15 +255,15 @@ def save_findings(run: models.Run, findings: Iterable[FindingRecord]) -> None:
         models.Finding(
             run=run,
             position=position,
-            **_fit(models.Finding, {name: getattr(f, name) for name in _FINDING_FIELDS}),
+            **_fit(models.Finding, {name: getattr(f, name) for name in FINDING_FIELDS}),
         )
         for position, f in enumerate(findings)
     )
 
 
-def save_comparison(run: models.Run, baseline_pk: int, data: dict[str, Any]) -> None:
-    """Keep the comparison of ``run`` with run ``baseline_pk`` (``analysis.compare``'s plain
-    dict), written once when the run ends so every report renders the same verdicts."""
+def save_comparison(run: models.Run, baseline_pk: int | None, data: dict) -> None:
+    """Store the comparison of ``run`` with run ``baseline_pk`` (``analysis.compare``'s plain
+    dict, ``{}`` when the run was not compared): written once, when the run ends."""
     run.baseline_id = baseline_pk
     run.comparison = data
     run.save(update_fields=["baseline", "comparison"])

@@ -18,7 +18,7 @@ BOTTLENECK = "bottleneck"
 KEY = "key"
 #: A configured endpoint that cannot be measured or judged as meant (``Finding.Kind``).
 CONFIGURATION = "configuration"
-#: A change against the baseline run beyond noise (``analysis.compare``).
+#: A change against the baseline run beyond noise: a regression or an improvement.
 BASELINE = "baseline"
 
 #: What a rule's check reads, and so how it is called (see ``engine``):

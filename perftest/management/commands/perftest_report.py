@@ -1,4 +1,5 @@
-"""``manage.py perftest_report ID``: render a stored run's reports again, from stored rows only."""
+"""``manage.py perftest_report ID``: render a stored run's reports again, from stored rows only;
+with ``--baseline``, compared now with another stored run (nothing stored changes)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from perftest.analysis import rebaseline
 from perftest.conf import ConfigError, get_config
 from perftest.management import usage
 from perftest.plan.checks import check_migrated
@@ -24,6 +26,12 @@ class Command(usage.Command):
             default=formats.DEFAULT,
             help=f"Report formats, comma-separated: {', '.join(formats.FORMATS)} (default md).",
         )
+        parser.add_argument(
+            "--baseline",
+            metavar="RUN_ID|latest",
+            help="Compare with this stored run (or the latest earlier one with the same target "
+            "and plan) instead of the comparison stored with the run; nothing is stored.",
+        )
         # dest differs from "stdout": BaseCommand.execute takes options["stdout"] as its stream.
         parser.add_argument(
             "--stdout", dest="to_stdout", action="store_true", help="Print instead of writing."
@@ -34,7 +42,15 @@ class Command(usage.Command):
             chosen = formats.parse(options["format"])
             check_migrated()
             stored = read.load(options["run_id"])
-        except (formats.UnknownFormat, read.RunNotFound, ConfigError) as exc:
+            if options["baseline"]:
+                baseline = rebaseline.resolve(stored, options["baseline"])
+                stored = rebaseline.compared_with(stored, baseline)
+        except (
+            formats.UnknownFormat,
+            read.RunNotFound,
+            rebaseline.NotComparable,
+            ConfigError,
+        ) as exc:
             raise CommandError(str(exc), returncode=2) from None
         if options["to_stdout"]:
             for report in chosen:

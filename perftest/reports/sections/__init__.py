@@ -11,13 +11,14 @@ from collections.abc import Callable
 from perftest.store.read import StoredRun
 
 from ..blocks import Block
-from . import endpoints, findings, load, methodology, resources, summary, why_slow
+from . import comparison, endpoints, findings, load, methodology, resources, summary, why_slow
 
 #: The report's sections, in the order they are read.
 REPORT = (
     summary.title,
     summary.executive_summary,
     findings.configuration,
+    comparison.section,
     endpoints.response_times,
     endpoints.database,
     endpoints.n_plus_one,

@@ -12,6 +12,7 @@ from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredR
 from perftest.text import level_label, ms, number, quantity
 
 from ..blocks import Block, Bullets, Heading
+from . import comparison
 
 #: Environment facts the methodology names, with how each reads in the sentence.
 _ENVIRONMENT = (
@@ -248,6 +249,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         _MODES.get(run.mode, f"Mode {run.mode!r}."),
         *_diagnosis(stored),
         *_load(stored),
+        *comparison.noise_rule(stored),
     ]
     return [Heading("Methodology"), Bullets(lines)]
 

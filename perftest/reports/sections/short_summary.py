@@ -1,5 +1,6 @@
 """The short summary printed at the end of a run, in the spirit of Locust's headless table:
-the sequential endpoints, one line per load level, then the threshold tally."""
+the sequential endpoints, one line per load level, the threshold tally, then the tally of the
+comparison with the baseline when there is one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from perftest.analysis.metrics import OK, OK_THROUGHPUT, P50, P95, P99, REQUESTS
 from perftest.store.read import StoredRun
 
 from ..blocks import Block, Paragraph, Table
+from . import comparison
 from .phrases import errors, latencies, level_name, threshold_tally
 
 
@@ -49,4 +51,7 @@ def blocks(stored: StoredRun) -> list[Block]:
             )
         )
     found.append(Paragraph(f"Thresholds: {threshold_tally(stored.findings)}"))
+    baseline = comparison.tally(stored)
+    if baseline:
+        found.append(Paragraph(baseline))
     return found

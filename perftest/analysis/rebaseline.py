@@ -1,0 +1,49 @@
+"""A stored run compared now with another stored run (``perftest_report --baseline``):
+computed and rendered, never stored, so the run keeps the comparison it was made with.
+
+The comparison is ``analysis.compare``'s, as when a run ends; the baseline findings are the
+rules' reading of it, in place of those stored with the run; every other finding stays as
+stored.
+"""
+
+from __future__ import annotations
+
+from perftest.store import read
+from perftest.store.read import StoredRun
+
+from .compare import compare
+from .engine import analyse
+from .rules.base import BASELINE
+
+
+class NotComparable(ValueError):
+    """The two runs cannot be compared; the message says why in one line."""
+
+
+def resolve(stored: StoredRun, asked: str) -> StoredRun:
+    """The run ``--baseline`` names for ``stored``, checked as a run's own ``--baseline`` is
+    (``store.read.baseline_for``): an id of a completed run of the same target and plan, or
+    ``latest``, the latest such run before it. ``RunNotFound`` never: an unknown id is one of
+    the reasons ``NotComparable`` gives."""
+    if asked != "latest" and not asked.isdigit():
+        raise NotComparable(f"--baseline takes a run id or 'latest', not {asked!r}.")
+    if asked == str(stored.pk):
+        raise NotComparable(f"Run #{stored.pk} cannot be its own baseline.")
+    try:
+        row = read.baseline_for(asked, stored.row.target, stored.plan, before=stored.row)
+    except read.BaselineRefused as refused:
+        raise NotComparable(str(refused)) from None
+    if row is None:
+        raise NotComparable(
+            f"No earlier completed run with the target and plan of run #{stored.pk} to "
+            "compare with."
+        )
+    return StoredRun.of(row)
+
+
+def compared_with(stored: StoredRun, baseline: StoredRun) -> StoredRun:
+    """``stored`` compared with ``baseline`` (``resolve``'s) now, nothing saved."""
+    data = compare(baseline, stored)
+    seen = read.recompared(stored, baseline.pk, data, ())
+    fresh = [finding for finding in analyse(seen) if finding.kind == BASELINE]
+    return read.recompared(stored, baseline.pk, data, fresh)
