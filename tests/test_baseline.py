@@ -30,6 +30,7 @@ from perftest.store import read
 from perftest.store.read import NO_BASELINE, PlanSnapshot, StoredRun
 from tests import views
 from tests.report_checks import validate
+from tests.test_report_formats import cases
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db
@@ -86,9 +87,9 @@ def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_
     before, _ = run_perftest(*SHORT)
     monkeypatch.setattr(views, "TUNABLE_DELAY_S", 3 * views.TUNABLE_DELAY_S)
 
-    after, _ = run_perftest(
+    after, report = run_perftest(
         *SHORT,
-        *("--baseline", str(before.pk), "--fail-on-regression", "--format", "md,json"),
+        *("--baseline", str(before.pk), "--fail-on-regression", "--format", "md,json,junit,html"),
         exit_code=3,
     )
 
@@ -109,6 +110,19 @@ def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_
     document = validate((tmp_path / f"run-{after.pk}.json").read_text())
     assert document["verdict"]["exit_code"] == 3
     assert {f["rule"] for f in document["findings"] if f["kind"] == "baseline"} == {REGRESSION}
+    # Every format renders the engine's verdicts: the section, the failing cases, the bars.
+    assert f"## Compared with run #{before.pk}" in report
+    assert report.index(f"## Compared with run #{before.pk}") < report.index("## Methodology")
+    suites = cases((tmp_path / f"run-{after.pk}.xml").read_text())
+    failing = [c.get("name") for c in suites["baseline"] if c.find("failure") is not None]
+    assert sorted(failing) == [
+        f"Tunable p50 vs run #{before.pk}",
+        f"Tunable p95 vs run #{before.pk}",
+    ]
+    assert (
+        f"p50 and p95 against run #{before.pk} (regressions in red)"
+        in (tmp_path / f"run-{after.pk}.html").read_text()
+    )
 
     # Without --fail-on-regression the same regression is reported and the exit code is 0.
     again, _ = run_perftest(*SHORT, "--baseline", str(before.pk))
@@ -136,9 +150,9 @@ def test_one_more_query_per_request_is_a_regression_naming_the_new_sql(run_perft
     before, _ = run_perftest(*SHORT)
     monkeypatch.setattr(views, "TUNABLE_EXTRA_QUERIES", 1)
 
-    after, _ = run_perftest(
+    after, report = run_perftest(
         *SHORT,
-        *("--baseline", str(before.pk), "--fail-on-regression", "--format", "md,json"),
+        *("--baseline", str(before.pk), "--fail-on-regression", "--format", "md,json,junit,html"),
         exit_code=3,
     )
 

@@ -21,12 +21,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from perftest import models
+from perftest.analysis import rebaseline
 from perftest.analysis.metrics import ERROR_RATE, OK_THROUGHPUT, P50, P95, P99, QUERIES_MEAN
 from perftest.analysis.rules.base import BASELINE, Finding
 from perftest.reports import charts, console, formats, html, markdown
 from perftest.reports.sections import comparison
 from perftest.store import read, write
-from perftest.store.read import PlanSnapshot, StoredRun
+from perftest.store.read import StoredRun
 from tests.report_checks import missing_figures, missing_titles, validate
 from tests.test_html_report import CHROMIUM, svg_titles
 from tests.test_report_formats import cases
@@ -376,12 +377,13 @@ def report_command(*args: str) -> str:
 def test_perftest_report_refuses_a_baseline_it_cannot_compare_with_in_one_line(compared):
     pk = str(compared.pk)
 
-    assert report_command(pk, "--baseline", "999999") == "No stored run #999999."
+    assert report_command(pk, "--baseline", "999999") == "--baseline 999999: no stored run #999999."
     assert report_command(pk, "--baseline", "last") == (
         "--baseline takes a run id or 'latest', not 'last'."
     )
     assert report_command(pk, "--baseline", pk) == f"Run #{pk} cannot be its own baseline."
-    # No run stored with a plan fingerprint (issue8-c1 writes them): none to call the latest.
+    # With no other completed run of its plan, there is none to call the latest.
+    models.Run.objects.exclude(pk=compared.pk).update(status=models.Run.Status.FAILED)
     assert report_command(pk, "--baseline", "latest") == (
         f"No earlier completed run with the target and plan of run #{pk} to compare with."
     )
@@ -393,24 +395,17 @@ def test_latest_baseline_of_a_stored_run_is_the_latest_earlier_completed_run_of_
     tmp_path,
 ):
     runs = [real_run(tmp_path) for _ in range(4)]
-    models.Run.objects.filter(pk__in=[r.pk for r in runs]).update(plan_fingerprint="f" * 64)
     models.Run.objects.filter(pk=runs[1].pk).update(status=models.Run.Status.FAILED)
     models.Run.objects.filter(pk=runs[0].pk).update(target="http://127.0.0.1:9")
-    stored = [read.load(r.pk) for r in runs]
 
-    assert read.previous_comparable(stored[3]).pk == runs[2].pk
-    assert read.previous_comparable(stored[2]) is None  # failed, or another target
+    assert rebaseline.resolve(read.load(runs[3].pk), "latest").pk == runs[2].pk
+    with pytest.raises(rebaseline.NotComparable):  # one failed, one of another target
+        rebaseline.resolve(read.load(runs[2].pk), "latest")
     models.Run.objects.filter(pk=runs[2].pk).update(plan_fingerprint="e" * 64)
-    assert read.previous_comparable(read.load(runs[3].pk)) is None
+    with pytest.raises(rebaseline.NotComparable):  # no completed run of the same plan left
+        rebaseline.resolve(read.load(runs[3].pk), "latest")
 
 
-needs_engine = pytest.mark.skipif(
-    not hasattr(PlanSnapshot, "differences"),
-    reason="needs issue8-c1's analysis.compare and PlanSnapshot.differences",
-)
-
-
-@needs_engine
 @pytest.mark.django_db
 def test_perftest_report_compares_two_stored_runs_now_without_storing_it(tmp_path, capsys):
     before = real_run(tmp_path)
@@ -426,7 +421,6 @@ def test_perftest_report_compares_two_stored_runs_now_without_storing_it(tmp_pat
     assert f"## Compared with run #{before.pk}" in capsys.readouterr().out
 
 
-@needs_engine
 @pytest.mark.django_db
 def test_perftest_report_refuses_runs_of_different_plans_naming_the_differences(tmp_path):
     before = real_run(tmp_path)
@@ -434,7 +428,7 @@ def test_perftest_report_refuses_runs_of_different_plans_naming_the_differences(
 
     message = report_command(str(after.pk), "--baseline", str(before.pk))
 
-    assert message.startswith(f"Run #{after.pk} measured another plan than run #{before.pk}: ")
+    assert message.startswith(f"--baseline {before.pk}: run #{before.pk} measured another plan (")
     assert "iterations" in message
 
 
