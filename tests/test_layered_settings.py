@@ -89,6 +89,12 @@ def test_layered_settings_measure_the_host_project_not_the_stand_in(layered, tmp
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.split()[-4:] == ["config.urls", "accounts.User", "True", "False"]
 
+    routes = layered("perftest", "--list-endpoints")
+    assert routes.returncode == 0, routes.stderr
+    rows = [line.split()[:6] for line in routes.stdout.splitlines()]
+    assert ["GET", "/api/lessons/", "lesson-list", "yes", "yes", "-"] in rows
+    assert ["POST", "/api/auth/login/", "-", "no", "no", "-"] in rows
+
     reports = tmp_path / "reports"
     run = layered("perftest", "--iterations", "4", "--output", str(reports), "--format", "json")
     assert run.returncode == 0, run.stdout + run.stderr

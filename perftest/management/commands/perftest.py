@@ -22,6 +22,7 @@ from perftest.management import usage
 from perftest.management.usage import usage_error, whole_number
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
+from perftest.plan.inventory import Route, inventory
 from perftest.progress import Progress
 from perftest.reports import console, formats
 from perftest.store.read import StoredRun
@@ -43,6 +44,41 @@ def number(text: str) -> float:
 PROFILE_DEFAULT = 5
 
 
+def _yes_no(value: bool | None) -> str:
+    return "?" if value is None else ("yes" if value else "no")
+
+
+def routes_table(routes: list[Route], admin_routes: int) -> str:
+    """``--list-endpoints``: one route a line, in URLconf order, columns aligned."""
+    header = ("METHODS", "PATH", "NAME", "AUTH", "LIST", "PARAMETERS", "VIEW")
+    rows = [
+        (
+            ",".join(route.methods) or "?",
+            route.path,
+            route.name or "-",
+            _yes_no(route.auth),
+            _yes_no(route.is_list),
+            ",".join(route.parameters) or "-",
+            route.view,
+        )
+        for route in routes
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in (header, *rows)
+    ]
+    lines.append(
+        f"{quantity(len(routes), 'route')}; AUTH and LIST '?' where the view does not say "
+        "(not a DRF view)."
+    )
+    if admin_routes:
+        lines.append(f"{quantity(admin_routes, 'route')} of Django's admin site not listed.")
+    return "\n".join(lines)
+
+
 class Command(usage.Command):
     help = "Measure the API's endpoints, store the run and write its reports (--format)."
 
@@ -53,6 +89,12 @@ class Command(usage.Command):
         parser.add_argument("--label", default="", help="A name for this run in reports.")
         parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
         parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
+        parser.add_argument(
+            "--list-endpoints",
+            action="store_true",
+            help="Print the target's routes (methods, view, auth, list, path parameters) from "
+            "its URLconf and exit; nothing is measured.",
+        )
         parser.add_argument(
             "--format",
             default=formats.DEFAULT,
@@ -128,6 +170,9 @@ class Command(usage.Command):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["list_endpoints"]:
+            self.stdout.write(routes_table(*inventory()))
+            return
         try:
             self.formats = formats.parse(options["format"])
         except formats.UnknownFormat as exc:
