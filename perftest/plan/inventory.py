@@ -61,6 +61,11 @@ def _methods(callback: Callable, view: type | None) -> tuple[str, ...]:
     return tuple(method for method in answered if method not in _PLUMBING)
 
 
+def allowed_methods(callback: Callable) -> tuple[str, ...]:
+    """The methods a resolved view answers; () when it does not say (a plain function)."""
+    return _methods(callback, _view_class(callback))
+
+
 def _needs_auth(view: type | None, methods: tuple[str, ...]) -> bool | None:
     """DRF's permission classes decide; anything else cannot be told from the URLconf."""
     try:
