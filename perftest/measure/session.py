@@ -41,7 +41,8 @@ class Session:
     target_pid: int | None = None
 
 
-def _transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
+def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
+    """Transports for the plan's target: over HTTP when asked and a server is planned."""
     http = plan.http
     if not over_http or http is None:
         return InProcessTransport
@@ -53,7 +54,7 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
     plan, result, redactor = session.plan, session.result, session.redactor
     identity = session.identities[0]
     total = len(plan.endpoints)
-    with _transport_factory(plan, over_http)() as transport:
+    with transport_factory(plan, over_http)() as transport:
         attempt, headers = log_in(transport, plan.login, identity, redactor)
         result.logins.append(attempt)
         for index, endpoint in enumerate(plan.endpoints, start=1):
@@ -89,7 +90,7 @@ class _Levels:
         self.shared: dict[int, tuple[Headers | None, str]] | None = None
         assert plan.load.mix is not None, "a plan with levels has a mix"
         self.kit = WorkerKit(
-            factory=_transport_factory(plan, over_http=plan.http is not None),
+            factory=transport_factory(plan, over_http=plan.http is not None),
             prepare=self.prepare,
             mix=plan.load.mix,
             endpoints=self.endpoints,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
@@ -37,6 +37,8 @@ class Route:
     auth: bool | None
     is_list: bool
     parameters: tuple[str, ...]
+    #: The resolved view callable: two paths are the same route when they resolve to it.
+    callback: Callable = field(compare=False, repr=False, default=None)
 
 
 def _view_class(callback: Callable) -> type | None:
@@ -59,6 +61,16 @@ def _methods(callback: Callable, view: type | None) -> tuple[str, ...]:
     names = getattr(view, "http_method_names", ())
     answered = [name.upper() for name in names if hasattr(view, name)]
     return tuple(method for method in answered if method not in _PLUMBING)
+
+
+def view_name(callback: Callable) -> str:
+    """The dotted name of a resolved view: its class for class-based views."""
+    return _dotted(callback, _view_class(callback))
+
+
+def is_list(callback: Callable, path: str) -> bool:
+    """Whether a resolved view answers with a list at ``path`` (by what DRF says of it)."""
+    return _is_list(callback, _view_class(callback), tuple(_PARAMETER.findall(path)))
 
 
 def allowed_methods(callback: Callable) -> tuple[str, ...]:
@@ -125,6 +137,7 @@ def inventory(urlconf: str | None = None) -> tuple[list[Route], int]:
                 auth=_needs_auth(view, methods),
                 is_list=_is_list(callback, view, parameters),
                 parameters=parameters,
+                callback=callback,
             )
         )
     return routes, admin

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from perftest import runner
+from perftest import checkup, runner
 from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
 from perftest.management import usage
@@ -79,6 +79,50 @@ def routes_table(routes: list[Route], admin_routes: int) -> str:
     return "\n".join(lines)
 
 
+def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
+    """``--check``'s report: endpoints as they will run, the login, then coverage."""
+    where = f"{plan.mode}, {plan.http.base_url}" if plan.http else plan.mode
+    lines = [f"Plan: {quantity(len(result.endpoints), 'endpoint')} ({where})"]
+    name_width = max(len(check.endpoint.name) for check in result.endpoints)
+    request_width = max(len(f"{c.endpoint.method} {c.endpoint.path}") for c in result.endpoints)
+    for check in result.endpoints:
+        endpoint, problem = check.endpoint, check.problem
+        request = f"{endpoint.method} {endpoint.path}".ljust(request_width)
+        head = f"  {endpoint.name.ljust(name_width)}  {request}"
+        suggestions = ", ".join(problem["suggestions"]) if problem else ""
+        if problem and endpoint.problem.skip:
+            lines.append(f"{head}  NOT MEASURED: {problem['detail']}")
+            if suggestions:
+                lines.append(f"    did you mean {suggestions}?")
+            continue
+        lines.append(f"{head}  -> {check.view}" + (" (list)" if check.is_list else ""))
+        if problem:
+            lines.append(f"    measured but not judged: {problem['detail']}: {suggestions}")
+    login = result.login
+    if login is None:
+        lines.append("Login: not needed (no endpoint needs authentication).")
+    elif login.ok:
+        lines.append(
+            f"Login: {plan.login.method} {plan.login.path} answered {login.status} in "
+            f"{login.elapsed_ns / 1e6:.0f} ms with a token at {plan.login.token_path!r}."
+        )
+    else:
+        lines.append(f"Login FAILED: {plan.login.method} {plan.login.path}: {login.reason}")
+    lines.extend(f"Left behind by the check's identity: {note}" for note in result.leftovers)
+    lines.append(
+        f"Coverage: {result.routes - len(result.uncovered)} of "
+        f"{quantity(result.routes, 'route')} measured; not measured by any endpoint:"
+        if result.uncovered
+        else f"Coverage: all {quantity(result.routes, 'route')} measured."
+    )
+    lines.extend(
+        f"  {','.join(route.methods) or '?'} {route.path}" + (" (list)" if route.is_list else "")
+        for route in result.uncovered
+    )
+    lines.append("Plan clean." if result.clean else "Plan needs fixing.")
+    return "\n".join(lines)
+
+
 class Command(usage.Command):
     help = "Measure the API's endpoints, store the run and write its reports (--format)."
 
@@ -89,6 +133,13 @@ class Command(usage.Command):
         parser.add_argument("--label", default="", help="A name for this run in reports.")
         parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
         parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Run every pre-flight check and one login, print the plan as it will run and "
+            "the routes no endpoint measures, and exit (0 clean, 2 otherwise); nothing is "
+            "measured or stored.",
+        )
         parser.add_argument(
             "--list-endpoints",
             action="store_true",
@@ -208,6 +259,9 @@ class Command(usage.Command):
             plan = preflight(plan)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
+        if options["check"]:
+            self.check_plan(plan)
+            return
         progress = Progress(self.stdout._out)
         with runner.Termination() as termination:
             try:
@@ -238,6 +292,16 @@ class Command(usage.Command):
             "(--exit-zero to exit 0 anyway).",
             returncode=red.code,
         )
+
+    def check_plan(self, plan: Any) -> None:
+        """``--check``: the plan as it will run; exit 2 when anything in it needs fixing."""
+        try:
+            result = checkup.check(plan)
+        except ConfigError as exc:
+            raise usage_error(str(exc)) from None
+        self.stdout.write(plan_check_text(plan, result))
+        if not result.clean:
+            raise usage_error("The plan needs fixing (see above); nothing was measured.")
 
     def report(self, stored: StoredRun, output_dir: str) -> None:
         try:
