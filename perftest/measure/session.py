@@ -10,6 +10,7 @@ endpoints never reached.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from perftest.plan.model import RunPlan
 from perftest.redact import Redactor
 
 from .auth import Headers, Identity, endpoint_request, log_in
+from .database import ConnectionWatch
 from .load import schedule_for
 from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
 from .load.sequential import Sequential
@@ -133,6 +135,8 @@ class _Levels:
             self._log_in_once()
         for position, workers in enumerate(load.concurrency, start=1):
             prefix = f"level {position}/{len(load.concurrency)} "
+            watch = ConnectionWatch()
+            watch.start()
             try:
                 level = run_level(
                     self.kit,
@@ -140,13 +144,14 @@ class _Levels:
                     lambda text, prefix=prefix: session.tick(prefix + text),
                 )
             except LevelInterrupted as interrupted:
-                self._append(interrupted.result, workers)
+                self._append(interrupted.result, workers, watch)
                 raise
-            self._append(level, workers)
+            self._append(level, workers, watch)
             if level.aborted:
                 return  # an abort rule stopped this level: the heavier ones would not be kinder
 
-    def _append(self, level: LevelResult, workers: int) -> None:
+    def _append(self, level: LevelResult, workers: int, watch: ConnectionWatch) -> None:
+        level.database_connections = dataclasses.asdict(watch.stop())
         level.identities = min(len(self.session.identities), workers)
         level.login_mode = self.session.plan.load.login_mode
         self.session.result.levels.append(level)

@@ -1,6 +1,6 @@
 """The rules, registered in evaluation order: configuration and endpoint rules first, then
-load-level rules."""
+load-level rules (``saturation`` after ``levels``: its finding reads after the errors)."""
 
-from . import configuration, endpoints, levels, resources
+from . import configuration, endpoints, levels, resources, saturation
 
-__all__ = ["configuration", "endpoints", "levels", "resources"]
+__all__ = ["configuration", "endpoints", "levels", "resources", "saturation"]
