@@ -96,9 +96,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # THE_BOT throttles outside its test environment; the stand-in does not by default.
-    # STANDIN_THROTTLE=1 turns on THE_BOT's limits (10/s burst, 5 logins/min).
+    # STANDIN_THROTTLE=1 turns on THE_BOT's limits: 10 requests/s burst per client, 5 logins a
+    # minute per IP, 10 lesson-list requests a minute per user (views/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [],
-    "DEFAULT_THROTTLE_RATES": {"burst": "10/second", "login": "5/minute"},
+    "DEFAULT_THROTTLE_RATES": {"burst": "10/second", "login": "5/minute", "lessons": "10/minute"},
 }
 if os.environ.get("STANDIN_THROTTLE") == "1":
     REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["rest_framework.throttling.AnonRateThrottle"]

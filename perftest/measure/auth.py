@@ -78,7 +78,10 @@ def log_in(
     if not 200 <= sample.status < 300:
         # An exception in-process says more than the server's error page.
         said = redactor.text(sample.error) if sample.error else redactor.excerpt(sample.body, 200)
-        attempt.reason = f"HTTP {sample.status}: {said}"
+        wait = sample.headers.get("Retry-After")
+        attempt.reason = (
+            f"HTTP {sample.status}: " + (f"Retry-After: {wait} | " if wait else "") + said
+        )
         return attempt, None
     try:
         token = _token_at(json.loads(sample.body), spec.token_path)
