@@ -158,6 +158,12 @@ class LoadLevel(MeasuredFigures):
     aborted = models.TextField(
         blank=True, help_text="Why and when an abort threshold stopped the level early"
     )
+    database_connections = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Connections open to the run's database during the level: "
+        "{peak, mean, server_limit, database_limit, unavailable}",
+    )
 
     class Meta:
         ordering = ["run", "position"]

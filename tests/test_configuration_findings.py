@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from perftest.analysis.rules.configuration import EMPTY_LIST, NO_ROUTE, ROUTER_ROOT
+from perftest.analysis.rules.configuration import (
+    EMPTY_LIST,
+    METHOD_NOT_ALLOWED,
+    NO_ROUTE,
+    ROUTER_ROOT,
+)
 from perftest.analysis.rules.endpoints import HIGHEST_P95, LOWEST_P95
 from perftest.analysis.thresholds import RESPONSE_TIME
 from perftest.measure.result import EndpointResult
@@ -63,6 +68,31 @@ def test_a_missing_route_is_skipped_with_suggestions_the_rest_measured_and_the_r
     assert (
         "## Configuration problems" in report and "did you mean /api/chat/conversations/" in report
     )
+
+
+@pytest.mark.django_db
+@override_settings(
+    PERFTEST={
+        **THEBOT,
+        "ENDPOINTS": [
+            PROFILE,
+            {"name": "Post Notifications", "method": "POST", "path": "/api/notifications/"},
+        ],
+    }
+)
+def test_a_method_the_route_does_not_answer_is_skipped_as_a_configuration_finding(run_perftest):
+    run, report = run_perftest("--iterations", "3", "--warmup", "0", exit_code=1)
+
+    rows = {row.name: row for row in run.endpoints.filter(phase="sequential")}
+    posted = rows["Post Notifications"]
+    assert posted.requests == 0
+    assert posted.configuration["problem"] == "method not allowed"
+    assert "/api/notifications/ answers GET, not POST" in posted.not_measured
+    assert rows["Get Profile"].ok == 3
+    (finding,) = _by_rule(run)[METHOD_NOT_ALLOWED]
+    assert finding.subject == "Post Notifications"
+    assert "405" in finding.evidence and "(POST)" in finding.recommendation
+    assert "Post Notifications was not measured: /api/notifications/ answers GET" in report
 
 
 @pytest.mark.django_db

@@ -76,7 +76,12 @@ def log_in(
         attempt.reason = f"no response: {sample.error}"
         return attempt, None
     if not 200 <= sample.status < 300:
-        attempt.reason = f"HTTP {sample.status}: {redactor.excerpt(sample.body, 200)}"
+        # An exception in-process says more than the server's error page.
+        said = redactor.text(sample.error) if sample.error else redactor.excerpt(sample.body, 200)
+        wait = sample.headers.get("Retry-After")
+        attempt.reason = (
+            f"HTTP {sample.status}: " + (f"Retry-After: {wait} | " if wait else "") + said
+        )
         return attempt, None
     try:
         token = _token_at(json.loads(sample.body), spec.token_path)

@@ -388,6 +388,9 @@ class LevelResult:
     other_cores: float | None = None
     #: The busiest of those other processes: [{"name", "pid", "cores"}], most first.
     other_processes: list[dict] = field(default_factory=list)
+    #: Connections open to the run's database during the level and the server's limits
+    #: (``measure.database.ConnectionUse`` as a dict; {} when not watched).
+    database_connections: dict[str, Any] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:

@@ -11,6 +11,7 @@ with ``--login once``. Ctrl-C ends measuring with what was measured so far: the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from perftest.plan.model import RunPlan
 from perftest.redact import Redactor
 
 from .auth import Headers, Identity, endpoint_request, log_in
+from .database import ConnectionWatch
 from .diagnose.explain import explain, unavailable
 from .diagnose.profile import profile
 from .load import schedule_for
@@ -44,7 +46,8 @@ class Session:
     target_pid: int | None = None
 
 
-def _transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
+def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
+    """Transports for the plan's target: over HTTP when asked and a server is planned."""
     http = plan.http
     if not over_http or http is None:
         return InProcessTransport
@@ -56,7 +59,7 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
     plan, result, redactor = session.plan, session.result, session.redactor
     identity = session.identities[0]
     total = len(plan.endpoints)
-    with _transport_factory(plan, over_http)() as transport:
+    with transport_factory(plan, over_http)() as transport:
         attempt, headers = log_in(transport, plan.login, identity, redactor)
         result.logins.append(attempt)
         for index, endpoint in enumerate(plan.endpoints, start=1):
@@ -125,7 +128,7 @@ class _Levels:
         self.shared: dict[int, tuple[Headers | None, str]] | None = None
         assert plan.load.mix is not None, "a plan with levels has a mix"
         self.kit = WorkerKit(
-            factory=_transport_factory(plan, over_http=plan.http is not None),
+            factory=transport_factory(plan, over_http=plan.http is not None),
             prepare=self.prepare,
             mix=plan.load.mix,
             endpoints=self.endpoints,
@@ -168,6 +171,8 @@ class _Levels:
             self._log_in_once()
         for position, workers in enumerate(load.concurrency, start=1):
             prefix = f"level {position}/{len(load.concurrency)} "
+            watch = ConnectionWatch()
+            watch.start()
             try:
                 level = run_level(
                     self.kit,
@@ -175,13 +180,14 @@ class _Levels:
                     lambda text, prefix=prefix: session.tick(prefix + text),
                 )
             except LevelInterrupted as interrupted:
-                self._append(interrupted.result, workers)
+                self._append(interrupted.result, workers, watch)
                 raise
-            self._append(level, workers)
+            self._append(level, workers, watch)
             if level.aborted:
                 return  # an abort rule stopped this level: the heavier ones would not be kinder
 
-    def _append(self, level: LevelResult, workers: int) -> None:
+    def _append(self, level: LevelResult, workers: int, watch: ConnectionWatch) -> None:
+        level.database_connections = dataclasses.asdict(watch.stop())
         level.identities = min(len(self.session.identities), workers)
         level.login_mode = self.session.plan.load.login_mode
         self.session.result.levels.append(level)

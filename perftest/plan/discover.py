@@ -1,6 +1,7 @@
 """The routes a URLconf serves, as paths a user would type, and the ones nearest a wrong path.
 
-Used to suggest what a configured path with no route probably meant (``plan.routes``).
+Used to suggest what a configured path with no route probably meant (``plan.routes``) and to
+list the target's endpoints (``plan.inventory``).
 """
 
 from __future__ import annotations
@@ -29,20 +30,25 @@ def _readable(pattern: Any) -> str | None:
     return None if _REGEX_SYNTAX.search(text) else text
 
 
-def _routes(patterns: list, prefix: str = "/") -> Iterator[str]:
-    for entry in patterns:
+def patterns(urlconf: str | None = None) -> Iterator[tuple[str, URLPattern]]:
+    """Every route of the URLconf as (path a user would type, its pattern), in URLconf order."""
+    return _walk(get_resolver(urlconf).url_patterns, "/")
+
+
+def _walk(entries: list, prefix: str) -> Iterator[tuple[str, URLPattern]]:
+    for entry in entries:
         part = _readable(entry.pattern)
         if part is None:
             continue
         if isinstance(entry, URLResolver):
-            yield from _routes(entry.url_patterns, prefix + part)
+            yield from _walk(entry.url_patterns, prefix + part)
         elif isinstance(entry, URLPattern):
-            yield prefix + part
+            yield prefix + part, entry
 
 
 def known_routes(urlconf: str | None = None) -> list[str]:
     """Every route of the URLconf as a path, in URLconf order, each once."""
-    return list(dict.fromkeys(_routes(get_resolver(urlconf).url_patterns)))
+    return list(dict.fromkeys(path for path, _ in patterns(urlconf)))
 
 
 def _segments(path: str) -> list[str]:

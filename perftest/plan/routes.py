@@ -1,4 +1,5 @@
-"""Each configured path checked against the URLconf: missing routes and DRF router roots.
+"""Each configured path checked against the URLconf: missing routes, DRF router roots and
+methods the route's view does not answer.
 
 A missing route or a router root is a configuration problem of that endpoint, not of the run:
 the endpoint is marked (``Endpoint.problem``) with the routes the user probably meant, and the
@@ -15,6 +16,7 @@ from django.urls.exceptions import Resolver404
 from perftest.conf import ConfigError
 
 from .discover import closest_routes, known_routes
+from .inventory import allowed_methods
 from .model import ConfigurationProblem, Endpoint, Mix, RunPlan
 
 
@@ -34,7 +36,21 @@ def _router_root(path: str, urlconf: str | None) -> ConfigurationProblem | None:
     return ConfigurationProblem.router_root(path, routes)
 
 
-def _problem(path: str, routes: list[str], urlconf: str | None) -> ConfigurationProblem | None:
+def _method_not_allowed(method: str, path: str, urlconf: str | None) -> ConfigurationProblem | None:
+    """A method the route's view does not answer would only ever time a 405."""
+    allowed = allowed_methods(resolve(path, urlconf).func)
+    if not allowed or method in allowed:
+        return None
+    return ConfigurationProblem(
+        "method not allowed",
+        f"{path} answers {', '.join(allowed)}, not {method}",
+        skip=True,
+    )
+
+
+def _problem(
+    path: str, routes: list[str], urlconf: str | None, method: str | None = None
+) -> ConfigurationProblem | None:
     bare = path.split("?", 1)[0]
     try:
         resolve(bare, urlconf)
@@ -45,7 +61,10 @@ def _problem(path: str, routes: list[str], urlconf: str | None) -> Configuration
             closest_routes(bare, routes),
             skip=True,
         )
-    return _router_root(bare, urlconf)
+    root = _router_root(bare, urlconf)
+    if root is not None or method is None:
+        return root
+    return _method_not_allowed(method, bare, urlconf)
 
 
 def _nothing_left(plan: RunPlan, endpoints: list[Endpoint], login: ConfigurationProblem | None):
@@ -86,7 +105,8 @@ def check_routes(plan: RunPlan, urlconf: str | None = None) -> RunPlan:
     authentication)."""
     routes = known_routes(urlconf)
     endpoints = [
-        dataclasses.replace(e, problem=_problem(e.path, routes, urlconf)) for e in plan.endpoints
+        dataclasses.replace(e, problem=_problem(e.path, routes, urlconf, e.method))
+        for e in plan.endpoints
     ]
     login = None
     if any(e.auth for e in endpoints):

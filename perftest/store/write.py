@@ -202,6 +202,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "corrected": _corrected(level),
         "system_cores": level.system_cores,
         "other_cores": level.other_cores,
+        "database_connections": level.database_connections,
     }
     return models.LoadLevel.objects.create(
         run=run, position=position, **_fit(models.LoadLevel, fields)

@@ -1,5 +1,6 @@
 """Configuration problems: an endpoint configured in a way that its timings cannot mean what
-the user meant. A path with no route (with the routes probably meant), a DRF router root
+the user meant. A path with no route (with the routes probably meant), a method the route's
+view does not answer, a DRF router root
 (links, not data), a list whose every answer was empty (no sample data on the target).
 
 These are the user's to fix, not the API's to speed up: findings of their own kind, never
@@ -19,6 +20,7 @@ from .base import CONFIGURATION, RUN, Finding, rule
 NO_ROUTE = "configuration.no_route"
 ROUTER_ROOT = "configuration.router_root"
 EMPTY_LIST = "configuration.empty_list"
+METHOD_NOT_ALLOWED = "configuration.method_not_allowed"
 
 #: Body shapes (``EndpointResult.body_kind``) of a list endpoint.
 _LIST_SHAPES = ("page", "list")
@@ -71,6 +73,28 @@ def _no_route(stored: StoredRun) -> list[Finding]:
             )
         )
     return found
+
+
+@_rule(
+    METHOD_NOT_ALLOWED,
+    CONFIGURATION,
+    RUN,
+    "configured methods the route's view does not answer",
+    "Fix the method in PERFTEST['ENDPOINTS'], or the path of the route that answers it.",
+)
+def _method_not_allowed(stored: StoredRun) -> list[Finding]:
+    return [
+        _finding(
+            METHOD_NOT_ALLOWED,
+            endpoint,
+            f"{endpoint.name} was not measured: {problem.get('detail')}",
+            f"every request would have been answered 405 Method Not Allowed; "
+            f"{problem.get('detail')}",
+            f"Fix the method of {endpoint.name} in PERFTEST['ENDPOINTS'] ({endpoint.method}), "
+            "or point it at the route that answers that method.",
+        )
+        for endpoint, problem in _with_problem(stored, "method not allowed")
+    ]
 
 
 @_rule(

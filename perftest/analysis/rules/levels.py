@@ -16,7 +16,7 @@ from typing import Any
 from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, ms_value, number, quantity
 
-from .. import machine, summaries
+from .. import database, machine, summaries
 from ..metrics import ERROR_RATE, GENERATOR_CORES, OK_THROUGHPUT, P95, P99, THROUGHPUT
 from .base import (
     BOTTLENECK,
@@ -37,6 +37,7 @@ RATE_LIMITED = "bottleneck.level_rate_limited"
 TOKEN_ROTATION = "bottleneck.token_rotation"
 TARGET_WENT_AWAY = "bottleneck.target_went_away"
 LEVEL_ERRORS = "bottleneck.level_errors"
+DATABASE_ERRORS = "bottleneck.database_errors"
 GENERATOR_CPU = "bottleneck.generator_cpu"
 GENERATOR_LATE = "bottleneck.generator_late"
 HIDDEN_STALL = "bottleneck.hidden_stall"
@@ -93,6 +94,7 @@ def _error_groups(level: Any) -> dict[str, list[dict]]:
             g for g in groups if g["reason"] == "HTTP 401" and _shares_identities(level)
         ],
         TARGET_WENT_AWAY: [g for g in groups if g["reason"] in GONE] if level.ok else [],
+        DATABASE_ERRORS: [g for g in groups if database.error_kind(g.get("example") or "")],
     }
     claimed = [g for matched in explained.values() for g in matched]
     return {**explained, LEVEL_ERRORS: [g for g in groups if g not in claimed]}
@@ -169,6 +171,46 @@ def _went_away(level: Any, groups: list[dict]) -> tuple[str, str]:
         f"{level.requests} requests failed with connection errors ({error_groups(groups)}) "
         f"after {level.ok} succeeded.\n{_examples(groups)}",
     )
+
+
+def _database_failures(level: Any) -> list[str]:
+    """The level's failed workers whose failure was the database's (a login that got no
+    connection ends the worker before it sends anything)."""
+    return [str(f) for f in level.worker_failures if database.error_kind(str(f))]
+
+
+@_rule(
+    DATABASE_ERRORS,
+    BOTTLENECK,
+    LEVEL,
+    "database errors under load (connection limit, SQLite write lock, connection timeout)",
+    "Change the database setting the finding names; the requests that failed measured the "
+    "database's limits, not the endpoints.",
+)
+def _database_errors(level: Any) -> list[Finding]:
+    groups, failures = _error_groups(level)[DATABASE_ERRORS], _database_failures(level)
+    if not groups and not failures:
+        return []
+    texts = [g["example"] for g in groups] + failures
+    kinds = ", ".join(dict.fromkeys(str(database.error_kind(text)) for text in texts))
+    parts = []
+    if groups:
+        parts.append(f"{_count(groups)} of {level.requests} requests failed")
+    if failures:
+        workers = quantity(level.concurrency, "worker")
+        parts.append(f"{len(failures)} of {workers} failed at login")
+    counted = database.connections_text(level)
+    seen = f" The run's database had {counted} during the level." if counted else ""
+    advice = " ".join(database.ADVICE[kind] for kind in kinds.split(", "))
+    return [
+        bottleneck(
+            DATABASE_ERRORS,
+            level_label(level),
+            f"{level_label(level)}: database errors ({kinds}): {'; '.join(parts)}",
+            f"{capital('; '.join(parts))}, with database errors ({kinds}).{seen} "
+            f"What to change: {advice}\n" + "\n".join([_examples(groups), *failures]).strip(),
+        )
+    ]
 
 
 @_explains(
@@ -288,15 +330,17 @@ def _hidden_stall(level: Any) -> list[Finding]:
     "The level ran with fewer workers than planned: fix the error shown.",
 )
 def _worker_failures(level: Any) -> list[Finding]:
-    if not level.worker_failures:
+    explained = _database_failures(level)
+    failures = [str(f) for f in level.worker_failures if str(f) not in explained]
+    if not failures:
         return []
-    count = len(level.worker_failures)
+    count = len(failures)
     return [
         bottleneck(
             WORKER_FAILURES,
             level_label(level),
             f"{level_label(level)}: {count} of {quantity(level.concurrency, 'worker')} failed",
-            "\n".join(str(failure) for failure in level.worker_failures),
+            "\n".join(failures),
         )
     ]
 

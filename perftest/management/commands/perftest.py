@@ -17,13 +17,14 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from perftest import runner
+from perftest import checkup, runner
 from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
 from perftest.management import usage
 from perftest.management.usage import usage_error, whole_number
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
+from perftest.plan.inventory import Route, inventory
 from perftest.progress import Progress
 from perftest.reports import console, formats
 from perftest.store.read import StoredRun
@@ -45,6 +46,85 @@ def number(text: str) -> float:
 PROFILE_DEFAULT = 5
 
 
+def _yes_no(value: bool | None) -> str:
+    return "?" if value is None else ("yes" if value else "no")
+
+
+def routes_table(routes: list[Route], admin_routes: int) -> str:
+    """``--list-endpoints``: one route a line, in URLconf order, columns aligned."""
+    header = ("METHODS", "PATH", "NAME", "AUTH", "LIST", "PARAMETERS", "VIEW")
+    rows = [
+        (
+            ",".join(route.methods) or "?",
+            route.path,
+            route.name or "-",
+            _yes_no(route.auth),
+            _yes_no(route.is_list),
+            ",".join(route.parameters) or "-",
+            route.view,
+        )
+        for route in routes
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in (header, *rows)
+    ]
+    lines.append(
+        f"{quantity(len(routes), 'route')}; AUTH and LIST '?' where the view does not say "
+        "(not a DRF view)."
+    )
+    if admin_routes:
+        lines.append(f"{quantity(admin_routes, 'route')} of Django's admin site not listed.")
+    return "\n".join(lines)
+
+
+def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
+    """``--check``'s report: endpoints as they will run, the login, then coverage."""
+    where = f"{plan.mode}, {plan.http.base_url}" if plan.http else plan.mode
+    lines = [f"Plan: {quantity(len(result.endpoints), 'endpoint')} ({where})"]
+    name_width = max(len(check.endpoint.name) for check in result.endpoints)
+    request_width = max(len(f"{c.endpoint.method} {c.endpoint.path}") for c in result.endpoints)
+    for check in result.endpoints:
+        endpoint, problem = check.endpoint, check.problem
+        request = f"{endpoint.method} {endpoint.path}".ljust(request_width)
+        head = f"  {endpoint.name.ljust(name_width)}  {request}"
+        suggestions = ", ".join(problem["suggestions"]) if problem else ""
+        if problem and endpoint.problem.skip:
+            lines.append(f"{head}  NOT MEASURED: {problem['detail']}")
+            if suggestions:
+                lines.append(f"    did you mean {suggestions}?")
+            continue
+        lines.append(f"{head}  -> {check.view}" + (" (list)" if check.is_list else ""))
+        if problem:
+            lines.append(f"    measured but not judged: {problem['detail']}: {suggestions}")
+    login = result.login
+    if login is None:
+        lines.append("Login: not needed (no endpoint needs authentication).")
+    elif login.ok:
+        lines.append(
+            f"Login: {plan.login.method} {plan.login.path} answered {login.status} in "
+            f"{login.elapsed_ns / 1e6:.0f} ms with a token at {plan.login.token_path!r}."
+        )
+    else:
+        lines.append(f"Login FAILED: {plan.login.method} {plan.login.path}: {login.reason}")
+    lines.extend(f"Left behind by the check's identity: {note}" for note in result.leftovers)
+    lines.append(
+        f"Coverage: {result.routes - len(result.uncovered)} of "
+        f"{quantity(result.routes, 'route')} measured; not measured by any endpoint:"
+        if result.uncovered
+        else f"Coverage: all {quantity(result.routes, 'route')} measured."
+    )
+    lines.extend(
+        f"  {','.join(route.methods) or '?'} {route.path}" + (" (list)" if route.is_list else "")
+        for route in result.uncovered
+    )
+    lines.append("Plan clean." if result.clean else "Plan needs fixing.")
+    return "\n".join(lines)
+
+
 class Command(usage.Command):
     help = "Measure the API's endpoints, store the run and write its reports (--format)."
 
@@ -55,6 +135,19 @@ class Command(usage.Command):
         parser.add_argument("--label", default="", help="A name for this run in reports.")
         parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
         parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Run every pre-flight check and one login, print the plan as it will run and "
+            "the routes no endpoint measures, and exit (0 clean, 2 otherwise); nothing is "
+            "measured or stored.",
+        )
+        parser.add_argument(
+            "--list-endpoints",
+            action="store_true",
+            help="Print the target's routes (methods, view, auth, list, path parameters) from "
+            "its URLconf and exit; nothing is measured.",
+        )
         parser.add_argument(
             "--format",
             default=formats.DEFAULT,
@@ -130,6 +223,9 @@ class Command(usage.Command):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["list_endpoints"]:
+            self.stdout.write(routes_table(*inventory()))
+            return
         try:
             self.formats = formats.parse(options["format"])
         except formats.UnknownFormat as exc:
@@ -165,6 +261,9 @@ class Command(usage.Command):
             plan = preflight(plan)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
+        if options["check"]:
+            self.check_plan(plan)
+            return
         progress = Progress(self.stdout._out)
         with runner.Termination() as termination:
             try:
@@ -196,6 +295,16 @@ class Command(usage.Command):
             "(--exit-zero to exit 0 anyway).",
             returncode=red.code,
         )
+
+    def check_plan(self, plan: Any) -> None:
+        """``--check``: the plan as it will run; exit 2 when anything in it needs fixing."""
+        try:
+            result = checkup.check(plan)
+        except ConfigError as exc:
+            raise usage_error(str(exc)) from None
+        self.stdout.write(plan_check_text(plan, result))
+        if not result.clean:
+            raise usage_error("The plan needs fixing (see above); nothing was measured.")
 
     def report(self, stored: StoredRun, output_dir: str) -> None:
         try:

@@ -102,6 +102,38 @@ def _aborted(stored: StoredRun) -> list[Block]:
     return blocks
 
 
+def _database(stored: StoredRun) -> list[Block]:
+    """Connections open to the run's database per level, beside the server's limit."""
+    counted = [level for level in stored.levels if (level.database_connections or {}).get("peak")]
+    if counted:
+        rows = []
+        for level in counted:
+            use = level.database_connections
+            limits = [use.get("server_limit"), use.get("database_limit")]
+            known = [n for n in limits if n is not None]
+            rows.append(
+                [level_label(level), use["peak"], f"{use['mean']:.1f}", min(known, default=NONE)]
+            )
+        return [
+            Paragraph(
+                "Connections open to the run's database during each level "
+                "(pg_stat_activity, polled; the limit is the lower of max_connections and the "
+                "database's CONNECTION LIMIT):"
+            ),
+            Table(["Level", "DB connections (peak)", "Mean", "Limit"], rows),
+        ]
+    reasons = {
+        use["unavailable"]
+        for level in stored.levels
+        if (use := level.database_connections or {}).get("unavailable")
+    }
+    return (
+        [Paragraph(f"Database connections were not counted: {'; '.join(sorted(reasons))}.")]
+        if reasons
+        else []
+    )
+
+
 def concurrent(stored: StoredRun) -> list[Block]:
     heading = Heading("Concurrent request testing")
     if not stored.levels:
@@ -128,6 +160,7 @@ def concurrent(stored: StoredRun) -> list[Block]:
     ]
     blocks: list[Block] = [heading, Table(headers, [_level_row(level) for level in stored.levels])]
     blocks += _aborted(stored)
+    blocks += _database(stored)
     if any(level.transport == "in-process" for level in stored.levels):
         blocks.append(
             Paragraph(

@@ -7,13 +7,15 @@ from rest_framework.permissions import IsAuthenticated
 from ..models import Assignment, Lesson, Material
 from ..serializers.learning import AssignmentSerializer, LessonSerializer, MaterialSerializer
 from .ownership import OwnedByRequesterMixin, TeachingRolesWriteOwn
+from .throttling import ScopedWhenThrottling
 
 
-class LessonViewSet(OwnedByRequesterMixin, viewsets.ModelViewSet):
+class LessonViewSet(ScopedWhenThrottling, OwnedByRequesterMixin, viewsets.ModelViewSet):
     """``/api/scheduling/lessons/``: lessons the user teaches or attends, soonest first."""
 
     serializer_class = LessonSerializer
     permission_classes = [IsAuthenticated, TeachingRolesWriteOwn]
+    throttle_scope = "lessons"
     owner_field = "teacher"
 
     def get_queryset(self) -> QuerySet[Lesson]:

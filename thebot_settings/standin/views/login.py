@@ -8,11 +8,11 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from ..models import User, ensure_profile
 from ..serializers.users import LoginSerializer, UserSerializer
+from .throttling import ScopedWhenThrottling
 
 
 def _failure(status_code: int, error: str) -> Response:
@@ -46,19 +46,12 @@ def _rotate_token(user: User) -> Token:
         return Token.objects.create(user=user)
 
 
-class LoginView(APIView):
+class LoginView(ScopedWhenThrottling, APIView):
     """Email (or username) and password in, a new token and the user out."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_scope = "login"
-
-    def get_throttles(self) -> list:
-        """Add the 5/minute login limit only when the project throttles at all."""
-        throttles = super().get_throttles()
-        if throttles:
-            throttles.append(ScopedRateThrottle())
-        return throttles
 
     def post(self, request: Request) -> Response:
         try:

@@ -1,0 +1,110 @@
+"""The database's connections while a load level runs: how many were open, and the limit.
+
+In-process, every worker thread opens its own connection; over HTTP, the server's processes
+open theirs. Either way a level that needs more connections than the database server allows
+fails with "too many clients", whatever the API's code does, so the count beside the limit is
+part of the explanation. PostgreSQL says both (``pg_stat_activity`` for the run's database,
+``max_connections`` and the database's own ``CONNECTION LIMIT``); other databases have no
+such count to read, and the level says so rather than showing nothing.
+
+A watcher thread polls on a connection of its own (taken out of the count) and closes it when
+the level ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from django.db import DatabaseError, connections
+
+#: Seconds between two counts: often enough to see a level's peak, cheap for the server.
+POLL_INTERVAL_S = 0.2
+
+_COUNT = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+#: A superuser is not held to a database's CONNECTION LIMIT, so for one it does not bind.
+_LIMITS = (
+    "SELECT current_setting('max_connections')::int, "
+    "CASE WHEN r.rolsuper THEN -1 ELSE d.datconnlimit END "
+    "FROM pg_database d, pg_roles r "
+    "WHERE d.datname = current_database() AND r.rolname = current_user"
+)
+
+
+@dataclass(frozen=True)
+class ConnectionUse:
+    """Connections open to the run's database during one level, and what the server allows."""
+
+    peak: int | None = None
+    mean: float | None = None
+    #: The server's ``max_connections``, and the database's own limit (None: no limit, or
+    #: none that binds the run's role: superusers are exempt).
+    server_limit: int | None = None
+    database_limit: int | None = None
+    #: Why nothing was counted ("" when counted).
+    unavailable: str = ""
+
+    @property
+    def limit(self) -> int | None:
+        """The limit that binds first."""
+        limits = [n for n in (self.server_limit, self.database_limit) if n is not None]
+        return min(limits) if limits else None
+
+
+class ConnectionWatch:
+    """Counts the run's database connections from ``start()`` to ``stop()``."""
+
+    def __init__(self, alias: str = "default") -> None:
+        self._alias = alias
+        self._counts: list[int] = []
+        self._limits: tuple[int | None, int | None] = (None, None)
+        self._problem = ""
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Begin counting; returns once the watcher holds its connection, so a level that
+        then takes every connection the server allows cannot lock the watcher out."""
+        vendor = connections[self._alias].vendor
+        if vendor != "postgresql":
+            self._problem = (
+                f"{connections[self._alias].display_name} has no count of open connections to read"
+            )
+            return
+        self._thread = threading.Thread(target=self._poll, name="perftest-db-watch", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _poll(self) -> None:
+        connection = connections[self._alias]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_LIMITS)
+                server, database = cursor.fetchone()
+                self._limits = (server, database if database >= 0 else None)
+                self._ready.set()
+                while True:
+                    cursor.execute(_COUNT)
+                    self._counts.append(cursor.fetchone()[0] - 1)  # not the watcher's own
+                    if self._stop.wait(POLL_INTERVAL_S):
+                        break
+        except DatabaseError as exc:
+            self._problem = f"the watcher could not read pg_stat_activity: {exc}".strip()
+        finally:
+            self._ready.set()
+            connection.close()
+
+    def stop(self) -> ConnectionUse:
+        if self._thread is None:
+            return ConnectionUse(unavailable=self._problem)
+        self._stop.set()
+        self._thread.join()
+        if not self._counts:
+            return ConnectionUse(unavailable=self._problem or "no count was read")
+        return ConnectionUse(
+            peak=max(self._counts),
+            mean=sum(self._counts) / len(self._counts),
+            server_limit=self._limits[0],
+            database_limit=self._limits[1],
+        )

@@ -1,0 +1,143 @@
+"""The target's endpoints as facts read off its URLconf: ``perftest --list-endpoints``.
+
+For each route: the methods it answers, the view, whether it needs authentication and whether
+it is a list, and the path parameters a request must fill. DRF views say most of this about
+themselves (a viewset's ``actions``, ``permission_classes``, ``ListModelMixin``); a plain
+Django view does not, so for it the methods and the authentication are "unknown" rather than
+guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from .discover import patterns
+
+_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+#: Methods a view answers that are not requests worth measuring on their own.
+_PLUMBING = frozenset({"OPTIONS", "HEAD", "TRACE"})
+#: DRF's ``.json``-style twins of every route: the same view again, left out.
+_FORMAT_SUFFIX = "<drf_format_suffix:"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the target, as ``--list-endpoints`` prints it."""
+
+    path: str
+    methods: tuple[str, ...]
+    name: str
+    view: str
+    #: True: needs an authenticated user; False: open to anyone; None: cannot be told.
+    auth: bool | None
+    is_list: bool
+    parameters: tuple[str, ...]
+    #: The resolved view callable: two paths are the same route when they resolve to it.
+    callback: Callable = field(compare=False, repr=False, default=None)
+
+
+def _view_class(callback: Callable) -> type | None:
+    view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    return view if isinstance(view, type) else None
+
+
+def _dotted(callback: Callable, view: type | None) -> str:
+    target: Any = view or callback
+    return f"{target.__module__}.{target.__qualname__}"
+
+
+def _methods(callback: Callable, view: type | None) -> tuple[str, ...]:
+    """The methods the route answers: a viewset's action map, a class view's handlers."""
+    actions = getattr(callback, "actions", None)
+    if actions:
+        return tuple(method.upper() for method in actions)
+    if view is None:
+        return ()
+    names = getattr(view, "http_method_names", ())
+    answered = [name.upper() for name in names if hasattr(view, name)]
+    return tuple(method for method in answered if method not in _PLUMBING)
+
+
+def view_name(callback: Callable) -> str:
+    """The dotted name of a resolved view: its class for class-based views."""
+    return _dotted(callback, _view_class(callback))
+
+
+def is_list(callback: Callable, path: str) -> bool:
+    """Whether a resolved view answers with a list at ``path`` (by what DRF says of it)."""
+    return _is_list(callback, _view_class(callback), tuple(_PARAMETER.findall(path)))
+
+
+def allowed_methods(callback: Callable) -> tuple[str, ...]:
+    """The methods a resolved view answers; () when it does not say (a plain function)."""
+    return _methods(callback, _view_class(callback))
+
+
+def _needs_auth(view: type | None, methods: tuple[str, ...]) -> bool | None:
+    """DRF's permission classes decide; anything else cannot be told from the URLconf."""
+    try:
+        from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
+        from rest_framework.views import APIView
+    except ImportError:
+        return None
+    if view is None or not issubclass(view, APIView):
+        return None
+    classes = [c for c in view.permission_classes if isinstance(c, type)]
+    if all(issubclass(c, AllowAny) for c in classes):
+        return False
+    reads_only = set(methods) <= {"GET"}
+    return not (reads_only and all(issubclass(c, IsAuthenticatedOrReadOnly) for c in classes))
+
+
+def _is_list(callback: Callable, view: type | None, parameters: tuple[str, ...]) -> bool:
+    actions = getattr(callback, "actions", None)
+    if actions:
+        return "list" in actions.values()
+    try:
+        from rest_framework.mixins import ListModelMixin
+    except ImportError:
+        return False
+    return view is not None and issubclass(view, ListModelMixin) and not parameters
+
+
+def _admin_prefix(urlconf: str | None) -> str | None:
+    """Where Django's admin site is mounted: a site of its own, not part of the API."""
+    try:
+        return reverse("admin:index", urlconf=urlconf)
+    except NoReverseMatch:
+        return None
+
+
+def inventory(urlconf: str | None = None) -> tuple[list[Route], int]:
+    """The target's routes, and how many routes of Django's admin site were left out."""
+    admin_prefix = _admin_prefix(urlconf)
+    routes, admin = [], 0
+    for path, pattern in patterns(urlconf):
+        if admin_prefix and path.startswith(admin_prefix):
+            admin += 1
+            continue
+        if _FORMAT_SUFFIX in path:
+            continue
+        callback = pattern.callback
+        view = _view_class(callback)
+        dotted = _dotted(callback, view)
+        methods = _methods(callback, view)
+        parameters = tuple(_PARAMETER.findall(path))
+        routes.append(
+            Route(
+                path=path,
+                methods=methods,
+                name=pattern.name or "",
+                view=dotted,
+                auth=_needs_auth(view, methods),
+                is_list=_is_list(callback, view, parameters),
+                parameters=parameters,
+                callback=callback,
+            )
+        )
+    return routes, admin

@@ -1,0 +1,125 @@
+"""perftest layered over a host project through ``THEBOT_BACKEND``, as next to THE_BOT.
+
+The host project is written into a temporary folder (``tests/host_project.py``) and every
+step runs as a user would: this repository's ``manage.py`` in a fresh process with
+``THEBOT_BACKEND`` and ``THEBOT_SETTINGS`` set. On PostgreSQL (``DATABASE_URL`` set) the host
+gets a database of its own on the same server, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import dj_database_url
+import pytest
+
+from tests import host_project
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def host_database() -> Iterator[str | None]:
+    """A fresh database for the host on the PostgreSQL server under test; None on SQLite."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield None
+        return
+    import psycopg
+
+    server = dj_database_url.parse(url)
+    name = f"perftest_host_{secrets.token_hex(4)}"
+    admin = {"host": server["HOST"], "port": server["PORT"], "user": server["USER"]}
+    with psycopg.connect(dbname="postgres", autocommit=True, **admin) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **admin) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def layered(tmp_path, host_database):
+    """``manage(*args)`` runs this repository's manage.py layered over the host project."""
+    backend = host_project.write(tmp_path / "backend")
+    env = {
+        **os.environ,
+        "THEBOT_BACKEND": str(backend),
+        "THEBOT_SETTINGS": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "thebot_settings.settings",
+    }
+    env.pop("DATABASE_URL", None)  # the host reads its own variable, as a platform would
+    if host_database:
+        env["HOST_DATABASE_URL"] = host_database
+
+    def manage(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    return manage
+
+
+def test_layered_settings_measure_the_host_project_not_the_stand_in(layered, tmp_path):
+    made = layered("makemigrations", "accounts", "lessons")
+    assert made.returncode == 0, made.stderr
+    migrated = layered("migrate", "-v0")
+    assert migrated.returncode == 0, migrated.stderr
+
+    shown = layered(
+        "shell",
+        "-c",
+        "from django.apps import apps; from django.conf import settings; "
+        "from django.contrib.auth import get_user_model; "
+        "print(settings.ROOT_URLCONF, get_user_model()._meta.label, "
+        "apps.is_installed('perftest'), apps.is_installed('thebot_settings.standin'))",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split()[-4:] == ["config.urls", "accounts.User", "True", "False"]
+
+    routes = layered("perftest", "--list-endpoints")
+    assert routes.returncode == 0, routes.stderr
+    rows = [line.split()[:6] for line in routes.stdout.splitlines()]
+    assert ["GET", "/api/lessons/", "lesson-list", "yes", "yes", "-"] in rows
+    assert ["POST", "/api/auth/login/", "-", "no", "no", "-"] in rows
+
+    reports = tmp_path / "reports"
+    run = layered("perftest", "--iterations", "4", "--output", str(reports), "--format", "json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(next(reports.glob("run-*.json")).read_text())
+    by_name = {row["name"]: row for row in report["endpoints"]["sequential"]}
+    assert set(by_name) == {"Login", "Get Lessons"}
+    lessons = by_name["Get Lessons"]
+    assert lessons["requests"] == lessons["ok"] == 4
+    assert lessons["body_kind"] == "page"
+    assert lessons["empty_answers"] == 0  # the host's seeder gave the identity its lessons
+    assert by_name["Login"]["ok"] == 4
+
+
+def test_a_backend_folder_that_does_not_exist_is_one_line_and_exit_2(tmp_path):
+    env = {**os.environ, "THEBOT_BACKEND": str(tmp_path / "missing")}
+    ended = subprocess.run(
+        [sys.executable, "manage.py", "perftest"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ended.returncode == 2
+    assert ended.stderr.strip().splitlines() == [
+        f"manage.py: THEBOT_BACKEND={str(tmp_path / 'missing')!r} is not a folder; point it at "
+        "the folder that holds THE_BOT's manage.py."
+    ]

@@ -1,0 +1,112 @@
+"""The embedded default: perftest plus a stand-in of THE_BOT's API, in this repository.
+
+SQLite by default so the project runs on a fresh machine; ``DATABASE_URL`` (read with
+dj-database-url) points it at PostgreSQL or any other database instead.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from thebot_settings.thebot import THEBOT_PERFTEST
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "perftest-standin-not-a-production-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "thebot_settings.standin",
+    "perftest",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "thebot_settings.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "thebot_settings.wsgi.application"
+ASGI_APPLICATION = "thebot_settings.asgi.application"
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Under load, concurrent logins write tokens: IMMEDIATE transactions take the write lock
+    # at BEGIN and wait up to the timeout for it, instead of failing with "database is
+    # locked" when a reading transaction later tries to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+
+AUTH_USER_MODEL = "standin.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    # THE_BOT throttles outside its test environment; the stand-in does not by default.
+    # STANDIN_THROTTLE=1 turns on THE_BOT's limits: 10 requests/s burst per client, 5 logins a
+    # minute per IP, 10 lesson-list requests a minute per user (views/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_THROTTLE_RATES": {"burst": "10/second", "login": "5/minute", "lessons": "10/minute"},
+}
+if os.environ.get("STANDIN_THROTTLE") == "1":
+    REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["rest_framework.throttling.AnonRateThrottle"]
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"] = "10/second"
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["user"] = "10/second"
+    REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"].append("rest_framework.throttling.UserRateThrottle")
+
+# perftest measures the stand-in as it would measure THE_BOT: THE_BOT's endpoints, login and
+# student role (``thebot.py``), and the stand-in's seeder for their sample data.
+PERFTEST = {**THEBOT_PERFTEST, "SEEDER": "thebot_settings.standin.seed.seed_sample_data"}
