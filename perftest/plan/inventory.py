@@ -55,11 +55,13 @@ def _methods(callback: Callable, view: type | None) -> tuple[str, ...]:
     """The methods the route answers: a viewset's action map, a class view's handlers."""
     actions = getattr(callback, "actions", None)
     if actions:
-        return tuple(method.upper() for method in actions)
-    if view is None:
+        # DRF adds "head" to a viewset's actions at its first GET: read it as plumbing too.
+        answered = [method.upper() for method in actions]
+    elif view is not None:
+        names = getattr(view, "http_method_names", ())
+        answered = [name.upper() for name in names if hasattr(view, name)]
+    else:
         return ()
-    names = getattr(view, "http_method_names", ())
-    answered = [name.upper() for name in names if hasattr(view, name)]
     return tuple(method for method in answered if method not in _PLUMBING)
 
 
