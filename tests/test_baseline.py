@@ -340,6 +340,25 @@ def test_rows_with_enough_windows_are_judged_on_windows_and_others_on_samples():
     assert few["p50"]["basis"] == SAMPLES and "over 120 and 240 answers" in few["p50"]["why"]
 
 
+def test_a_phase_too_short_for_windows_needs_a_larger_change_than_one_judged_on_windows():
+    """1.4x is what two runs of the unchanged stand-in differed by on a 20-answer p50: judged
+    on samples (one stretch of time, drift between runs not in its interval) it is under the
+    floor; judged on windows it is a regression; 3x is one either way."""
+    rng = np.random.default_rng(11)
+    base = [rng.gamma(40.0, 0.25, 30) + 5 for _ in range(8)]
+
+    def judged(count: int, scale: float) -> dict[str, dict]:
+        before, after = stored_run(base[:count]), stored_run([w * scale for w in base[:count]])
+        (row,) = compare(before, after)["rows"]
+        return {m["metric"]: m for m in row["metrics"]}
+
+    short = judged(2, 1.4)
+    assert short["p50"]["basis"] == SAMPLES and short["p50"]["verdict"] == "unchanged"
+    assert "is under the 50% floor" in short["p50"]["why"]
+    assert judged(8, 1.4)["p50"]["verdict"] == REGRESSION
+    assert judged(2, 3.0)["p50"]["verdict"] == REGRESSION
+
+
 def test_an_error_rate_rise_beyond_noise_is_a_regression_even_without_answers_as_expected():
     rng = np.random.default_rng(5)
     windows = [rng.gamma(4.0, 2.5, 30) + 1 for _ in range(8)]

@@ -102,13 +102,15 @@ def _over(before: Latency, after: Latency) -> str:
     return f"{before.total} and {after.total} answers"
 
 
-def _floors(verdict: str, interval: tuple[float, float], change: float, rule: NoiseRule) -> str:
+def _floors(
+    verdict: str, interval: tuple[float, float], change: float, rule: NoiseRule, basis: str
+) -> str:
     """Why an interval beyond 1 still left the figure unchanged: the floor it missed."""
     low, high = interval
     if verdict != UNCHANGED or low <= 1 <= high:
         return ", which holds 1" if verdict == UNCHANGED else ""
-    if abs(change) < rule.min_relative:
-        return f"; {change:+.0%} is under the {rule.min_relative:.0%} floor"
+    if abs(change) < rule.floor(basis):
+        return f"; {change:+.0%} is under the {rule.floor(basis):.0%} floor"
     return f"; under the {rule.min_absolute_ms:g} ms floor"
 
 
@@ -135,10 +137,12 @@ def _latency_metrics(before: Any, after: Any, rule: NoiseRule) -> list[dict[str,
     for (m, _), interval in zip(JUDGED_PERCENTILES, intervals, strict=True):
         was, now = m.of(before), m.of(after)
         change = _change(was, now) or 0.0
-        verdict = judge(interval, change, now - was, rule)
+        basis = sides[0].basis
+        verdict = judge(interval, change, now - was, rule, basis)
         why = (
             f"{rule.confidence:.0%} interval of the {m.name} ratio {interval[0]:.2f}x–"
-            f"{interval[1]:.2f}x over {_over(*sides)}{_floors(verdict, interval, change, rule)}"
+            f"{interval[1]:.2f}x over {_over(*sides)}"
+            + _floors(verdict, interval, change, rule, basis)
         )
         found.append(_metric(m.name, "ms", was, now, verdict, sides[0].basis, why))
     p99 = metrics.P99
@@ -181,17 +185,17 @@ def _throughput(before: Any, after: Any, rule: NoiseRule) -> dict[str, Any]:
     rates = _full_window_rates(before), _full_window_rates(after)
     if all(len(side) >= rule.min_windows for side in rates):
         interval = mean_ratio_interval(*rates, rule)
-        verdict = _BETTER_WHEN_HIGHER[judge(interval, change, None, rule)]
+        verdict = _BETTER_WHEN_HIGHER[judge(interval, change, None, rule, WINDOWS)]
         why = (
             f"{rule.confidence:.0%} interval of the throughput ratio {interval[0]:.2f}x–"
             f"{interval[1]:.2f}x over {len(rates[0])} and {len(rates[1])} full windows"
         )
         return _metric(name, unit, was, now, verdict, WINDOWS, why)
     # No interval to draw: the point ratio stands in for it, so the floor alone decides.
-    verdict = _BETTER_WHEN_HIGHER[judge((change + 1,) * 2, change, None, rule)]
+    verdict = _BETTER_WHEN_HIGHER[judge((change + 1,) * 2, change, None, rule, SAMPLES)]
     why = (
         f"only {len(rates[0])} and {len(rates[1])} full windows: judged on the "
-        f"{rule.min_relative:.0%} floor alone ({change:+.0%})"
+        f"{rule.floor(SAMPLES):.0%} floor alone ({change:+.0%})"
     )
     return _metric(name, unit, was, now, verdict, "", why)
 

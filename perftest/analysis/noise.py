@@ -43,6 +43,12 @@ class NoiseRule:
     seed: int = 0
     #: A latency or throughput change below this fraction is never a regression...
     min_relative: float = 0.2
+    #: ...nor, judged on the stored samples (a phase too short for windows), one below this:
+    #: such a phase is one stretch of time whose answers all shared the machine's moment (a
+    #: busy neighbour, a cold cache), so its interval holds none of the drift between runs.
+    #: Measured here: two runs of the unchanged stand-in, 20 answers each, differed by up
+    #: to 1.4x on an endpoint's p50.
+    min_relative_samples: float = 0.5
     #: ...nor a latency change below this many milliseconds.
     min_absolute_ms: float = 1.0
     #: Windows each side needs (each with ``min_window_count`` answers) for the block bootstrap.
@@ -53,6 +59,14 @@ class NoiseRule:
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+    def floor(self, basis: str) -> float:
+        """The relative change a figure judged on ``basis`` must reach."""
+        return (
+            self.min_relative
+            if basis == WINDOWS
+            else max(self.min_relative, self.min_relative_samples)
+        )
 
     @property
     def tails(self) -> tuple[float, float]:
@@ -213,18 +227,24 @@ def mean_ratio_interval(
 
 
 def judge(
-    interval: tuple[float, float], change: float, absolute: float | None, rule: NoiseRule
+    interval: tuple[float, float],
+    change: float,
+    absolute: float | None,
+    rule: NoiseRule,
+    basis: str,
 ) -> str:
     """Regression, improvement or unchanged, for a figure where higher is worse.
 
     ``change`` is after/before − 1 and ``absolute`` the change in the figure's unit (checked
-    against ``min_absolute_ms``; None when the figure has no absolute floor).
+    against ``min_absolute_ms``; None when the figure has no absolute floor); ``basis`` (what
+    the interval was drawn from) sets the relative floor (``NoiseRule.floor``).
     """
     low, high = interval
+    floor = rule.floor(basis)
     big_enough = absolute is None or abs(absolute) >= rule.min_absolute_ms
-    if low > 1 and change >= rule.min_relative and big_enough:
+    if low > 1 and change >= floor and big_enough:
         return REGRESSION
-    if high < 1 and change <= -rule.min_relative and big_enough:
+    if high < 1 and change <= -floor and big_enough:
         return IMPROVEMENT
     return UNCHANGED
 

@@ -230,6 +230,19 @@ def section(stored: StoredRun) -> list[Block]:
     return blocks
 
 
+def _samples_floor(rule: dict) -> str:
+    """The stricter floor of figures judged on the stored samples, when the rule had one
+    (comparisons stored before it was added have none)."""
+    floor = rule.get("min_relative_samples")
+    if floor is None or floor <= rule["min_relative"]:
+        return ""
+    return (
+        f", and at least {number(100 * floor)}% when judged on the stored samples (a phase "
+        "shorter than the windows is one stretch of time, so its interval holds none of the "
+        "drift between runs)"
+    )
+
+
 def noise_rule(stored: StoredRun) -> list[str]:
     """How the comparison told a change from noise, with the parameters it stored."""
     comparison = of(stored)
@@ -260,8 +273,9 @@ def noise_rule(stored: StoredRun) -> list[str]:
         f"have at least {rule['min_windows']} windows of at least {rule['min_window_count']} "
         "answers as expected (else the stored samples), and the change is at least "
         f"{number(100 * rule['min_relative'])}% and {number(rule['min_absolute_ms'])} ms for "
-        f"a latency. The error rate must change by at least {number(rule['error_rate_points'])} "
-        "percentage points, confirmed at the same confidence. Queries per request compare "
-        "exactly: one more query per request, or a new group of repeated statements, is a "
-        "regression by itself. Only answers as expected are judged." + never
+        f"a latency{_samples_floor(rule)}. The error rate must change by at least "
+        f"{number(rule['error_rate_points'])} percentage points, confirmed at the same "
+        "confidence. Queries per request compare exactly: one more query per request, or a "
+        "new group of repeated statements, is a regression by itself. Only answers as "
+        "expected are judged." + never
     ]
