@@ -7,16 +7,14 @@ import json
 import os
 import secrets
 import subprocess
-import sys
-from pathlib import Path
 
 import dj_database_url
 import pytest
 from django.db import connection
 
 from perftest.analysis.rules.levels import DATABASE_ERRORS
+from tests.test_bad_input import manage
 
-REPO = Path(__file__).resolve().parent.parent
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
@@ -53,7 +51,7 @@ def limited_database():
     subprocess.run([*psql, f'CREATE DATABASE "{name}" OWNER "{name}"'], check=True)
     url = f"postgres://{name}@{server['HOST']}:{server['PORT']}/{name}"
     try:
-        migrate = manage(url, "migrate", "-v0")
+        migrate = manage("migrate", "-v0", DATABASE_URL=url)
         assert migrate.returncode == 0, migrate.stderr
         subprocess.run([*psql, f'ALTER DATABASE "{name}" CONNECTION LIMIT 4'], check=True)
         yield url
@@ -62,26 +60,14 @@ def limited_database():
         subprocess.run([*psql, f'DROP ROLE IF EXISTS "{name}"'], check=True)
 
 
-def manage(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.mark.skipif(not ON_POSTGRES, reason="a connection limit is PostgreSQL's (DATABASE_URL)")
 def test_a_level_beyond_the_database_connection_limit_is_named_with_the_setting(
     limited_database, tmp_path
 ):
     ran = manage(
-        limited_database, "perftest", "--iterations", "2", "--endpoints", "Get Profile",
+        "perftest", "--iterations", "2", "--endpoints", "Get Profile",
         "--concurrency", "8", "--duration", "0.5", "--ramp-up", "0",
-        "--output", str(tmp_path), "--format", "json,md",
+        "--output", str(tmp_path), "--format", "json,md", DATABASE_URL=limited_database,
     )  # fmt: skip
     assert ran.returncode in (0, 1), ran.stderr
     (document,) = [json.loads(path.read_text()) for path in tmp_path.glob("run-*.json")]

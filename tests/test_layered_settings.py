@@ -12,16 +12,13 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import dj_database_url
 import pytest
 
 from tests import host_project
-
-REPO = Path(__file__).resolve().parent.parent
+from tests import test_bad_input as bad_input
 
 
 @pytest.fixture
@@ -50,24 +47,15 @@ def layered(tmp_path, host_database):
     """``manage(*args)`` runs this repository's manage.py layered over the host project."""
     backend = host_project.write(tmp_path / "backend")
     env = {
-        **os.environ,
         "THEBOT_BACKEND": str(backend),
         "THEBOT_SETTINGS": "config.settings",
         "DJANGO_SETTINGS_MODULE": "thebot_settings.settings",
     }
-    env.pop("DATABASE_URL", None)  # the host reads its own variable, as a platform would
-    if host_database:
+    if host_database:  # the host reads its own variable, as a platform would
         env["HOST_DATABASE_URL"] = host_database
 
     def manage(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return bad_input.manage(*args, **env)
 
     return manage
 
@@ -109,15 +97,7 @@ def test_layered_settings_measure_the_host_project_not_the_stand_in(layered, tmp
 
 
 def test_a_backend_folder_that_does_not_exist_is_one_line_and_exit_2(tmp_path):
-    env = {**os.environ, "THEBOT_BACKEND": str(tmp_path / "missing")}
-    ended = subprocess.run(
-        [sys.executable, "manage.py", "perftest"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    ended = bad_input.manage("perftest", THEBOT_BACKEND=str(tmp_path / "missing"))
     assert ended.returncode == 2
     assert ended.stderr.strip().splitlines() == [
         f"manage.py: THEBOT_BACKEND={str(tmp_path / 'missing')!r} is not a folder; point it at "

@@ -28,6 +28,7 @@ from perftest import sqlnorm
 
 from ..result import error_reason
 from ..transport.base import RequestSpec, Transport
+from ..transport.inprocess import ConnectionWrapper
 
 #: Statements explained per endpoint at most (the costliest, then the N+1 suspects).
 STATEMENTS_KEPT = 5
@@ -79,12 +80,13 @@ class Statement:
         return not self.many and masked[:6].upper() == "SELECT" and ";" not in masked
 
 
-class _ParameterRecorder:
-    """Keeps every statement of the calling thread's connections while installed."""
+class _ParameterRecorder(ConnectionWrapper):
+    """Keeps every statement of the calling thread's connections, parameters included, while
+    installed: for the one extra request whose statements are explained."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.statements: list[Statement] = []
-        self._installed: list[Any] = []
 
     def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
         start = _perf_ns()
@@ -93,18 +95,6 @@ class _ParameterRecorder:
         finally:
             alias = context["connection"].alias
             self.statements.append(Statement(alias, sql, params, many, _perf_ns() - start))
-
-    def __enter__(self) -> _ParameterRecorder:
-        for connection in connections.all():
-            connection.execute_wrappers.append(self)
-            self._installed.append(connection)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for connection in self._installed:
-            if self in connection.execute_wrappers:
-                connection.execute_wrappers.remove(self)
-        self._installed.clear()
 
 
 def unavailable(alias: str = "default") -> str:
@@ -238,7 +228,8 @@ def explain(transport: Transport, spec: RequestSpec, expected: int) -> list[dict
     expected one, or it ran no SELECT, one entry says so, so a stored run shows that the
     request happened and why it has no plan.
     """
-    with _ParameterRecorder() as recorder:
+    recorder = _ParameterRecorder()
+    with recorder:
         sample = transport.send(spec)
     if sample.status != expected or sample.error is not None:
         return [

@@ -46,21 +46,16 @@ def _meta_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers}
 
 
-class _QueryRecorder:
-    """Collects the SQL of the current request on the calling thread's connections."""
+class ConnectionWrapper:
+    """Wraps every cursor call on the calling thread's connections while installed: Django's
+    ``execute_wrapper`` on every alias at once. Subclasses say, in ``__call__``, what they
+    keep of a call; the measured path keeps the SQL text and time (``_QueryRecorder``)."""
 
     def __init__(self) -> None:
-        self.queries: list[str] = []
-        self.sql_ns = 0
         self._installed: list[Any] = []
 
     def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
-        start = _perf_ns()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.sql_ns += _perf_ns() - start
-            self.queries.append(sql)
+        raise NotImplementedError
 
     def install(self) -> None:
         for connection in connections.all():
@@ -72,6 +67,30 @@ class _QueryRecorder:
             if self in connection.execute_wrappers:
                 connection.execute_wrappers.remove(self)
         self._installed.clear()
+
+    def __enter__(self) -> ConnectionWrapper:
+        self.install()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.uninstall()
+
+
+class _QueryRecorder(ConnectionWrapper):
+    """Collects the SQL of the current request on the calling thread's connections."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+        self.sql_ns = 0
+
+    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+        start = _perf_ns()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.sql_ns += _perf_ns() - start
+            self.queries.append(sql)
 
 
 def _open_aliases() -> set[str]:
