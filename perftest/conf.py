@@ -15,8 +15,12 @@ from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
     # What to measure. Each endpoint: name, method, path, expected_status; optional "auth"
-    # (default True; the login endpoint never sends a token) and "body" (a JSON value).
-    # No default: the host project names its own endpoints.
+    # (default True; the login endpoint never sends a token), "body" (a JSON value), "query"
+    # and "headers" (dicts), "weight" (its share of a load level's mix, default 1), "list"
+    # (whether it answers a list; default: what the route says) and "params", which fill the
+    # path's {placeholders}: {"room_id": {"seed": "room_id"}} takes a named value the seeder
+    # returns, {"room_id": {"from": "Get Rooms", "json": "results.0.id"}} a value captured
+    # from an earlier endpoint's answer. No default: the host project names its own endpoints.
     "ENDPOINTS": [],
     # How a client logs in. BODY values may use {email}, {username} and {password}. The
     # defaults are DRF's token login (rest_framework.authtoken.views.obtain_auth_token, mounted
@@ -37,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
         "USERNAME": "perftest-{run}-{n}",
         "FIELDS": {},
         "HOOK": None,
+        # Several roles in one run: [{"name": "student", "count": 5, "fields": {...}}, ...];
+        # each role's fields go over FIELDS. Empty: one role, identities as many as needed.
+        "ROLES": [],
     },
     # Dotted path of seeder(users) -> iterable of created model instances, or None.
     "SEEDER": None,
@@ -69,6 +76,23 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+#: The keys an endpoint dict may have (PERFTEST['ENDPOINTS'] and a scenario's [[endpoints]]).
+ENDPOINT_KEYS = {
+    "name",
+    "method",
+    "path",
+    "expected_status",
+    "auth",
+    "body",
+    "query",
+    "headers",
+    "weight",
+    "list",
+    "params",
+}
+#: The keys a role dict may have (PERFTEST['IDENTITY']['ROLES']).
+ROLE_KEYS = {"name", "count", "fields"}
 
 
 #: Dict settings that are one value (a request body, model field values), replaced whole.
@@ -112,7 +136,7 @@ def _validate_endpoints(endpoints: Any) -> None:
         where = f"PERFTEST['ENDPOINTS'][{index}]"
         if not isinstance(endpoint, Mapping):
             raise ConfigError(f"{where} must be a dict with name, method and path.")
-        unknown = set(endpoint) - {"name", "method", "path", "expected_status", "auth", "body"}
+        unknown = set(endpoint) - ENDPOINT_KEYS
         if unknown:
             raise ConfigError(f"{where} has unknown keys {sorted(unknown)}.")
         for key in ("name", "method", "path"):
@@ -128,6 +152,31 @@ def _validate_endpoints(endpoints: Any) -> None:
         if endpoint["name"] in seen:
             raise ConfigError(f"{where} repeats the endpoint name {endpoint['name']!r}.")
         seen.add(endpoint["name"])
+
+
+def _validate_roles(roles: Any) -> None:
+    where = "PERFTEST['IDENTITY']['ROLES']"
+    if not isinstance(roles, list):
+        raise ConfigError(f"{where} must be a list of role dicts (name, count, fields).")
+    seen: set[str] = set()
+    for index, role in enumerate(roles):
+        here = f"{where}[{index}]"
+        if not isinstance(role, Mapping):
+            raise ConfigError(f"{here} must be a dict with name, count and fields.")
+        unknown = set(role) - ROLE_KEYS
+        if unknown:
+            raise ConfigError(f"{here} has unknown keys {sorted(unknown)}.")
+        name = role.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{here} needs a non-empty string 'name'.")
+        count = role.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"{here} count must be a whole number of at least 1.")
+        if not isinstance(role.get("fields", {}), Mapping):
+            raise ConfigError(f"{here} fields must be a dict of user field values.")
+        if name in seen:
+            raise ConfigError(f"{here} repeats the role name {name!r}.")
+        seen.add(name)
 
 
 def validate(config: dict) -> dict:
@@ -157,6 +206,7 @@ def validate(config: dict) -> dict:
         raise ConfigError("PERFTEST['IDENTITY']['EMAIL'] must be a string containing '{n}'.")
     if not isinstance(identity["FIELDS"], Mapping):
         raise ConfigError("PERFTEST['IDENTITY']['FIELDS'] must be a dict of user field values.")
+    _validate_roles(identity["ROLES"])
     if not isinstance(config["OUTPUT_DIR"], str) or not config["OUTPUT_DIR"]:
         raise ConfigError("PERFTEST['OUTPUT_DIR'] must be a folder path.")
     return config

@@ -14,7 +14,30 @@ from typing import Any
 from perftest.conf import ConfigError
 
 from .expressions import ExpressionError, parse_all, sources
-from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, RunPlan
+from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, ParamSource, Role, RunPlan
+
+
+def _pairs(mapping: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((str(key), str(value)) for key, value in (mapping or {}).items())
+
+
+def _params(raw: Any) -> tuple[ParamSource, ...]:
+    return tuple(
+        ParamSource(
+            name=name,
+            seed=source.get("seed", ""),
+            source=source.get("from", ""),
+            json_path=source.get("json", ""),
+        )
+        for name, source in (raw or {}).items()
+    )
+
+
+def _roles(identity: dict[str, Any]) -> tuple[Role, ...]:
+    return tuple(
+        Role(role["name"], role.get("count", 1), {**identity["FIELDS"], **role.get("fields", {})})
+        for role in identity["ROLES"]
+    )
 
 
 def _endpoints(config: dict[str, Any], login: LoginSpec) -> list[Endpoint]:
@@ -31,6 +54,11 @@ def _endpoints(config: dict[str, Any], login: LoginSpec) -> list[Endpoint]:
                 auth=raw.get("auth", not is_login),
                 body=raw.get("body"),
                 is_login=is_login,
+                query=_pairs(raw.get("query")),
+                headers=_pairs(raw.get("headers")),
+                weight=float(raw.get("weight", 1)),
+                is_list=raw.get("list"),
+                params=_params(raw.get("params")),
             )
         )
     return endpoints
@@ -259,4 +287,5 @@ def build_plan(
         explain=explain,
         baseline=baseline,
         fail_on_regression=fail_on_regression,
+        roles=_roles(config["IDENTITY"]),
     )

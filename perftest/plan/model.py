@@ -59,6 +59,20 @@ class ConfigurationProblem:
 
 
 @dataclass(frozen=True)
+class ParamSource:
+    """Where the value of one ``{placeholder}`` of an endpoint's path comes from.
+
+    Either ``seed``, the name of a value the seeder returned, or ``source`` (an endpoint
+    measured earlier) and ``json_path`` (a dotted path into its JSON answer, ``results.0.id``).
+    """
+
+    name: str
+    seed: str = ""
+    source: str = ""
+    json_path: str = ""
+
+
+@dataclass(frozen=True)
 class Endpoint:
     name: str
     method: str
@@ -69,6 +83,24 @@ class Endpoint:
     is_login: bool = False
     #: Set by the pre-flight route check (``plan.routes``); None when the route is sound.
     problem: ConfigurationProblem | None = None
+    #: Query string pairs and extra request headers, in the order given.
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    #: Its share of a load level's default mix.
+    weight: float = 1.0
+    #: Whether it answers a list: as configured, else None (the route decides).
+    is_list: bool | None = None
+    #: How each ``{placeholder}`` of ``path`` is filled.
+    params: tuple[ParamSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class Role:
+    """A kind of user measured in the run: ``count`` identities with these user fields."""
+
+    name: str
+    count: int
+    fields: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -221,6 +253,10 @@ class RunPlan:
     baseline: str = ""
     #: Exit 3 when the comparison with the baseline finds a regression.
     fail_on_regression: bool = False
+    #: The roles of ``PERFTEST['IDENTITY']['ROLES']``; empty for one unnamed role.
+    roles: tuple[Role, ...] = ()
+    #: The scenario file the plan was read from, or "" for the settings alone.
+    scenario: str = ""
 
     @property
     def aborts(self) -> tuple[AbortRule, ...]:
