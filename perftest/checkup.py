@@ -15,13 +15,17 @@ from typing import Any
 
 from django.urls import resolve
 
+from perftest.conf import ConfigError
 from perftest.measure.auth import log_in
 from perftest.measure.result import LoginAttempt
 from perftest.measure.session import transport_factory
 from perftest.plan.inventory import Route, inventory, is_list, view_name
 from perftest.plan.model import Endpoint, RunPlan
+from perftest.plan.routes import probe_path
 from perftest.redact import Redactor
+from perftest.runner import target_of
 from perftest.seeding import Seeding
+from perftest.store import read
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ class PlanCheck:
     routes: int
     #: What the check's own seeded identity left behind, if its removal failed.
     leftovers: tuple[str, ...] = ()
+    #: With ``--baseline``: the target's routes that run did not have (None: no comparison),
+    #: and a sentence naming the run, or why no comparison was made.
+    new_routes: tuple[Route, ...] | None = None
+    since: str = ""
 
     @property
     def clean(self) -> bool:
@@ -53,7 +61,7 @@ class PlanCheck:
 
 def _resolved(path: str) -> Callable | None:
     try:
-        return resolve(path.split("?", 1)[0]).func
+        return resolve(probe_path(path.split("?", 1)[0])).func
     except Exception:  # noqa: BLE001 - a path with no route is reported as a problem already
         return None
 
@@ -88,5 +96,26 @@ def check(plan: RunPlan) -> PlanCheck:
     sent = {_resolved(e.path) for e in plan.endpoints} | {_resolved(plan.login.path)}
     routes, _ = inventory()
     uncovered = tuple(route for route in routes if route.callback not in sent)
+    new_routes, since = _since_baseline(plan, routes)
     attempt, leftovers = _login(plan)
-    return PlanCheck(endpoints, attempt, uncovered, len(routes), tuple(leftovers))
+    return PlanCheck(
+        endpoints, attempt, uncovered, len(routes), tuple(leftovers), new_routes, since
+    )
+
+
+def _since_baseline(plan: RunPlan, routes: list[Route]) -> tuple[tuple[Route, ...] | None, str]:
+    """With ``--baseline``: the routes the target has now that the baseline run's target did
+    not have, and which run that is (or why there is nothing to compare with)."""
+    if not plan.baseline:
+        return None, ""
+    try:
+        found = read.routes_of(plan.baseline, target_of(plan))
+    except read.BaselineRefused as exc:
+        raise ConfigError(str(exc)) from None
+    if found is None:
+        return None, "no completed run of this target to compare routes with (--baseline latest)"
+    pk, before = found
+    if before is None:
+        return None, f"run #{pk} was stored before runs kept the target's routes"
+    known = set(before)
+    return tuple(route for route in routes if route.path not in known), f"run #{pk}"

@@ -8,7 +8,10 @@ module reads settings that are known to be well formed. A malformed setting rais
 from __future__ import annotations
 
 import copy
+import math
+import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -75,7 +78,7 @@ DEFAULTS: dict[str, Any] = {
     "READ_TIMEOUT": 30.0,
 }
 
-_HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+_HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 #: The keys an endpoint dict may have (PERFTEST['ENDPOINTS'] and a scenario's [[endpoints]]).
 ENDPOINT_KEYS = {
@@ -93,122 +96,247 @@ ENDPOINT_KEYS = {
 }
 #: The keys a role dict may have (PERFTEST['IDENTITY']['ROLES']).
 ROLE_KEYS = {"name", "count", "fields"}
+#: The two ways a path parameter is filled: a seeded value, or a value captured from an answer.
+PARAM_SOURCES = ({"seed"}, {"from", "json"})
 
 
-#: Dict settings that are one value (a request body, model field values), replaced whole.
-_VALUE_DICTS = {"BODY", "FIELDS"}
+#: Dict settings that are one value (a request body, model field values, thresholds by
+#: endpoint), replaced whole.
+VALUE_DICTS = {"BODY", "FIELDS", "THRESHOLDS"}
 
 
 class ConfigError(ValueError):
     """A setting or option a user can fix; its message names the key and the fix."""
 
 
-def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: str) -> dict:
+@dataclass(frozen=True)
+class Where:
+    """A key as the user wrote it, for error messages: ``PERFTEST['ENDPOINTS'][2]['method']``
+    in the settings, ``endpoints[2].method`` in a scenario file (``file`` names it).
+
+    ``parts`` are the keys as ``DEFAULTS`` spells them; a scenario writes them in lower case.
+    """
+
+    file: str = ""
+    parts: tuple[str | int, ...] = ()
+
+    def __truediv__(self, part: str | int) -> Where:
+        return Where(self.file, (*self.parts, part))
+
+    def __str__(self) -> str:
+        if not self.file:
+            return "PERFTEST" + "".join(f"[{part!r}]" for part in self.parts)
+        text = ""
+        for part in self.parts:
+            text += f"[{part}]" if isinstance(part, int) else f".{part.lower()}"
+        return text.lstrip(".") or "(top level)"
+
+    def error(self, problem: str) -> ConfigError:
+        """``PERFTEST['ITERATIONS'] must be …`` or ``scenario.toml: iterations: must be …``."""
+        if self.file:
+            return ConfigError(f"{self.file}: {self}: {problem}")
+        return ConfigError(f"{self} {problem}")
+
+
+SETTINGS = Where()
+
+
+def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: Where) -> dict:
     """Overlay ``overrides`` on ``defaults`` one level of dicts deep, rejecting unknown keys."""
     merged = copy.deepcopy(dict(defaults))
     for key, value in overrides.items():
         if key not in defaults:
-            known = ", ".join(sorted(defaults))
-            raise ConfigError(f"{where} has an unknown key {key!r}; known keys: {known}.")
-        if isinstance(defaults[key], dict) and key not in _VALUE_DICTS:
+            known = ", ".join(sorted(k.lower() if where.file else k for k in defaults))
+            if where.file:
+                raise (where / key).error(f"unknown key; known keys here: {known}.")
+            raise where.error(f"has an unknown key {key!r}; known keys: {known}.")
+        if isinstance(defaults[key], dict) and key not in VALUE_DICTS:
             if not isinstance(value, Mapping):
-                raise ConfigError(f"{where}[{key!r}] must be a dict, not {type(value).__name__}.")
-            merged[key] = _merge(defaults[key], value, f"{where}[{key!r}]")
+                raise (where / key).error(f"must be a dict, not {type(value).__name__}.")
+            merged[key] = merge(defaults[key], value, where / key)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
 
 
-def _positive_number(config: dict, key: str, *, integer: bool, allow_zero: bool = False) -> None:
+def _positive_number(
+    config: dict, key: str, where: Where, *, integer: bool, allow_zero: bool = False
+) -> None:
     value = config[key]
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
-        raise ConfigError(f"PERFTEST[{key!r}] must be a non-negative number, not {value!r}.")
+        raise (where / key).error(f"must be a non-negative number, not {value!r}.")
     if value == 0 and not allow_zero:
-        raise ConfigError(f"PERFTEST[{key!r}] must be greater than 0.")
+        raise (where / key).error("must be greater than 0.")
 
 
-def _validate_endpoints(endpoints: Any) -> None:
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _scalar_dict(value: Any, where: Where, what: str) -> None:
+    if not isinstance(value, Mapping) or not all(_is_scalar(v) for v in value.values()):
+        raise where.error(f"must be a table of {what} (names to strings or numbers).")
+
+
+def _placeholders(path: str, where: Where) -> list[str]:
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(path) if field is not None]
+    except ValueError as exc:
+        raise where.error(f"{path!r} is not a valid path pattern ({exc}).") from None
+    for field in fields:
+        if not field.isidentifier():
+            raise where.error(f"has a placeholder {{{field}}}; name it like {{room_id}}.")
+    return fields
+
+
+def _validate_params(endpoint: Mapping, earlier: list[str], where: Where) -> None:
+    """Every ``{placeholder}`` of the path has a source, every source a placeholder, and a
+    captured value comes from an endpoint measured before this one."""
+    in_path = _placeholders(endpoint["path"], where / "path")
+    params = endpoint.get("params", {})
+    if not isinstance(params, Mapping):
+        raise (where / "params").error("must be a table of placeholder names to sources.")
+    for name in in_path:
+        if name not in params:
+            raise (where / "path").error(
+                f"has the placeholder {{{name}}} but no params entry fills it; add "
+                f'params.{name} = {{seed = "…"}} or {{from = "<earlier endpoint>", json = "…"}}.'
+            )
+    for name, source in params.items():
+        here = where / "params" / name
+        if name not in in_path:
+            raise here.error(f"fills no {{{name}}} in the path {endpoint['path']!r}.")
+        if not isinstance(source, Mapping) or set(source) not in PARAM_SOURCES:
+            raise here.error(
+                'must be {seed = "<seeded value name>"} or '
+                '{from = "<earlier endpoint>", json = "<dotted path, e.g. results.0.id>"}.'
+            )
+        for key, value in source.items():
+            if not isinstance(value, str) or not value.strip():
+                raise (here / key).error("must be a non-empty string.")
+        if "from" in source and source["from"] not in earlier:
+            raise (here / "from").error(
+                f"names {source['from']!r}, which is not an endpoint listed before this one"
+                + (f" ({', '.join(earlier)})" if earlier else "")
+                + "; a value is captured from an answer measured earlier."
+            )
+
+
+def _validate_endpoint(endpoint: Any, earlier: list[str], where: Where) -> None:
+    if not isinstance(endpoint, Mapping):
+        raise where.error("must be a dict with name, method and path.")
+    unknown = set(endpoint) - ENDPOINT_KEYS
+    if unknown:
+        raise where.error(
+            f"has unknown keys {sorted(unknown)}; known keys: {', '.join(sorted(ENDPOINT_KEYS))}."
+        )
+    for key in ("name", "method", "path"):
+        if not isinstance(endpoint.get(key), str) or not endpoint[key].strip():
+            raise (where / key).error(
+                f"is missing or empty; every endpoint needs a non-empty string {key!r}."
+            )
+    if endpoint["method"].upper() not in _HTTP_METHODS:
+        raise (where / "method").error(
+            f"unknown HTTP method {endpoint['method']!r}; use one of {', '.join(_HTTP_METHODS)}."
+        )
+    if not endpoint["path"].startswith("/"):
+        raise (where / "path").error(f"{endpoint['path']!r} must start with '/'.")
+    status = endpoint.get("expected_status", 200)
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise (where / "expected_status").error(f"must be an HTTP status code, not {status!r}.")
+    for key in ("auth", "list"):
+        if key in endpoint and not isinstance(endpoint[key], bool):
+            raise (where / key).error(f"must be true or false, not {endpoint[key]!r}.")
+    weight = endpoint.get("weight", 1)
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, (int, float))
+        or not (math.isfinite(weight) and weight > 0)
+    ):
+        raise (where / "weight").error(f"must be a number above 0, not {weight!r}.")
+    _scalar_dict(endpoint.get("query", {}), where / "query", "query parameters")
+    _scalar_dict(endpoint.get("headers", {}), where / "headers", "request headers")
+    _validate_params(endpoint, earlier, where)
+    if endpoint["name"] in earlier:
+        raise (where / "name").error(f"repeats the endpoint name {endpoint['name']!r}.")
+
+
+def _validate_endpoints(endpoints: Any, where: Where) -> None:
     if not isinstance(endpoints, list):
-        raise ConfigError("PERFTEST['ENDPOINTS'] must be a non-empty list of endpoint dicts.")
-    seen: set[str] = set()
+        raise where.error("must be a non-empty list of endpoint dicts.")
+    earlier: list[str] = []
     for index, endpoint in enumerate(endpoints):
-        where = f"PERFTEST['ENDPOINTS'][{index}]"
-        if not isinstance(endpoint, Mapping):
-            raise ConfigError(f"{where} must be a dict with name, method and path.")
-        unknown = set(endpoint) - ENDPOINT_KEYS
-        if unknown:
-            raise ConfigError(f"{where} has unknown keys {sorted(unknown)}.")
-        for key in ("name", "method", "path"):
-            if not isinstance(endpoint.get(key), str) or not endpoint[key].strip():
-                raise ConfigError(f"{where} needs a non-empty string {key!r}.")
-        if endpoint["method"].upper() not in _HTTP_METHODS:
-            raise ConfigError(f"{where} has an unknown HTTP method {endpoint['method']!r}.")
-        if not endpoint["path"].startswith("/"):
-            raise ConfigError(f"{where} path {endpoint['path']!r} must start with '/'.")
-        status = endpoint.get("expected_status", 200)
-        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-            raise ConfigError(f"{where} expected_status must be an HTTP status code.")
-        if endpoint["name"] in seen:
-            raise ConfigError(f"{where} repeats the endpoint name {endpoint['name']!r}.")
-        seen.add(endpoint["name"])
+        _validate_endpoint(endpoint, earlier, where / index)
+        earlier.append(endpoint["name"])
 
 
-def _validate_roles(roles: Any) -> None:
-    where = "PERFTEST['IDENTITY']['ROLES']"
+def _validate_roles(roles: Any, where: Where) -> None:
     if not isinstance(roles, list):
-        raise ConfigError(f"{where} must be a list of role dicts (name, count, fields).")
+        raise where.error("must be a list of role dicts (name, count, fields).")
     seen: set[str] = set()
     for index, role in enumerate(roles):
-        here = f"{where}[{index}]"
+        here = where / index
         if not isinstance(role, Mapping):
-            raise ConfigError(f"{here} must be a dict with name, count and fields.")
+            raise here.error("must be a dict with name, count and fields.")
         unknown = set(role) - ROLE_KEYS
         if unknown:
-            raise ConfigError(f"{here} has unknown keys {sorted(unknown)}.")
+            raise here.error(f"has unknown keys {sorted(unknown)}.")
         name = role.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"{here} needs a non-empty string 'name'.")
+            raise (here / "name").error("is missing or empty; a role needs a non-empty string.")
         count = role.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ConfigError(f"{here} count must be a whole number of at least 1.")
+            raise (here / "count").error("must be a whole number of at least 1.")
         if not isinstance(role.get("fields", {}), Mapping):
-            raise ConfigError(f"{here} fields must be a dict of user field values.")
+            raise (here / "fields").error("must be a dict of user field values.")
         if name in seen:
-            raise ConfigError(f"{here} repeats the role name {name!r}.")
+            raise (here / "name").error(f"repeats the role name {name!r}.")
         seen.add(name)
 
 
-def validate(config: dict) -> dict:
-    """Check a merged configuration; return it unchanged or raise ``ConfigError``."""
-    _validate_endpoints(config["ENDPOINTS"])
-    _positive_number(config, "ITERATIONS", integer=True)
-    _positive_number(config, "WARMUP", integer=True, allow_zero=True)
-    _positive_number(config, "RESOURCE_INTERVAL", integer=False)
-    _positive_number(config, "DURATION", integer=False)
-    _positive_number(config, "RAMP_UP", integer=False, allow_zero=True)
-    _positive_number(config, "MAX_THREAD_WORKERS", integer=True)
-    _positive_number(config, "STALE_RUN_AFTER", integer=False)
-    _positive_number(config, "CONNECT_TIMEOUT", integer=False)
-    _positive_number(config, "READ_TIMEOUT", integer=False)
-    login = config["LOGIN"]
+def _non_empty_string(
+    value: Any, where: Where, problem: str = "must be a non-empty string."
+) -> None:
+    if not isinstance(value, str) or not value:
+        raise where.error(problem)
+
+
+def validate(config: dict, where: Where = SETTINGS) -> dict:
+    """Check a merged configuration; return it unchanged or raise ``ConfigError``.
+
+    The one validation of the ``PERFTEST`` dict and of a scenario file (``where`` says which
+    the messages name).
+    """
+    _validate_endpoints(config["ENDPOINTS"], where / "ENDPOINTS")
+    _positive_number(config, "ITERATIONS", where, integer=True)
+    _positive_number(config, "WARMUP", where, integer=True, allow_zero=True)
+    for key in ("RESOURCE_INTERVAL", "DURATION", "STALE_RUN_AFTER"):
+        _positive_number(config, key, where, integer=False)
+    _positive_number(config, "RAMP_UP", where, integer=False, allow_zero=True)
+    _positive_number(config, "MAX_THREAD_WORKERS", where, integer=True)
+    _positive_number(config, "CONNECT_TIMEOUT", where, integer=False)
+    _positive_number(config, "READ_TIMEOUT", where, integer=False)
+    login, at_login = config["LOGIN"], where / "LOGIN"
     for key in ("PATH", "METHOD", "HEADER"):
-        if not isinstance(login[key], str) or not login[key]:
-            raise ConfigError(f"PERFTEST['LOGIN'][{key!r}] must be a non-empty string.")
-    if not isinstance(login["TOKEN_PATH"], str) or not login["TOKEN_PATH"]:
-        raise ConfigError(
-            "PERFTEST['LOGIN']['TOKEN_PATH'] must be a dotted path like 'data.token'."
-        )
+        _non_empty_string(login[key], at_login / key)
+    _non_empty_string(
+        login["TOKEN_PATH"], at_login / "TOKEN_PATH", "must be a dotted path like 'data.token'."
+    )
     if not isinstance(login["SCHEME"], str):
-        raise ConfigError("PERFTEST['LOGIN']['SCHEME'] must be a string ('' for a bare token).")
-    identity = config["IDENTITY"]
+        raise (at_login / "SCHEME").error("must be a string ('' for a bare token).")
+    identity, at_identity = config["IDENTITY"], where / "IDENTITY"
     if not isinstance(identity["EMAIL"], str) or "{n}" not in identity["EMAIL"]:
-        raise ConfigError("PERFTEST['IDENTITY']['EMAIL'] must be a string containing '{n}'.")
+        raise (at_identity / "EMAIL").error("must be a string containing '{n}'.")
     if not isinstance(identity["FIELDS"], Mapping):
-        raise ConfigError("PERFTEST['IDENTITY']['FIELDS'] must be a dict of user field values.")
-    _validate_roles(identity["ROLES"])
-    if not isinstance(config["OUTPUT_DIR"], str) or not config["OUTPUT_DIR"]:
-        raise ConfigError("PERFTEST['OUTPUT_DIR'] must be a folder path.")
+        raise (at_identity / "FIELDS").error("must be a dict of user field values.")
+    _validate_roles(identity["ROLES"], at_identity / "ROLES")
+    for key in ("SEEDER", "HOOK"):
+        value = config[key] if key == "SEEDER" else identity[key]
+        if value is not None and not (isinstance(value, str) and value):
+            at = where / key if key == "SEEDER" else at_identity / key
+            raise at.error(f"must be a dotted path to a function, not {value!r}.")
+    _non_empty_string(config["OUTPUT_DIR"], where / "OUTPUT_DIR", "must be a folder path.")
     return config
 
 
@@ -217,4 +345,4 @@ def get_config() -> dict[str, Any]:
     overrides = getattr(settings, "PERFTEST", {}) or {}
     if not isinstance(overrides, Mapping):
         raise ConfigError(f"settings.PERFTEST must be a dict, not {type(overrides).__name__}.")
-    return validate(_merge(DEFAULTS, overrides, "PERFTEST"))
+    return validate(merge(DEFAULTS, overrides, SETTINGS))

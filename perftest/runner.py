@@ -37,13 +37,18 @@ from perftest.seeding import Seeding, reclaim_leftovers
 from perftest.store import read, write
 
 
-def _new_result(plan: RunPlan, redactor: Redactor) -> RunResult:
+def target_of(plan: RunPlan) -> str:
+    """What a run of ``plan`` measures, as stored runs name it (a baseline must match it)."""
     target = f"URLconf {settings.ROOT_URLCONF}"
     if plan.http is not None:
         target = plan.http.base_url if plan.mode == "http" else f"{target} and {plan.http.base_url}"
+    return target
+
+
+def _new_result(plan: RunPlan, redactor: Redactor) -> RunResult:
     return RunResult(
         mode=plan.mode,
-        target=target,
+        target=target_of(plan),
         label=plan.label,
         iterations=plan.iterations,
         warmup=plan.warmup,

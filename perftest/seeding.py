@@ -16,6 +16,7 @@ import secrets
 import socket
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import psutil
 from django.contrib.auth import get_user_model
@@ -29,6 +30,7 @@ from perftest.conf import ConfigError
 from perftest.measure.auth import Identity
 from perftest.models import Run, SeededObject
 from perftest.plan.hooks import IDENTITY_HOOK, SEEDER, load_hook
+from perftest.seeder_output import seeded, values_for
 
 
 def delete_recorded(records: Iterable[SeededObject]) -> list[str]:
@@ -211,10 +213,12 @@ class Seeding:
         if self._identity_hook is not None:
             for user in users:
                 self._record(self._identity_hook(user) or ())
+        values: dict[str, Any] = {}
         if self._seeder is not None:
-            self._record(self._seeder(users) or ())
+            objects, values = seeded(self._seeder(users))
+            self._record(objects)
         return [
-            Identity(email, username, password, number, user.pk)
+            Identity(email, username, password, number, user.pk, values_for(values, user.pk))
             for (number, email, username), user in zip(names, users, strict=True)
         ]
 

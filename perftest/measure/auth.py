@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from perftest.plan.model import Endpoint, LoginSpec, RunPlan
 from perftest.redact import Redactor
 
+from .params import filled_path, value_at
 from .result import LoginAttempt
 from .transport.base import RequestSpec, Transport
 
@@ -35,6 +38,8 @@ class Identity(Credentials):
 
     number: int
     user_pk: object
+    #: The seeder's named values for this identity (``{"room_id": 12}``), for path parameters.
+    values: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _fill(template: Any, credentials: Credentials) -> Any:
@@ -55,14 +60,11 @@ def login_request(spec: LoginSpec, credentials: Credentials, name: str = "login"
 
 
 def _token_at(payload: Any, path: str) -> str | None:
-    for part in path.split("."):
-        if isinstance(payload, dict):
-            payload = payload.get(part)
-        elif isinstance(payload, list) and part.isdigit() and int(part) < len(payload):
-            payload = payload[int(part)]
-        else:
-            return None
-    return payload if isinstance(payload, str) and payload else None
+    try:
+        token = value_at(payload, path)
+    except LookupError:
+        return None
+    return token if isinstance(token, str) and token else None
 
 
 def log_in(
@@ -99,29 +101,50 @@ def log_in(
     return attempt, ((spec.header, value),)
 
 
-def request_for(endpoint: Endpoint, headers: Headers = (), body: Any = None) -> RequestSpec:
-    """The request for ``endpoint``; ``body`` (JSON) overrides the configured one."""
+def _with_auth(extra: Headers, auth: Headers) -> Headers:
+    """The endpoint's own headers, then the login's: a header of the same name the login
+    sets (its token) wins over one the endpoint configures."""
+    taken = {name.casefold() for name, _ in auth}
+    return tuple(pair for pair in extra if pair[0].casefold() not in taken) + auth
+
+
+def request_for(
+    endpoint: Endpoint, headers: Headers = (), body: Any = None, path: str | None = None
+) -> RequestSpec:
+    """The request for ``endpoint``: its query string and headers, the login's ``headers``
+    when it needs authentication. ``body`` (JSON) overrides the configured one, ``path`` the
+    configured path (its placeholders filled)."""
     payload = endpoint.body if body is None else body
     data = None if payload is None else json.dumps(payload).encode()
+    target = endpoint.path if path is None else path
+    if endpoint.query:
+        target += ("&" if "?" in target else "?") + urlencode(endpoint.query)
     return RequestSpec(
         endpoint.name,
         endpoint.method,
-        endpoint.path,
-        headers if endpoint.auth else (),
+        target,
+        _with_auth(endpoint.headers, headers if endpoint.auth else ()),
         data,
         "application/json" if data is not None else None,
     )
 
 
 def endpoint_request(
-    plan: RunPlan, endpoint: Endpoint, identity: Credentials, headers: Headers | None
+    plan: RunPlan,
+    endpoint: Endpoint,
+    identity: Identity,
+    headers: Headers | None,
+    answers: Mapping[str, Any] | None = None,
 ) -> RequestSpec:
     """The login endpoint sends the identity's credentials; the others send the token.
 
     Both the sequential pass and the load levels build requests here, so a level sends exactly
-    what the sequential pass measured.
+    what the sequential pass measured. The path's placeholders are filled from the identity's
+    seeded values and ``answers`` (first expected answers by endpoint); ``PathProblem`` when
+    one cannot be.
     """
     if endpoint.is_login and endpoint.body is None:
         spec = login_request(plan.login, identity)
         return dataclasses.replace(spec, endpoint=endpoint.name)
-    return request_for(endpoint, headers or ())
+    path = filled_path(endpoint, identity.values, answers or {})
+    return request_for(endpoint, headers or (), path=path)

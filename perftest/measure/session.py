@@ -15,8 +15,8 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from perftest.plan.model import RunPlan
-from perftest.redact import Redactor
+from perftest.plan.model import Mix, RunPlan
+from perftest.redact import Redactor, is_sensitive_key
 
 from .auth import Headers, Identity, endpoint_request, log_in
 from .database import ConnectionWatch
@@ -25,6 +25,7 @@ from .diagnose.profile import profile
 from .load import schedule_for
 from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
 from .load.sequential import Sequential
+from .params import PATH_PARAMETER, FirstAnswers, PathProblem, capture_sources
 from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
 from .transport.base import Transport
 from .transport.http import HttpTransport
@@ -44,6 +45,9 @@ class Session:
     tick: Tick = lambda text: None
     #: The measured server's pid over HTTP, when known; in-process the target is this process.
     target_pid: int | None = None
+    #: The first expected answer of each endpoint a later one captures a path value from, as
+    #: the in-process (or only) sequential pass saw it: ``--profile``/``--explain`` reuse it.
+    answers: dict = dataclasses.field(default_factory=dict)
 
 
 def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
@@ -59,7 +63,8 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
     plan, result, redactor = session.plan, session.result, session.redactor
     identity = session.identities[0]
     total = len(plan.endpoints)
-    with transport_factory(plan, over_http)() as transport:
+    with transport_factory(plan, over_http)() as plain:
+        transport = FirstAnswers(plain, capture_sources(plan.endpoints))
         attempt, headers = log_in(transport, plan.login, identity, redactor)
         result.logins.append(attempt)
         for index, endpoint in enumerate(plan.endpoints, start=1):
@@ -77,12 +82,19 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
                 plan.warmup,
                 lambda text, i=index: session.tick(f"[{i}/{total}] {text}"),
             )
-            spec = endpoint_request(plan, endpoint, identity, headers)
+            try:
+                spec = endpoint_request(plan, endpoint, identity, headers, transport.answers)
+            except PathProblem as wrong:
+                row.configuration = wrong.problem.as_dict()
+                row.not_measured = f"{wrong.problem.detail} (a configuration problem)"
+                continue
             run_inline(schedule, transport, (spec, row), redactor)
             if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
                 # Every login rotates the token: log in once more for the endpoints after it.
                 attempt, headers = log_in(transport, plan.login, identity, redactor)
                 result.logins.append(attempt)
+    if not session.answers:
+        session.answers = transport.answers
 
 
 def _diagnose(session: Session) -> None:
@@ -108,7 +120,7 @@ def _diagnose(session: Session) -> None:
             if not row.ok or (endpoint.auth and headers is None):
                 continue
             session.tick(f"why it is slow: {endpoint.name}")
-            spec = endpoint_request(plan, endpoint, identity, headers)
+            spec = endpoint_request(plan, endpoint, identity, headers, session.answers)
             if plan.profile:
                 row.profile = profile(transport, spec, plan.profile, endpoint.expected_status)
             if explaining:
@@ -121,16 +133,15 @@ def _diagnose(session: Session) -> None:
 class _Levels:
     """Every load level of the plan in turn, each appended to the result as it ends."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, mix: Mix):
         self.session = session
         plan = session.plan
         self.endpoints = {e.name: e for e in plan.endpoints}
         self.shared: dict[int, tuple[Headers | None, str]] | None = None
-        assert plan.load.mix is not None, "a plan with levels has a mix"
         self.kit = WorkerKit(
             factory=transport_factory(plan, over_http=plan.http is not None),
             prepare=self.prepare,
-            mix=plan.load.mix,
+            mix=mix,
             endpoints=self.endpoints,
             redactor=session.redactor,
             target_pid=session.target_pid,
@@ -158,11 +169,31 @@ class _Levels:
             logins, reason = 1, attempt.reason
         if headers is None:
             return WorkerSetup(None, logins, f"worker {index + 1}: login failed ({reason})")
-        specs = {
-            name: endpoint_request(session.plan, endpoint, identity, headers)
-            for name, endpoint in self.endpoints.items()
-        }
+        answers = self._capture(transport, identity, headers)
+        try:
+            specs = {
+                name: endpoint_request(
+                    session.plan, self.endpoints[name], identity, headers, answers
+                )
+                for name in self.kit.mix.names
+            }
+        except PathProblem as wrong:
+            return WorkerSetup(None, logins, f"worker {index + 1}: {wrong.problem.detail}")
         return WorkerSetup(specs, logins)
+
+    def _capture(self, transport: Transport, identity: Identity, headers: Headers) -> dict:
+        """Each worker captures path values from answers to its own identity: one uncounted
+        request to each endpoint a value is captured from, at setup, in plan order."""
+        plan = self.session.plan
+        keeper = FirstAnswers(transport, capture_sources(plan.endpoints))
+        for endpoint in plan.endpoints:
+            if endpoint.name not in keeper.expected or endpoint.problem is not None:
+                continue
+            try:
+                keeper.send(endpoint_request(plan, endpoint, identity, headers, keeper.answers))
+            except PathProblem:
+                continue  # its own value is missing: what needs it says so
+        return keeper.answers
 
     def run_all(self) -> None:
         session = self.session
@@ -193,6 +224,34 @@ class _Levels:
         self.session.result.levels.append(level)
 
 
+def _register_secrets(plan: RunPlan, redactor: Redactor) -> None:
+    """Values of sensitive-looking headers and query parameters an endpoint configures
+    (Authorization, Cookie, X-Api-Key, token=…) are masked wherever an answer repeats them."""
+    for endpoint in plan.endpoints:
+        for name, value in (*endpoint.headers, *endpoint.query):
+            if is_sensitive_key(name):
+                redactor.add(value)
+
+
+def _level_mix(session: Session) -> Mix | None:
+    """The levels' mix without the endpoints whose path could not be filled in the
+    sequential pass (their configuration finding says why); None when no level runs."""
+    mix, result = session.plan.load.mix, session.result
+    if not session.plan.load.active or mix is None:
+        return None
+    broken = {
+        row.name for row in result.endpoints if row.configuration.get("problem") == PATH_PARAMETER
+    }
+    weights = tuple((name, weight) for name, weight in mix.weights if name not in broken)
+    if not weights:
+        result.notes.append(
+            "no load level ran: the path of every endpoint of the mix could not be filled "
+            "(see the configuration findings)"
+        )
+        return None
+    return dataclasses.replace(mix, weights=weights)
+
+
 def mark_unreached(plan: RunPlan, result: RunResult) -> None:
     """List the endpoints an interruption kept from running, so the report names them."""
     for endpoint in plan.endpoints[len(result.endpoints) :]:
@@ -209,6 +268,7 @@ def measure(session: Session) -> RunResult:
     propagates to the lifecycle, which stores it as the reason the run failed.
     """
     plan, result = session.plan, session.result
+    _register_secrets(plan, session.redactor)
     try:
         session.tick("sequential pass")
         _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
@@ -217,8 +277,9 @@ def measure(session: Session) -> RunResult:
         if plan.mode == "both":
             session.tick("sequential pass over HTTP")
             _sequential(session, over_http=True, into=result.http_endpoints)
-        if plan.load.active:
-            _Levels(session).run_all()
+        mix = _level_mix(session)
+        if mix is not None:
+            _Levels(session, mix).run_all()
         result.status = COMPLETED
     except KeyboardInterrupt:
         result.status = INTERRUPTED

@@ -210,9 +210,13 @@ def build_plan(
     explain: bool = False,
     baseline: str | None = None,
     fail_on_regression: bool = False,
+    scenario: str = "",
     **load_options: Any,
 ) -> RunPlan:
-    """The validated plan; ``load_options`` are the command's load options by name."""
+    """The validated plan; ``load_options`` are the command's load options by name.
+
+    ``scenario`` names the scenario file ``config`` was read with (``plan.scenario_file``).
+    """
     if profile is not None and not 1 <= profile <= PROFILE_MAX:
         raise ConfigError(
             f"--profile takes 1 to {PROFILE_MAX} requests per endpoint, not {profile}."
@@ -288,4 +292,5 @@ def build_plan(
         baseline=baseline,
         fail_on_regression=fail_on_regression,
         roles=_roles(config["IDENTITY"]),
+        scenario=scenario,
     )

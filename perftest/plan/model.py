@@ -151,14 +151,16 @@ class Mix:
 
     @classmethod
     def default(cls, endpoints: Sequence[Endpoint]) -> Mix:
-        """Every endpoint but the login one, equally: logging in is a worker's setup, not load."""
+        """Every endpoint but the login one, each by its ``weight``: logging in is a worker's
+        setup, not load."""
         names = [e.name for e in endpoints if not e.is_login]
         if not names:
             raise ConfigError(
                 "A load level needs an endpoint other than the login one; add one to "
                 "PERFTEST['ENDPOINTS'] or name it with --mix."
             )
-        return cls(tuple((name, 1.0) for name in names))
+        weights = {e.name: e.weight for e in endpoints}
+        return cls(tuple((name, weights[name]) for name in names))
 
     def sequence(self, offset: int) -> Iterator[str]:
         """Endless endpoint names in proportion, spread evenly (nginx's smooth round-robin).
@@ -257,6 +259,9 @@ class RunPlan:
     roles: tuple[Role, ...] = ()
     #: The scenario file the plan was read from, or "" for the settings alone.
     scenario: str = ""
+    #: The target's routes (``plan.inventory`` paths) when the plan was checked: stored with
+    #: the run so that ``--check --baseline`` can name the routes added since.
+    routes: tuple[str, ...] = ()
 
     @property
     def aborts(self) -> tuple[AbortRule, ...]:
@@ -278,4 +283,9 @@ class RunPlan:
         """
         data = dataclasses.asdict(self)
         data["load"]["mix"] = self.load.mix.text if self.load.mix else None
+        for endpoint in data["endpoints"]:
+            # Names to values, so the redactor masks the values of sensitive-looking names
+            # (Authorization, Cookie, X-Api-Key, token=…) as it does in any setting.
+            endpoint["headers"] = dict(endpoint["headers"])
+            endpoint["query"] = dict(endpoint["query"])
         return data

@@ -9,6 +9,7 @@ rest is measured. Only when nothing is left to measure does the run stop (``Conf
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
@@ -16,8 +17,29 @@ from django.urls.exceptions import Resolver404
 from perftest.conf import ConfigError
 
 from .discover import closest_routes, known_routes
-from .inventory import allowed_methods
+from .inventory import allowed_methods, inventory
 from .model import ConfigurationProblem, Endpoint, Mix, RunPlan
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: Values tried for a ``{placeholder}`` when a path is checked against the URLconf: a number
+#: fits Django's int, str and slug converters and DRF's default lookup; a UUID fits uuid ones.
+_PROBES = ("1", "00000000-0000-0000-0000-000000000001")
+
+
+def probe_path(path: str, urlconf: str | None = None) -> str:
+    """``path`` with each ``{placeholder}`` filled by a probe value its route accepts, so a
+    path with parameters resolves to the route it will be sent to (the first probe when no
+    probe resolves: the path then has no route whatever the value)."""
+    if not _PLACEHOLDER.search(path):
+        return path
+    for probe in _PROBES:
+        candidate = _PLACEHOLDER.sub(probe, path)
+        try:
+            resolve(candidate, urlconf)
+        except Resolver404:
+            continue
+        return candidate
+    return _PLACEHOLDER.sub(_PROBES[0], path)
 
 
 def _router_root(path: str, urlconf: str | None) -> ConfigurationProblem | None:
@@ -36,9 +58,11 @@ def _router_root(path: str, urlconf: str | None) -> ConfigurationProblem | None:
     return ConfigurationProblem.router_root(path, routes)
 
 
-def _method_not_allowed(method: str, path: str, urlconf: str | None) -> ConfigurationProblem | None:
+def _method_not_allowed(
+    method: str, path: str, probe: str, urlconf: str | None
+) -> ConfigurationProblem | None:
     """A method the route's view does not answer would only ever time a 405."""
-    allowed = allowed_methods(resolve(path, urlconf).func)
+    allowed = allowed_methods(resolve(probe, urlconf).func)
     if not allowed or method in allowed:
         return None
     return ConfigurationProblem(
@@ -52,19 +76,20 @@ def _problem(
     path: str, routes: list[str], urlconf: str | None, method: str | None = None
 ) -> ConfigurationProblem | None:
     bare = path.split("?", 1)[0]
+    probe = probe_path(bare, urlconf)
     try:
-        resolve(bare, urlconf)
+        resolve(probe, urlconf)
     except Resolver404:
         return ConfigurationProblem(
             "no route",
             f"no route in the URLconf for {bare}",
-            closest_routes(bare, routes),
+            closest_routes(_PLACEHOLDER.sub(r"<\1>", bare), routes),
             skip=True,
         )
-    root = _router_root(bare, urlconf)
+    root = _router_root(probe, urlconf)
     if root is not None or method is None:
         return root
-    return _method_not_allowed(method, bare, urlconf)
+    return _method_not_allowed(method, bare, probe, urlconf)
 
 
 def _nothing_left(plan: RunPlan, endpoints: list[Endpoint], login: ConfigurationProblem | None):
@@ -130,4 +155,5 @@ def check_routes(plan: RunPlan, urlconf: str | None = None) -> RunPlan:
             for e in endpoints
         ]
     load = dataclasses.replace(plan.load, mix=_level_mix(plan, endpoints))
-    return dataclasses.replace(plan, endpoints=tuple(endpoints), load=load)
+    target_routes = tuple(route.path for route in inventory(urlconf)[0])
+    return dataclasses.replace(plan, endpoints=tuple(endpoints), load=load, routes=target_routes)

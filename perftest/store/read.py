@@ -130,6 +130,10 @@ class PlanSnapshot:
     #: ``--baseline`` as given: a run id as text, ``latest``, or "" (None in older runs).
     baseline: str | None = None
     fail_on_regression: bool | None = None
+    #: The target's routes when the run was planned (None for runs stored before they were).
+    routes: tuple[str, ...] | None = None
+    #: The scenario file the plan was read from ("" or None: the settings alone).
+    scenario: str | None = None
 
     @classmethod
     def parse(cls, config: Any) -> PlanSnapshot:
@@ -180,6 +184,8 @@ class PlanSnapshot:
             explain=bool(config.get("explain")),
             baseline=config.get("baseline"),
             fail_on_regression=config.get("fail_on_regression"),
+            routes=tuple(config["routes"]) if isinstance(config.get("routes"), list) else None,
+            scenario=config.get("scenario"),
         )
 
     def measures(self) -> dict[str, Any]:
@@ -520,6 +526,31 @@ def baseline_for(
             "repeat its options or compare with another run."
         )
     return row
+
+
+def routes_of(choice: str, target: str) -> tuple[int, tuple[str, ...] | None] | None:
+    """``--check --baseline``: the id of the run ``choice`` names and the target's routes it
+    stored (None for a run stored before routes were kept). ``latest`` is the newest
+    completed run of ``target`` whatever its plan (None when there is none); an id must name a
+    stored run of the same target, else ``BaselineRefused``."""
+    if choice == "latest":
+        row = (
+            models.Run.objects.filter(status=Status.COMPLETED, target=target)
+            .order_by("-started_at", "-pk")
+            .first()
+        )
+        if row is None:
+            return None
+    else:
+        row = models.Run.objects.filter(pk=int(choice)).first()
+        if row is None:
+            raise BaselineRefused(f"--baseline {choice}: no stored run #{choice}.")
+        if row.target != target:
+            raise BaselineRefused(
+                f"--baseline {choice}: run #{choice} measured {row.target}, this plan "
+                f"measures {target}; name a run of the same target."
+            )
+    return row.pk, PlanSnapshot.parse(row.config).routes
 
 
 @dataclass(frozen=True)

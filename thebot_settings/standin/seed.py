@@ -1,9 +1,10 @@
 """perftest's seeder for the stand-in: enough data that every list endpoint pages.
 
 perftest creates its test identities, calls ``seed_sample_data(users)``, records every
-instance returned, and deletes them (and the users) afterwards. Rows are created with
-``bulk_create`` in a fixed number of statements, whatever the number of users, because
-seeding hundreds of identities one row at a time would dominate a test's setup.
+instance returned (and keeps the named values it returns for path parameters), and deletes
+them (and the users) afterwards. Rows are created with ``bulk_create`` in a fixed number
+of statements, whatever the number of users, because seeding hundreds of identities one
+row at a time would dominate a test's setup.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -86,16 +88,19 @@ class _Seed:
         return objs
 
 
-def seed_sample_data(users: Iterable[User]) -> list[models.Model]:
+def seed_sample_data(users: Iterable[User]) -> dict[str, Any]:
     """Give each user ``PER_USER`` lessons, assignments, conversations, materials and
-    notifications, and return every instance created (helper teachers included).
+    notifications; return every instance created (helper teachers included) and, per user,
+    the id of one of their lessons, chat rooms and notifications (``lesson_id``,
+    ``room_id``, ``notification_id``) for detail endpoints such as
+    ``/api/scheduling/lessons/{lesson_id}/``.
 
     Everything hangs off the given users or the helper teachers by cascading foreign
     keys, so deleting those users removes it too.
     """
     students = list(users)
     if not students:
-        return []
+        return {"objects": [], "values": {}}
     seed = _Seed(run=secrets.token_hex(4), now=timezone.now())
     with transaction.atomic():
         subjects = seed.bulk([Subject(name=name, color=color) for name, color in SUBJECTS])
@@ -105,7 +110,19 @@ def seed_sample_data(users: Iterable[User]) -> list[models.Model]:
         _create_materials(seed, classes, subjects)
         _create_conversations(seed, classes, subjects)
         _create_notifications(seed, students)
-    return seed.created
+    return {"objects": seed.created, "values": _named_values(seed.created)}
+
+
+def _named_values(created: list[models.Model]) -> dict[str, dict[int, int]]:
+    """Per user, the first lesson they attend, room they opened and notification they got."""
+    owners = {Lesson: ("lesson_id", "student_id"), ChatRoom: ("room_id", "created_by_id")}
+    owners[Notification] = ("notification_id", "recipient_id")
+    values: dict[str, dict[int, int]] = {name: {} for name, _ in owners.values()}
+    for obj in created:
+        if type(obj) in owners:
+            name, owner = owners[type(obj)]
+            values[name].setdefault(getattr(obj, owner), obj.pk)
+    return values
 
 
 def _create_classes(seed: _Seed, students: list[User]) -> list[_Class]:

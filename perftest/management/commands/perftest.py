@@ -22,6 +22,7 @@ from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
 from perftest.management import usage
 from perftest.management.usage import usage_error, whole_number
+from perftest.plan import scenario_file, scenario_writer
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
 from perftest.plan.inventory import Route, inventory
@@ -84,6 +85,8 @@ def routes_table(routes: list[Route], admin_routes: int) -> str:
 def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
     """``--check``'s report: endpoints as they will run, the login, then coverage."""
     where = f"{plan.mode}, {plan.http.base_url}" if plan.http else plan.mode
+    if plan.scenario:
+        where += f"; scenario {plan.scenario}"
     lines = [f"Plan: {quantity(len(result.endpoints), 'endpoint')} ({where})"]
     name_width = max(len(check.endpoint.name) for check in result.endpoints)
     request_width = max(len(f"{c.endpoint.method} {c.endpoint.path}") for c in result.endpoints)
@@ -121,8 +124,25 @@ def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
         f"  {','.join(route.methods) or '?'} {route.path}" + (" (list)" if route.is_list else "")
         for route in result.uncovered
     )
+    lines.extend(_new_routes_text(result))
     lines.append("Plan clean." if result.clean else "Plan needs fixing.")
     return "\n".join(lines)
+
+
+def _new_routes_text(result: checkup.PlanCheck) -> list[str]:
+    """``--check --baseline``: the routes added since the baseline run, or why none are told."""
+    if result.new_routes is None:
+        return [f"New routes: not compared: {result.since}."] if result.since else []
+    if not result.new_routes:
+        return [f"New routes since {result.since}: none."]
+    return [
+        f"New routes since {result.since}: {len(result.new_routes)}",
+        *(
+            f"  {','.join(route.methods) or '?'} {route.path}"
+            + (" (list)" if route.is_list else "")
+            for route in result.new_routes
+        ),
+    ]
 
 
 class Command(usage.Command):
@@ -141,6 +161,22 @@ class Command(usage.Command):
             help="Run every pre-flight check and one login, print the plan as it will run and "
             "the routes no endpoint measures, and exit (0 clean, 2 otherwise); nothing is "
             "measured or stored.",
+        )
+        parser.add_argument(
+            "--scenario",
+            metavar="FILE.toml",
+            help="Read the plan from a scenario file over PERFTEST (README, 'Scenario files').",
+        )
+        parser.add_argument(
+            "--write-scenario",
+            metavar="FILE.toml",
+            help="Write a starter scenario of the target's GET list endpoints (and the detail "
+            "endpoints a list gives an id for) and exit; nothing is measured.",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Let --write-scenario overwrite an existing file.",
         )
         parser.add_argument(
             "--list-endpoints",
@@ -230,9 +266,16 @@ class Command(usage.Command):
             self.formats = formats.parse(options["format"])
         except formats.UnknownFormat as exc:
             raise usage_error(str(exc)) from None
+        if options["write_scenario"]:
+            self.write_scenario(options["write_scenario"], options["force"])
+            return
         try:
+            config = get_config()
+            if options["scenario"]:
+                config = scenario_file.apply(options["scenario"], config)
             plan = build_plan(
-                get_config(),
+                config,
+                scenario=options["scenario"] or "",
                 endpoints=options["endpoints"],
                 iterations=options["iterations"],
                 warmup=options["warmup"],
@@ -294,6 +337,17 @@ class Command(usage.Command):
             f"Run #{stored.pk} {state}: {quantity(len(red.reasons), 'reason')} above "
             "(--exit-zero to exit 0 anyway).",
             returncode=red.code,
+        )
+
+    def write_scenario(self, path: str, force: bool) -> None:
+        """``--write-scenario``: a starter scenario from the URLconf and the settings."""
+        try:
+            written = scenario_writer.write(path, get_config(), force=force)
+        except ConfigError as exc:
+            raise usage_error(str(exc)) from None
+        self.stdout.write(
+            f"Wrote {path}: {quantity(written, 'endpoint')}. Check it with "
+            f"manage.py perftest --check --scenario {path}"
         )
 
     def check_plan(self, plan: Any) -> None:
