@@ -3,6 +3,9 @@ the user meant. A path with no route (with the routes probably meant), a method 
 view does not answer, a DRF router root
 (links, not data), a list whose every answer was empty (no sample data on the target).
 
+A path parameter that could not be filled (the seeder returned no such value, or the
+answer it is captured from did not hold it) is one too.
+
 These are the user's to fix, not the API's to speed up: findings of their own kind, never
 bottlenecks, and the endpoints concerned get no latency verdict (``store.read.unjudged``).
 """
@@ -21,6 +24,7 @@ NO_ROUTE = "configuration.no_route"
 ROUTER_ROOT = "configuration.router_root"
 EMPTY_LIST = "configuration.empty_list"
 METHOD_NOT_ALLOWED = "configuration.method_not_allowed"
+PATH_PARAMETER = "configuration.path_parameter"
 
 #: Body shapes (``EndpointResult.body_kind``) of a list endpoint.
 _LIST_SHAPES = ("page", "list")
@@ -94,6 +98,28 @@ def _method_not_allowed(stored: StoredRun) -> list[Finding]:
             "or point it at the route that answers that method.",
         )
         for endpoint, problem in _with_problem(stored, "method not allowed")
+    ]
+
+
+@_rule(
+    PATH_PARAMETER,
+    CONFIGURATION,
+    RUN,
+    "path parameters that could not be filled",
+    "Fix the endpoint's params: the seeded value's name, or the source endpoint and JSON path.",
+)
+def _path_parameter(stored: StoredRun) -> list[Finding]:
+    return [
+        _finding(
+            PATH_PARAMETER,
+            endpoint,
+            f"{endpoint.name} was not measured: its path could not be filled",
+            str(problem.get("detail")),
+            f"Fix params of {endpoint.name}: name a value the seeder returns "
+            "(params.NAME = {seed = ...}), or an earlier endpoint and a JSON path its answer "
+            "holds (params.NAME = {from = ..., json = ...}).",
+        )
+        for endpoint, problem in _with_problem(stored, "path parameter")
     ]
 
 

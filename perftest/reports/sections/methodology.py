@@ -226,6 +226,16 @@ def _diagnosis(stored: StoredRun) -> list[str]:
     return lines
 
 
+def _scenario(stored: StoredRun) -> list[str]:
+    """Which scenario file the plan was read from (``--scenario``), when one was."""
+    if not stored.plan.scenario:
+        return []
+    return [
+        f"Plan: read from the scenario file {stored.plan.scenario} over the PERFTEST settings "
+        "(its keys win; its endpoints replace the settings' list)."
+    ]
+
+
 def methodology(stored: StoredRun) -> list[Block]:
     run, limit = stored.row, stored.thresholds
     sampling = (
@@ -235,6 +245,7 @@ def methodology(stored: StoredRun) -> list[Block]:
     )
     lines = [
         f"Mode: {run.mode}; target: {run.target}.",
+        *_scenario(stored),
         _iterations(stored),
         _login(stored),
         _environment(run.environment),
