@@ -1,0 +1,77 @@
+"""``--check --baseline``: the routes a target gained since a stored run are listed."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+from django.urls import clear_url_caches, path
+
+from perftest.models import Run
+
+from . import growing_urls, views
+
+pytestmark = pytest.mark.django_db
+
+
+def checked(*args: str) -> list[str]:
+    out = io.StringIO()
+    call_command("perftest", "--check", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+@pytest.fixture
+def added_route():
+    """Adds ``/test/added-later/`` to the growing URLconf when called; removed afterwards."""
+    original = list(growing_urls.urlpatterns)
+
+    def add() -> None:
+        growing_urls.urlpatterns.append(path("test/added-later/", views.slow))
+        clear_url_caches()
+
+    yield add
+    growing_urls.urlpatterns[:] = original
+    clear_url_caches()
+
+
+@override_settings(ROOT_URLCONF="tests.growing_urls")
+def test_a_route_added_after_the_baseline_run_is_listed_as_new(run_perftest, added_route):
+    before, _ = run_perftest("--iterations", "1", "--warmup", "0")
+    assert "/test/slow/" in before.config["routes"]
+    assert "/test/added-later/" not in before.config["routes"]
+
+    added_route()
+    for baseline in (str(before.pk), "latest"):
+        lines = checked("--baseline", baseline)
+        start = lines.index(f"New routes since run #{before.pk}: 1")
+        assert lines[start + 1] == "  ? /test/added-later/"
+        assert lines[-1] == "Plan clean."
+
+    again, _ = run_perftest("--iterations", "1", "--warmup", "0")
+    assert again.plan_fingerprint == before.plan_fingerprint  # routes are not part of it
+    assert "/test/added-later/" in again.config["routes"]
+    assert f"New routes since run #{again.pk}: none." in checked("--baseline", "latest")
+
+
+@override_settings(ROOT_URLCONF="tests.growing_urls")
+def test_a_baseline_without_a_route_list_or_of_another_target_says_so(run_perftest):
+    old, _ = run_perftest("--iterations", "1", "--warmup", "0")
+    config = {key: value for key, value in old.config.items() if key != "routes"}
+    Run.objects.filter(pk=old.pk).update(config=config)
+    lines = checked("--baseline", str(old.pk))
+    assert (
+        f"New routes: not compared: run #{old.pk} was stored before runs kept the target's "
+        "routes." in lines
+    )
+
+    Run.objects.filter(pk=old.pk).update(target="http://127.0.0.1:9/")
+    with pytest.raises(CommandError) as ended:
+        checked("--baseline", str(old.pk))
+    assert ended.value.returncode == 2
+    assert f"run #{old.pk} measured http://127.0.0.1:9/" in str(ended.value)
+    assert "New routes: not compared: no completed run of this target" in "\n".join(
+        checked("--baseline", "latest")
+    )

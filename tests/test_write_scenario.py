@@ -1,0 +1,87 @@
+"""``--write-scenario`` on the stand-in, then the written scenario checked and run for real."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import tomllib
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from perftest.models import Run
+
+from .test_bad_input import assert_usage_error, perftest
+
+pytestmark = pytest.mark.django_db
+
+LISTS = {
+    "lesson-list": "/api/scheduling/lessons/",
+    "assignment-list": "/api/assignments/",
+    "conversation-list": "/api/chat/conversations/",
+    "material-list": "/api/materials/",
+    "notification-list": "/api/notifications/",
+}
+
+
+def test_written_scenario_lists_and_details_with_captured_ids_and_view_comments(tmp_path):
+    path = tmp_path / "starter.toml"
+    out = io.StringIO()
+    call_command("perftest", "--write-scenario", str(path), stdout=out)
+    assert out.getvalue().startswith(f"Wrote {path}: 10 endpoints.")
+
+    text = path.read_text()
+    written = tomllib.loads(text)
+    by_name = {endpoint["name"]: endpoint for endpoint in written["endpoints"]}
+    assert {name: by_name[name]["path"] for name in LISTS} == LISTS
+    assert all(by_name[name]["list"] is True for name in LISTS)
+    detail = by_name["conversation-detail"]
+    assert detail["path"] == "/api/chat/conversations/{pk}/"
+    assert detail["params"] == {"pk": {"from": "conversation-list", "json": "results.0.id"}}
+    assert written["login"]["token_path"] == "data.token"
+    assert written["identity"]["fields"] == {"role": "student"}
+    blocks = text.split("[[endpoints]]")
+    assert all(
+        block.rstrip().splitlines()[-1].startswith("# view: thebot_settings.standin.views.")
+        for block in blocks[:-1]
+    )
+    assert "/api/profile/me/" not in text and 'path = "/api/"' not in text
+
+
+def test_an_existing_file_is_refused_unless_forced(tmp_path):
+    path = tmp_path / "starter.toml"
+    path.write_text("# mine\n")
+    assert_usage_error(
+        perftest("--write-scenario", str(path)),
+        f"{path}: the file exists; perftest does not overwrite it (--force).",
+    )
+    assert path.read_text() == "# mine\n"
+
+    call_command("perftest", "--write-scenario", str(path), "--force", stdout=io.StringIO())
+    assert "[[endpoints]]" in path.read_text()
+
+
+def test_the_written_scenario_checks_clean_and_runs_clean(run_perftest, tmp_path):
+    path = str(tmp_path / "starter.toml")
+    call_command("perftest", "--write-scenario", path, stdout=io.StringIO())
+
+    out = io.StringIO()
+    call_command("perftest", "--check", "--scenario", path, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "Plan clean." and not any("NOT MEASURED" in line for line in lines)
+
+    run, _ = run_perftest("--scenario", path, "--iterations", "2", "--warmup", "0")
+    rows = list(run.endpoints.filter(phase="sequential"))
+    assert len(rows) == 10
+    assert all(row.ok == row.requests == 2 for row in rows), {r.name: r.ok for r in rows}
+    assert not any(row.configuration for row in rows)
+    assert not run.findings.filter(kind="configuration").exists()
+    assert Run.objects.get(pk=run.pk).status == "completed"
+
+
+def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
+    path = tmp_path / "missing-folder" / "starter.toml"
+    with pytest.raises(CommandError) as ended:
+        call_command("perftest", "--write-scenario", str(path))
+    assert ended.value.returncode == 2
+    assert str(ended.value) == f"{path}: cannot write the scenario: No such file or directory."
