@@ -73,6 +73,12 @@ INVALID = [
         "",
     ),
     (
+        "threshold that does not parse",
+        'thresholds = ["p95 < 500"]\n',
+        "thresholds: threshold 'p95 < 500': p95 is a time and needs a unit (us, ms, s)",
+        "",
+    ),
+    (
         "weight not above 0",
         endpoints(PROFILE + "\nweight = 0"),
         "endpoints[0].weight: must be a number above 0, not 0.",

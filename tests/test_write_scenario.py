@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 
 import pytest
-import tomllib
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from perftest.models import Run
+from perftest.plan.scenario_file import read
 
 from .test_bad_input import assert_usage_error, perftest
 
@@ -31,7 +31,7 @@ def test_written_scenario_lists_and_details_with_captured_ids_and_view_comments(
     assert out.getvalue().startswith(f"Wrote {path}: 10 endpoints.")
 
     text = path.read_text()
-    written = tomllib.loads(text)
+    written = read(str(path))
     by_name = {endpoint["name"]: endpoint for endpoint in written["endpoints"]}
     assert {name: by_name[name]["path"] for name in LISTS} == LISTS
     assert all(by_name[name]["list"] is True for name in LISTS)

@@ -17,6 +17,8 @@ from typing import Any
 
 from perftest.conf import DEFAULTS, VALUE_DICTS, ConfigError, Where, merge, validate
 
+from .expressions import ExpressionError, parse_all, sources
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - the floor of requires-python
@@ -57,5 +59,12 @@ def apply(path: str, config: dict[str, Any]) -> dict[str, Any]:
     """``config`` (the validated settings) with the scenario at ``path`` over it, validated
     with messages that name the file: ``scenario.toml: endpoints[2].method: …``."""
     where = Where(path)
-    merged = merge(config, as_settings(read(path)), where)
-    return validate(merged, where)
+    scenario = as_settings(read(path))
+    merged = validate(merge(config, scenario, where), where)
+    if "THRESHOLDS" in scenario:
+        try:
+            parse_all(sources(merged["THRESHOLDS"]), [e["name"] for e in merged["ENDPOINTS"]])
+        except ExpressionError as exc:
+            # The first line: the expression and the problem (the caret line needs a terminal).
+            raise (where / "THRESHOLDS").error(str(exc).splitlines()[0]) from None
+    return merged
