@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from perftest.plan.model import ConfigurationProblem, Endpoint
+from perftest.plan.model import ConfigurationProblem, Endpoint, ParamSource
 
 from .transport.base import RequestSpec, Sample, Transport
 
@@ -58,7 +58,9 @@ class PathProblem(Exception):
         super().__init__(self.problem.detail)
 
 
-def _value(endpoint: Endpoint, param: Any, seeded: Mapping[str, Any], answers: Mapping) -> Any:
+def _value(
+    endpoint: Endpoint, param: ParamSource, seeded: Mapping[str, Any], answers: Mapping
+) -> Any:
     if param.seed:
         if param.seed not in seeded:
             named = ", ".join(sorted(seeded)) or "none"

@@ -18,7 +18,8 @@ from django.urls import NoReverseMatch, reverse
 
 from .discover import patterns
 
-_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+#: A parameter of a route pattern: ``<pk>``, ``<int:pk>``.
+ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 #: Methods a view answers that are not requests worth measuring on their own.
 _PLUMBING = frozenset({"OPTIONS", "HEAD", "TRACE"})
 #: DRF's ``.json``-style twins of every route: the same view again, left out.
@@ -41,7 +42,8 @@ class Route:
     callback: Callable = field(compare=False, repr=False, default=None)
 
 
-def _view_class(callback: Callable) -> type | None:
+def view_class(callback: Callable) -> type | None:
+    """The class of a class-based view (a DRF viewset's or APIView's, Django's), else None."""
     view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     return view if isinstance(view, type) else None
 
@@ -67,17 +69,17 @@ def _methods(callback: Callable, view: type | None) -> tuple[str, ...]:
 
 def view_name(callback: Callable) -> str:
     """The dotted name of a resolved view: its class for class-based views."""
-    return _dotted(callback, _view_class(callback))
+    return _dotted(callback, view_class(callback))
 
 
 def is_list(callback: Callable, path: str) -> bool:
     """Whether a resolved view answers with a list at ``path`` (by what DRF says of it)."""
-    return _is_list(callback, _view_class(callback), tuple(_PARAMETER.findall(path)))
+    return _is_list(callback, view_class(callback), tuple(ROUTE_PARAMETER.findall(path)))
 
 
 def allowed_methods(callback: Callable) -> tuple[str, ...]:
     """The methods a resolved view answers; () when it does not say (a plain function)."""
-    return _methods(callback, _view_class(callback))
+    return _methods(callback, view_class(callback))
 
 
 def _needs_auth(view: type | None, methods: tuple[str, ...]) -> bool | None:
@@ -126,10 +128,10 @@ def inventory(urlconf: str | None = None) -> tuple[list[Route], int]:
         if _FORMAT_SUFFIX in path:
             continue
         callback = pattern.callback
-        view = _view_class(callback)
+        view = view_class(callback)
         dotted = _dotted(callback, view)
         methods = _methods(callback, view)
-        parameters = tuple(_PARAMETER.findall(path))
+        parameters = tuple(ROUTE_PARAMETER.findall(path))
         routes.append(
             Route(
                 path=path,

@@ -9,7 +9,6 @@ comment naming its view, so the user can see what to keep.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,11 @@ import tomlkit
 
 from perftest.conf import ConfigError
 
-from .inventory import Route, inventory
+from .inventory import ROUTE_PARAMETER, Route, inventory, view_class
 
-_ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 #: The settings of the login and identity a scenario repeats (the rest keep their defaults).
 _LOGIN_KEYS = ("PATH", "METHOD", "BODY", "TOKEN_PATH", "HEADER", "SCHEME")
 _IDENTITY_KEYS = ("EMAIL", "USERNAME", "FIELDS", "HOOK")
-
-
-def _view_class(route: Route) -> type | None:
-    callback = route.callback
-    view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    return view if isinstance(view, type) else None
 
 
 def _lookup_key(view: type | None) -> str:
@@ -70,16 +62,16 @@ def _endpoints(routes: list[Route]) -> list[tuple[str, dict[str, Any]]]:
     for route in routes:
         if "GET" not in route.methods or route.is_list or len(route.parameters) != 1:
             continue
-        parent = _ROUTE_PARAMETER.sub("", route.path).replace("//", "/")
+        parent = ROUTE_PARAMETER.sub("", route.path).replace("//", "/")
         if parent not in lists:
             continue
         source, listed = lists[parent]
-        view = _view_class(listed)
-        json_path = f"{_first_item(view)}.{_lookup_key(_view_class(route))}"
+        view = view_class(listed.callback)
+        json_path = f"{_first_item(view)}.{_lookup_key(view_class(route.callback))}"
         (parameter,) = route.parameters
         table = {
             "name": _name(route, taken),
-            "path": _ROUTE_PARAMETER.sub(r"{\1}", route.path),
+            "path": ROUTE_PARAMETER.sub(r"{\1}", route.path),
             "params": {parameter: {"from": source, "json": json_path}},
         }
         written.append((route, table))
