@@ -71,7 +71,8 @@ def _endpoint_check(endpoint: Endpoint) -> EndpointCheck:
     callback = None if endpoint.problem and endpoint.problem.skip else _resolved(endpoint.path)
     if callback is None:
         return EndpointCheck(endpoint, "", False, problem)
-    return EndpointCheck(endpoint, view_name(callback), is_list(callback, endpoint.path), problem)
+    listed = is_list(callback, endpoint.path) if endpoint.is_list is None else endpoint.is_list
+    return EndpointCheck(endpoint, view_name(callback), listed, problem)
 
 
 def _login(plan: RunPlan) -> tuple[LoginAttempt | None, list[str]]:

@@ -69,6 +69,8 @@ def test_the_written_scenario_checks_clean_and_runs_clean(run_perftest, tmp_path
     call_command("perftest", "--check", "--scenario", path, stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[-1] == "Plan clean." and not any("NOT MEASURED" in line for line in lines)
+    detail = lines.index(next(line for line in lines if "conversation-detail" in line))
+    assert lines[detail + 1] == "    {pk}: captured from conversation-list at 'results.0.id'"
 
     run, _ = run_perftest("--scenario", path, "--iterations", "2", "--warmup", "0")
     rows = list(run.endpoints.filter(phase="sequential"))

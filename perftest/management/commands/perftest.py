@@ -101,6 +101,7 @@ def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
                 lines.append(f"    did you mean {suggestions}?")
             continue
         lines.append(f"{head}  -> {check.view}" + (" (list)" if check.is_list else ""))
+        lines.extend(f"    {source}" for source in _param_sources(endpoint))
         if problem:
             lines.append(f"    measured but not judged: {problem['detail']}: {suggestions}")
     login = result.login
@@ -127,6 +128,16 @@ def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
     lines.extend(_new_routes_text(result))
     lines.append("Plan clean." if result.clean else "Plan needs fixing.")
     return "\n".join(lines)
+
+
+def _param_sources(endpoint: Any) -> list[str]:
+    """Where each ``{placeholder}`` of an endpoint's path will come from."""
+    return [
+        f"{{{param.name}}}: the seeder's value {param.seed!r}"
+        if param.seed
+        else f"{{{param.name}}}: captured from {param.source} at {param.json_path!r}"
+        for param in endpoint.params
+    ]
 
 
 def _new_routes_text(result: checkup.PlanCheck) -> list[str]:
