@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from perftest.analysis.rules.configuration import PATH_PARAMETER
+from tests.live_server import shared_database_url, standin_server  # noqa: F401
 
 SEQUENTIAL = ("--iterations", "3", "--warmup", "0")
 TWO_WORKERS = ("--concurrency", "2", "--requests", "24", "--ramp-up", "0")
@@ -143,3 +144,22 @@ def test_a_seeder_returning_only_instances_still_works_and_gives_no_values(run_p
 
     assert rows(run)["My Room"].ok == 3  # captured: needs no seeded value
     assert "(values it returned: none)" in rows(run)["My Lesson"].configuration["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_http_seeded_and_captured_ids_reach_the_server_as_each_identitys_own(
+    run_perftest,
+    tmp_path,
+    standin_server,  # noqa: F811
+):
+    path = scenario(tmp_path, LIST, MY_LESSON, MY_ROOM)
+    run, _ = run_perftest(
+        "--scenario", path, "--base-url", standin_server.base_url, *SEQUENTIAL, *TWO_WORKERS
+    )
+
+    assert run.mode == "http"
+    for phase in ("sequential", "level"):
+        measured = rows(run, phase)
+        assert set(measured) == {"Get Conversations", "My Lesson", "My Room"}, phase
+        for name, row in measured.items():
+            assert row.requests and row.ok == row.requests, (phase, name, row.status_counts)
