@@ -3,6 +3,11 @@
 ``get_config()`` merges the host's dict over ``DEFAULTS`` and validates it, so every other
 module reads settings that are known to be well formed. A malformed setting raises
 ``ConfigError`` naming the key and the fix; the command turns it into exit code 2.
+
+``merge`` and ``validate`` are also what a scenario file goes through (``plan.scenario_file``):
+one schema and one validation, with ``Where`` naming a key as the user wrote it, in the
+settings (``PERFTEST['ENDPOINTS'][2]['method']``) or in the file (``endpoints[2].method``).
+Validation is plain code rather than a JSON Schema so that each message can name the fix.
 """
 
 from __future__ import annotations
