@@ -21,8 +21,11 @@ from django.urls import reverse
 
 from perftest import models
 from perftest.admin.views.report import CONTENT_TYPES
+from perftest.analysis import rebaseline
 from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.thresholds import NOT_MEASURED
+from perftest.reports.sections import comparison
+from perftest.store import read
 from perftest.store.read import PlanSnapshot
 from tests.test_concurrency_report import add_level
 from tests.test_report_rules import STARTED, add_endpoint, add_samples, make_run
@@ -272,6 +275,19 @@ def test_two_selected_runs_open_their_comparison_older_as_baseline(viewer, tmp_p
     assert "beyond noise" in page and "bootstrap" in page  # the headline and the noise rule
     assert f"p50 and p95 against run #{before.pk}" in page and "<svg" in page
     assert f"{LIST}{before.pk}/compare/{after.pk}/" in page  # the swap
+    compared = rebaseline.compared_with(read.load(after.pk), read.load(before.pk))
+    (p95,) = [
+        metric
+        for row in comparison.of(compared)["rows"]
+        if (row["phase"], row["endpoint"]) == ("sequential", "Get Profile")
+        for metric in row["metrics"]
+        if metric["metric"] == "p95"
+    ]
+    before_after = "".join(
+        f'<td class="perftest-right">{comparison.value(p95, side)}</td>'
+        for side in ("before", "after")
+    )
+    assert f"<td>Get Profile</td><td>p95</td>{before_after}" in page  # every figure
     assert models.Run.objects.get(pk=after.pk).comparison == {}  # nothing stored
 
 

@@ -10,7 +10,6 @@ the HTML report's charts. Nothing here computes a verdict: it shows the stored o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
@@ -29,32 +28,12 @@ from perftest.store.read import StoredRun, unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
 from . import drawing
+from .tables import Row, Table
 
 NONE = "—"
 
 #: The phases of the sequential rows, as the page names them.
 PHASES = {"sequential": "sequential", "sequential-http": "sequential over HTTP"}
-
-
-@dataclass(frozen=True)
-class Row:
-    cells: tuple[object, ...]
-    #: The row's colour class (``perftest-failed``...), "" for none.
-    css: str = ""
-    #: A line of text under the row's cells (a finding's evidence), "" for none.
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    headers: tuple[str, ...]
-    rows: tuple[Row, ...]
-    #: What the page says instead when there is no row.
-    empty: str = ""
-    collapsed: bool = False
-    #: Indexes of the right-aligned columns (counts and times).
-    right: frozenset[int] = field(default_factory=frozenset)
 
 
 def _endpoint_row(endpoint: Any) -> Row:
