@@ -188,7 +188,8 @@ def test_the_run_page_costs_the_same_queries_whatever_the_size_of_the_run(
 
 
 def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloured(viewer):
-    run = listed_run(label="nightly")
+    baseline = make_run()
+    run = listed_run(label="nightly", baseline=baseline)
     add_samples(run, [50.0, 52.5], [10.0, 20.0])
 
     page = viewer.get(f"{LIST}{run.pk}/change/").content.decode()
@@ -203,6 +204,7 @@ def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloure
     assert '<tr class="perftest-severity-bad">' in page  # the configuration finding
     assert page.count('<tr class="perftest-severity-warn">') == 2  # the bottlenecks
     assert "login failed (401)" in page  # why Get Materials has no figures
+    assert f'<a href="{LIST}{baseline.pk}/change/">run #{baseline.pk}</a>' in page
 
 
 def test_only_the_label_can_be_changed_and_only_with_the_change_permission(viewer, editor):
@@ -222,6 +224,10 @@ def test_only_the_label_can_be_changed_and_only_with_the_change_permission(viewe
         [],
     )
     assert editor.get(f"{LIST}add/").status_code == 403
+    refused = editor.post(url, {"label": "two\nlines"})
+    assert "A label is one line of text, without line breaks or tabs." in refused.content.decode()
+    run.refresh_from_db()
+    assert run.label == "after"
 
 
 def test_deleting_a_run_deletes_its_rows_and_keeps_the_others(editor):

@@ -15,12 +15,14 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
 from perftest import models
 from perftest.store.read import StoredRun
 
 from . import run_list, run_page
+from .forms import RunForm
 from .permissions import viewing_runs
 from .views import compare, report
 
@@ -45,7 +47,7 @@ SHOWN = (
     "failure",
     "notes",
     "plan_fingerprint",
-    "baseline_id",
+    "baseline_run",
     "host",
     "pid",
 )
@@ -60,6 +62,7 @@ class RunAdmin(admin.ModelAdmin):
     search_fields = ("label", "target")
     ordering = ("-started_at", "-pk")
     list_per_page = 50
+    form = RunForm
     fields = SHOWN
     readonly_fields = tuple(name for name in SHOWN if name != "label")
     actions = ("compare_runs",)
@@ -68,6 +71,14 @@ class RunAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return RunChangeList
+
+    @admin.display(description="baseline")
+    def baseline_run(self, run: models.Run) -> str:
+        """The run this one was compared with when it ended, linked (no query: its id)."""
+        if run.baseline_id is None:
+            return "—"
+        url = reverse("admin:perftest_run_change", args=[run.baseline_id])
+        return format_html('<a href="{}">run #{}</a>', url, run.baseline_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
