@@ -92,13 +92,15 @@ def add_finding(run: models.Run, kind: str, **fields) -> models.Finding:
 
 
 def listed_run(**fields) -> models.Run:
-    """A run whose every list column has a known value: endpoints 1 ok of 3 (one with errors,
-    one not measured), worst judged p95 300 ms, highest level 20 workers at 80/s, thresholds
-    1 passed and 2 red, findings 1 configuration, 2 bottleneck, 1 key."""
+    """A run whose every list column has a known value: endpoints 1 ok of 4 (one with errors,
+    one not measured, one not judged: a router root), worst judged p95 300 ms, highest level
+    20 workers at 80/s, thresholds 1 passed and 2 red, findings 1 configuration, 2 bottleneck,
+    1 key."""
     run = make_run(**fields)
     add_endpoint(run, "Get Profile", p95_ms=100.0)
     add_endpoint(run, "Get Lessons", p95_ms=300.0, ok=15)
     add_endpoint(run, "Get Materials", requests=0, not_measured="login failed (401)")
+    add_endpoint(run, "API root", p95_ms=5000.0, configuration={"problem": "router root"})
     add_endpoint(run, "Get Profile", phase="sequential-http", p95_ms=900.0)
     add_level(run, 20, throughput=80.0, p95=50.0)
     add_level(run, 10, throughput=120.0, p95=40.0)
@@ -119,7 +121,7 @@ def test_the_run_list_shows_each_runs_figures_newest_first(viewer):
     page = viewer.get(LIST).content.decode()
 
     assert cell(page, "label") == ["newer", "older"]
-    assert cell(page, "endpoints_ok") == ["0/0", "1/3"]
+    assert cell(page, "endpoints_ok") == ["0/0", "1/4"]
     assert cell(page, "worst_p95") == ["—", "300.0 ms"]
     assert cell(page, "top_ok_throughput") == ["—", "80.0/s"]
     assert cell(page, "thresholds") == ["—", "1 / 2"]
@@ -160,7 +162,7 @@ def test_the_run_list_costs_the_same_queries_whatever_the_number_of_runs(
     with django_assert_max_num_queries(LIST_QUERIES):
         page = viewer.get(LIST, {"all": ""}).content.decode()
 
-    assert cell(page, "endpoints_ok") == ["1/3"] * runs
+    assert cell(page, "endpoints_ok") == ["1/4"] * runs
     assert cell(page, "findings") == ["1 configuration 2 bottleneck 1 key"] * runs
 
 
@@ -194,7 +196,7 @@ def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloure
 
     page = viewer.get(f"{LIST}{run.pk}/change/").content.decode()
 
-    assert "Executive summary" in page and "Endpoints measured: 2 of 3" in page
+    assert "Executive summary" in page and "Endpoints measured: 3 of 4" in page
     for text in ("Endpoint results", "Load levels", "Findings", "Thresholds", "Stored plan"):
         assert f">{text}<" in page
     assert "Resource samples (2)" in page and "52.5 MB" in page
