@@ -32,6 +32,7 @@ from perftest import models
 from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.rules.baseline import REGRESSION
 from perftest.analysis.thresholds import NOT_MEASURED
+from perftest.reports.sections.phrases import NONE
 from perftest.text import ms, number
 
 from .badges import badge, run_status
@@ -100,7 +101,7 @@ def status(run: models.Run) -> str:
 @admin.display(description="duration")
 def duration(run: models.Run) -> str:
     if run.finished_at is None:
-        return "—"
+        return NONE
     return f"{number(round((run.finished_at - run.started_at).total_seconds(), 1))} s"
 
 
@@ -112,18 +113,18 @@ def endpoints_ok(run: models.Run) -> str:
 
 @admin.display(description="worst p95", ordering="worst_p95")
 def worst_p95(run: models.Run) -> str:
-    return "—" if run.worst_p95 is None else ms(run.worst_p95)
+    return NONE if run.worst_p95 is None else ms(run.worst_p95)
 
 
 @admin.display(description="ok req/s at highest level", ordering="top_ok_throughput")
 def top_ok_throughput(run: models.Run) -> str:
-    return "—" if run.top_ok_throughput is None else f"{run.top_ok_throughput:.1f}/s"
+    return NONE if run.top_ok_throughput is None else f"{run.top_ok_throughput:.1f}/s"
 
 
 @admin.display(description="thresholds passed / failed")
 def thresholds(run: models.Run) -> str:
     if not run.thresholds_total:
-        return "—"
+        return NONE
     return format_html(
         "{} / {}",
         badge(run.thresholds_passed, "good" if run.thresholds_passed else "none"),

@@ -24,13 +24,12 @@ from perftest.reports import html
 from perftest.reports.formats import FORMATS
 from perftest.reports.sections import findings as finding_sections
 from perftest.reports.sections import summary
+from perftest.reports.sections.phrases import NONE
 from perftest.store.read import StoredRun, unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
 from . import drawing
 from .tables import Row, Table
-
-NONE = "—"
 
 #: The phases of the sequential rows, as the page names them.
 PHASES = {"sequential": "sequential", "sequential-http": "sequential over HTTP"}
@@ -38,7 +37,7 @@ PHASES = {"sequential": "sequential", "sequential-http": "sequential over HTTP"}
 
 def _endpoint_row(endpoint: Any) -> Row:
     why = unjudged(endpoint)
-    figures = (NONE,) * 3 if why else tuple(m.text(endpoint) for m in (P50, P95, P99))
+    figures = (NONE,) * 4 if why else tuple(m.text(endpoint) for m in (P50, P95, P99, MAX))
     return Row(
         (
             PHASES.get(endpoint.phase, endpoint.phase),
@@ -48,7 +47,6 @@ def _endpoint_row(endpoint: Any) -> Row:
             endpoint.ok,
             error_groups(endpoint.errors) or NONE,
             *figures,
-            MAX.text(endpoint) if not why else NONE,
             f"{endpoint.queries_mean:.1f}" if endpoint.sql_captured and not why else NONE,
             why or "judged",
         ),

@@ -19,6 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from perftest import models
+from perftest.reports.sections.phrases import NONE
 from perftest.store.read import StoredRun
 
 from . import run_list, run_page
@@ -76,7 +77,7 @@ class RunAdmin(admin.ModelAdmin):
     def baseline_run(self, run: models.Run) -> str:
         """The run this one was compared with when it ended, linked (no query: its id)."""
         if run.baseline_id is None:
-            return "—"
+            return NONE
         url = reverse("admin:perftest_run_change", args=[run.baseline_id])
         return format_html('<a href="{}">run #{}</a>', url, run.baseline_id)
 

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 from perftest.analysis import rebaseline
 from perftest.reports import charts, html
 from perftest.reports.sections import comparison
+from perftest.reports.sections.phrases import NONE
 from perftest.store import read
 
 from .. import drawing
@@ -44,7 +45,7 @@ def every_figure(compared: read.StoredRun) -> Table:
                     comparison.value(metric, "before"),
                     comparison.value(metric, "after"),
                     comparison.change(metric),
-                    metric["why"] or "—",
+                    metric["why"] or NONE,
                     metric["verdict"],
                 ),
                 css=VERDICT_CSS.get(metric["verdict"], ""),
