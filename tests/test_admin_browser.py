@@ -75,8 +75,8 @@ def log_in(page, base_url: str, name: str) -> None:
     page.goto(f"{base_url}/admin/login/?next=/admin/perftest/run/")
     page.fill("#id_username", name)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("input[type=submit]")
 
 
 def texts(page, selector: str) -> list[str]:
@@ -122,8 +122,8 @@ def test_a_staff_user_reads_and_compares_runs_in_chromium_and_a_visitor_is_refus
         assert red.evaluate("e => getComputedStyle(e).color") == FAILED_RED
         page.screenshot(path=tmp_path / "run-list.png", full_page=True)
 
-        page.click(f"#result_list a[href$='/admin/perftest/run/{after.pk}/change/']")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.click(f"#result_list a[href$='/admin/perftest/run/{after.pk}/change/']")
         assert f"Run #{after.pk}, after" in page.locator("#content h1").inner_text()
         endpoints = page.locator("#endpoint-results tbody tr")
         for name, p95 in p95_cells.items():
@@ -153,8 +153,8 @@ def test_a_staff_user_reads_and_compares_runs_in_chromium_and_a_visitor_is_refus
         page.check(f"input[name=_selected_action][value='{before.pk}']")
         page.check(f"input[name=_selected_action][value='{after.pk}']")
         page.select_option("select[name=action]", "compare_runs")
-        page.click("button[name=index]")
-        page.wait_for_load_state()
+        with page.expect_navigation(url=f"**/run/{after.pk}/compare/{before.pk}/"):
+            page.click("button[name=index]")
         assert page.url.endswith(f"/admin/perftest/run/{after.pk}/compare/{before.pk}/")
         assert page.locator("#comparison h2").first.inner_text() == (
             f"Compared with run #{before.pk}"
