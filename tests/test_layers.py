@@ -67,6 +67,11 @@ def test_the_layer_contracts_hold_on_this_tree():
             "from perftest.models import Run  # noqa: E402",
             "Commands import no models directly",
         ),
+        (
+            "perftest/admin/runs.py",
+            "from perftest.store import write  # noqa: E402",
+            "The admin reads stored runs",
+        ),
     ],
 )
 def test_an_import_across_a_layer_breaks_its_contract(tmp_path, module, line, contract):

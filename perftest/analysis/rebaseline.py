@@ -8,6 +8,8 @@ stored.
 
 from __future__ import annotations
 
+from typing import Any
+
 from perftest.store import read
 from perftest.store.read import StoredRun
 
@@ -29,16 +31,25 @@ def resolve(stored: StoredRun, asked: str) -> StoredRun:
         raise NotComparable(f"--baseline takes a run id or 'latest', not {asked!r}.")
     if asked == str(stored.pk):
         raise NotComparable(f"Run #{stored.pk} cannot be its own baseline.")
+    if asked == "latest":
+        return StoredRun.of(latest_before(stored))
     try:
         row = read.baseline_for(asked, stored.row.target, stored.plan, before=stored.row)
     except read.BaselineRefused as refused:
         raise NotComparable(str(refused)) from None
+    return StoredRun.of(row)
+
+
+def latest_before(stored: StoredRun) -> Any:
+    """The row of the latest completed run of the target and plan of ``stored`` that started
+    before it (not read further: the admin only links to it), ``NotComparable`` when none."""
+    row = read.baseline_for("latest", stored.row.target, stored.plan, before=stored.row)
     if row is None:
         raise NotComparable(
             f"No earlier completed run with the target and plan of run #{stored.pk} to "
             "compare with."
         )
-    return StoredRun.of(row)
+    return row
 
 
 def compared_with(stored: StoredRun, baseline: StoredRun) -> StoredRun:

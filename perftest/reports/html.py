@@ -83,7 +83,8 @@ def _markdown(item: Block) -> str:
     return markdown_report.block(literal)
 
 
-def _section_html(blocks: list[Block]) -> str:
+def section_html(blocks: list[Block]) -> str:
+    """Blocks as HTML, their stored text literal: a report section, or the admin's."""
     text = "\n\n".join(_markdown(item) for item in blocks)
     return markdown_package.markdown(text, extensions=list(_EXTENSIONS), output_format="html")
 
@@ -103,7 +104,7 @@ def render(stored: StoredRun) -> str:
         drawn = charts.drawn(stored, CHARTS.get(section, ()))
         parts.append(
             {
-                "html": SafeString(_section_html(blocks)),
+                "html": SafeString(section_html(blocks)),
                 "charts": [
                     {
                         "title": chart.title,

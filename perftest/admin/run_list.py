@@ -1,0 +1,157 @@
+"""The admin's list of stored runs: each column computed by the database in the list's query.
+
+Every figure is an annotation (a correlated subquery per column) on the one query that reads
+the page of runs, so the list costs the same few queries for five runs or five hundred. The
+figures mean what ``perftest_runs`` prints (``reports.run_list``): the endpoints "ok" are the
+sequential ones judged whose every answer was as expected, the worst p95 is the slowest judged
+endpoint's, and a threshold is red when it failed or could not be measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.html import format_html, format_html_join
+
+from perftest import models
+from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
+from perftest.analysis.rules.baseline import REGRESSION
+from perftest.analysis.thresholds import NOT_MEASURED
+from perftest.reports.sections.phrases import NONE
+from perftest.text import ms, number
+
+from .badges import badge, run_status
+
+#: Findings by severity as the list counts them, most serious first: (annotation, label,
+#: badge class, which findings). A baseline finding counts only when it is a regression.
+SEVERITIES: tuple[tuple[str, str, str, Q], ...] = (
+    ("configuration_count", "configuration", "bad", Q(kind=CONFIGURATION)),
+    ("regression_count", "regression", "bad", Q(kind=BASELINE, rule=REGRESSION)),
+    ("bottleneck_count", "bottleneck", "warn", Q(kind=BOTTLENECK)),
+    ("key_count", "key", "info", Q(kind=KEY)),
+)
+
+#: A sequential endpoint with a latency verdict (``store.read.judged``): measured, no
+#: configuration problem, and some answer as expected.
+JUDGED = Q(phase="sequential", not_measured="", configuration={}, ok__gt=0)
+
+
+def _per_run(model: type, aggregate: Count | Max, where: Q) -> Subquery:
+    """``aggregate`` over the rows of ``model`` that belong to the outer run and match."""
+    rows = model.objects.filter(where, run=OuterRef("pk")).order_by().values("run")
+    return Subquery(rows.annotate(value=aggregate).values("value"))
+
+
+def _count(model: type, where: Q) -> Coalesce:
+    return Coalesce(_per_run(model, Count("pk"), where), 0, output_field=IntegerField())
+
+
+def _top_level_ok_throughput() -> Subquery:
+    """Throughput as expected of the run's highest level (most workers, the last run of
+    equals); runs stored before ``ok_throughput`` existed get answers as expected over the
+    window, as ``store.read`` fills it in."""
+    filled = Case(
+        When(Q(ok_throughput=0, window_s__gt=0), then=F("ok") * 1.0 / F("window_s")),
+        default=F("ok_throughput"),
+        output_field=FloatField(),
+    )
+    levels = models.LoadLevel.objects.filter(run=OuterRef("pk")).order_by(
+        "-concurrency", "-position"
+    )
+    return Subquery(levels.annotate(value=filled).values("value")[:1])
+
+
+def annotated(runs: QuerySet) -> QuerySet:
+    """``runs`` with every figure the list shows, computed in the same query."""
+    threshold = Q(kind=THRESHOLD)
+    return runs.annotate(
+        endpoints_total=_count(models.EndpointResult, Q(phase="sequential")),
+        endpoints_ok=_count(models.EndpointResult, JUDGED & Q(ok=F("requests"))),
+        worst_p95=_per_run(models.EndpointResult, Max("p95_ms"), JUDGED),
+        top_ok_throughput=_top_level_ok_throughput(),
+        thresholds_passed=_count(models.Finding, threshold & Q(passed=True)),
+        thresholds_red=_count(
+            models.Finding, threshold & (Q(passed=False) | Q(actual=NOT_MEASURED))
+        ),
+        thresholds_total=_count(models.Finding, threshold),
+        **{name: _count(models.Finding, where) for name, _, _, where in SEVERITIES},
+    )
+
+
+@admin.display(description="status", ordering="status")
+def status(run: models.Run) -> str:
+    return run_status(run.status)
+
+
+@admin.display(description="duration")
+def duration(run: models.Run) -> str:
+    if run.finished_at is None:
+        return NONE
+    return f"{number(round((run.finished_at - run.started_at).total_seconds(), 1))} s"
+
+
+@admin.display(description="endpoints ok", ordering="endpoints_ok")
+def endpoints_ok(run: models.Run) -> str:
+    """Endpoints judged whose every answer was as expected, of the sequential ones."""
+    return f"{run.endpoints_ok}/{run.endpoints_total}"
+
+
+@admin.display(description="worst p95", ordering="worst_p95")
+def worst_p95(run: models.Run) -> str:
+    return NONE if run.worst_p95 is None else ms(run.worst_p95)
+
+
+@admin.display(description="ok req/s at highest level", ordering="top_ok_throughput")
+def top_ok_throughput(run: models.Run) -> str:
+    return NONE if run.top_ok_throughput is None else f"{run.top_ok_throughput:.1f}/s"
+
+
+@admin.display(description="thresholds passed / failed")
+def thresholds(run: models.Run) -> str:
+    if not run.thresholds_total:
+        return NONE
+    return format_html(
+        "{} / {}",
+        badge(run.thresholds_passed, "good" if run.thresholds_passed else "none"),
+        badge(run.thresholds_red, "bad" if run.thresholds_red else "none"),
+    )
+
+
+@admin.display(description="findings")
+def findings(run: models.Run) -> str:
+    """Counts by severity, the most serious first; ``none`` when the rules found nothing."""
+    counted = [
+        (getattr(run, name), label, css) for name, label, css, _ in SEVERITIES if getattr(run, name)
+    ]
+    if not counted:
+        return "none"
+    return format_html_join(
+        " ", "{}", ((badge(f"{count} {label}", css),) for count, label, css in counted)
+    )
+
+
+#: The list's columns after the run's id, started time, label, mode and target.
+COLUMNS: tuple[Callable[[models.Run], str], ...] = (
+    status,
+    duration,
+    endpoints_ok,
+    worst_p95,
+    top_ok_throughput,
+    thresholds,
+    findings,
+)

@@ -1,0 +1,1 @@
+"""One view per admin page beyond the model admin's own (django-silk's ``silk/views/``)."""
