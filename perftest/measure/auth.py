@@ -35,6 +35,8 @@ class Identity(Credentials):
 
     number: int
     user_pk: object
+    #: The name of its role (``PERFTEST['IDENTITY']['ROLES']``); "" for one unnamed role.
+    role: str = ""
 
 
 def _fill(template: Any, credentials: Credentials) -> Any:

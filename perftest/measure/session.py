@@ -26,6 +26,7 @@ from .load import schedule_for
 from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
 from .load.sequential import Sequential
 from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
+from .roles import first_of_each_role, role_names, row_role, worker_order
 from .transport.base import Transport
 from .transport.http import HttpTransport
 from .transport.inprocess import InProcessTransport
@@ -55,34 +56,47 @@ def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]
 
 
 def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -> None:
-    """Every endpoint in turn, one request at a time, on one transport."""
+    """Every endpoint in turn, one request at a time, on one transport; with several roles,
+    each endpoint once per role (that role's first identity), endpoint by endpoint."""
     plan, result, redactor = session.plan, session.result, session.redactor
-    identity = session.identities[0]
+    measuring = first_of_each_role(session.identities)
+    names = role_names(session.identities)
     total = len(plan.endpoints)
     with transport_factory(plan, over_http)() as transport:
-        attempt, headers = log_in(transport, plan.login, identity, redactor)
-        result.logins.append(attempt)
+        #: Per identity number: its headers (None when its login failed) and why it failed.
+        logged: dict[int, tuple[Headers | None, str]] = {}
+
+        def login(identity: Identity) -> None:
+            attempt, headers = log_in(transport, plan.login, identity, redactor)
+            result.logins.append(attempt)
+            logged[identity.number] = (headers, attempt.reason)
+
+        for identity in measuring:
+            login(identity)
         for index, endpoint in enumerate(plan.endpoints, start=1):
-            row = EndpointResult.empty(endpoint)
-            row.planned = plan.iterations  # planned, whether or not it can be measured
-            into.append(row)
-            if endpoint.problem is not None and endpoint.problem.skip:
-                row.not_measured = f"{endpoint.problem.detail} (a configuration problem)"
-                continue
-            if endpoint.auth and headers is None:
-                row.not_measured = f"login failed ({result.logins[-1].reason})"
-                continue
-            schedule = Sequential(
-                plan.iterations,
-                plan.warmup,
-                lambda text, i=index: session.tick(f"[{i}/{total}] {text}"),
-            )
-            spec = endpoint_request(plan, endpoint, identity, headers)
-            run_inline(schedule, transport, (spec, row), redactor)
-            if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
-                # Every login rotates the token: log in once more for the endpoints after it.
-                attempt, headers = log_in(transport, plan.login, identity, redactor)
-                result.logins.append(attempt)
+            for identity in measuring:
+                role = row_role(identity, names)
+                row = EndpointResult.empty(endpoint, role)
+                row.planned = plan.iterations  # planned, whether or not it can be measured
+                into.append(row)
+                headers, reason = logged[identity.number]
+                if endpoint.problem is not None and endpoint.problem.skip:
+                    row.not_measured = f"{endpoint.problem.detail} (a configuration problem)"
+                    continue
+                if endpoint.auth and headers is None:
+                    row.not_measured = f"login failed ({reason})"
+                    continue
+                label = f"[{index}/{total}]" + (f" {role}:" if role else "")
+                schedule = Sequential(
+                    plan.iterations,
+                    plan.warmup,
+                    lambda text, label=label: session.tick(f"{label} {text}"),
+                )
+                spec = endpoint_request(plan, endpoint, identity, headers)
+                run_inline(schedule, transport, (spec, row), redactor)
+                if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
+                    # Every login rotates the token: log in once more for the endpoints after it.
+                    login(identity)
 
 
 def _diagnose(session: Session) -> None:
@@ -96,8 +110,9 @@ def _diagnose(session: Session) -> None:
     explaining = plan.explain and not unavailable()
     if not (plan.profile or explaining):
         return
-    rows = {row.name: row for row in result.endpoints}
     identity = session.identities[0]
+    first_role = row_role(identity, role_names(session.identities))
+    rows = {row.name: row for row in result.endpoints if row.role == first_role}
     with InProcessTransport() as transport:
         headers: Headers | None = None
         if any(endpoint.auth for endpoint in plan.endpoints):
@@ -126,6 +141,8 @@ class _Levels:
         plan = session.plan
         self.endpoints = {e.name: e for e in plan.endpoints}
         self.shared: dict[int, tuple[Headers | None, str]] | None = None
+        #: Worker k takes the k-th identity: the roles interleaved in proportion.
+        self.order = worker_order(session.identities)
         assert plan.load.mix is not None, "a plan with levels has a mix"
         self.kit = WorkerKit(
             factory=transport_factory(plan, over_http=plan.http is not None),
@@ -135,6 +152,7 @@ class _Levels:
             redactor=session.redactor,
             target_pid=session.target_pid,
             aborts=plan.aborts,
+            roles=role_names(session.identities),
         )
 
     def _log_in_once(self) -> None:
@@ -149,7 +167,8 @@ class _Levels:
 
     def prepare(self, index: int, transport: Transport) -> WorkerSetup:
         session = self.session
-        identity = session.identities[index % len(session.identities)]
+        identity = self.order[index % len(self.order)]
+        role = row_role(identity, self.kit.roles)
         logins = 0
         if self.shared is not None:
             headers, reason = self.shared[identity.number]
@@ -157,12 +176,13 @@ class _Levels:
             attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
             logins, reason = 1, attempt.reason
         if headers is None:
-            return WorkerSetup(None, logins, f"worker {index + 1}: login failed ({reason})")
+            failure = f"worker {index + 1}: login failed ({reason})"
+            return WorkerSetup(None, logins, failure, role)
         specs = {
             name: endpoint_request(session.plan, endpoint, identity, headers)
             for name, endpoint in self.endpoints.items()
         }
-        return WorkerSetup(specs, logins)
+        return WorkerSetup(specs, logins, role=role)
 
     def run_all(self) -> None:
         session = self.session
@@ -194,9 +214,12 @@ class _Levels:
 
 
 def mark_unreached(plan: RunPlan, result: RunResult) -> None:
-    """List the endpoints an interruption kept from running, so the report names them."""
-    for endpoint in plan.endpoints[len(result.endpoints) :]:
-        unreached = EndpointResult.empty(endpoint)
+    """List the endpoints (per role) an interruption kept from running, so the report names
+    them."""
+    roles = [role.name for role in plan.roles] if len(plan.roles) > 1 else [""]
+    planned = [(endpoint, role) for endpoint in plan.endpoints for role in roles]
+    for endpoint, role in planned[len(result.endpoints) :]:
+        unreached = EndpointResult.empty(endpoint, role)
         unreached.planned = plan.iterations
         unreached.not_measured = "the run was interrupted before this endpoint"
         result.endpoints.append(unreached)

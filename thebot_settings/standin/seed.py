@@ -87,25 +87,39 @@ class _Seed:
 
 
 def seed_sample_data(users: Iterable[User]) -> list[models.Model]:
-    """Give each user ``PER_USER`` lessons, assignments, conversations, materials and
+    """Give each student ``PER_USER`` lessons, assignments, conversations, materials and
     notifications, and return every instance created (helper teachers included).
 
+    Given users with the teacher role (perftest's teacher identities) teach the given
+    students, so a teacher's lists hold every lesson, assignment and chat of their class, as
+    on the platform; without them, helper teachers who cannot log in take the classes.
     Everything hangs off the given users or the helper teachers by cascading foreign
     keys, so deleting those users removes it too.
     """
-    students = list(users)
-    if not students:
+    given = list(users)
+    teachers = [user for user in given if user.role == User.Role.TEACHER]
+    students = [user for user in given if user.role != User.Role.TEACHER]
+    if not given:
         return []
     seed = _Seed(run=secrets.token_hex(4), now=timezone.now())
     with transaction.atomic():
         subjects = seed.bulk([Subject(name=name, color=color) for name, color in SUBJECTS])
-        classes = _create_classes(seed, students)
+        if teachers:
+            classes = _given_classes(teachers, students)
+        else:
+            classes = _create_classes(seed, students)
         _create_lessons(seed, classes, subjects)
         _create_assignments(seed, classes, subjects)
         _create_materials(seed, classes, subjects)
         _create_conversations(seed, classes, subjects)
-        _create_notifications(seed, students)
+        _create_notifications(seed, given)
     return seed.created
+
+
+def _given_classes(teachers: list[User], students: list[User]) -> list[_Class]:
+    """The given teachers share the given students between them, one class each (students
+    dealt round-robin); a teacher without students still sets and shares its class's work."""
+    return [_Class(t, students[i :: len(teachers)]) for i, t in enumerate(teachers)]
 
 
 def _create_classes(seed: _Seed, students: list[User]) -> list[_Class]:
