@@ -6,11 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 
+from perftest import seeding
+from perftest.conf import get_config
+from perftest.measure.auth import Identity
+from perftest.measure.roles import first_of_each_role, worker_order
 from perftest.models import Finding, Run
+from perftest.plan.model import Role
 from thebot_settings.settings import PERFTEST as THEBOT
+from thebot_settings.standin import seed as seed_module
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +27,67 @@ ROLES = [
 ]
 WITH_ROLES = {**THEBOT, "IDENTITY": {**THEBOT["IDENTITY"], "ROLES": ROLES}}
 NAMES = [endpoint["name"] for endpoint in THEBOT["ENDPOINTS"]]
+SEEDER = "thebot_settings.standin.seed.seed_sample_data"
+
+
+def lesson_count(identity: Identity) -> int:
+    """What the stand-in's lesson list says for ``identity``: its page's total count."""
+    client = Client()
+    login = client.post(
+        "/api/auth/login/",
+        {"email": identity.email, "password": identity.password},
+        content_type="application/json",
+    )
+    token = login.json()["data"]["token"]
+    answer = client.get("/api/scheduling/lessons/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert answer.status_code == 200
+    return answer.json()["count"]
+
+
+def test_roles_seed_their_counts_numbered_on_with_their_fields_and_teachers_teach_the_students():
+    identity = get_config()["IDENTITY"]
+    roles = (Role("student", 5, {"role": "student"}), Role("teacher", 2, {"role": "teacher"}))
+    run_seeding = seeding.Seeding(identity, SEEDER, None)
+
+    identities = run_seeding.create_identities(7, roles)
+
+    assert [(i.number, i.role) for i in identities] == [
+        *((n, "student") for n in range(1, 6)),
+        (6, "teacher"),
+        (7, "teacher"),
+    ]
+    users = get_user_model().objects.in_bulk([i.user_pk for i in identities])
+    assert [users[i.user_pk].role for i in identities] == [i.role for i in identities]
+    # The two teachers share the five students (3 and 2), 25 lessons a student.
+    per_student = seed_module.PER_USER
+    assert [lesson_count(i) for i in identities] == [per_student] * 5 + [
+        3 * per_student,
+        2 * per_student,
+    ]
+    assert run_seeding.cleanup() == []
+    assert not get_user_model().objects.filter(pk__in=users).exists()
+
+
+def test_workers_take_the_roles_in_proportion_and_the_sequential_pass_each_roles_first():
+    roles = ["student"] * 5 + ["teacher"] * 2
+    identities = [Identity("", "", "", n, n, role) for n, role in enumerate(roles, start=1)]
+
+    order = worker_order(identities)
+
+    assert sorted(i.number for i in order) == list(range(1, 8))
+    assert [i.role for i in order[:2]] == ["student", "teacher"]
+    assert [i.role for i in order].count("teacher") == 2
+    assert [i.number for i in first_of_each_role(identities)] == [1, 6]
+    one_role = identities[:5]
+    assert worker_order(one_role) == one_role and first_of_each_role(one_role) == one_role[:1]
+
+
+@override_settings(PERFTEST=WITH_ROLES)
+def test_identities_option_with_roles_is_a_usage_error():
+    with pytest.raises(CommandError) as ended:
+        call_command("perftest", "--concurrency", "2", "--identities", "2")
+    assert ended.value.returncode == 2
+    assert "--identities does not apply with PERFTEST['IDENTITY']['ROLES']" in str(ended.value)
 
 
 @override_settings(PERFTEST=WITH_ROLES)
@@ -133,3 +201,22 @@ def test_a_level_splits_its_endpoint_rows_by_role_summing_to_the_level(run_perft
     # 7 workers over 5 students and 2 teachers: every identity logs in once.
     assert level.identities == 7 and level.login_failures == 0
     assert "| Get Lessons | teacher |" in report
+
+
+@override_settings(PERFTEST=WITH_ROLES)
+def test_the_baseline_pairs_rows_by_endpoint_and_role_and_refuses_a_run_without_roles(
+    run_perftest,
+):
+    options = ("--iterations", "3", "--warmup", "0", "--endpoints", "Get Profile")
+    with override_settings(PERFTEST=THEBOT):
+        without_roles, _ = run_perftest(*options)
+    first, _ = run_perftest(*options)
+    second, report = run_perftest(*options, "--baseline", str(first.pk))
+
+    compared = [r["endpoint"] for r in second.comparison["rows"] if not r["level"]]
+    assert compared == ["Get Profile (student)", "Get Profile (teacher)"]
+    assert "Get Profile (teacher)" in report
+    with pytest.raises(CommandError) as ended:
+        call_command("perftest", *options, "--baseline", str(without_roles.pk))
+    assert ended.value.returncode == 2
+    assert "roles none → student×5,teacher×2" in str(ended.value)
