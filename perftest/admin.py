@@ -19,7 +19,18 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EndpointInline(ReadOnlyInline):
     model = models.EndpointResult
-    fields = ["phase", "name", "method", "path", "requests", "ok", "p50_ms", "p95_ms", "p99_ms"]
+    fields = [
+        "phase",
+        "name",
+        "role",
+        "method",
+        "path",
+        "requests",
+        "ok",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+    ]
 
 
 class FindingInline(ReadOnlyInline):
