@@ -15,6 +15,8 @@ from perftest.conf import get_config
 from perftest.measure.auth import Identity
 from perftest.measure.roles import first_of_each_role, worker_order
 from perftest.models import Finding, Run
+from perftest.plan.expressions import ExpressionError
+from perftest.plan.expressions import parse as parse_threshold
 from perftest.plan.model import Role
 from thebot_settings.settings import PERFTEST as THEBOT
 from thebot_settings.standin import seed as seed_module
@@ -93,7 +95,14 @@ def test_identities_option_with_roles_is_a_usage_error():
 @override_settings(PERFTEST=WITH_ROLES)
 def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest):
     run, report = run_perftest(
-        "--iterations", "3", "--warmup", "0", "--threshold", "p99{Get Lessons@teacher} < 60s"
+        "--iterations",
+        "3",
+        "--warmup",
+        "0",
+        "--threshold",
+        "p99{Get Lessons@teacher} < 60s",
+        "--threshold",
+        "queries_max{@teacher} < 1000",
     )
 
     assert run.status == Run.Status.COMPLETED
@@ -108,6 +117,8 @@ def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest
         teacher = by[name, "teacher"]
         assert teacher.body_kind == "page" and teacher.empty_answers == 0, teacher.label
         assert teacher.mean_bytes > 2000, (teacher.label, teacher.mean_bytes)
+    # A teacher's lesson list reads the lessons they teach: another statement than a student's.
+    assert by["Get Lessons", "teacher"].statements != by["Get Lessons", "student"].statements
     # A teacher's profile is a TeacherProfile (subjects, bio), not a StudentProfile.
     student_profile, teacher_profile = by["Get Profile", "student"], by["Get Profile", "teacher"]
     assert teacher_profile.mean_bytes != student_profile.mean_bytes
@@ -119,6 +130,9 @@ def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest
     (check,) = run.findings.filter(kind=Finding.Kind.THRESHOLD, rule="threshold.p99")
     assert check.subject == "Get Lessons (teacher)" and check.passed is True
     assert "Get Lessons (teacher)" in check.title
+    every_teacher_row = run.findings.filter(rule="threshold.queries_max")
+    assert sorted(f.subject for f in every_teacher_row) == sorted(f"{n} (teacher)" for n in NAMES)
+    assert all(f.passed for f in every_teacher_row)
 
 
 @override_settings(PERFTEST=WITH_ROLES)
@@ -220,3 +234,14 @@ def test_the_baseline_pairs_rows_by_endpoint_and_role_and_refuses_a_run_without_
         call_command("perftest", *options, "--baseline", str(without_roles.pk))
     assert ended.value.returncode == 2
     assert "roles none → student×5,teacher×2" in str(ended.value)
+
+
+def test_a_role_selector_reads_one_endpoint_or_every_endpoint_and_never_a_level():
+    one = parse_threshold("p95{Get Lessons@teacher} < 300ms")
+    assert (one.endpoint, one.role) == ("Get Lessons", "teacher")
+    every = parse_threshold("p95{@teacher} < 300ms")
+    assert (every.endpoint, every.role) == (None, "teacher")
+    with pytest.raises(ExpressionError, match="not one endpoint or role"):
+        parse_threshold("p95{@teacher}@10 < 300ms")
+    with pytest.raises(ExpressionError, match="a role is written"):
+        parse_threshold("p95{Get Lessons@} < 300ms")
