@@ -245,3 +245,13 @@ def test_a_role_selector_reads_one_endpoint_or_every_endpoint_and_never_a_level(
         parse_threshold("p95{@teacher}@10 < 300ms")
     with pytest.raises(ExpressionError, match="a role is written"):
         parse_threshold("p95{Get Lessons@} < 300ms")
+
+
+@override_settings(PERFTEST=WITH_ROLES)
+def test_profiling_with_roles_profiles_each_roles_row(run_perftest):
+    run, _ = run_perftest(
+        "--iterations", "2", "--warmup", "0", "--endpoints", "Get Profile", "--profile", "1"
+    )
+
+    profiled = {row.role: bool(row.profile) for row in run.endpoints.filter(phase="sequential")}
+    assert profiled == {"student": True, "teacher": True}
