@@ -255,3 +255,31 @@ def test_profiling_with_roles_profiles_each_roles_row(run_perftest):
 
     profiled = {row.role: bool(row.profile) for row in run.endpoints.filter(phase="sequential")}
     assert profiled == {"student": True, "teacher": True}
+
+
+@pytest.mark.django_db(transaction=True)  # workers use their own connections: data committed
+@override_settings(PERFTEST=WITH_ROLES)
+def test_login_once_lets_more_workers_than_identities_share_the_roles_tokens(run_perftest):
+    run, _ = run_perftest(
+        "--iterations",
+        "1",
+        "--warmup",
+        "0",
+        "--endpoints",
+        "Get Lessons",
+        "--concurrency",
+        "9",
+        "--requests",
+        "27",
+        "--ramp-up",
+        "0",
+        "--login",
+        "once",
+    )
+
+    (level,) = run.levels.all()
+    rows = {row.role: row for row in level.endpoints.all()}
+    assert set(rows) == {"student", "teacher"}
+    assert all(row.requests and row.ok == row.requests for row in rows.values())
+    assert sum(row.requests for row in rows.values()) == level.requests
+    assert level.login_failures == 0 and level.identities == 7
