@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from perftest import seeding
+from perftest.analysis.rules import endpoints as endpoint_rules
 from perftest.conf import get_config
 from perftest.measure.auth import Identity
 from perftest.measure.roles import first_of_each_role, worker_order
@@ -130,6 +131,11 @@ def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest
     (check,) = run.findings.filter(kind=Finding.Kind.THRESHOLD, rule="threshold.p99")
     assert check.subject == "Get Lessons (teacher)" and check.passed is True
     assert "Get Lessons (teacher)" in check.title
+    # Findings name the row they judged with its role.
+    for rule in (endpoint_rules.HIGHEST_P95, endpoint_rules.LOWEST_P95):
+        (extreme,) = run.findings.filter(rule=rule)
+        assert extreme.subject.endswith((" (student)", " (teacher)")), extreme.subject
+        assert extreme.subject in extreme.title
     every_teacher_row = run.findings.filter(rule="threshold.queries_max")
     assert sorted(f.subject for f in every_teacher_row) == sorted(f"{n} (teacher)" for n in NAMES)
     assert all(f.passed for f in every_teacher_row)
