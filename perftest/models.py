@@ -195,6 +195,12 @@ class EndpointResult(MeasuredFigures):
         help_text="sequential, sequential-http (--mode both) or level",
     )
     name = models.CharField(max_length=200)
+    role = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="The role whose identity measured it; empty when the run has one role",
+    )
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=500)
     expected_status = models.PositiveSmallIntegerField()
@@ -239,6 +245,12 @@ class EndpointResult(MeasuredFigures):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.method} {self.path})"
+
+    @property
+    def label(self) -> str:
+        """How findings and reports name the row: ``Get Lessons (teacher)`` when the run has
+        several roles, the endpoint's name alone otherwise."""
+        return f"{self.name} ({self.role})" if self.role else self.name
 
     @property
     def measured(self) -> bool:

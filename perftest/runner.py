@@ -187,7 +187,7 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
         with quiet_request_log():
             result.notes.extend(reclaim_leftovers(run, plan.stale_run_after_s))
             tick("seeding test data")
-            identities = seeding.create_identities(plan.identity_count)
+            identities = seeding.create_identities(plan.identity_count, plan.roles)
             sampler.start()
             measure(Session(plan, identities, result, redactor, tick, target_pid=sampler.pid))
     except KeyboardInterrupt:  # before measuring began: nothing was reached

@@ -15,7 +15,7 @@ import datetime as dt
 import secrets
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psutil
@@ -30,6 +30,7 @@ from perftest.conf import ConfigError
 from perftest.measure.auth import Identity
 from perftest.models import Run, SeededObject
 from perftest.plan.hooks import IDENTITY_HOOK, SEEDER, load_hook
+from perftest.plan.model import Role
 from perftest.seeder_output import seeded, values_for
 
 
@@ -112,6 +113,14 @@ def reclaim_leftovers(current: Run, stale_after_s: float) -> list[str]:
     return notes
 
 
+def _kinds(count: int, roles: Sequence[Role], fields: Mapping) -> list[tuple[str, Mapping]]:
+    """(role name, user fields) of each identity in number order: ``count`` of one unnamed
+    role with ``fields``, or each role's count with its own (already merged) fields."""
+    if not roles:
+        return [("", fields)] * count
+    return [(role.name, role.fields) for role in roles for _ in range(role.count)]
+
+
 class Seeding:
     """Creates identities and sample data for one run and removes them afterwards."""
 
@@ -180,8 +189,10 @@ class Seeding:
         )
 
     @transaction.atomic
-    def create_identities(self, count: int) -> list[Identity]:
-        """Create ``count`` users sharing one random password hashed once, plus sample data.
+    def create_identities(self, count: int, roles: Sequence[Role] = ()) -> list[Identity]:
+        """Create ``count`` users sharing one random password hashed once, plus sample data;
+        with ``roles``, each role's ``count`` users with its fields instead (numbered on
+        across roles, so ``{n}`` stays unique).
 
         Each user is saved on its own so the platform's signals give it what every real user
         has; what those receivers create hangs off the user and goes with it at cleanup.
@@ -189,20 +200,22 @@ class Seeding:
         Atomic, so an interruption cannot leave rows that are not recorded for cleanup.
         """
         user_model = get_user_model()
-        names = self._names(user_model, count)
+        kinds = _kinds(count, roles, self._identity["FIELDS"])
+        names = self._names(user_model, len(kinds))
         self._refuse_collisions(user_model, names)
         password = secrets.token_urlsafe(24)
         hashed = make_password(password)
         email_field = user_model.get_email_field_name()
         users = []
-        for _, email, username in names:
+        for (_, email, username), (role, role_fields) in zip(names, kinds, strict=True):
             fields = {email_field: email, user_model.USERNAME_FIELD: username}
-            fields.update(self._identity["FIELDS"])
+            fields.update(role_fields)
             try:
                 user = user_model(password=hashed, **fields)
             except TypeError as exc:
+                where = f"['ROLES'] (role {role!r})" if role else "['FIELDS']"
                 raise ConfigError(
-                    f"PERFTEST['IDENTITY']['FIELDS'] does not fit the user model: {exc}."
+                    f"PERFTEST['IDENTITY']{where} does not fit the user model: {exc}."
                 ) from None
             # save(), not bulk_create: the platform's pre_save/post_save receivers (a profile,
             # per-user settings) must run as for any real user. The password is hashed once
@@ -218,8 +231,16 @@ class Seeding:
             objects, values = seeded(self._seeder(users))
             self._record(objects)
         return [
-            Identity(email, username, password, number, user.pk, values_for(values, user.pk))
-            for (number, email, username), user in zip(names, users, strict=True)
+            Identity(
+                email,
+                username,
+                password,
+                number,
+                user.pk,
+                values=values_for(values, user.pk),
+                role=role,
+            )
+            for (number, email, username), user, (role, _) in zip(names, users, kinds, strict=True)
         ]
 
     def cleanup(self) -> list[str]:

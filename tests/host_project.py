@@ -24,6 +24,8 @@ FILES = {
     """,
     "config/__init__.py": "",
     "config/settings.py": """
+        import json
+        import os
         from pathlib import Path
 
         import dj_database_url
@@ -80,7 +82,11 @@ FILES = {
                 "BODY": {"email": "{email}", "password": "{password}"},
                 "TOKEN_PATH": "data.token",
             },
-            "IDENTITY": {"FIELDS": {"role": "student"}},
+            "IDENTITY": {
+                "FIELDS": {"role": "student"},
+                # The test's roles (JSON), as a platform would list its kinds of user.
+                "ROLES": json.loads(os.environ.get("HOST_PERFTEST_ROLES", "[]")),
+            },
             "SEEDER": "lessons.seed.seed_lessons",
         }
     """,

@@ -8,6 +8,7 @@ gets a database of its own on the same server, dropped at the end.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -54,8 +55,8 @@ def layered(tmp_path, host_database):
     if host_database:  # the host reads its own variable, as a platform would
         env["HOST_DATABASE_URL"] = host_database
 
-    def manage(*args: str) -> subprocess.CompletedProcess:
-        return bad_input.manage(*args, **env)
+    def manage(*args: str, **more_env: str) -> subprocess.CompletedProcess:
+        return bad_input.manage(*args, **env, **more_env)
 
     return manage
 
@@ -94,6 +95,45 @@ def test_layered_settings_measure_the_host_project_not_the_stand_in(layered, tmp
     assert lessons["body_kind"] == "page"
     assert lessons["empty_answers"] == 0  # the host's seeder gave the identity its lessons
     assert by_name["Login"]["ok"] == 4
+
+
+def test_roles_seed_the_hosts_email_login_users_and_report_per_role(layered, tmp_path):
+    """The host's user model logs in by email (USERNAME_FIELD = "email", no username): each
+    role's identities are created through it with the role's fields and measured apart."""
+    assert layered("makemigrations", "accounts", "lessons").returncode == 0
+    assert layered("migrate", "-v0").returncode == 0
+    roles = [
+        {"name": "student", "count": 2},
+        {"name": "teacher", "count": 1, "fields": {"role": "teacher"}},
+    ]
+    manage = functools.partial(layered, HOST_PERFTEST_ROLES=json.dumps(roles))
+
+    reports = tmp_path / "reports"
+    run = manage(
+        "perftest", "--iterations", "2", "--output", str(reports), "--format", "json", "--keep-data"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads(next(reports.glob("run-*.json")).read_text())
+    rows = [(r["name"], r["role"], r["ok"]) for r in report["endpoints"]["sequential"]]
+    assert rows == [
+        ("Login", "student", 2),
+        ("Login", "teacher", 2),
+        ("Get Lessons", "student", 2),
+        ("Get Lessons", "teacher", 2),
+    ]
+    kept = manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth import get_user_model; "
+        "print(sorted((u.email.split('@')[0].rsplit('-', 1)[1], u.role) "
+        "for u in get_user_model().objects.all()))",
+    )
+    assert kept.returncode == 0, kept.stderr
+    # Numbered on across roles; the student role's fields are IDENTITY FIELDS, the teacher's
+    # its own over them.
+    assert kept.stdout.strip().splitlines()[-1] == str(
+        [("1", "student"), ("2", "student"), ("3", "teacher")]
+    )
 
 
 def test_a_backend_folder_that_does_not_exist_is_one_line_and_exit_2(tmp_path):

@@ -41,7 +41,7 @@ def _endpoint_row(endpoint: Any) -> Row:
     return Row(
         (
             PHASES.get(endpoint.phase, endpoint.phase),
-            endpoint.name,
+            endpoint.label,
             f"{endpoint.method} {endpoint.path}",
             endpoint.requests,
             endpoint.ok,

@@ -286,7 +286,7 @@ def _endpoint_row(
 ) -> dict[str, Any]:
     queries, new_sql, new_repeated = _queries(before, after)
     found = [*_latency_metrics(before, after, rule), _error_rate(before, after, rule), queries]
-    return _row(phase, level, after.name, found, new_sql, new_repeated)
+    return _row(phase, level, after.label, found, new_sql, new_repeated)
 
 
 def _endpoint_rows(
@@ -297,16 +297,17 @@ def _endpoint_rows(
     unmatched: list[str],
     rule: NoiseRule,
 ) -> list[dict[str, Any]]:
-    """The rows of matching endpoint names, in this run's order; the rest noted unmatched."""
+    """The rows of matching endpoint names (and roles: a label names both), in this run's
+    order; the rest noted unmatched."""
     where = f" @ {level}" if level is not None else ""
-    old = {row.name: row for row in before}
-    new_names = {row.name for row in after}
-    unmatched += [f"{row.name}{where}: only in this run" for row in after if row.name not in old]
+    old = {row.label: row for row in before}
+    new_labels = {row.label for row in after}
+    unmatched += [f"{row.label}{where}: only in this run" for row in after if row.label not in old]
     unmatched += [
-        f"{row.name}{where}: only in the baseline" for row in before if row.name not in new_names
+        f"{row.label}{where}: only in the baseline" for row in before if row.label not in new_labels
     ]
     return [
-        _endpoint_row(phase, level, old[row.name], row, rule) for row in after if row.name in old
+        _endpoint_row(phase, level, old[row.label], row, rule) for row in after if row.label in old
     ]
 
 

@@ -269,8 +269,8 @@ class Overhead:
 
 def transport_overhead(stored: StoredRun) -> list[Overhead]:
     """Each sequential in-process row paired with its HTTP twin (same name, method and path)."""
-    http = {(e.name, e.method, e.path): e for e in stored.sequential_http}
-    return [Overhead(e, http.get((e.name, e.method, e.path))) for e in stored.sequential]
+    http = {(e.name, e.role, e.method, e.path): e for e in stored.sequential_http}
+    return [Overhead(e, http.get((e.name, e.role, e.method, e.path))) for e in stored.sequential]
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,9 @@ def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
     for endpoint in stored.sequential:
         if threshold.endpoint not in (None, endpoint.name):
             continue
-        title = f"{label} of {endpoint.name} {limit}"
+        if threshold.role not in (None, endpoint.role):
+            continue
+        title = f"{label} of {endpoint.label} {limit}"
         gap = _gap(threshold, endpoint) or (
             "SQL is captured in-process only; this endpoint was measured over HTTP"
             if sql and not endpoint.sql_captured
@@ -95,12 +97,12 @@ def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
         )
         if gap:
             outcome = {"actual": NOT_MEASURED, "passed": None, "evidence": gap}
-            checks.append(_check(rule, endpoint.name, title, limit, **outcome))
+            checks.append(_check(rule, endpoint.label, title, limit, **outcome))
             continue
         evidence = f"{phrases(endpoint, P50, P95, P99)} over {covered(endpoint)}"
-        checks.append(_judged(rule, endpoint.name, title, threshold, endpoint, evidence=evidence))
-    if threshold.endpoint is not None and not checks:
-        name = threshold.endpoint
+        checks.append(_judged(rule, endpoint.label, title, threshold, endpoint, evidence=evidence))
+    if (threshold.endpoint is not None or threshold.role is not None) and not checks:
+        name = _selected(threshold)
         outcome = {
             "actual": NOT_EVALUATED,
             "passed": None,
@@ -108,6 +110,13 @@ def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
         }
         checks.append(_check(rule, name, f"{label} of {name} {limit}", limit, **outcome))
     return checks
+
+
+def _selected(threshold: Threshold) -> str:
+    """What a scoped threshold names, as rows are labelled: ``Get Lessons (teacher)``, or
+    ``every endpoint (teacher)`` for a role alone."""
+    name = threshold.endpoint or "every endpoint"
+    return f"{name} ({threshold.role})" if threshold.role is not None else name
 
 
 def _process(stored: StoredRun, threshold: Threshold) -> list[Finding]:

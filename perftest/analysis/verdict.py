@@ -75,7 +75,7 @@ def _logins(stored: StoredRun) -> list[str]:
 
 def _unmeasured_endpoints(stored: StoredRun) -> list[str]:
     missing = [
-        (e.name, reason)
+        (e.label, reason)
         for e in (*stored.sequential, *stored.sequential_http)
         if (reason := unmeasured(e))
     ]

@@ -40,6 +40,8 @@ class Identity(Credentials):
     user_pk: object
     #: The seeder's named values for this identity (``{"room_id": 12}``), for path parameters.
     values: Mapping[str, Any] = field(default_factory=dict)
+    #: The name of its role (``PERFTEST['IDENTITY']['ROLES']``); "" for one unnamed role.
+    role: str = ""
 
 
 def _fill(template: Any, credentials: Credentials) -> Any:

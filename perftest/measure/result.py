@@ -127,6 +127,8 @@ class EndpointResult:
     method: str
     path: str
     expected_status: int
+    #: The role whose identity sent these requests; "" when the run has one role.
+    role: str = ""
     requests: int = 0
     planned: int = 0
     not_measured: str = ""
@@ -157,9 +159,10 @@ class EndpointResult:
     explain: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def empty(cls, endpoint: Endpoint) -> EndpointResult:
-        """No figures yet for ``endpoint``; its configuration problem, if the plan found one."""
-        result = cls(endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status)
+    def empty(cls, endpoint: Endpoint, role: str = "") -> EndpointResult:
+        """No figures yet for ``endpoint`` (as ``role``); its configuration problem, if the plan
+        found one."""
+        result = cls(endpoint.name, endpoint.method, endpoint.path, endpoint.expected_status, role)
         if endpoint.problem is not None:
             result.configuration = endpoint.problem.as_dict()
         return result
@@ -302,6 +305,12 @@ class EndpointResult:
         return cls(**fields)
 
 
+def row_key(name: str, role: str) -> str:
+    """How a level keys its per-endpoint rows: the endpoint's name, with the role when the
+    run splits its results by role."""
+    return f"{name}\u0000{role}" if role else name
+
+
 @dataclass
 class LoginAttempt:
     """One login through the platform's endpoint, as the run's identities did it."""
@@ -350,7 +359,8 @@ class LevelResult:
     """One load level (closed: N workers looping; open: a fixed arrival rate), merged.
 
     ``overall`` holds every counted request of the level; ``endpoints`` the same split per
-    endpoint. ``window_ns`` runs from the first counted send to the last counted completion,
+    endpoint (and per role, when the run has several: keys from ``row_key``). ``window_ns``
+    runs from the first counted send to the last counted completion,
     so throughput is requests over the real window, not over the planned duration.
     Requests sent but not counted (ramp-up, logins) are kept too, so the total sent can be
     checked against the server's own count.
@@ -421,7 +431,7 @@ class LevelResult:
         fields = dict(data)
         fields["overall"] = EndpointResult.from_dict(data["overall"])
         endpoints = [EndpointResult.from_dict(item) for item in data["endpoints"]]
-        fields["endpoints"] = {result.name: result for result in endpoints}
+        fields["endpoints"] = {row_key(result.name, result.role): result for result in endpoints}
         fields["worker_failures"] = list(data["worker_failures"])
         corrected = data.get("corrected")
         fields["corrected"] = LatencyStats.from_dict(corrected) if corrected else None

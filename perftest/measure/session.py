@@ -27,6 +27,7 @@ from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, 
 from .load.sequential import Sequential
 from .params import PATH_PARAMETER, FirstAnswers, PathProblem, capture_sources
 from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
+from .roles import first_of_each_role, role_names, row_role, worker_order
 from .transport.base import Transport
 from .transport.http import HttpTransport
 from .transport.inprocess import InProcessTransport
@@ -45,9 +46,10 @@ class Session:
     tick: Tick = lambda text: None
     #: The measured server's pid over HTTP, when known; in-process the target is this process.
     target_pid: int | None = None
-    #: The first expected answer of each endpoint a later one captures a path value from, as
-    #: the in-process (or only) sequential pass saw it: ``--profile``/``--explain`` reuse it.
-    answers: dict = dataclasses.field(default_factory=dict)
+    #: Per identity number, the first expected answer of each endpoint a later one captures a
+    #: path value from, as the in-process (or only) sequential pass saw it: ``--profile`` and
+    #: ``--explain`` reuse it.
+    answers: dict[int, dict] = dataclasses.field(default_factory=dict)
 
 
 def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
@@ -59,75 +61,110 @@ def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]
 
 
 def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -> None:
-    """Every endpoint in turn, one request at a time, on one transport."""
+    """Every endpoint in turn, one request at a time, on one transport; with several roles,
+    each endpoint once per role (that role's first identity), endpoint by endpoint."""
     plan, result, redactor = session.plan, session.result, session.redactor
-    identity = session.identities[0]
+    measuring = first_of_each_role(session.identities)
+    names = role_names(session.identities)
     total = len(plan.endpoints)
     with transport_factory(plan, over_http)() as plain:
-        transport = FirstAnswers(plain, capture_sources(plan.endpoints))
-        attempt, headers = log_in(transport, plan.login, identity, redactor)
-        result.logins.append(attempt)
+        #: Per identity measuring: its own first answers to capture path values from.
+        keepers = {
+            identity.number: FirstAnswers(plain, capture_sources(plan.endpoints))
+            for identity in measuring
+        }
+        #: Per identity number: its headers (None when its login failed) and why it failed.
+        logged: dict[int, tuple[Headers | None, str]] = {}
+
+        def login(identity: Identity) -> None:
+            attempt, headers = log_in(plain, plan.login, identity, redactor)
+            result.logins.append(attempt)
+            logged[identity.number] = (headers, attempt.reason)
+
+        for identity in measuring:
+            login(identity)
         for index, endpoint in enumerate(plan.endpoints, start=1):
-            row = EndpointResult.empty(endpoint)
-            row.planned = plan.iterations  # planned, whether or not it can be measured
-            into.append(row)
-            if endpoint.problem is not None and endpoint.problem.skip:
-                row.not_measured = f"{endpoint.problem.detail} (a configuration problem)"
-                continue
-            if endpoint.auth and headers is None:
-                row.not_measured = f"login failed ({result.logins[-1].reason})"
-                continue
-            schedule = Sequential(
-                plan.iterations,
-                plan.warmup,
-                lambda text, i=index: session.tick(f"[{i}/{total}] {text}"),
-            )
-            try:
-                spec = endpoint_request(plan, endpoint, identity, headers, transport.answers)
-            except PathProblem as wrong:
-                row.configuration = wrong.problem.as_dict()
-                row.not_measured = f"{wrong.problem.detail} (a configuration problem)"
-                continue
-            run_inline(schedule, transport, (spec, row), redactor)
-            if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
-                # Every login rotates the token: log in once more for the endpoints after it.
-                attempt, headers = log_in(transport, plan.login, identity, redactor)
-                result.logins.append(attempt)
+            for identity in measuring:
+                role = row_role(identity, names)
+                row = EndpointResult.empty(endpoint, role)
+                row.planned = plan.iterations  # planned, whether or not it can be measured
+                into.append(row)
+                headers, reason = logged[identity.number]
+                if endpoint.problem is not None and endpoint.problem.skip:
+                    row.not_measured = f"{endpoint.problem.detail} (a configuration problem)"
+                    continue
+                if endpoint.auth and headers is None:
+                    row.not_measured = f"login failed ({reason})"
+                    continue
+                label = f"[{index}/{total}]" + (f" {role}:" if role else "")
+                schedule = Sequential(
+                    plan.iterations,
+                    plan.warmup,
+                    lambda text, label=label: session.tick(f"{label} {text}"),
+                )
+                transport = keepers[identity.number]
+                try:
+                    spec = endpoint_request(plan, endpoint, identity, headers, transport.answers)
+                except PathProblem as wrong:
+                    row.configuration = wrong.problem.as_dict()
+                    row.not_measured = f"{wrong.problem.detail} (a configuration problem)"
+                    continue
+                run_inline(schedule, transport, (spec, row), redactor)
+                if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
+                    # Every login rotates the token: log in once more for the endpoints after it.
+                    login(identity)
     if not session.answers:
-        session.answers = transport.answers
+        session.answers = {number: keeper.answers for number, keeper in keepers.items()}
 
 
 def _diagnose(session: Session) -> None:
     """``--profile`` and ``--explain``: extra in-process requests to each endpoint that
-    answered as expected, after its measured ones and never counted in its figures.
+    answered as expected, after its measured ones and never counted in its figures; with
+    several roles, to each role's row, as that role's first identity.
 
     They run on a transport of their own, logged in afresh (its login is recorded with the
     others), and log in again after the login endpoint, whose requests rotate the token.
     """
-    plan, result = session.plan, session.result
+    plan = session.plan
     explaining = plan.explain and not unavailable()
     if not (plan.profile or explaining):
         return
-    rows = {row.name: row for row in result.endpoints}
-    identity = session.identities[0]
+    names = role_names(session.identities)
+    rows = {(row.name, row.role): row for row in session.result.endpoints}
     with InProcessTransport() as transport:
-        headers: Headers | None = None
-        if any(endpoint.auth for endpoint in plan.endpoints):
+        for identity in first_of_each_role(session.identities):
+            role = row_role(identity, names)
+            mine = {e.name: rows[e.name, role] for e in plan.endpoints}
+            _diagnose_as(session, transport, identity, mine, explaining)
+
+
+def _diagnose_as(
+    session: Session,
+    transport: Transport,
+    identity: Identity,
+    rows: dict[str, EndpointResult],
+    explaining: bool,
+) -> None:
+    """The diagnostic requests of one identity, into its rows (by endpoint name)."""
+    plan, result = session.plan, session.result
+    headers: Headers | None = None
+    if any(endpoint.auth for endpoint in plan.endpoints):
+        attempt, headers = log_in(transport, plan.login, identity, session.redactor)
+        result.logins.append(attempt)
+    for endpoint in plan.endpoints:
+        row = rows[endpoint.name]
+        if not row.ok or (endpoint.auth and headers is None):
+            continue
+        session.tick(f"why it is slow: {endpoint.name}" + (f" ({row.role})" if row.role else ""))
+        answers = session.answers.get(identity.number, {})
+        spec = endpoint_request(plan, endpoint, identity, headers, answers)
+        if plan.profile:
+            row.profile = profile(transport, spec, plan.profile, endpoint.expected_status)
+        if explaining:
+            row.explain = explain(transport, spec, endpoint.expected_status)
+        if endpoint.is_login and headers is not None:
             attempt, headers = log_in(transport, plan.login, identity, session.redactor)
             result.logins.append(attempt)
-        for endpoint in plan.endpoints:
-            row = rows[endpoint.name]
-            if not row.ok or (endpoint.auth and headers is None):
-                continue
-            session.tick(f"why it is slow: {endpoint.name}")
-            spec = endpoint_request(plan, endpoint, identity, headers, session.answers)
-            if plan.profile:
-                row.profile = profile(transport, spec, plan.profile, endpoint.expected_status)
-            if explaining:
-                row.explain = explain(transport, spec, endpoint.expected_status)
-            if endpoint.is_login and headers is not None:
-                attempt, headers = log_in(transport, plan.login, identity, session.redactor)
-                result.logins.append(attempt)
 
 
 class _Levels:
@@ -138,6 +175,8 @@ class _Levels:
         plan = session.plan
         self.endpoints = {e.name: e for e in plan.endpoints}
         self.shared: dict[int, tuple[Headers | None, str]] | None = None
+        #: Worker k takes the k-th identity: the roles interleaved in proportion.
+        self.order = worker_order(session.identities)
         self.kit = WorkerKit(
             factory=transport_factory(plan, over_http=plan.http is not None),
             prepare=self.prepare,
@@ -146,6 +185,7 @@ class _Levels:
             redactor=session.redactor,
             target_pid=session.target_pid,
             aborts=plan.aborts,
+            roles=role_names(session.identities),
         )
 
     def _log_in_once(self) -> None:
@@ -160,7 +200,8 @@ class _Levels:
 
     def prepare(self, index: int, transport: Transport) -> WorkerSetup:
         session = self.session
-        identity = session.identities[index % len(session.identities)]
+        identity = self.order[index % len(self.order)]
+        role = row_role(identity, self.kit.roles)
         logins = 0
         if self.shared is not None:
             headers, reason = self.shared[identity.number]
@@ -168,7 +209,8 @@ class _Levels:
             attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
             logins, reason = 1, attempt.reason
         if headers is None:
-            return WorkerSetup(None, logins, f"worker {index + 1}: login failed ({reason})")
+            failure = f"worker {index + 1}: login failed ({reason})"
+            return WorkerSetup(None, logins, failure, role)
         answers = self._capture(transport, identity, headers)
         try:
             specs = {
@@ -178,8 +220,8 @@ class _Levels:
                 for name in self.kit.mix.names
             }
         except PathProblem as wrong:
-            return WorkerSetup(None, logins, f"worker {index + 1}: {wrong.problem.detail}")
-        return WorkerSetup(specs, logins)
+            return WorkerSetup(None, logins, f"worker {index + 1}: {wrong.problem.detail}", role)
+        return WorkerSetup(specs, logins, role=role)
 
     def _capture(self, transport: Transport, identity: Identity, headers: Headers) -> dict:
         """Each worker captures path values from answers to its own identity: one uncounted
@@ -253,9 +295,12 @@ def _level_mix(session: Session) -> Mix | None:
 
 
 def mark_unreached(plan: RunPlan, result: RunResult) -> None:
-    """List the endpoints an interruption kept from running, so the report names them."""
-    for endpoint in plan.endpoints[len(result.endpoints) :]:
-        unreached = EndpointResult.empty(endpoint)
+    """List the endpoints (per role) an interruption kept from running, so the report names
+    them."""
+    roles = [role.name for role in plan.roles] if len(plan.roles) > 1 else [""]
+    planned = [(endpoint, role) for endpoint in plan.endpoints for role in roles]
+    for endpoint, role in planned[len(result.endpoints) :]:
+        unreached = EndpointResult.empty(endpoint, role)
         unreached.planned = plan.iterations
         unreached.not_measured = "the run was interrupted before this endpoint"
         result.endpoints.append(unreached)

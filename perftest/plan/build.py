@@ -15,6 +15,7 @@ from perftest.conf import ConfigError
 
 from .expressions import ExpressionError, parse_all, sources
 from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, ParamSource, Role, RunPlan
+from .roles import check_roles
 
 
 def _pairs(mapping: Any) -> tuple[tuple[str, str], ...]:
@@ -167,12 +168,14 @@ def _load_plan(
     )
 
 
-def _thresholds(setting: Any, options: Sequence[str], endpoints: Sequence[str]) -> tuple[str, ...]:
+def _thresholds(
+    setting: Any, options: Sequence[str], endpoints: Sequence[str], roles: Sequence[str]
+) -> tuple[str, ...]:
     """The settings' expressions then each ``--threshold``, all checked before anything runs:
-    an unknown metric, unit or endpoint is a usage error, not a silently skipped check."""
+    an unknown metric, unit, endpoint or role is a usage error, not a silently skipped check."""
     try:
         texts = (*sources(setting), *options)
-        parse_all(texts, endpoints)
+        parse_all(texts, endpoints, roles)
     except ExpressionError as error:
         raise ConfigError(str(error)) from None
     return texts
@@ -269,6 +272,8 @@ def build_plan(
     load = _load_plan(config, load_options, chosen)
     if load.active and not load.requests and not load.duration_s:
         load = dataclasses.replace(load, duration_s=float(config["DURATION"]))
+    roles = _roles(config["IDENTITY"])
+    check_roles(roles, load)
     return RunPlan(
         endpoints=chosen,
         login=login,
@@ -278,7 +283,10 @@ def build_plan(
         warmup=config["WARMUP"] if warmup is None else warmup,
         resource_interval=config["RESOURCE_INTERVAL"],
         thresholds=_thresholds(
-            config["THRESHOLDS"], thresholds, [e["name"] for e in config["ENDPOINTS"]]
+            config["THRESHOLDS"],
+            thresholds,
+            [e["name"] for e in config["ENDPOINTS"]],
+            [role.name for role in roles],
         ),
         output_dir=output_dir or config["OUTPUT_DIR"],
         label=_label(label),
@@ -291,6 +299,6 @@ def build_plan(
         explain=explain,
         baseline=baseline,
         fail_on_regression=fail_on_regression,
-        roles=_roles(config["IDENTITY"]),
+        roles=roles,
         scenario=scenario,
     )

@@ -6,8 +6,12 @@ they may all import: the plan validates every expression before anything runs (a
 the measuring core gets plain abort rules from it, storage maps the dict of old stored runs to
 expressions, and analysis evaluates them.
 
-    expression := metric ["{" endpoint "}"] ["@" concurrency] op number unit ["abort"]
+    expression := metric ["{" selector "}"] ["@" concurrency] op number unit ["abort"]
+    selector   := endpoint | endpoint "@" role | "@" role
     op         := "<" | "<=" | ">" | ">="
+
+``p95{Get Lessons@teacher} < 300ms`` reads the teacher's row of Get Lessons only;
+``p95{@teacher} < 300ms`` every endpoint's teacher row (roles: ``IDENTITY["ROLES"]``).
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ class Threshold:
     endpoint: str | None = None
     level: int | None = None
     abort: bool = False
+    #: ``{…@role}``: the role whose rows it reads (None: every role's).
+    role: str | None = None
 
     @property
     def name(self) -> MetricName:
@@ -166,11 +172,14 @@ def parse(source: str) -> Threshold:
     if metric not in METRICS:
         raise _fail(source, at, f"unknown metric {metric!r}; known: {', '.join(METRICS)}")
     name = METRICS[metric]
+    role: str | None = None
     if peek() == "brace":
         text, brace_at = take("brace", what="{endpoint}")
         if not text.endswith("}") or not text[1:-1].strip():
             raise _fail(source, brace_at, "an endpoint is written {Endpoint name}")
-        endpoint = text[1:-1].strip()
+        endpoint, role = _selector(text[1:-1])
+        if endpoint is None and role is None or role == "":
+            raise _fail(source, brace_at, "a role is written {Endpoint name@role} or {@role}")
         if name.scope != ENDPOINT:
             raise _fail(
                 source, brace_at, f"{metric} is measured per {name.scope}, not per endpoint"
@@ -183,8 +192,10 @@ def parse(source: str) -> Threshold:
             raise _fail(source, at_at, f"{metric} is measured for the whole process, not per level")
         if not name.per_level:
             raise _fail(source, at_at, f"{metric} is counted per endpoint, not per level")
-        if endpoint is not None:
-            raise _fail(source, at_at, "a level threshold reads the whole level, not one endpoint")
+        if endpoint is not None or role is not None:
+            raise _fail(
+                source, at_at, "a level threshold reads the whole level, not one endpoint or role"
+            )
         if "." in text or int(text) < 1:
             raise _fail(source, number_at, "a level is a whole number of concurrent workers")
         level = int(text)
@@ -219,7 +230,17 @@ def parse(source: str) -> Threshold:
         endpoint=endpoint,
         level=level,
         abort=abort,
+        role=role,
     )
+
+
+def _selector(text: str) -> tuple[str | None, str | None]:
+    """``Get Lessons@teacher`` as (endpoint, role); no ``@``: no role; ``@teacher``: every
+    endpoint of that role; an empty role ("Get Lessons@") is "" for the caller to refuse."""
+    name, at, role = text.rpartition("@")
+    if not at:
+        return text.strip(), None
+    return name.strip() or None, role.strip()
 
 
 def sources(setting: Sequence[str] | Mapping[str, Sequence[str] | float]) -> tuple[str, ...]:
@@ -293,10 +314,15 @@ def from_legacy(limits: Mapping[str, float]) -> tuple[str, ...]:
 
 
 def parse_all(
-    texts: Iterable[str], endpoints: Iterable[str] | None = None
+    texts: Iterable[str],
+    endpoints: Iterable[str] | None = None,
+    roles: Iterable[str] | None = None,
 ) -> tuple[Threshold, ...]:
-    """Every expression parsed; with ``endpoints``, one naming another endpoint is an error."""
+    """Every expression parsed; with ``endpoints`` (``roles``), one naming another endpoint
+    (role) is an error."""
     parsed = tuple(parse(text) for text in texts)
+    if roles is not None:
+        _known_roles(parsed, list(roles))
     if endpoints is not None:
         known = list(endpoints)
         for threshold in parsed:
@@ -310,12 +336,21 @@ def parse_all(
     return parsed
 
 
+def _known_roles(parsed: Iterable[Threshold], known: list[str]) -> None:
+    """A role selector must name a role of ``IDENTITY["ROLES"]``; the caret points at it."""
+    for threshold in parsed:
+        if threshold.role is not None and threshold.role not in known:
+            at = threshold.source.index("}") - len(threshold.role)
+            listed = ", ".join(known) or "none (PERFTEST['IDENTITY']['ROLES'] is empty)"
+            raise _fail(threshold.source, at, f"unknown role {threshold.role!r}; known: {listed}")
+
+
 def legacy_limits(parsed: Iterable[Threshold]) -> dict[str, float]:
     """The old dict's figures as the expressions set them (defaults where none does), for
     the rules and methodology lines that quote a limit."""
     limit = dict(LEGACY_DEFAULTS)
     for t in parsed:
-        if t.endpoint is not None or t.abort:
+        if t.endpoint is not None or t.role is not None or t.abort:
             continue
         if t.metric == "p95" and t.op == "<" and t.level is None:
             limit["RESPONSE_TIME_P95_MS"] = t.limit

@@ -270,7 +270,10 @@ class RunPlan:
 
     @property
     def identity_count(self) -> int:
-        """One identity per worker by default (THE_BOT rotates tokens on every login)."""
+        """One identity per worker by default (THE_BOT rotates tokens on every login); with
+        roles, the roles' counts fix it (``plan.roles`` checks the workers fit)."""
+        if self.roles:
+            return sum(role.count for role in self.roles)
         workers = self.load.workers_max
         if not workers:
             return 1

@@ -80,7 +80,7 @@ def latencies(stored: StoredRun) -> Chart | None:
         title="Latency percentiles per endpoint (sequential)",
         x_title="Endpoint",
         y_title="ms",
-        categories=tuple(endpoint.name for endpoint in endpoints),
+        categories=tuple(endpoint.label for endpoint in endpoints),
         series=tuple(
             Series(
                 metric.name,

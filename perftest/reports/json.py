@@ -25,8 +25,8 @@ from .sections.findings import bottleneck_rules
 from .sections.findings import verdict as threshold_verdict
 
 #: ``major.minor``: the major part changes when a key is renamed or removed, the minor part
-#: when keys are added (1.1: ``comparison``).
-SCHEMA_VERSION = "1.1"
+#: when keys are added (1.1: ``comparison``; 1.2: ``role``, in runs with several roles).
+SCHEMA_VERSION = "1.2"
 
 #: Columns that are links between rows or encoded data rather than figures.
 _NOT_FIGURES = frozenset({"id", "run", "level", "histogram"})
@@ -57,19 +57,24 @@ def _columns(row: Any, *, leave_out: Iterable[str] = ()) -> dict[str, Any]:
     return columns
 
 
-def _figures(row: Any) -> dict[str, Any]:
+def _figures(row: Any, leave_out: Iterable[str] = ()) -> dict[str, Any]:
     """An endpoint or level: its columns and the derived figures the report shows."""
     return {
-        **_columns(row),
+        **_columns(row, leave_out=leave_out),
         "errors_total": row.errors_total,
         "judged_count": row.judged_count,
         "not_judged": unjudged(row) or None,
     }
 
 
-def _endpoint(row: Any) -> dict[str, Any]:
+def _role(stored: StoredRun, row: Any) -> dict[str, str]:
+    """``{"role": …}`` for a row of a run with several roles; {} otherwise (as before roles)."""
+    return {"role": row.role} if stored.by_role else {}
+
+
+def _endpoint(stored: StoredRun, row: Any) -> dict[str, Any]:
     return {
-        **_figures(row),
+        **_figures(row, leave_out=() if stored.by_role else ("role",)),
         "queries_mean": row.queries_mean,
         "sql_share": row.sql_share,
         "mean_bytes": row.mean_bytes,
@@ -83,7 +88,7 @@ def _level(stored: StoredRun, level: Any) -> dict[str, Any]:
         "generator_cores": level.generator_cores,
         "machine_free_share": machine.free_share(level, stored.row.resource_cpu_count),
         "other_processes": [dict(other) for other in stored.other_processes(level)],
-        "endpoints": [_endpoint(row) for row in stored.endpoints_of(level)],
+        "endpoints": [_endpoint(stored, row) for row in stored.endpoints_of(level)],
     }
 
 
@@ -158,6 +163,7 @@ def _transport_overhead(stored: StoredRun) -> list[dict[str, Any]]:
     return [
         {
             "name": pair.inprocess.name,
+            **_role(stored, pair.inprocess),
             "inprocess_p50_ms": pair.inprocess.p50_ms,
             "http_p50_ms": pair.http.p50_ms,
             "difference_ms": pair.difference_ms,
@@ -193,12 +199,12 @@ def document(stored: StoredRun) -> dict[str, Any]:
         "totals": totals(stored),
         "logins": _plain(stored.row.logins),
         "endpoints": {
-            "sequential": [_endpoint(row) for row in stored.sequential],
-            "sequential_http": [_endpoint(row) for row in stored.sequential_http],
+            "sequential": [_endpoint(stored, row) for row in stored.sequential],
+            "sequential_http": [_endpoint(stored, row) for row in stored.sequential_http],
         },
         "transport_overhead": _transport_overhead(stored),
         "not_measured": [
-            {"name": row.name, "reason": reason}
+            {"name": row.name, **_role(stored, row), "reason": reason}
             for row in (*stored.sequential, *stored.sequential_http)
             if (reason := unmeasured(row))
         ],

@@ -43,7 +43,7 @@ def _endpoints_ok(listing: RunListing) -> str:
 
 def _worst_p95(listing: RunListing) -> str:
     slowest = max(judged(listing.endpoints), key=P95.of, default=None)
-    return f"{P95.text(slowest)} ({slowest.name})" if slowest else NONE
+    return f"{P95.text(slowest)} ({slowest.label})" if slowest else NONE
 
 
 def _thresholds_failed(listing: RunListing) -> str:

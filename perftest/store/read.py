@@ -134,6 +134,8 @@ class PlanSnapshot:
     routes: tuple[str, ...] | None = None
     #: The scenario file the plan was read from ("" or None: the settings alone).
     scenario: str | None = None
+    #: The roles measured (``IDENTITY["ROLES"]``: name, count, fields); () for one role.
+    roles: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def parse(cls, config: Any) -> PlanSnapshot:
@@ -186,6 +188,7 @@ class PlanSnapshot:
             fail_on_regression=config.get("fail_on_regression"),
             routes=tuple(config["routes"]) if isinstance(config.get("routes"), list) else None,
             scenario=config.get("scenario"),
+            roles=tuple(r for r in config.get("roles") or () if isinstance(r, Mapping)),
         )
 
     def measures(self) -> dict[str, Any]:
@@ -193,7 +196,9 @@ class PlanSnapshot:
         (by name, order aside), mode, iterations, warm-up and the load. Labels, thresholds,
         output and diagnostics change the verdicts or the reports, not the figures."""
         load = self.load
+        roles = {"roles": self.role_counts()} if self.roles else {}
         return {
+            **roles,
             "endpoints": sorted(
                 ({key: endpoint.get(key) for key in _ENDPOINT_KEYS} for endpoint in self.endpoints),
                 key=lambda endpoint: str(endpoint["name"]),
@@ -212,6 +217,11 @@ class PlanSnapshot:
                 "login_mode": load.login_mode,
             },
         }
+
+    def role_counts(self) -> list[str]:
+        """``student×5``, ``teacher×2``: the roles as the fingerprint and differences name
+        them (a run without roles has no such key, so its fingerprint is as before)."""
+        return [f"{role.get('name')}×{role.get('count')}" for role in self.roles]
 
     @cached_property
     def fingerprint(self) -> str:
@@ -239,9 +249,9 @@ class PlanSnapshot:
         found += [
             f"endpoint {name} only in {others}" for name in other_by_name if name not in by_name
         ]
-        for key in ("mode", "iterations", "warmup"):
-            if mine[key] != theirs[key]:
-                found.append(f"{key} {_value_text(mine[key])} → {_value_text(theirs[key])}")
+        for key in ("roles", "mode", "iterations", "warmup"):
+            if mine.get(key) != theirs.get(key):
+                found.append(f"{key} {_value_text(mine.get(key))} → {_value_text(theirs.get(key))}")
         for key, value in mine["load"].items():
             if value != theirs["load"][key]:
                 found.append(
@@ -435,6 +445,17 @@ class StoredRun:
     @property
     def login_endpoint(self) -> str:
         return self.plan.login_endpoint
+
+    @cached_property
+    def by_role(self) -> bool:
+        """Whether its endpoint rows are split by role (several roles measured): reports then
+        show a Role column and name each row's role."""
+        rows = (*self.sequential, *self.sequential_http, *self.level_endpoints_all)
+        return any(row.role for row in rows)
+
+    @property
+    def level_endpoints_all(self) -> tuple[models.EndpointResult, ...]:
+        return tuple(row for rows in self.level_endpoints.values() for row in rows)
 
     def other_processes(self, level: models.LoadLevel) -> list[Mapping[str, Any]]:
         """The busiest processes other than perftest and the target during ``level``

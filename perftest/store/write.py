@@ -138,6 +138,7 @@ def _endpoint_row(
     fields = {
         **_figures(ep),
         "name": ep.name,
+        "role": ep.role,
         "method": ep.method,
         "path": ep.path,
         "expected_status": ep.expected_status,

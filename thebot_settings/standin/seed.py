@@ -89,40 +89,63 @@ class _Seed:
 
 
 def seed_sample_data(users: Iterable[User]) -> dict[str, Any]:
-    """Give each user ``PER_USER`` lessons, assignments, conversations, materials and
+    """Give each student ``PER_USER`` lessons, assignments, conversations, materials and
     notifications; return every instance created (helper teachers included) and, per user,
     the id of one of their lessons, chat rooms and notifications (``lesson_id``,
     ``room_id``, ``notification_id``) for detail endpoints such as
     ``/api/scheduling/lessons/{lesson_id}/``.
 
+    Given users with the teacher role (perftest's teacher identities) teach the given
+    students, so a teacher's lists hold every lesson, assignment and chat of their class, as
+    on the platform; without them, helper teachers who cannot log in take the classes.
     Everything hangs off the given users or the helper teachers by cascading foreign
     keys, so deleting those users removes it too.
     """
-    students = list(users)
-    if not students:
+    given = list(users)
+    teachers = [user for user in given if user.role == User.Role.TEACHER]
+    students = [user for user in given if user.role != User.Role.TEACHER]
+    if not given:
         return {"objects": [], "values": {}}
     seed = _Seed(run=secrets.token_hex(4), now=timezone.now())
     with transaction.atomic():
         subjects = seed.bulk([Subject(name=name, color=color) for name, color in SUBJECTS])
-        classes = _create_classes(seed, students)
+        if teachers:
+            classes = _given_classes(teachers, students)
+        else:
+            classes = _create_classes(seed, students)
         _create_lessons(seed, classes, subjects)
         _create_assignments(seed, classes, subjects)
         _create_materials(seed, classes, subjects)
         _create_conversations(seed, classes, subjects)
-        _create_notifications(seed, students)
+        _create_notifications(seed, given)
     return {"objects": seed.created, "values": _named_values(seed.created)}
 
 
+#: Which seeded rows give a user a named value: the model, the value's name, and the
+#: foreign keys that make a row that user's (a lesson is its student's and its teacher's).
+_OWNERS = (
+    (Lesson, "lesson_id", ("student_id", "teacher_id")),
+    (ChatRoom, "room_id", ("created_by_id",)),
+    (Notification, "notification_id", ("recipient_id",)),
+)
+
+
 def _named_values(created: list[models.Model]) -> dict[str, dict[int, int]]:
-    """Per user, the first lesson they attend, room they opened and notification they got."""
-    owners = {Lesson: ("lesson_id", "student_id"), ChatRoom: ("room_id", "created_by_id")}
-    owners[Notification] = ("notification_id", "recipient_id")
-    values: dict[str, dict[int, int]] = {name: {} for name, _ in owners.values()}
+    """Per user, the first lesson they attend or teach, room they opened and notification
+    they got."""
+    values: dict[str, dict[int, int]] = {name: {} for _, name, _ in _OWNERS}
     for obj in created:
-        if type(obj) in owners:
-            name, owner = owners[type(obj)]
-            values[name].setdefault(getattr(obj, owner), obj.pk)
+        for model, name, owners in _OWNERS:
+            if type(obj) is model:
+                for owner in owners:
+                    values[name].setdefault(getattr(obj, owner), obj.pk)
     return values
+
+
+def _given_classes(teachers: list[User], students: list[User]) -> list[_Class]:
+    """The given teachers share the given students between them, one class each (students
+    dealt round-robin); a teacher without students still sets and shares its class's work."""
+    return [_Class(t, students[i :: len(teachers)]) for i, t in enumerate(teachers)]
 
 
 def _create_classes(seed: _Seed, students: list[User]) -> list[_Class]:

@@ -34,15 +34,18 @@ _rule = partial(rule, family="endpoints")
 
 
 def _with_problem(stored: StoredRun, *problems: str) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """The sequential endpoints whose stored configuration problem is one of ``problems``."""
+    """The sequential endpoints whose stored configuration problem is one of ``problems``
+    (a route's problem is the endpoint's, whatever role measured it: its first row only)."""
+    seen = set()
     for endpoint in stored.sequential:
         problem = endpoint.configuration or {}
-        if problem.get("problem") in problems:
+        if problem.get("problem") in problems and endpoint.name not in seen:
+            seen.add(endpoint.name)
             yield endpoint, problem
 
 
-def _finding(rule_id: str, endpoint: Any, title: str, evidence: str, advice: str) -> Finding:
-    return Finding(CONFIGURATION, rule_id, endpoint.name, title, evidence, advice)
+def _finding(rule_id: str, subject: str, title: str, evidence: str, advice: str) -> Finding:
+    return Finding(CONFIGURATION, rule_id, subject, title, evidence, advice)
 
 
 @_rule(
@@ -70,7 +73,7 @@ def _no_route(stored: StoredRun) -> list[Finding]:
         found.append(
             _finding(
                 NO_ROUTE,
-                endpoint,
+                endpoint.name,
                 f"{endpoint.name} was not measured: {problem.get('detail')}",
                 closest,
                 advice,
@@ -90,7 +93,7 @@ def _method_not_allowed(stored: StoredRun) -> list[Finding]:
     return [
         _finding(
             METHOD_NOT_ALLOWED,
-            endpoint,
+            endpoint.name,
             f"{endpoint.name} was not measured: {problem.get('detail')}",
             f"every request would have been answered 405 Method Not Allowed; "
             f"{problem.get('detail')}",
@@ -134,7 +137,7 @@ def _router_root(stored: StoredRun) -> list[Finding]:
     return [
         _finding(
             ROUTER_ROOT,
-            endpoint,
+            endpoint.name,
             f"{endpoint.name} is a DRF router root, not a list: its timings get no verdict",
             f"{problem.get('detail')}: {', '.join(problem.get('suggestions') or [])}",
             f"Configure one of the list routes {endpoint.path} links to instead of the "
@@ -160,8 +163,8 @@ def _empty_list(stored: StoredRun) -> list[Finding]:
         found.append(
             _finding(
                 EMPTY_LIST,
-                endpoint,
-                f"{endpoint.name}: every expected answer was an empty {shape}",
+                endpoint.label,
+                f"{endpoint.label}: every expected answer was an empty {shape}",
                 f"all {endpoint.ok} expected answers of {endpoint.method} {endpoint.path} were "
                 f"an empty {shape}: the timings describe an empty {shape}, not a {shape} of data",
                 "Configure a SEEDER (PERFTEST['SEEDER']) that creates data for the test users, "

@@ -110,8 +110,8 @@ def _seq_scans(endpoint: Any, stored: StoredRun) -> list[Finding]:
             found.append(
                 bottleneck(
                     SEQ_SCAN,
-                    endpoint.name,
-                    f"{endpoint.name} reads all of {scan['relation']} (Seq Scan, "
+                    endpoint.label,
+                    f"{endpoint.label} reads all of {scan['relation']} (Seq Scan, "
                     f"{scan['table_rows']:,} rows estimated)",
                     _scan_evidence(scan, plan),
                     index_advice(scan["relation"], scan["columns"]),
@@ -143,8 +143,8 @@ def _where_time_goes(stored: StoredRun) -> list[Finding]:
         found.append(
             key(
                 WHERE_TIME_GOES,
-                endpoint.name,
-                f"{shares[largest]:.0%} of {endpoint.name}'s profiled time is "
+                endpoint.label,
+                f"{shares[largest]:.0%} of {endpoint.label}'s profiled time is "
                 f"{_SHARE_WORDS[largest]}; {_own_function(endpoint)}",
                 f"SQL {percent(100 * shares['sql'])}, serialisation "
                 f"{percent(100 * shares['serialisation'])}, the rest "

@@ -132,24 +132,24 @@ def _error_group(rule_id: str):
         if rule_id == RATE_LIMITED:
             retry = retry_after_text(retry_after_counts(endpoint, [group["reason"]]))
             asked = f" The server asked to retry after {retry}." if retry else ""
-            title = f"{endpoint.name} was throttled: {group['reason']} for {share}"
+            title = f"{endpoint.label} was throttled: {group['reason']} for {share}"
             evidence = (
                 f"The run measured the platform's rate limit, not the work of "
                 f"{endpoint.method} {endpoint.path}.{asked}{example}"
             )
-            return [bottleneck(rule_id, endpoint.name, title, evidence)]
+            return [bottleneck(rule_id, endpoint.label, title, evidence)]
         if rule_id == CONNECTION_ERROR:
-            title = f"{endpoint.name} got no usable response for {share}: {group['reason']}"
+            title = f"{endpoint.label} got no usable response for {share}: {group['reason']}"
         else:
             title = (
-                f"{endpoint.name} answered {group['reason']} instead of HTTP "
+                f"{endpoint.label} answered {group['reason']} instead of HTTP "
                 f"{endpoint.expected_status} for {share}"
             )
         evidence = f"{endpoint.method} {endpoint.path}: {share}.{example}"
         advice = (
             _login_advice(stored) if rule_id == CLIENT_ERROR and _is_login(endpoint, stored) else ""
         )
-        return [bottleneck(rule_id, endpoint.name, title, evidence, advice)]
+        return [bottleneck(rule_id, endpoint.label, title, evidence, advice)]
 
     return check
 
@@ -200,8 +200,8 @@ def _slow(endpoint: Any, stored: StoredRun) -> list[Finding]:
     return [
         bottleneck(
             SLOW_ENDPOINT,
-            endpoint.name,
-            f"{endpoint.name} is slow: {P95.phrase(endpoint)} ≥ {number(limit)} ms",
+            endpoint.label,
+            f"{endpoint.label} is slow: {P95.phrase(endpoint)} ≥ {number(limit)} ms",
             f"{phrases(endpoint, P50, P95, P99, MAX)} over {covered(endpoint)}",
         )
     ]
@@ -219,8 +219,8 @@ def _n_plus_one(endpoint: Any, stored: StoredRun) -> list[Finding]:
     return [
         bottleneck(
             N_PLUS_ONE,
-            endpoint.name,
-            f"{endpoint.name} runs one statement up to {group['max_per_request']} times in a "
+            endpoint.label,
+            f"{endpoint.label} runs one statement up to {group['max_per_request']} times in a "
             "request (N+1 suspect)",
             f"Up to {group['max_per_request']} times in one request; repeated in "
             f"{group['requests']} of {endpoint.requests} requests:\n{group['sql']}",
@@ -243,8 +243,8 @@ def _heavy_sql(endpoint: Any, stored: StoredRun) -> list[Finding]:
     return [
         bottleneck(
             HEAVY_SQL,
-            endpoint.name,
-            f"{endpoint.name} spends {SQL_SHARE.of(endpoint):.0%} of its response time in SQL",
+            endpoint.label,
+            f"{endpoint.label} spends {SQL_SHARE.of(endpoint):.0%} of its response time in SQL",
             f"{ms(endpoint.judged_sql_ms / endpoint.judged_count)} of SQL in a mean response of "
             f"{MEAN.text(endpoint)}; {QUERIES_MEAN.text(endpoint)} queries per request "
             f"(max {QUERIES_MAX.text(endpoint)})",
@@ -265,7 +265,7 @@ def _not_measured(stored: StoredRun) -> list[Finding]:
     for endpoint in stored.sequential:
         reason = unmeasured(endpoint)
         if reason:
-            by_reason.setdefault(reason, []).append(endpoint.name)
+            by_reason.setdefault(reason, []).append(endpoint.label)
     return [
         bottleneck(
             NOT_MEASURED,
@@ -320,8 +320,8 @@ def _totals(stored: StoredRun) -> list[Finding]:
 def _extreme(rule_id: str, word: str, endpoint: Any) -> Finding:
     return key(
         rule_id,
-        endpoint.name,
-        f"{word} endpoint by p95: {endpoint.name} at {P95.text(endpoint)}",
+        endpoint.label,
+        f"{word} endpoint by p95: {endpoint.label} at {P95.text(endpoint)}",
         f"{phrases(endpoint, P50, P99)} over {covered(endpoint)}",
     )
 
@@ -354,8 +354,8 @@ def _most_queries(stored: StoredRun) -> list[Finding]:
     return [
         key(
             MOST_QUERIES,
-            top.name,
-            f"Most queries per request: {top.name} with {QUERIES_MEAN.text(top)} on average "
+            top.label,
+            f"Most queries per request: {top.label} with {QUERIES_MEAN.text(top)} on average "
             f"(max {QUERIES_MAX.text(top)})",
         )
     ]
@@ -389,8 +389,8 @@ def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
         Finding(
             KEY,
             LOGIN_HASH,
-            endpoint.name,
-            f"{endpoint.name} is mostly one password hash: p50 {P50.text(endpoint)}, "
+            endpoint.label,
+            f"{endpoint.label} is mostly one password hash: p50 {P50.text(endpoint)}, "
             + (
                 f"of which hashing the password takes {ms(hashed['ms'])}"
                 if share < 1

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from perftest.measure.machine import CpuUse, CpuWindow
-from perftest.measure.result import EndpointResult, LevelResult
+from perftest.measure.result import EndpointResult, LevelResult, row_key
 from perftest.measure.transport.base import RequestSpec, Transport
 from perftest.plan.expressions import AbortRule
 from perftest.plan.model import Endpoint, Mix
@@ -42,6 +42,8 @@ class WorkerSetup:
     specs: dict[str, RequestSpec] | None
     logins: int = 0
     failure: str = ""
+    #: The role of the worker's identity, when the run splits its results by role.
+    role: str = ""
 
 
 #: Called in each worker's own thread with its index and its own transport, so a login
@@ -63,9 +65,11 @@ class WorkerKit:
     target_pid: int | None = None
     #: Thresholds marked ``abort``: checked on every progress tick, never per request.
     aborts: tuple[AbortRule, ...] = ()
+    #: The roles a level's per-endpoint rows are split by, in order; () for one role.
+    roles: tuple[str, ...] = ()
 
-    def empty(self, name: str) -> EndpointResult:
-        return EndpointResult.empty(self.endpoints[name])
+    def empty(self, name: str, role: str = "") -> EndpointResult:
+        return EndpointResult.empty(self.endpoints[name], role)
 
 
 class LevelInterrupted(KeyboardInterrupt):
@@ -217,6 +221,8 @@ class _Level:
     def _prepare(self, worker: _Worker, transport: Transport) -> Iterator[Step] | None:
         setup = self.kit.prepare(worker.index, transport)
         worker.logins = setup.logins
+        for result in worker.results.values():
+            result.role = setup.role
         if setup.specs is None:
             worker.login_failed = True
             worker.failure = setup.failure or f"worker {worker.index + 1}: login failed"
@@ -224,6 +230,18 @@ class _Level:
         mix = self.kit.mix
         pairs = {name: (setup.specs[name], worker.results[name]) for name in mix.names}
         return map(pairs.__getitem__, mix.sequence(worker.index))
+
+    def _rows(self, workers: list[_Worker]) -> dict[str, EndpointResult]:
+        """The level's empty per-endpoint rows: one per endpoint of the mix, or with several
+        roles one per endpoint and role that some worker measured, endpoint by endpoint."""
+        roles = self.kit.roles or ("",)
+        present = {result.role for worker in workers for result in worker.results.values()}
+        return {
+            row_key(name, role): self.kit.empty(name, role)
+            for name in self.kit.mix.names
+            for role in roles
+            if role in present or not self.kit.roles
+        }
 
     def _merge(self, cpu: CpuUse | None, left_behind: Collection[int] = ()) -> LevelResult:
         """Fold every worker's figures into the schedule's level: exact, whatever the order.
@@ -236,11 +254,14 @@ class _Level:
             level.generator_cpu_s, level.wall_s = cpu.generator_cpu_s, cpu.wall_s
             level.system_cores, level.other_cores = cpu.system_cores, cpu.other_cores
             level.other_processes = list(cpu.others)
-        level.endpoints = {name: self.kit.empty(name) for name in self.kit.mix.names}
         workers = [w for w in self.workers if w.index not in left_behind]
+        level.endpoints = self._rows(workers)
         for worker in workers:
             for name, result in worker.results.items():
-                level.endpoints[name].merge(result)
+                # A worker stopped before it was prepared has no role and measured nothing.
+                row = level.endpoints.get(row_key(name, result.role))
+                if row is not None:
+                    row.merge(result)
             level.rampup_requests += worker.rampup
             level.late += worker.late
             level.dropped += worker.dropped

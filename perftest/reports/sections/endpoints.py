@@ -11,12 +11,22 @@ from perftest.store.read import StoredRun, unjudged, unmeasured
 from perftest.text import status_counts
 
 from ..blocks import Block, Code, Heading, Paragraph, Strong, Table
-from .phrases import NONE, answers_otherwise, errors, latencies
+from .phrases import (
+    NONE,
+    answers_otherwise,
+    endpoint_cells,
+    endpoint_headers,
+    errors,
+    latencies,
+)
 
 
 def _distribution(stored: StoredRun) -> list[Block]:
     """The rest of each endpoint's figures: spread and the percentiles between."""
-    rows = [[e.name, *latencies(e, *metrics.DISTRIBUTION)] for e in stored.judged]
+    by_role = stored.by_role
+    rows = [
+        [*endpoint_cells(e, by_role), *latencies(e, *metrics.DISTRIBUTION)] for e in stored.judged
+    ]
     if not rows:
         missing = "answered as expected" if stored.measured else "was measured"
         return [Paragraph(f"No latency distribution: no endpoint {missing}.")]
@@ -25,7 +35,7 @@ def _distribution(stored: StoredRun) -> list[Block]:
             "Latency distribution (percentiles from an HDR histogram with 3 significant digits; "
             "min, max, mean and stdev exact):"
         ),
-        Table(["Endpoint", *(metric.name for metric in metrics.DISTRIBUTION)], rows),
+        Table([*endpoint_headers(by_role), *(m.name for m in metrics.DISTRIBUTION)], rows),
     ]
 
 
@@ -34,8 +44,9 @@ def response_times(stored: StoredRun) -> list[Block]:
     if not stored.sequential:
         return [heading, Paragraph("No endpoint is stored for this run.")]
     figures = (metrics.P50, metrics.P95, metrics.P99, metrics.MAX, metrics.MEAN)
+    by_role = stored.by_role
     headers = [
-        "Endpoint",
+        *endpoint_headers(by_role),
         "Method & path",
         "Requests",
         "OK",
@@ -45,7 +56,7 @@ def response_times(stored: StoredRun) -> list[Block]:
     ]
     rows = [
         [
-            e.name,
+            *endpoint_cells(e, by_role),
             f"{e.method} {e.path}",
             e.requests,
             e.ok,
@@ -59,7 +70,7 @@ def response_times(stored: StoredRun) -> list[Block]:
         heading,
         Table(headers, rows),
         *_distribution(stored),
-        *answers_otherwise((e.name, e) for e in stored.sequential),
+        *answers_otherwise((e.label, e) for e in stored.sequential),
     ]
 
 
@@ -72,15 +83,16 @@ def _database_gap(stored: StoredRun) -> str:
     return "No measured request ran with SQL capture, so there are no query figures."
 
 
-def _database_row(e: Any) -> list[object]:
+def _database_row(e: Any, by_role: bool) -> list[object]:
+    first = endpoint_cells(e, by_role)
     if unmeasured(e):
-        return [e.name, "not measured", NONE, NONE, NONE]
+        return [*first, "not measured", NONE, NONE, NONE]
     if unjudged(e):
-        return [e.name, "no answer as expected", NONE, NONE, f"{e.mean_bytes:.0f}"]
+        return [*first, "no answer as expected", NONE, NONE, f"{e.mean_bytes:.0f}"]
     if not e.sql_captured:
-        return [e.name, "not captured", NONE, NONE, f"{e.mean_bytes:.0f}"]
+        return [*first, "not captured", NONE, NONE, f"{e.mean_bytes:.0f}"]
     return [
-        e.name,
+        *first,
         metrics.QUERIES_MEAN.text(e),
         metrics.QUERIES_MAX.text(e),
         metrics.SQL_SHARE.text(e),
@@ -92,14 +104,15 @@ def database(stored: StoredRun) -> list[Block]:
     heading = Heading("Database")
     if not any(e.sql_captured for e in stored.sequential):
         return [heading, Paragraph(_database_gap(stored))]
+    by_role = stored.by_role
     headers = [
-        "Endpoint",
+        *endpoint_headers(by_role),
         "Queries/request (mean)",
         "Queries/request (max)",
         "SQL time share",
         "Mean response bytes",
     ]
-    return [heading, Table(headers, [_database_row(e) for e in stored.sequential])]
+    return [heading, Table(headers, [_database_row(e, by_role) for e in stored.sequential])]
 
 
 def n_plus_one(stored: StoredRun) -> list[Block]:
@@ -115,7 +128,7 @@ def n_plus_one(stored: StoredRun) -> list[Block]:
             blocks += [
                 Paragraph(
                     [
-                        Strong(e.name),
+                        Strong(e.label),
                         f" ({e.method} {e.path}): up to {group['max_per_request']} times in one "
                         f"request; repeated in {group['requests']} of {e.requests} requests.",
                     ]

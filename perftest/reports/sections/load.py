@@ -23,7 +23,15 @@ from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, quantity
 
 from ..blocks import Block, Bullets, Heading, Paragraph, Table
-from .phrases import NONE, answers_otherwise, errors, latencies, level_name
+from .phrases import (
+    NONE,
+    answers_otherwise,
+    endpoint_cells,
+    endpoint_headers,
+    errors,
+    latencies,
+    level_name,
+)
 
 IN_PROCESS = (
     "in-process (one Python process, shared GIL): server and load generator share one interpreter"
@@ -68,12 +76,20 @@ def _counted(level: Any) -> str:
 
 
 def _level_endpoints(stored: StoredRun, level: Any) -> list[Block]:
+    by_role = stored.by_role
     rows = [
-        [e.name, e.requests, e.ok, *latencies(e, P50, P95, P99), errors(e) or NONE]
+        [
+            *endpoint_cells(e, by_role),
+            e.requests,
+            e.ok,
+            *latencies(e, P50, P95, P99),
+            errors(e) or NONE,
+        ]
         for e in stored.endpoints_of(level)
     ]
+    headers = [*endpoint_headers(by_role), "Requests", "OK", "p50", "p95", "p99", "Errors"]
     table = (
-        Table(["Endpoint", "Requests", "OK", "p50", "p95", "p99", "Errors"], rows)
+        Table(headers, rows)
         if rows
         else Paragraph("No per-endpoint rows are stored for this level.")
     )
@@ -81,7 +97,7 @@ def _level_endpoints(stored: StoredRun, level: Any) -> list[Block]:
         Heading(f"{level_label(level)}: per endpoint", 3),
         Paragraph(_counted(level)),
         table,
-        *answers_otherwise((e.name, e) for e in stored.endpoints_of(level)),
+        *answers_otherwise((e.label, e) for e in stored.endpoints_of(level)),
     ]
 
 
@@ -266,10 +282,10 @@ def _overhead_row(pair: summaries.Overhead) -> list[object]:
     [inprocess] = latencies(pair.inprocess, P50)
     if not pair.comparable:
         http = "not measured" if pair.http is None else latencies(pair.http, P50)[0]
-        return [pair.inprocess.name, inprocess, http, NONE, NONE]
+        return [pair.inprocess.label, inprocess, http, NONE, NONE]
     difference = ms(pair.difference_ms)
     return [
-        pair.inprocess.name,
+        pair.inprocess.label,
         inprocess,
         P50.text(pair.http),
         difference if pair.difference_ms < 0 else f"+{difference}",
@@ -280,7 +296,7 @@ def _overhead_row(pair: summaries.Overhead) -> list[object]:
 def _faster_over_http(pair: summaries.Overhead) -> Paragraph:
     """A negative overhead is no saving: the two passes ran at different moments."""
     spread = max(STDEV.of(pair.inprocess), STDEV.of(pair.http))
-    name, gap = pair.inprocess.name, ms(-pair.difference_ms)
+    name, gap = pair.inprocess.label, ms(-pair.difference_ms)
     if -pair.difference_ms <= spread:
         return Paragraph(
             f"{name} answered {gap} faster over HTTP than in-process: less than the spread of "

@@ -57,6 +57,18 @@ def _login(stored: StoredRun) -> str:
     return f"Login: {identities} through {where}; {succeeded} of {len(logins)} attempts succeeded."
 
 
+def _roles(stored: StoredRun) -> list[str]:
+    """How several roles were measured (nothing for a run with one role)."""
+    if not stored.by_role:
+        return []
+    return [
+        f"Roles: {', '.join(stored.plan.role_counts())} identities; each endpoint was measured "
+        "once per role, by that role's first identity, and is reported per role (the Role "
+        "column); load workers took the identities with the roles interleaved in proportion, "
+        "so each level's per-endpoint rows are split by role too."
+    ]
+
+
 def _environment(environment: Mapping[str, Any]) -> str:
     """The stored environment facts; a fact the snapshot lacks is left out, not guessed."""
     parts = [text.format(environment[key]) for key, text in _ENVIRONMENT if key in environment]
@@ -126,7 +138,7 @@ def _length(stored: StoredRun) -> str:
 def _mix(stored: StoredRun) -> str:
     if stored.plan.load.mix:
         return f"Mix: {stored.plan.load.mix}."
-    names = [e.name for e in stored.endpoints_of(stored.levels[0])]
+    names = list(dict.fromkeys(e.name for e in stored.endpoints_of(stored.levels[0])))
     listed = f": {', '.join(names)}" if names else ""
     return f"Mix: the default, every endpoint except login with equal weights{listed}."
 
@@ -248,6 +260,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         *_scenario(stored),
         _iterations(stored),
         _login(stored),
+        *_roles(stored),
         _environment(run.environment),
         *_password_hash(run.environment),
         sampling,

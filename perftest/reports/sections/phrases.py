@@ -18,6 +18,16 @@ from ..blocks import Block, Paragraph, Table
 NONE = "—"
 
 
+def endpoint_headers(by_role: bool) -> list[str]:
+    """The first columns of a table of endpoint rows: a Role column when the run has roles."""
+    return ["Endpoint", "Role"] if by_role else ["Endpoint"]
+
+
+def endpoint_cells(endpoint: Any, by_role: bool) -> list[str]:
+    """The cells under ``endpoint_headers``: the endpoint's name, and its role when split."""
+    return [endpoint.name, endpoint.role] if by_role else [endpoint.name]
+
+
 def errors(endpoint: Any) -> str:
     """What went wrong for an endpoint: why it was not measured, else its error groups."""
     reason = unmeasured(endpoint)

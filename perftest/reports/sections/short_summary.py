@@ -11,12 +11,19 @@ from perftest.store.read import StoredRun
 
 from ..blocks import Block, Paragraph, Table
 from . import comparison
-from .phrases import errors, latencies, level_name, threshold_tally
+from .phrases import (
+    endpoint_cells,
+    endpoint_headers,
+    errors,
+    latencies,
+    level_name,
+    threshold_tally,
+)
 
 
-def _endpoint_row(endpoint: Any) -> list[str]:
+def _endpoint_row(endpoint: Any, by_role: bool) -> list[str]:
     return [
-        endpoint.name,
+        *endpoint_cells(endpoint, by_role),
         REQUESTS.text(endpoint),
         OK.text(endpoint),
         *latencies(endpoint, P50, P95, P99),
@@ -36,10 +43,12 @@ def _level_row(level: Any) -> list[str]:
 
 
 def blocks(stored: StoredRun) -> list[Block]:
+    by_role = stored.by_role
+    first = len(endpoint_headers(by_role))
     endpoints = Table(
-        ["Endpoint", "Requests", "OK", "p50", "p95", "p99", "Errors / reason"],
-        [_endpoint_row(e) for e in stored.sequential],
-        right=frozenset(range(1, 6)),
+        [*endpoint_headers(by_role), "Requests", "OK", "p50", "p95", "p99", "Errors / reason"],
+        [_endpoint_row(e, by_role) for e in stored.sequential],
+        right=frozenset(range(first, first + 5)),
     )
     found: list[Block] = [endpoints]
     if stored.levels:

@@ -102,7 +102,7 @@ def _profiles(stored: StoredRun) -> list[Block]:
     blocks: list[Block] = [Paragraph(_which(stored, shown))]
     for endpoint in shown:
         profile = endpoint.profile
-        blocks += [Heading(f"{endpoint.name}: profile", 3), Paragraph(_shares(profile))]
+        blocks += [Heading(f"{endpoint.label}: profile", 3), Paragraph(_shares(profile))]
         if profile["host"]:
             blocks.append(_functions(profile["host"], "Project function"))
         else:
@@ -164,7 +164,7 @@ def _plans(stored: StoredRun) -> list[Block]:
         )
     ]
     for endpoint in explained:
-        blocks.append(Heading(f"{endpoint.name}: query plans", 3))
+        blocks.append(Heading(f"{endpoint.label}: query plans", 3))
         for plan in endpoint.explain:
             blocks += _plan(plan)
     return blocks

@@ -26,7 +26,10 @@ class Subject(models.Model):
 
 class LessonQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> LessonQuerySet:
-        """Lessons the user teaches or attends."""
+        """A teacher's lessons are those they teach (read through the teacher index); anyone
+        else sees the lessons they teach or attend."""
+        if user.role == User.Role.TEACHER:
+            return self.filter(teacher=user)
         return self.filter(Q(teacher=user) | Q(student=user))
 
 
