@@ -73,7 +73,7 @@ def test_roles_seed_their_counts_numbered_on_with_their_fields_and_teachers_teac
 
 def test_workers_take_the_roles_in_proportion_and_the_sequential_pass_each_roles_first():
     roles = ["student"] * 5 + ["teacher"] * 2
-    identities = [Identity("", "", "", n, n, role) for n, role in enumerate(roles, start=1)]
+    identities = [Identity("", "", "", n, n, role=role) for n, role in enumerate(roles, start=1)]
 
     order = worker_order(identities)
 

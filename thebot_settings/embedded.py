@@ -73,6 +73,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+    # Tests use a file too, as a real SQLite deployment does: an in-memory test database is
+    # one shared cache, whose table locks fail concurrent logins at once ("database table is
+    # locked") instead of waiting out the timeout as a file's write lock does.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 
 AUTH_USER_MODEL = "standin.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

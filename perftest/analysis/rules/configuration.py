@@ -112,17 +112,19 @@ def _method_not_allowed(stored: StoredRun) -> list[Finding]:
     "Fix the endpoint's params: the seeded value's name, or the source endpoint and JSON path.",
 )
 def _path_parameter(stored: StoredRun) -> list[Finding]:
+    """One finding per row: each role's identity fills the path with its own values."""
     return [
         _finding(
             PATH_PARAMETER,
-            endpoint,
-            f"{endpoint.name} was not measured: its path could not be filled",
+            endpoint.label,
+            f"{endpoint.label} was not measured: its path could not be filled",
             str(problem.get("detail")),
             f"Fix params of {endpoint.name}: name a value the seeder returns "
             "(params.NAME = {seed = ...}), or an earlier endpoint and a JSON path its answer "
             "holds (params.NAME = {from = ..., json = ...}).",
         )
-        for endpoint, problem in _with_problem(stored, "path parameter")
+        for endpoint in stored.sequential
+        if (problem := endpoint.configuration or {}).get("problem") == "path parameter"
     ]
 
 
