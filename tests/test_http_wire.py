@@ -286,8 +286,25 @@ def test_an_answer_cut_short_is_a_reset_and_a_stalled_one_a_timeout():
     assert connections_used(script) == [1, 2, 3]
 
 
-def test_what_is_not_http_is_an_error_of_its_own():
-    (sample,), _ = send_all([answer(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")], [GET])
+def test_an_http10_answer_that_asks_to_be_kept_alive_keeps_its_connection():
+    kept = b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok"
+    samples, script = send_all([answer(kept), answer(OK)], [GET] * 2)
+    assert [s.body for s in samples] == [b"ok", b"ok"]
+    assert connections_used(script) == [1, 1]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: two\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+    ids=["not-http", "two-lengths", "length-not-a-number", "bad-chunk-size"],
+)
+def test_what_cannot_be_framed_is_an_error_of_its_own(raw):
+    (sample,), _ = send_all([answer(raw)], [GET])
     assert (sample.status, sample.error) == (None, "other: BadAnswer")
 
 

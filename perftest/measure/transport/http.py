@@ -58,11 +58,11 @@ def _header_line(name: str, value: str) -> str:
     return f"{name}: {value}\r\n"
 
 
-def answer_headers(lines: list[bytes]) -> dict[str, str]:
+def answer_headers(fields: bytes) -> dict[str, str]:
     """An answer's headers as a dict: each name as first received, repeated fields joined."""
     headers: dict[str, str] = {}
     names: dict[str, str] = {}
-    for line in lines:
+    for line in fields.split(b"\r\n")[1:]:  # the block starts with CRLF
         raw_name, _, raw_value = line.partition(b":")
         name, value = raw_name.decode("latin-1"), raw_value.strip(b" \t").decode("latin-1")
         first = names.setdefault(name.lower(), name)
@@ -118,14 +118,14 @@ class HttpTransport(Transport):
         try:
             if prepared is None or prepared[0] is not spec:
                 prepared = self._prepare(spec)
-            status, lines, body = self._connection.exchange(prepared[1], prepared[2])
+            status, fields, body = self._connection.exchange(prepared[1], prepared[2])
         except Exception as exc:  # every failure is a data point, never an exception
             return Sample(spec.endpoint, _perf_ns() - start, None, error=classify(exc))
         elapsed = _perf_ns() - start
         if status < 400:
             return Sample(spec.endpoint, elapsed, status, len(body), None, body)
         return Sample(
-            spec.endpoint, elapsed, status, len(body), None, body, headers=answer_headers(lines)
+            spec.endpoint, elapsed, status, len(body), None, body, headers=answer_headers(fields)
         )
 
     def close(self) -> None:

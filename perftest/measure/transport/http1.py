@@ -30,8 +30,9 @@ _HEX_DIGITS = b"0123456789abcdefABCDEF"
 #: Answers that never have a body, whatever their headers say.
 _NO_BODY = frozenset({204, 304})
 
-#: One answer: its status, its header lines as received (``b"Name: value"``), its body.
-Answer = tuple[int, list[bytes], bytes]
+#: One answer: its status, its header fields as received (each ``b"\r\nName: value"``, so
+#: the block is empty or starts with CRLF), and its body.
+Answer = tuple[int, bytes, bytes]
 
 
 class ConnectTimeout(TimeoutError):
@@ -65,6 +66,9 @@ class Connection:
         self._tls = tls
         self._connect_timeout, self._read_timeout = connect_timeout, read_timeout
         self._sock: socket.socket | None = None
+        #: Tells whether the idle socket has something to read (``select.poll`` where there is
+        #: one: half the cost of ``select.select``).
+        self._poller = select.poll() if hasattr(select, "poll") else None
         #: Bytes received but not yet consumed by the answer being read.
         self._buf = b""
 
@@ -81,17 +85,19 @@ class Connection:
             sock = self._connect()
         try:
             sock.sendall(request)
-            status, lines, body, keep = self._read_answer(sock, head_only)
+            status, fields, body, keep = self._read_answer(sock, head_only)
         except BaseException:
             self.close()
             raise
         if not keep or self._buf:  # bytes after the answer: its framing cannot be trusted
             self.close()
-        return status, lines, body
+        return status, fields, body
 
     def close(self) -> None:
         sock, self._sock, self._buf = self._sock, None, b""
         if sock is not None:
+            if self._poller is not None:
+                self._poller.unregister(sock)
             sock.close()
 
     def _connect(self) -> socket.socket:
@@ -112,6 +118,8 @@ class Connection:
         except BaseException:
             sock.close()
             raise
+        if self._poller is not None:
+            self._poller.register(sock, select.POLLIN)
         self._sock = sock
         return sock
 
@@ -122,7 +130,10 @@ class Connection:
         socket may instead hold session tickets the server sent after the handshake: a
         non-blocking read consumes them and tells the two apart.
         """
-        readable, _, _ = select.select((sock,), (), (), 0)
+        if self._poller is not None:
+            readable = self._poller.poll(0)
+        else:
+            readable = select.select((sock,), (), (), 0)[0]
         if not readable:
             return True
         if self._tls is None:
@@ -138,19 +149,19 @@ class Connection:
             sock.settimeout(self._read_timeout)
         return False  # the server closed it, or sent bytes before any request
 
-    def _read_answer(self, sock: socket.socket, head_only: bool) -> tuple[int, list, bytes, bool]:
+    def _read_answer(self, sock: socket.socket, head_only: bool) -> tuple[int, bytes, bytes, bool]:
         """The final answer (interim 1xx answers skipped) and whether the connection stays."""
-        status, http11, lines = self._read_head(sock)
+        status, http11, fields = self._read_head(sock)
         while 100 <= status < 200 and status != 101:
-            status, http11, lines = self._read_head(sock)
-        length, chunked, keep = _framing(lines, http11)
+            status, http11, fields = self._read_head(sock)
+        length, chunked, keep = _framing(fields, http11)
         if head_only or status in _NO_BODY or status < 200:
-            return status, lines, b"", keep and status != 101
+            return status, fields, b"", keep and status != 101
         if chunked:
-            return status, lines, self._read_chunked(sock), keep
+            return status, fields, self._read_chunked(sock), keep
         if length is not None:
-            return status, lines, self._read_exactly(sock, length), keep
-        return status, lines, self._read_to_close(sock), False
+            return status, fields, self._read_exactly(sock, length), keep
+        return status, fields, self._read_to_close(sock), False
 
     def _recv(self, sock: socket.socket) -> bytes:
         data = sock.recv(RECV_BYTES)
@@ -158,8 +169,8 @@ class Connection:
             raise PeerClosed("the server closed the connection before a complete answer")
         return data
 
-    def _read_head(self, sock: socket.socket) -> tuple[int, bool, list[bytes]]:
-        """The status, whether the server speaks HTTP/1.1, and the header lines."""
+    def _read_head(self, sock: socket.socket) -> tuple[int, bool, bytes]:
+        """The status, whether the server speaks HTTP/1.1, and the header fields."""
         buf = self._buf
         end = buf.find(b"\r\n\r\n")
         while end < 0:
@@ -169,8 +180,10 @@ class Connection:
             buf += self._recv(sock)
             end = buf.find(b"\r\n\r\n", searched)
         self._buf = buf[end + 4 :]
-        lines = buf[:end].split(b"\r\n")
-        first = lines[0]
+        first_end = buf.find(b"\r\n", 0, end)
+        if first_end < 0:
+            first_end = end
+        first = buf[:first_end]
         if (
             first[:7] != b"HTTP/1."
             or first[8:9] != b" "
@@ -178,8 +191,7 @@ class Connection:
             or first[12:13] not in (b" ", b"")
         ):
             raise BadAnswer(f"not an HTTP/1.x status line: {first[:40]!r}")
-        del lines[0]
-        return int(first[9:12]), first[7:8] != b"0", lines
+        return int(first[9:12]), first[7:8] != b"0", buf[first_end:end]
 
     def _line(self, sock: socket.socket) -> bytes:
         buf = self._buf
@@ -234,36 +246,42 @@ class Connection:
         return b"".join(parts)
 
 
-def _framing(lines: list[bytes], http11: bool) -> tuple[int | None, bool, bool]:
+def _values(fields: bytes, name: bytes) -> list[bytes]:
+    """Every value of the field ``name`` (lower case, colon included) in lowered ``fields``."""
+    values = []
+    at = fields.find(name)
+    while at >= 0:
+        start = at + len(name)
+        end = fields.find(b"\r\n", start)
+        values.append(fields[start : end if end >= 0 else len(fields)].strip(b" \t"))
+        at = fields.find(name, start)
+    return values
+
+
+def _framing(fields: bytes, http11: bool) -> tuple[int | None, bool, bool]:
     """Content-Length (None when absent), chunked or not, and whether the connection stays.
 
-    A Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); one that does not end in
-    chunked runs until the server closes. HTTP/1.1 keeps the connection unless told to close
-    it; HTTP/1.0 closes it unless told to keep it.
+    Only the three fields that frame the answer are looked for, by searching the lowered
+    block rather than splitting every line. A Transfer-Encoding overrides Content-Length
+    (RFC 9112 §6.3); one that does not end in chunked runs until the server closes. HTTP/1.1
+    keeps the connection unless told to close it; HTTP/1.0 closes it unless told to keep it.
     """
-    length: int | None = None
-    chunked = False
-    encoded = False
+    lowered = fields.lower()
     keep = http11
-    for line in lines:
-        name, colon, value = line.partition(b":")
-        if not colon:
-            raise BadAnswer(f"a header line without a colon: {line[:40]!r}")
-        name = name.lower()
-        if name == b"content-length":
-            value = value.strip(b" \t")
-            if not value.isdigit() or (length is not None and int(value) != length):
-                raise BadAnswer(f"a Content-Length that frames nothing: {value[:20]!r}")
-            length = int(value)
-        elif name == b"transfer-encoding":
-            encoded = True
-            chunked = value.rsplit(b",", 1)[-1].strip(b" \t").lower() == b"chunked"
-        elif name == b"connection":
-            tokens = {token.strip(b" \t") for token in value.lower().split(b",")}
-            if b"close" in tokens:
-                keep = False
-            elif b"keep-alive" in tokens:
-                keep = True
-    if encoded:
+    for value in _values(lowered, b"\r\nconnection:"):
+        tokens = {token.strip(b" \t") for token in value.split(b",")}
+        if b"close" in tokens:
+            keep = False
+        elif b"keep-alive" in tokens:
+            keep = True
+    encodings = _values(lowered, b"\r\ntransfer-encoding:")
+    if encodings:
+        chunked = encodings[-1].rsplit(b",", 1)[-1].strip(b" \t") == b"chunked"
         return None, chunked, keep and chunked
-    return length, False, keep
+    lengths = set(_values(lowered, b"\r\ncontent-length:"))
+    if not lengths:
+        return None, False, keep
+    length = lengths.pop()
+    if lengths or not length.isdigit():  # two different lengths frame nothing either
+        raise BadAnswer(f"a Content-Length that frames nothing: {length[:20]!r}")
+    return int(length), False, keep
