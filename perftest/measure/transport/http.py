@@ -25,8 +25,9 @@ _perf_ns = time.perf_counter_ns
 #: The peer went away mid-exchange: a reset, a broken pipe, or a close before the full answer.
 _RESET = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, PeerClosed)
 #: Characters a request target may carry as they are; anything else is percent-encoded, as
-#: urllib3 encodes it ("%" is kept, so an encoded path is not encoded twice).
-_TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
+#: urllib3 encodes it ("%" is kept, so an encoded path is not encoded twice). A fragment
+#: ("#...") is the client's own and is not sent.
+_TARGET_SAFE = "!$%&'()*+,/:;=?@[]~"
 #: Methods whose request has a body by definition: without one they say ``Content-Length: 0``.
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: How many distinct requests a transport keeps prepared; more (a path per request) start over.
@@ -92,7 +93,7 @@ class HttpTransport(Transport):
     def _prepare(self, spec: RequestSpec) -> tuple[RequestSpec, bytes, bool]:
         """The request as bytes: what urllib3 sent for the same spec, built once."""
         given = {name.lower() for name, _ in spec.headers}
-        target = quote(self._prefix + spec.path, safe=_TARGET_SAFE)
+        target = quote((self._prefix + spec.path).split("#", 1)[0], safe=_TARGET_SAFE)
         lines = [f"{spec.method} {target} HTTP/1.1\r\n"]
         if "host" not in given:
             lines.append(f"Host: {self._host}\r\n")

@@ -21,7 +21,7 @@ import select
 import socket
 import ssl
 
-#: Bytes asked of the socket per read; a 9 KB answer on loopback arrives in one.
+#: Bytes asked of the socket per read: a 9 KB answer takes one read once it has arrived.
 RECV_BYTES = 65536
 #: The status line and headers together, and one chunk-size or trailer line, at most.
 MAX_HEAD_BYTES = 65536
