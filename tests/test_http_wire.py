@@ -187,9 +187,9 @@ def test_keep_alive_answers_are_framed_by_content_length_on_one_connection():
     assert connections_used(script) == [1, 1, 1]
 
 
-def test_the_request_carries_host_body_and_content_length_as_urllib3_sent_them():
+def test_the_request_is_encoded_and_framed_as_urllib3_sent_it():
     token = (("Authorization", "Token t"),)
-    spec = RequestSpec("Post", "POST", "/a b/ü?q=1", token, b'{"a":1}', "application/json")
+    spec = RequestSpec("Post", "POST", "/a b/ü?q=1#top", token, b'{"a":1}', "application/json")
     with scripted([answer(OK)]) as (url, script), client(url + "/api/") as transport:
         assert transport.send(spec).status == 200
     port = url.rsplit(":", 1)[1].encode()
