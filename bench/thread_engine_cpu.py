@@ -52,8 +52,9 @@ TRANSPORTS: dict[str, Callable[..., Transport]] = {
     "urllib3 (before)": Urllib3Transport,
     "http1 (now)": HttpTransport,
 }
+STANDIN, NGINX = "stand-in Get Lessons", "nginx static file"
 #: The issue's targets, ms of CPU per request at one connection.
-TARGET_MS = {"stand-in Get Lessons": 0.25, "nginx static file": 0.12}
+TARGET_MS = {STANDIN: 0.25, NGINX: 0.12}
 RAMP_UP_S = 0.5
 
 
@@ -65,7 +66,7 @@ class Tally:
     cpu_s: float = 0.0
     wall_s: float = 0.0
     mismatches: list[str] = field(default_factory=list)
-    per_round_ms: list[float] = field(default_factory=list)
+    per_level_ms: list[float] = field(default_factory=list)
     p50_ms: list[float] = field(default_factory=list)
     errors: int = 0
     body_bytes: int = 0
@@ -77,7 +78,7 @@ class Tally:
         self.sent += sent
         self.cpu_s += level.generator_cpu_s
         self.wall_s += level.wall_s
-        self.per_round_ms.append(level.generator_cpu_s * 1000 / max(sent, 1))
+        self.per_level_ms.append(level.generator_cpu_s * 1000 / max(sent, 1))
         self.p50_ms.append(level.overall.latency.percentile_ms(50))
         self.errors += level.overall.requests - level.overall.ok + len(level.worker_failures)
         self.body_bytes = level.overall.bytes_total // max(level.overall.requests, 1)
@@ -89,6 +90,8 @@ class Tally:
 
 @dataclass(frozen=True)
 class Target:
+    """A server to measure: where it is, what to send, and its own count of requests."""
+
     name: str
     base_url: str
     endpoint: Endpoint
@@ -120,7 +123,7 @@ def compare(target: Target, seconds: float, rounds: int) -> dict[str, Tally]:
 def print_rows(target: str, tallies: dict[str, Tally]) -> None:
     before, now = tallies.values()
     for name, tally in tallies.items():
-        spread = f"{min(tally.per_round_ms):.3f}-{max(tally.per_round_ms):.3f}"
+        spread = f"{min(tally.per_level_ms):.3f}-{max(tally.per_level_ms):.3f}"
         exact = "handled = sent" if not tally.mismatches else "; ".join(tally.mismatches)
         print(
             f"{target:22} {name:17} {tally.cpu_ms:>8.3f} {spread:>13} "
@@ -153,9 +156,8 @@ def bench_standin(seconds: float, rounds: int) -> None:
 
     try:
         with run_gunicorn(os.environ["DATABASE_URL"], workers=1, threads=2) as server:
-            name = "stand-in Get Lessons"
-            target = Target(name, server.base_url, endpoint, prepare, server.handled)
-            print_rows(name, compare(target, seconds, rounds))
+            target = Target(STANDIN, server.base_url, endpoint, prepare, server.handled)
+            print_rows(STANDIN, compare(target, seconds, rounds))
     finally:
         seeding.cleanup()
 
@@ -167,8 +169,8 @@ def bench_nginx(seconds: float, rounds: int) -> None:
         return WorkerSetup({endpoint.name: RequestSpec(endpoint.name, "GET", endpoint.path)})
 
     with nginx(STATIC_FILE) as (base_url, access_log):
-        target = Target("nginx static file", base_url, endpoint, prepare, lambda: lines(access_log))
-        print_rows(target.name, compare(target, seconds, rounds))
+        target = Target(NGINX, base_url, endpoint, prepare, lambda: lines(access_log))
+        print_rows(NGINX, compare(target, seconds, rounds))
 
 
 def main() -> None:
