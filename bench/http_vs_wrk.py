@@ -20,59 +20,27 @@ merged at the end. Its CPU per request is this process's CPU time over requests 
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thebot_settings.settings")
-DATABASE = Path(tempfile.mkdtemp(prefix="perftest-bench-")) / "bench.sqlite3"
-atexit.register(shutil.rmtree, DATABASE.parent, True)
-os.environ["DATABASE_URL"] = f"sqlite:///{DATABASE}"
+from targets import lines, nginx, settled, use_temporary_database
 
-import django  # noqa: E402
-
-django.setup()
+use_temporary_database()
 
 from django.core.management import call_command  # noqa: E402
 
 from perftest.measure.stats import LatencyStats  # noqa: E402
 from perftest.measure.transport.base import RequestSpec  # noqa: E402
 from perftest.measure.transport.http import HttpTransport  # noqa: E402
-from tests.live_server import free_port, run_gunicorn  # noqa: E402
+from tests.live_server import run_gunicorn  # noqa: E402
 
-NGINX_CONF = """\
-daemon off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir};
-    proxy_temp_path {dir};
-    fastcgi_temp_path {dir};
-    uwsgi_temp_path {dir};
-    scgi_temp_path {dir};
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok\\n"; }}
-    }}
-}}
-"""
 #: The stand-in endpoints measured: a large list body and a tiny one.
 STANDIN_PATHS = ("/api/scheduling/lessons/", "/api/profile/me/")
 P50_TARGET_RATIO, P50_TARGET_MS = 0.15, 0.5
@@ -149,51 +117,6 @@ def wrk(url: str, connections: int, duration: float, headers: tuple[str, ...] = 
     )
 
 
-@contextmanager
-def nginx() -> Iterator[tuple[str, Path]]:
-    """nginx on a free loopback port, in the foreground of its own process group."""
-    if not shutil.which("nginx") or not shutil.which("wrk"):
-        sys.exit("This bench needs nginx and wrk: apt-get install -y wrk nginx")
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="perftest-nginx-") as workdir:
-        conf = Path(workdir) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
-        access_log = Path(workdir) / "access.log"
-        process = subprocess.Popen(
-            ["nginx", "-p", workdir, "-e", f"{workdir}/error.log", "-c", str(conf)],
-            start_new_session=True,
-        )
-        try:
-            wait_for_port(process, port)
-            yield f"http://127.0.0.1:{port}", access_log
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-
-
-def wait_for_port(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    sys.exit(f"nginx did not start on port {port}")
-
-
-def lines(path: Path) -> int:
-    return path.read_bytes().count(b"\n") if path.exists() else 0
-
-
-def logged_after(path: Path, before: int, expected: int) -> int:
-    """nginx logs a request after answering it: give the last lines a moment to land."""
-    deadline = time.monotonic() + 2
-    while lines(path) - before < expected and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return lines(path) - before
-
-
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "-"
 
@@ -214,23 +137,10 @@ def bench_nginx(levels: list[int], duration: float) -> None:
         for c in levels:
             before = lines(access_log)
             ours = perftest_loop(base_url, spec, c, duration)
-            handled = logged_after(access_log, before, ours.requests)
+            handled = settled(lambda: lines(access_log)) - before
             theirs = wrk(base_url + "/", c, duration)
             note = "handled = sent" if handled == ours.requests else f"handled {handled}!"
             print_row("nginx", c, ours, theirs, note)
-
-
-def settled(count, quiet_s: float = 0.3, limit_s: float = 10.0) -> int:
-    """``count()`` once it stops changing: wrk's last requests may still be served after it
-    exits, and must not be counted as perftest's."""
-    value, deadline = count(), time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        time.sleep(quiet_s)
-        again = count()
-        if again == value:
-            return value
-        value = again
-    return value
 
 
 def standin_token(base_url: str, email: str, password: str) -> str:
@@ -277,6 +187,8 @@ def main() -> None:
     parser.add_argument("--levels", default="1,10", help="connection counts against nginx")
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
+    if not shutil.which("wrk"):
+        sys.exit("This bench needs wrk: apt-get install -y wrk nginx")
 
     print(f"{os.cpu_count()} CPUs; {args.duration:g} s per measurement; wrk -t1 -cN --latency")
     print(

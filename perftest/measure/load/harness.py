@@ -229,6 +229,8 @@ class _Level:
             return None
         mix = self.kit.mix
         pairs = {name: (setup.specs[name], worker.results[name]) for name in mix.names}
+        if len(pairs) == 1:  # the same step every time, without the mix's per-request choice
+            return itertools.repeat(*pairs.values())
         return map(pairs.__getitem__, mix.sequence(worker.index))
 
     def _rows(self, workers: list[_Worker]) -> dict[str, EndpointResult]:
