@@ -1,0 +1,244 @@
+"""``--engine locust``, run for real: gunicorn serving the stand-in on loopback, Locust's master
+and workers as processes of their own, the run stored in the test database.
+
+Worker processes on 127.0.0.1 stand in for other machines: ``perftest_worker`` joins a
+``--master`` exactly as it would from another host. Every process a test starts is stopped
+by its pid in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from perftest.conf import ConfigError, get_config
+from perftest.measure.stats import LatencyStats
+from perftest.models import Run
+from perftest.plan.build import build_plan
+from perftest.plan.engine import locust_installed
+from tests.live_server import (  # noqa: F401
+    REPO,
+    free_port,
+    shared_database_url,
+    standin_server,
+)
+
+# Not importorskip: importing Locust would monkey-patch this process with gevent.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not locust_installed(), reason="needs perftest[locust]"),
+]
+
+URL = "http://127.0.0.1:9"  # never reached: these runs are refused first
+LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--iterations", "1"]
+#: Bounded waits for processes (never a timed assertion: a slow machine only waits longer).
+PROCESS_WAIT_S = 60
+
+
+def perftest(tmp_path, *args: str) -> Run:
+    call_command("perftest", "--output", str(tmp_path), "--exit-zero", *args)
+    return Run.objects.latest("pk")
+
+
+def sent_by_perftest(run: Run) -> int:
+    """Every request the run reports having sent: sequential, logins, levels."""
+    sequential = sum(e.requests for e in run.endpoints.exclude(phase="level"))
+    return sequential + len(run.logins) + sum(level.sent_total for level in run.levels.all())
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.wait(PROCESS_WAIT_S)
+
+
+@contextmanager
+def perftest_workers(port: int, tmp_path: Path, count: int = 2) -> Iterator[list]:
+    """``count`` ``manage.py perftest_worker`` processes joining 127.0.0.1:port, each recording
+    the deltas it ships in its own folder; stopped by pid at the end."""
+    workers = []
+    try:
+        for number in range(count):
+            record = tmp_path / f"worker-{number}"
+            record.mkdir()
+            command = [sys.executable, "manage.py", "perftest_worker"]
+            command += ["--master", f"127.0.0.1:{port}", "--record", str(record)]
+            log = (tmp_path / f"worker-{number}.log").open("w")
+            process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            workers.append((process, record))
+        yield workers
+    finally:
+        for process, _ in workers:
+            stop(process)
+
+
+def shipped(record: Path) -> list[dict]:
+    """The deltas a worker recorded, in the order it shipped them."""
+    return [json.loads(path.read_text()) for path in sorted(record.glob("delta-*.json"))]
+
+
+def counted(deltas: list[dict]) -> int:
+    return sum(e["requests"] for delta in deltas for e in delta["endpoints"])
+
+
+def merged_by_hand(deltas: list[dict], name: str) -> LatencyStats:
+    total = LatencyStats()
+    for delta in deltas:
+        for endpoint in delta["endpoints"]:
+            if endpoint["name"] == name:
+                total.merge(LatencyStats.from_dict(endpoint["latency"]))
+    return total
+
+
+def test_engine_locust_without_locust_installed_is_a_one_line_usage_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "locust", None)  # what the import system then finds: none
+    with pytest.raises(CommandError) as ended:
+        call_command(
+            "perftest",
+            "--engine",
+            "locust",
+            "--base-url",
+            URL,
+            "--concurrency",
+            "2",
+        )
+    assert ended.value.returncode == 2
+    assert str(ended.value) == (
+        "--engine locust needs Locust, which is not installed: pip install 'perftest[locust]'."
+    )
+    assert not Run.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"concurrency": "2"}, "over HTTP"),
+        ({"base_url": URL}, "give --concurrency or --rate"),
+        ({"base_url": URL, "concurrency": "2", "requests": 9}, "--duration"),
+        ({"base_url": URL, "concurrency": "2", "login": "per-worker"}, "once"),
+        ({"base_url": URL, "concurrency": "2", "processes": 0}, "at least 1"),
+        (
+            {"base_url": URL, "concurrency": "2", "master": True},
+            "--expect-workers",
+        ),
+        ({"base_url": URL, "concurrency": "2", "expect_workers": 2}, "--master"),
+        (
+            {"base_url": "http://x:1", "concurrency": "2", "master": True, "expect_workers": 1}
+            | {"master_bind": "nowhere"},
+            "HOST:PORT",
+        ),
+    ],
+)
+def test_locust_engine_options_that_cannot_run_are_refused_before_anything_runs(options, words):
+    with pytest.raises(ConfigError, match=words):
+        build_plan(get_config(), engine="locust", **options)
+
+
+def test_locust_only_options_without_the_locust_engine_are_refused():
+    with pytest.raises(ConfigError, match="--processes is for --engine locust"):
+        build_plan(get_config(), concurrency="2", processes=2)
+
+
+def test_locust_levels_may_exceed_the_thread_engines_maximum():
+    plan = build_plan(get_config(), engine="locust", base_url=URL, concurrency="600")
+    engine = plan.load.engine
+    assert (engine.name, engine.processes, engine.workers) == ("locust", 1, 1)
+    assert plan.load.login_mode == "once" and plan.load.concurrency == (600,)
+
+
+def test_locust_processes_store_levels_whose_counts_equal_the_servers_own(
+    standin_server,  # noqa: F811
+    tmp_path,
+):
+    before = standin_server.handled()
+    run = perftest(
+        tmp_path,
+        "--base-url",
+        standin_server.base_url,
+        "--engine",
+        "locust",
+        "--processes",
+        "2",
+        "--concurrency",
+        "2,4",
+        "--duration",
+        "1",
+        "--ramp-up",
+        "0.3",
+        *LIGHT,
+    )
+
+    assert run.status == Run.Status.COMPLETED, run.failure
+    levels = list(run.levels.order_by("position"))
+    assert [level.concurrency for level in levels] == [2, 4]
+    for level in levels:
+        assert level.worker_failures == []
+        assert level.requests > 0 and level.ok == level.requests
+        assert level.status_counts == {"200": level.requests}
+        assert level.rampup_requests > 0 and level.login_requests == 0
+        assert level.login_mode == "once" and level.identities == level.concurrency
+        assert level.window_s > 0 and level.generator_cpu_s > 0
+        per_endpoint = {e.name: e for e in level.endpoints.all()}
+        assert set(per_endpoint) == {"Get Profile", "Get Notifications"}
+        assert sum(e.requests for e in per_endpoint.values()) == level.requests
+        assert level.p50_ms > 0 and level.corrected["requests"] >= level.requests
+    # Every request the workers sent, the ramp-up included, reached the server once: no
+    # retry, nothing lost, nothing counted that the server did not handle.
+    assert standin_server.handled() - before == sent_by_perftest(run)
+    # Locust and gevent stayed out of the process that owns the database connection.
+    assert "locust" not in sys.modules and "gevent" not in sys.modules
+    report = (tmp_path / f"run-{run.pk}.md").read_text()
+    assert "Locust" in report and "2 local worker processes" in report
+
+
+def test_a_master_and_two_workers_merge_into_one_run_exactly(
+    standin_server,  # noqa: F811
+    tmp_path,
+):
+    port = free_port()
+    with perftest_workers(port, tmp_path) as workers:
+        run = perftest(
+            tmp_path,
+            "--base-url",
+            standin_server.base_url,
+            "--engine",
+            "locust",
+            "--master",
+            "--expect-workers",
+            "2",
+            "--master-bind",
+            f"127.0.0.1:{port}",
+            "--concurrency",
+            "4",
+            "--duration",
+            "1.5",
+            "--ramp-up",
+            "0",
+            *LIGHT,
+        )
+        for process, _ in workers:  # the master ends its workers when the run ends
+            assert process.wait(PROCESS_WAIT_S) == 0
+
+    assert run.status == Run.Status.COMPLETED, run.failure
+    level = run.levels.get()
+    deltas = [shipped(record) for _, record in workers]
+    assert all(counted(mine) > 0 for mine in deltas), "both workers took part"
+    everything = [delta for mine in deltas for delta in mine]
+    assert level.requests == counted(everything) and level.worker_failures == []
+    for endpoint in level.endpoints.all():
+        by_hand = merged_by_hand(everything, endpoint.name)
+        assert by_hand.count == endpoint.ok == endpoint.requests
+        stored = [endpoint.p50_ms, endpoint.p90_ms, endpoint.p95_ms, endpoint.p99_ms]
+        assert stored == [by_hand.percentile_ms(p) for p in (50, 90, 95, 99)]
+        assert (endpoint.min_ms, endpoint.max_ms) == (by_hand.min_ms, by_hand.max_ms)
+    overall = LatencyStats()
+    for name in ("Get Profile", "Get Notifications"):
+        overall.merge(merged_by_hand(everything, name))
+    assert level.p95_ms == overall.percentile_ms(95) and level.p99_ms == overall.percentile_ms(99)
