@@ -9,12 +9,17 @@ by its pid in a ``finally``.
 from __future__ import annotations
 
 import json
+import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -29,6 +34,7 @@ from tests.live_server import (  # noqa: F401
     shared_database_url,
     standin_server,
 )
+from tests.terminal import TerminalRun
 
 # Not importorskip: importing Locust would monkey-patch this process with gevent.
 pytestmark = [
@@ -40,6 +46,7 @@ URL = "http://127.0.0.1:9"  # never reached: these runs are refused first
 LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--iterations", "1"]
 #: Bounded waits for processes (never a timed assertion: a slow machine only waits longer).
 PROCESS_WAIT_S = 60
+POLL_S = 0.05
 
 
 def perftest(tmp_path, *args: str) -> Run:
@@ -242,3 +249,157 @@ def test_a_master_and_two_workers_merge_into_one_run_exactly(
     for name in ("Get Profile", "Get Notifications"):
         overall.merge(merged_by_hand(everything, name))
     assert level.p95_ms == overall.percentile_ms(95) and level.p99_ms == overall.percentile_ms(99)
+
+
+def wait_for(condition, what: str) -> None:
+    """Poll ``condition`` (a file another process writes) until it holds, within a bound."""
+    deadline = time.monotonic() + PROCESS_WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(POLL_S)
+
+
+def test_a_worker_killed_mid_level_is_named_lost_and_nothing_merged_goes_missing(
+    standin_server,  # noqa: F811
+    tmp_path,
+):
+    port = free_port()
+    with perftest_workers(port, tmp_path) as workers:
+        (survivor, survivor_record), (victim, victim_record) = workers
+
+        def kill_once_it_reported() -> None:
+            wait_for(lambda: counted(shipped(victim_record)) > 0, "the victim's first report")
+            victim.send_signal(signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_once_it_reported)
+        killer.start()
+        try:
+            run = perftest(
+                tmp_path,
+                "--base-url",
+                standin_server.base_url,
+                "--engine",
+                "locust",
+                "--master",
+                "--expect-workers",
+                "2",
+                "--master-bind",
+                f"127.0.0.1:{port}",
+                "--concurrency",
+                "4",
+                "--duration",
+                "4",
+                "--ramp-up",
+                "0",
+                *LIGHT,
+            )
+        finally:
+            killer.join()
+        assert survivor.wait(PROCESS_WAIT_S) == 0 and victim.wait() == -signal.SIGKILL
+
+    assert run.status == Run.Status.COMPLETED, run.failure
+    level = run.levels.get()
+    assert not level.interrupted and len(level.worker_failures) == 1
+    lost = level.worker_failures[0]
+    assert re.match(r"Locust worker \S+ lost \d+\.\d s into the level \(\d\d:\d\d:\d\d UTC\)", lost)
+    assert "no heartbeat" in lost
+    held = int(re.search(r"brought it to (\d+) counted requests?", lost).group(1))
+    # The victim recorded each delta just before shipping it: its last may never have left.
+    mine = shipped(victim_record)
+    assert held in (counted(mine), counted(mine[:-1])) and held > 0
+    # Everything the survivor shipped and everything the victim's reports held is merged.
+    assert level.requests == counted(shipped(survivor_record)) + held
+    assert level.ok == level.requests
+
+
+def children_of(process: subprocess.Popen) -> list[psutil.Process]:
+    return psutil.Process(process.pid).children(recursive=True)
+
+
+def test_a_killed_master_stops_its_workers_and_the_run_is_stored_interrupted(
+    standin_server,  # noqa: F811
+    shared_database_url,  # noqa: F811
+    tmp_path,
+):
+    port = free_port()
+    with perftest_workers(port, tmp_path) as workers:
+        terminal = TerminalRun(
+            "--output",
+            str(tmp_path),
+            "--base-url",
+            standin_server.base_url,
+            "--engine",
+            "locust",
+            "--master",
+            "--expect-workers",
+            "2",
+            "--master-bind",
+            f"127.0.0.1:{port}",
+            "--concurrency",
+            "4",
+            "--duration",
+            "60",
+            *LIGHT,
+            database_url=shared_database_url,
+            awaited="counted requests",
+        )
+        try:
+            assert terminal.reached.wait(PROCESS_WAIT_S)
+            (master,) = [
+                p for p in children_of(terminal.process) if "perftest.locust.master" in p.cmdline()
+            ]
+            master.kill()
+            code, output, errors = terminal.finish(PROCESS_WAIT_S)
+        finally:
+            stop(terminal.process)
+        # No master, no heartbeat: each worker quits on its own.
+        for process, _ in workers:
+            process.wait(PROCESS_WAIT_S)
+
+    assert code == 130, errors
+    run = Run.objects.latest("pk")
+    assert run.status == Run.Status.INTERRUPTED
+    level = run.levels.get()
+    assert level.interrupted
+    assert any(
+        f"the Locust master (pid {master.pid}) ended" in line for line in level.worker_failures
+    )
+
+
+def test_ctrl_c_ends_every_process_the_run_started(
+    standin_server,  # noqa: F811
+    shared_database_url,  # noqa: F811
+    tmp_path,
+):
+    terminal = TerminalRun(
+        "--output",
+        str(tmp_path),
+        "--base-url",
+        standin_server.base_url,
+        "--engine",
+        "locust",
+        "--processes",
+        "2",
+        "--concurrency",
+        "2",
+        "--duration",
+        "60",
+        *LIGHT,
+        database_url=shared_database_url,
+        awaited="counted requests",
+    )
+    try:
+        assert terminal.reached.wait(PROCESS_WAIT_S)
+        started = children_of(terminal.process)
+        names = sorted("perftest.locust.master" in p.cmdline() for p in started)
+        assert names == [False, False, True], [p.cmdline() for p in started]
+        terminal.process.send_signal(signal.SIGINT)
+        code, output, errors = terminal.finish(PROCESS_WAIT_S)
+    finally:
+        stop(terminal.process)
+
+    assert code == 130, errors
+    gone, alive = psutil.wait_procs(started, timeout=0)
+    assert alive == [] and len(gone) == 3
+    run = Run.objects.latest("pk")
+    assert run.status == Run.Status.INTERRUPTED and run.levels.get().interrupted
