@@ -403,3 +403,35 @@ def test_ctrl_c_ends_every_process_the_run_started(
     assert alive == [] and len(gone) == 3
     run = Run.objects.latest("pk")
     assert run.status == Run.Status.INTERRUPTED and run.levels.get().interrupted
+
+
+def test_an_open_level_on_locust_sends_or_drops_every_slot_of_its_schedule(
+    standin_server,  # noqa: F811
+    tmp_path,
+):
+    before = standin_server.handled()
+    run = perftest(
+        tmp_path,
+        "--base-url",
+        standin_server.base_url,
+        "--engine",
+        "locust",
+        "--processes",
+        "2",
+        "--rate",
+        "40",
+        "--concurrency",
+        "4",
+        "--duration",
+        "2",
+        *LIGHT,
+    )
+
+    assert run.status == Run.Status.COMPLETED, run.failure
+    level = run.levels.get()
+    assert (level.model, level.rate, level.planned_requests) == ("open", 40, 80)
+    assert level.worker_failures == [] and level.rampup_requests == 0
+    # Every slot of the schedule, split between the two workers, was sent or dropped.
+    assert level.requests + level.dropped == 80 and level.requests > 0
+    assert level.ok == level.requests
+    assert standin_server.handled() - before == sent_by_perftest(run)
