@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from perftest.conf import ConfigError, get_config
 from perftest.measure.stats import LatencyStats
@@ -163,6 +164,7 @@ def test_locust_levels_may_exceed_the_thread_engines_maximum():
 def test_locust_processes_store_levels_whose_counts_equal_the_servers_own(
     standin_server,  # noqa: F811
     tmp_path,
+    admin_client,
 ):
     before = standin_server.handled()
     run = perftest(
@@ -202,7 +204,10 @@ def test_locust_processes_store_levels_whose_counts_equal_the_servers_own(
     # Locust and gevent stayed out of the process that owns the database connection.
     assert "locust" not in sys.modules and "gevent" not in sys.modules
     report = (tmp_path / f"run-{run.pk}.md").read_text()
-    assert "Locust" in report and "2 local worker processes" in report
+    assert "Engine: Locust's distributed runner, 2 local worker processes." in report
+    assert "| 4 concurrent |" in report
+    page = admin_client.get(reverse("admin:perftest_run_change", args=[run.pk]))
+    assert page.status_code == 200 and "Get Notifications" in page.content.decode()
 
 
 def test_a_master_and_two_workers_merge_into_one_run_exactly(
@@ -234,6 +239,8 @@ def test_a_master_and_two_workers_merge_into_one_run_exactly(
             assert process.wait(PROCESS_WAIT_S) == 0
 
     assert run.status == Run.Status.COMPLETED, run.failure
+    report = (tmp_path / f"run-{run.pk}.md").read_text()
+    assert f"and 2 workers from other machines (master at 127.0.0.1:{port})" in report
     level = run.levels.get()
     deltas = [shipped(record) for _, record in workers]
     assert all(counted(mine) > 0 for mine in deltas), "both workers took part"
