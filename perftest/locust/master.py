@@ -62,6 +62,8 @@ class MasterLevel:
         self.lost: set[str] = set()
         #: Per worker: counted requests, answers as expected, reports merged so far.
         self.tally = {worker: [0, 0, 0] for worker in workers}
+        #: Per worker: CPU seconds its process used during the level.
+        self.cpu_s = dict.fromkeys(workers, 0.0)
         self.started = time.monotonic()
         self.changed = True
 
@@ -76,6 +78,10 @@ class MasterLevel:
         tally = self.tally.setdefault(worker, [0, 0, 0])
         requests, ok = wire.counted(delta)
         tally[0], tally[1], tally[2] = tally[0] + requests, tally[1] + ok, tally[2] + 1
+        self.cpu_s[worker] = self.cpu_s.get(worker, 0.0) + delta["cpu_s"]
+        # The busiest worker process, not the sum: a Python process saturates at one core, so
+        # that is what tells whether the generator, not the server, set the pace.
+        self.level.generator_cpu_s = max(self.cpu_s.values())
         self.changed = True
 
     def end(self, worker: str, delta: dict[str, Any]) -> None:

@@ -43,8 +43,10 @@ class WorkerLevel:
         self.index, self.model = message["index"], message["model"]
         self.plan = message["plan"]
         workers = message["workers"]
-        self.position = workers.index(client_id) if client_id in workers else len(workers)
-        self.stride = max(len(workers), self.position + 1)
+        #: A worker that connected after the master handed the level out takes no part in it.
+        self.finished = client_id not in workers
+        self.position = 0 if self.finished else workers.index(client_id)
+        self.stride = len(workers)
         self.redactor = Redactor()
         for secret in self.plan["secrets"]:
             self.redactor.add(secret)
@@ -61,7 +63,6 @@ class WorkerLevel:
         self._users = itertools.count()
         self._slots = itertools.count()
         self.active = 0
-        self.finished = False
         self._cpu = time.process_time()
         self._fresh()
 

@@ -71,7 +71,10 @@ def counted(delta: dict[str, Any]) -> tuple[int, int]:
 
 def fold(level: LevelResult, delta: dict[str, Any], marks: list[int]) -> None:
     """Add one worker's delta to ``level``; ``marks`` keeps [first send, last completion] in
-    wall-clock ns over every worker (workers on other machines share no monotonic clock)."""
+    wall-clock ns over every worker (workers on other machines share no monotonic clock).
+
+    A delta's ``cpu_s`` is its worker's own: the master keeps it per worker (``MasterLevel``).
+    """
     for data in delta["endpoints"]:
         result = EndpointResult.from_dict(data)
         level.endpoints[result.name].merge(result)
@@ -80,7 +83,6 @@ def fold(level: LevelResult, delta: dict[str, Any], marks: list[int]) -> None:
     level.late += delta["late"]
     level.dropped += delta["dropped"]
     level.max_lateness_ns = max(level.max_lateness_ns, delta["max_lateness_ns"])
-    level.generator_cpu_s += delta["cpu_s"]
     level.worker_failures.extend(delta["failures"])
     if delta["first_send_ns"] and (not marks[0] or delta["first_send_ns"] < marks[0]):
         marks[0] = delta["first_send_ns"]
