@@ -53,6 +53,7 @@ from perftest.measure.auth import request_for  # noqa: E402
 from perftest.measure.load import schedule_for  # noqa: E402
 from perftest.measure.load.distributed import LocustEngine, handover  # noqa: E402
 from perftest.plan.build import build_plan  # noqa: E402
+from perftest.redact import Redactor  # noqa: E402
 
 NGINX_CONF = """\
 daemon off;
@@ -186,7 +187,7 @@ def perftest_side(base_url: str, log: Path, users: int, duration: float, span_s:
     )
     endpoints = {e.name: e for e in plan.endpoints}
     specs = [{name: request_for(endpoint) for name, endpoint in endpoints.items()}]
-    engine = LocustEngine(plan, handover(plan, specs, endpoints, []), [])
+    engine = LocustEngine(plan, handover(plan, specs, endpoints, []), [], Redactor())
     levels = []
 
     def run() -> None:

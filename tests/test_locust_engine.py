@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -147,6 +148,23 @@ def test_engine_locust_without_locust_installed_is_a_one_line_usage_error(monkey
 def test_locust_engine_options_that_cannot_run_are_refused_before_anything_runs(options, words):
     with pytest.raises(ConfigError, match=words):
         build_plan(get_config(), engine="locust", **options)
+
+
+def test_a_master_bind_nobody_can_listen_on_is_refused_before_anything_runs():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        bind = f"127.0.0.1:{taken.getsockname()[1]}"
+        with pytest.raises(ConfigError, match=f"--master-bind {bind}: the master cannot listen"):
+            build_plan(
+                get_config(),
+                engine="locust",
+                base_url=URL,
+                concurrency="2",
+                master=True,
+                expect_workers=1,
+                master_bind=bind,
+            )
 
 
 def test_locust_only_options_without_the_locust_engine_are_refused():

@@ -174,7 +174,8 @@ class _Levels:
         """What runs a level: the thread engine in this process, or Locust's processes."""
         if self.session.plan.load.engine.name == "threads":
             return contextlib.nullcontext(functools.partial(run_level, self.kit))
-        return LocustEngine(self.session.plan, self._handover(), self.session.result.notes)
+        session = self.session
+        return LocustEngine(session.plan, self._handover(), session.result.notes, session.redactor)
 
     def _handover(self) -> dict[str, Any]:
         """Each identity that logged in, with its requests and secrets, for Locust's workers."""

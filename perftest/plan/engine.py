@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import socket
 from typing import Any
 
 from perftest.conf import ConfigError
@@ -37,6 +38,19 @@ def parse_host_port(option: str, text: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+def _can_listen(host: str, port: int) -> None:
+    """A master that cannot bind its port fails before anything runs, with the reason."""
+    try:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise ConfigError(
+            f"--master-bind {host}:{port}: the master cannot listen there ({exc.strerror or exc}); "
+            "give a free port of an address of this machine."
+        ) from None
+
+
 def _locust(options: dict[str, Any]) -> Engine:
     if not locust_installed():
         raise ConfigError(
@@ -51,6 +65,7 @@ def _locust(options: dict[str, Any]) -> Engine:
         host, port = parse_host_port(
             "--master-bind", options.get("master_bind") or DEFAULT_MASTER_BIND
         )
+        _can_listen(host, port)
         processes = 0 if processes is None else processes
         if processes < 0:
             raise ConfigError(f"--processes must be 0 or more, not {processes}.")

@@ -38,6 +38,7 @@ from perftest.locust import worker_command
 from perftest.measure.result import EndpointResult, LevelResult
 from perftest.measure.transport.base import RequestSpec
 from perftest.plan.model import Endpoint, RunPlan
+from perftest.redact import Redactor
 from perftest.text import quantity
 
 from . import locust_wire
@@ -98,9 +99,15 @@ class LocustEngine:
     ``with LocustEngine(...) as run_level:`` then ``run_level(schedule, tick)`` per level.
     """
 
-    def __init__(self, plan: RunPlan, workers_plan: dict[str, Any], notes: list[str]):
+    def __init__(
+        self,
+        plan: RunPlan,
+        workers_plan: dict[str, Any],
+        notes: list[str],
+        redactor: Redactor,
+    ):
         self.engine = plan.load.engine
-        self.workers_plan, self.notes = workers_plan, notes
+        self.workers_plan, self.notes, self.redactor = workers_plan, notes, redactor
         self.workdir = Path()
         self.master: subprocess.Popen | None = None
         self.local_workers: list[subprocess.Popen] = []
@@ -178,13 +185,7 @@ class LocustEngine:
             while not result.exists():
                 assert self.master is not None
                 if self.master.poll() is not None and not result.exists():
-                    level = self._partial(index, schedule)
-                    level.worker_failures.append(
-                        f"the Locust master (pid {self.master.pid}) ended with exit code "
-                        f"{self.master.returncode} before the level did; what it had merged "
-                        "is kept"
-                    )
-                    raise LevelInterrupted(level)
+                    raise self._master_gone(index, schedule)
                 tick(f"{schedule.label}: {self._status()}")
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.master.wait(TICK_S)
@@ -197,6 +198,21 @@ class LocustEngine:
         if level.model == "closed" and level.overall.requests:
             correct_for_coordinated_omission(level)
         return level
+
+    def _master_gone(self, index: int, schedule: Schedule) -> Exception:
+        """The master ended before level ``index`` did: a master that never began a level
+        could not start (its log says why); otherwise the level is interrupted with what the
+        master had merged."""
+        master = self.master
+        assert master is not None
+        ended = f"the Locust master (pid {master.pid}) ended with exit code {master.returncode}"
+        if not (self.workdir / f"level-{index}.partial.json").exists() and index == 0:
+            lines = (self.workdir / "master.log").read_text(errors="replace").splitlines()
+            said = self.redactor.text(lines[-1].strip()) if lines else "it wrote nothing"
+            return RuntimeError(f"{ended} before the first level: {said}")
+        level = self._partial(index, schedule)
+        level.worker_failures.append(f"{ended} before the level did; what it had merged is kept")
+        return LevelInterrupted(level)
 
     def _request(self, index: int, schedule: Schedule) -> None:
         template = schedule.describe()
