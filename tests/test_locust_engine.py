@@ -26,7 +26,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from perftest.conf import ConfigError, get_config
+from perftest.measure.load import locust_wire
 from perftest.measure.stats import LatencyStats
+from perftest.measure.transport.base import RequestSpec
 from perftest.models import Run
 from perftest.plan.build import build_plan
 from perftest.plan.engine import locust_installed
@@ -104,6 +106,20 @@ def merged_by_hand(deltas: list[dict], name: str) -> LatencyStats:
             if endpoint["name"] == name:
                 total.merge(LatencyStats.from_dict(endpoint["latency"]))
     return total
+
+
+def test_a_request_crosses_to_the_workers_byte_for_byte():
+    spec = RequestSpec(
+        "Login",
+        "POST",
+        "/api/auth/login/",
+        (("Authorization", "Token abc"), ("X-Trace", "é")),
+        json.dumps({"email": "perftest-1@example.com", "password": "p\u00e4ss"}).encode(),
+        "application/json",
+    )
+    assert (
+        locust_wire.spec_from_wire(json.loads(json.dumps(locust_wire.spec_to_wire(spec)))) == spec
+    )
 
 
 def test_engine_locust_without_locust_installed_is_a_one_line_usage_error(monkeypatch):

@@ -42,6 +42,7 @@ from perftest.redact import Redactor
 from perftest.text import quantity
 
 from . import locust_wire
+from .closed import Closed
 from .harness import TICK_S, LevelInterrupted, correct_for_coordinated_omission
 from .schedule import Schedule
 
@@ -141,7 +142,8 @@ class LocustEngine:
                 },
                 handle,
             )
-        self.master = self._spawn("master", [sys.executable, "-m", "perftest.locust.master"])
+        master = [sys.executable, "-m", "perftest.locust.master", str(self.workdir)]
+        self.master = self._spawn("master", master)
         port = bind.rpartition(":")[2]
         for number in range(1, engine.processes + 1):
             command = worker_command("127.0.0.1", int(port))
@@ -162,8 +164,6 @@ class LocustEngine:
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         """A process in a session of its own (Ctrl-C reaches only this one, which stops the
         others by pid), logging to the work folder, which holds no config file for Locust."""
-        if name == "master":
-            command = [*command, str(self.workdir)]
         with (self.workdir / f"{name}.log").open("w") as log:
             return subprocess.Popen(
                 command,
@@ -189,7 +189,7 @@ class LocustEngine:
                 tick(f"{schedule.label}: {self._status()}")
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.master.wait(TICK_S)
-        except LevelInterrupted:
+        except LevelInterrupted:  # the master's end, already described: not a Ctrl-C
             raise
         except KeyboardInterrupt:
             self._stop_all()
@@ -228,7 +228,7 @@ class LocustEngine:
             "rate": template.rate,
             "slots_total": template.planned_requests if template.model == "open" else 0,
             "duration_s": template.duration_s,
-            "ramp_up_s": getattr(schedule, "ramp_up_s", 0.0),
+            "ramp_up_s": schedule.ramp_up_s if isinstance(schedule, Closed) else 0.0,
         }
         path = self.workdir / f"level-{index}.json"
         part = path.with_name(path.name + ".tmp")
