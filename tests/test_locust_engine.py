@@ -183,6 +183,22 @@ def test_a_master_bind_nobody_can_listen_on_is_refused_before_anything_runs():
             )
 
 
+@pytest.mark.parametrize(
+    ("master", "hide_locust", "words"),
+    [
+        ("nowhere", False, "--master takes HOST:PORT, e.g. 10.0.0.5:5557, not 'nowhere'."),
+        ("10.0.0.5:99999", False, "--master takes HOST:PORT"),
+        ("10.0.0.5:5557", True, "needs Locust, which is not installed: pip install"),
+    ],
+)
+def test_perftest_worker_bad_input_is_one_line_and_exit_2(monkeypatch, master, hide_locust, words):
+    if hide_locust:
+        monkeypatch.setitem(sys.modules, "locust", None)
+    with pytest.raises(CommandError, match=re.escape(words)) as ended:
+        call_command("perftest_worker", "--master", master)
+    assert ended.value.returncode == 2
+
+
 def test_locust_only_options_without_the_locust_engine_are_refused():
     with pytest.raises(ConfigError, match="--processes is for --engine locust"):
         build_plan(get_config(), concurrency="2", processes=2)
