@@ -66,6 +66,10 @@ class MasterLevel:
         self.cpu_s = dict.fromkeys(workers, 0.0)
         self.started = time.monotonic()
         self.changed = True
+        if not workers:
+            self.level.worker_failures.append(
+                "no Locust worker was connected when the level began (all were lost before)"
+            )
 
     @property
     def elapsed_s(self) -> float:

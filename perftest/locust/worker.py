@@ -44,8 +44,9 @@ class WorkerLevel:
         self.plan = message["plan"]
         workers = message["workers"]
         #: A worker that connected after the master handed the level out takes no part in it.
-        self.finished = client_id not in workers
-        self.position = 0 if self.finished else workers.index(client_id)
+        self.taking_part = client_id in workers
+        self.finished = not self.taking_part
+        self.position = workers.index(client_id) if self.taking_part else 0
         self.stride = len(workers)
         self.redactor = Redactor()
         for secret in self.plan["secrets"]:
@@ -61,7 +62,8 @@ class WorkerLevel:
         self.rate = message["rate"]
         self.slots_total = message["slots_total"]
         self._users = itertools.count()
-        self._slots = itertools.count()
+        #: Slots of this worker's share of the schedule taken so far (open levels).
+        self._taken = 0
         self.active = 0
         self._cpu = time.process_time()
         self._fresh()
@@ -101,7 +103,7 @@ class WorkerLevel:
         self.active += 1
         connection = UserConnection(plan["base_url"], plan["connect_timeout"], plan["read_timeout"])
         try:
-            if self.model == "open":
+            if self.model == "open" and self.taking_part:
                 self._open(connection.send, steps)
             else:
                 self._closed(connection.send, steps)
@@ -131,7 +133,8 @@ class WorkerLevel:
         tolerance_ns = int(LATE_TOLERANCE_S * 1e9)
         delta = self.delta
         while True:
-            slot = next(self._slots) * self.stride + self.position
+            slot = self._taken * self.stride + self.position
+            self._taken += 1
             if slot >= self.slots_total:
                 return
             intended = t0 + int(slot * period_ns)
@@ -158,4 +161,9 @@ class WorkerLevel:
         while self.active:
             gevent.sleep(DONE_POLL_S)
         self.finished = True
+        if self.model == "open" and self.taking_part:
+            # A share no user took (Locust gave this worker fewer users than it has slots
+            # for, or none) is dropped too: sent + dropped = planned over all workers.
+            share = len(range(self.position, self.slots_total, self.stride))
+            self.delta["dropped"] += share - min(self._taken, share)
         return self.take_delta() or wire.empty_delta(self.index)
