@@ -46,6 +46,7 @@ pytestmark = [
     pytest.mark.skipif(not locust_installed(), reason="needs perftest[locust]"),
 ]
 
+TOKEN = re.compile(r"\b[0-9a-f]{40}\b")
 URL = "http://127.0.0.1:9"  # never reached: these runs are refused first
 LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--iterations", "1"]
 #: Bounded waits for processes (never a timed assertion: a slow machine only waits longer).
@@ -255,6 +256,17 @@ def test_locust_processes_store_levels_whose_counts_equal_the_servers_own(
     assert "locust" not in sys.modules and "gevent" not in sys.modules
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Engine: Locust's distributed runner, 2 local worker processes." in report
+    # THE_BOT's tokens are 40 hex characters; the workers sent with several, none is kept.
+    stored = json.dumps(
+        [
+            list(Run.objects.filter(pk=run.pk).values()),
+            list(run.endpoints.values()),
+            list(run.levels.values()),
+            list(run.findings.values()),
+        ],
+        default=str,
+    )
+    assert not TOKEN.search(stored) and not TOKEN.search(report)
     assert "| 4 concurrent |" in report
     page = admin_client.get(reverse("admin:perftest_run_change", args=[run.pk]))
     assert page.status_code == 200 and "Get Notifications" in page.content.decode()

@@ -180,7 +180,9 @@ class _Levels:
     def _handover(self) -> dict[str, Any]:
         """Each identity that logged in, with its requests and secrets, for Locust's workers."""
         plan, specs, secrets, failures = self.session.plan, [], [], []
-        assert self.shared is not None, "the Locust engine logs each identity in once"
+        assert self.shared is not None and plan.load.mix is not None
+        # A password leaves this process only in the body of a login the mix sends.
+        sends_login = any(self.endpoints[name].is_login for name in plan.load.mix.names)
         for identity in self.session.identities:
             headers, reason = self.shared[identity.number]
             if headers is None:
@@ -192,8 +194,8 @@ class _Levels:
                     for name, endpoint in self.endpoints.items()
                 }
             )
-            secrets += [identity.password, *(value for _, value in headers)]
-            secrets += [value.split()[-1] for _, value in headers]
+            secrets += [value for _, value in headers] + [v.split()[-1] for _, v in headers]
+            secrets += [identity.password] if sends_login else []
         if not specs:
             raise RuntimeError(
                 f"no identity could log in ({failures[0]}), so Locust's users have no token"
