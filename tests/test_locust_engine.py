@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from perftest.conf import ConfigError, get_config
@@ -39,6 +40,7 @@ from tests.live_server import (  # noqa: F401
     standin_server,
 )
 from tests.terminal import TerminalRun
+from thebot_settings.settings import PERFTEST as THEBOT
 
 # Not importorskip: importing Locust would monkey-patch this process with gevent.
 pytestmark = [
@@ -506,4 +508,55 @@ def test_an_open_level_on_locust_sends_or_drops_every_slot_of_its_schedule(
     # one user, the worker Locust gave none drops its whole share).
     assert level.requests + level.dropped == 80 and level.requests > 0
     assert level.ok == level.requests
+    assert standin_server.handled() - before == sent_by_perftest(run)
+
+
+@override_settings(
+    ROOT_URLCONF="tests.urls",
+    PERFTEST={
+        **THEBOT,
+        "ENDPOINTS": [
+            {"name": "Get Profile", "method": "GET", "path": "/api/profile/me/"},
+            {"name": "Throttled", "method": "GET", "path": "/test/throttled/", "auth": False},
+        ],
+        "SEEDER": None,
+    },
+)
+def test_answers_otherwise_on_locust_are_counted_by_class_apart_from_the_verdict_figures(
+    standin_server,  # noqa: F811
+    tmp_path,
+):
+    before = standin_server.handled()
+    run = perftest(
+        tmp_path,
+        "--base-url",
+        standin_server.base_url,
+        "--engine",
+        "locust",
+        "--processes",
+        "2",
+        "--concurrency",
+        "2",
+        "--duration",
+        "1",
+        "--ramp-up",
+        "0",
+        "--warmup",
+        "0",
+        "--iterations",
+        "1",
+    )
+
+    level = run.levels.get()
+    rows = {row.name: row for row in level.endpoints.all()}
+    profile, throttled = rows["Get Profile"], rows["Throttled"]
+    assert profile.requests > 0 and profile.ok == profile.requests
+    # The 429s' latency is kept with their class, never in the verdict figures.
+    assert throttled.requests > 0 and throttled.ok == 0 and throttled.p50_ms == 0
+    (answers,) = throttled.answer_classes
+    assert answers["class"] == "HTTP 429" and answers["count"] == throttled.requests
+    assert answers["retry_after"] and answers["p50_ms"] > 0
+    (error,) = throttled.errors
+    assert "Retry-After: " in error["example"] and "Request was throttled" in error["example"]
+    assert level.ok == profile.requests and level.requests == profile.requests + throttled.requests
     assert standin_server.handled() - before == sent_by_perftest(run)
