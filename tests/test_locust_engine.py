@@ -545,8 +545,11 @@ def test_answers_otherwise_on_locust_are_counted_by_class_apart_from_the_verdict
         "0",
         "--iterations",
         "1",
+        "--threshold",
+        "error_rate < 99% abort",
     )
 
+    assert any(note.startswith("Abort thresholds were not checked") for note in run.notes)
     level = run.levels.get()
     rows = {row.name: row for row in level.endpoints.all()}
     profile, throttled = rows["Get Profile"], rows["Throttled"]

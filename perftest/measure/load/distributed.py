@@ -108,6 +108,7 @@ class LocustEngine:
         redactor: Redactor,
     ):
         self.engine = plan.load.engine
+        self.aborts = plan.aborts
         self.workers_plan, self.notes, self.redactor = workers_plan, notes, redactor
         self.workdir = Path()
         self.master: subprocess.Popen | None = None
@@ -160,6 +161,11 @@ class LocustEngine:
             f"master and {local}{remote}; each level's figures are perftest's own per-worker "
             "HDR histograms, merged exactly by the master, not Locust's statistics."
         )
+        if self.aborts:
+            self.notes.append(
+                "Abort thresholds were not checked while the Locust levels ran (the thread "
+                "engine checks them); they were judged on the stored figures afterwards."
+            )
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         """A process in a session of its own (Ctrl-C reaches only this one, which stops the
