@@ -11,9 +11,13 @@ with ``--login once``. Ctrl-C ends measuring with what was measured so far: the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from perftest.plan.model import Mix, RunPlan
 from perftest.redact import Redactor, is_sensitive_key
@@ -23,7 +27,9 @@ from .database import ConnectionWatch
 from .diagnose.explain import explain, unavailable
 from .diagnose.profile import profile
 from .load import schedule_for
+from .load.distributed import LocustEngine, handover
 from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
+from .load.schedule import Schedule
 from .load.sequential import Sequential
 from .params import PATH_PARAMETER, FirstAnswers, PathProblem, capture_sources
 from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
@@ -237,27 +243,59 @@ class _Levels:
                 continue  # its own value is missing: what needs it says so
         return keeper.answers
 
+    def _engine(self) -> AbstractContextManager[Callable[[Schedule, Tick], LevelResult]]:
+        """What runs a level: the thread engine in this process, or Locust's processes."""
+        if self.session.plan.load.engine.name == "threads":
+            return contextlib.nullcontext(functools.partial(run_level, self.kit))
+        session = self.session
+        return LocustEngine(session.plan, self._handover(), session.result.notes, session.redactor)
+
+    def _handover(self) -> dict[str, Any]:
+        """Each identity that logged in, with its requests and secrets, for Locust's workers."""
+        plan, specs, secrets, failures = self.session.plan, [], [], []
+        assert self.shared is not None and plan.load.mix is not None
+        # A password leaves this process only in the body of a login the mix sends.
+        sends_login = any(self.endpoints[name].is_login for name in plan.load.mix.names)
+        for identity in self.session.identities:
+            headers, reason = self.shared[identity.number]
+            if headers is None:
+                failures.append(reason)
+                continue
+            specs.append(
+                {
+                    name: endpoint_request(plan, endpoint, identity, headers)
+                    for name, endpoint in self.endpoints.items()
+                }
+            )
+            secrets += [value for _, value in headers] + [v.split()[-1] for _, v in headers]
+            secrets += [identity.password] if sends_login else []
+        if not specs:
+            raise RuntimeError(
+                f"no identity could log in ({failures[0]}), so Locust's users have no token"
+            )
+        return handover(plan, specs, self.endpoints, secrets)
+
     def run_all(self) -> None:
         session = self.session
         load = session.plan.load
         if load.login_mode == "once":
             self._log_in_once()
-        for position, workers in enumerate(load.concurrency, start=1):
-            prefix = f"level {position}/{len(load.concurrency)} "
-            watch = ConnectionWatch()
-            watch.start()
-            try:
-                level = run_level(
-                    self.kit,
-                    schedule_for(load, workers),
-                    lambda text, prefix=prefix: session.tick(prefix + text),
-                )
-            except LevelInterrupted as interrupted:
-                self._append(interrupted.result, workers, watch)
-                raise
-            self._append(level, workers, watch)
-            if level.aborted:
-                return  # an abort rule stopped this level: the heavier ones would not be kinder
+        with self._engine() as run_one:
+            for position, workers in enumerate(load.concurrency, start=1):
+                prefix = f"level {position}/{len(load.concurrency)} "
+                watch = ConnectionWatch()
+                watch.start()
+                try:
+                    level = run_one(
+                        schedule_for(load, workers),
+                        lambda text, prefix=prefix: session.tick(prefix + text),
+                    )
+                except LevelInterrupted as interrupted:
+                    self._append(interrupted.result, workers, watch)
+                    raise
+                self._append(level, workers, watch)
+                if level.aborted:
+                    return  # an abort rule stopped this level: the heavier ones would not be kinder
 
     def _append(self, level: LevelResult, workers: int, watch: ConnectionWatch) -> None:
         level.database_connections = dataclasses.asdict(watch.stop())

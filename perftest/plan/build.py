@@ -13,6 +13,7 @@ from typing import Any
 
 from perftest.conf import ConfigError
 
+from .engine import with_engine
 from .expressions import ExpressionError, parse_all, sources
 from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, ParamSource, Role, RunPlan
 from .roles import check_roles
@@ -134,7 +135,9 @@ def _thread_workers(levels: tuple[int, ...], most: int) -> tuple[int, ...]:
 def _load_plan(
     config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
 ) -> LoadPlan:
-    levels = _thread_workers(parse_levels(options.get("concurrency")), config["MAX_THREAD_WORKERS"])
+    levels = parse_levels(options.get("concurrency"))
+    if (options.get("engine") or "threads") == "threads":
+        levels = _thread_workers(levels, config["MAX_THREAD_WORKERS"])
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")
     if rate is not None and not rate > 0:
@@ -272,6 +275,7 @@ def build_plan(
     load = _load_plan(config, load_options, chosen)
     if load.active and not load.requests and not load.duration_s:
         load = dataclasses.replace(load, duration_s=float(config["DURATION"]))
+    load = with_engine(load, load_options, mode)
     roles = _roles(config["IDENTITY"])
     check_roles(roles, load)
     return RunPlan(

@@ -191,6 +191,26 @@ MAX_WINDOWS = 60
 
 
 @dataclass(frozen=True)
+class Engine:
+    """Who sends a level's requests: perftest's threads in this process, or Locust.
+
+    With ``locust``, each level runs on Locust's distributed runner: a master process and
+    ``processes`` local worker processes, plus ``remote_workers`` workers that join from other
+    machines at ``master_bind`` (``--master``). Empty ``master_bind``: a free loopback port.
+    """
+
+    name: str = "threads"
+    processes: int = 0
+    remote_workers: int = 0
+    master_bind: str = ""
+
+    @property
+    def workers(self) -> int:
+        """Worker processes every level waits for before it starts."""
+        return self.processes + self.remote_workers
+
+
+@dataclass(frozen=True)
 class LoadPlan:
     """Concurrency levels (closed model) or an arrival rate (open model), and their knobs.
 
@@ -205,6 +225,7 @@ class LoadPlan:
     mix: Mix | None = None
     identities: int | None = None
     login_mode: str = "per-worker"
+    engine: Engine = Engine()
 
     @property
     def model(self) -> str:

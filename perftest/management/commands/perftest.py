@@ -223,6 +223,27 @@ class Command(usage.Command):
             choices=["per-worker", "once"],
             help="Log in per worker (default) or once per identity, sharing the token.",
         )
+        engine = parser.add_argument_group("engine (beyond one process: Locust)")
+        engine.add_argument(
+            "--engine",
+            choices=["threads", "locust"],
+            help="Who sends a level's requests: threads of this process (default) or Locust's "
+            "distributed runner (pip install 'perftest[locust]').",
+        )
+        engine.add_argument(
+            "--processes", type=whole_number, help="Locust worker processes on this machine."
+        )
+        engine.add_argument(
+            "--master",
+            action="store_true",
+            help="Run the Locust master for workers on other machines (perftest_worker).",
+        )
+        engine.add_argument(
+            "--expect-workers", type=whole_number, help="With --master: workers to wait for."
+        )
+        engine.add_argument(
+            "--master-bind", metavar="HOST:PORT", help="With --master: where it listens."
+        )
         why = parser.add_argument_group("why it is slow (in-process)")
         why.add_argument(
             "--profile",
@@ -307,6 +328,11 @@ class Command(usage.Command):
                 mix=options["mix"],
                 identities=options["identities"],
                 login=options["login"],
+                engine=options["engine"],
+                processes=options["processes"],
+                master=options["master"],
+                expect_workers=options["expect_workers"],
+                master_bind=options["master_bind"],
                 profile=options["profile"],
                 explain=options["explain"],
                 baseline=options["baseline"],

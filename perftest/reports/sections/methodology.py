@@ -143,6 +143,27 @@ def _mix(stored: StoredRun) -> str:
     return f"Mix: the default, every endpoint except login with equal weights{listed}."
 
 
+def _engine(stored: StoredRun) -> list[str]:
+    """How the levels' requests were sent, when Locust's runner sent them (``--engine``)."""
+    load = stored.row.config.get("load") if isinstance(stored.row.config, Mapping) else None
+    engine = load.get("engine") if isinstance(load, Mapping) else None
+    if not isinstance(engine, Mapping) or engine.get("name") != "locust":
+        return []
+    local = quantity(engine.get("processes", 0), "local worker process", "local worker processes")
+    remote = engine.get("remote_workers", 0)
+    remote = (
+        f" and {quantity(remote, 'worker')} from other machines (master at "
+        f"{engine.get('master_bind')})"
+        if remote
+        else ""
+    )
+    return [
+        f"Engine: Locust's distributed runner, {local}{remote}. Each identity logged in once "
+        "through the login endpoint and each Locust user sent with its identity's token; the "
+        "figures are perftest's own HDR histograms from every worker, merged exactly."
+    ]
+
+
 def _load(stored: StoredRun) -> list[str]:
     """The load parameters of the plan snapshot, when the run has load levels."""
     if not stored.levels:
@@ -156,6 +177,7 @@ def _load(stored: StoredRun) -> list[str]:
     login = load.login_mode or stored.levels[0].login_mode
     lines = [
         *_levels(stored),
+        *_engine(stored),
         *_machine(stored),
         _length(stored),
         _mix(stored),
