@@ -563,3 +563,53 @@ def test_answers_otherwise_on_locust_are_counted_by_class_apart_from_the_verdict
     assert "Retry-After: " in error["example"] and "Request was throttled" in error["example"]
     assert level.ok == profile.requests and level.requests == profile.requests + throttled.requests
     assert standin_server.handled() - before == sent_by_perftest(run)
+
+
+CAPTURED = {
+    **THEBOT,
+    "ENDPOINTS": [
+        *THEBOT["ENDPOINTS"][:1],
+        {"name": "Get Lessons", "method": "GET", "path": "/api/scheduling/lessons/"},
+        {
+            "name": "Get Lesson",
+            "method": "GET",
+            "path": "/api/scheduling/lessons/{lesson_id}/",
+            "params": {"lesson_id": {"from": "Get Lessons", "json": "results.0.id"}},
+        },
+    ],
+}
+
+
+@override_settings(PERFTEST=CAPTURED)
+def test_locust_users_send_paths_filled_with_their_own_identitys_captured_values(
+    standin_server,  # noqa: F811
+    tmp_path,
+):
+    run = perftest(
+        tmp_path,
+        "--base-url",
+        standin_server.base_url,
+        "--engine",
+        "locust",
+        "--concurrency",
+        "2",
+        "--duration",
+        "1",
+        "--ramp-up",
+        "0",
+        "--endpoints",
+        "Get Lessons,Get Lesson",
+        "--warmup",
+        "0",
+        "--iterations",
+        "1",
+    )
+
+    assert run.status == Run.Status.COMPLETED, run.failure
+    (level,) = run.levels.all()
+    assert level.worker_failures == []
+    per_endpoint = {e.name: e for e in level.endpoints.all()}
+    # The stand-in answers a lesson only to its own student: 200 means each user's own id.
+    assert per_endpoint["Get Lesson"].requests > 0
+    assert per_endpoint["Get Lesson"].status_counts == {"200": per_endpoint["Get Lesson"].requests}
+    assert level.ok == level.requests > 0

@@ -251,29 +251,41 @@ class _Levels:
         return LocustEngine(session.plan, self._handover(), session.result.notes, session.redactor)
 
     def _handover(self) -> dict[str, Any]:
-        """Each identity that logged in, with its requests and secrets, for Locust's workers."""
-        plan, specs, secrets, failures = self.session.plan, [], [], []
-        assert self.shared is not None and plan.load.mix is not None
+        """Each identity that logged in, with its requests and secrets, for Locust's workers.
+
+        Path values are captured here, once per identity (as a thread worker does at setup);
+        an identity whose path cannot be filled is left out, like one whose login failed.
+        """
+        plan, mix, specs, secrets, failures = self.session.plan, self.kit.mix, [], [], []
+        assert self.shared is not None
         # A password leaves this process only in the body of a login the mix sends.
-        sends_login = any(self.endpoints[name].is_login for name in plan.load.mix.names)
-        for identity in self.session.identities:
-            headers, reason = self.shared[identity.number]
-            if headers is None:
-                failures.append(reason)
-                continue
-            specs.append(
-                {
-                    name: endpoint_request(plan, endpoint, identity, headers)
-                    for name, endpoint in self.endpoints.items()
-                }
-            )
-            secrets += [value for _, value in headers] + [v.split()[-1] for _, v in headers]
-            secrets += [identity.password] if sends_login else []
+        sends_login = any(self.endpoints[name].is_login for name in mix.names)
+        with self.kit.factory() as transport:
+            for identity in self.order:
+                headers, reason = self.shared[identity.number]
+                if headers is None:
+                    failures.append(reason)
+                    continue
+                answers = self._capture(transport, identity, headers)
+                try:
+                    specs.append(
+                        {
+                            name: endpoint_request(
+                                plan, self.endpoints[name], identity, headers, answers
+                            )
+                            for name in mix.names
+                        }
+                    )
+                except PathProblem as wrong:
+                    failures.append(wrong.problem.detail)
+                    continue
+                secrets += [value for _, value in headers] + [v.split()[-1] for _, v in headers]
+                secrets += [identity.password] if sends_login else []
         if not specs:
             raise RuntimeError(
                 f"no identity could log in ({failures[0]}), so Locust's users have no token"
             )
-        return handover(plan, specs, self.endpoints, secrets)
+        return handover(plan, mix, specs, self.endpoints, secrets)
 
     def run_all(self) -> None:
         session = self.session

@@ -37,7 +37,7 @@ from typing import Any
 from perftest.locust import worker_command
 from perftest.measure.result import EndpointResult, LevelResult
 from perftest.measure.transport.base import RequestSpec
-from perftest.plan.model import Endpoint, RunPlan
+from perftest.plan.model import Endpoint, Mix, RunPlan
 from perftest.redact import Redactor
 from perftest.text import quantity
 
@@ -71,23 +71,23 @@ def _stop(process: subprocess.Popen) -> None:
 
 def handover(
     plan: RunPlan,
+    mix: Mix,
     specs: Sequence[Mapping[str, RequestSpec]],
     endpoints: Mapping[str, Endpoint],
     secrets: Sequence[str],
 ) -> dict[str, Any]:
     """What every worker is told: where to send, the mix, each identity's requests, and the
-    secrets its redactor must mask in what it records."""
-    assert plan.http is not None and plan.load.mix is not None
+    secrets its redactor must mask in what it records. ``mix`` is the levels' mix (without
+    endpoints whose path could not be filled)."""
+    assert plan.http is not None
     return {
         "base_url": plan.http.base_url,
         "connect_timeout": plan.http.connect_timeout,
         "read_timeout": plan.http.read_timeout,
-        "mix": [list(pair) for pair in plan.load.mix.weights],
-        "endpoints": {
-            name: EndpointResult.empty(endpoints[name]).to_dict() for name in plan.load.mix.names
-        },
+        "mix": [list(pair) for pair in mix.weights],
+        "endpoints": {name: EndpointResult.empty(endpoints[name]).to_dict() for name in mix.names},
         "identities": [
-            {name: locust_wire.spec_to_wire(requests[name]) for name in plan.load.mix.names}
+            {name: locust_wire.spec_to_wire(requests[name]) for name in mix.names}
             for requests in specs
         ],
         "secrets": sorted(set(secrets)),
