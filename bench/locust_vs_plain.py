@@ -187,7 +187,7 @@ def perftest_side(base_url: str, log: Path, users: int, duration: float, span_s:
     )
     endpoints = {e.name: e for e in plan.endpoints}
     specs = [{name: request_for(endpoint) for name, endpoint in endpoints.items()}]
-    engine = LocustEngine(plan, handover(plan, specs, endpoints, []), [], Redactor())
+    engine = LocustEngine(plan, handover(plan, plan.load.mix, specs, endpoints, []), [], Redactor())
     levels = []
 
     def run() -> None:
