@@ -37,6 +37,12 @@ class Run(models.Model):
     resource_cpu_count = models.PositiveIntegerField(default=1)
     resource_unavailable = models.TextField(blank=True)
     notes = models.JSONField(default=list)
+    #: A person's notes on the run, written in the admin; ``notes`` is the run's own record.
+    comment = models.TextField(
+        "your notes",
+        blank=True,
+        help_text="Notes of your own on this run (the run never writes here)",
+    )
     host = models.CharField(max_length=255, blank=True, help_text="Host of the measuring process")
     pid = models.PositiveIntegerField(null=True, blank=True, help_text="The measuring process")
     resource_gone_s = models.FloatField(

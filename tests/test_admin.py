@@ -209,18 +209,29 @@ def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloure
     assert f'<a href="{LIST}{baseline.pk}/change/">run #{baseline.pk}</a>' in page
 
 
-def test_only_the_label_can_be_changed_and_only_with_the_change_permission(viewer, editor):
+def test_only_the_label_and_your_notes_can_be_changed_and_only_with_the_change_permission(
+    viewer, editor
+):
     run = make_run(label="before")
     url = f"{LIST}{run.pk}/change/"
-    form = {"label": "after", "status": "failed", "target": "elsewhere", "notes": '["x"]'}
+    form = {
+        "label": "after",
+        "comment": "Measured after the index on lessons.\nCompare with #3.",
+        "status": "failed",
+        "target": "elsewhere",
+        "notes": '["x"]',
+    }
 
     assert viewer.post(url, form).status_code == 403
-    assert 'name="label"' not in viewer.get(url).content.decode()
+    page = viewer.get(url).content.decode()
+    assert 'name="label"' not in page and 'name="comment"' not in page
+    assert 'name="comment"' in editor.get(url).content.decode()
     assert editor.post(url, form).status_code == 302
 
     run.refresh_from_db()
-    assert (run.label, run.status, run.target, run.notes) == (
+    assert (run.label, run.comment, run.status, run.target, run.notes) == (
         "after",
+        "Measured after the index on lessons.\nCompare with #3.",
         "completed",
         "URLconf tests.urls",
         [],

@@ -1,4 +1,5 @@
-"""The run page's one editable field, checked as ``--label`` checks it."""
+"""The run page's editable fields: the label, checked as ``--label`` checks it, and a person's
+notes (``Run.comment``; the run's own ``notes`` are its record and stay read-only)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class RunForm(forms.ModelForm):
 
     class Meta:
         model = models.Run
-        fields = ("label",)
+        fields = ("label", "comment")
 
     def clean_label(self) -> str:
         label = self.cleaned_data["label"]

@@ -35,9 +35,10 @@ class RunChangeList(ChangeList):
         return run_list.annotated(super().get_queryset(request, exclude_parameters))
 
 
-#: The run's own fields on its page, read-only but the label.
+#: The run's own fields on its page, read-only but the label and a person's notes.
 SHOWN = (
     "label",
+    "comment",
     "status",
     "mode",
     "target",
@@ -65,7 +66,7 @@ class RunAdmin(admin.ModelAdmin):
     list_per_page = 50
     form = RunForm
     fields = SHOWN
-    readonly_fields = tuple(name for name in SHOWN if name != "label")
+    readonly_fields = tuple(name for name in SHOWN if name not in RunForm.Meta.fields)
     actions = ("compare_runs",)
     change_form_template = "admin/perftest/run/change_form.html"
     change_list_template = "admin/perftest/run/change_list.html"
