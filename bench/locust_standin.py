@@ -22,7 +22,6 @@ agree within the noise of this machine.
 from __future__ import annotations
 
 import argparse
-import atexit
 import io
 import json
 import os
@@ -31,18 +30,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thebot_settings.settings")
-DATABASE = Path(tempfile.mkdtemp(prefix="perftest-bench-")) / "bench.sqlite3"
-atexit.register(shutil.rmtree, DATABASE.parent, True)
-os.environ["DATABASE_URL"] = f"sqlite:///{DATABASE}"
+from targets import settled, use_temporary_database
 
-import django  # noqa: E402
-
-django.setup()
+use_temporary_database()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -110,19 +101,6 @@ def wrk(url: str, header: str, connections: int, duration: float) -> tuple[float
     if re.search(r"Non-2xx|Socket errors", out):
         sys.exit(f"wrk met errors, its figures would not be comparable:\n{out}")
     return rps, float(p50.group(1)) * _WRK_UNITS[p50.group(2)]
-
-
-def settled(count, quiet_s: float = 0.3, limit_s: float = 10.0) -> int:
-    """``count()`` once it stops changing: wrk's last requests may still be served after it
-    exits, and must not be counted as perftest's."""
-    value, deadline = count(), time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        time.sleep(quiet_s)
-        again = count()
-        if again == value:
-            return value
-        value = again
-    return value
 
 
 def main() -> None:
