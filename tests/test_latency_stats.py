@@ -63,3 +63,63 @@ def test_values_still_held_back_are_merged_stored_and_corrected():
         late.record(10_000_000)  # one 10 ms answer where 1 ms was expected: more were missed
     assert added.histogram.get_total_count() == 1  # read once: its value is in the histogram
     assert held.corrected(1_000_000).count == added.corrected(1_000_000).count > 1
+
+
+def recorded_values_us(latency: LatencyStats) -> list[int]:
+    """Every value in the histogram, in µs, once per count (exact below 2048 µs)."""
+    return [value for value, count in counts_of(latency.histogram) for _ in range(count)]
+
+
+def test_coordinated_omission_correction_adds_only_the_missing_answers_of_the_reference_rule():
+    """HdrHistogram's ``recordValueWithExpectedInterval`` (and wrk): keep the value, then add
+    value − k·interval while it is at least one interval; never the remainder below it."""
+    raw = LatencyStats()
+    for micros in (100, 250, 1000):
+        raw.record(micros * 1000)
+
+    corrected = raw.corrected(100_000)  # an expected interval of 100 µs
+
+    # By hand: 100 adds nothing; 250 adds 150 (not 50); 1000 adds 900, 800, ..., 100.
+    assert recorded_values_us(corrected) == [
+        100, 100, 150, 200, 250, 300, 400, 500, 600, 700, 800, 900, 1000,
+    ]  # fmt: skip
+    assert corrected.count == 13
+    # HdrHistogram's rank rule over those 13 values: the 7th, the 12th and the 13th.
+    assert corrected.percentile_ms(50) == 0.4
+    assert corrected.percentile_ms(90) == 0.9
+    assert corrected.percentile_ms(99) == 1.0
+    assert (corrected.min_ms, corrected.max_ms) == (raw.min_ms, raw.max_ms)
+
+
+def stalled_closed_level() -> LatencyStats:
+    """What a closed level records when one answer in 200 waits out a stall: mostly 2-6 ms."""
+    draw = random.Random(7)
+    latency = LatencyStats()
+    for number in range(4000):
+        if number % 200 == 0:
+            latency.record(draw.randrange(300_000_000, 900_000_000))
+        else:
+            latency.record(draw.randrange(2_000_000, 6_000_000))
+    return latency
+
+
+def test_corrected_latency_is_never_below_the_raw_latency_of_a_stalled_closed_level():
+    raw = stalled_closed_level()
+    corrected = raw.corrected(int(raw.percentile_ms(50) * 1e6))  # the level's p50, as levels do
+
+    assert corrected.count > raw.count
+    for percentile in [*range(1, 101), 99.9]:
+        assert corrected.percentile_ms(percentile) >= raw.percentile_ms(percentile), percentile
+
+
+def test_correcting_with_the_p50_interval_never_lowers_any_percentile_up_to_the_median():
+    """Every added answer is at least the interval (the p50), so no percentile up to the
+    median can fall, whatever the data; hdrh's own rule added remainders below it."""
+    draw = random.Random(3)
+    for _ in range(20):
+        raw = LatencyStats()
+        for _ in range(300):
+            raw.record(draw.choice((1, 1, 2, 3, 40)) * draw.randrange(1_000_000, 2_000_000))
+        corrected = raw.corrected(int(raw.percentile_ms(50) * 1e6))
+        for percentile in range(1, 51):
+            assert corrected.percentile_ms(percentile) >= raw.percentile_ms(percentile)

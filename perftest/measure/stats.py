@@ -110,11 +110,16 @@ class LatencyStats:
         return min(micros / 1000, self.max_ms)
 
     def to_dict(self) -> dict[str, int | str]:
-        """Exact figures and the encoded histogram, for storage or another process."""
+        """Exact figures and the encoded histogram, for storage or another process.
+
+        The sums grow without bound (the sum of squares of 19 answers of 1 s already exceeds
+        64 bits, the largest integer of Locust's msgpack messages), so they travel as decimal
+        text: exact at any size, and the merge on the other side stays exact.
+        """
         return {
             "count": self.count,
-            "sum_ns": self.sum_ns,
-            "sumsq_ns": self.sumsq_ns,
+            "sum_ns": str(self.sum_ns),
+            "sumsq_ns": str(self.sumsq_ns),
             "min_ns": self.min_ns,
             "max_ns": self.max_ns,
             "histogram": self.encode(),
@@ -126,24 +131,29 @@ class LatencyStats:
         encoded = data["histogram"]
         histogram = HdrHistogram.decode(encoded.encode("ascii")) if encoded else _new_histogram()
         figures = ("count", "sum_ns", "sumsq_ns", "min_ns", "max_ns")
-        return cls(*(data[name] for name in figures), histogram)
+        return cls(*(int(data[name]) for name in figures), histogram)
 
     def corrected(self, expected_interval_ns: int) -> LatencyStats:
-        """These figures corrected for coordinated omission, as wrk2 corrects them.
+        """These figures corrected for coordinated omission, by HdrHistogram's reference rule.
 
         A closed-model worker that waits 1 s for a stalled answer sends nothing meanwhile, so
         the requests a user would have sent during the stall are never measured. Each recorded
-        value is replayed through HdrHistogram's ``record_corrected_value`` with
-        ``expected_interval_ns``, which adds the answers those missing requests would have
-        waited for (value − interval, value − 2·interval, ...). Done once per level after the
-        merge, so the per-request path pays nothing; the result is the same as correcting
+        value is kept, and the answers those missing requests would have waited for are added
+        (value − interval, value − 2·interval, ... while at least one interval), as
+        HdrHistogram's ``recordValueWithExpectedInterval`` and wrk do. hdrh's own
+        ``record_corrected_value`` also records the remainder below the interval, which pulls
+        the corrected percentiles under the raw ones; it is not used. Done once per level after
+        the merge, so the per-request path pays nothing; the result is the same as correcting
         each worker's values as they arrive, since the correction is per value.
         """
         interval_us = max(expected_interval_ns // 1000, _LOWEST_US)
         fixed = LatencyStats(min_ns=self.min_ns, max_ns=self.max_ns)
+        record_value = fixed.histogram.record_value
         for item in self.histogram.get_recorded_iterator():
             value, count = item.value_iterated_to, item.count_added_in_this_iter_step
-            fixed.histogram.record_corrected_value(value, interval_us, count)
+            record_value(value, count)
+            for missing in range(value - interval_us, interval_us - 1, -interval_us):
+                record_value(missing, count)
         fixed.count = fixed.histogram.get_total_count()
         return fixed
 
