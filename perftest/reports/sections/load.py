@@ -218,9 +218,10 @@ def _corrected(stored: StoredRun) -> list[Block]:
         Paragraph(
             "A closed-model worker waits for each answer before sending the next, so while the "
             "server stalls it sends nothing and the requests users would have sent meanwhile "
-            "are never measured (coordinated omission). The corrected figures add them, as "
-            "wrk2 does: each answer longer than the expected interval (the level's p50) also "
-            "counts the answers that would have waited behind it."
+            "are never measured (coordinated omission). The corrected figures add them by "
+            "HdrHistogram's reference rule, as wrk does: an answer longer than the expected "
+            "interval (the level's p50) also counts the answers that would have waited behind "
+            "it, its value less one interval, less two, ... while at least one interval."
         ),
         Table(["Level", "Expected interval", *(f"{n} raw / corrected" for n in names)], rows),
     ]
