@@ -145,6 +145,11 @@ class LoadLevel(MeasuredFigures):
     generator_cpu_s = models.FloatField(default=0, help_text="CPU time of perftest's process")
     wall_s = models.FloatField(default=0)
     worker_failures = models.JSONField(default=list)
+    missing_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What never arrived from lost Locust workers: {workers, users, share}",
+    )
     ok_throughput = models.FloatField(
         default=0, help_text="Answers as expected per second of window"
     )

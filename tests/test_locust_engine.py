@@ -26,6 +26,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
+from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
 from perftest.measure.load import locust_wire
 from perftest.measure.stats import LatencyStats
@@ -33,13 +34,16 @@ from perftest.measure.transport.base import RequestSpec
 from perftest.models import Run
 from perftest.plan.build import build_plan
 from perftest.plan.engine import locust_installed
+from perftest.store import read
 from tests.live_server import (  # noqa: F401
     REPO,
     free_port,
+    run_gunicorn,
     shared_database_url,
     standin_server,
 )
 from tests.terminal import TerminalRun
+from tests.views import LONG_ANSWER_SECONDS
 from thebot_settings.settings import PERFTEST as THEBOT
 
 # Not importorskip: importing Locust would monkey-patch this process with gevent.
@@ -381,6 +385,21 @@ def test_a_worker_killed_mid_level_is_named_lost_and_nothing_merged_goes_missing
     # Everything the survivor shipped and everything the victim's reports held is merged.
     assert level.requests == counted(shipped(survivor_record)) + held
     assert level.ok == level.requests
+    # Locust gave each of the two workers 2 of the 4 users: the lost one names its share of the
+    # load, and what never arrived makes the level, so the run, red.
+    assert "it carried 2 of the level's 4 users" in lost
+    missing = level.missing_data
+    assert (missing["workers"], missing["users"]) == (1, 2) and 0 < missing["share"] <= 0.5
+    assert f"(about {missing['share']:.0%} of the level's data)" in lost
+    red = verdict.of(read.load(run.pk))
+    line = (
+        f"FAIL: 4 concurrent: 1 Locust worker lost, carrying 2 of 4 users: about "
+        f"{missing['share']:.0%} of the level's data is missing"
+    )
+    assert red.code == 1 and line in red.reasons
+    report = (tmp_path / f"run-{run.pk}.md").read_text()
+    assert "1 Locust worker lost, carrying 2 of 4 users" in report
+    assert "1 of 4 workers failed" not in report
 
 
 def children_of(process: subprocess.Popen) -> list[psutil.Process]:
@@ -613,3 +632,54 @@ def test_locust_users_send_paths_filled_with_their_own_identitys_captured_values
     assert per_endpoint["Get Lesson"].requests > 0
     assert per_endpoint["Get Lesson"].status_counts == {"200": per_endpoint["Get Lesson"].requests}
     assert level.ok == level.requests > 0
+
+
+#: Users of the long-answer level: enough 2 s answers in one report to pass 64 bits squared.
+LONG_ANSWER_USERS = 6
+
+
+@override_settings(
+    ROOT_URLCONF="tests.urls",
+    PERFTEST={
+        **THEBOT,
+        "ENDPOINTS": [
+            {"name": "Long Answer", "method": "GET", "path": "/test/long-answer/", "auth": False}
+        ],
+        "SEEDER": None,
+    },
+)
+def test_a_level_of_answers_seconds_long_arrives_whole_from_the_locust_workers(
+    shared_database_url,  # noqa: F811
+    tmp_path,
+):
+    # One gunicorn thread per user, so every user waits for its own answer only.
+    with run_gunicorn(shared_database_url, workers=1, threads=LONG_ANSWER_USERS) as server:
+        run = perftest(
+            tmp_path,
+            "--base-url",
+            server.base_url,
+            "--engine",
+            "locust",
+            "--concurrency",
+            str(LONG_ANSWER_USERS),
+            "--duration",
+            "1",
+            "--ramp-up",
+            "0",
+            "--warmup",
+            "0",
+            "--iterations",
+            "1",
+        )
+        handled = server.handled()
+
+    assert run.status == Run.Status.COMPLETED, run.failure
+    level = run.levels.get()
+    # The worker's report held every answer, whose squares summed beyond 64 bits, and arrived.
+    assert level.worker_failures == [] and not level.interrupted
+    assert level.requests >= LONG_ANSWER_USERS and level.ok == level.requests
+    assert level.min_ms >= LONG_ANSWER_SECONDS * 1000
+    squares = level.requests * (LONG_ANSWER_SECONDS * 1e9) ** 2
+    assert squares > 2**64 and int(level.endpoints.get().sumsq_ns) >= squares
+    # What the server handled, the run counted: the sequential request and the level's.
+    assert handled == sent_by_perftest(run)

@@ -15,6 +15,8 @@ from thebot_settings.standin.models import Subject
 SLOW_VIEW_SECONDS = 0.05
 QUEUEING_VIEW_SECONDS = 0.2
 STALL_SECONDS = 1.0
+#: Long enough that a few answers' squared nanoseconds exceed 64 bits (2 s: 4·10¹⁸ each).
+LONG_ANSWER_SECONDS = 2.0
 N_PLUS_ONE_ROWS = 5
 #: The tunable view's cost, which baseline tests change between two runs (monkeypatch).
 TUNABLE_DELAY_S = 0.03
@@ -32,6 +34,11 @@ SECRET_NAME = "tok-3f9a1c7e5b2d4a6c8e0f1a3b5c7d9e1f"
 def slow(request):
     time.sleep(SLOW_VIEW_SECONDS)
     return JsonResponse({"slept": SLOW_VIEW_SECONDS})
+
+
+def long_answer(request):
+    time.sleep(LONG_ANSWER_SECONDS)
+    return JsonResponse({"slept": LONG_ANSWER_SECONDS})
 
 
 def tunable(request):

@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perftest.store.read import Status, StoredRun, unmeasured
-from perftest.text import quantity
+from perftest.text import level_label, quantity
 
 from .noise import REGRESSION
 from .rules.base import BASELINE, CONFIGURATION, THRESHOLD
+from .rules.levels import missing_data_text
 from .thresholds import NOT_MEASURED
 
 OK, RED, REGRESSED = 0, 1, 3
@@ -84,6 +85,16 @@ def _unmeasured_endpoints(stored: StoredRun) -> list[str]:
     return [f"FAIL: {quantity(len(missing), 'endpoint')} not measured: {_by_reason(missing)}"]
 
 
+def _levels_missing_data(stored: StoredRun) -> list[str]:
+    """One line per load level whose data did not all arrive (a Locust worker lost with what
+    it measured): its figures describe part of the load only, so none of them can pass it."""
+    return [
+        f"FAIL: {level_label(level)}: {missing_data_text(level)}"
+        for level in stored.levels
+        if level.missing_data
+    ]
+
+
 def _configuration(stored: StoredRun) -> list[str]:
     return [f"FAIL: configuration: {f.title}" for f in stored.findings if f.kind == CONFIGURATION]
 
@@ -106,6 +117,7 @@ def of(stored: StoredRun) -> Verdict:
         *_logins(stored),
         *_configuration(stored),
         *_unmeasured_endpoints(stored),
+        *_levels_missing_data(stored),
         *_thresholds(stored),
     ]
     if reasons:

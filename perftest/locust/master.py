@@ -64,12 +64,17 @@ class MasterLevel:
         self.tally = {worker: [0, 0, 0] for worker in workers}
         #: Per worker: CPU seconds its process used during the level.
         self.cpu_s = dict.fromkeys(workers, 0.0)
+        #: Per worker: the most users Locust saw it run (its users stop one by one at the end).
+        self.users = dict.fromkeys(workers, 0)
+        #: Per worker: seconds into the level when its last report was merged.
+        self.reported_s = dict.fromkeys(workers, 0.0)
         self.started = time.monotonic()
         self.changed = True
         if not workers:
             self.level.worker_failures.append(
                 "no Locust worker was connected when the level began (all were lost before)"
             )
+            self.level.missing_data = {"workers": 0, "users": request["users"], "share": 1.0}
 
     @property
     def elapsed_s(self) -> float:
@@ -82,6 +87,7 @@ class MasterLevel:
         tally = self.tally.setdefault(worker, [0, 0, 0])
         requests, ok = wire.counted(delta)
         tally[0], tally[1], tally[2] = tally[0] + requests, tally[1] + ok, tally[2] + 1
+        self.reported_s[worker] = self.elapsed_s
         self.cpu_s[worker] = self.cpu_s.get(worker, 0.0) + delta["cpu_s"]
         # The busiest worker process, not the sum: a Python process saturates at one core, so
         # that is what tells whether the generator, not the server, set the pace.
@@ -92,15 +98,52 @@ class MasterLevel:
         self.add(worker, delta)
         self.done.add(worker)
 
+    def _users_of(self, worker: str) -> int:
+        """The users ``worker`` carried: as Locust saw them, else those no other worker ran."""
+        if self.users.get(worker):
+            return self.users[worker]
+        others = sum(users for name, users in self.users.items() if name != worker)
+        return max(self.request["users"] - others, 0)
+
+    def _load_share(self, worker: str, users: int) -> float:
+        """The part of the level's load ``worker`` carried: its users of a closed level, its
+        slots of an open level's schedule (every ``len(workers)``-th one)."""
+        if self.request["model"] == "open":
+            slots = self.request["slots_total"]
+            mine = range(self.workers.index(worker), slots, len(self.workers))
+            return len(mine) / slots if slots else 0.0
+        return users / self.request["users"] if self.request["users"] else 0.0
+
+    def _missing_share(self, worker: str, users: int) -> float:
+        """The estimated share of the level's data lost with ``worker``: its part of the load
+        times the part of the measured time after its last merged report."""
+        ramp_up, duration = self.request["ramp_up_s"], self.request["duration_s"]
+        covered = min(max(self.reported_s.get(worker, 0.0) - ramp_up, 0.0), duration)
+        unreported = 1.0 - covered / duration if duration else 1.0
+        return self._load_share(worker, users) * unreported
+
     def _lose(self, worker: str, why: str) -> None:
         requests, ok, reports = self.tally.get(worker, [0, 0, 0])
+        users = self._users_of(worker)
+        share = self._missing_share(worker, users)
         at = dt.datetime.now(dt.timezone.utc).strftime("%H:%M:%S UTC")
-        self.level.worker_failures.append(
-            f"Locust worker {worker} lost {self.elapsed_s:.1f} s into the level ({at}): {why}; "
-            f"its last report ({quantity(reports, 'report')} in all) brought it to "
+        last = (
+            f"its last report ({quantity(reports, 'report')} in all, "
+            f"{self.reported_s.get(worker, 0.0):.1f} s into the level) brought it to "
             f"{quantity(requests, 'counted request')} ({ok} as expected), all merged; what it "
             "measured after that is missing"
+            if reports
+            else "none of its reports arrived: everything it measured is missing"
         )
+        self.level.worker_failures.append(
+            f"Locust worker {worker} lost {self.elapsed_s:.1f} s into the level ({at}): {why}; "
+            f"it carried {users} of the level's {quantity(self.request['users'], 'user')}; "
+            f"{last} (about {share:.0%} of the level's data)"
+        )
+        missing = self.level.missing_data
+        missing["workers"] = missing.get("workers", 0) + 1
+        missing["users"] = missing.get("users", 0) + users
+        missing["share"] = min(missing.get("share", 0.0) + share, 1.0)
         self.lost.add(worker)
         self.changed = True
 
@@ -110,6 +153,8 @@ class MasterLevel:
             if worker in self.done or worker in self.lost:
                 continue
             node = runner.clients.get(worker)
+            if node is not None:
+                self.users[worker] = max(self.users.get(worker, 0), node.user_count)
             if node is None or node.state == STATE_MISSING:
                 self._lose(worker, f"no heartbeat for {HEARTBEAT_LIVENESS} s")
             elif self.elapsed_s > give_up_after_s:

@@ -388,6 +388,9 @@ class LevelResult:
     #: Why and when an abort rule stopped the level early ("" when it ran its course).
     aborted: str = ""
     worker_failures: list[str] = field(default_factory=list)
+    #: What never arrived from lost Locust workers: {"workers", "users", "share"} (the users
+    #: they carried and the estimated share of the level's data missing); {} when all arrived.
+    missing_data: dict[str, Any] = field(default_factory=dict)
     #: Closed model: the interval a worker normally waits between sends (the level's p50),
     #: and ``overall``'s latency corrected for coordinated omission with it.
     expected_interval_ns: int = 0
@@ -422,6 +425,7 @@ class LevelResult:
         data["overall"] = self.overall.to_dict()
         data["endpoints"] = [result.to_dict() for result in self.endpoints.values()]
         data["worker_failures"] = list(self.worker_failures)
+        data["missing_data"] = dict(self.missing_data)
         data["other_processes"] = [dict(other) for other in self.other_processes]
         data["corrected"] = self.corrected.to_dict() if self.corrected else None
         return data
@@ -433,6 +437,7 @@ class LevelResult:
         endpoints = [EndpointResult.from_dict(item) for item in data["endpoints"]]
         fields["endpoints"] = {row_key(result.name, result.role): result for result in endpoints}
         fields["worker_failures"] = list(data["worker_failures"])
+        fields["missing_data"] = dict(data.get("missing_data", {}))
         corrected = data.get("corrected")
         fields["corrected"] = LatencyStats.from_dict(corrected) if corrected else None
         return cls(**fields)

@@ -200,6 +200,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "generator_cpu_s": level.generator_cpu_s,
         "wall_s": level.wall_s,
         "worker_failures": list(level.worker_failures),
+        "missing_data": dict(level.missing_data),
         "corrected": _corrected(level),
         "system_cores": level.system_cores,
         "other_cores": level.other_cores,

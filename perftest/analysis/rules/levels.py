@@ -334,15 +334,34 @@ def _worker_failures(level: Any) -> list[Finding]:
     failures = [str(f) for f in level.worker_failures if str(f) not in explained]
     if not failures:
         return []
-    count = len(failures)
     return [
         bottleneck(
             WORKER_FAILURES,
             level_label(level),
-            f"{level_label(level)}: {count} of {quantity(level.concurrency, 'worker')} failed",
+            f"{level_label(level)}: {missing_data_text(level) or _failed_workers(failures, level)}",
             "\n".join(failures),
         )
     ]
+
+
+def _failed_workers(failures: list[str], level: Any) -> str:
+    return f"{len(failures)} of {quantity(level.concurrency, 'worker')} failed"
+
+
+def missing_data_text(level: Any) -> str:
+    """``1 Locust worker lost, carrying 30 of 30 users: about 70% of the level's data is
+    missing`` ("" when every worker's data arrived): the users, not the worker processes, say
+    how much of the load went with it."""
+    missing = level.missing_data
+    if not missing:
+        return ""
+    users = f"{missing['users']} of {quantity(level.concurrency, 'user')}"
+    lost = (
+        f"{quantity(missing['workers'], 'Locust worker')} lost, carrying {users}"
+        if missing["workers"]
+        else f"no Locust worker took part, {users} unsent"
+    )
+    return f"{lost}: about {missing['share']:.0%} of the level's data is missing"
 
 
 def _bends(step: summaries.Step) -> bool:
