@@ -74,15 +74,28 @@ def _logins(stored: StoredRun) -> list[str]:
     ]
 
 
+def _in_passes(label: str, passes: list[str]) -> str:
+    """``Get Conversations (HTTP pass)``, ``Get Conversations (in-process and HTTP passes)``."""
+    return f"{label} ({' and '.join(passes)} {'passes' if len(passes) > 1 else 'pass'})"
+
+
 def _unmeasured_endpoints(stored: StoredRun) -> list[str]:
-    missing = [
-        (e.label, reason)
-        for e in (*stored.sequential, *stored.sequential_http)
-        if (reason := unmeasured(e))
-    ]
-    if not missing:
+    """Endpoints without figures, each named once per reason with the passes it missed when the
+    run has two (``--mode both``): ``Get Conversations (in-process and HTTP passes)``."""
+    passes: dict[tuple[str, str], list[str]] = {}
+    for name, endpoints in (("in-process", stored.sequential), ("HTTP", stored.sequential_http)):
+        for e in endpoints:
+            if reason := unmeasured(e):
+                passes.setdefault((e.label, reason), []).append(name)
+    if not passes:
         return []
-    return [f"FAIL: {quantity(len(missing), 'endpoint')} not measured: {_by_reason(missing)}"]
+    both = bool(stored.sequential_http)
+    missing = [
+        (_in_passes(label, seen) if both else label, reason)
+        for (label, reason), seen in passes.items()
+    ]
+    endpoints = len({label for label, _ in passes})
+    return [f"FAIL: {quantity(endpoints, 'endpoint')} not measured: {_by_reason(missing)}"]
 
 
 def _levels_missing_data(stored: StoredRun) -> list[str]:

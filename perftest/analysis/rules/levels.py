@@ -374,12 +374,17 @@ def _bends(step: summaries.Step) -> bool:
 
 
 def knee(steps: Sequence[summaries.Step]) -> summaries.Step | None:
-    """The first level (after the first) that bends the curve or where errors appear."""
+    """The first level (after the first) that bends the curve or where errors first appear.
+
+    Errors mark a knee only at the level where they start (``_error_start``'s level): errors
+    that come back after a clean level are not where the curve's errors began.
+    """
+    errors_before = False
     for step in steps:
-        if step.previous is not None and (
-            _bends(step) or (step.level.errors_total > 0 and step.previous.errors_total == 0)
-        ):
+        errors_start = step.level.errors_total > 0 and not errors_before
+        if step.previous is not None and (_bends(step) or errors_start):
             return step
+        errors_before = errors_before or step.level.errors_total > 0
     return None
 
 
@@ -441,13 +446,21 @@ def _no_knee(stored: StoredRun) -> list[Finding]:
     if len(steps) < 2 or knee(steps) is not None:
         return []
     labels = ", ".join(str(step.level.concurrency) for step in steps)
+    # No knee, so errors (if any) were there from the lowest level on: load did not bring them.
+    first = steps[0].level
+    errors = (
+        f"; errors were there from the lowest level, {level_label(first)} "
+        f"({ERROR_RATE.text(first)}), so no level brought them"
+        if any(step.level.errors_total for step in steps)
+        else ", and none of these levels had errors"
+    )
     return [
         key(
             NO_KNEE,
             "levels",
             f"No knee across {labels} concurrent: no level grew throughput by less than "
             f"{KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grew by more than "
-            f"{KNEE_P95_GROWTH:.0f} %, and no errors appeared",
+            f"{KNEE_P95_GROWTH:.0f} %{errors}",
         )
     ]
 

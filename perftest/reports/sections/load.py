@@ -273,7 +273,7 @@ def scaling(stored: StoredRun) -> list[Block]:
             "The knee is the first level where throughput grows by less than "
             f"{level_rules.KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grows by more than "
             f"{level_rules.KNEE_P95_GROWTH:.0f} % over the previous level, or where errors "
-            "appear."
+            "first appear (no lower level had them)."
         ),
         Bullets([f"{verdict}.", f"{onset}."]),
     ]
