@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from perftest import models
-from perftest.analysis import summaries, thresholds
+from perftest.analysis import summaries, thresholds, verdict
 from perftest.analysis.rules import levels as rules
+from perftest.store import read
 from perftest.text import ms
 from tests.test_report_rules import (
     add_endpoint,
@@ -322,6 +323,22 @@ def test_worker_failures_are_a_bottleneck():
     [failed] = of_rule(analyzed(run), rules.WORKER_FAILURES)
     assert failed.title == "10 concurrent: 1 of 10 workers failed"
     assert failed.evidence == "worker 3: RuntimeError: boom"
+
+
+def test_a_lost_locust_worker_names_the_users_it_carried_and_makes_its_level_red():
+    """The report that said "1 of 30 workers failed" of one Locust process carrying all 30."""
+    run = load_run()
+    lost = "Locust worker w1 lost 9.0 s into the level (12:00:00 UTC): no heartbeat for 3 s"
+    missing = {"workers": 1, "users": 30, "share": 0.7}
+    add_level(run, 30, 100.0, 20.0, worker_failures=[lost], missing_data=missing)
+    add_level(run, 10, 100.0, 20.0)
+    [failed] = of_rule(analyzed(run), rules.WORKER_FAILURES)
+    said = "1 Locust worker lost, carrying 30 of 30 users: about 70% of the level's data is missing"
+    assert failed.title == f"30 concurrent: {said}" and failed.evidence == lost
+
+    red = verdict.of(read.StoredRun.of(run))
+    assert red.code == verdict.RED and f"FAIL: 30 concurrent: {said}" in red.reasons
+    assert not [reason for reason in red.reasons if "10 concurrent" in reason]
 
 
 def test_where_the_time_goes_compares_stored_p50s():
