@@ -26,6 +26,11 @@ def percent(value: float) -> str:
     return f"{value:.1f}%"
 
 
+def about_share(share: float) -> str:
+    """An estimated share (0 to 1) as ``about 70%``; ``under 1%`` rather than ``about 0%``."""
+    return f"about {share:.0%}" if share >= 0.005 else "under 1%"
+
+
 def number(value: float) -> str:
     """A configured limit as written: 2000, not 2000.0; 0.5 stays 0.5."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -35,6 +35,7 @@ from perftest.models import Run
 from perftest.plan.build import build_plan
 from perftest.plan.engine import locust_installed
 from perftest.store import read
+from perftest.text import about_share
 from tests.live_server import (  # noqa: F401
     REPO,
     free_port,
@@ -390,11 +391,11 @@ def test_a_worker_killed_mid_level_is_named_lost_and_nothing_merged_goes_missing
     assert "it carried 2 of the level's 4 users" in lost
     missing = level.missing_data
     assert (missing["workers"], missing["users"]) == (1, 2) and 0 < missing["share"] <= 0.5
-    assert f"(about {missing['share']:.0%} of the level's data)" in lost
+    assert f"({about_share(missing['share'])} of the level's data)" in lost
     red = verdict.of(read.load(run.pk))
     line = (
-        f"FAIL: 4 concurrent: 1 Locust worker lost, carrying 2 of 4 users: about "
-        f"{missing['share']:.0%} of the level's data is missing"
+        "FAIL: 4 concurrent: 1 Locust worker lost, carrying 2 of 4 users: "
+        f"{about_share(missing['share'])} of the level's data is missing"
     )
     assert red.code == 1 and line in red.reasons
     report = (tmp_path / f"run-{run.pk}.md").read_text()

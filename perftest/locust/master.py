@@ -29,7 +29,7 @@ from locust.runners import HEARTBEAT_LIVENESS, STATE_MISSING, STATE_STOPPED, Mas
 from perftest.measure.load import locust_wire as wire
 from perftest.measure.result import LevelResult
 from perftest.plan.engine import parse_host_port
-from perftest.text import quantity
+from perftest.text import about_share, quantity
 
 from .user import PerftestUser
 
@@ -138,11 +138,11 @@ class MasterLevel:
         self.level.worker_failures.append(
             f"Locust worker {worker} lost {self.elapsed_s:.1f} s into the level ({at}): {why}; "
             f"it carried {users} of the level's {quantity(self.request['users'], 'user')}; "
-            f"{last} (about {share:.0%} of the level's data)"
+            f"{last} ({about_share(share)} of the level's data)"
         )
         missing = self.level.missing_data
         missing["workers"] = missing.get("workers", 0) + 1
-        missing["users"] = missing.get("users", 0) + users
+        missing["users"] = min(missing.get("users", 0) + users, self.request["users"])
         missing["share"] = min(missing.get("share", 0.0) + share, 1.0)
         self.lost.add(worker)
         self.changed = True

@@ -14,7 +14,16 @@ from functools import partial
 from typing import Any
 
 from perftest.store.read import LevelModel, StoredRun
-from perftest.text import error_groups, growth, level_label, ms, ms_value, number, quantity
+from perftest.text import (
+    about_share,
+    error_groups,
+    growth,
+    level_label,
+    ms,
+    ms_value,
+    number,
+    quantity,
+)
 
 from .. import database, machine, summaries
 from ..metrics import ERROR_RATE, GENERATOR_CORES, OK_THROUGHPUT, P95, P99, THROUGHPUT
@@ -361,7 +370,7 @@ def missing_data_text(level: Any) -> str:
         if missing["workers"]
         else f"no Locust worker took part, {users} unsent"
     )
-    return f"{lost}: about {missing['share']:.0%} of the level's data is missing"
+    return f"{lost}: {about_share(missing['share'])} of the level's data is missing"
 
 
 def _bends(step: summaries.Step) -> bool:
