@@ -54,10 +54,8 @@ def test_runs_are_listed_newest_first_with_their_outcome(capsys):
         assert cells(line)[10] == ", ".join(counts)
     # Slow's p95 breaks the 2000 ms limit; RSS and CPU are not measured (no samples stored):
     # three reasons, the first one quoted.
-    assert cells(second)[6] == (
-        "RED — 3 reasons: FAIL: p95 response time of Slow < 2000 ms (actual 3000.0 ms); "
-        "and 2 more"
-    )
+    slow = "FAIL: p95 response time of Slow < 2000 ms (actual 3000.0 ms)"
+    assert cells(second)[6] == f"RED — 3 reasons: {slow}; and 2 more"
     assert cells(second)[9] == "3 of 4"
     assert cells(first)[6].startswith("RED — ")
     assert "FAIL: endpoint Gone not measured: login failed" in cells(first)[6]

@@ -156,9 +156,8 @@ def test_an_interrupted_run_says_interrupted_first_everywhere(tmp_path):
     assert error is not None and error.returncode == 130
     assert run.status == Run.Status.INTERRUPTED
     reasons = assert_verdict_first(tmp_path, run, lines, "INTERRUPTED", verdict.INTERRUPTED)
-    assert "FAIL: endpoint Get Lessons not measured: the run was interrupted before this " in (
-        lines[0]
-    )
+    unreached = "FAIL: endpoint Get Lessons not measured: the run was interrupted before this "
+    assert unreached in lines[0]
     assert str(error) == (
         f"Interrupted by SIGINT: run #{run.pk} stored as interrupted; "
         f"{quantity(len(reasons), 'reason')} above."
