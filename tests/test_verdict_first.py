@@ -6,11 +6,14 @@ whose thresholds fail, a clean one, one with a query more per request than its b
 exact figure: a regression on a busy machine too), one stopped by Ctrl-C. Each is checked on
 every surface: the console's first line after the run (and its reason lines and last line),
 the first block of the Markdown and HTML reports under their title, the JSON's ``verdict``
-and the verdict stored on the run's row.
+and the verdict stored on the run's row. Then lists of runs: stored rows of every verdict
+(and runs never judged), judged as the runner judges them, in ``perftest_runs`` and the
+admin's list, whose status badge takes the verdict's colour.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import re
@@ -21,13 +24,17 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from perftest import runner
 from perftest.analysis import verdict
 from perftest.models import Run
 from perftest.store import read
 from perftest.text import quantity
 from tests import views
 from tests.report_checks import validate
+from tests.test_admin import LIST, cell, user
 from tests.test_baseline import ONE_VIEW
+from tests.test_report_rules import STARTED, add_endpoint, add_samples, make_run
+from tests.test_run_list import cells
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +169,101 @@ def test_an_interrupted_run_says_interrupted_first_everywhere(tmp_path):
         f"Interrupted by SIGINT: run #{run.pk} stored as interrupted; "
         f"{quantity(len(reasons), 'reason')} above."
     )
+
+
+def regression_against(baseline: Run) -> dict[str, Any]:
+    """A stored comparison (``analysis.compare``'s shape) whose only change beyond noise is
+    Get Profile's p95, 3.1 times slower than ``baseline``'s."""
+    p95 = {
+        "metric": "p95", "unit": "ms", "before": 4.1, "after": 12.6, "change": 12.6 / 4.1 - 1,
+        "verdict": "regression", "basis": "samples", "why": "99% interval 2.9x to 3.3x",
+    }  # fmt: skip
+    return {
+        "baseline": {"id": baseline.pk, "started_at": STARTED.isoformat(), "label": ""},
+        "rows": [
+            {
+                "phase": "sequential",
+                "level": None,
+                "endpoint": "Get Profile",
+                "metrics": [p95],
+                "new_sql": [],
+                "new_repeated": [],
+            }  # fmt: skip
+        ],
+        "unmatched": [],
+        "regressions": 1,
+        "improvements": 0,
+    }
+
+
+def stored_run(label: str, minutes: int, *, judge: bool = True, **fields) -> Run:
+    """A run of one endpoint with resource samples (its resource thresholds pass), judged as
+    the runner judges a run that ended (findings, then the verdict), unless told not to."""
+    endpoint = fields.pop("endpoint", {})
+    run = make_run(label=label, started_at=STARTED + dt.timedelta(minutes=minutes), **fields)
+    add_endpoint(run, "Get Profile", **endpoint)
+    add_samples(run, [100.0, 101.0], [10.0, 20.0])
+    if judge:
+        runner.judge(run)
+    return run
+
+
+SLOWER = "REGRESSION: Get Profile p95 3.1x slower than run #{} (4.10 ms -> 12.6 ms)"
+FAILED_P95 = "FAIL: p95 response time of Get Profile < 2000 ms (actual 2500.0 ms)"
+#: Each listed run's verdict cell and status badge colour, newest first (``every_verdict``).
+LISTED = [
+    ("abandoned", "—", "bad"),
+    ("running", "—", "info"),
+    ("failed", "RED — 1 reason: FAIL: the run failed: nothing could be measured", "bad"),
+    ("interrupted", "INTERRUPTED — 0 reasons", "warn"),
+    ("regressed", f"REGRESSED — 1 reason: {SLOWER}", "warn"),
+    ("red", f"RED — 1 reason: {FAILED_P95}", "bad"),
+    ("green", "GREEN — 0 reasons", "good"),
+]
+
+
+@pytest.fixture
+def every_verdict() -> list[tuple[str, str, str]]:
+    """Stored runs of every verdict, and a running and an abandoned run (never judged); what
+    ``LISTED`` says of each, the baseline's id filled in."""
+    green = stored_run("green", 0)
+    stored_run("red", 1, endpoint={"p95_ms": 2500.0})
+    regressed = stored_run("regressed", 2, judge=False)
+    regressed.config["fail_on_regression"] = True  # --fail-on-regression, as the plan stores it
+    regressed.baseline, regressed.comparison = green, regression_against(green)
+    regressed.save()
+    runner.judge(regressed)
+    stored_run("interrupted", 3, status=Run.Status.INTERRUPTED)
+    stored_run("failed", 4, status=Run.Status.FAILED, failure="nothing could be measured")
+    stored_run("running", 5, judge=False, status=Run.Status.RUNNING, finished_at=None)
+    stored_run(
+        "abandoned", 6, judge=False, status=Run.Status.ABANDONED,
+        failure="abandoned: still marked running 3.0 h after it began",
+    )  # fmt: skip
+    return [(label, text.format(green.pk), css) for label, text, css in LISTED]
+
+
+def test_perftest_runs_shows_each_runs_verdict_in_its_column(every_verdict, capsys):
+    call_command("perftest_runs")
+    header, *rows = capsys.readouterr().out.splitlines()
+
+    column = cells(header).index("Verdict")
+    assert cells(header)[column - 1] == "Status"
+    assert [cells(row)[2] for row in rows] == [label for label, _, _ in every_verdict]
+    shown = [cells(row)[column] for row in rows]
+    assert shown == [text for _, text, _ in every_verdict]
+
+
+def test_the_admin_list_shows_each_verdict_and_colours_the_status_badge_by_it(every_verdict):
+    page = user("reader").get(LIST).content.decode()
+
+    assert cell(page, "label") == [label for label, _, _ in every_verdict]
+    verdicts = [html.unescape(text) for text in cell(page, "verdict")]
+    assert verdicts == [text for _, text, _ in every_verdict]
+    badges = re.findall(r'<td class="field-status">.*?perftest-(\w+)">(\w+)</span>', page)
+    assert [css for css, _ in badges] == [css for _, _, css in every_verdict]
+    assert [status for _, status in badges] == [
+        "abandoned", "running", "failed", "interrupted", "completed", "completed", "completed",
+    ]  # fmt: skip
+    # A red run is never a green badge: of three completed runs, only the green one is green.
+    assert [css for css, status in badges if status == "completed"] == ["warn", "bad", "good"]
