@@ -267,3 +267,27 @@ def test_the_admin_list_shows_each_verdict_and_colours_the_status_badge_by_it(ev
     ]  # fmt: skip
     # A red run is never a green badge: of three completed runs, only the green one is green.
     assert [css for css, status in badges if status == "completed"] == ["warn", "bad", "good"]
+
+
+def test_the_admin_filters_runs_by_verdict_and_a_run_never_judged_says_why_on_its_page(
+    every_verdict,
+):
+    reader = user("reader")
+
+    red = reader.get(LIST, {"verdict__exact": "RED"}).content.decode()
+    assert cell(red, "label") == ["failed", "red"]
+    pages = {
+        run.label: reader.get(f"{LIST}{run.pk}/change/").content.decode()
+        for run in Run.objects.filter(label__in=("running", "abandoned"))
+    }
+    verdict_lines = {
+        label: html.unescape(re.sub(r"<[^>]+>", "", line))
+        for label, page in pages.items()
+        for line in re.findall(r'<p class="perftest-verdict-line">(.*?)</p>', page, re.S)
+    }
+    assert verdict_lines == {
+        "running": "running no verdict yet: the run has not ended",
+        "abandoned": (
+            "RED — 1 reason: FAIL: the run was abandoned: still marked running 3.0 h after it began"
+        ),
+    }
