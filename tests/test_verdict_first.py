@@ -252,6 +252,10 @@ def test_perftest_runs_shows_each_runs_verdict_in_its_column(every_verdict, caps
     assert [cells(row)[2] for row in rows] == [label for label, _, _ in every_verdict]
     shown = [cells(row)[column] for row in rows]
     assert shown == [text for _, text, _ in every_verdict]
+    # Regressions are counted with the findings too, right after configuration problems.
+    findings = {cells(row)[2]: cells(row)[-1] for row in rows}
+    assert findings["regressed"].startswith("1 regression, ")
+    assert "regression" not in findings["green"]
 
 
 def test_the_admin_list_shows_each_verdict_and_colours_the_status_badge_by_it(every_verdict):

@@ -56,7 +56,8 @@ def summary_table(stored: StoredRun) -> str:
     return render(short_summary.blocks(stored))
 
 
-def verdict_line(judged: Verdict) -> str:
+def verdict_line(judged: Verdict, quoted: int = summary.QUOTED_REASONS) -> str:
     """``RED — 13 reasons: FAIL: …; FAIL: …; FAIL: …; and 10 more``: the first line a run
-    prints once it has ended, as the reports' first block says it."""
-    return _inline(summary.verdict_line(judged))
+    prints once it has ended, as the reports' first block says it (a list's cell quotes
+    fewer reasons)."""
+    return _inline(summary.verdict_line(judged, quoted))

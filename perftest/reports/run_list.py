@@ -19,9 +19,9 @@ from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KE
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import RunListing, judged
 
+from . import console
 from .blocks import Block, Paragraph, Table
 from .sections.phrases import NONE
-from .sections.summary import verdict_reasons
 
 HEADERS = (
     "Run",
@@ -46,7 +46,7 @@ def _verdict(listing: RunListing) -> str:
     """``RED — 13 reasons: FAIL: …; and 12 more`` as stored when the run's analysis ended;
     ``—`` for a run never judged (running, abandoned, or stored before verdicts were)."""
     judged = verdict.stored_with(listing.row)
-    return f"{judged.word} {verdict_reasons(judged, quoted=1)}" if judged else NONE
+    return console.verdict_line(judged, quoted=1) if judged else NONE
 
 
 def _endpoints_ok(listing: RunListing) -> str:
