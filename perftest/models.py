@@ -20,6 +20,14 @@ class Run(models.Model):
         #: Left ``running`` by a process that died; marked so by a later run.
         ABANDONED = "abandoned"
 
+    class Verdict(models.TextChoices):
+        """What the run's analysis concluded (``analysis.verdict``), shown first everywhere."""
+
+        GREEN = "GREEN", "GREEN"
+        RED = "RED", "RED"
+        REGRESSED = "REGRESSED", "REGRESSED"
+        INTERRUPTED = "INTERRUPTED", "INTERRUPTED"
+
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
     mode = models.CharField(max_length=20, help_text="in-process or http")
     target = models.CharField(max_length=300, help_text="What was measured: URLconf or base URL")
@@ -66,6 +74,19 @@ class Run(models.Model):
         default=dict,
         blank=True,
         help_text="The comparison with the baseline as computed when the run ended",
+    )
+    #: Stored when the analysis ends, so a list of runs shows each verdict without reading
+    #: every run's rows; empty for a run never judged (running, abandoned, or older).
+    verdict = models.CharField(
+        max_length=12,
+        choices=Verdict.choices,
+        blank=True,
+        help_text="The verdict when the run ended; empty when it was never judged",
+    )
+    verdict_reasons = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The verdict's reasons, one FAIL: or REGRESSION: line each",
     )
 
     class Meta:

@@ -4,8 +4,8 @@ A ``--baseline`` is resolved before the run begins, and a completed run is compa
 right after it is stored, so the findings include the changes. Whatever ends the run
 (completion, Ctrl-C, an error), what was measured so far is stored with
 the matching status before the seeded data is removed, and the findings are computed once
-from the stored rows and stored with them. Only this module joins the measuring core to
-storage and analysis.
+from the stored rows and stored with them, then the verdict they add up to. Only this module
+joins the measuring core to storage and analysis.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from perftest import environment
+from perftest.analysis import verdict
 from perftest.analysis.compare import compare
 from perftest.analysis.engine import analyse
 from perftest.conf import ConfigError
@@ -169,6 +170,15 @@ def _baseline(plan: RunPlan, result: RunResult) -> int | None:
     return row.pk
 
 
+def judge(run: Run) -> read.StoredRun:
+    """Compute the findings of a stored run from its rows and store them, then the verdict they
+    add up to (on the run's row, for lists of runs); return the run as stored."""
+    write.save_findings(run, analyse(read.StoredRun.of(run)))
+    stored = read.StoredRun.of(run)
+    write.save_verdict(run, verdict.of(stored))
+    return stored
+
+
 def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> read.StoredRun:
     """Run the plan and return the stored run (findings and baseline comparison included).
 
@@ -214,8 +224,7 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
         write.save(run, result)
         if baseline is not None:
             write.save_comparison(run, baseline, compare(read.load(baseline), read.load(run.pk)))
-        write.save_findings(run, analyse(read.load(run.pk)))
-        stored = read.load(run.pk)
+        stored = judge(run)
     if pending is not None:
         raise pending
     if result.status == Run.Status.INTERRUPTED:

@@ -9,6 +9,7 @@ stand-in and against ``perftest_report``'s own output.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 
@@ -21,11 +22,11 @@ from django.urls import reverse
 
 from perftest import models
 from perftest.admin.views.report import CONTENT_TYPES
-from perftest.analysis import rebaseline
+from perftest.analysis import rebaseline, verdict
 from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.reports.sections import comparison
-from perftest.store import read
+from perftest.store import read, write
 from perftest.store.read import PlanSnapshot
 from tests.test_concurrency_report import add_level
 from tests.test_report_rules import STARTED, add_endpoint, add_samples, make_run
@@ -95,7 +96,7 @@ def listed_run(**fields) -> models.Run:
     """A run whose every list column has a known value: endpoints 1 ok of 4 (one with errors,
     one not measured, one not judged: a router root), worst judged p95 300 ms, highest level
     20 workers at 80/s, thresholds 1 passed and 2 red, findings 1 configuration, 2 bottleneck,
-    1 key."""
+    1 key; its verdict stored as the runner stores it: RED, 4 reasons (``LISTED_REASONS``)."""
     run = make_run(**fields)
     add_endpoint(run, "Get Profile", p95_ms=100.0)
     add_endpoint(run, "Get Lessons", p95_ms=300.0, ok=15)
@@ -105,13 +106,27 @@ def listed_run(**fields) -> models.Run:
     add_level(run, 20, throughput=80.0, p95=50.0)
     add_level(run, 10, throughput=120.0, p95=40.0)
     add_finding(run, THRESHOLD, passed=True)
-    add_finding(run, THRESHOLD, passed=False)
-    add_finding(run, THRESHOLD, passed=None, actual=NOT_MEASURED)
-    add_finding(run, CONFIGURATION)
+    add_finding(run, THRESHOLD, passed=False, title="p95 of Get Lessons < 200 ms", actual="300 ms")
+    add_finding(
+        run, THRESHOLD, passed=None, actual=NOT_MEASURED, title="RSS growth < 100 MB",
+        evidence="no resource sample",
+    )  # fmt: skip
+    add_finding(run, CONFIGURATION, title="API root is a DRF router root")
     add_finding(run, BOTTLENECK)
     add_finding(run, BOTTLENECK)
     add_finding(run, KEY)
+    write.save_verdict(run, verdict.of(read.StoredRun.of(run)))
     return run
+
+
+#: The verdict of ``listed_run``: its configuration finding, its endpoint not measured, its
+#: failed and its unmeasured threshold, one reason each.
+LISTED_REASONS = [
+    "FAIL: configuration: API root is a DRF router root",
+    "FAIL: endpoint Get Materials (in-process pass) not measured: login failed (401)",
+    "FAIL: p95 of Get Lessons < 200 ms (actual 300 ms)",
+    "FAIL: RSS growth < 100 MB: not measured: no resource sample",
+]
 
 
 def test_the_run_list_shows_each_runs_figures_newest_first(viewer):
@@ -128,6 +143,7 @@ def test_the_run_list_shows_each_runs_figures_newest_first(viewer):
     assert cell(page, "findings") == ["none", "1 configuration 2 bottleneck 1 key"]
     assert cell(page, "duration") == ["—", "42 s"]
     assert cell(page, "status") == ["completed", "completed"]
+    assert cell(page, "verdict") == ["—", f"RED — 4 reasons: {LISTED_REASONS[0]}; and 3 more"]
     assert 'class="perftest-badge perftest-bad">2</span>' in page  # the red thresholds
     assert f"/admin/perftest/run/{older.pk}/change/" in page
     assert f"/admin/perftest/run/{newer.pk}/change/" in page
@@ -206,6 +222,19 @@ def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloure
     assert '<tr class="perftest-severity-bad">' in page  # the configuration finding
     assert page.count('<tr class="perftest-severity-warn">') == 2  # the bottlenecks
     assert "login failed (401)" in page  # why Get Materials has no figures
+    # The verdict opens the page: the word in red, the count and the first three reasons,
+    # then every reason folded under it.
+    top = re.search(
+        r'<div class="perftest-section perftest-verdict" id="verdict">(.*?)</div>', page, re.S
+    )
+    assert top and page.index('id="verdict"') < page.index("Executive summary")
+    assert '<span class="perftest-badge perftest-bad">RED</span>' in top[1]
+    line = re.sub(
+        r"<[^>]+>", "", re.search(r'<p class="perftest-verdict-line">(.*?)</p>', top[1], re.S)[1]
+    )
+    assert html.unescape(line) == f"RED — 4 reasons: {'; '.join(LISTED_REASONS[:3])}; and 1 more"
+    folded = re.findall(r"<li>(.*?)</li>", top[1])
+    assert [html.unescape(reason) for reason in folded] == LISTED_REASONS
     assert f'<a href="{LIST}{baseline.pk}/change/">run #{baseline.pk}</a>' in page
 
 

@@ -5,8 +5,9 @@ that fails) are stored first; then gunicorn serves the project on a loopback por
 same database, and Debian's Chromium (``/usr/bin/chromium``; Playwright never downloads a
 browser here) logs a staff user in through the admin's login form, opens the run list, a run,
 its HTML report and the comparison of the two runs, checking the values in the tables, the
-SVG charts in the DOM and the colour of the failed threshold. A user who is not staff is
-refused. Screenshots are saved under the test's temporary folder.
+SVG charts in the DOM, the colour of the failed threshold, and the verdict of the red runs
+(a red status badge and the verdict line in the list and on the run page). A user who is not
+staff is refused. Screenshots are saved under the test's temporary folder.
 
 Playwright's sync API runs an event loop in this thread, during which Django refuses ORM
 calls; so everything expected is read from the database before the browser starts, and the
@@ -27,6 +28,7 @@ from perftest import models
 from perftest.admin import drawing
 from perftest.analysis.metrics import P95
 from perftest.store import read
+from perftest.text import quantity
 from tests.live_server import run_gunicorn, shared_database_url  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
@@ -99,6 +101,11 @@ def test_a_staff_user_reads_and_compares_runs_in_chromium_and_a_visitor_is_refus
     chart_titles = [chart.title for chart in drawing.drawn(after)]
     failed = [f for f in after.findings if f.kind == "threshold" and f.passed is False]
     assert len(p95_cells) == 2 and len(chart_titles) >= 3 and failed
+    # Both runs are red (a threshold no answer can pass): the verdict line each page shows.
+    reasons = after.row.verdict_reasons
+    assert after.row.verdict == "RED" and reasons[0].startswith("FAIL: ")
+    listed_verdict = f"RED — {quantity(len(reasons), 'reason')}: {reasons[0]}"
+    page_verdict = f"RED — {quantity(len(reasons), 'reason')}: {'; '.join(reasons[:3])}"
 
     with (
         run_gunicorn(
@@ -117,6 +124,18 @@ def test_a_staff_user_reads_and_compares_runs_in_chromium_and_a_visitor_is_refus
         assert page.url == f"{server.base_url}/admin/perftest/run/"
         assert texts(page, "#result_list td.field-label") == ["after", "before"]
         assert texts(page, "#result_list td.field-status") == ["completed", "completed"]
+        # A red run's status badge is red, never green, and its verdict is in its own column.
+        badges = page.locator("#result_list td.field-status .perftest-badge")
+        assert (
+            badges.evaluate_all("bs => bs.map(b => b.className)")
+            == ["perftest-badge perftest-bad"] * 2
+        )
+        assert badges.first.evaluate("e => getComputedStyle(e).color") == FAILED_RED
+        verdict_cell = page.locator("#result_list td.field-verdict").first
+        assert verdict_cell.inner_text().startswith(listed_verdict)
+        word = verdict_cell.locator(".perftest-badge")
+        assert word.inner_text() == "RED"
+        assert word.evaluate("e => getComputedStyle(e).color") == FAILED_RED
         red = page.locator("#result_list td.field-thresholds .perftest-bad").first
         assert red.inner_text() == str(len(failed))
         assert red.evaluate("e => getComputedStyle(e).color") == FAILED_RED
@@ -125,6 +144,16 @@ def test_a_staff_user_reads_and_compares_runs_in_chromium_and_a_visitor_is_refus
         with page.expect_navigation():
             page.click(f"#result_list a[href$='/admin/perftest/run/{after.pk}/change/']")
         assert f"Run #{after.pk}, after" in page.locator("#content h1").inner_text()
+        # The verdict is the first thing under the page's title, above the summary.
+        line = page.locator("#verdict .perftest-verdict-line")
+        assert line.inner_text().startswith(page_verdict)
+        assert (
+            line.locator(".perftest-badge").evaluate("e => getComputedStyle(e).color") == FAILED_RED
+        )
+        above = page.locator("#verdict").evaluate(
+            "v => !!(v.compareDocumentPosition(document.querySelector('.perftest-summary')) & 4)"
+        )
+        assert above, "the verdict comes before the executive summary"
         endpoints = page.locator("#endpoint-results tbody tr")
         for name, p95 in p95_cells.items():
             row = endpoints.filter(has_text=name).first

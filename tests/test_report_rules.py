@@ -11,12 +11,12 @@ import datetime as dt
 
 import pytest
 
-from perftest import models
-from perftest.analysis import engine, summaries, thresholds
+from perftest import models, runner
+from perftest.analysis import summaries, thresholds
 from perftest.analysis.rules import endpoints as rules
 from perftest.analysis.rules import resources as resource_rules
 from perftest.reports import console, formats, markdown
-from perftest.store import read, write
+from perftest.store import read
 from perftest.text import ms
 
 pytestmark = pytest.mark.django_db
@@ -92,8 +92,9 @@ def add_samples(run: models.Run, rss_mb: list[float], cpu: list[float], step_s: 
 
 
 def analyzed(run: models.Run) -> list[models.Finding]:
-    """Run the rules and store their findings, as the runner does; return the stored rows."""
-    write.save_findings(run, engine.analyse(read.StoredRun.of(run)))
+    """Run the rules and store their findings and the verdict, as the runner does; return the
+    stored findings."""
+    runner.judge(run)
     return list(run.findings.all())
 
 

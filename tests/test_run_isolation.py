@@ -18,12 +18,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from perftest.analysis import verdict
 from perftest.measure.load.closed import Closed
 from perftest.measure.load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_level
 from perftest.measure.transport.base import RequestSpec, Sample, Transport
 from perftest.models import EndpointResult, Run, SeededObject
 from perftest.plan.model import Endpoint, Mix
 from perftest.redact import Redactor
+from perftest.store import read
+from perftest.text import quantity
 from tests.live_server import shared_database_url  # noqa: F401
 from tests.terminal import TerminalRun
 from tests.test_bad_input import assert_usage_error, perftest
@@ -214,10 +217,12 @@ def test_sigterm_ends_a_run_like_ctrl_c(shared_database_url, tmp_path):  # noqa:
     code, _, stderr = run.finish(timeout=PROMPT_S * 2)
 
     assert code == 130 and "Interrupted by SIGTERM" in stderr, stderr
-    assert stderr.strip().splitlines() == [
-        f"CommandError: Interrupted by SIGTERM: run #{Run.objects.get().pk} stored as interrupted."
-    ]
     stored = Run.objects.get()
+    reasons = quantity(len(verdict.of(read.load(stored.pk)).reasons), "reason")
+    assert stderr.strip().splitlines() == [
+        f"CommandError: Interrupted by SIGTERM: run #{stored.pk} stored as interrupted; "
+        f"{reasons} above."
+    ]
     assert stored.status == Run.Status.INTERRUPTED and stored.finished_at is not None
     assert stored.levels.get().interrupted
     assert (tmp_path / f"run-{stored.pk}.md").exists()

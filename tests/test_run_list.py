@@ -34,26 +34,40 @@ def test_runs_are_listed_newest_first_with_their_outcome(capsys):
 
     header, first, second = listed(capsys)
     assert cells(header) == [
-        "Run", "Started (UTC)", "Label", "Mode", "Target", "Status", "Endpoints ok",
+        "Run", "Started (UTC)", "Label", "Mode", "Target", "Status", "Verdict", "Endpoints ok",
         "Worst p95", "Thresholds failed", "Findings",
     ]  # fmt: skip
-    assert cells(first)[:8] == [
+    assert cells(first)[:9] == [
         str(newer.pk), "2026-01-02 04:04", "pr-42", "in-process", "URLconf tests.urls",
-        "completed", "0/2", "100.0 ms (Flaky)",
+        "completed", verdict_cell(newer), "0/2", "100.0 ms (Flaky)",
     ]  # fmt: skip
-    assert cells(second)[:8] == [
+    assert cells(second)[:9] == [
         str(older.pk), "2026-01-02 03:04", "nightly", "http", "http://127.0.0.1:8000",
-        "completed", "2/2", "3000.0 ms (Slow)",
+        "completed", verdict_cell(older), "2/2", "3000.0 ms (Slow)",
     ]  # fmt: skip
     for run, line in ((newer, first), (older, second)):
         checks = run.findings.filter(kind="threshold")
         red = [c for c in checks if c.passed is False or c.actual == "not measured"]
-        assert cells(line)[8] == f"{len(red)} of {len(checks)}"
+        assert cells(line)[9] == f"{len(red)} of {len(checks)}"
         kinds = [k for k in ("configuration", "bottleneck", "key") if run.findings.filter(kind=k)]
         counts = [f"{run.findings.filter(kind=k).count()} {k}" for k in kinds]
-        assert cells(line)[9] == ", ".join(counts)
-    # Slow's p95 breaks the 2000 ms limit; RSS and CPU are not measured (no samples stored).
-    assert cells(second)[8] == "3 of 4"
+        assert cells(line)[10] == ", ".join(counts)
+    # Slow's p95 breaks the 2000 ms limit; RSS and CPU are not measured (no samples stored):
+    # three reasons, the first one quoted.
+    slow = "FAIL: p95 response time of Slow < 2000 ms (actual 3000.0 ms)"
+    assert cells(second)[6] == f"RED — 3 reasons: {slow}; and 2 more"
+    assert cells(second)[9] == "3 of 4"
+    assert cells(first)[6].startswith("RED — ")
+    assert "FAIL: endpoint Gone not measured: login failed" in cells(first)[6]
+
+
+def verdict_cell(run) -> str:
+    """The Verdict cell of a run whose verdict was stored: its word, the count of its reasons
+    and the first one."""
+    run.refresh_from_db()
+    reasons = run.verdict_reasons
+    more = f"; and {len(reasons) - 1} more" if len(reasons) > 1 else ""
+    return f"{run.verdict} — {len(reasons)} reasons: {reasons[0]}{more}"
 
 
 @pytest.mark.django_db

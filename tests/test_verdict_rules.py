@@ -10,6 +10,7 @@ from perftest import models
 from perftest.analysis import verdict
 from perftest.analysis.rules import endpoints as endpoint_rules
 from perftest.analysis.rules import levels as level_rules
+from perftest.reports import console
 from perftest.store import read
 from perftest.text import ms
 from tests.test_concurrency_report import add_level, load_run
@@ -58,8 +59,39 @@ def test_a_failed_threshold_makes_the_run_red_naming_the_check():
     add_endpoint(run, "Get Profile", p95_ms=2500.0)
     red = verdict_of(run)
     assert red.code == 1
-    assert red.reasons == (
-        "FAIL: 1 threshold failed: p95 response time of Get Profile < 2000 ms (actual 2500.0 ms)",
+    assert red.reasons == ("FAIL: p95 response time of Get Profile < 2000 ms (actual 2500.0 ms)",)
+
+
+def test_thirteen_failed_thresholds_are_thirteen_reasons_and_the_verdict_line_counts_them():
+    run = sampled_run()
+    for n in range(13):
+        add_endpoint(run, f"Endpoint {n}", p95_ms=2500.0)
+    red = verdict_of(run)
+
+    failed = [
+        f"FAIL: p95 response time of Endpoint {n} < 2000 ms (actual 2500.0 ms)" for n in range(13)
+    ]
+    assert red.reasons == tuple(failed)
+    assert red.word == "RED"
+    assert console.verdict_line(red) == f"RED — 13 reasons: {'; '.join(failed[:3])}; and 10 more"
+
+
+def test_each_distinct_reason_a_login_failed_is_one_reason_with_its_count():
+    attempt = {"status": 401, "ok": False, "elapsed_ns": 1}
+    run = make_run(
+        logins=[
+            {**attempt, "identity": "perftest-1", "status": 200, "ok": True, "reason": ""},
+            {**attempt, "identity": "perftest-2", "reason": "HTTP 401: bad password"},
+            {**attempt, "identity": "perftest-3", "reason": "HTTP 401: bad password"},
+            {**attempt, "identity": "perftest-4", "reason": "no token at 'access'"},
+        ]
+    )
+    add_endpoint(run, "Get Profile")
+    red = verdict_of(run)
+
+    assert red.reasons[:2] == (
+        "FAIL: login failed for 2 of 4 attempts: HTTP 401: bad password",
+        "FAIL: login failed for 1 of 4 attempts: no token at 'access'",
     )
 
 
@@ -94,8 +126,8 @@ def test_an_endpoint_without_answers_as_expected_is_not_measured_never_ranked_an
     )
     red = verdict.of(read.StoredRun.of(run))
     assert red.reasons == (
-        "FAIL: 1 threshold not measured: no answer as expected: HTTP 429 ×20: "
-        "p95 response time of Throttled < 2000 ms",
+        "FAIL: p95 response time of Throttled < 2000 ms: not measured: "
+        "no answer as expected: HTTP 429 ×20",
     )
 
 
@@ -130,7 +162,7 @@ def test_a_configuration_finding_a_failed_login_and_an_unmeasured_endpoint_each_
     assert red.reasons[:3] == (
         "FAIL: login failed for 1 of 1 attempts: x",
         "FAIL: configuration: GET /api/chat/conversations/ has no route",
-        "FAIL: 1 endpoint not measured: login failed (x): Get Profile",
+        "FAIL: endpoint Get Profile not measured: login failed (x)",
     )
 
 
@@ -203,9 +235,10 @@ def test_resource_thresholds_that_could_not_be_measured_make_the_run_red():
     red = verdict_of(run)
     assert red.code == 1
     assert red.reasons == (
-        "FAIL: 2 thresholds not measured: process 4242 could not be read: RSS growth of this "
-        "process (server + perftest) < 100 MB, Average CPU of the measured process < 80% of all "
-        "4 cores",
+        "FAIL: RSS growth of this process (server + perftest) < 100 MB: not measured: "
+        "process 4242 could not be read",
+        "FAIL: Average CPU of the measured process < 80% of all 4 cores: not measured: "
+        "process 4242 could not be read",
     )
 
 
@@ -222,8 +255,8 @@ def test_a_planned_level_that_counted_nothing_is_not_measured_and_an_unplanned_o
     assert verdicts["30 concurrent"] == ("not evaluated", None)
     red = verdict.of(read.StoredRun.of(run))
     assert red.reasons == (
-        "FAIL: 1 threshold not measured: the 10-concurrent level completed no request: "
-        "10 concurrent: all requests succeed",
+        "FAIL: 10 concurrent: all requests succeed: not measured: "
+        "the 10-concurrent level completed no request",
     )
 
 

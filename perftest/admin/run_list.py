@@ -1,8 +1,9 @@
 """The admin's list of stored runs: each column computed by the database in the list's query.
 
 Every figure is an annotation (a correlated subquery per column) on the one query that reads
-the page of runs, so the list costs the same few queries for five runs or five hundred. The
-figures mean what ``perftest_runs`` prints (``reports.run_list``): the endpoints "ok" are the
+the page of runs, or a column of the run's own row (its verdict, stored when its analysis
+ended), so the list costs the same few queries for five runs or five hundred. The figures
+mean what ``perftest_runs`` prints (``reports.run_list``): the endpoints "ok" are the
 sequential ones judged whose every answer was as expected, the worst p95 is the slowest judged
 endpoint's, and a threshold is red when it failed or could not be measured.
 """
@@ -29,13 +30,15 @@ from django.db.models.functions import Coalesce
 from django.utils.html import format_html, format_html_join
 
 from perftest import models
+from perftest.analysis import verdict as run_verdict
 from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.rules.baseline import REGRESSION
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.reports.sections.phrases import NONE
 from perftest.text import ms, number
 
-from .badges import badge, run_status
+from . import badges
+from .badges import badge
 
 #: Findings by severity as the list counts them, most serious first: (annotation, label,
 #: badge class, which findings). A baseline finding counts only when it is a regression.
@@ -95,7 +98,16 @@ def annotated(runs: QuerySet) -> QuerySet:
 
 @admin.display(description="status", ordering="status")
 def status(run: models.Run) -> str:
-    return run_status(run.status)
+    """The status, coloured by the stored verdict: a red run is never a green badge."""
+    return badges.run_status(run.status, run_verdict.stored_with(run))
+
+
+@admin.display(description="verdict", ordering="verdict")
+def verdict(run: models.Run) -> str:
+    """The verdict's word, the count of its reasons and the first one; ``—`` for a run never
+    judged (running, abandoned, or stored before verdicts were)."""
+    judged = run_verdict.stored_with(run)
+    return badges.verdict(judged, quoted=1) if judged else NONE
 
 
 @admin.display(description="duration")
@@ -148,6 +160,7 @@ def findings(run: models.Run) -> str:
 #: The list's columns after the run's id, started time, label, mode and target.
 COLUMNS: tuple[Callable[[models.Run], str], ...] = (
     status,
+    verdict,
     duration,
     endpoints_ok,
     worst_p95,

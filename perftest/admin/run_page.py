@@ -1,10 +1,11 @@
 """What the admin's run page shows below the run's own fields, read from a ``StoredRun``.
 
-The page is for a person deciding what to look at: the report's executive summary on top,
-then each kind of row as a table (figures formatted as the reports format them), findings
-coloured by severity with their evidence, the thresholds with a failed one in red, the
-resource samples folded away, the stored plan and environment (redacted when stored), and
-the HTML report's charts. Nothing here computes a verdict: it shows the stored ones.
+The page is for a person deciding what to look at: the run's verdict first, then the report's
+executive summary, then each kind of row as a table (figures formatted as the reports format
+them), findings coloured by severity with their evidence, the thresholds with a failed one in
+red, the resource samples folded away, the stored plan and environment (redacted when
+stored), and the HTML report's charts. Nothing here re-runs the analysis: it shows the stored
+verdicts (a run stored before verdicts were gets the one its stored findings add up to).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import json
 from typing import Any
 
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from perftest.analysis import rebaseline
+from perftest.analysis import rebaseline, verdict
 from perftest.analysis.metrics import MAX, OK_THROUGHPUT, P50, P95, P99
 from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, THRESHOLD
 from perftest.analysis.rules.baseline import REGRESSION
@@ -25,10 +27,10 @@ from perftest.reports.formats import FORMATS
 from perftest.reports.sections import findings as finding_sections
 from perftest.reports.sections import summary
 from perftest.reports.sections.phrases import NONE
-from perftest.store.read import StoredRun, unjudged
+from perftest.store.read import Status, StoredRun, unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
-from . import drawing
+from . import badges, drawing
 from .tables import Row, Table
 
 #: The phases of the sequential rows, as the page names them.
@@ -213,6 +215,19 @@ def _previous(stored: StoredRun) -> dict[str, str]:
     }
 
 
+def _verdict(stored: StoredRun) -> dict[str, Any]:
+    """The verdict line on top of the page and every reason (folded under it when the line
+    quotes only the first ones); a run still running has none yet."""
+    if stored.status == Status.RUNNING:
+        line = format_html(
+            "{} no verdict yet: the run has not ended", badges.badge(Status.RUNNING, "info")
+        )
+        return {"line": line, "reasons": ()}
+    judged = verdict.stored_with(stored.row) or verdict.of(stored)
+    folded = judged.reasons if len(judged.reasons) > summary.QUOTED_REASONS else ()
+    return {"line": badges.verdict(judged), "reasons": folded}
+
+
 def _pretty(stored_json: Any) -> str:
     return json.dumps(stored_json, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
@@ -220,6 +235,7 @@ def _pretty(stored_json: Any) -> str:
 def context(stored: StoredRun) -> dict[str, Any]:
     """The run page's template context for ``stored``."""
     return {
+        "perftest_verdict": _verdict(stored),
         "perftest_summary": SafeString(html.section_html(summary.executive_summary(stored))),
         "perftest_tables": (endpoints(stored), levels(stored), findings(stored)),
         "perftest_thresholds": thresholds(stored),

@@ -59,7 +59,7 @@ SHOWN = (
 class RunAdmin(admin.ModelAdmin):
     list_display = ("id", "started_at", "label", "mode", "target", *run_list.COLUMNS)
     list_display_links = ("id", "started_at")
-    list_filter = ("status", "mode", "target")
+    list_filter = ("verdict", "status", "mode", "target")
     date_hierarchy = "started_at"
     search_fields = ("label", "target")
     ordering = ("-started_at", "-pk")

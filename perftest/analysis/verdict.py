@@ -1,76 +1,89 @@
-"""The run's exit verdict, from its stored rows and findings: green only when nothing is red.
+"""The run's verdict, from its stored rows and findings: green only when nothing is red.
 
-A run is red (exit 1) when it failed, when a threshold failed or could not be measured, when
-a login failed, when a configured endpoint could not be measured, or when a configuration
-finding was stored. A run that is not red but regressed against its baseline exits 3 when it
-was asked to (``--fail-on-regression``, stored in its plan); red takes precedence, since the
-figures of an unusable run say nothing about a regression. Without the flag, regressions are
-reported but leave the exit code alone. Each reason is one line naming what made the run
-fail, so a CI log says why without opening the report. Exit codes 2 (nothing could start)
-and 130 (interrupted) are the command's: they are decided before a verdict exists.
+A run is red (exit 1) when it failed or was abandoned, when a threshold failed or could not be
+measured, when a login failed, when a configured endpoint could not be measured, or when a
+configuration finding was stored. A run that is not red but regressed against its baseline
+exits 3 when it was asked to (``--fail-on-regression``, stored in its plan); red takes
+precedence, since the figures of an unusable run say nothing about a regression. Without the
+flag, regressions are reported but leave the exit code alone. An interrupted run is
+INTERRUPTED (130) whatever else it shows: its figures stop where it stopped.
+
+Each reason is one line naming one thing that made the run fail (one threshold, one endpoint,
+one regression), so the count of reasons is the count of ``FAIL:`` (or ``REGRESSION:``) lines
+and a CI log says why without opening the report. Exit code 2 (nothing could start) is the
+command's, decided before a verdict exists; 130 is the command's too, and the verdict of the
+run it stores as interrupted agrees.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
-from perftest.store.read import Status, StoredRun, unmeasured
-from perftest.text import level_label, quantity
+from perftest.store.read import Status, StoredRun, VerdictWord, unmeasured
+from perftest.text import level_label
 
 from .noise import REGRESSION
 from .rules.base import BASELINE, CONFIGURATION, THRESHOLD
 from .rules.levels import missing_data_text
 from .thresholds import NOT_MEASURED
 
-OK, RED, REGRESSED = 0, 1, 3
+OK, RED, REGRESSED, INTERRUPTED = 0, 1, 3, 130
+
+#: The word each exit code reads as, wherever the verdict is shown first.
+WORDS = {
+    OK: VerdictWord.GREEN,
+    RED: VerdictWord.RED,
+    REGRESSED: VerdictWord.REGRESSED,
+    INTERRUPTED: VerdictWord.INTERRUPTED,
+}
+CODES = {word: code for code, word in WORDS.items()}
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The exit code a run earns and, when not 0, one line per reason."""
+    """The exit code a run earns and one line per reason (none when green)."""
 
     code: int
     reasons: tuple[str, ...]
 
-
-def _by_reason(items: list[tuple[str, str]]) -> str:
-    """``(name, reason)`` pairs as ``reason: name, name; reason: name``, each reason once."""
-    names: dict[str, list[str]] = {}
-    for name, reason in items:
-        names.setdefault(reason, []).append(name)
-    return "; ".join(f"{reason}: {', '.join(group)}" for reason, group in names.items())
+    @property
+    def word(self) -> str:
+        """GREEN, RED, REGRESSED or INTERRUPTED."""
+        return str(WORDS[self.code])
 
 
-def _failed_run(stored: StoredRun) -> list[str]:
-    if stored.status != Status.FAILED:
-        return []
-    return [f"FAIL: the run failed: {stored.row.failure or 'no reason stored'}"]
+def _ended_badly(stored: StoredRun) -> list[str]:
+    """A failed run says why; an abandoned one (its process died) keeps a partial record."""
+    failure = stored.row.failure or "no reason stored"
+    if stored.status == Status.FAILED:
+        return [f"FAIL: the run failed: {failure}"]
+    if stored.status == Status.ABANDONED:
+        return [f"FAIL: the run was abandoned: {failure.removeprefix('abandoned: ')}"]
+    return []
 
 
 def _thresholds(stored: StoredRun) -> list[str]:
+    """One line per failed check, then one per check that could not be measured."""
     checks = [f for f in stored.findings if f.kind == THRESHOLD]
-    failed = [f"{f.title} (actual {f.actual})" for f in checks if f.passed is False]
-    unmeasurable = [
-        (f.title, f.evidence) for f in checks if f.passed is None and f.actual == NOT_MEASURED
+    return [
+        *(f"FAIL: {f.title} (actual {f.actual})" for f in checks if f.passed is False),
+        *(
+            f"FAIL: {f.title}: not measured: {f.evidence}"
+            for f in checks
+            if f.passed is None and f.actual == NOT_MEASURED
+        ),
     ]
-    lines = []
-    if failed:
-        lines.append(f"FAIL: {quantity(len(failed), 'threshold')} failed: {'; '.join(failed)}")
-    if unmeasurable:
-        lines.append(
-            f"FAIL: {quantity(len(unmeasurable), 'threshold')} not measured: "
-            f"{_by_reason(unmeasurable)}"
-        )
-    return lines
 
 
 def _logins(stored: StoredRun) -> list[str]:
-    failed = [attempt for attempt in stored.row.logins if not attempt["ok"]]
-    if not failed:
-        return []
+    """One line per distinct reason a login failed, with how many attempts it stopped."""
+    attempts = stored.row.logins
+    failed = Counter(attempt["reason"] for attempt in attempts if not attempt["ok"])
     return [
-        f"FAIL: login failed for {len(failed)} of {len(stored.row.logins)} attempts: "
-        f"{failed[0]['reason']}"
+        f"FAIL: login failed for {count} of {len(attempts)} attempts: {reason}"
+        for reason, count in failed.items()
     ]
 
 
@@ -80,22 +93,18 @@ def _in_passes(label: str, passes: list[str]) -> str:
 
 
 def _unmeasured_endpoints(stored: StoredRun) -> list[str]:
-    """Endpoints without figures, each named once per reason with the passes it missed when the
-    run has two (``--mode both``): ``Get Conversations (in-process and HTTP passes)``."""
+    """One line per endpoint without figures, naming the passes it missed when the run has two
+    (``--mode both``): ``Get Conversations (in-process and HTTP passes)``."""
     passes: dict[tuple[str, str], list[str]] = {}
     for name, endpoints in (("in-process", stored.sequential), ("HTTP", stored.sequential_http)):
         for e in endpoints:
             if reason := unmeasured(e):
                 passes.setdefault((e.label, reason), []).append(name)
-    if not passes:
-        return []
     both = bool(stored.sequential_http)
-    missing = [
-        (_in_passes(label, seen) if both else label, reason)
+    return [
+        f"FAIL: endpoint {_in_passes(label, seen) if both else label} not measured: {reason}"
         for (label, reason), seen in passes.items()
     ]
-    endpoints = len({label for label, _ in passes})
-    return [f"FAIL: {quantity(endpoints, 'endpoint')} not measured: {_by_reason(missing)}"]
 
 
 def _levels_missing_data(stored: StoredRun) -> list[str]:
@@ -113,27 +122,39 @@ def _configuration(stored: StoredRun) -> list[str]:
 
 
 def _regressions(stored: StoredRun) -> list[str]:
-    """One line naming every regression against the baseline, when the plan fails on them."""
+    """One line per regression against the baseline, when the plan fails on them."""
     if not stored.plan.fail_on_regression:
         return []
-    found = [f.title for f in stored.findings if f.kind == BASELINE and f.rule == REGRESSION]
-    if not found:
-        return []
-    return [f"REGRESSION: {quantity(len(found), 'regression')} beyond noise: {'; '.join(found)}"]
+    return [
+        f"REGRESSION: {f.title}"
+        for f in stored.findings
+        if f.kind == BASELINE and f.rule == REGRESSION
+    ]
 
 
 def of(stored: StoredRun) -> Verdict:
-    """The exit verdict of a stored run (findings included): 1 when red, else 3 when it
-    regressed and ``--fail-on-regression`` was given, else 0."""
+    """The verdict of a stored run (findings included): 130 when it was interrupted, else 1
+    when red, else 3 when it regressed and ``--fail-on-regression`` was given, else 0."""
     reasons = [
-        *_failed_run(stored),
+        *_ended_badly(stored),
         *_logins(stored),
         *_configuration(stored),
         *_unmeasured_endpoints(stored),
         *_levels_missing_data(stored),
         *_thresholds(stored),
     ]
+    if stored.status == Status.INTERRUPTED:
+        return Verdict(INTERRUPTED, tuple(reasons))
     if reasons:
         return Verdict(RED, tuple(reasons))
     regressions = _regressions(stored)
     return Verdict(REGRESSED if regressions else OK, tuple(regressions))
+
+
+def stored_with(row: Any) -> Verdict | None:
+    """The verdict stored on a run's row when its analysis ended (``store.write.save_verdict``),
+    read without touching its other rows; None for a run never judged (still running,
+    abandoned, or stored before verdicts were)."""
+    if not row.verdict:
+        return None
+    return Verdict(CODES[row.verdict], tuple(row.verdict_reasons))

@@ -1,4 +1,4 @@
-"""The terminal's text: the short summary printed at the end of a run.
+"""The terminal's text: the verdict and the short summary printed at the end of a run.
 
 Figures come from the same sections and metrics as the Markdown report, so the terminal and
 the file never disagree about a number. Tables are aligned in columns, numbers to the right.
@@ -6,10 +6,11 @@ the file never disagree about a number. Tables are aligned in columns, numbers t
 
 from __future__ import annotations
 
+from perftest.analysis.verdict import Verdict
 from perftest.store.read import StoredRun
 
 from .blocks import Block, Bullets, Code, Heading, Inline, Table
-from .sections import short_summary
+from .sections import short_summary, summary
 
 
 def _inline(text: Inline) -> str:
@@ -53,3 +54,10 @@ def render(blocks: list[Block]) -> str:
 def summary_table(stored: StoredRun) -> str:
     """The sequential endpoints, one line per load level, then the threshold tally."""
     return render(short_summary.blocks(stored))
+
+
+def verdict_line(judged: Verdict, quoted: int = summary.QUOTED_REASONS) -> str:
+    """``RED — 13 reasons: FAIL: …; FAIL: …; FAIL: …; and 10 more``: the first line a run
+    prints once it has ended, as the reports' first block says it (a list's cell quotes
+    fewer reasons)."""
+    return _inline(summary.verdict_line(judged, quoted))

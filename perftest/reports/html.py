@@ -2,8 +2,9 @@
 
 The words are the Markdown report's (the same sections and blocks, printed as Markdown and
 turned into HTML by the ``markdown`` package); the page adds SVG charts after the sections
-where people would rather look than read. CSS and charts are inline and there is no script,
-so the file opens offline, and a stored run always renders to the same bytes.
+where people would rather look than read, and colours the verdict under the title. CSS and
+charts are inline and there is no script, so the file opens offline, and a stored run always
+renders to the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import markdown as markdown_package
 from django.template import Context, Engine
 from django.utils.safestring import SafeString
 
+from perftest.analysis import verdict
 from perftest.store.read import StoredRun
 
 from . import charts, sections
@@ -114,5 +116,12 @@ def render(stored: StoredRun) -> str:
                 ],
             }
         )
-    context = Context({"title": _title(report), "run": stored.pk, "sections": parts})
+    context = Context(
+        {
+            "title": _title(report),
+            "run": stored.pk,
+            "verdict": verdict.of(stored).word,
+            "sections": parts,
+        }
+    )
     return ENGINE.get_template("perftest/report.html").render(context)

@@ -25,11 +25,15 @@ from .sections.findings import bottleneck_rules
 from .sections.findings import verdict as threshold_verdict
 
 #: ``major.minor``: the major part changes when a key is renamed or removed, the minor part
-#: when keys are added (1.1: ``comparison``; 1.2: ``role``, in runs with several roles).
-SCHEMA_VERSION = "1.2"
+#: when keys are added (1.1: ``comparison``; 1.2: ``role``, in runs with several roles; 1.3:
+#: ``verdict.word`` and ``verdict.reason_count``, and ``exit_code`` 130 for an interrupted run).
+SCHEMA_VERSION = "1.3"
 
 #: Columns that are links between rows or encoded data rather than figures.
 _NOT_FIGURES = frozenset({"id", "run", "level", "histogram"})
+#: The run's columns with a top-level key of their own: its plan, logins, comparison and
+#: verdict (the ``verdict`` object reads the stored run as the other formats do).
+_NOT_RUN_COLUMNS = frozenset({"config", "logins", "comparison", "verdict", "verdict_reasons"})
 #: Columns stored as plain JSON with no timestamp or histogram inside, carried as they are:
 #: the latency windows are most of a long run's data, too many values to walk one by one.
 _AS_STORED = frozenset({"windows"})
@@ -190,12 +194,17 @@ def _threshold(finding: Any) -> dict[str, Any]:
 
 def document(stored: StoredRun) -> dict[str, Any]:
     """The report as one JSON-ready dict (see the schema file)."""
-    red = verdict.of(stored)
+    judged = verdict.of(stored)
     return {
         "schema_version": SCHEMA_VERSION,
-        "run": _columns(stored.row, leave_out={"config", "logins", "comparison"}),
+        "run": _columns(stored.row, leave_out=_NOT_RUN_COLUMNS),
         "plan": _plain(stored.row.config),
-        "verdict": {"exit_code": red.code, "reasons": list(red.reasons)},
+        "verdict": {
+            "word": judged.word,
+            "exit_code": judged.code,
+            "reason_count": len(judged.reasons),
+            "reasons": list(judged.reasons),
+        },
         "totals": totals(stored),
         "logins": _plain(stored.row.logins),
         "endpoints": {

@@ -1,8 +1,10 @@
 """The list of stored runs ``perftest_runs`` prints: one row per run, newest first.
 
-Each row answers "is this run worth opening?": how it ended, how many endpoints answered
-only as expected, the slowest judged p95, how many thresholds made it red, and its findings
-by kind, the most serious first (configuration problems, then bottlenecks, then key findings).
+Each row answers "is this run worth opening?": how it ended and its verdict (the word, the
+count of reasons and the first one, as stored when its analysis ended), how many endpoints
+answered only as expected, the slowest judged p95, how many thresholds made it red, and its
+findings by kind, the most serious first (configuration problems, regressions, bottlenecks,
+then key findings).
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
+from perftest.analysis import verdict
 from perftest.analysis.metrics import P95
-from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
+from perftest.analysis.noise import REGRESSION
+from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import RunListing, judged
 
+from . import console
 from .blocks import Block, Paragraph, Table
 from .sections.phrases import NONE
 
@@ -25,14 +30,23 @@ HEADERS = (
     "Mode",
     "Target",
     "Status",
+    "Verdict",
     "Endpoints ok",
     "Worst p95",
     "Thresholds failed",
     "Findings",
 )
 
-#: Finding kinds in the Findings column, most serious first.
-SEVERITY = (CONFIGURATION, BOTTLENECK, KEY)
+#: Finding kinds in the Findings column, most serious first (a baseline finding counts as a
+#: regression when it is one; improvements are not listed).
+SEVERITY = (CONFIGURATION, REGRESSION, BOTTLENECK, KEY)
+
+
+def _verdict(listing: RunListing) -> str:
+    """``RED — 13 reasons: FAIL: …; and 12 more`` as stored when the run's analysis ended;
+    ``—`` for a run never judged (running, abandoned, or stored before verdicts were)."""
+    judged = verdict.stored_with(listing.row)
+    return console.verdict_line(judged, quoted=1) if judged else NONE
 
 
 def _endpoints_ok(listing: RunListing) -> str:
@@ -54,7 +68,9 @@ def _thresholds_failed(listing: RunListing) -> str:
 
 
 def _findings(listing: RunListing) -> str:
-    kinds = Counter(f.kind for f in listing.findings)
+    kinds = Counter(
+        f.rule if f.kind == BASELINE and f.rule == REGRESSION else f.kind for f in listing.findings
+    )
     return ", ".join(f"{kinds[kind]} {kind}" for kind in SEVERITY if kinds[kind]) or "none"
 
 
@@ -67,6 +83,7 @@ def _row(listing: RunListing) -> list[object]:
         run.mode,
         run.target,
         run.status,
+        _verdict(listing),
         _endpoints_ok(listing),
         _worst_p95(listing),
         _thresholds_failed(listing),

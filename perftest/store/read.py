@@ -20,8 +20,10 @@ from perftest.plan import model as plan_model
 from perftest.plan.expressions import Threshold, from_legacy, legacy_limits, parse_all
 from perftest.text import error_groups
 
-#: The states of a run and the load models of a level, named without importing the models.
+#: The states and verdicts of a run and the load models of a level, named without importing
+#: the models.
 Status = models.Run.Status
+VerdictWord = models.Run.Verdict
 LevelModel = models.LoadLevel.Model
 
 #: How latency per time window is kept (``Windows``), named for the reports that state it.

@@ -2,9 +2,10 @@
 
 ``begin`` records the run as running before anything is measured, so a crash still leaves a
 trace; ``save`` replaces its figures with the RunResult's, whatever state the run ended in;
-``save_findings`` stores what the analysis chose; ``save_comparison`` what the comparison with a
-baseline run found. Every row passes through ``_fit`` first,
-because PostgreSQL rejects a string longer than its column where SQLite would keep it.
+``save_findings`` stores what the analysis chose, ``save_verdict`` what it concluded;
+``save_comparison`` what the comparison with a baseline run found. Every row passes through
+``_fit`` first, because PostgreSQL rejects a string longer than its column where SQLite would
+keep it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ class FindingRecord(Protocol):
     target: str
     actual: str
     passed: bool | None
+
+
+class VerdictRecord(Protocol):
+    """What the analysis concluded (``analysis.verdict.Verdict``)."""
+
+    @property
+    def word(self) -> str: ...
+
+    reasons: tuple[str, ...]
 
 
 def _fit(model: type[db_models.Model], fields: dict[str, Any]) -> dict[str, Any]:
@@ -270,3 +280,10 @@ def save_comparison(run: models.Run, baseline_pk: int | None, data: dict) -> Non
     run.baseline_id = baseline_pk
     run.comparison = data
     run.save(update_fields=["baseline", "comparison"])
+
+
+def save_verdict(run: models.Run, verdict: VerdictRecord) -> None:
+    """Store the run's verdict and its reasons on its row, once its findings are stored, so a
+    list of runs reads each verdict from the runs' own rows."""
+    run.verdict, run.verdict_reasons = verdict.word, list(verdict.reasons)
+    run.save(update_fields=["verdict", "verdict_reasons"])

@@ -1,12 +1,14 @@
 """``manage.py perftest``: measure the API, store the run, write the report.
 
-Thin by design: options in, ``runner.execute`` does the work, the report and a summary out.
-Exit codes: 0 nothing red; 1 a red run (``analysis.verdict``: failed, a threshold failed or
-not measured, a login failed, an endpoint not measured, a configuration finding), unless
---exit-zero; 2 usage or configuration error before the run starts (a ``--baseline`` that
-cannot be compared included); 3 a regression against the baseline with --fail-on-regression
-(a red run exits 1 instead); 130 interrupted by Ctrl-C or SIGTERM (the run is stored as
-interrupted either way).
+Thin by design: options in, ``runner.execute`` does the work, the reports and a summary out:
+the verdict first (``analysis.verdict``: RED, GREEN, REGRESSED or INTERRUPTED with the count
+of its reasons and the first ones), then the summary, then each reason on a line of its own;
+the last line counts them again. Exit codes: 0 nothing red; 1 a red run (failed, a threshold
+failed or not measured, a login failed, an endpoint not measured, a configuration finding),
+unless --exit-zero; 2 usage or configuration error before the run starts (a ``--baseline``
+that cannot be compared included); 3 a regression against the baseline with
+--fail-on-regression (a red run exits 1 instead); 130 interrupted by Ctrl-C or SIGTERM (the
+run is stored as interrupted either way).
 """
 
 from __future__ import annotations
@@ -353,28 +355,22 @@ class Command(usage.Command):
                 raise usage_error(str(exc)) from None
             except runner.RunInterrupted as exc:
                 progress.done()
-                self.report(exc.stored, plan.output_dir)
+                judged = self.report(exc.stored, plan.output_dir)
                 raise CommandError(
                     f"Interrupted by {termination.signal.name}: run #{exc.stored.pk} stored as "
-                    "interrupted.",
+                    f"interrupted; {quantity(len(judged.reasons), 'reason')} above.",
                     returncode=termination.exit_code,
                 ) from None
             progress.done()
-            self.report(stored, plan.output_dir)
-        red = verdict.of(stored)
-        for reason in red.reasons:
-            self.stdout.write(reason)
-        if not red.code:
+            judged = self.report(stored, plan.output_dir)
+        if not judged.code:
             return
-        state = "regressed" if red.code == verdict.REGRESSED else "is red"
+        state = "regressed" if judged.code == verdict.REGRESSED else "is red"
+        told = f"Run #{stored.pk} {state}: {quantity(len(judged.reasons), 'reason')} above"
         if options["exit_zero"]:
-            self.stdout.write(f"Run #{stored.pk} {state}; exiting 0 as --exit-zero asks.")
+            self.stdout.write(f"{told}; exiting 0 as --exit-zero asks.")
             return
-        raise CommandError(
-            f"Run #{stored.pk} {state}: {quantity(len(red.reasons), 'reason')} above "
-            "(--exit-zero to exit 0 anyway).",
-            returncode=red.code,
-        )
+        raise CommandError(f"{told} (--exit-zero to exit 0 anyway).", returncode=judged.code)
 
     def write_scenario(self, path: str, force: bool) -> None:
         """``--write-scenario``: a starter scenario from the URLconf and the settings."""
@@ -397,7 +393,9 @@ class Command(usage.Command):
         if not result.clean:
             raise usage_error("The plan needs fixing (see above); nothing was measured.")
 
-    def report(self, stored: StoredRun, output_dir: str) -> None:
+    def report(self, stored: StoredRun, output_dir: str) -> verdict.Verdict:
+        """Write the reports, then print the verdict first, the summary, where the reports
+        are and one line per reason; the verdict decides the exit code."""
         try:
             paths = [formats.write(stored, report, output_dir) for report in self.formats]
         except OSError as exc:
@@ -405,6 +403,11 @@ class Command(usage.Command):
                 f"Run #{stored.pk} is stored, but the report could not be written to "
                 f"{output_dir!r}: {exc.strerror}."
             ) from None
+        judged = verdict.of(stored)
+        self.stdout.write(console.verdict_line(judged))
         self.stdout.write(console.summary_table(stored))
         reports = ", ".join(str(path) for path in paths)
         self.stdout.write(f"Run #{stored.pk} {stored.status}. Report: {reports}")
+        for reason in judged.reasons:
+            self.stdout.write(reason)
+        return judged

@@ -1,21 +1,43 @@
-"""The report's title and executive summary: what ran, how it ended, the headline figures."""
+"""The report's title and executive summary: the verdict first, what ran, how it ended, the
+headline figures."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from perftest.analysis import summaries
+from perftest.analysis import summaries, verdict
 from perftest.analysis.metrics import OK_THROUGHPUT, THROUGHPUT
 from perftest.analysis.rules import levels
 from perftest.analysis.rules.base import BOTTLENECK
 from perftest.store.read import Status, StoredRun
-from perftest.text import level_label
+from perftest.text import level_label, quantity
 
-from ..blocks import Block, Bullets, Heading, Paragraph, Strong
+from ..blocks import Block, Bullets, Heading, Inline, Paragraph, Strong
 from .phrases import of_kind, threshold_tally
+
+#: The reasons a verdict line quotes before "and N more"; every reason has its own line in the
+#: console's output, the JSON's ``verdict`` and the sections (thresholds, findings) below.
+QUOTED_REASONS = 3
+
+
+def verdict_reasons(judged: verdict.Verdict, quoted: int = QUOTED_REASONS) -> str:
+    """What follows the verdict's word: ``— 13 reasons: FAIL: …; FAIL: …; FAIL: …; and 10
+    more``, the count being that of the reason lines (``— 0 reasons`` when there is none)."""
+    count = quantity(len(judged.reasons), "reason")
+    if not judged.reasons:
+        return f"— {count}"
+    more = len(judged.reasons) - quoted
+    shown = "; ".join(judged.reasons[:quoted]) + (f"; and {more} more" if more > 0 else "")
+    return f"— {count}: {shown}"
+
+
+def verdict_line(judged: verdict.Verdict, quoted: int = QUOTED_REASONS) -> Inline:
+    """The verdict as every surface shows it first: the word stressed, then its reasons."""
+    return [Strong(judged.word), f" {verdict_reasons(judged, quoted)}"]
 
 
 def title(stored: StoredRun) -> list[Block]:
+    """The title, the verdict right under it, then the run's status, target and times."""
     run = stored.row
     heading = f"Performance report: run #{run.pk}" + (f", {run.label}" if run.label else "")
     started = run.started_at.isoformat(timespec="seconds")
@@ -29,6 +51,7 @@ def title(stored: StoredRun) -> list[Block]:
         )
     return [
         Heading(heading, 1),
+        Paragraph(verdict_line(verdict.of(stored))),
         Paragraph(
             ["Status: ", Strong(run.status), f". Target: {run.target} ({run.mode}). {timing}"]
         ),
