@@ -67,6 +67,7 @@ def _answer_class(group: ErrorGroup) -> dict[str, Any]:
         "queries": group.queries,
         "sql_ms": group.sql_ns / 1e6,
         "retry_after": dict(group.retry_after),
+        "retry_after_answers": group.retry_after_answers,
     }
 
 
