@@ -8,9 +8,9 @@ import json
 
 from perftest.analysis.rules.base import retry_afters
 from perftest.measure.result import RETRY_AFTER_DISTINCT, EndpointResult, LevelResult
-from perftest.store.write import _answer_class
 from perftest.measure.transport.base import Sample
 from perftest.redact import Redactor
+from perftest.store.write import _answer_class
 
 MS = 1_000_000
 

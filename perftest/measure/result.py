@@ -328,6 +328,8 @@ class LoginAttempt:
     ok: bool
     elapsed_ns: int
     reason: str = ""
+    #: The transport it went through (``Transport.kind``): "http" ones reach the server's log.
+    transport: str = ""
 
 
 @dataclass
@@ -370,8 +372,9 @@ class LevelResult:
     endpoint (and per role, when the run has several: keys from ``row_key``). ``window_ns``
     runs from the first counted send to the last counted completion,
     so throughput is requests over the real window, not over the planned duration.
-    Requests sent but not counted (ramp-up, logins) are kept too, so the total sent can be
-    checked against the server's own count.
+    Requests sent but not counted (ramp-up, logins, and the capture requests a worker sends at
+    set-up to read its path values) are kept too, so the total sent can be checked against the
+    server's own count.
     """
 
     model: str
@@ -387,6 +390,7 @@ class LevelResult:
     rampup_requests: int = 0
     login_requests: int = 0
     login_failures: int = 0
+    capture_requests: int = 0
     late: int = 0
     dropped: int = 0
     max_lateness_ns: int = 0
@@ -422,7 +426,12 @@ class LevelResult:
 
     @property
     def sent_total(self) -> int:
-        return self.overall.requests + self.rampup_requests + self.login_requests
+        return (
+            self.overall.requests
+            + self.rampup_requests
+            + self.login_requests
+            + self.capture_requests
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure as JSON-ready data; ``from_dict`` rebuilds an equal result."""
@@ -466,5 +475,8 @@ class RunResult:
     http_endpoints: list[EndpointResult] = field(default_factory=list)
     levels: list[LevelResult] = field(default_factory=list)
     logins: list[LoginAttempt] = field(default_factory=list)
+    #: Requests sent once per identity before the levels to capture path values from answers
+    #: (the Locust engine's handover); a level's own workers count theirs in the level.
+    capture_requests: int = 0
     resources: ResourceSeries | None = None
     notes: list[str] = field(default_factory=list)
