@@ -373,3 +373,11 @@ def sent(stored: StoredRun, over_http: bool = False) -> Sent:
         captures=stored.row.capture_requests + sum(level.capture_requests for level in levels),
         diagnostic=0 if over_http else _diagnostic_requests(stored),
     )
+
+
+def sent_over_http(stored: StoredRun) -> Sent | None:
+    """What the server's access log counts (``sent(over_http=True)``); None for a ``--mode
+    both`` run stored before each login recorded its transport, which cannot be split."""
+    if stored.row.mode == "both" and any("transport" not in a for a in stored.row.logins):
+        return None
+    return sent(stored, over_http=True)

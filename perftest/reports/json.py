@@ -94,12 +94,12 @@ def _level(stored: StoredRun, level: Any) -> dict[str, Any]:
     }
 
 
-def totals(stored: StoredRun) -> dict[str, int]:
+def totals(stored: StoredRun) -> dict[str, int | None]:
     """Requests counted by the tables, and every request sent to the target, by purpose."""
-    sent = summaries.sent(stored)
+    sent, over_http = summaries.sent(stored), summaries.sent_over_http(stored)
     return {
         "requests_sent": sent.total,
-        "requests_sent_over_http": summaries.sent(stored, over_http=True).total,
+        "requests_sent_over_http": over_http.total if over_http else None,
         "requests_counted": sent.counted,
         "login_requests": sent.logins,
         "warmup_requests": sent.warmup,

@@ -100,11 +100,11 @@ def _request_lines(stored: StoredRun) -> list[str]:
         )
         counted = [_requests(total), *(f"Requests, {_requests(phase)}" for phase in phases)]
     lines = [*counted, sent_line(summaries.sent(stored))]
-    if stored.row.mode == "both":
+    over_http = summaries.sent_over_http(stored)
+    if stored.row.mode == "both" and over_http is not None:
         lines.append(
-            f"Sent over HTTP, which the server's access log counts: "
-            f"{summaries.sent(stored, over_http=True).total} (the in-process requests never "
-            "reach it)"
+            f"Sent over HTTP, which the server's access log counts: {over_http.total} (the "
+            "in-process requests never reach it)"
         )
     return lines
 
