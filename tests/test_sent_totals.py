@@ -1,7 +1,8 @@
 """Every request the server saw is counted: a real gunicorn's access log has exactly as many
-lines as the report says were sent, with a path value captured from another endpoint's answer
-(each load worker's capture requests at set-up, or Locust's once per identity before the
-levels), on the thread engine and on Locust's, over HTTP and with ``--mode both``.
+lines as the report says were sent (Markdown, HTML, JSON and the terminal alike), with a path
+value captured from another endpoint's answer (each load worker's capture requests at set-up,
+or Locust's once per identity before the levels), on the thread engine and on Locust's, over
+HTTP and with ``--mode both``.
 
 The server is stopped before its log is read, so every line it wrote is there.
 """
@@ -40,20 +41,24 @@ CAPTURED = {
 }
 #: Warm-up, ramp-up, two levels: every kind of request perftest sends but does not count.
 LEVELS = ("--warmup", "1", "--iterations", "2", "--concurrency", "1,2", "--duration", "0.5")
-LEVELS += ("--ramp-up", "0.2", "--format", "md,json", "--exit-zero")
+LEVELS += ("--ramp-up", "0.2", "--format", "md,json,html", "--exit-zero")
 SENT = re.compile(r"^- Sent to the target in all: (\d+) \(", re.MULTILINE)
 OVER_HTTP = re.compile(r"^- Sent over HTTP, which the server's access log counts: (\d+) ", re.M)
 
 
-def served(database_url: str, tmp_path: Path, *args: str) -> tuple[Run, str, dict, int]:
+def served(database_url: str, tmp_path: Path, capsys, *args: str) -> tuple[Run, str, dict, int]:
     """Run perftest against a gunicorn of its own; the run, its Markdown and JSON reports, and
-    how many lines the server wrote to its access log."""
+    how many lines the server wrote to its access log. The HTML report and the terminal say
+    the same total as the Markdown."""
     log = tmp_path / "access.log"
     with run_gunicorn(database_url, access_log=log) as server:
         call_command("perftest", "--output", str(tmp_path), "--base-url", server.base_url, *args)
     run = Run.objects.latest("pk")
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     document = json.loads((tmp_path / f"run-{run.pk}.json").read_text())
+    line = f"Sent to the target in all: {document['totals']['requests_sent']} ("
+    assert line in (tmp_path / f"run-{run.pk}.html").read_text()
+    assert line in capsys.readouterr().out
     return run, report, document, len(log.read_text().splitlines())
 
 
@@ -62,9 +67,12 @@ def served(database_url: str, tmp_path: Path, *args: str) -> tuple[Run, str, dic
 def test_thread_workers_capture_requests_are_counted_so_sent_equals_the_access_log(
     shared_database_url,  # noqa: F811
     tmp_path,
+    capsys,
     mode,
 ):
-    run, report, document, logged = served(shared_database_url, tmp_path, "--mode", mode, *LEVELS)
+    run, report, document, logged = served(
+        shared_database_url, tmp_path, capsys, "--mode", mode, *LEVELS
+    )
 
     assert run.status == Run.Status.COMPLETED, run.failure
     levels = list(run.levels.order_by("position"))
@@ -89,9 +97,10 @@ def test_thread_workers_capture_requests_are_counted_so_sent_equals_the_access_l
 def test_locust_handover_capture_requests_are_counted_so_sent_equals_the_access_log(
     shared_database_url,  # noqa: F811
     tmp_path,
+    capsys,
 ):
     run, report, document, logged = served(
-        shared_database_url, tmp_path, "--engine", "locust", "--processes", "2", *LEVELS
+        shared_database_url, tmp_path, capsys, "--engine", "locust", "--processes", "2", *LEVELS
     )
 
     assert run.status == Run.Status.COMPLETED, run.failure
