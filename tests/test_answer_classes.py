@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from perftest.analysis.rules.base import retry_afters
+from perftest.analysis.rules.base import asked_to_wait, retry_afters
 from perftest.measure.result import RETRY_AFTER_DISTINCT, EndpointResult, LevelResult
 from perftest.measure.transport.base import Sample
 from perftest.redact import Redactor
@@ -80,6 +80,14 @@ def test_values_beyond_the_distinct_bound_are_still_counted_as_answers_with_the_
         f" and {RETRY_AFTER_DISTINCT - 5} more values and 2 answers with further values not "
         "told apart"
     )
+
+
+def test_a_run_stored_before_the_header_was_counted_never_reads_as_answers_without_it():
+    # Stored by 1.2: five values kept, three more answers whose header nobody counted.
+    old = _Stored([{"class": "HTTP 429", "count": 8, "retry_after": {"1": 5}}])
+    waits = retry_afters(old, ["HTTP 429"])
+    assert (waits.told, waits.untold, waits.unknown) == (5, 0, 3)
+    assert asked_to_wait(waits) == "The server asked to retry after 1 ×5 (Retry-After)."
 
 
 class _Stored:

@@ -118,12 +118,14 @@ class RetryAfters:
     answers carried the header (``told``) and how many did not (``untold``), both exact.
 
     ``unlisted`` answers carried a value beyond the distinct values an answer class counts one
-    by one: counted, but not told apart.
+    by one: counted, but not told apart. ``unknown`` answers are those of a run stored before
+    the header's answers were counted, beyond the values it kept: with or without, unknown.
     """
 
     values: Counter[str]
     told: int
     untold: int
+    unknown: int = 0
 
     @property
     def unlisted(self) -> int:
@@ -137,25 +139,31 @@ class RetryAfters:
 def retry_afters(figures: Any, reasons: Iterable[str]) -> RetryAfters:
     """The Retry-After values the answers of ``reasons`` carried, and how many had none.
 
-    Runs stored before the header's answers were counted know only the values they kept;
-    runs stored before answer classes kept one value per group, in its example, with no count
-    (and neither ``told`` nor ``untold`` is known: both read 0).
+    Runs stored before the header's answers were counted know only the values they kept (the
+    rest is ``unknown``); runs stored before answer classes kept one value per group, in its
+    example, with no count (and nothing else is known: every count reads 0).
     """
     wanted = set(reasons)
     values: Counter[str] = Counter()
-    told = answered = 0
+    told = untold = unknown = 0
     for answers in figures.answer_classes:
-        if answers["class"] in wanted:
-            kept = answers.get("retry_after") or {}
-            values.update(kept)
-            told += answers.get("retry_after_answers", sum(kept.values()))
-            answered += answers["count"]
+        if answers["class"] not in wanted:
+            continue
+        kept = answers.get("retry_after") or {}
+        values.update(kept)
+        carried = answers.get("retry_after_answers")
+        if carried is None:
+            told += sum(kept.values())
+            unknown += answers["count"] - sum(kept.values())
+        else:
+            told += carried
+            untold += answers["count"] - carried
     if not figures.answer_classes:
         for group in figures.errors:
             value = retry_after(group.get("example")) if group["reason"] in wanted else None
             if value:
                 values[value] += 0  # seen, but how often was not stored
-    return RetryAfters(values, told, answered - told)
+    return RetryAfters(values, told, untold, unknown)
 
 
 def asked_to_wait(waits: RetryAfters) -> str:

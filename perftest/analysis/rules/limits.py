@@ -42,6 +42,8 @@ THROTTLED = "HTTP 429"
 LOGIN = "the login"
 #: The window of answers whose Retry-After value was beyond those an answer class counts.
 UNLISTED = "over an unknown window (Retry-After values not told apart)"
+#: The window of answers of a run stored before every Retry-After was counted.
+NOT_STORED = "over an unknown window (Retry-After not stored by this older run)"
 
 _rule = partial(rule, family="endpoints")
 
@@ -74,7 +76,8 @@ class _Seen:
 
     def add_own(self, what: str, throttle: str, waits: RetryAfters) -> None:
         _, count, values = self.own.get(what, (throttle, 0, Counter()))
-        self.own[what] = (throttle, count + waits.told + waits.untold, values + waits.values)
+        answers = waits.told + waits.untold + waits.unknown
+        self.own[what] = (throttle, count + answers, values + waits.values)
 
 
 def _throttled_logins(stored: StoredRun) -> list[str]:
@@ -93,7 +96,7 @@ def _seen(stored: StoredRun) -> _Seen:
     for row in rows:
         waits = retry_afters(row, [THROTTLED])
         own = own_throttles(stored, row.name, waits)
-        if own and waits.told + waits.untold:
+        if own and waits.told + waits.untold + waits.unknown:
             seen.add_own(row.name, " or ".join(map(throttle_text, own)), waits)
             continue
         for value, count in waits.values.items():
@@ -102,6 +105,8 @@ def _seen(stored: StoredRun) -> _Seen:
             seen.add(row.name, None, waits.unlisted, UNLISTED)
         if waits.untold:
             seen.add(row.name, None, waits.untold)
+        if waits.unknown:
+            seen.add(row.name, None, waits.unknown, NOT_STORED)
     for reason in _throttled_logins(stored):
         seen.add(LOGIN, retry_after(reason), 1)
     return seen
