@@ -1,5 +1,6 @@
 """Each configured path checked against the URLconf: missing routes, DRF router roots and
-methods the route's view does not answer.
+methods the route's view does not answer; and the DRF throttles of the view it reaches, so a
+report can name the throttle behind its 429s.
 
 A missing route or a router root is a configuration problem of that endpoint, not of the run:
 the endpoint is marked (``Endpoint.problem``) with the routes the user probably meant, and the
