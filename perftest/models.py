@@ -40,6 +40,10 @@ class Run(models.Model):
     config = models.JSONField(default=dict, help_text="Settings and options, secrets removed")
     environment = models.JSONField(default=dict)
     logins = models.JSONField(default=list, help_text="Login attempts: identity, status, reason")
+    capture_requests = models.PositiveIntegerField(
+        default=0,
+        help_text="Requests sent before the levels to capture path values (Locust's handover)",
+    )
     resource_description = models.CharField(max_length=300, blank=True)
     resource_interval_s = models.FloatField(default=0)
     resource_cpu_count = models.PositiveIntegerField(default=1)
@@ -114,7 +118,8 @@ class MeasuredFigures(models.Model):
     answer_classes = models.JSONField(
         default=list,
         help_text="Every answer by class, each with its own latency: "
-        "[{class, count, min_ms, p50_ms, p95_ms, p99_ms, max_ms, histogram}]",
+        "[{class, count, min_ms, p50_ms, p95_ms, p99_ms, max_ms, histogram, queries, sql_ms, "
+        "retry_after: {value: count}, retry_after_answers}]",
     )
     windows = models.JSONField(
         default=dict,
@@ -160,6 +165,9 @@ class LoadLevel(MeasuredFigures):
     rampup_requests = models.PositiveIntegerField(default=0)
     login_requests = models.PositiveIntegerField(default=0)
     login_failures = models.PositiveIntegerField(default=0)
+    capture_requests = models.PositiveIntegerField(
+        default=0, help_text="Sent by the level's workers at set-up to capture path values"
+    )
     late = models.PositiveIntegerField(default=0, help_text="Sent later than scheduled (open)")
     dropped = models.PositiveIntegerField(default=0, help_text="Never sent: no worker free")
     max_lateness_ms = models.FloatField(default=0)
@@ -207,7 +215,8 @@ class LoadLevel(MeasuredFigures):
 
     @property
     def sent_total(self) -> int:
-        return self.requests + self.rampup_requests + self.login_requests
+        """Every request the level sent: counted, ramp-up, logins and capture requests."""
+        return self.requests + self.rampup_requests + self.login_requests + self.capture_requests
 
     @property
     def generator_cores(self) -> float:

@@ -105,11 +105,14 @@ def run_gunicorn(
     workers: int = 2,
     threads: int = 1,
     settings: str = "tests.http_settings",
+    access_log: Path | None = None,
 ) -> Iterator[LiveServer]:
     """Serve ``thebot_settings.wsgi`` on a free loopback port until the block ends.
 
     ``--preload`` loads Django in the master before it binds, so once a TCP connect succeeds
     the application is loaded and a broken configuration has already ended the process.
+    ``access_log``: gunicorn writes one line per request it served there (complete once the
+    block has ended and the server stopped).
     """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="perftest-server-") as workdir:
@@ -128,6 +131,7 @@ def run_gunicorn(
             "--preload",
             "--graceful-timeout=5",
             f"--error-logfile={log}",
+            *([f"--access-logfile={access_log}"] if access_log else []),
             "thebot_settings.wsgi:application",
         ]
         with log.open("w") as log_file:

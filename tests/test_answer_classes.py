@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
-from perftest.measure.result import RETRY_AFTER_KEPT, EndpointResult, LevelResult
+from perftest.analysis.rules.base import asked_to_wait, retry_afters
+from perftest.measure.result import RETRY_AFTER_DISTINCT, EndpointResult, LevelResult
 from perftest.measure.transport.base import Sample
 from perftest.redact import Redactor
+from perftest.store.write import _answer_class
 
 MS = 1_000_000
 
@@ -47,12 +49,52 @@ def test_verdict_latency_holds_the_answers_as_expected_and_every_answer_is_count
     assert result.sql_ns_total == 10 * MS and rate_limited.sql_ns == 0
 
 
-def test_distinct_retry_after_values_are_counted_up_to_the_bound():
-    values = [str(n) for n in range(RETRY_AFTER_KEPT + 2)]
-    result = recorded(*(throttled(1, value) for value in values * 2))
+def test_answers_with_and_without_retry_after_are_counted_exactly_past_any_five_values():
+    values = [str(n) for n in range(1, 8)]  # seven distinct waits, more than a report names
+    result = recorded(
+        *(throttled(1, value) for value in values * 2),
+        throttled(1, "7"),
+        answer(1, 429),  # a 429 with no Retry-After
+    )
 
-    seen = result.errors["HTTP 429"].retry_after
-    assert seen == {value: 2 for value in values[:RETRY_AFTER_KEPT]}
+    group = result.errors["HTTP 429"]
+    assert group.count == 16 and group.retry_after_answers == 15
+    assert group.retry_after == {**{value: 2 for value in values}, "7": 3}
+    waits = retry_afters(_Stored([_answer_class(group)]), ["HTTP 429"])
+    assert (waits.told, waits.untold, waits.unlisted) == (15, 1, 0)
+    # The five most frequent first (equal counts in value order), the rest counted.
+    assert waits.text() == "7 ×3, 1 ×2, 2 ×2, 3 ×2, 4 ×2 and 2 more values"
+
+
+def test_values_beyond_the_distinct_bound_are_still_counted_as_answers_with_the_header():
+    first = recorded(*(throttled(1, str(n)) for n in range(RETRY_AFTER_DISTINCT)))
+    second = recorded(throttled(1, "later-1"), throttled(1, "later-2"), throttled(1, "0"))
+    first.merge(second)
+
+    group = first.errors["HTTP 429"]
+    assert group.retry_after_answers == RETRY_AFTER_DISTINCT + 3 == group.count
+    assert len(group.retry_after) == RETRY_AFTER_DISTINCT and group.retry_after["0"] == 2
+    waits = retry_afters(_Stored([_answer_class(group)]), ["HTTP 429"])
+    assert (waits.told, waits.untold, waits.unlisted) == (RETRY_AFTER_DISTINCT + 3, 0, 2)
+    assert waits.text().endswith(
+        f" and {RETRY_AFTER_DISTINCT - 5} more values and 2 answers with further values not "
+        "told apart"
+    )
+
+
+def test_a_run_stored_before_the_header_was_counted_never_reads_as_answers_without_it():
+    # Stored by 1.2: five values kept, three more answers whose header nobody counted.
+    old = _Stored([{"class": "HTTP 429", "count": 8, "retry_after": {"1": 5}}])
+    waits = retry_afters(old, ["HTTP 429"])
+    assert (waits.told, waits.untold, waits.unknown) == (5, 0, 3)
+    assert asked_to_wait(waits) == "The server asked to retry after 1 ×5 (Retry-After)."
+
+
+class _Stored:
+    """The answer classes of a stored row, as the analysis reads them."""
+
+    def __init__(self, answer_classes: list[dict]):
+        self.answer_classes, self.errors = answer_classes, []
 
 
 def test_answer_classes_merge_exactly_and_survive_a_json_round_trip():
@@ -75,3 +117,4 @@ def test_answer_classes_merge_exactly_and_survive_a_json_round_trip():
     again = carried.overall.errors["HTTP 429"]
     assert again.latency.percentile_ms(50) == rate_limited.latency.percentile_ms(50)
     assert again.retry_after == {"1": 1, "2": 2} and again.queries == 9
+    assert again.retry_after_answers == 3

@@ -267,7 +267,7 @@ def test_rate_limiting_says_the_throttle_was_measured_and_quotes_retry_after():
     )
     throttled = of_rule(analyzed(run), rules.RATE_LIMITED)[0]
     assert "measured the platform's rate limit" in throttled.evidence
-    assert "retry after 30." in throttled.evidence
+    assert "retry after 30 (Retry-After)." in throttled.evidence
     assert "Disable throttling" in throttled.recommendation
 
 

@@ -27,7 +27,13 @@ def test_each_throttle_of_the_platform_is_named_with_its_429s_and_retry_after(tm
 
     (limits,) = [f for f in document["findings"] if f["rule"] == RATE_LIMITS]
     assert limits["title"].endswith("counted per second and per minute")
-    per_second, per_minute = limits["evidence"].splitlines()
+    per_second, per_minute, defaults = limits["evidence"].splitlines()
+    # The views throttle by the project's defaults (none of their own), read in-process.
+    assert defaults == (
+        "REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES of these views: "
+        "rest_framework.throttling.AnonRateThrottle (10/second, scope anon), "
+        "rest_framework.throttling.UserRateThrottle (10/second, scope user)."
+    )
     assert per_second.startswith("Counted per second: HTTP 429 ×")
     assert "Get Profile ×" in per_second and "Retry-After 1 ×" in per_second
     # 10 lesson lists a minute per user, and 5 logins a minute per IP (7 logins: the

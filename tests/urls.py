@@ -15,6 +15,8 @@ urlpatterns = [
     path("test/broken/", views.broken),
     path("test/interrupt/", views.interrupt),
     path("test/throttled/", views.throttled),
+    path("test/own-throttle/", views.OwnThrottle.as_view()),
+    path("test/scoped-throttle/", views.ScopedThrottle.as_view()),
     path("test/stall-once/", views.stall_once),
     path("test/cpu-bound/", views.cpu_bound),
     path("test/subjects-by-name/", views.subjects_by_name),

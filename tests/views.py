@@ -9,6 +9,10 @@ from pathlib import Path
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.http import JsonResponse
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
+from rest_framework.views import APIView
 
 from thebot_settings.standin.models import Subject
 
@@ -86,6 +90,33 @@ def throttled(request):
     response = JsonResponse({"detail": "Request was throttled."}, status=429)
     response["Retry-After"] = next(_retry_after)
     return response
+
+
+class TenPerMinute(SimpleRateThrottle):
+    """A limit of one view's own: 10 requests a minute per client (DRF's default cache)."""
+
+    scope = "ten-per-minute"
+    rate = "10/min"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class OwnThrottle(APIView):
+    """Throttled by its own ``throttle_classes``, whatever the project's defaults say."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [TenPerMinute]
+
+    def get(self, request):
+        return Response({"throttled": False})
+
+
+class ScopedThrottle(OwnThrottle):
+    """Throttled by DRF's ``ScopedRateThrottle`` at the rate of the scope it names."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "lessons"
 
 
 def stall_file(count_file: str | Path) -> Path:

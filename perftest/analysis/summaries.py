@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perftest.store.read import LevelModel, StoredRun, judged
+from perftest.store.read import LevelModel, StoredRun, judged, measured
 from perftest.text import MB
 
 from .metrics import OK_THROUGHPUT, P50, P95
@@ -308,3 +308,76 @@ def phases(stored: StoredRun) -> list[Phase]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Every request a run sent to its target, by why it was sent: the counted ones (what
+    the tables count) and those sent but never counted, so that ``total`` can be checked
+    against the server's own access log."""
+
+    counted: int
+    #: The platform's login: the sequential pass's, ``--login once``'s, each worker's.
+    logins: int
+    #: ``warmup`` per measured endpoint of each sequential pass.
+    warmup: int
+    #: The first seconds of each closed level (``--ramp-up``).
+    rampup: int
+    #: One per worker (Locust: per identity) and endpoint a path value is captured from.
+    captures: int
+    #: ``--profile`` and ``--explain``, after the measured requests.
+    diagnostic: int
+
+    @property
+    def total(self) -> int:
+        return (
+            self.counted + self.logins + self.warmup + self.rampup + self.captures + self.diagnostic
+        )
+
+
+def _passes(stored: StoredRun, over_http: bool) -> list[Sequence[Any]]:
+    """The sequential passes' rows: both, or only those sent over HTTP."""
+    if not over_http:
+        return [stored.sequential, stored.sequential_http]
+    return [stored.sequential if stored.row.mode == "http" else [], stored.sequential_http]
+
+
+def _diagnostic_requests(stored: StoredRun) -> int:
+    """Requests of the diagnostic pass: each endpoint's profiled ones, and its one request
+    that captured SQL for EXPLAIN (a stored plan list, even one saying why it has no plan)."""
+    return sum(e.profile.get("requests", 0) + bool(e.explain) for e in stored.sequential)
+
+
+def sent(stored: StoredRun, over_http: bool = False) -> Sent:
+    """Every request the run sent to the target, by purpose; ``over_http``: only those sent
+    over HTTP, which the server's access log counts (all of them with ``--mode http``, the
+    HTTP pass and the levels with ``--mode both``, none in-process).
+
+    Warm-up is the run's warm-up count for each measured endpoint of each sequential pass (an
+    endpoint not measured was not warmed up either); the diagnostic requests are in-process.
+    """
+    passes = _passes(stored, over_http)
+    levels = [level for level in stored.levels if not over_http or level.transport == "http"]
+    mode = stored.row.mode
+    logins = [
+        attempt
+        for attempt in stored.row.logins
+        if not over_http or attempt.get("transport", mode) == "http"
+    ]
+    return Sent(
+        counted=sum(e.requests for rows in passes for e in rows)
+        + sum(level.requests for level in levels),
+        logins=len(logins) + sum(level.login_requests for level in levels),
+        warmup=stored.row.warmup * sum(len(measured(rows)) for rows in passes),
+        rampup=sum(level.rampup_requests for level in levels),
+        captures=stored.row.capture_requests + sum(level.capture_requests for level in levels),
+        diagnostic=0 if over_http else _diagnostic_requests(stored),
+    )
+
+
+def sent_over_http(stored: StoredRun) -> Sent | None:
+    """What the server's access log counts (``sent(over_http=True)``); None for a ``--mode
+    both`` run stored before each login recorded its transport, which cannot be split."""
+    if stored.row.mode == "both" and any("transport" not in a for a in stored.row.logins):
+        return None
+    return sent(stored, over_http=True)

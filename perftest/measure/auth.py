@@ -75,7 +75,9 @@ def log_in(
     """Log one identity in; the attempt says what happened, the headers are None on failure."""
     redactor.add(credentials.password)
     sample = transport.send(login_request(spec, credentials))
-    attempt = LoginAttempt(credentials.email, sample.status, False, sample.elapsed_ns)
+    attempt = LoginAttempt(
+        credentials.email, sample.status, False, sample.elapsed_ns, transport=transport.kind
+    )
     if sample.status is None:
         attempt.reason = f"no response: {sample.error}"
         return attempt, None

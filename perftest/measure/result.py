@@ -37,8 +37,10 @@ COMPLETED, FAILED, INTERRUPTED = "completed", "failed", "interrupted"
 STATEMENTS_KEPT = 100
 OTHER_STATEMENTS = "(other statements)"
 
-#: How many distinct Retry-After values an answer class keeps, with their counts.
-RETRY_AFTER_KEPT = 5
+#: How many distinct Retry-After values an answer class counts one by one (a throttle's waits
+#: are whole seconds up to its window; an HTTP date changes every second). An answer whose
+#: value is beyond them is still counted among those that carried the header.
+RETRY_AFTER_DISTINCT = 1000
 
 
 @dataclass
@@ -47,8 +49,10 @@ class ErrorGroup:
 
     Their latency and SQL are kept apart from the endpoint's verdict figures (which hold the
     answers as expected only), so a throttle's 2 ms 429s never pass for a fast endpoint, yet
-    the report can still show how long those answers took. Distinct Retry-After values are
-    counted (up to ``RETRY_AFTER_KEPT``), since a throttle's waits differ answer by answer.
+    the report can still show how long those answers took. The answers that carried a
+    Retry-After header are counted exactly (``retry_after_answers``; the others had none), and
+    each distinct value with its count (up to ``RETRY_AFTER_DISTINCT``), since a throttle's
+    waits differ answer by answer.
     """
 
     reason: str
@@ -58,14 +62,16 @@ class ErrorGroup:
     queries: int = 0
     sql_ns: int = 0
     retry_after: dict[str, int] = field(default_factory=dict)
+    retry_after_answers: int = 0
 
     def note_retry_after(self, value: str | None) -> None:
         if value is None:
             return
+        self.retry_after_answers += 1
         seen = self.retry_after
         if value in seen:
             seen[value] += 1
-        elif len(seen) < RETRY_AFTER_KEPT:
+        elif len(seen) < RETRY_AFTER_DISTINCT:
             seen[value] = 1
 
     def merge(self, other: ErrorGroup) -> None:
@@ -73,8 +79,9 @@ class ErrorGroup:
         self.latency.merge(other.latency)
         self.queries += other.queries
         self.sql_ns += other.sql_ns
+        self.retry_after_answers += other.retry_after_answers
         for value, n in other.retry_after.items():
-            if value in self.retry_after or len(self.retry_after) < RETRY_AFTER_KEPT:
+            if value in self.retry_after or len(self.retry_after) < RETRY_AFTER_DISTINCT:
                 self.retry_after[value] = self.retry_after.get(value, 0) + n
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,6 +93,7 @@ class ErrorGroup:
             "queries": self.queries,
             "sql_ns": self.sql_ns,
             "retry_after": dict(self.retry_after),
+            "retry_after_answers": self.retry_after_answers,
         }
 
     @classmethod
@@ -320,6 +328,8 @@ class LoginAttempt:
     ok: bool
     elapsed_ns: int
     reason: str = ""
+    #: The transport it went through (``Transport.kind``): "http" ones reach the server's log.
+    transport: str = ""
 
 
 @dataclass
@@ -362,8 +372,9 @@ class LevelResult:
     endpoint (and per role, when the run has several: keys from ``row_key``). ``window_ns``
     runs from the first counted send to the last counted completion,
     so throughput is requests over the real window, not over the planned duration.
-    Requests sent but not counted (ramp-up, logins) are kept too, so the total sent can be
-    checked against the server's own count.
+    Requests sent but not counted (ramp-up, logins, and the capture requests a worker sends at
+    set-up to read its path values) are kept too, so the total sent can be checked against the
+    server's own count.
     """
 
     model: str
@@ -379,6 +390,7 @@ class LevelResult:
     rampup_requests: int = 0
     login_requests: int = 0
     login_failures: int = 0
+    capture_requests: int = 0
     late: int = 0
     dropped: int = 0
     max_lateness_ns: int = 0
@@ -417,7 +429,12 @@ class LevelResult:
 
     @property
     def sent_total(self) -> int:
-        return self.overall.requests + self.rampup_requests + self.login_requests
+        return (
+            self.overall.requests
+            + self.rampup_requests
+            + self.login_requests
+            + self.capture_requests
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure as JSON-ready data; ``from_dict`` rebuilds an equal result."""
@@ -463,5 +480,8 @@ class RunResult:
     http_endpoints: list[EndpointResult] = field(default_factory=list)
     levels: list[LevelResult] = field(default_factory=list)
     logins: list[LoginAttempt] = field(default_factory=list)
+    #: Requests sent once per identity before the levels to capture path values from answers
+    #: (the Locust engine's handover); a level's own workers count theirs in the level.
+    capture_requests: int = 0
     resources: ResourceSeries | None = None
     notes: list[str] = field(default_factory=list)

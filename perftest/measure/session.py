@@ -217,7 +217,7 @@ class _Levels:
         if headers is None:
             failure = f"worker {index + 1}: login failed ({reason})"
             return WorkerSetup(None, logins, failure, role)
-        answers = self._capture(transport, identity, headers)
+        answers, captures = self._capture(transport, identity, headers)
         try:
             specs = {
                 name: endpoint_request(
@@ -226,22 +226,30 @@ class _Levels:
                 for name in self.kit.mix.names
             }
         except PathProblem as wrong:
-            return WorkerSetup(None, logins, f"worker {index + 1}: {wrong.problem.detail}", role)
-        return WorkerSetup(specs, logins, role=role)
+            failure = f"worker {index + 1}: {wrong.problem.detail}"
+            return WorkerSetup(None, logins, failure, role, captures)
+        return WorkerSetup(specs, logins, role=role, captures=captures)
 
-    def _capture(self, transport: Transport, identity: Identity, headers: Headers) -> dict:
-        """Each worker captures path values from answers to its own identity: one uncounted
-        request to each endpoint a value is captured from, at setup, in plan order."""
+    def _capture(
+        self, transport: Transport, identity: Identity, headers: Headers
+    ) -> tuple[dict, int]:
+        """Each worker captures path values from answers to its own identity: one request to
+        each endpoint a value is captured from, at setup, in plan order. Returns the answers
+        and how many capture requests were sent (not counted in any table, but in the totals
+        of what was sent)."""
         plan = self.session.plan
         keeper = FirstAnswers(transport, capture_sources(plan.endpoints))
+        sent = 0
         for endpoint in plan.endpoints:
             if endpoint.name not in keeper.expected or endpoint.problem is not None:
                 continue
             try:
-                keeper.send(endpoint_request(plan, endpoint, identity, headers, keeper.answers))
+                spec = endpoint_request(plan, endpoint, identity, headers, keeper.answers)
             except PathProblem:
                 continue  # its own value is missing: what needs it says so
-        return keeper.answers
+            keeper.send(spec)
+            sent += 1
+        return keeper.answers, sent
 
     def _engine(self) -> AbstractContextManager[Callable[[Schedule, Tick], LevelResult]]:
         """What runs a level: the thread engine in this process, or Locust's processes."""
@@ -253,8 +261,9 @@ class _Levels:
     def _handover(self) -> dict[str, Any]:
         """Each identity that logged in, with its requests and secrets, for Locust's workers.
 
-        Path values are captured here, once per identity (as a thread worker does at setup);
-        an identity whose path cannot be filled is left out, like one whose login failed.
+        Path values are captured here, once per identity (as a thread worker does at setup;
+        these capture requests are counted on the run, sent once for every level); an identity
+        whose path cannot be filled is left out, like one whose login failed.
         """
         plan, mix, specs, secrets, failures = self.session.plan, self.kit.mix, [], [], []
         assert self.shared is not None
@@ -266,7 +275,8 @@ class _Levels:
                 if headers is None:
                     failures.append(reason)
                     continue
-                answers = self._capture(transport, identity, headers)
+                answers, captures = self._capture(transport, identity, headers)
+                self.session.result.capture_requests += captures
                 try:
                     specs.append(
                         {

@@ -17,6 +17,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 
 from .discover import patterns
+from .model import Throttle
 
 #: A parameter of a route pattern: ``<pk>``, ``<int:pk>``.
 ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -96,6 +97,55 @@ def _needs_auth(view: type | None, methods: tuple[str, ...]) -> bool | None:
         return False
     reads_only = set(methods) <= {"GET"}
     return not (reads_only and all(issubclass(c, IsAuthenticatedOrReadOnly) for c in classes))
+
+
+def _rate(throttle: type, scope: str | None) -> tuple[str, int | None]:
+    """A throttle's rate as DRF reads it (its ``rate``, else ``THROTTLE_RATES[scope]``) and the
+    seconds it counts over; ("", None) when it has none or is no rate throttle."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    if not issubclass(throttle, SimpleRateThrottle):
+        return "", None
+    probe = throttle.__new__(throttle)  # DRF's __init__ raises for a scope with no rate
+    probe.scope = scope
+    try:
+        rate = getattr(probe, "rate", None) or probe.get_rate()
+        _, window = probe.parse_rate(rate)
+    except Exception:  # the target's own class may fail its own way: discovery never stops a run
+        return "", None
+    return (str(rate), window) if window else ("", None)
+
+
+def throttles(callback: Callable) -> tuple[Throttle, ...]:
+    """The DRF throttles a resolved view applies, each with its scope and rate: the view's own
+    (its ``throttle_classes``, or its action's) told apart from REST_FRAMEWORK's
+    ``DEFAULT_THROTTLE_CLASSES``, which a view's own list replaces; () for any other view."""
+    try:
+        from rest_framework.throttling import ScopedRateThrottle
+        from rest_framework.views import APIView
+    except ImportError:
+        return ()
+    view = view_class(callback)
+    if view is None or not issubclass(view, APIView):
+        return ()
+    initkwargs = getattr(callback, "initkwargs", None) or {}
+    classes = initkwargs.get("throttle_classes", view.throttle_classes)
+    chosen = classes is not APIView.throttle_classes
+    found = []
+    for throttle in classes:
+        if not isinstance(throttle, type):
+            continue
+        scoped = issubclass(throttle, ScopedRateThrottle)
+        scope = (
+            getattr(view, throttle.scope_attr, None) if scoped else getattr(throttle, "scope", None)
+        )
+        if scoped and not scope:
+            continue  # a scoped throttle lets every request of a view without a scope through
+        rate, window = _rate(throttle, scope)
+        found.append(
+            Throttle(_dotted(throttle, throttle), chosen or scoped, scope or "", rate, window)
+        )
+    return tuple(found)
 
 
 def _is_list(callback: Callable, view: type | None, parameters: tuple[str, ...]) -> bool:

@@ -73,6 +73,23 @@ class ParamSource:
 
 
 @dataclass(frozen=True)
+class Throttle:
+    """A DRF throttle class of an endpoint's view, as in-process discovery reads it.
+
+    ``own`` is True when the view chose it (its ``throttle_classes``, an action's, or the
+    scope a ``ScopedRateThrottle`` reads off the view), False for REST_FRAMEWORK's
+    ``DEFAULT_THROTTLE_CLASSES``. ``rate`` is as configured (``10/min``; "" when none could be
+    read) and ``window_s`` the seconds it counts over, the longest Retry-After it answers.
+    """
+
+    name: str
+    own: bool
+    scope: str = ""
+    rate: str = ""
+    window_s: int | None = None
+
+
+@dataclass(frozen=True)
 class Endpoint:
     name: str
     method: str
@@ -92,6 +109,8 @@ class Endpoint:
     is_list: bool | None = None
     #: How each ``{placeholder}`` of ``path`` is filled.
     params: tuple[ParamSource, ...] = ()
+    #: The DRF throttles of its view, read by the pre-flight route check (``plan.routes``).
+    throttles: tuple[Throttle, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Each configured path checked against the URLconf: missing routes, DRF router roots and
-methods the route's view does not answer.
+methods the route's view does not answer; and the DRF throttles of the view it reaches, so a
+report can name the throttle behind its 429s.
 
 A missing route or a router root is a configuration problem of that endpoint, not of the run:
 the endpoint is marked (``Endpoint.problem``) with the routes the user probably meant, and the
@@ -17,8 +18,8 @@ from django.urls.exceptions import Resolver404
 from perftest.conf import ConfigError
 
 from .discover import closest_routes, known_routes
-from .inventory import allowed_methods, inventory
-from .model import ConfigurationProblem, Endpoint, Mix, RunPlan
+from .inventory import allowed_methods, inventory, throttles
+from .model import ConfigurationProblem, Endpoint, Mix, RunPlan, Throttle
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 #: Values tried for a ``{placeholder}`` when a path is checked against the URLconf: a number
@@ -92,6 +93,15 @@ def _problem(
     return _method_not_allowed(method, bare, probe, urlconf)
 
 
+def _throttles(path: str, urlconf: str | None) -> tuple[Throttle, ...]:
+    """The DRF throttles of the view ``path`` is sent to; () when it has no route."""
+    try:
+        match = resolve(probe_path(path.split("?", 1)[0], urlconf), urlconf)
+    except Resolver404:
+        return ()
+    return throttles(match.func)
+
+
 def _nothing_left(plan: RunPlan, endpoints: list[Endpoint], login: ConfigurationProblem | None):
     missing = [f"{e.name} ({e.path})" for e in endpoints if e.problem and e.problem.skip]
     if login is not None:
@@ -130,7 +140,11 @@ def check_routes(plan: RunPlan, urlconf: str | None = None) -> RunPlan:
     authentication)."""
     routes = known_routes(urlconf)
     endpoints = [
-        dataclasses.replace(e, problem=_problem(e.path, routes, urlconf, e.method))
+        dataclasses.replace(
+            e,
+            problem=_problem(e.path, routes, urlconf, e.method),
+            throttles=_throttles(e.path, urlconf),
+        )
         for e in plan.endpoints
     ]
     login = None

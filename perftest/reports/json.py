@@ -19,14 +19,16 @@ from typing import Any
 
 from perftest.analysis import machine, summaries, verdict
 from perftest.analysis.rules.base import THRESHOLD
-from perftest.store.read import StoredRun, measured, unjudged, unmeasured
+from perftest.store.read import StoredRun, unjudged, unmeasured
 
 from .sections.findings import bottleneck_rules
 from .sections.findings import verdict as threshold_verdict
 
 #: ``major.minor``: the major part changes when a key is renamed or removed, the minor part
 #: when keys are added (1.1: ``comparison``; 1.2: ``role``, in runs with several roles; 1.3:
-#: ``verdict.word`` and ``verdict.reason_count``, and ``exit_code`` 130 for an interrupted run).
+#: ``verdict.word`` and ``verdict.reason_count``, ``exit_code`` 130 for an interrupted run, the
+#: capture requests in ``totals``, the run and each level, and the answers that carried a
+#: Retry-After in each answer class).
 SCHEMA_VERSION = "1.3"
 
 #: Columns that are links between rows or encoded data rather than figures.
@@ -96,34 +98,18 @@ def _level(stored: StoredRun, level: Any) -> dict[str, Any]:
     }
 
 
-def _warmup_requests(stored: StoredRun) -> int:
-    """Warm-up requests: the run's warm-up count for each measured endpoint of each
-    sequential pass (an endpoint not measured was not warmed up either)."""
-    passes = (stored.sequential, stored.sequential_http)
-    return stored.row.warmup * sum(len(measured(rows)) for rows in passes)
-
-
-def _diagnostic_requests(stored: StoredRun) -> int:
-    """Requests of the diagnostic pass: each endpoint's profiled ones, and its one request
-    that captured SQL for EXPLAIN (a stored plan list, even one saying why it has no plan)."""
-    return sum(e.profile.get("requests", 0) + bool(e.explain) for e in stored.sequential)
-
-
-def totals(stored: StoredRun) -> dict[str, int]:
+def totals(stored: StoredRun) -> dict[str, int | None]:
     """Requests counted by the tables, and every request sent to the target, by purpose."""
-    counted = sum(e.requests for e in (*stored.sequential, *stored.sequential_http))
-    counted += sum(level.requests for level in stored.levels)
-    logins = len(stored.row.logins) + sum(level.login_requests for level in stored.levels)
-    warmup = _warmup_requests(stored)
-    rampup = sum(level.rampup_requests for level in stored.levels)
-    diagnostic = _diagnostic_requests(stored)
+    sent, over_http = summaries.sent(stored), summaries.sent_over_http(stored)
     return {
-        "requests_sent": logins + warmup + rampup + diagnostic + counted,
-        "requests_counted": counted,
-        "login_requests": logins,
-        "warmup_requests": warmup,
-        "rampup_requests": rampup,
-        "diagnostic_requests": diagnostic,
+        "requests_sent": sent.total,
+        "requests_sent_over_http": over_http.total if over_http else None,
+        "requests_counted": sent.counted,
+        "login_requests": sent.logins,
+        "warmup_requests": sent.warmup,
+        "rampup_requests": sent.rampup,
+        "capture_requests": sent.captures,
+        "diagnostic_requests": sent.diagnostic,
     }
 
 

@@ -77,6 +77,7 @@ def _answer_class(group: ErrorGroup) -> dict[str, Any]:
         "queries": group.queries,
         "sql_ms": group.sql_ns / 1e6,
         "retry_after": dict(group.retry_after),
+        "retry_after_answers": group.retry_after_answers,
     }
 
 
@@ -204,6 +205,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "rampup_requests": level.rampup_requests,
         "login_requests": level.login_requests,
         "login_failures": level.login_failures,
+        "capture_requests": level.capture_requests,
         "late": level.late,
         "dropped": level.dropped,
         "max_lateness_ms": level.max_lateness_ns / 1e6,
@@ -229,6 +231,7 @@ def save(run: models.Run, result: RunResult) -> models.Run:
     run.config = result.config
     run.environment = {**result.environment, **_other_load(result.levels)}
     run.logins = [vars(attempt) for attempt in result.logins]
+    run.capture_requests = result.capture_requests
     run.notes = list(result.notes)
     series = result.resources
     if series is not None:

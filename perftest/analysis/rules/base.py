@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,27 +107,114 @@ def retry_after(example: str) -> str | None:
     return found.group(1) if found else None
 
 
-def retry_after_counts(figures: Any, reasons: Iterable[str]) -> Counter[str]:
-    """Every distinct Retry-After value the answers of ``reasons`` carried, with its count.
+#: How many Retry-After values a sentence or a cell names, the most frequent first; the
+#: other values are counted ("and 2 more values").
+RETRY_AFTER_SHOWN = 5
 
-    Runs stored before answer classes kept one value per group, in its example.
+
+@dataclass(frozen=True)
+class RetryAfters:
+    """What some answers said of Retry-After: each distinct value with its count, and how many
+    answers carried the header (``told``) and how many did not (``untold``), both exact.
+
+    ``unlisted`` answers carried a value beyond the distinct values an answer class counts one
+    by one: counted, but not told apart. ``unknown`` answers are those of a run stored before
+    the header's answers were counted, beyond the values it kept: with or without, unknown.
+    """
+
+    values: Counter[str]
+    told: int
+    untold: int
+    unknown: int = 0
+
+    @property
+    def unlisted(self) -> int:
+        return max(0, self.told - sum(self.values.values()))
+
+    def text(self) -> str:
+        """The most frequent values with their counts and how many more (``retry_after_text``)."""
+        return retry_after_text(self.values, self.unlisted)
+
+
+def retry_afters(figures: Any, reasons: Iterable[str]) -> RetryAfters:
+    """The Retry-After values the answers of ``reasons`` carried, and how many had none.
+
+    Runs stored before the header's answers were counted know only the values they kept (the
+    rest is ``unknown``); runs stored before answer classes kept one value per group, in its
+    example, with no count (and nothing else is known: every count reads 0).
     """
     wanted = set(reasons)
-    counts: Counter[str] = Counter()
+    values: Counter[str] = Counter()
+    told = untold = unknown = 0
     for answers in figures.answer_classes:
-        if answers["class"] in wanted:
-            counts.update(answers.get("retry_after") or {})
+        if answers["class"] not in wanted:
+            continue
+        kept = answers.get("retry_after") or {}
+        values.update(kept)
+        carried = answers.get("retry_after_answers")
+        if carried is None:
+            told += sum(kept.values())
+            unknown += answers["count"] - sum(kept.values())
+        else:
+            told += carried
+            untold += answers["count"] - carried
     if not figures.answer_classes:
         for group in figures.errors:
             value = retry_after(group.get("example")) if group["reason"] in wanted else None
             if value:
-                counts[value] += 0  # seen, but how often was not stored
-    return counts
+                values[value] += 0  # seen, but how often was not stored
+    return RetryAfters(values, told, untold, unknown)
 
 
-def retry_after_text(counts: Counter[str]) -> str:
-    """``3 ×12, 2 ×8``; a value read from an old example has no count and reads alone."""
-    return ", ".join(f"{value} ×{n}" if n else value for value, n in sorted(counts.items()))
+def asked_to_wait(waits: RetryAfters) -> str:
+    """What some answers said of Retry-After in one sentence, with and without counted apart."""
+    if not waits.values and not waits.told:
+        return "None of these answers carried a Retry-After header." if waits.untold else ""
+    without = f"; {waits.untold} of these answers carried none" if waits.untold else ""
+    return f"The server asked to retry after {waits.text()} (Retry-After){without}."
+
+
+def _seconds_first(value: str) -> tuple[int, float, str]:
+    """Sort key of a Retry-After value: numbers in order, then dates and other text."""
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
+def retry_after_text(values: Counter[str], unlisted: int = 0) -> str:
+    """``3 ×12, 2 ×8, 1 ×8, 4 ×5, 5 ×1 and 2 more values``: the ``RETRY_AFTER_SHOWN`` most
+    frequent values with their counts (equal counts in value order), then how many other
+    values there were. A value read from an old example has no count and reads alone."""
+    ranked = sorted(values.items(), key=lambda item: (-item[1], _seconds_first(item[0])))
+    shown = ", ".join(f"{value} ×{n}" if n else value for value, n in ranked[:RETRY_AFTER_SHOWN])
+    more = len(ranked) - RETRY_AFTER_SHOWN
+    rest = [f"{more} more value{'s' if more > 1 else ''}"] if more > 0 else []
+    if unlisted:
+        rest.append(f"{unlisted} answers with further values not told apart")
+    return " and ".join([shown, *rest]) if shown else " and ".join(rest)
+
+
+def throttle_text(throttle: Mapping[str, Any]) -> str:
+    """``tests.views.TenPerMinute (10/min, scope lessons)``: a throttle as the plan read it."""
+    details = [throttle.get("rate") or "its rate could not be read"]
+    if throttle.get("scope"):
+        details.append(f"scope {throttle['scope']}")
+    return f"{throttle['name']} ({', '.join(details)})"
+
+
+def own_throttles(stored: Any, endpoint: str, waits: RetryAfters) -> list[Mapping[str, Any]]:
+    """The throttles ``endpoint``'s view chose itself (``throttle_classes``, as the plan's
+    in-process discovery read them) that can have sent ``waits``: a DRF throttle's
+    Retry-After never exceeds its window. [] when the view has none, or none whose window
+    holds the longest wait seen (then something else answered)."""
+    planned = next((e for e in stored.plan.endpoints if e.get("name") == endpoint), {})
+    own = [t for t in planned.get("throttles") or () if t.get("own")]
+    seconds = [_seconds_first(value) for value in waits.values]
+    if any(kind for kind, _, _ in seconds) or waits.unlisted:
+        return own  # a date or an uncounted value: the window cannot tell them apart
+    longest = max((wait for _, wait, _ in seconds), default=0.0)
+    return [t for t in own if t.get("window_s") is None or t["window_s"] >= longest]
 
 
 def throttle_advice(what: str) -> str:

@@ -36,12 +36,14 @@ from .base import (
     REGISTRY,
     RUN,
     Finding,
+    asked_to_wait,
     bottleneck,
     key,
-    retry_after_counts,
-    retry_after_text,
+    own_throttles,
+    retry_afters,
     rule,
     throttle_advice,
+    throttle_text,
 )
 
 LOGIN_FAILED = "bottleneck.login_failed"
@@ -117,6 +119,24 @@ def _is_login(endpoint: Any, stored: StoredRun) -> bool:
     return any(e.get("is_login") and e.get("name") == endpoint.name for e in stored.plan.endpoints)
 
 
+def _throttled(endpoint: Any, group: dict, share: str, stored: StoredRun) -> Finding:
+    """An endpoint's 429s, named as its view's own throttle when one can have sent them."""
+    waits = retry_afters(endpoint, [group["reason"]])
+    own = " or ".join(map(throttle_text, own_throttles(stored, endpoint.name, waits)))
+    by = f" by its view's own throttle {own}" if own else ""
+    limit = f"its view's own throttle {own}" if own else "the platform's rate limit"
+    asked = asked_to_wait(waits)
+    example = f" Example: {group['example']}" if group["example"] else ""
+    return bottleneck(
+        RATE_LIMITED,
+        endpoint.label,
+        f"{endpoint.label} was throttled{by}: {group['reason']} for {share}",
+        f"The run measured {limit}, not the work of {endpoint.method} {endpoint.path}."
+        + (f" {asked}" if asked else "")
+        + example,
+    )
+
+
 def _error_group(rule_id: str):
     """The check of one error rule: a finding for each error group that falls under it.
 
@@ -130,14 +150,7 @@ def _error_group(rule_id: str):
         share = f"{group['count']} of {endpoint.requests} requests"
         example = f" Example: {group['example']}" if group["example"] else ""
         if rule_id == RATE_LIMITED:
-            retry = retry_after_text(retry_after_counts(endpoint, [group["reason"]]))
-            asked = f" The server asked to retry after {retry}." if retry else ""
-            title = f"{endpoint.label} was throttled: {group['reason']} for {share}"
-            evidence = (
-                f"The run measured the platform's rate limit, not the work of "
-                f"{endpoint.method} {endpoint.path}.{asked}{example}"
-            )
-            return [bottleneck(rule_id, endpoint.label, title, evidence)]
+            return [_throttled(endpoint, group, share, stored)]
         if rule_id == CONNECTION_ERROR:
             title = f"{endpoint.label} got no usable response for {share}: {group['reason']}"
         else:

@@ -33,11 +33,11 @@ from .base import (
     LEVEL,
     RUN,
     Finding,
+    asked_to_wait,
     bottleneck,
     capital,
     key,
-    retry_after_counts,
-    retry_after_text,
+    retry_afters,
     rule,
     throttle_advice,
 )
@@ -135,17 +135,14 @@ def _explains(rule_id: str, looks_for: str, recommendation: str):
     throttle_advice("the endpoints"),
 )
 def _throttled(level: Any, groups: list[dict]) -> tuple[str, str]:
-    seen = retry_after_text(retry_after_counts(level, [g["reason"] for g in groups]))
-    retry = (
-        f"The server asked to retry after {seen} (Retry-After)."
-        if seen
-        else "No Retry-After header was seen in the stored example."
-    )
+    retry = asked_to_wait(retry_afters(level, [g["reason"] for g in groups]))
     share = f"{_count(groups)} of {level.requests} requests"
     return (
         f"{level_label(level)}: the platform's rate limiting answered HTTP 429 for {share}",
         f"The run measured the platform's rate limiting (the throttle), not the work of the "
-        f"endpoints: HTTP 429 for {share}. {retry}\n{_examples(groups)}",
+        f"endpoints: HTTP 429 for {share}."
+        + (f" {retry}" if retry else "")
+        + f"\n{_examples(groups)}",
     )
 
 

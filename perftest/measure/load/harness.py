@@ -44,6 +44,8 @@ class WorkerSetup:
     failure: str = ""
     #: The role of the worker's identity, when the run splits its results by role.
     role: str = ""
+    #: Requests sent to capture path values from answers (``measure.params``), not counted.
+    captures: int = 0
 
 
 #: Called in each worker's own thread with its index and its own transport, so a login
@@ -220,7 +222,7 @@ class _Level:
 
     def _prepare(self, worker: _Worker, transport: Transport) -> Iterator[Step] | None:
         setup = self.kit.prepare(worker.index, transport)
-        worker.logins = setup.logins
+        worker.logins, worker.captures = setup.logins, setup.captures
         for result in worker.results.values():
             result.role = setup.role
         if setup.specs is None:
@@ -269,6 +271,7 @@ class _Level:
             level.dropped += worker.dropped
             level.max_lateness_ns = max(level.max_lateness_ns, worker.max_lateness_ns)
             level.login_requests += worker.logins
+            level.capture_requests += worker.captures
             level.login_failures += worker.login_failed
             if worker.failure:
                 level.worker_failures.append(worker.failure)

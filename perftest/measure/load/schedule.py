@@ -45,6 +45,7 @@ class WorkerState:
         self.dropped = 0
         self.max_lateness_ns = 0
         self.logins = 0
+        self.captures = 0
         self.login_failed = False
         self.failure = ""
 

@@ -68,10 +68,15 @@ def _counted(level: Any) -> str:
     """What the level sent beyond the counted requests, so totals can be checked server-side."""
     logins = quantity(level.login_requests, "login")
     failed = f" ({level.login_failures} failed)" if level.login_requests else ""
+    kinds = [f"{level.rampup_requests} ramp-up requests", f"{logins}{failed}"]
+    if level.capture_requests:
+        kinds.append(
+            f"{quantity(level.capture_requests, 'capture request')} (at each worker's set-up, "
+            "to read its path values from another endpoint's answer)"
+        )
     return (
         f"Counted {level.requests} requests in a {level.window_s:.2f} s window; not counted: "
-        f"{level.rampup_requests} ramp-up requests and {logins}{failed}; "
-        f"{level.sent_total} sent in all."
+        f"{', '.join(kinds[:-1])} and {kinds[-1]}; {level.sent_total} sent in all."
     )
 
 

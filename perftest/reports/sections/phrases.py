@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from perftest.analysis.metrics import Metric
-from perftest.analysis.rules.base import THRESHOLD, retry_after_text
+from perftest.analysis.rules.base import THRESHOLD, retry_afters
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import unjudged, unmeasured
 from perftest.text import error_groups, level_label, ms
@@ -47,6 +46,14 @@ def latencies(figures: Any, *metrics: Metric) -> list[str]:
     return [metric.text(figures) for metric in metrics]
 
 
+def retry_after_cell(figures: Any, answer_class: str) -> str:
+    """The Retry-After values of one class of answers, and how many carried none beside them."""
+    waits = retry_afters(figures, [answer_class])
+    if not waits.told:
+        return NONE
+    return waits.text() + (f"; {waits.untold} without" if waits.untold else "")
+
+
 def answers_otherwise(rows: Iterable[tuple[str, Any]]) -> list[Block]:
     """Each class of unexpected answers of the labelled ``rows`` with its own latency, apart
     from the verdict figures; nothing when every answer was as expected."""
@@ -56,7 +63,7 @@ def answers_otherwise(rows: Iterable[tuple[str, Any]]) -> list[Block]:
             answers["class"],
             answers["count"],
             *(ms(answers[f"{name}_ms"]) for name in ("p50", "p95", "p99", "max")),
-            retry_after_text(Counter(answers.get("retry_after") or {})) or NONE,
+            retry_after_cell(figures, answers["class"]),
         ]
         for label, figures in rows
         for answers in figures.answer_classes

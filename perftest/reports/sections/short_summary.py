@@ -1,11 +1,12 @@
 """The short summary printed at the end of a run, in the spirit of Locust's headless table:
-the sequential endpoints, one line per load level, the threshold tally, then the tally of the
-comparison with the baseline when there is one."""
+the sequential endpoints, one line per load level, every request sent to the target, the
+threshold tally, then the tally of the comparison with the baseline when there is one."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from perftest.analysis import summaries
 from perftest.analysis.metrics import OK, OK_THROUGHPUT, P50, P95, P99, REQUESTS, THROUGHPUT
 from perftest.store.read import StoredRun
 
@@ -19,6 +20,7 @@ from .phrases import (
     level_name,
     threshold_tally,
 )
+from .summary import sent_line
 
 
 def _endpoint_row(endpoint: Any, by_role: bool) -> list[str]:
@@ -59,6 +61,7 @@ def blocks(stored: StoredRun) -> list[Block]:
                 right=frozenset(range(1, 6)),
             )
         )
+    found.append(Paragraph(sent_line(summaries.sent(stored))))
     found.append(Paragraph(f"Thresholds: {threshold_tally(stored.findings)}"))
     baseline = comparison.tally(stored)
     if baseline:

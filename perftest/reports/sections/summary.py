@@ -109,17 +109,51 @@ def _requests(phase: summaries.Phase) -> str:
 
 
 def _request_lines(stored: StoredRun) -> list[str]:
-    """One line for a run of one phase; else the total, then each phase labelled."""
+    """One line for a run of one phase; else the total, then each phase labelled; then every
+    request sent to the target."""
     phases = summaries.phases(stored)
     if len(phases) == 1:
-        return [_requests(dataclasses.replace(phases[0], label="Requests", planned=None))]
-    total = summaries.Phase(
-        "Requests in all phases",
-        sum(p.requests for p in phases),
-        sum(p.ok for p in phases),
-        None,
-    )
-    return [_requests(total), *(f"Requests, {_requests(phase)}" for phase in phases)]
+        counted = [_requests(dataclasses.replace(phases[0], label="Requests", planned=None))]
+    else:
+        total = summaries.Phase(
+            "Requests in all phases",
+            sum(p.requests for p in phases),
+            sum(p.ok for p in phases),
+            None,
+        )
+        counted = [_requests(total), *(f"Requests, {_requests(phase)}" for phase in phases)]
+    lines = [*counted, sent_line(summaries.sent(stored))]
+    over_http = summaries.sent_over_http(stored)
+    if stored.row.mode == "both" and over_http is not None:
+        lines.append(
+            f"Sent over HTTP, which the server's access log counts: {over_http.total} (the "
+            "in-process requests never reach it)"
+        )
+    return lines
+
+
+def sent_line(sent: summaries.Sent) -> str:
+    """``Sent to the target in all: 125 (119 counted, 4 logins, 2 capture requests …)``: what
+    the server's access log counts, with what each kind of request not counted was for."""
+    kinds = [
+        (sent.logins, quantity(sent.logins, "login"), ""),
+        (sent.warmup, quantity(sent.warmup, "warm-up request"), ""),
+        (sent.rampup, quantity(sent.rampup, "ramp-up request"), ""),
+        (
+            sent.captures,
+            quantity(sent.captures, "capture request"),
+            " (each load worker's, or with Locust each identity's, one request at set-up to "
+            "each endpoint a path value is captured from)",
+        ),
+        (
+            sent.diagnostic,
+            quantity(sent.diagnostic, "diagnostic request"),
+            " (--profile, --explain)",
+        ),
+    ]
+    extra = [f"{text}{why}" for n, text, why in kinds if n]
+    parts = [f"{sent.counted} counted"] + (["not counted: " + ", ".join(extra)] if extra else [])
+    return f"Sent to the target in all: {sent.total} ({'; '.join(parts)})"
 
 
 def executive_summary(stored: StoredRun) -> list[Block]:
