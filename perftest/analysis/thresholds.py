@@ -78,9 +78,9 @@ def _gap(threshold: Threshold, figures: Any) -> str:
     itself, the other figures a counted request."""
     if BY_EXPRESSION[threshold.metric].unit == "ms":
         return unjudged(figures)
-    if threshold.metric in ("failed_workers", "dropped"):
+    if figures.requests or not threshold.name.from_answers:
         return ""
-    return "" if figures.requests else "no request completed"
+    return "no request completed"
 
 
 def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
@@ -221,10 +221,10 @@ def _level_evidence(threshold: Threshold, level: Any) -> str:
             f": {quoted}" if failed else ""
         )
     if threshold.metric == "dropped":
-        sent = level.requests + level.rampup_requests
         return (
             f"{level.dropped} of {level.planned_requests} scheduled requests were dropped (no "
-            f"worker was free before the level's window ended); {sent} sent, {level.late} late"
+            f"worker was free before the level's window ended); {level.requests} sent, "
+            f"{level.late} late"
         )
     return (
         f"{level.ok} of {level.requests} requests answered as expected over "
@@ -235,10 +235,10 @@ def _level_evidence(threshold: Threshold, level: Any) -> str:
 def _reads(threshold: Threshold, level: Any, named: set[int]) -> bool:
     """Whether a threshold without ``@N`` reads this level: an open-only metric reads open
     levels only; ``@*`` leaves out the closed levels an ``@N`` of its metric names."""
-    if threshold.name.open_only and level.model != LevelModel.OPEN:
-        return False
-    return not (
-        threshold.other_levels and level.model == LevelModel.CLOSED and (level.concurrency in named)
+    if level.model == LevelModel.OPEN:
+        return True
+    return not threshold.name.open_only and not (
+        threshold.other_levels and level.concurrency in named
     )
 
 

@@ -50,6 +50,9 @@ class MetricName:
     #: Read on open levels (``--rate``) only, which ``@N`` never names: a closed level has no
     #: arrival schedule to fall behind.
     open_only: bool = False
+    #: Read from counted answers, so a subject without any has no figure; a level's failed
+    #: workers and dropped requests are read from the level itself.
+    from_answers: bool = True
 
 
 METRICS: dict[str, MetricName] = {
@@ -65,8 +68,10 @@ METRICS: dict[str, MetricName] = {
         MetricName("success", "share", LEVEL, "success rate"),
         MetricName("rps", "rate", LEVEL, "throughput"),
         MetricName("ok_rps", "rate", LEVEL, "throughput as expected"),
-        MetricName("failed_workers", "share", LEVEL, "workers failed"),
-        MetricName("dropped", "share", LEVEL, "requests dropped", open_only=True),
+        MetricName("failed_workers", "share", LEVEL, "workers failed", from_answers=False),
+        MetricName(
+            "dropped", "share", LEVEL, "requests dropped", open_only=True, from_answers=False
+        ),
         MetricName("rss_growth", "memory", PROCESS, "RSS growth"),
         MetricName("cpu_avg", "share", PROCESS, "average CPU"),
     )
