@@ -98,6 +98,11 @@ def test_a_level_at_5_concurrent_mostly_answered_401_exits_1_naming_the_level(
     assert f"5 concurrent: ≥ 90% succeed (actual {check.actual})" in out
 
 
+def crash(self, index, transport):
+    """A worker's setup that raises, as broken capture or login code would."""
+    raise RuntimeError(f"the setup of worker {index + 1} broke")
+
+
 @with_levels
 @override_settings(PERFTEST={**THEBOT, "ENDPOINTS": [PROFILE]})
 def test_a_level_whose_workers_all_crash_exits_1_with_their_failures(
@@ -106,11 +111,8 @@ def test_a_level_whose_workers_all_crash_exits_1_with_their_failures(
     monkeypatch,
     capsys,
 ):
-    def crash(self, index, transport):
-        raise RuntimeError(f"the setup of worker {index + 1} broke")
-
-    # Each worker's setup raises, as a broken capture or login code would: the harness keeps
-    # the exception as the worker's failure line and the level runs with no worker.
+    # Each worker's setup raises: the harness keeps the exception as the worker's failure
+    # line and the level runs with no worker.
     monkeypatch.setattr(session._Levels, "prepare", crash)
     run = run_red(
         tmp_path, "--iterations", "3", "--warmup", "0", "--concurrency", "3",
@@ -134,6 +136,26 @@ def test_a_level_whose_workers_all_crash_exits_1_with_their_failures(
     out = capsys.readouterr().out
     assert "3 concurrent: workers failed < 100% (actual 100.0%)" in out
     assert "the 3-concurrent level completed no request" in out
+
+
+@with_levels
+@override_settings(PERFTEST={**THEBOT, "ENDPOINTS": [PROFILE], "THRESHOLDS": ["p95 < 60s"]})
+def test_a_list_of_ones_own_replaces_the_defaults_levels_included(
+    shared_database_url,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    monkeypatch.setattr(session._Levels, "prepare", crash)
+    call_command(
+        "perftest", "--output", str(tmp_path), "--iterations", "2", "--warmup", "0",
+        "--concurrency", "2", "--requests", "10", "--ramp-up", "0",
+    )  # fmt: skip
+
+    run = Run.objects.latest("pk")
+    assert len(run.levels.get().worker_failures) == 2
+    assert [(c.title, c.passed) for c in checks(run)] == [
+        ("p95 response time of Get Profile < 60000 ms", True)
+    ]
 
 
 @with_levels
