@@ -10,6 +10,8 @@ that ``@*`` leaves the levels an ``@N`` names to that rule.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
@@ -19,6 +21,7 @@ from perftest.analysis.rules.base import THRESHOLD
 from perftest.conf import DEFAULTS
 from perftest.measure import session
 from perftest.models import Finding, LoadLevel, Run
+from perftest.plan import expressions
 from tests import level_views
 from tests.live_server import shared_database_url  # noqa: F401
 from tests.test_concurrency_report import add_level, errors_of, load_run
@@ -63,11 +66,18 @@ def failed(run: Run) -> list[Finding]:
     return [c for c in checks(run) if c.passed is False or c.actual == thresholds.NOT_MEASURED]
 
 
-def test_the_defaults_keep_the_original_level_rules_and_judge_every_other_level():
-    defaults = DEFAULTS["THRESHOLDS"]
-    assert "success@10 >= 100%" in defaults and "success@30 >= 90%" in defaults
-    assert {"error_rate < 1%", "success@* >= 90%", "failed_workers@* < 100%"} <= set(defaults)
-    assert "dropped@* < 10%" in defaults
+def test_the_readme_table_documents_every_default_and_each_parses():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| default | judges | why |\n|---|---|---|\n", 1)[1].split("\n\n")[0]
+    documented = [row.split("`")[1] for row in table.splitlines()]
+    assert documented == list(DEFAULTS["THRESHOLDS"])
+    parsed = expressions.parse_all(documented)
+    # The original report's two level checks stay, beside one for every other level.
+    assert [t.source for t in parsed if t.level is not None] == [
+        "success@10 >= 100%",
+        "success@30 >= 90%",
+    ]
+    assert {t.metric for t in parsed if t.other_levels} == {"success", "failed_workers", "dropped"}
 
 
 @with_levels
