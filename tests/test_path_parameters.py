@@ -104,11 +104,15 @@ def test_a_value_that_is_not_the_identitys_own_is_refused_by_the_api(run_perftes
         LIST,
         MY_LESSON,
     )
-    run, _ = run_perftest("--scenario", path, *SEQUENTIAL, *TWO_WORKERS)
+    # Red: the second worker's lessons are refused, so the level is below the default share
+    # of answers as expected every level must reach (success@* >= 90%).
+    run, _ = run_perftest("--scenario", path, *SEQUENTIAL, *TWO_WORKERS, exit_code=1)
 
     assert rows(run)["My Lesson"].ok == 3  # the sequential pass is the first identity
     lesson = rows(run, "level")["My Lesson"]
     assert set(lesson.status_counts) == {"200", "404"}, lesson.status_counts
+    (success,) = run.findings.filter(rule="threshold.success", subject="2 concurrent")
+    assert success.passed is False and "HTTP 404 ×" in success.evidence
 
 
 @pytest.mark.django_db

@@ -68,6 +68,10 @@ def test_valid_expressions_parse_to_canonical_units(
         ("success{Broken} >= 5%", "success is measured per level, not per endpoint", 7),
         ("success@1.5 >= 5%", "a level is a whole number of concurrent workers", 8),
         ("queries_max@10 < 5", "queries_max is counted per endpoint, not per level", 11),
+        ("success@x >= 5%", "expected a concurrency (or *) after @, found 'x'", 8),
+        ("dropped@10 < 5%", "dropped is read on open levels (--rate), which @N does not", 8),
+        ("success@* >= 5% abort", "an abort rule without @ already watches every level", 16),
+        ("rss_growth@* < 5MB", "rss_growth is measured for the whole process, not per level", 10),
     ],
 )
 def test_invalid_expressions_name_the_expression_and_point_at_the_bad_token(text, message, caret):
@@ -77,6 +81,21 @@ def test_invalid_expressions_name_the_expression_and_point_at_the_bad_token(text
     assert first.startswith(f"threshold {text!r}: {message}"), first
     assert shown == f"  {text}"
     assert pointer == "  " + " " * caret + "^"
+
+
+@pytest.mark.parametrize(
+    ("text", "metric", "level"),
+    [
+        ("success@* >= 90%", "success", None),
+        ("failed_workers@* < 100%", "failed_workers", None),
+        ("dropped@* < 10%", "dropped", None),
+        ("p95@* < 2s", "p95", None),
+    ],
+)
+def test_at_star_reads_each_level_no_at_n_names(text, metric, level):
+    parsed = parse(text)
+    assert (parsed.metric, parsed.level, parsed.other_levels) == (metric, level, True)
+    assert parse(text.replace("@*", "")).other_levels is False
 
 
 def test_every_expression_metric_reads_a_named_figure():
@@ -125,8 +144,6 @@ def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_p
         "p99{Get Profile} < 60s",
         "--threshold",
         "queries_max{Get Profile} < 1",
-        "--threshold",
-        "error_rate < 1%",
         exit_code=1,
     )
     checks = _checks(read.StoredRun.of(run).row)
@@ -135,6 +152,7 @@ def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_p
         checks["threshold.p99 Get Profile"].title == "p99 response time of Get Profile < 60000 ms"
     )
     assert checks["threshold.queries_max Get Profile"].passed is False
+    # Each endpoint's error rate is judged by default (error_rate < 1%).
     assert checks["threshold.error_rate Broken"].passed is False
     assert checks["threshold.error_rate Broken"].actual == "100.0 %"
     assert checks["threshold.error_rate Get Profile"].passed is True
@@ -143,9 +161,10 @@ def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_p
     assert (broken_p95.passed, broken_p95.actual) == (None, NOT_MEASURED)
     assert "| p99 response time of Get Profile < 60000 ms | < 60000 ms |" in report
     assert (
-        "Threshold expressions: p95 < 2000ms; rss_growth < 100MB; cpu_avg < 80%; "
-        "success@10 >= 100%; success@30 >= 90%; p99{Get Profile} < 60s; "
-        "queries_max{Get Profile} < 1; error_rate < 1%." in report
+        "Threshold expressions: p95 < 2000ms; error_rate < 1%; rss_growth < 100MB; "
+        "cpu_avg < 80%; success@10 >= 100%; success@30 >= 90%; success@* >= 90%; "
+        "failed_workers@* < 100%; dropped@* < 10%; p99{Get Profile} < 60s; "
+        "queries_max{Get Profile} < 1." in report
     )
 
 

@@ -8,6 +8,7 @@ A figure is read from anything that carries its field: an endpoint row, a load l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -76,6 +77,40 @@ def _success(figures: Any) -> float:
 
 SUCCESS = Metric("success rate", "%", _success, text.percent)
 
+#: A failure line that names one worker of a level: ``worker 3: …`` (a thread of the thread
+#: engine: its setup, login or sending broke) or ``user 7: …`` (a Locust user). Lines about the
+#: level as a whole (workers left behind by an interruption, a Locust process or master lost)
+#: name no one worker and are not counted here; the failed-workers finding shows them all.
+_ONE_WORKER = re.compile(r"(worker|user) (\d+): ")
+
+
+def failed_workers(level: Any) -> list[str]:
+    """The failure lines of a level that each name one of its workers, one line per worker."""
+    named: dict[tuple[str, str], str] = {}
+    for line in map(str, level.worker_failures):
+        match = _ONE_WORKER.match(line)
+        if match:
+            named.setdefault(match.groups(), line)
+    return list(named.values())
+
+
+def _failed_worker_share(level: Any) -> float:
+    """Percent of the level's workers that failed (none planned: none failed)."""
+    if not level.concurrency:
+        return 0.0
+    return 100 * min(len(failed_workers(level)), level.concurrency) / level.concurrency
+
+
+def _dropped_share(level: Any) -> float:
+    """Percent of an open level's schedule never sent: no worker was free before its window
+    ended (``planned_requests`` is the schedule's count; sent + dropped = planned)."""
+    planned = level.planned_requests
+    return 100 * level.dropped / planned if planned else 0.0
+
+
+FAILED_WORKERS = Metric("workers failed", "%", _failed_worker_share, text.percent)
+DROPPED = Metric("requests dropped", "%", _dropped_share, text.percent)
+
 #: The figure each threshold expression name reads (``plan.expressions.METRICS`` holds the
 #: grammar's names and units; a test keeps the two the same set).
 BY_EXPRESSION: dict[str, Metric] = {
@@ -92,6 +127,8 @@ BY_EXPRESSION: dict[str, Metric] = {
     "success": SUCCESS,
     "rps": THROUGHPUT,
     "ok_rps": OK_THROUGHPUT,
+    "failed_workers": FAILED_WORKERS,
+    "dropped": DROPPED,
     "rss_growth": RSS_GROWTH,
     "cpu_avg": CPU_AVG,
 }

@@ -1,7 +1,8 @@
 """Threshold expressions evaluated on a stored run, read as plain sentences like k6's.
 
 Each expression (``plan.expressions``) gives one check per subject it reads: per sequentially
-measured endpoint, per load level of the named concurrency, or for the measured process.
+measured endpoint, per load level of the named concurrency, per level no ``@N`` of its metric
+names (``@*``), or for the measured process.
 
 A check without data is neither passed nor failed: it is stored with ``passed=None`` and the
 reason, so a run where nothing was measured can never look green.
@@ -62,8 +63,9 @@ def _judged(
 
 
 def _rule(threshold: Threshold) -> str:
-    """The default checks keep the rule ids of the original report's."""
-    if threshold.metric == "success" and threshold.op == ">=":
+    """The default checks keep the rule ids of the original report's (its two level checks
+    were ``success@N``; ``success@*`` is a check of its own)."""
+    if threshold.metric == "success" and threshold.op == ">=" and threshold.level is not None:
         return CONCURRENCY_ALL_OK if threshold.limit >= 100 else CONCURRENCY_MOSTLY_OK
     return {"p95": RESPONSE_TIME, "rss_growth": MEMORY_GROWTH, "cpu_avg": CPU_AVG}.get(
         threshold.metric, f"threshold.{threshold.metric}"
@@ -72,10 +74,13 @@ def _rule(threshold: Threshold) -> str:
 
 def _gap(threshold: Threshold, figures: Any) -> str:
     """Why an endpoint or level has no figure for this metric ("" when it has one): latency
-    needs answers as expected, the other figures a counted request."""
+    needs answers as expected, a level's failed workers and dropped requests only the level
+    itself, the other figures a counted request."""
     if BY_EXPRESSION[threshold.metric].unit == "ms":
         return unjudged(figures)
-    return "" if figures.requests else "no request completed"
+    if figures.requests or not threshold.name.from_answers:
+        return ""
+    return "no request completed"
 
 
 def _endpoints(stored: StoredRun, threshold: Threshold) -> list[Finding]:
@@ -184,10 +189,7 @@ def _level_check(threshold: Threshold, level: Any, subject: str) -> Finding:
         gap = f"the {_which(level)} level completed no request"
     if gap:
         return _check(rule, subject, title, target, actual=NOT_MEASURED, passed=None, evidence=gap)
-    evidence = (
-        f"{level.ok} of {level.requests} requests answered as expected over "
-        f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"
-    )
+    evidence = _level_evidence(threshold, level)
     metric = BY_EXPRESSION[threshold.metric]
     value = metric.of(level)
     actual = (
@@ -203,13 +205,60 @@ def _level_check(threshold: Threshold, level: Any, subject: str) -> Finding:
     return _check(rule, subject, title, target, actual=actual, passed=passed, evidence=evidence)
 
 
+#: How many failure lines a failed-workers check quotes (the finding lists them all).
+QUOTED_FAILURES = 3
+
+
+def _level_evidence(threshold: Threshold, level: Any) -> str:
+    """What the check read: the level's answers, its failed workers, or its schedule."""
+    if threshold.metric == "failed_workers":
+        failed = metrics.failed_workers(level)
+        quoted = "; ".join(failed[:QUOTED_FAILURES])
+        more = len(failed) - QUOTED_FAILURES
+        if more > 0:
+            quoted += f"; and {more} more"
+        return f"{len(failed)} of {quantity(level.concurrency, 'worker')} failed" + (
+            f": {quoted}" if failed else ""
+        )
+    if threshold.metric == "dropped":
+        return (
+            f"{level.dropped} of {level.planned_requests} scheduled requests were dropped (no "
+            f"worker was free before the level's window ended); {level.requests} sent, "
+            f"{level.late} late"
+        )
+    return (
+        f"{level.ok} of {level.requests} requests answered as expected over "
+        f"{level.transport}; errors: {error_groups(level.errors) or 'none'}"
+    )
+
+
+def _reads(threshold: Threshold, level: Any, named: set[int]) -> bool:
+    """Whether a threshold without ``@N`` reads this level: an open-only metric reads open
+    levels only; ``@*`` leaves out the closed levels an ``@N`` of its metric names."""
+    if level.model == LevelModel.OPEN:
+        return True
+    return not threshold.name.open_only and not (
+        threshold.other_levels and level.concurrency in named
+    )
+
+
 def _levels(stored: StoredRun, threshold: Threshold) -> list[Finding]:
     """One check per load level of the named concurrency (closed model), or per level when
-    none is named; NOT EVALUATED when the run planned no such level."""
+    none is named (``@*``: per level no ``@N`` of the same metric names); NOT EVALUATED when
+    the run planned no such level."""
     if not stored.levels and not stored.plan.load.concurrency:
         return []
     if threshold.level is None:
-        return [_level_check(threshold, level, level_label(level)) for level in stored.levels]
+        named = {
+            other.level
+            for other in stored.expressions
+            if other.metric == threshold.metric and other.level is not None
+        }
+        return [
+            _level_check(threshold, level, level_label(level))
+            for level in stored.levels
+            if _reads(threshold, level, named)
+        ]
     subject = f"{threshold.level} concurrent"
     matching = [
         level
@@ -242,9 +291,17 @@ def concurrency(stored: StoredRun) -> list[Finding]:
     return [
         check
         for threshold in stored.expressions
-        if threshold.level is not None or threshold.name.scope == LEVEL or threshold.abort
+        if threshold.level is not None
+        or threshold.other_levels
+        or threshold.name.scope == LEVEL
+        or threshold.abort
         for check in _levels(stored, threshold)
     ]
+
+
+def _per_endpoint(threshold: Threshold) -> bool:
+    """An endpoint metric read on the sequential rows: one that names no level (``@N``, ``@*``)."""
+    return threshold.level is None and not threshold.other_levels
 
 
 def evaluate(stored: StoredRun) -> list[Finding]:
@@ -254,6 +311,6 @@ def evaluate(stored: StoredRun) -> list[Finding]:
     for threshold in stored.expressions:
         if threshold.name.scope == PROCESS:
             checks += _process(stored, threshold)
-        elif threshold.name.scope == ENDPOINT and threshold.level is None:
+        elif threshold.name.scope == ENDPOINT and _per_endpoint(threshold):
             checks += _endpoints(stored, threshold)
     return checks + concurrency(stored)

@@ -6,12 +6,16 @@ they may all import: the plan validates every expression before anything runs (a
 the measuring core gets plain abort rules from it, storage maps the dict of old stored runs to
 expressions, and analysis evaluates them.
 
-    expression := metric ["{" selector "}"] ["@" concurrency] op number unit ["abort"]
+    expression := metric ["{" selector "}"] ["@" level] op number unit ["abort"]
     selector   := endpoint | endpoint "@" role | "@" role
+    level      := concurrency | "*"
     op         := "<" | "<=" | ">" | ">="
 
 ``p95{Get Lessons@teacher} < 300ms`` reads the teacher's row of Get Lessons only;
 ``p95{@teacher} < 300ms`` every endpoint's teacher row (roles: ``IDENTITY["ROLES"]``).
+``success@* >= 90%`` reads each load level, closed or open, that no ``@N`` threshold of the
+same metric names: the defaults judge every level that way while ``success@10 >= 100%`` keeps
+the original report's stricter rule for its own level.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ class MetricName:
     label: str
     #: An endpoint figure a load level also stores (``p95@10``); SQL is counted per endpoint only.
     per_level: bool = True
+    #: Read on open levels (``--rate``) only, which ``@N`` never names: a closed level has no
+    #: arrival schedule to fall behind.
+    open_only: bool = False
+    #: Read from counted answers, so a subject without any has no figure; a level's failed
+    #: workers and dropped requests are read from the level itself.
+    from_answers: bool = True
 
 
 METRICS: dict[str, MetricName] = {
@@ -58,6 +68,10 @@ METRICS: dict[str, MetricName] = {
         MetricName("success", "share", LEVEL, "success rate"),
         MetricName("rps", "rate", LEVEL, "throughput"),
         MetricName("ok_rps", "rate", LEVEL, "throughput as expected"),
+        MetricName("failed_workers", "share", LEVEL, "workers failed", from_answers=False),
+        MetricName(
+            "dropped", "share", LEVEL, "requests dropped", open_only=True, from_answers=False
+        ),
         MetricName("rss_growth", "memory", PROCESS, "RSS growth"),
         MetricName("cpu_avg", "share", PROCESS, "average CPU"),
     )
@@ -72,7 +86,7 @@ ABORT_MIN_ANSWERS = 20
 _OPS = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d+)?)|(?P<op><=|>=|<|>)|(?P<brace>\{[^}]*\}?)"
-    r"|(?P<at>@)|(?P<unit>/s|%)|(?P<word>[A-Za-z_]\w*)|(?P<other>\S))"
+    r"|(?P<at>@)|(?P<star>\*)|(?P<unit>/s|%)|(?P<word>[A-Za-z_]\w*)|(?P<other>\S))"
 )
 
 
@@ -94,6 +108,8 @@ class Threshold:
     abort: bool = False
     #: ``{…@role}``: the role whose rows it reads (None: every role's).
     role: str | None = None
+    #: ``@*``: each load level that no ``@N`` threshold of the same metric names.
+    other_levels: bool = False
 
     @property
     def name(self) -> MetricName:
@@ -184,10 +200,10 @@ def parse(source: str) -> Threshold:
             raise _fail(
                 source, brace_at, f"{metric} is measured per {name.scope}, not per endpoint"
             )
-    level = None
+    level, other_levels = None, False
     if peek() == "at":
         _, at_at = take("at", what="@")
-        text, number_at = take("number", what="a concurrency after @")
+        text, number_at = take("number", "star", what="a concurrency (or *) after @")
         if name.scope == PROCESS:
             raise _fail(source, at_at, f"{metric} is measured for the whole process, not per level")
         if not name.per_level:
@@ -196,9 +212,19 @@ def parse(source: str) -> Threshold:
             raise _fail(
                 source, at_at, "a level threshold reads the whole level, not one endpoint or role"
             )
-        if "." in text or int(text) < 1:
-            raise _fail(source, number_at, "a level is a whole number of concurrent workers")
-        level = int(text)
+        other_levels = text == "*"
+        if not other_levels and name.open_only:
+            raise _fail(
+                source,
+                number_at,
+                f"{metric} is read on open levels (--rate), which @N does not name; "
+                f"write {metric}@* or {metric} for every open level",
+            )
+        if not other_levels and ("." in text or int(text) < 1):
+            raise _fail(
+                source, number_at, "a level is a whole number of concurrent workers, or * for each"
+            )
+        level = None if other_levels else int(text)
     op, _ = take("op", what="a comparison (<, <=, >, >=)")
     number, _ = take("number", what="a number")
     kind, unit, unit_at = tokens[position]
@@ -220,6 +246,12 @@ def parse(source: str) -> Threshold:
             raise _fail(
                 source, abort_at, f"only {', '.join(ABORTABLE)} can abort a level, not {metric}"
             )
+        if other_levels:
+            raise _fail(
+                source,
+                abort_at,
+                "an abort rule without @ already watches every level; @* is for checks after them",
+            )
     take("end", what="the end of the threshold")
     return Threshold(
         source=source.strip(),
@@ -231,6 +263,7 @@ def parse(source: str) -> Threshold:
         level=level,
         abort=abort,
         role=role,
+        other_levels=other_levels,
     )
 
 
