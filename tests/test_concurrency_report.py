@@ -230,9 +230,9 @@ def test_rate_limiting_under_load_says_the_throttle_was_measured_with_retry_afte
     add_level(run, 30, 100.0, 20.0, **errors_of("HTTP 429", 150, example))
     [throttled] = of_rule(analyzed(run), rules.RATE_LIMITED)
     assert throttled.title == (
-        "30 concurrent: the platform's rate limiting answered HTTP 429 for 150 of 400 requests"
+        "30 concurrent: rate limiting answered HTTP 429 for 150 of 400 requests"
     )
-    assert "measured the platform's rate limiting (the throttle)" in throttled.evidence
+    assert "measured rate limiting (a throttle)" in throttled.evidence
     assert "The server asked to retry after 17 (Retry-After)." in throttled.evidence
     assert "Disable throttling" in throttled.recommendation
 

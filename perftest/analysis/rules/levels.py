@@ -138,11 +138,10 @@ def _throttled(level: Any, groups: list[dict]) -> tuple[str, str]:
     retry = asked_to_wait(retry_afters(level, [g["reason"] for g in groups]))
     share = f"{_count(groups)} of {level.requests} requests"
     return (
-        f"{level_label(level)}: the platform's rate limiting answered HTTP 429 for {share}",
-        f"The run measured the platform's rate limiting (the throttle), not the work of the "
-        f"endpoints: HTTP 429 for {share}."
-        + (f" {retry}" if retry else "")
-        + f"\n{_examples(groups)}",
+        f"{level_label(level)}: rate limiting answered HTTP 429 for {share}",
+        f"The run measured rate limiting (a throttle), not the work of the endpoints: HTTP 429 "
+        f"for {share}. The rate limits finding names each throttle, the platform's or a "
+        f"view's own, with its rate." + (f" {retry}" if retry else "") + f"\n{_examples(groups)}",
     )
 
 
