@@ -76,6 +76,15 @@ class CpuUse:
     #: The busiest other processes: {"name", "pid", "cores"}, most first.
     others: tuple[dict, ...] = ()
 
+    def to_dict(self) -> dict:
+        """What a stored run keeps of a phase's window (a level keeps the same in its row)."""
+        return {
+            "wall_s": round(self.wall_s, 3),
+            "system_cores": round(self.system_cores, 3),
+            "other_cores": round(self.other_cores, 3),
+            "others": [dict(other) for other in self.others],
+        }
+
 
 class CpuWindow:
     """Cumulative CPU times from ``start()`` to ``stop()``; the target is a process tree.

@@ -460,3 +460,5 @@ class RunResult:
     logins: list[LoginAttempt] = field(default_factory=list)
     resources: ResourceSeries | None = None
     notes: list[str] = field(default_factory=list)
+    #: The machine's yardstick and each sequential phase's CPU (``Calibration.to_dict``).
+    calibration: dict[str, Any] = field(default_factory=dict)
