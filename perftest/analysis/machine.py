@@ -134,7 +134,8 @@ class Drift:
     def range(self) -> tuple[float, float]:
         """The ratios after/before the drift explains by itself: from the fastest to the
         slowest of the two yardsticks, and always 1 (no drift at all)."""
-        return min(1.0, *self.factors), max(1.0, *self.factors)
+        factors = [1.0, *self.factors]
+        return min(factors), max(factors)
 
     @property
     def too_far(self) -> bool:
