@@ -21,6 +21,7 @@ import psutil
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import override_settings
 
 from perftest.analysis.compare import compare
@@ -34,6 +35,7 @@ from perftest.analysis.noise import (
     judge,
 )
 from perftest.measure.calibration import TRIVIAL_PATH, Calibration
+from perftest.measure.machine import CpuWindow, database_server_pid
 from perftest.models import Finding, Run
 from perftest.store import read
 from tests import views
@@ -273,3 +275,19 @@ def test_the_trivial_request_is_answered_by_django_and_never_logged(caplog):
     assert calibration.trivial_status == 404
     assert len(calibration.reference_ns) == 1 and len(calibration.trivial_ns) == 2
     assert TRIVIAL_PATH not in caplog.text
+
+
+def test_a_local_postgresql_server_is_the_targets_never_other_load():
+    """Its backends run the target's queries: a heavy query's backend is never named as an
+    other process, however much CPU it took."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the database server is a process of its own on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+        assert database_server_pid() == psutil.Process(backend).ppid()
+        window = CpuWindow()
+        window.start()
+        cursor.execute("SELECT count(*) FROM generate_series(1, 3000000)")
+        used = window.stop()
+    assert backend not in {other["pid"] for other in used.others}

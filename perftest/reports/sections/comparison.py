@@ -102,9 +102,10 @@ def tally(stored: StoredRun) -> str:
 
 
 def _not_judged(comparison: Mapping[str, Any]) -> str:
-    """``, 6 figures not judged (the machine)`` when the machine withheld some verdicts."""
+    """``, 6 figures not judged (busy or drifting machine)`` when the machine withheld some
+    verdicts."""
     count = comparison.get("not_judged") or 0
-    return f", {quantity(count, 'figure')} not judged (the machine)" if count else ""
+    return f", {quantity(count, 'figure')} not judged (busy or drifting machine)" if count else ""
 
 
 def _started(baseline: Mapping[str, Any]) -> str:
@@ -321,7 +322,7 @@ def _machine_rule(comparison: Mapping[str, Any]) -> list[str]:
         return []
     limit = number(bounds["other_cores_limit"])
     return [
-        "The machine: a phase (a sequential pass, a load level) during which other processes "
+        "The machine: a phase (a sequential pass, a load level) during which processes other "
         f"than perftest and the target used {limit} core or more in either run (or "
         f"{number(bounds['other_cores_limit'] / 2)} core with less than "
         f"{bounds['min_free_share']:.0%} of the machine free) has its latency and throughput "
