@@ -120,7 +120,11 @@ class Drift:
     @classmethod
     def between(cls, before: StoredRun, after: StoredRun) -> Drift:
         was, now = before.calibration, after.calibration
-        if was.reference_rounds != now.reference_rounds or was.trivial_path != now.trivial_path:
+        if (was.reference_rounds, was.trivial_path, was.timings_per_sample) != (
+            now.reference_rounds,
+            now.trivial_path,
+            now.timings_per_sample,
+        ):
             return cls(None, None)  # another yardstick: its times are not comparable
         return cls(
             _ratio(was.reference_ns, now.reference_ns), _ratio(was.trivial_ns, now.trivial_ns)

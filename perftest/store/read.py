@@ -65,6 +65,8 @@ class CalibrationSamples:
     trivial_ns: tuple[int, ...] = ()
     reference_rounds: int | None = None
     trivial_path: str = ""
+    #: Each sample is the fastest of this many timings.
+    timings_per_sample: int = 1
 
 
 class RunNotFound(LookupError):
@@ -512,6 +514,7 @@ class StoredRun:
             trivial_ns=tuple(stored.get("trivial_ns") or ()),
             reference_rounds=stored.get("reference_rounds"),
             trivial_path=stored.get("trivial_path") or "",
+            timings_per_sample=stored.get("timings_per_sample") or 1,
         )
 
     def endpoints_of(self, level: models.LoadLevel) -> tuple[models.EndpointResult, ...]:

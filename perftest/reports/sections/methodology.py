@@ -136,8 +136,9 @@ def _calibration(stored: StoredRun) -> list[str]:
         lines.append(
             f"Calibration: {quantity(len(samples.reference_ns), 'sample')} of the machine, one "
             "before the sequential pass, one after each endpoint and one before each level, "
-            f"outside every timed window: the reference workload ({samples.reference_rounds:,} "
-            "rounds of integer arithmetic in the measuring process), median "
+            f"outside every timed window, each the fastest of {samples.timings_per_sample} "
+            f"timings: the reference workload ({samples.reference_rounds:,} rounds of integer "
+            "arithmetic in the measuring process), median "
             f"{_median_ms(samples.reference_ns)}{trivial}. A baseline comparison reads the "
             "machine's drift between two runs from these."
         )
