@@ -19,10 +19,12 @@ from collections.abc import Iterator
 
 import psutil
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import Resolver404, resolve
 
 from perftest.analysis.compare import compare
 from perftest.analysis.noise import (
@@ -39,6 +41,7 @@ from perftest.measure.machine import CpuWindow, database_server_pid
 from perftest.models import Finding, Run
 from perftest.store import read
 from tests import views
+from tests.counting import COUNT_FILE_ENV, count_handled
 from thebot_settings.settings import PERFTEST as THEBOT
 
 TUNABLE = {"name": "Tunable", "method": "GET", "path": "/test/tunable/", "expected_status": 200}
@@ -141,7 +144,7 @@ def test_unchanged_code_is_never_a_regression_even_with_cpu_burners_in_one_run(b
         # One sample before the sequential pass, one after its endpoint, one before the level.
         assert len(calibration["reference_ns"]) == 3
         assert len(calibration["trivial_ns"]) == 3
-        assert calibration["trivial_status"] == 404
+        assert calibration["trivial_status"] == 200
         assert set(calibration["phases"]) == {"sequential"}
         assert run.endpoints.get(phase="sequential").requests == 20  # calibration uncounted
 
@@ -269,13 +272,21 @@ def test_a_change_the_machine_drift_explains_is_no_verdict_either_way():
     assert judge((1.3, 1.5), 0.4, 5.0, rule, WINDOWS, (1 / 1.3, 1.0)) == REGRESSION
 
 
-def test_the_trivial_request_is_answered_by_django_and_never_logged(caplog):
-    calibration = Calibration()
-    with caplog.at_level("WARNING", logger="django.request"):
+def test_the_trivial_request_runs_none_of_the_projects_code(tmp_path, monkeypatch):
+    """Not the project's middleware (the counting one, outermost here) nor its URLs: a change
+    to them must read as slower code, never as a slower machine."""
+    handled = tmp_path / "handled"
+    monkeypatch.setenv(COUNT_FILE_ENV, str(handled))
+    with override_settings(MIDDLEWARE=["tests.counting.CountingMiddleware", *settings.MIDDLEWARE]):
+        calibration = Calibration()
         calibration.sample()
-    assert calibration.trivial_status == 404
+        assert Client().get("/test/tunable/").status_code == 200  # the project's, counted
+    assert calibration.trivial_status == 200
     assert len(calibration.reference_ns) == 1 and len(calibration.trivial_ns) == 1
-    assert TRIVIAL_PATH not in caplog.text
+    assert count_handled(str(handled)) == 1
+    assert resolve("/test/tunable/").func is views.tunable  # the project's URLs again
+    with pytest.raises(Resolver404):
+        resolve(TRIVIAL_PATH)
 
 
 def test_a_local_postgresql_server_is_the_targets_never_other_load():

@@ -7,11 +7,13 @@ therefore times the same fixed work again and again while it measures, and store
 - the **reference workload**: pure-Python, deterministic arithmetic in the measuring process,
   timed in wall-clock time, so it slows down with the CPU it is given (preemption, a lower
   clock, a busy neighbour's cache) and with nothing perftest measures;
-- the **trivial request**: a request for ``TRIVIAL_PATH`` (routed nowhere, so answered 404)
-  through Django's handler and middleware stack in the measuring process, in every mode. It
-  never reaches a served target, so a server's access log and the run's counts are unchanged,
-  and it needs nothing of the target's URLs or data; over HTTP it tells the measuring
-  machine's drift, not the remote server's.
+- the **trivial request**: a GET of ``TRIVIAL_PATH`` through Django's test client and request
+  handler in the measuring process (as the in-process transport sends), resolved against this
+  module's one route to a view answering ``ok``, with no middleware. The project's code never
+  runs: a change to the project's middleware or URLs must read as slower code, never as a
+  slower machine. It never reaches the target (a served one, or the project's own handler), so
+  no server log or count sees it; over HTTP it tells the measuring machine's drift, not the
+  remote server's.
 
 Samples are interleaved with the endpoints (one before the sequential pass, one after each
 endpoint, one before each load level), outside every timed window. A sample keeps the fastest
@@ -26,22 +28,24 @@ reads the machine's CPU over a sequential pass the way a load level reads it ove
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+from django.test.client import ClientHandler
+from django.urls import path, set_urlconf
+
 from .machine import CpuWindow
-from .transport.base import RequestSpec
-from .transport.inprocess import InProcessTransport
 
 #: Rounds of the reference workload: about half a millisecond of pure Python on a 2020s core.
 REFERENCE_ROUNDS = 20_000
-#: The trivial request's path: routed nowhere, so Django answers 404 through its whole stack.
+#: The trivial request's path, routed by this module's ``urlpatterns`` only.
 TRIVIAL_PATH = "/__perftest_calibration__/"
 #: Timings of each yardstick in one sample, of which the fastest is kept.
 TIMINGS_PER_SAMPLE = 3
-_TRIVIAL = RequestSpec("calibration", "GET", TRIVIAL_PATH)
 
 
 def reference_workload(rounds: int = REFERENCE_ROUNDS) -> int:
@@ -53,12 +57,39 @@ def reference_workload(rounds: int = REFERENCE_ROUNDS) -> int:
     return total
 
 
-class _CalibrationNotFound(logging.Filter):
-    """Keeps Django's "Not Found" warning for the trivial request out of the logs."""
+def _trivial(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"ok", content_type="text/plain")
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        request = getattr(record, "request", None)
-        return getattr(request, "path", None) != TRIVIAL_PATH
+
+urlpatterns = [path(TRIVIAL_PATH.strip("/") + "/", _trivial)]
+
+
+class _TrivialHandler(ClientHandler):
+    """Django's test handler without the project's middleware, resolving against this
+    module's ``urlpatterns`` (Django's per-request ``urlconf``)."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        self._view_middleware: list = []
+        self._template_response_middleware: list = []
+        self._exception_middleware: list = []
+        self._middleware_chain = convert_exception_to_response(self._get_response)
+
+    def _get_response(self, request: HttpRequest) -> HttpResponse:
+        request.urlconf = __name__
+        return super()._get_response(request)
+
+
+def trivial_request() -> tuple[int, int]:
+    """One trivial request: its status and the nanoseconds it took."""
+    client = Client()
+    client.handler = _TrivialHandler(enforce_csrf_checks=False)
+    try:
+        start = time.perf_counter_ns()
+        response = client.get(TRIVIAL_PATH)
+        elapsed = time.perf_counter_ns() - start
+    finally:
+        set_urlconf(None)  # this thread resolves the project's URLs again
+    return response.status_code, elapsed
 
 
 class Calibration:
@@ -79,16 +110,9 @@ class Calibration:
             reference_workload()
             timings.append(time.perf_counter_ns() - start)
         self.reference_ns.append(min(timings))
-        quiet = _CalibrationNotFound()
-        logger = logging.getLogger("django.request")
-        logger.addFilter(quiet)
-        try:
-            with InProcessTransport() as transport:
-                answers = [transport.send(_TRIVIAL) for _ in range(TIMINGS_PER_SAMPLE)]
-        finally:
-            logger.removeFilter(quiet)
-        self.trivial_ns.append(min(answer.elapsed_ns for answer in answers))
-        self.trivial_status = answers[-1].status
+        answers = [trivial_request() for _ in range(TIMINGS_PER_SAMPLE)]
+        self.trivial_status = answers[-1][0]
+        self.trivial_ns.append(min(elapsed for _, elapsed in answers))
 
     @contextlib.contextmanager
     def phase(self, name: str, target_pid: int | None) -> Iterator[None]:

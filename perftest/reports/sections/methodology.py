@@ -127,8 +127,9 @@ def _calibration(stored: StoredRun) -> list[str]:
     lines = []
     if samples.reference_ns:
         trivial = (
-            f"; the trivial request ({samples.trivial_path}, answered 404 by Django's handler "
-            f"in the measuring process, never sent to a server), median "
+            f"; the trivial request (GET {samples.trivial_path} through Django's handler in "
+            "the measuring process to perftest's own view, none of the project's middleware "
+            "or URLs, never sent to a server), median "
             f"{_median_ms(samples.trivial_ns)} over {len(samples.trivial_ns)}"
             if samples.trivial_ns
             else ""
