@@ -106,11 +106,14 @@ class CpuUse:
     others: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
-        """What a stored run keeps of a phase's window (a level keeps the same in its row)."""
+        """What a stored run keeps of a phase's window (a level keeps the same in its row),
+        with the share of the machine left free, as reports state it."""
+        cpu_count = psutil.cpu_count() or 1
         return {
             "wall_s": round(self.wall_s, 3),
             "system_cores": round(self.system_cores, 3),
             "other_cores": round(self.other_cores, 3),
+            "free_share": round(max(0.0, 1 - self.system_cores / cpu_count), 3),
             "others": [dict(other) for other in self.others],
         }
 

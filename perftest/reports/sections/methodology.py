@@ -3,7 +3,6 @@ the notes the run recorded."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping
 from typing import Any
 
@@ -116,10 +115,6 @@ def _machine(stored: StoredRun) -> list[str]:
     ]
 
 
-def _median_ms(samples: tuple[int, ...]) -> str:
-    return ms(statistics.median(samples) / 1e6)
-
-
 def _calibration(stored: StoredRun) -> list[str]:
     """The machine's yardstick and what the machine gave each sequential pass, when the run
     recorded them (runs stored before calibration did not)."""
@@ -127,10 +122,9 @@ def _calibration(stored: StoredRun) -> list[str]:
     lines = []
     if samples.reference_ns:
         trivial = (
-            f"; the trivial request (GET {samples.trivial_path} through Django's handler in "
+            f" and the trivial request (GET {samples.trivial_path} through Django's handler in "
             "the measuring process to perftest's own view, none of the project's middleware "
-            "or URLs, never sent to a server), median "
-            f"{_median_ms(samples.trivial_ns)} over {len(samples.trivial_ns)}"
+            "or URLs, never sent to a server)"
             if samples.trivial_ns
             else ""
         )
@@ -139,9 +133,9 @@ def _calibration(stored: StoredRun) -> list[str]:
             "before the sequential pass, one after each endpoint and one before each level, "
             f"outside every timed window, each the fastest of {samples.timings_per_sample} "
             f"timings: the reference workload ({samples.reference_rounds:,} rounds of integer "
-            "arithmetic in the measuring process), median "
-            f"{_median_ms(samples.reference_ns)}{trivial}. A baseline comparison reads the "
-            "machine's drift between two runs from these."
+            f"arithmetic in the measuring process){trivial}, timed in nanoseconds and stored "
+            "with the run. A baseline comparison reads the machine's drift between two runs "
+            "from these."
         )
     for phase, name in (("sequential", "sequential pass"), ("sequential-http", "HTTP pass")):
         use = stored.phase_machine(phase)
