@@ -67,7 +67,8 @@ class Judging:
 
     @property
     def drift_text(self) -> str:
-        """``; the machine's drift (up to 1.12x) set aside`` when there was any."""
+        """``; the machine's own drift (1.00x–1.12x, calibration) set aside`` when there was
+        any."""
         low, high = self.explained
         if (low, high) == (1.0, 1.0):
             return ""
@@ -128,12 +129,23 @@ def _over(before: Latency, after: Latency) -> str:
 
 
 def _floors(
-    verdict: str, interval: tuple[float, float], change: float, rule: NoiseRule, basis: str
+    verdict: str,
+    interval: tuple[float, float],
+    change: float,
+    rule: NoiseRule,
+    basis: str,
+    explained: tuple[float, float] = (1.0, 1.0),
 ) -> str:
-    """Why an interval beyond 1 still left the figure unchanged: the floor it missed."""
+    """Why an interval beyond 1 still left the figure unchanged: the machine's own drift, or
+    the floor it missed."""
     low, high = interval
     if verdict != UNCHANGED or low <= 1 <= high:
         return ", which holds 1" if verdict == UNCHANGED else ""
+    faster, slower = explained
+    drift = slower if low > 1 else faster
+    beyond = low > slower or high < faster
+    if drift != 1.0 and (not beyond or abs((1 + change) / drift - 1) < rule.floor(basis)):
+        return "; within the machine's own drift"
     if abs(change) < rule.floor(basis):
         return f"; {change:+.0%} is under the {rule.floor(basis):.0%} floor"
     return f"; under the {rule.min_absolute_ms:g} ms floor"
@@ -178,7 +190,7 @@ def _latency_metrics(
         why = (
             f"{rule.confidence:.0%} interval of the {m.name} ratio {interval[0]:.2f}x–"
             f"{interval[1]:.2f}x over {_over(*sides)}"
-            + _floors(verdict, interval, change, rule, basis)
+            + _floors(verdict, interval, change, rule, basis, judging.explained)
             + judging.drift_text
         )
         found.append(_metric(m.name, "ms", was, now, verdict, sides[0].basis, why))
