@@ -13,7 +13,6 @@ would call its own queries a busy neighbour.
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from dataclasses import dataclass
@@ -57,26 +56,34 @@ def _tree_seconds(*pids: int | None) -> dict[int, float]:
     return seconds
 
 
-@functools.cache
+#: The local PostgreSQL server found for each (host, port) the run's database names.
+_database_servers: dict[tuple[str, str], int | None] = {}
+
+
 def database_server_pid() -> int | None:
-    """The main process of the run's PostgreSQL server when it runs on this machine, read once
-    per process: the parent of the backend serving this thread's connection, when both are
-    local processes named postgres. None for any other database (SQLite runs in-process) or
-    a server elsewhere (its backend's pid means nothing here)."""
+    """The main process of the run's PostgreSQL server when it runs on this machine: the
+    parent of the backend serving this thread's connection, when both are local processes
+    named postgres; read once per server. None for any other database (SQLite runs
+    in-process), a server elsewhere (its backend's pid means nothing here), or when the
+    database cannot be asked (then asked again next time)."""
     from django.db import DatabaseError, connection
 
     if connection.vendor != "postgresql":
         return None
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            (pid,) = cursor.fetchone()
-        backend = psutil.Process(pid)
-        server = backend.parent()
-        names = {backend.name(), server.name() if server else ""}
-    except (DatabaseError, psutil.Error):
-        return None
-    return server.pid if server and names == {"postgres"} else None
+    where = (str(connection.settings_dict.get("HOST")), str(connection.settings_dict.get("PORT")))
+    if where not in _database_servers:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                (pid,) = cursor.fetchone()
+            backend = psutil.Process(pid)
+            server = backend.parent()
+            names = {backend.name(), server.name() if server else ""}
+        # RuntimeError: database access refused where a caller forbids it (pytest-django).
+        except (DatabaseError, RuntimeError, psutil.Error):
+            return None
+        _database_servers[where] = server.pid if server and names == {"postgres"} else None
+    return _database_servers[where]
 
 
 #: How many of the busiest other processes a level names, and the least CPU that is named.
