@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
+from perftest.analysis import machine
 from perftest.analysis.compare import compare
 from perftest.analysis.noise import (
     REGRESSION,
@@ -40,6 +41,19 @@ ONE_VIEW = {**THEBOT, "ENDPOINTS": [TUNABLE], "SEEDER": None}
 SHORT = ("--iterations", "40", "--warmup", "2")
 
 
+@pytest.fixture
+def machine_rule_off(monkeypatch):
+    """Every latency and throughput figure judged, whatever the machine did.
+
+    These tests prove the noise rule on a change the test makes; the machine rule (a phase
+    busy with other processes, or a drifting machine, is not judged) is proven with real CPU
+    burners in ``test_machine_drift.py``. Here a neighbour busy on the test machine must not
+    withhold the verdicts under test. Unchanged code is never a regression: the A/A suite
+    there.
+    """
+    monkeypatch.setattr(machine, "judging", lambda *args: ("", (1.0, 1.0)))
+
+
 def baseline_findings(run: Run) -> list[Finding]:
     return list(run.findings.filter(kind=Finding.Kind.BASELINE))
 
@@ -63,23 +77,7 @@ def refused(tmp_path, *args: str) -> str:
     return message
 
 
-@override_settings(ROOT_URLCONF="tests.urls", PERFTEST=ONE_VIEW)
-def test_five_pairs_of_runs_of_an_unchanged_view_are_never_a_regression(run_perftest):
-    previous, _ = run_perftest(*SHORT)
-    for _ in range(5):
-        run, _ = run_perftest(*SHORT, "--baseline", str(previous.pk), "--fail-on-regression")
-
-        assert run.baseline_id == previous.pk
-        assert run.comparison["baseline"]["id"] == previous.pk
-        assert baseline_findings(run) == []
-        assert run.comparison["regressions"] == 0 and run.comparison["improvements"] == 0
-        for name in ("p50", "p95"):
-            assert metric(run, name)["verdict"] == "unchanged"
-            assert metric(run, name)["basis"] == SAMPLES  # 40 answers: no windows to resample
-        assert metric(run, "queries_mean")["verdict"] == "unchanged"
-        previous = run
-
-
+@pytest.mark.usefixtures("machine_rule_off")
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=ONE_VIEW)
 def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_request(
     run_perftest, monkeypatch, capsys, tmp_path
@@ -132,6 +130,7 @@ def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_
     assert {f.rule for f in baseline_findings(again)} == {REGRESSION}
 
 
+@pytest.mark.usefixtures("machine_rule_off")
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=ONE_VIEW)
 def test_a_red_run_exits_1_even_when_it_also_regressed(run_perftest, monkeypatch, capsys):
     before, _ = run_perftest(*SHORT)
@@ -192,6 +191,7 @@ def test_three_repeated_lookups_are_a_new_repeated_statement(run_perftest, monke
 
 
 @pytest.mark.django_db(transaction=True)  # the level's worker threads read committed rows
+@pytest.mark.usefixtures("machine_rule_off")
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=ONE_VIEW)
 def test_a_closed_level_long_enough_for_windows_is_judged_on_its_windows(run_perftest):
     load = ("--concurrency", "2", "--duration", "7", "--ramp-up", "0")

@@ -10,22 +10,30 @@ repeated within a request, is a regression by itself, with the SQL it gained nam
 Only answers as expected are judged: a row with none on either side is "not compared" for
 its latency, throughput and queries, with the reason. Its error rate is still compared, since
 an endpoint that went from answering to failing is the regression that matters most.
+
+The machine is part of each measurement (``analysis.machine``): a phase (a sequential pass,
+a level) that was busy with other processes in either run, or a pair of runs whose machine
+calibration drifted beyond ``DRIFT_LIMIT``, gets "not judged" for its latency and throughput,
+which therefore cannot regress; a smaller drift is set aside before a change counts. Error
+rate and queries per request are judged whatever the machine did: they do not depend on it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from perftest.store.read import StoredRun, Windows, unjudged
 
-from . import metrics
+from . import machine, metrics
 from .noise import (
     EXACT,
     IMPROVEMENT,
     NOT_COMPARED,
+    NOT_JUDGED,
     REGRESSION,
     SAMPLES,
     UNCHANGED,
@@ -47,6 +55,24 @@ QUERY_STEP = 1.0
 P99_WHY = "p99 is shown, not judged: its tail holds too few answers for a stable interval"
 #: The latency percentiles judged by the noise rule, with the percentile each reads.
 JUDGED_PERCENTILES = ((metrics.P50, 50.0), (metrics.P95, 95.0))
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What the machine allows of one compared phase: why its latency and throughput are not
+    judged ("" when they are) and the ratios after/before its drift explains (``judge``)."""
+
+    unjudged: str = ""
+    explained: tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def drift_text(self) -> str:
+        """``; the machine's own drift (1.00x–1.12x, calibration) set aside`` when there was
+        any."""
+        low, high = self.explained
+        if (low, high) == (1.0, 1.0):
+            return ""
+        return f"; the machine's own drift ({low:.2f}x–{high:.2f}x, calibration) set aside"
 
 
 def _window_units(figures: Any, rule: NoiseRule) -> list[Unit]:
@@ -103,20 +129,33 @@ def _over(before: Latency, after: Latency) -> str:
 
 
 def _floors(
-    verdict: str, interval: tuple[float, float], change: float, rule: NoiseRule, basis: str
+    verdict: str,
+    interval: tuple[float, float],
+    change: float,
+    rule: NoiseRule,
+    basis: str,
+    explained: tuple[float, float] = (1.0, 1.0),
 ) -> str:
-    """Why an interval beyond 1 still left the figure unchanged: the floor it missed."""
+    """Why an interval beyond 1 still left the figure unchanged: the machine's own drift, or
+    the floor it missed."""
     low, high = interval
     if verdict != UNCHANGED or low <= 1 <= high:
         return ", which holds 1" if verdict == UNCHANGED else ""
+    faster, slower = explained
+    drift = slower if low > 1 else faster
+    beyond = low > slower or high < faster
+    if drift != 1.0 and (not beyond or abs((1 + change) / drift - 1) < rule.floor(basis)):
+        return "; within the machine's own drift"
     if abs(change) < rule.floor(basis):
         return f"; {change:+.0%} is under the {rule.floor(basis):.0%} floor"
     return f"; under the {rule.min_absolute_ms:g} ms floor"
 
 
-def _latency_metrics(before: Any, after: Any, rule: NoiseRule) -> list[dict[str, Any]]:
+def _latency_metrics(
+    before: Any, after: Any, rule: NoiseRule, judging: Judging
+) -> list[dict[str, Any]]:
     """p50 and p95 judged by the noise rule, p99 shown; all "not compared" when a side has no
-    answer as expected."""
+    answer as expected, p50 and p95 "not judged" when the machine says so."""
     reason = _unjudged_pair(before, after)
     if reason:
         return [
@@ -131,6 +170,15 @@ def _latency_metrics(before: Any, after: Any, rule: NoiseRule) -> list[dict[str,
             )
             for m in (metrics.P50, metrics.P95, metrics.P99)
         ]
+    p99 = metrics.P99
+    if judging.unjudged:
+        return [
+            _metric(m.name, "ms", m.of(before), m.of(after), verdict, "", why)
+            for m, verdict, why in (
+                *((m, NOT_JUDGED, judging.unjudged) for m, _ in JUDGED_PERCENTILES),
+                (p99, NOT_COMPARED, P99_WHY),
+            )
+        ]
     sides = _sides(before, after, rule)
     intervals = ratio_intervals(*sides, [percentile for _, percentile in JUDGED_PERCENTILES], rule)
     found = []
@@ -138,14 +186,14 @@ def _latency_metrics(before: Any, after: Any, rule: NoiseRule) -> list[dict[str,
         was, now = m.of(before), m.of(after)
         change = _change(was, now) or 0.0
         basis = sides[0].basis
-        verdict = judge(interval, change, now - was, rule, basis)
+        verdict = judge(interval, change, now - was, rule, basis, judging.explained)
         why = (
             f"{rule.confidence:.0%} interval of the {m.name} ratio {interval[0]:.2f}x–"
             f"{interval[1]:.2f}x over {_over(*sides)}"
-            + _floors(verdict, interval, change, rule, basis)
+            + _floors(verdict, interval, change, rule, basis, judging.explained)
+            + judging.drift_text
         )
         found.append(_metric(m.name, "ms", was, now, verdict, sides[0].basis, why))
-    p99 = metrics.P99
     found.append(_metric(p99.name, "ms", p99.of(before), p99.of(after), NOT_COMPARED, "", P99_WHY))
     return found
 
@@ -171,9 +219,9 @@ def _full_window_rates(level: Any) -> list[float]:
     ]
 
 
-def _throughput(before: Any, after: Any, rule: NoiseRule) -> dict[str, Any]:
+def _throughput(before: Any, after: Any, rule: NoiseRule, judging: Judging) -> dict[str, Any]:
     """A level's ok throughput: a fall is the regression, judged over full windows' rates;
-    with too few windows on the relative floor alone."""
+    with too few windows on the relative floor alone; "not judged" when the machine says so."""
     name, unit = "ok_rps", "/s"
     reason = _unjudged_pair(before, after)
     if reason:
@@ -182,20 +230,27 @@ def _throughput(before: Any, after: Any, rule: NoiseRule) -> dict[str, Any]:
     change = _change(was, now)
     if change is None:
         return _metric(name, unit, was, now, NOT_COMPARED, "", "the baseline had no throughput")
+    if judging.unjudged:
+        return _metric(name, unit, was, now, NOT_JUDGED, "", judging.unjudged)
+    # A slower machine explains a lower throughput: the latency range, inverted.
+    low, high = judging.explained
+    explained = (1 / high, 1 / low)
     rates = _full_window_rates(before), _full_window_rates(after)
     if all(len(side) >= rule.min_windows for side in rates):
         interval = mean_ratio_interval(*rates, rule)
-        verdict = _BETTER_WHEN_HIGHER[judge(interval, change, None, rule, WINDOWS)]
+        verdict = _BETTER_WHEN_HIGHER[judge(interval, change, None, rule, WINDOWS, explained)]
         why = (
             f"{rule.confidence:.0%} interval of the throughput ratio {interval[0]:.2f}x–"
             f"{interval[1]:.2f}x over {len(rates[0])} and {len(rates[1])} full windows"
+            + judging.drift_text
         )
         return _metric(name, unit, was, now, verdict, WINDOWS, why)
     # No interval to draw: the point ratio stands in for it, so the floor alone decides.
-    verdict = _BETTER_WHEN_HIGHER[judge((change + 1,) * 2, change, None, rule, SAMPLES)]
+    point = (change + 1,) * 2
+    verdict = _BETTER_WHEN_HIGHER[judge(point, change, None, rule, SAMPLES, explained)]
     why = (
         f"only {len(rates[0])} and {len(rates[1])} full windows: judged on the "
-        f"{rule.floor(SAMPLES):.0%} floor alone ({change:+.0%})"
+        f"{rule.floor(SAMPLES):.0%} floor alone ({change:+.0%})" + judging.drift_text
     )
     return _metric(name, unit, was, now, verdict, "", why)
 
@@ -282,10 +337,14 @@ def _row(
 
 
 def _endpoint_row(
-    phase: str, level: Any | None, before: Any, after: Any, rule: NoiseRule
+    phase: str, level: Any | None, before: Any, after: Any, rule: NoiseRule, judging: Judging
 ) -> dict[str, Any]:
     queries, new_sql, new_repeated = _queries(before, after)
-    found = [*_latency_metrics(before, after, rule), _error_rate(before, after, rule), queries]
+    found = [
+        *_latency_metrics(before, after, rule, judging),
+        _error_rate(before, after, rule),
+        queries,
+    ]
     return _row(phase, level, after.label, found, new_sql, new_repeated)
 
 
@@ -296,6 +355,7 @@ def _endpoint_rows(
     after: Sequence[Any],
     unmatched: list[str],
     rule: NoiseRule,
+    judging: Judging,
 ) -> list[dict[str, Any]]:
     """The rows of matching endpoint names (and roles: a label names both), in this run's
     order; the rest noted unmatched."""
@@ -307,14 +367,21 @@ def _endpoint_rows(
         f"{row.label}{where}: only in the baseline" for row in before if row.label not in new_labels
     ]
     return [
-        _endpoint_row(phase, level, old[row.label], row, rule) for row in after if row.label in old
+        _endpoint_row(phase, level, old[row.label], row, rule, judging)
+        for row in after
+        if row.label in old
     ]
 
 
 def _level_rows(
-    before: StoredRun, after: StoredRun, unmatched: list[str], rule: NoiseRule
+    before: StoredRun,
+    after: StoredRun,
+    unmatched: list[str],
+    rule: NoiseRule,
+    drift: machine.Drift,
 ) -> list[dict[str, Any]]:
-    """Each level matched by position and label: its overall row, then its endpoints."""
+    """Each level matched by position and label: its overall row, then its endpoints, judged
+    as the machine allows during the level in both runs."""
     old = {(level.position, str(level)): level for level in before.levels}
     new_keys = {(level.position, str(level)) for level in after.levels}
     rows = []
@@ -323,14 +390,22 @@ def _level_rows(
         if was is None:
             unmatched.append(f"level {level}: only in this run")
             continue
+        uses = before.level_machine(was), after.level_machine(level)
+        judging = Judging(*machine.judging(before, after, uses, drift))
         overall = [
-            *_latency_metrics(was, level, rule),
-            _throughput(was, level, rule),
+            *_latency_metrics(was, level, rule, judging),
+            _throughput(was, level, rule, judging),
             _error_rate(was, level, rule),
         ]
         rows.append(_row("level", level, "all", overall))
         rows += _endpoint_rows(
-            "level", level, before.endpoints_of(was), after.endpoints_of(level), unmatched, rule
+            "level",
+            level,
+            before.endpoints_of(was),
+            after.endpoints_of(level),
+            unmatched,
+            rule,
+            judging,
         )
     unmatched += [
         f"level {lv}: only in the baseline" for key, lv in old.items() if key not in new_keys
@@ -352,13 +427,18 @@ def compare(before: StoredRun, after: StoredRun, rule: NoiseRule | None = None) 
     """The comparison of ``after`` with its baseline ``before``, as ``Run.comparison`` stores
     it: deterministic (a fixed seed), so recomputing it gives the same dict."""
     rule = rule or NoiseRule()
+    drift = machine.Drift.between(before, after)
     unmatched: list[str] = []
+
+    def sequential(phase: str, was: Sequence[Any], now: Sequence[Any]) -> list[dict[str, Any]]:
+        uses = before.phase_machine(phase), after.phase_machine(phase)
+        judging = Judging(*machine.judging(before, after, uses, drift))
+        return _endpoint_rows(phase, None, was, now, unmatched, rule, judging)
+
     rows = [
-        *_endpoint_rows("sequential", None, before.sequential, after.sequential, unmatched, rule),
-        *_endpoint_rows(
-            "sequential-http", None, before.sequential_http, after.sequential_http, unmatched, rule
-        ),
-        *_level_rows(before, after, unmatched, rule),
+        *sequential("sequential", before.sequential, after.sequential),
+        *sequential("sequential-http", before.sequential_http, after.sequential_http),
+        *_level_rows(before, after, unmatched, rule, drift),
     ]
     return {
         "baseline": {
@@ -371,4 +451,12 @@ def compare(before: StoredRun, after: StoredRun, rule: NoiseRule | None = None) 
         "unmatched": unmatched,
         "regressions": _count(rows, REGRESSION),
         "improvements": _count(rows, IMPROVEMENT),
+        "not_judged": _count(rows, NOT_JUDGED),
+        "machine": {
+            "other_cores_limit": machine.OTHER_CORES_LIMIT,
+            "min_free_share": machine.MIN_FREE_SHARE,
+            "drift_limit": machine.DRIFT_LIMIT,
+            "min_calibration_samples": machine.MIN_CALIBRATION_SAMPLES,
+            **drift.as_dict(),
+        },
     }

@@ -32,6 +32,8 @@ REGRESSION = "regression"
 IMPROVEMENT = "improvement"
 UNCHANGED = "unchanged"
 NOT_COMPARED = "not compared"
+#: A figure both runs measured whose change the machine could explain (``analysis.machine``).
+NOT_JUDGED = "not judged"
 
 
 @dataclass(frozen=True)
@@ -232,19 +234,24 @@ def judge(
     absolute: float | None,
     rule: NoiseRule,
     basis: str,
+    explained: tuple[float, float] = (1.0, 1.0),
 ) -> str:
     """Regression, improvement or unchanged, for a figure where higher is worse.
 
     ``change`` is after/before − 1 and ``absolute`` the change in the figure's unit (checked
     against ``min_absolute_ms``; None when the figure has no absolute floor); ``basis`` (what
-    the interval was drawn from) sets the relative floor (``NoiseRule.floor``).
+    the interval was drawn from) sets the relative floor (``NoiseRule.floor``). ``explained``
+    is the range of ratios after/before the machine's own drift accounts for
+    (``analysis.machine.Drift``): a regression must lie beyond its top, its interval and its
+    change measured from there, an improvement below its bottom; (1, 1) with no drift.
     """
     low, high = interval
+    faster, slower = explained
     floor = rule.floor(basis)
     big_enough = absolute is None or abs(absolute) >= rule.min_absolute_ms
-    if low > 1 and change >= floor and big_enough:
+    if low > slower and (1 + change) / slower - 1 >= floor and big_enough:
         return REGRESSION
-    if high < 1 and change <= -floor and big_enough:
+    if high < faster and (1 + change) / faster - 1 <= -floor and big_enough:
         return IMPROVEMENT
     return UNCHANGED
 

@@ -5,6 +5,10 @@ A level's figures only describe the target when the target had the machine to it
 workers have ended, so every figure covers exactly the level's own window (not a few sparse
 samples): the whole machine's busy cores, perftest's own process, the measured target's
 process tree, and what is left, the cores other processes used.
+
+A PostgreSQL server on this machine runs the target's queries in its own processes, so its
+process tree counts as the target's, never as other load: otherwise a database-heavy level
+would call its own queries a busy neighbour.
 """
 
 from __future__ import annotations
@@ -32,22 +36,54 @@ def _process_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def _tree_seconds(pid: int | None) -> dict[int, float]:
-    """CPU seconds of ``pid`` and each of its descendants, by pid; empty when it is gone."""
-    if pid is None:
-        return {}
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return {}
+def _tree_seconds(*pids: int | None) -> dict[int, float]:
+    """CPU seconds of each of ``pids`` and of each of their descendants, by pid; a process
+    that is gone is left out."""
     seconds = {}
-    for process in processes:
+    for pid in pids:
+        if pid is None:
+            continue
         try:
-            seconds[process.pid] = _process_seconds(process)
+            root = psutil.Process(pid)
+            processes = [root, *root.children(recursive=True)]
         except psutil.Error:
             continue
+        for process in processes:
+            try:
+                seconds[process.pid] = _process_seconds(process)
+            except psutil.Error:
+                continue
     return seconds
+
+
+#: The local PostgreSQL server found for each (host, port) the run's database names.
+_database_servers: dict[tuple[str, str], int | None] = {}
+
+
+def database_server_pid() -> int | None:
+    """The main process of the run's PostgreSQL server when it runs on this machine: the
+    parent of the backend serving this thread's connection, when both are local processes
+    named postgres; read once per server. None for any other database (SQLite runs
+    in-process), a server elsewhere (its backend's pid means nothing here), or when the
+    database cannot be asked (then asked again next time)."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        return None
+    where = (str(connection.settings_dict.get("HOST")), str(connection.settings_dict.get("PORT")))
+    if where not in _database_servers:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                (pid,) = cursor.fetchone()
+            backend = psutil.Process(pid)
+            server = backend.parent()
+            names = {backend.name(), server.name() if server else ""}
+        # RuntimeError: database access refused where a caller forbids it (pytest-django).
+        except (DatabaseError, RuntimeError, psutil.Error):
+            return None
+        _database_servers[where] = server.pid if server and names == {"postgres"} else None
+    return _database_servers[where]
 
 
 #: How many of the busiest other processes a level names, and the least CPU that is named.
@@ -76,16 +112,29 @@ class CpuUse:
     #: The busiest other processes: {"name", "pid", "cores"}, most first.
     others: tuple[dict, ...] = ()
 
+    def to_dict(self) -> dict:
+        """What a stored run keeps of a phase's window (a level keeps the same in its row),
+        with the share of the machine left free, as reports state it."""
+        cpu_count = psutil.cpu_count() or 1
+        return {
+            "wall_s": round(self.wall_s, 3),
+            "system_cores": round(self.system_cores, 3),
+            "other_cores": round(self.other_cores, 3),
+            "free_share": round(max(0.0, 1 - self.system_cores / cpu_count), 3),
+            "others": [dict(other) for other in self.others],
+        }
+
 
 class CpuWindow:
     """Cumulative CPU times from ``start()`` to ``stop()``; the target is a process tree.
 
     ``target_pid`` None means the target runs in this process (in-process mode), so nothing
-    beyond perftest's own process is the target's.
+    beyond perftest's own process (and a local database server) is the target's.
     """
 
     def __init__(self, target_pid: int | None = None):
-        self._target = None if target_pid == os.getpid() else target_pid
+        target = None if target_pid == os.getpid() else target_pid
+        self._targets = (target, database_server_pid())
         self._start_wall = 0.0
         self._start_busy = self._start_own = 0.0
         self._start_target: dict[int, float] = {}
@@ -96,7 +145,7 @@ class CpuWindow:
         self._start_wall = time.perf_counter()
         self._start_busy = busy_seconds()
         self._start_own = time.process_time()
-        self._start_target = _tree_seconds(self._target)
+        self._start_target = _tree_seconds(*self._targets)
 
     def _busiest_others(self, wall: float, mine: set[int]) -> tuple[dict, ...]:
         """The other processes that used the most CPU over the window, by name and pid."""
@@ -117,7 +166,7 @@ class CpuWindow:
         own = time.process_time() - self._start_own  # exact, where psutil counts 10 ms ticks
         # A target process born during the window counts from zero; one that ended during it
         # is not counted, so a crashed server's last moments may be counted as other load.
-        tree = _tree_seconds(self._target)
+        tree = _tree_seconds(*self._targets)
         target = sum(
             max(0.0, seconds - self._start_target.get(pid, 0.0)) for pid, seconds in tree.items()
         )

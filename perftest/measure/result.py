@@ -485,3 +485,5 @@ class RunResult:
     capture_requests: int = 0
     resources: ResourceSeries | None = None
     notes: list[str] = field(default_factory=list)
+    #: The machine's yardstick and each sequential phase's CPU (``Calibration.to_dict``).
+    calibration: dict[str, Any] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from perftest.plan.model import Mix, RunPlan
 from perftest.redact import Redactor, is_sensitive_key
 
 from .auth import Headers, Identity, endpoint_request, log_in
+from .calibration import Calibration
 from .database import ConnectionWatch
 from .diagnose.explain import explain, unavailable
 from .diagnose.profile import profile
@@ -56,6 +57,8 @@ class Session:
     #: path value from, as the in-process (or only) sequential pass saw it: ``--profile`` and
     #: ``--explain`` reuse it.
     answers: dict[int, dict] = dataclasses.field(default_factory=dict)
+    #: The machine's yardstick, sampled between endpoints and before each level.
+    calibration: Calibration = dataclasses.field(default_factory=Calibration)
 
 
 def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
@@ -119,6 +122,7 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
                 if endpoint.is_login and any(e.auth for e in plan.endpoints[index:]):
                     # Every login rotates the token: log in once more for the endpoints after it.
                     login(identity)
+            session.calibration.sample()
     if not session.answers:
         session.answers = {number: keeper.answers for number, keeper in keepers.items()}
 
@@ -305,6 +309,7 @@ class _Levels:
         with self._engine() as run_one:
             for position, workers in enumerate(load.concurrency, start=1):
                 prefix = f"level {position}/{len(load.concurrency)} "
+                session.calibration.sample()
                 watch = ConnectionWatch()
                 watch.start()
                 try:
@@ -374,14 +379,18 @@ def measure(session: Session) -> RunResult:
     """
     plan, result = session.plan, session.result
     _register_secrets(plan, session.redactor)
+    calibration = session.calibration
     try:
         session.tick("sequential pass")
-        _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
+        calibration.sample()
+        with calibration.phase("sequential", session.target_pid):
+            _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
         if plan.mode != "http":
             _diagnose(session)
         if plan.mode == "both":
             session.tick("sequential pass over HTTP")
-            _sequential(session, over_http=True, into=result.http_endpoints)
+            with calibration.phase("sequential-http", session.target_pid):
+                _sequential(session, over_http=True, into=result.http_endpoints)
         mix = _level_mix(session)
         if mix is not None:
             _Levels(session, mix).run_all()
@@ -389,4 +398,6 @@ def measure(session: Session) -> RunResult:
     except KeyboardInterrupt:
         result.status = INTERRUPTED
         mark_unreached(plan, result)
+    finally:
+        result.calibration = calibration.to_dict()
     return result

@@ -43,6 +43,32 @@ FINDING_FIELDS = (
 
 #: Where ``Run.environment`` keeps the busiest other processes of each level, by position.
 OTHER_PROCESSES = "other_processes_by_level"
+#: Where ``Run.environment`` keeps the machine's calibration samples and the CPU of each
+#: sequential phase (``measure.calibration.Calibration.to_dict``).
+CALIBRATION = "calibration"
+
+
+@dataclass(frozen=True)
+class MachineUse:
+    """What the machine gave one phase of a run: cores busy on the whole machine and cores
+    used by processes other than perftest and the target (None when not read), with the
+    busiest of those others ({"name", "pid", "cores"}, most first)."""
+
+    system_cores: float | None
+    other_cores: float | None
+    others: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CalibrationSamples:
+    """The run's calibration: reference workload and trivial request timings (ns)."""
+
+    reference_ns: tuple[int, ...] = ()
+    trivial_ns: tuple[int, ...] = ()
+    reference_rounds: int | None = None
+    trivial_path: str = ""
+    #: Each sample is the fastest of this many timings.
+    timings_per_sample: int = 1
 
 
 class RunNotFound(LookupError):
@@ -466,6 +492,32 @@ class StoredRun:
         if not isinstance(by_level, list) or level.position >= len(by_level):
             return []
         return [other for other in by_level[level.position] if isinstance(other, Mapping)]
+
+    def level_machine(self, level: models.LoadLevel) -> MachineUse:
+        """What the machine gave ``level`` (its CPU window)."""
+        return MachineUse(level.system_cores, level.other_cores, tuple(self.other_processes(level)))
+
+    def phase_machine(self, phase: str) -> MachineUse | None:
+        """What the machine gave a sequential pass (``sequential`` or ``sequential-http``);
+        None for runs stored before phases were read."""
+        phases = _mapping(_mapping(self.row.environment.get(CALIBRATION)).get("phases"))
+        use = _mapping(phases.get(phase))
+        if not use:
+            return None
+        others = tuple(o for o in use.get("others") or () if isinstance(o, Mapping))
+        return MachineUse(use.get("system_cores"), use.get("other_cores"), others)
+
+    @cached_property
+    def calibration(self) -> CalibrationSamples:
+        """The run's calibration samples (empty for runs stored before calibration)."""
+        stored = _mapping(self.row.environment.get(CALIBRATION))
+        return CalibrationSamples(
+            reference_ns=tuple(stored.get("reference_ns") or ()),
+            trivial_ns=tuple(stored.get("trivial_ns") or ()),
+            reference_rounds=stored.get("reference_rounds"),
+            trivial_path=stored.get("trivial_path") or "",
+            timings_per_sample=stored.get("timings_per_sample") or 1,
+        )
 
     def endpoints_of(self, level: models.LoadLevel) -> tuple[models.EndpointResult, ...]:
         """The per-endpoint rows of one load level, by position."""

@@ -19,7 +19,7 @@ from django.db import transaction
 from perftest import models
 from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
 from perftest.measure.stats import LatencyStats
-from perftest.store.read import FINDING_FIELDS, OTHER_PROCESSES, PlanSnapshot
+from perftest.store.read import CALIBRATION, FINDING_FIELDS, OTHER_PROCESSES, PlanSnapshot
 
 
 class FindingRecord(Protocol):
@@ -229,7 +229,8 @@ def save(run: models.Run, result: RunResult) -> models.Run:
     run.finished_at = result.finished_at
     run.failure = result.failure
     run.config = result.config
-    run.environment = {**result.environment, **_other_load(result.levels)}
+    calibration = {CALIBRATION: result.calibration} if result.calibration else {}
+    run.environment = {**result.environment, **_other_load(result.levels), **calibration}
     run.logins = [vars(attempt) for attempt in result.logins]
     run.capture_requests = result.capture_requests
     run.notes = list(result.notes)

@@ -24,6 +24,7 @@ from .phrases import NONE
 
 REGRESSION, IMPROVEMENT, UNCHANGED = "regression", "improvement", "unchanged"
 NOT_COMPARED = "not compared"
+NOT_JUDGED = "not judged"
 #: Verdicts that come from the noise rule (or the exact query count): a judged figure.
 JUDGED = (REGRESSION, IMPROVEMENT, UNCHANGED)
 
@@ -96,8 +97,15 @@ def tally(stored: StoredRun) -> str:
         return no_comparison(stored)
     return (
         f"vs {baseline_name(comparison)}: {quantity(comparison['regressions'], REGRESSION)}, "
-        f"{quantity(comparison['improvements'], IMPROVEMENT)}"
+        f"{quantity(comparison['improvements'], IMPROVEMENT)}{_not_judged(comparison)}"
     )
+
+
+def _not_judged(comparison: Mapping[str, Any]) -> str:
+    """``, 6 figures not judged (busy or drifting machine)`` when the machine withheld some
+    verdicts."""
+    count = comparison.get("not_judged") or 0
+    return f", {quantity(count, 'figure')} not judged (busy or drifting machine)" if count else ""
 
 
 def _started(baseline: Mapping[str, Any]) -> str:
@@ -113,7 +121,8 @@ def _headline(comparison: Mapping[str, Any]) -> str:
         f"Baseline: {baseline_name(comparison)} ({label}started {_started(baseline)}); "
         f"{quantity(comparison['regressions'], REGRESSION)} and "
         f"{quantity(comparison['improvements'], IMPROVEMENT)} beyond noise, over "
-        f"{quantity(len(comparison['rows']), 'endpoint or level', 'endpoints and levels')}."
+        f"{quantity(len(comparison['rows']), 'endpoint or level', 'endpoints and levels')}"
+        f"{_not_judged(comparison)}."
     )
 
 
@@ -190,18 +199,19 @@ def _condensed(rows: Sequence[Row]) -> list[Block]:
             + ")."
         )
     ]
-    reasons: dict[str, list[str]] = {}
-    for row in rows:
-        for metric in row["metrics"]:
-            if metric["verdict"] == NOT_COMPARED:
-                reasons.setdefault(metric["why"] or "no reason stored", []).append(
-                    f"{metric_name(metric)} of {where(row)}"
-                )
-    if reasons:
-        blocks += [
-            Paragraph("Not compared:"),
-            Bullets([f"{', '.join(figures)}: {why}" for why, figures in reasons.items()]),
-        ]
+    for verdict, heading in ((NOT_JUDGED, "Not judged"), (NOT_COMPARED, "Not compared")):
+        reasons: dict[str, list[str]] = {}
+        for row in rows:
+            for metric in row["metrics"]:
+                if metric["verdict"] == verdict:
+                    reasons.setdefault(metric["why"] or "no reason stored", []).append(
+                        f"{metric_name(metric)} of {where(row)}"
+                    )
+        if reasons:
+            blocks += [
+                Paragraph(f"{heading}:"),
+                Bullets([f"{', '.join(figures)}: {why}" for why, figures in reasons.items()]),
+            ]
     return blocks
 
 
@@ -255,7 +265,7 @@ def noise_rule(stored: StoredRun) -> list[str]:
             metric_name(metric)
             for row in comparison["rows"]
             for metric in row["metrics"]
-            if metric["verdict"] == NOT_COMPARED
+            if metric["verdict"] in (NOT_COMPARED, NOT_JUDGED)
         }
         - {
             metric_name(metric)
@@ -277,5 +287,50 @@ def noise_rule(stored: StoredRun) -> list[str]:
         f"{number(rule['error_rate_points'])} percentage points, confirmed at the same "
         "confidence. Queries per request compare exactly: one more query per request, or a "
         "new group of repeated statements, is a regression by itself. Only answers as "
-        "expected are judged." + never
+        "expected are judged." + never,
+        *_machine_rule(comparison),
+    ]
+
+
+def _drift(bounds: Mapping[str, Any]) -> str:
+    """The calibration ratios this comparison read, or why it read none."""
+    ratios = [
+        f"{bounds[key]:.2f}x ({name})"
+        for key, name in (
+            ("reference_ratio", "reference workload"),
+            ("trivial_ratio", "trivial request"),
+        )
+        if bounds.get(key)
+    ]
+    if not ratios:
+        return (
+            "Here the runs did not both record enough calibration samples, so no drift was set "
+            "aside."
+        )
+    return (
+        f"Here the calibration took {' and '.join(ratios)} as long as in the baseline, so "
+        f"changes between {bounds['explained_low']:.2f}x and {bounds['explained_high']:.2f}x "
+        "were set aside."
+    )
+
+
+def _machine_rule(comparison: Mapping[str, Any]) -> list[str]:
+    """How the machine's own load and drift kept verdicts back, with the stored parameters
+    (comparisons stored before the machine was read have none)."""
+    bounds = comparison.get("machine")
+    if not isinstance(bounds, Mapping):
+        return []
+    limit = number(bounds["other_cores_limit"])
+    return [
+        "The machine: a phase (a sequential pass, a load level) during which processes other "
+        f"than perftest and the target used {limit} core or more in either run (or "
+        f"{number(bounds['other_cores_limit'] / 2)} core with less than "
+        f"{bounds['min_free_share']:.0%} of the machine free) has its latency and throughput "
+        "not judged, so they cannot regress; error rate and queries per request are judged "
+        "still. The machine's drift between the runs is the ratio of the medians of each run's "
+        f"calibration samples (at least {bounds['min_calibration_samples']} each): a latency "
+        "change counts only beyond the slowest of those ratios (an improvement only below the "
+        "fastest), measured from there, and the throughput likewise inverted; beyond "
+        f"{number(bounds['drift_limit'])}x either way, latency and throughput are not judged. "
+        + _drift(bounds)
     ]

@@ -104,12 +104,44 @@ def _machine(stored: StoredRun) -> list[str]:
     read = [level for level in stored.levels if level.system_cores is not None]
     if not read:
         return []
-    parts = "; ".join(f"{level_label(level)}: {machine.load_text(stored, level)}" for level in read)
+    parts = "; ".join(
+        f"{level_label(level)}: {machine.load_text(stored, stored.level_machine(level))}"
+        for level in read
+    )
     return [
         f"Machine during the levels (CPU over each level's window; scaling verdicts carry a "
         f"caveat when other processes used {number(machine.OTHER_CORES_LIMIT)} core or more, "
         f"or less than {machine.MIN_FREE_SHARE:.0%} of the machine was free): {parts}."
     ]
+
+
+def _calibration(stored: StoredRun) -> list[str]:
+    """The machine's yardstick and what the machine gave each sequential pass, when the run
+    recorded them (runs stored before calibration did not)."""
+    samples = stored.calibration
+    lines = []
+    if samples.reference_ns:
+        trivial = (
+            f" and the trivial request (GET {samples.trivial_path} through Django's handler in "
+            "the measuring process to perftest's own view, none of the project's middleware "
+            "or URLs, never sent to a server)"
+            if samples.trivial_ns
+            else ""
+        )
+        lines.append(
+            f"Calibration: {quantity(len(samples.reference_ns), 'sample')} of the machine, one "
+            "before the sequential pass, one after each endpoint and one before each level, "
+            f"outside every timed window, each the fastest of {samples.timings_per_sample} "
+            f"timings: the reference workload ({samples.reference_rounds:,} rounds of integer "
+            f"arithmetic in the measuring process){trivial}, timed in nanoseconds and stored "
+            "with the run. A baseline comparison reads the machine's drift between two runs "
+            "from these."
+        )
+    for phase, name in (("sequential", "sequential pass"), ("sequential-http", "HTTP pass")):
+        use = stored.phase_machine(phase)
+        if use is not None and use.other_cores is not None:
+            lines.append(f"Machine during the {name}: {machine.load_text(stored, use)}.")
+    return lines
 
 
 def _password_hash(environment: Mapping[str, Any]) -> list[str]:
@@ -286,6 +318,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         _environment(run.environment),
         *_password_hash(run.environment),
         sampling,
+        *_calibration(stored),
         f"Thresholds: p95 < {number(limit['RESPONSE_TIME_P95_MS'])} ms per endpoint, RSS "
         f"growth < {number(limit['MEMORY_GROWTH_MB'])} MB, CPU average < "
         f"{number(limit['CPU_PERCENT_AVG'])}% of all cores.",
