@@ -146,6 +146,12 @@ def test_a_level_whose_workers_all_crash_exits_1_with_their_failures(
     out = capsys.readouterr().out
     assert "3 concurrent: workers failed < 100% (actual 100.0%)" in out
     assert "the 3-concurrent level completed no request" in out
+    # The methodology names every threshold that judged the level, not only @10 and @30.
+    report = (tmp_path / f"run-{run.pk}.md").read_text(encoding="utf-8")
+    assert (
+        "- Level thresholds: success@10 >= 100%; success@30 >= 90%; success@* >= 90%; "
+        "failed_workers@* < 100%; dropped@* < 10%." in report
+    )
 
 
 @with_levels
@@ -166,6 +172,8 @@ def test_a_list_of_ones_own_replaces_the_defaults_levels_included(
     assert [(c.title, c.passed) for c in checks(run)] == [
         ("p95 response time of Get Profile < 60000 ms", True)
     ]
+    report = (tmp_path / f"run-{run.pk}.md").read_text(encoding="utf-8")
+    assert "- Level thresholds: none of the plan's thresholds reads a load level." in report
 
 
 @with_levels

@@ -28,7 +28,7 @@ from .sections.findings import verdict as threshold_verdict
 #: when keys are added (1.1: ``comparison``; 1.2: ``role``, in runs with several roles; 1.3:
 #: ``verdict.word`` and ``verdict.reason_count``, ``exit_code`` 130 for an interrupted run, the
 #: capture requests in ``totals``, the run and each level, and the answers that carried a
-#: Retry-After in each answer class).
+#: Retry-After in each answer class, and the comparison's ``not_judged`` figures and ``machine``).
 SCHEMA_VERSION = "1.3"
 
 #: Columns that are links between rows or encoded data rather than figures.

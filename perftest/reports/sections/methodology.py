@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest.analysis import machine
-from perftest.plan.expressions import from_legacy
+from perftest.plan.expressions import from_legacy, parse
 from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredRun
 from perftest.text import level_label, ms, number, quantity
 
@@ -200,7 +200,7 @@ def _load(stored: StoredRun) -> list[str]:
     """The load parameters of the plan snapshot, when the run has load levels."""
     if not stored.levels:
         return []
-    load, limit, http = stored.plan.load, stored.thresholds, stored.plan.http
+    load, http = stored.plan.load, stored.plan.http
     identities = (
         quantity(int(load.identities), "identity", "identities")
         if load.identities
@@ -214,14 +214,32 @@ def _load(stored: StoredRun) -> list[str]:
         _length(stored),
         _mix(stored),
         f"Identities: {identities}; login: {login}.",
-        f"Concurrency thresholds: at {number(limit['CONCURRENCY_ALL_OK'])} concurrent all "
-        f"requests succeed; at {number(limit['CONCURRENCY_MOSTLY_OK'])} concurrent "
-        f"≥ {number(limit['CONCURRENCY_MOSTLY_OK_RATE'])}% succeed.",
+        _level_thresholds(stored),
     ]
     if http.base_url:
         pid = f" (server pid {http.server_pid})" if http.server_pid else ""
         lines.append(f"Base URL: {http.base_url}{pid}.")
     return lines
+
+
+def _level_thresholds(stored: StoredRun) -> str:
+    """The thresholds that judge load levels: the old dict's two concurrency checks as the
+    original report worded them, or every expression of the plan that reads levels."""
+    if from_legacy(stored.thresholds) == stored.plan.thresholds:
+        limit = stored.thresholds
+        return (
+            f"Concurrency thresholds: at {number(limit['CONCURRENCY_ALL_OK'])} concurrent all "
+            f"requests succeed; at {number(limit['CONCURRENCY_MOSTLY_OK'])} concurrent "
+            f"≥ {number(limit['CONCURRENCY_MOSTLY_OK_RATE'])}% succeed."
+        )
+    judging = [
+        t.source
+        for t in map(parse, stored.plan.thresholds)
+        if (t.level is not None or t.other_levels) and not t.abort
+    ]
+    if not judging:
+        return "Level thresholds: none of the plan's thresholds reads a load level."
+    return "Level thresholds: " + "; ".join(judging) + "."
 
 
 def _verdicts(stored: StoredRun) -> list[str]:
