@@ -178,14 +178,14 @@ def test_throttle_advice_names_the_throttle_classes_not_the_rates():
         assert "DEFAULT_THROTTLE_RATES" not in finding.recommendation
 
 
-def test_every_distinct_retry_after_value_is_shown_with_its_count():
+def test_every_distinct_retry_after_value_is_shown_with_its_count_most_frequent_first():
     run = load_run()
     add_level(
         run, 1, 100.0, 10.0, ok=100, errors=[{**THROTTLED_429, "count": 300}],
         answer_classes=classes("HTTP 429", 300, 1.0, retry_after={"3": 200, "1": 70, "2": 30}),
     )  # fmt: skip
     (finding,) = of_rule(analyzed(run), level_rules.RATE_LIMITED)
-    assert "The server asked to retry after 1 ×70, 2 ×30, 3 ×200 (Retry-After)." in (
+    assert "The server asked to retry after 3 ×200, 1 ×70, 2 ×30 (Retry-After)." in (
         finding.evidence
     )
 
