@@ -172,7 +172,12 @@ def _baseline(plan: RunPlan, result: RunResult) -> int | None:
 
 def judge(run: Run) -> read.StoredRun:
     """Compute the findings of a stored run from its rows and store them, then the verdict they
-    add up to (on the run's row, for lists of runs); return the run as stored."""
+    add up to (on the run's row, for lists of runs); return the run as stored.
+
+    The row is read back first: what is analysed and rendered is then the row as the database
+    keeps it (PostgreSQL's jsonb orders an object's keys its own way), so the report written
+    at the end of the run and ``perftest_report`` are the same byte for byte."""
+    run.refresh_from_db()
     write.save_findings(run, analyse(read.StoredRun.of(run)))
     stored = read.StoredRun.of(run)
     write.save_verdict(run, verdict.of(stored))
