@@ -5,10 +5,19 @@ They form their own family, read only for runs that asked for a diagnosis, so th
 other run checks (and lists as checked) exactly the rules it did before. Which profiled
 endpoints count as slow is decided here once (``slow_profiled``); the report's section shows
 the same ones the key findings name.
+
+Where an endpoint's own work starts is decided here too, from the stored spines of every
+profiled endpoint (``measure.diagnose.profile``): the positions where every spine holds the
+same function are the dispatch and middleware common to every request (a position where they
+differ between two shared ones, such as a class-based view's and a viewset's entry before the
+same dispatch, is folded with them); the endpoint's own work starts at the first position
+below. With a single profiled endpoint nothing tells the shared chain apart, so its own work
+starts at the project's first function on the spine.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -39,6 +48,9 @@ _SHARE_WORDS = {
     "other": "outside SQL and serialisation",
 }
 
+#: How many functions the table of an endpoint's own work shows.
+OWN_WORK_ROWS = 10
+
 _rule = partial(rule, family=FAMILY)
 
 
@@ -60,6 +72,98 @@ def slow_profiled(stored: StoredRun) -> list[Any]:
     ranked = sorted(profiled, key=P95.of, reverse=True)
     slow = [e for e in ranked if reaches_threshold(e, stored)]
     return slow or ranked[:SLOWEST_PROFILED]
+
+
+def _spine(endpoint: Any) -> list[dict[str, Any]]:
+    return endpoint.profile.get("spine") or []
+
+
+def _where(function: dict[str, Any]) -> tuple[str, str]:
+    return function["function"], function["file"]
+
+
+def _shared_depth(stored: StoredRun) -> int | None:
+    """How many leading spine positions are common to every profiled endpoint, or None when
+    fewer than two different spines were stored."""
+    spines = {tuple(map(_where, _spine(e))) for e in stored.sequential if _spine(e)}
+    if len(spines) < 2:
+        return None
+    shortest = min(map(len, spines))
+
+    def agree(position: int) -> bool:
+        return position < shortest and len({spine[position] for spine in spines}) == 1
+
+    depth = 0
+    for position in range(shortest):
+        if agree(position) or agree(position + 1):
+            depth = position + 1 if agree(position) else depth
+        else:
+            break
+    return depth
+
+
+@dataclass(frozen=True)
+class OwnWork:
+    """An endpoint's profile split where its own work starts: the spine's functions above
+    (``folded``) and the heaviest functions from ``start`` down, with shares of the request."""
+
+    spine: list[dict[str, Any]]
+    start: int
+
+    @property
+    def request_ms(self) -> float:
+        """The request's time: the framework's entry point's cumulative time."""
+        return self.spine[0]["cumulative_ms"]
+
+    def share(self, function: dict[str, Any]) -> float:
+        """A function's cumulative time as a fraction of the request's."""
+        return function["cumulative_ms"] / self.request_ms if self.request_ms else 0.0
+
+    @property
+    def folded(self) -> list[dict[str, Any]]:
+        return self.spine[: self.start]
+
+    @property
+    def folded_functions(self) -> int:
+        """Every function that ran outside the endpoint's own work (the chain's own and
+        whatever they called besides it: middleware hooks, authentication, rendering)."""
+        return sum(function["functions"] for function in self.folded)
+
+    @property
+    def folded_share(self) -> float:
+        """The part of the request outside the endpoint's own work."""
+        return 1.0 - self.share(self.spine[self.start])
+
+    @property
+    def functions(self) -> list[dict[str, Any]]:
+        """The function where the own work starts, then the heaviest below it by cumulative
+        time."""
+        first = self.spine[self.start]
+        below = [f for place in self.spine[self.start :] for f in place["heaviest"]]
+        below = [f for f in below if _where(f) != _where(first)]
+        below.sort(key=lambda f: f["cumulative_ms"], reverse=True)
+        return [first, *below[: OWN_WORK_ROWS - 1]]
+
+    @property
+    def cause(self) -> dict[str, Any]:
+        """The deepest function of the spine that holds at least half of the own work's time:
+        where most of it goes."""
+        half = self.spine[self.start]["cumulative_ms"] / 2
+        held = [f for f in self.spine[self.start :] if f["cumulative_ms"] >= half]
+        return held[-1]
+
+
+def own_work(endpoint: Any, stored: StoredRun) -> OwnWork | None:
+    """Where the endpoint's own work starts in its profile (see the module's note), or None
+    for a profile stored without a spine."""
+    spine = _spine(endpoint)
+    if not spine:
+        return None
+    depth = _shared_depth(stored)
+    if depth is None:
+        host = [n for n, function in enumerate(spine) if function["category"] == "host"]
+        depth = host[0] if host else 0
+    return OwnWork(spine, min(depth, len(spine) - 1))
 
 
 def index_advice(relation: str, columns: list[str]) -> str:

@@ -11,6 +11,15 @@ built-in cursor calls), serialisation (DRF's serializers, fields and renderers, 
 and the rest. The profiler's entries are read directly (they are what ``pstats`` is built
 from) because they keep each function's code object, whose ``co_qualname`` names a method
 with its class. Only names, files, counts and times are kept, never arguments or values.
+
+To show where an endpoint's own work starts, each profile also keeps its *spine*: from the
+framework's entry point (the first function below perftest's transport) down, at each step the
+callee that took the most time (a recursion, such as Django's middleware calling the next one
+through the same two functions, is followed out through its heaviest exit). Every other function
+is placed under the deepest spine function that reaches it in the call graph, and the heaviest
+few of each place are kept. Which part of the spine is the framework's dispatch and middleware
+is decided from the profiles of every endpoint together (``analysis.rules.diagnosis``), so no
+framework function is named here.
 """
 
 from __future__ import annotations
@@ -36,8 +45,12 @@ HOST, PERFTEST, DJANGO, DRF = "host", "perftest", "django", "drf"
 STDLIB, THIRD_PARTY, BUILTIN = "stdlib", "third-party", "built-in"
 SQL, SERIALISATION, OTHER = "sql", "serialisation", "other"
 
-#: How many functions each list keeps, and how long a stored name or file may be.
+#: How many functions each list keeps (and each place under the spine), how long a stored
+#: name or file may be, how deep a spine is followed, and how many steps back a recursion
+#: the spine follows out may reach.
 TOP_FUNCTIONS = 10
+SPINE_DEPTH = 120
+SHORT_CYCLE = 3
 NAME_CHARS = 160
 
 #: Installed code whose own time is the database's (driver packages, Django's backends).
@@ -181,23 +194,107 @@ class _Function:
         }
 
 
-def _functions(profiler: cProfile.Profile) -> list[_Function]:
-    functions = []
-    for entry in profiler.getstats():
-        code = entry.code  # a built-in's is its label
-        builtin = isinstance(code, str)
-        origin = Origin(BUILTIN, code) if builtin else classify(code.co_filename)
-        functions.append(
-            _Function(
-                _qualified(code, origin),
-                origin,
-                0 if builtin else code.co_firstlineno,
-                entry.callcount,
-                entry.totaltime,
-                entry.inlinetime,
+def _function(code: Any, calls: int, cumulative_s: float, own_s: float) -> _Function:
+    builtin = isinstance(code, str)  # a built-in's code is its label
+    origin = Origin(BUILTIN, code) if builtin else classify(code.co_filename)
+    line = 0 if builtin else code.co_firstlineno
+    return _Function(_qualified(code, origin), origin, line, calls, cumulative_s, own_s)
+
+
+@dataclass
+class _Graph:
+    """The profiler's functions and who called whom, with the time of each call edge.
+
+    ``callees[f]`` maps each function ``f`` called to the time spent in it when called from
+    ``f`` (cProfile's sub-entries, whose time counts a recursion once)."""
+
+    functions: dict[Any, _Function]
+    callees: dict[Any, dict[Any, float]]
+
+    @classmethod
+    def of(cls, profiler: cProfile.Profile) -> _Graph:
+        functions, callees = {}, {}
+        for entry in profiler.getstats():
+            functions[entry.code] = _function(
+                entry.code, entry.callcount, entry.totaltime, entry.inlinetime
             )
+            callees[entry.code] = {sub.code: sub.totaltime for sub in entry.calls or ()}
+        return cls(functions, callees)
+
+    def _heaviest(self, callers: Iterable[Any], skip: set[Any]) -> Any | None:
+        edges = [
+            (time_s, callee)
+            for caller in callers
+            for callee, time_s in self.callees.get(caller, {}).items()
+            if callee not in skip and callee in self.functions
+        ]
+        return max(edges, key=lambda edge: edge[0])[1] if edges else None
+
+    def _entry(self) -> Any | None:
+        """The first function below perftest's own frames on the heaviest path from the top."""
+        called = {callee for edges in self.callees.values() for callee in edges}
+        tops = [code for code in self.functions if code not in called]
+        node = max(tops, key=lambda code: self.functions[code].cumulative_s, default=None)
+        seen: set[Any] = set()
+        while node is not None and self.functions[node].origin.category == PERFTEST:
+            seen.add(node)
+            node = self._heaviest([node], seen)
+        return node
+
+    def spine(self) -> list[Any]:
+        """The heaviest path from the framework's entry point down (see the module's note).
+
+        When the heaviest callee is a function a few steps up the path (a short recursion,
+        such as a middleware calling the next through the same wrapper), the next step is the
+        heaviest callee of that cycle not yet on the path; a longer cycle (a helper reached
+        again from deep below) ends the path."""
+        node = self._entry()
+        path = [] if node is None else [node]
+        while path and len(path) < SPINE_DEPTH:
+            heaviest = self._heaviest([path[-1]], set())
+            cycle_from = path.index(heaviest) if heaviest in path else len(path) - 1
+            if cycle_from < len(path) - SHORT_CYCLE:
+                break
+            node = self._heaviest(path[cycle_from:], set(path))
+            if node is None:
+                break
+            path.append(node)
+        return path
+
+    def places(self, spine: list[Any]) -> dict[Any, int]:
+        """Each function reached from the spine, by the index of the deepest spine function
+        that reaches it through the call graph (the spine's own functions included)."""
+        place: dict[Any, int] = {}
+        for index in range(len(spine) - 1, -1, -1):
+            waiting = [spine[index]]
+            while waiting:
+                node = waiting.pop()
+                if node in place or self.functions[node].origin.category == PERFTEST:
+                    continue
+                place[node] = index
+                waiting.extend(c for c in self.callees.get(node, ()) if c in self.functions)
+        return place
+
+
+def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
+    """The stored spine: each function on it, with how many functions its place holds and the
+    heaviest of them by cumulative time (the report's table below any point of the spine is
+    the heaviest of the places at and below that point)."""
+    spine = graph.spine()
+    groups: list[list[_Function]] = [[] for _ in spine]
+    for code, index in graph.places(spine).items():
+        groups[index].append(graph.functions[code])
+    rows = []
+    for code, group in zip(spine, groups, strict=True):
+        heaviest = sorted(group, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
+        rows.append(
+            {
+                **graph.functions[code].as_dict(),
+                "functions": len(group),
+                "heaviest": [function.as_dict() for function in heaviest],
+            }
         )
-    return functions
+    return rows
 
 
 def _shares(
@@ -211,15 +308,14 @@ def _shares(
 
 
 def _summary(profiler: cProfile.Profile, requests: int, unexpected: int) -> dict[str, Any]:
-    """The stored profile: totals, shares of own time, the top functions by cumulative time
-    (perftest's own frames, which wrap every request, left out) and the host's own functions
-    by own time (a view's cumulative time includes all the framework work below it; its own
-    time is the code to change)."""
-    functions = _functions(profiler)
+    """The stored profile: totals, shares of own time, the spine with the heaviest functions
+    below each of its points (perftest's own frames, which wrap every request, left out) and
+    the host's own functions by own time (a view's cumulative time includes all the framework
+    work below it; its own time is the code to change)."""
+    graph = _Graph.of(profiler)
+    functions = list(graph.functions.values())
     total_s = sum(function.own_s for function in functions)
-    shown = [f for f in functions if f.origin.category != PERFTEST]
-    top = sorted(shown, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
-    host = [f for f in shown if f.origin.category == HOST]
+    host = [f for f in functions if f.origin.category == HOST]
     host = sorted(host, key=lambda f: f.own_s, reverse=True)[:TOP_FUNCTIONS]
     shares = _shares(functions, total_s, lambda f: f.origin.bucket)
     return {
@@ -228,7 +324,7 @@ def _summary(profiler: cProfile.Profile, requests: int, unexpected: int) -> dict
         "total_ms": total_s * 1e3,
         "shares": {name: shares.get(name, 0.0) for name in (SQL, SERIALISATION, OTHER)},
         "origins": _shares(functions, total_s, lambda f: f.origin.category),
-        "top": [function.as_dict() for function in top],
+        "spine": _spine_rows(graph),
         "host": [function.as_dict() for function in host],
     }
 
