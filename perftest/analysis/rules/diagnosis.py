@@ -105,19 +105,11 @@ def _shared_depth(stored: StoredRun) -> int | None:
 @dataclass(frozen=True)
 class OwnWork:
     """An endpoint's profile split where its own work starts: the spine's functions above
-    (``folded``) and the heaviest functions from ``start`` down, with shares of the request."""
+    (``folded``) and the heaviest functions from ``start`` down, each with its stored share of
+    the request."""
 
     spine: list[dict[str, Any]]
     start: int
-
-    @property
-    def request_ms(self) -> float:
-        """The request's time: the framework's entry point's cumulative time."""
-        return self.spine[0]["cumulative_ms"]
-
-    def share(self, function: dict[str, Any]) -> float:
-        """A function's cumulative time as a fraction of the request's."""
-        return function["cumulative_ms"] / self.request_ms if self.request_ms else 0.0
 
     @property
     def folded(self) -> list[dict[str, Any]]:
@@ -132,7 +124,7 @@ class OwnWork:
     @property
     def folded_share(self) -> float:
         """The part of the request outside the endpoint's own work."""
-        return 1.0 - self.share(self.spine[self.start])
+        return self.spine[self.start]["outside_share"]
 
     @property
     def functions(self) -> list[dict[str, Any]]:
@@ -235,10 +227,19 @@ def _own_function(endpoint: Any) -> str:
     )
 
 
+def _cause(endpoint: Any, stored: StoredRun) -> str:
+    work = own_work(endpoint, stored)
+    if work is None:
+        return ""
+    cause = work.cause
+    share = percent(100 * cause["share"])
+    return f"; most of its own work is in {cause['function']} ({share} of the request)"
+
+
 @_rule(WHERE_TIME_GOES, KEY, RUN, "where the time of the slow profiled endpoints goes")
 def _where_time_goes(stored: StoredRun) -> list[Finding]:
-    """For each slow profiled endpoint: its largest share of profiled time, and the project's
-    function with the most own time."""
+    """For each slow profiled endpoint: its largest share of profiled time, the project's
+    function with the most own time, and where most of the endpoint's own work goes."""
     found = []
     for endpoint in slow_profiled(stored):
         profile = endpoint.profile
@@ -249,7 +250,7 @@ def _where_time_goes(stored: StoredRun) -> list[Finding]:
                 WHERE_TIME_GOES,
                 endpoint.label,
                 f"{shares[largest]:.0%} of {endpoint.label}'s profiled time is "
-                f"{_SHARE_WORDS[largest]}; {_own_function(endpoint)}",
+                f"{_SHARE_WORDS[largest]}; {_own_function(endpoint)}{_cause(endpoint, stored)}",
                 f"SQL {percent(100 * shares['sql'])}, serialisation "
                 f"{percent(100 * shares['serialisation'])}, the rest "
                 f"{percent(100 * shares['other'])} of {ms(profile['total_ms'])} over "

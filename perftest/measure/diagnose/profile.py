@@ -277,21 +277,33 @@ class _Graph:
 
 
 def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
-    """The stored spine: each function on it, with how many functions its place holds and the
-    heaviest of them by cumulative time (the report's table below any point of the spine is
-    the heaviest of the places at and below that point)."""
+    """The stored spine: each function on it, with the part of the request spent outside it,
+    how many functions its place holds and the heaviest of them by cumulative time (the
+    report's table below any point of the spine is the heaviest of the places at and below
+    that point). Every function carries its cumulative time as a share of the request, the
+    framework's entry point's cumulative time."""
     spine = graph.spine()
+    if not spine:
+        return []
     groups: list[list[_Function]] = [[] for _ in spine]
     for code, index in graph.places(spine).items():
         groups[index].append(graph.functions[code])
+    request_s = graph.functions[spine[0]].cumulative_s
+
+    def with_share(function: _Function) -> dict[str, Any]:
+        share = function.cumulative_s / request_s if request_s else 0.0
+        return {**function.as_dict(), "share": share}
+
     rows = []
     for code, group in zip(spine, groups, strict=True):
         heaviest = sorted(group, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
+        row = with_share(graph.functions[code])
         rows.append(
             {
-                **graph.functions[code].as_dict(),
+                **row,
+                "outside_share": 1.0 - row["share"],
                 "functions": len(group),
-                "heaviest": [function.as_dict() for function in heaviest],
+                "heaviest": [with_share(function) for function in heaviest],
             }
         )
     return rows

@@ -103,7 +103,7 @@ def _folded(work: OwnWork) -> str:
 def _own_work(work: OwnWork) -> Table:
     return Table(
         ["Function (the endpoint's own work)", *_COLUMNS, "Share of the request"],
-        [[*_row(f), percent(100 * work.share(f))] for f in work.functions],
+        [[*_row(f), percent(100 * f["share"])] for f in work.functions],
         right=frozenset({3, 4, 5, 6}),
     )
 
