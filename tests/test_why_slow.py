@@ -94,7 +94,8 @@ def test_profile_names_the_slow_helper_first_among_the_projects_code_and_is_neve
     assert profile["origins"]["drf"] > 0 and profile["shares"]["sql"] > 0
 
     finding = run.findings.get(rule=WHERE_TIME_GOES, subject="CPU")
-    assert f"its slowest own function is {SLOW_HELPER}" in finding.title
+    assert f"most of its own work is in {SLOW_HELPER} (" in finding.title
+    assert f"its slowest own function is {SLOW_HELPER}" in finding.evidence
     text = reports(tmp_path, run)
     assert "## Why it is slow" in text["md"] and "### CPU: profile" in text["md"]
     assert SLOW_HELPER in text["md"] and "3 extra requests per endpoint" in text["md"]

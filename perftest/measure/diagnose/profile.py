@@ -51,6 +51,9 @@ SQL, SERIALISATION, OTHER = "sql", "serialisation", "other"
 TOP_FUNCTIONS = 10
 SPINE_DEPTH = 120
 SHORT_CYCLE = 3
+#: A callee off the spine that took at least this share of the request keeps figures of its
+#: own, so that the endpoint's own work can start there.
+BRANCH_SHARE = 0.05
 NAME_CHARS = 160
 
 #: Installed code whose own time is the database's (driver packages, Django's backends).
@@ -261,6 +264,18 @@ class _Graph:
             path.append(node)
         return path
 
+    def below(self, code: Any) -> list[_Function]:
+        """Every function ``code`` reaches through the call graph, itself left out."""
+        seen, waiting = {code}, list(self.callees.get(code, ()))
+        while waiting:
+            node = waiting.pop()
+            if node in seen or node not in self.functions:
+                continue
+            seen.add(node)
+            waiting.extend(self.callees.get(node, ()))
+        seen.discard(code)
+        return [self.functions[c] for c in seen if self.functions[c].origin.category != PERFTEST]
+
     def places(self, spine: list[Any]) -> dict[Any, int]:
         """Each function reached from the spine, by the index of the deepest spine function
         that reaches it through the call graph (the spine's own functions included)."""
@@ -277,11 +292,15 @@ class _Graph:
 
 
 def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
-    """The stored spine: each function on it, with the part of the request spent outside it,
-    how many functions its place holds and the heaviest of them by cumulative time (the
+    """The stored spine: each function on it, with the part of the request spent outside it
+    and the heaviest functions of its place by cumulative time (the
     report's table below any point of the spine is the heaviest of the places at and below
-    that point). Every function carries its cumulative time as a share of the request, the
-    framework's entry point's cumulative time."""
+    that point); the names of every function it calls with the share of the request each
+    call took (``callees``), and for each callee off the spine that took at least
+    ``BRANCH_SHARE`` of the request, the same figures of its own (``branches``), so that the
+    endpoint's own work can start off the spine (a cheap view beside a costly authentication).
+    Every function carries its cumulative time as a share of the request, the framework's
+    entry point's cumulative time."""
     spine = graph.spine()
     if not spine:
         return []
@@ -290,20 +309,35 @@ def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
         groups[index].append(graph.functions[code])
     request_s = graph.functions[spine[0]].cumulative_s
 
-    def with_share(function: _Function) -> dict[str, Any]:
-        share = function.cumulative_s / request_s if request_s else 0.0
-        return {**function.as_dict(), "share": share}
+    def share(seconds: float) -> float:
+        return seconds / request_s if request_s else 0.0
+
+    def with_share(function: _Function, group: Iterable[_Function]) -> dict[str, Any]:
+        heaviest = sorted(group, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
+        return {
+            **function.as_dict(),
+            "share": share(function.cumulative_s),
+            "outside_share": 1.0 - share(function.cumulative_s),
+            "heaviest": [{**f.as_dict(), "share": share(f.cumulative_s)} for f in heaviest],
+        }
 
     rows = []
-    for code, group in zip(spine, groups, strict=True):
-        heaviest = sorted(group, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
-        row = with_share(graph.functions[code])
+    for index, (code, group) in enumerate(zip(spine, groups, strict=True)):
+        calls = sorted(graph.callees.get(code, {}).items(), key=lambda call: -call[1])
+        calls = [(callee, s) for callee, s in calls if callee in graph.functions]
+        after = spine[index + 1] if index + 1 < len(spine) else None
+        branches = [
+            callee
+            for callee, seconds in calls
+            if callee != after and share(seconds) >= BRANCH_SHARE
+        ]
         rows.append(
             {
-                **row,
-                "outside_share": 1.0 - row["share"],
-                "functions": len(group),
-                "heaviest": [with_share(function) for function in heaviest],
+                **with_share(graph.functions[code], group),
+                "callees": [[_cut(graph.functions[c].name), share(t)] for c, t in calls],
+                "branches": [
+                    with_share(graph.functions[callee], graph.below(callee)) for callee in branches
+                ],
             }
         )
     return rows

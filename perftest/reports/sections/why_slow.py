@@ -95,7 +95,7 @@ def _folded(work: OwnWork) -> str:
     origins = dict.fromkeys(ORIGINS[f["category"]] for f in work.folded if f["category"] in ORIGINS)
     return (
         f"{_and(list(origins))} dispatch and middleware: "
-        f"{quantity(work.folded_functions, 'function')}, {percent(100 * work.folded_share)} of "
+        f"{quantity(len(work.folded), 'function')}, {percent(100 * work.folded_share)} of "
         f"the request (from {work.folded[0]['function']} to {work.folded[-1]['function']})."
     )
 
