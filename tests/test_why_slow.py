@@ -187,6 +187,7 @@ def test_profile_folds_the_shared_dispatch_and_starts_at_each_endpoints_own_work
         # After it, the heaviest functions below it, each with its share of the request.
         shares = [share(row[-1]) for row in rows]
         assert shares[1:] == sorted(shares[1:], reverse=True)
+        assert all(value <= shares[0] for value in shares), name
         assert all(0 < value <= 100 for value in shares), name
     assert tables["Login"] != tables["Get Profile"] != tables["Get Lessons"]
     login = {row[0]: row for row in tables["Login"]}

@@ -54,6 +54,10 @@ SHORT_CYCLE = 3
 #: A callee off the spine that took at least this share of the request keeps figures of its
 #: own, so that the endpoint's own work can start there.
 BRANCH_SHARE = 0.05
+#: Only calls that took at least this share of the request lead from a function to those
+#: below it: the call graph keeps who called whom, not the stacks, so a cheap call to a
+#: function that did costly work elsewhere must not bring that work under its caller.
+PATH_SHARE = 0.005
 NAME_CHARS = 160
 
 #: Installed code whose own time is the database's (driver packages, Django's backends).
@@ -264,21 +268,27 @@ class _Graph:
             path.append(node)
         return path
 
-    def below(self, code: Any) -> list[_Function]:
-        """Every function ``code`` reaches through the call graph, itself left out."""
-        seen, waiting = {code}, list(self.callees.get(code, ()))
+    def _called(self, code: Any, least_s: float) -> list[Any]:
+        """The functions ``code`` called in calls that took at least ``least_s`` in all."""
+        edges = self.callees.get(code, {})
+        return [c for c, time_s in edges.items() if time_s >= least_s and c in self.functions]
+
+    def below(self, code: Any, least_s: float) -> list[_Function]:
+        """Every function ``code`` reaches through calls of at least ``least_s``, itself
+        left out (a cheaper call, such as a cached attribute, is no path to the costly work
+        that ran elsewhere in the request)."""
+        seen, waiting = {code}, self._called(code, least_s)
         while waiting:
             node = waiting.pop()
-            if node in seen or node not in self.functions:
-                continue
-            seen.add(node)
-            waiting.extend(self.callees.get(node, ()))
+            if node not in seen:
+                seen.add(node)
+                waiting.extend(self._called(node, least_s))
         seen.discard(code)
         return [self.functions[c] for c in seen if self.functions[c].origin.category != PERFTEST]
 
-    def places(self, spine: list[Any]) -> dict[Any, int]:
-        """Each function reached from the spine, by the index of the deepest spine function
-        that reaches it through the call graph (the spine's own functions included)."""
+    def places(self, spine: list[Any], least_s: float) -> dict[Any, int]:
+        """Each function reached from the spine through calls of at least ``least_s``, by the
+        index of the deepest spine function that reaches it (the spine's own included)."""
         place: dict[Any, int] = {}
         for index in range(len(spine) - 1, -1, -1):
             waiting = [spine[index]]
@@ -287,7 +297,7 @@ class _Graph:
                 if node in place or self.functions[node].origin.category == PERFTEST:
                     continue
                 place[node] = index
-                waiting.extend(c for c in self.callees.get(node, ()) if c in self.functions)
+                waiting.extend(self._called(node, least_s))
         return place
 
 
@@ -304,10 +314,11 @@ def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
     spine = graph.spine()
     if not spine:
         return []
-    groups: list[list[_Function]] = [[] for _ in spine]
-    for code, index in graph.places(spine).items():
-        groups[index].append(graph.functions[code])
     request_s = graph.functions[spine[0]].cumulative_s
+    least_s = PATH_SHARE * request_s
+    groups: list[list[_Function]] = [[] for _ in spine]
+    for code, index in graph.places(spine, least_s).items():
+        groups[index].append(graph.functions[code])
 
     def share(seconds: float) -> float:
         return seconds / request_s if request_s else 0.0
@@ -336,7 +347,8 @@ def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
                 **with_share(graph.functions[code], group),
                 "callees": [[_cut(graph.functions[c].name), share(t)] for c, t in calls],
                 "branches": [
-                    with_share(graph.functions[callee], graph.below(callee)) for callee in branches
+                    with_share(graph.functions[callee], graph.below(callee, least_s))
+                    for callee in branches
                 ],
             }
         )

@@ -125,7 +125,8 @@ def _which(stored: StoredRun, shown: list[Any]) -> str:
         "common to every profiled endpoint (the framework's dispatch and middleware, found by "
         "comparing their profiles) is one line, and the table starts where the endpoint's own "
         "work starts, with each function's cumulative time as a share of the request "
-        "(perftest's own frames left out)."
+        "(perftest's own frames left out; a function that also ran outside the own work for "
+        "longer than the own work took is left out of its table)."
     )
 
 
