@@ -219,6 +219,19 @@ def test_profile_folds_the_shared_dispatch_and_starts_at_each_endpoints_own_work
     assert cause is not None and login[cause[1]][-1] == cause[2]
 
 
+@pytest.mark.django_db
+def test_a_single_profiled_endpoint_starts_its_table_at_the_projects_first_function(tmp_path):
+    run = perftest(
+        tmp_path, "--endpoints", "Login", "--iterations", "1", "--warmup", "0", "--profile", "1"
+    )
+
+    (rows,) = own_work_tables(run).values()
+    login = next(e for e in THEBOT["ENDPOINTS"] if e["name"] == "Login")
+    assert rows[0][0] == view_handler(login["method"], login["path"])
+    assert rows[0][1] == "project code" and hasher_function() in {row[0] for row in rows}
+    assert " dispatch and middleware: " in reports(tmp_path, run)["md"]
+
+
 def seed_subjects(count: int) -> None:
     Subject.objects.bulk_create(
         (Subject(name=f"subject {n}") for n in range(count)), batch_size=5000

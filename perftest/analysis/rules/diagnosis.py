@@ -14,8 +14,8 @@ dispatch that calls each endpoint's own handler, even when every spine went on i
 costly authentication); one differing position between two shared ones (a class-based view's
 and a viewset's entry before the same dispatch) is folded with them. The endpoint's own work
 starts at the costliest call of the chain's last function that not every other endpoint makes.
-With a single profiled endpoint nothing tells the shared chain apart, so its own work starts
-at the project's first function on its spine.
+With a single profiled endpoint (its rows of several roles are the same code) nothing tells
+the shared chain apart, so its own work starts at the project's first function on its spine.
 """
 
 from __future__ import annotations
@@ -171,8 +171,9 @@ def own_work(endpoint: Any, stored: StoredRun) -> OwnWork | None:
     if not spine:
         return None
     mine = tuple(map(_where, spine))
-    spines = {tuple(map(_where, _spine(e))): _spine(e) for e in stored.sequential if _spine(e)}
-    if len(spines) < 2:
+    profiled = [e for e in stored.sequential if _spine(e)]
+    spines = {tuple(map(_where, _spine(e))): _spine(e) for e in profiled}
+    if len(spines) < 2 or len({e.name for e in profiled}) < 2:  # one endpoint, or its roles
         host = [n for n, function in enumerate(spine) if function["category"] == "host"]
         return _split(spine, host[0] if host else 0)
     end = _chain_end(list(spines.values()))
