@@ -84,7 +84,8 @@ def _spine(endpoint: Any) -> list[dict[str, Any]]:
     return endpoint.profile.get("spine") or []
 
 
-def _where(function: dict[str, Any]) -> tuple[str, str]:
+def _identity(function: dict[str, Any]) -> tuple[str, str]:
+    """What tells two stored functions apart: their names and files."""
     return function["function"], function["file"]
 
 
@@ -102,7 +103,7 @@ def _chain_end(spines: list[list[dict[str, Any]]]) -> int:
     shortest = min(map(len, spines))
 
     def agree(position: int) -> bool:
-        return position < shortest and len({_where(s[position]) for s in spines}) == 1
+        return position < shortest and len({_identity(s[position]) for s in spines}) == 1
 
     def alike(position: int) -> bool:
         """Whether every costly call of the function at ``position`` is made everywhere."""
@@ -146,7 +147,9 @@ class OwnWork:
         would not be the endpoint's."""
         limit = self.first["cumulative_ms"]
         below = [
-            f for f in self.below if _where(f) != _where(self.first) and f["cumulative_ms"] <= limit
+            f
+            for f in self.below
+            if _identity(f) != _identity(self.first) and f["cumulative_ms"] <= limit
         ]
         below.sort(key=lambda f: f["cumulative_ms"], reverse=True)
         return [self.first, *below[: OWN_WORK_ROWS - 1]]
@@ -170,9 +173,9 @@ def own_work(endpoint: Any, stored: StoredRun) -> OwnWork | None:
     spine = _spine(endpoint)
     if not spine:
         return None
-    mine = tuple(map(_where, spine))
+    mine = tuple(map(_identity, spine))
     profiled = [e for e in stored.sequential if _spine(e)]
-    spines = {tuple(map(_where, _spine(e))): _spine(e) for e in profiled}
+    spines = {tuple(map(_identity, _spine(e))): _spine(e) for e in profiled}
     if len(spines) < 2 or len({e.name for e in profiled}) < 2:  # one endpoint, or its roles
         host = [n for n, function in enumerate(spine) if function["category"] == "host"]
         return _split(spine, host[0] if host else 0)

@@ -16,8 +16,11 @@ To show where an endpoint's own work starts, each profile also keeps its *spine*
 framework's entry point (the first function below perftest's transport) down, at each step the
 callee that took the most time (a recursion, such as Django's middleware calling the next one
 through the same two functions, is followed out through its heaviest exit). Every other function
-is placed under the deepest spine function that reaches it in the call graph, and the heaviest
-few of each place are kept. Which part of the spine is the framework's dispatch and middleware
+is placed under the deepest spine function that reaches it through calls of at least
+``PATH_SHARE`` of the request, and the heaviest few of each place are kept; each spine function
+also keeps the names of the functions it called and, for each costly call off the spine, the
+same figures of its own (a cheap view's handler beside a costlier authentication). Which part of
+the spine is the framework's dispatch and middleware, and where the endpoint's own work starts,
 is decided from the profiles of every endpoint together (``analysis.rules.diagnosis``), so no
 framework function is named here.
 """
@@ -303,14 +306,13 @@ class _Graph:
 
 def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
     """The stored spine: each function on it, with the part of the request spent outside it
-    and the heaviest functions of its place by cumulative time (the
-    report's table below any point of the spine is the heaviest of the places at and below
-    that point); the names of every function it calls with the share of the request each
-    call took (``callees``), and for each callee off the spine that took at least
-    ``BRANCH_SHARE`` of the request, the same figures of its own (``branches``), so that the
-    endpoint's own work can start off the spine (a cheap view beside a costly authentication).
-    Every function carries its cumulative time as a share of the request, the framework's
-    entry point's cumulative time."""
+    and the heaviest functions of its place by cumulative time (the report's table below any
+    point of the spine is the heaviest of the places at and below that point); the names of
+    every function it called with the share of the request each call took (``callees``); and
+    for each callee off the spine that took at least ``BRANCH_SHARE`` of the request, the same
+    figures of its own (``branches``), so that the endpoint's own work can start off the spine.
+    Every function carries its cumulative time as a share of the request (the framework's
+    entry point's cumulative time)."""
     spine = graph.spine()
     if not spine:
         return []
@@ -335,7 +337,7 @@ def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
     rows = []
     for index, (code, group) in enumerate(zip(spine, groups, strict=True)):
         calls = sorted(graph.callees.get(code, {}).items(), key=lambda call: -call[1])
-        calls = [(callee, s) for callee, s in calls if callee in graph.functions]
+        calls = [(callee, seconds) for callee, seconds in calls if callee in graph.functions]
         after = spine[index + 1] if index + 1 < len(spine) else None
         branches = [
             callee

@@ -88,9 +88,9 @@ def _folded(work: OwnWork) -> str:
     """The one line the chain above the endpoint's own work folds into."""
     if not work.folded:
         return (
-            "No call chain is folded: with a single profiled endpoint and none of the project's "
-            "functions on its heaviest path, nothing tells the shared dispatch apart, so the "
-            "table starts at the framework's entry point."
+            "No call chain is folded: nothing in the profiles tells the shared dispatch apart "
+            "(a single profiled endpoint with none of the project's functions on its heaviest "
+            "path), so the table starts at the framework's entry point."
         )
     origins = dict.fromkeys(ORIGINS[f["category"]] for f in work.folded if f["category"] in ORIGINS)
     return (
