@@ -4,15 +4,21 @@ storage; never counted, never over HTTP, never keeping a parameter value."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from django.contrib.auth.hashers import get_hasher
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.urls import resolve
 
 from perftest.analysis.rules.diagnosis import LARGE_TABLE_ROWS, SEQ_SCAN, WHERE_TIME_GOES
 from perftest.measure.diagnose.explain import columns, masked
 from perftest.models import Run
+from perftest.reports.blocks import Heading, Table
+from perftest.reports.sections.why_slow import why_slow
+from perftest.store.read import StoredRun
 from tests import views
 from tests.counting import COUNT_FILE_ENV, count_handled
 from tests.live_server import shared_database_url, standin_server  # noqa: F401
@@ -81,16 +87,20 @@ def test_profile_names_the_slow_helper_first_among_the_projects_code_and_is_neve
     host = cpu.profile["host"]
     assert host[0]["function"] == SLOW_HELPER and host[0]["calls"] == 3
     assert host[0]["file"] == "tests/views.py"
-    assert any(f["function"] == "tests.views.cpu_bound" for f in cpu.profile["top"])
-    assert all(f["category"] != "perftest" for f in cpu.profile["top"])
+    spine = [f["function"] for f in cpu.profile["spine"]]
+    assert "tests.views.cpu_bound" in spine and SLOW_HELPER in spine
+    assert all(f["category"] != "perftest" for f in cpu.profile["spine"])
     profile = run.endpoints.get(name="Get Profile").profile
     assert profile["origins"]["drf"] > 0 and profile["shares"]["sql"] > 0
 
     finding = run.findings.get(rule=WHERE_TIME_GOES, subject="CPU")
-    assert f"its slowest own function is {SLOW_HELPER}" in finding.title
+    assert f"most of its own work is in {SLOW_HELPER} (" in finding.title
+    assert f"its slowest own function is {SLOW_HELPER}" in finding.evidence
     text = reports(tmp_path, run)
     assert "## Why it is slow" in text["md"] and "### CPU: profile" in text["md"]
     assert SLOW_HELPER in text["md"] and "3 extra requests per endpoint" in text["md"]
+    # A function view's own work starts at the view itself, below the shared dispatch.
+    assert own_work_tables(run)["CPU"][0][0] == "tests.views.cpu_bound"
     assert "<h2>Why it is slow</h2>" in text["html"] and SLOW_HELPER in text["html"]
     assert "<locals>" not in text["html"]  # names such as view.<locals>.inner stay text
     document = validate(text["json"])
@@ -124,6 +134,102 @@ def test_profiling_the_login_endpoint_logs_in_again_so_the_endpoints_after_it_an
     assert [attempt["ok"] for attempt in run.logins] == [True] * 4
     # One PBKDF2 hash per login (hashlib's C code, a built-in) is most of its profiled time.
     assert rows[0].profile["origins"]["built-in"] > 0.5
+
+
+def own_work_tables(run: Run) -> dict[str, list[list]]:
+    """Each shown profile's table of its endpoint's own work, as the report builds it from
+    storage: rows of function, origin, where, calls, own, cumulative, share."""
+    blocks = why_slow(StoredRun.of(run))
+    tables, label = {}, None
+    for block in blocks:
+        if isinstance(block, Heading) and block.text.endswith(": profile"):
+            label = block.text.removesuffix(": profile")
+        elif isinstance(block, Table) and block.headers[0].endswith("own work)"):
+            tables[label] = [list(row) for row in block.rows]
+    return tables
+
+
+def view_handler(method: str, path: str) -> str:
+    """The dotted name of the method Django and DRF route ``method path`` to, read from the
+    URL resolver (a viewset's action, a class-based view's method, or a function view)."""
+    view = resolve(path).func
+    actions = getattr(view, "actions", None) or {}
+    owner = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    handler = getattr(owner, actions.get(method.lower(), method.lower())) if owner else view
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def hasher_function() -> str:
+    """The configured default password hasher's ``encode``, as a profile names it."""
+    encode = type(get_hasher()).encode
+    return f"{encode.__module__}.{encode.__qualname__}"
+
+
+def share(cell: str) -> float:
+    return float(cell.removesuffix("%"))
+
+
+@pytest.mark.django_db
+def test_profile_folds_the_shared_dispatch_and_starts_at_each_endpoints_own_work(tmp_path):
+    endpoints = {e["name"]: e for e in THEBOT["ENDPOINTS"]}
+    shown = ("Login", "Get Profile", "Get Lessons")
+    run = perftest(
+        tmp_path, "--endpoints", ",".join(shown), "--iterations", "2", "--warmup", "0",
+        "--profile", "2",
+    )  # fmt: skip
+
+    tables = own_work_tables(run)
+    assert set(tables) == set(shown)
+    for name, rows in tables.items():
+        endpoint = endpoints[name]
+        # The first row is the view's handler, named from the URL resolver, not a wrapper.
+        assert rows[0][0] == view_handler(endpoint["method"], endpoint["path"]), name
+        # After it, the heaviest functions below it, each with its share of the request.
+        shares = [share(row[-1]) for row in rows]
+        assert shares[1:] == sorted(shares[1:], reverse=True)
+        assert all(value <= shares[0] for value in shares), name
+        assert all(0 < value <= 100 for value in shares), name
+    assert tables["Login"] != tables["Get Profile"] != tables["Get Lessons"]
+    login = {row[0]: row for row in tables["Login"]}
+    hasher = hasher_function()
+    assert hasher in login and re.fullmatch(r"\d+\.\d%", login[hasher][-1])
+    # The hash runs inside the login view, so its share is below the view's.
+    assert share(login[hasher][-1]) <= share(tables["Login"][0][-1])
+
+    md = reports(tmp_path, run)["md"]
+    folded = re.findall(
+        r"^(.+) dispatch and middleware: (\d+) functions, ([\d.]+)% of the request \(from "
+        r"(\S+) to (\S+)\)\.$",
+        md,
+        re.MULTILINE,
+    )
+    assert len(folded) == len(shown)
+    (words, *_), chain_ends = folded[0], {(first, last) for *_, first, last in folded}
+    assert words == "Django and DRF" and len(chain_ends) == 1
+    ((first, last),) = chain_ends
+    for *_, functions, percent_of_request, _, _ in folded:
+        assert int(functions) > 0 and 0 <= float(percent_of_request) < 100
+    for rows in tables.values():
+        assert not {first, last} & {row[0] for row in rows}
+    assert hasher in md and f"| {first} |" not in md
+    # The key finding names where most of the login's own work goes, a row of its table,
+    # with the same share of the request.
+    title = run.findings.get(rule=WHERE_TIME_GOES, subject="Login").title
+    cause = re.search(r"most of its own work is in (.+) \((\d+\.\d%) of the request\)$", title)
+    assert cause is not None and login[cause[1]][-1] == cause[2]
+
+
+@pytest.mark.django_db
+def test_a_single_profiled_endpoint_starts_its_table_at_the_projects_first_function(tmp_path):
+    run = perftest(
+        tmp_path, "--endpoints", "Login", "--iterations", "1", "--warmup", "0", "--profile", "1"
+    )
+
+    (rows,) = own_work_tables(run).values()
+    login = next(e for e in THEBOT["ENDPOINTS"] if e["name"] == "Login")
+    assert rows[0][0] == view_handler(login["method"], login["path"])
+    assert rows[0][1] == "project code" and hasher_function() in {row[0] for row in rows}
+    assert " dispatch and middleware: " in reports(tmp_path, run)["md"]
 
 
 def seed_subjects(count: int) -> None:

@@ -11,6 +11,18 @@ built-in cursor calls), serialisation (DRF's serializers, fields and renderers, 
 and the rest. The profiler's entries are read directly (they are what ``pstats`` is built
 from) because they keep each function's code object, whose ``co_qualname`` names a method
 with its class. Only names, files, counts and times are kept, never arguments or values.
+
+To show where an endpoint's own work starts, each profile also keeps its *spine*: from the
+framework's entry point (the first function below perftest's transport) down, at each step the
+callee that took the most time (a recursion, such as Django's middleware calling the next one
+through the same two functions, is followed out through its heaviest exit). Every other function
+is placed under the deepest spine function that reaches it through calls of at least
+``PATH_SHARE`` of the request, and the heaviest few of each place are kept; each spine function
+also keeps the names of the functions it called and, for each costly call off the spine, the
+same figures of its own (a cheap view's handler beside a costlier authentication). Which part of
+the spine is the framework's dispatch and middleware, and where the endpoint's own work starts,
+is decided from the profiles of every endpoint together (``analysis.rules.diagnosis``), so no
+framework function is named here.
 """
 
 from __future__ import annotations
@@ -36,8 +48,19 @@ HOST, PERFTEST, DJANGO, DRF = "host", "perftest", "django", "drf"
 STDLIB, THIRD_PARTY, BUILTIN = "stdlib", "third-party", "built-in"
 SQL, SERIALISATION, OTHER = "sql", "serialisation", "other"
 
-#: How many functions each list keeps, and how long a stored name or file may be.
+#: How many functions each list keeps (and each place under the spine), how long a stored
+#: name or file may be, how deep a spine is followed, and how many steps back a recursion
+#: the spine follows out may reach.
 TOP_FUNCTIONS = 10
+SPINE_DEPTH = 120
+SHORT_CYCLE = 3
+#: A callee off the spine that took at least this share of the request keeps figures of its
+#: own, so that the endpoint's own work can start there.
+BRANCH_SHARE = 0.05
+#: Only calls that took at least this share of the request lead from a function to those
+#: below it: the call graph keeps who called whom, not the stacks, so a cheap call to a
+#: function that did costly work elsewhere must not bring that work under its caller.
+PATH_SHARE = 0.005
 NAME_CHARS = 160
 
 #: Installed code whose own time is the database's (driver packages, Django's backends).
@@ -181,23 +204,157 @@ class _Function:
         }
 
 
-def _functions(profiler: cProfile.Profile) -> list[_Function]:
-    functions = []
-    for entry in profiler.getstats():
-        code = entry.code  # a built-in's is its label
-        builtin = isinstance(code, str)
-        origin = Origin(BUILTIN, code) if builtin else classify(code.co_filename)
-        functions.append(
-            _Function(
-                _qualified(code, origin),
-                origin,
-                0 if builtin else code.co_firstlineno,
-                entry.callcount,
-                entry.totaltime,
-                entry.inlinetime,
+def _function(code: Any, calls: int, cumulative_s: float, own_s: float) -> _Function:
+    builtin = isinstance(code, str)  # a built-in's code is its label
+    origin = Origin(BUILTIN, code) if builtin else classify(code.co_filename)
+    line = 0 if builtin else code.co_firstlineno
+    return _Function(_qualified(code, origin), origin, line, calls, cumulative_s, own_s)
+
+
+@dataclass
+class _Graph:
+    """The profiler's functions and who called whom, with the time of each call edge.
+
+    ``callees[f]`` maps each function ``f`` called to the time spent in it when called from
+    ``f`` (cProfile's sub-entries, whose time counts a recursion once)."""
+
+    functions: dict[Any, _Function]
+    callees: dict[Any, dict[Any, float]]
+
+    @classmethod
+    def of(cls, profiler: cProfile.Profile) -> _Graph:
+        functions, callees = {}, {}
+        for entry in profiler.getstats():
+            functions[entry.code] = _function(
+                entry.code, entry.callcount, entry.totaltime, entry.inlinetime
             )
+            callees[entry.code] = {sub.code: sub.totaltime for sub in entry.calls or ()}
+        return cls(functions, callees)
+
+    def _heaviest(self, callers: Iterable[Any], skip: set[Any]) -> Any | None:
+        edges = [
+            (time_s, callee)
+            for caller in callers
+            for callee, time_s in self.callees.get(caller, {}).items()
+            if callee not in skip and callee in self.functions
+        ]
+        return max(edges, key=lambda edge: edge[0])[1] if edges else None
+
+    def _entry(self) -> Any | None:
+        """The first function below perftest's own frames on the heaviest path from the top."""
+        called = {callee for edges in self.callees.values() for callee in edges}
+        tops = [code for code in self.functions if code not in called]
+        node = max(tops, key=lambda code: self.functions[code].cumulative_s, default=None)
+        seen: set[Any] = set()
+        while node is not None and self.functions[node].origin.category == PERFTEST:
+            seen.add(node)
+            node = self._heaviest([node], seen)
+        return node
+
+    def spine(self) -> list[Any]:
+        """The heaviest path from the framework's entry point down (see the module's note).
+
+        When the heaviest callee is a function a few steps up the path (a short recursion,
+        such as a middleware calling the next through the same wrapper), the next step is the
+        heaviest callee of that cycle not yet on the path; a longer cycle (a helper reached
+        again from deep below) ends the path."""
+        node = self._entry()
+        path = [] if node is None else [node]
+        while path and len(path) < SPINE_DEPTH:
+            heaviest = self._heaviest([path[-1]], set())
+            cycle_from = path.index(heaviest) if heaviest in path else len(path) - 1
+            if cycle_from < len(path) - SHORT_CYCLE:
+                break
+            node = self._heaviest(path[cycle_from:], set(path))
+            if node is None:
+                break
+            path.append(node)
+        return path
+
+    def _called(self, code: Any, least_s: float) -> list[Any]:
+        """The functions ``code`` called in calls that took at least ``least_s`` in all."""
+        edges = self.callees.get(code, {})
+        return [c for c, time_s in edges.items() if time_s >= least_s and c in self.functions]
+
+    def below(self, code: Any, least_s: float) -> list[_Function]:
+        """Every function ``code`` reaches through calls of at least ``least_s``, itself
+        left out (a cheaper call, such as a cached attribute, is no path to the costly work
+        that ran elsewhere in the request)."""
+        seen, waiting = {code}, self._called(code, least_s)
+        while waiting:
+            node = waiting.pop()
+            if node not in seen:
+                seen.add(node)
+                waiting.extend(self._called(node, least_s))
+        seen.discard(code)
+        return [self.functions[c] for c in seen if self.functions[c].origin.category != PERFTEST]
+
+    def places(self, spine: list[Any], least_s: float) -> dict[Any, int]:
+        """Each function reached from the spine through calls of at least ``least_s``, by the
+        index of the deepest spine function that reaches it (the spine's own included)."""
+        place: dict[Any, int] = {}
+        for index in range(len(spine) - 1, -1, -1):
+            waiting = [spine[index]]
+            while waiting:
+                node = waiting.pop()
+                if node in place or self.functions[node].origin.category == PERFTEST:
+                    continue
+                place[node] = index
+                waiting.extend(self._called(node, least_s))
+        return place
+
+
+def _spine_rows(graph: _Graph) -> list[dict[str, Any]]:
+    """The stored spine: each function on it, with the part of the request spent outside it
+    and the heaviest functions of its place by cumulative time (the report's table below any
+    point of the spine is the heaviest of the places at and below that point); the names of
+    every function it called with the share of the request each call took (``callees``); and
+    for each callee off the spine that took at least ``BRANCH_SHARE`` of the request, the same
+    figures of its own (``branches``), so that the endpoint's own work can start off the spine.
+    Every function carries its cumulative time as a share of the request (the framework's
+    entry point's cumulative time)."""
+    spine = graph.spine()
+    if not spine:
+        return []
+    request_s = graph.functions[spine[0]].cumulative_s
+    least_s = PATH_SHARE * request_s
+    groups: list[list[_Function]] = [[] for _ in spine]
+    for code, index in graph.places(spine, least_s).items():
+        groups[index].append(graph.functions[code])
+
+    def share(seconds: float) -> float:
+        return seconds / request_s if request_s else 0.0
+
+    def with_share(function: _Function, group: Iterable[_Function]) -> dict[str, Any]:
+        heaviest = sorted(group, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
+        return {
+            **function.as_dict(),
+            "share": share(function.cumulative_s),
+            "outside_share": 1.0 - share(function.cumulative_s),
+            "heaviest": [{**f.as_dict(), "share": share(f.cumulative_s)} for f in heaviest],
+        }
+
+    rows = []
+    for index, (code, group) in enumerate(zip(spine, groups, strict=True)):
+        calls = sorted(graph.callees.get(code, {}).items(), key=lambda call: -call[1])
+        calls = [(callee, seconds) for callee, seconds in calls if callee in graph.functions]
+        after = spine[index + 1] if index + 1 < len(spine) else None
+        branches = [
+            callee
+            for callee, seconds in calls
+            if callee != after and share(seconds) >= BRANCH_SHARE
+        ]
+        rows.append(
+            {
+                **with_share(graph.functions[code], group),
+                "callees": [[_cut(graph.functions[c].name), share(t)] for c, t in calls],
+                "branches": [
+                    with_share(graph.functions[callee], graph.below(callee, least_s))
+                    for callee in branches
+                ],
+            }
         )
-    return functions
+    return rows
 
 
 def _shares(
@@ -211,15 +368,14 @@ def _shares(
 
 
 def _summary(profiler: cProfile.Profile, requests: int, unexpected: int) -> dict[str, Any]:
-    """The stored profile: totals, shares of own time, the top functions by cumulative time
-    (perftest's own frames, which wrap every request, left out) and the host's own functions
-    by own time (a view's cumulative time includes all the framework work below it; its own
-    time is the code to change)."""
-    functions = _functions(profiler)
+    """The stored profile: totals, shares of own time, the spine with the heaviest functions
+    below each of its points (perftest's own frames, which wrap every request, left out) and
+    the host's own functions by own time (a view's cumulative time includes all the framework
+    work below it; its own time is the code to change)."""
+    graph = _Graph.of(profiler)
+    functions = list(graph.functions.values())
     total_s = sum(function.own_s for function in functions)
-    shown = [f for f in functions if f.origin.category != PERFTEST]
-    top = sorted(shown, key=lambda f: f.cumulative_s, reverse=True)[:TOP_FUNCTIONS]
-    host = [f for f in shown if f.origin.category == HOST]
+    host = [f for f in functions if f.origin.category == HOST]
     host = sorted(host, key=lambda f: f.own_s, reverse=True)[:TOP_FUNCTIONS]
     shares = _shares(functions, total_s, lambda f: f.origin.bucket)
     return {
@@ -228,7 +384,7 @@ def _summary(profiler: cProfile.Profile, requests: int, unexpected: int) -> dict
         "total_ms": total_s * 1e3,
         "shares": {name: shares.get(name, 0.0) for name in (SQL, SERIALISATION, OTHER)},
         "origins": _shares(functions, total_s, lambda f: f.origin.category),
-        "top": [function.as_dict() for function in top],
+        "spine": _spine_rows(graph),
         "host": [function.as_dict() for function in host],
     }
 

@@ -4,14 +4,16 @@ query plans of each endpoint's costly statements (``--explain``), or why there a
 The section appears only for runs that asked for a diagnosis. Which endpoints are "slow" is
 the analysis's choice (``rules.diagnosis.slow_profiled``), so the section shows the profiles
 the key findings name. In each profile the project's own functions come first: they are the
-code the reader can change.
+code the reader can change. Then the dispatch and middleware common to every request fold into
+one line, and the table of the endpoint's own work starts below them (``rules.diagnosis.own_work``
+decides where), each function with its share of the request.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from perftest.analysis.rules.diagnosis import reaches_threshold, slow_profiled
+from perftest.analysis.rules.diagnosis import OwnWork, own_work, reaches_threshold, slow_profiled
 from perftest.store.read import StoredRun
 from perftest.text import ms, number, percent, quantity
 
@@ -57,21 +59,52 @@ def _where(function: dict[str, Any]) -> str:
     return f"{function['file']}:{function['line']}" if function["file"] else "built-in"
 
 
-def _functions(functions: list[dict[str, Any]], first: str) -> Table:
+def _row(function: dict[str, Any]) -> list[Any]:
+    return [
+        function["function"],
+        ORIGINS.get(function["category"], function["category"]),
+        _where(function),
+        function["calls"],
+        ms(function["own_ms"]),
+        ms(function["cumulative_ms"]),
+    ]
+
+
+_COLUMNS = ["Origin", "Where", "Calls", "Own", "Cumulative"]
+
+
+def _project_functions(functions: list[dict[str, Any]]) -> Table:
     return Table(
-        [first, "Origin", "Where", "Calls", "Own", "Cumulative"],
-        [
-            [
-                f["function"],
-                ORIGINS.get(f["category"], f["category"]),
-                _where(f),
-                f["calls"],
-                ms(f["own_ms"]),
-                ms(f["cumulative_ms"]),
-            ]
-            for f in functions
-        ],
-        right=frozenset({3, 4, 5}),
+        ["Project function", *_COLUMNS], [_row(f) for f in functions], right=frozenset({3, 4, 5})
+    )
+
+
+def _and(words: list[str]) -> str:
+    """``Django``, ``Django and DRF``, ``Django, DRF and project code``."""
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+
+
+def _folded(work: OwnWork) -> str:
+    """The one line the chain above the endpoint's own work folds into."""
+    if not work.folded:
+        return (
+            "No call chain is folded: nothing in the profiles tells the shared dispatch apart "
+            "(a single profiled endpoint with none of the project's functions on its heaviest "
+            "path), so the table starts at the framework's entry point."
+        )
+    origins = dict.fromkeys(ORIGINS[f["category"]] for f in work.folded if f["category"] in ORIGINS)
+    return (
+        f"{_and(list(origins))} dispatch and middleware: "
+        f"{quantity(len(work.folded), 'function')}, {percent(100 * work.folded_share)} of "
+        f"the request (from {work.folded[0]['function']} to {work.folded[-1]['function']})."
+    )
+
+
+def _own_work(work: OwnWork) -> Table:
+    return Table(
+        ["Function (the endpoint's own work)", *_COLUMNS, "Share of the request"],
+        [[*_row(f), percent(100 * f["share"])] for f in work.functions],
+        right=frozenset({3, 4, 5, 6}),
     )
 
 
@@ -88,8 +121,12 @@ def _which(stored: StoredRun, shown: list[Any]) -> str:
         )
     return (
         f"Profiles of {chosen}: {every}, after the measured ones and not counted in any figure "
-        "above. The project's own functions come first, by own time; then every function by "
-        "cumulative time (perftest's own frames left out)."
+        "above. The project's own functions come first, by own time. Then the call chain "
+        "common to every profiled endpoint (the framework's dispatch and middleware, found by "
+        "comparing their profiles) is one line, and the table starts where the endpoint's own "
+        "work starts, with each function's cumulative time as a share of the request "
+        "(perftest's own frames left out; a function that also ran outside the own work for "
+        "longer than the own work took is left out of its table)."
     )
 
 
@@ -104,10 +141,12 @@ def _profiles(stored: StoredRun) -> list[Block]:
         profile = endpoint.profile
         blocks += [Heading(f"{endpoint.label}: profile", 3), Paragraph(_shares(profile))]
         if profile["host"]:
-            blocks.append(_functions(profile["host"], "Project function"))
+            blocks.append(_project_functions(profile["host"]))
         else:
             blocks.append(Paragraph("No function of the project's own code ran."))
-        blocks.append(_functions(profile["top"], "Function"))
+        work = own_work(endpoint, stored)
+        if work is not None:
+            blocks += [Paragraph(_folded(work)), _own_work(work)]
     return blocks
 
 
