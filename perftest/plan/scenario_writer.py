@@ -1,10 +1,13 @@
 """``perftest --write-scenario FILE.toml``: a starter scenario read off the target's URLconf.
 
 It holds the login and identity of the current settings, every GET list route that needs no
-path parameter, and each detail route whose one parameter a list of the same resource can
-give: its id is captured from that list's first answer (``results.0.id`` when the view
-paginates, ``0.id`` when it answers a bare list). Each ``[[endpoints]]`` is preceded by a
-comment naming its view, so the user can see what to keep.
+path parameter, and each route whose one parameter the list above it can give (a detail
+route, or a nested list): its id is captured from that list's first answer (``results.0.id``
+when the view paginates, ``0.id`` when it answers a bare list). A route is written only when
+``resolve()`` hands its path back to it: a route shadowed by an earlier pattern (a ``<pk>``
+detail route catching ``recent/``), or whose parameter no list gives, is a comment at the end
+saying why, not an endpoint; no path is written twice. Each ``[[endpoints]]`` is preceded by
+a comment naming its view, so the user can see what to keep.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import tomlkit
 
 from perftest.conf import ConfigError
+from perftest.text import quantity
 
 from .inventory import ROUTE_PARAMETER, Route, inventory, view_class
 
@@ -25,8 +29,8 @@ _IDENTITY_KEYS = ("EMAIL", "USERNAME", "FIELDS", "HOOK")
 
 
 def _lookup_key(view: type | None) -> str:
-    """The key of a list item that holds a detail route's lookup value: the lookup field,
-    or for ``pk`` the name of the serializer's model's primary key (``id``)."""
+    """The key of a list item that holds the value a route below the list needs: the list
+    view's lookup field, or for ``pk`` the name of the serializer's model's primary key."""
     lookup = getattr(view, "lookup_field", "pk")
     if lookup != "pk":
         return lookup
@@ -49,33 +53,67 @@ def _name(route: Route, taken: set[str]) -> str:
     return name
 
 
-def _endpoints(routes: list[Route]) -> list[tuple[str, dict[str, Any]]]:
-    """(view, endpoint table) for each list route, then the detail routes a list feeds."""
+def _left_out(route: Route, why: str) -> str:
+    return f"# GET {route.path} ({route.name or 'unnamed'}, {route.view}): {why}"
+
+
+def _no_source(route: Route) -> str:
+    names = ", ".join(f"{{{parameter}}}" for parameter in route.parameters)
+    return _left_out(
+        route,
+        f"no list route above it gives {names}; write the endpoint with params "
+        "(from = a list endpoint, json = where the value is) or a seeder's value (seed)",
+    )
+
+
+def _endpoints(routes: list[Route]) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """(view, endpoint table) for each list route the URLconf serves, then for each route
+    below a list that needs one value the list gives; and a comment for each GET route left
+    out: shadowed (its paths reach another pattern) or with a path parameter no list fills.
+    A path is written once, by the route that ``resolve()`` reaches for it."""
     taken: set[str] = set()
     lists: dict[str, tuple[str, Route]] = {}
-    written = []
-    for route in routes:
-        if "GET" in route.methods and route.is_list and not route.parameters:
+    written: list[tuple[Route, dict[str, Any]]] = []
+    left_out: list[str] = []
+    gets = [route for route in routes if "GET" in route.methods]
+    for route in gets:
+        if not route.is_list or route.parameters:
+            continue
+        if route.shadowed_by:
+            left_out.append(_left_out(route, f"shadowed: its path reaches {route.shadowed_by}"))
+        elif route.path not in lists:
             name = _name(route, taken)
             lists[route.path] = (name, route)
             written.append((route, {"name": name, "path": route.path, "list": True}))
-    for route in routes:
-        if "GET" not in route.methods or route.is_list or len(route.parameters) != 1:
+    paths = set(lists)
+    for route in gets:
+        if not route.parameters:
             continue
-        parent = ROUTE_PARAMETER.sub("", route.path).replace("//", "/")
-        if parent not in lists:
+        path = ROUTE_PARAMETER.sub(r"{\1}", route.path)
+        if route.shadowed_by:
+            left_out.append(_left_out(route, f"shadowed: its paths reach {route.shadowed_by}"))
             continue
+        parent = route.path[: route.path.index("<")]
+        if len(route.parameters) != 1 or parent not in lists:
+            left_out.append(_no_source(route))
+            continue
+        if path in paths:
+            continue
+        paths.add(path)
         source, listed = lists[parent]
         view = view_class(listed.callback)
-        json_path = f"{_first_item(view)}.{_lookup_key(view_class(route.callback))}"
         (parameter,) = route.parameters
         table = {
             "name": _name(route, taken),
-            "path": ROUTE_PARAMETER.sub(r"{\1}", route.path),
-            "params": {parameter: {"from": source, "json": json_path}},
+            "path": path,
+            "params": {
+                parameter: {"from": source, "json": f"{_first_item(view)}.{_lookup_key(view)}"}
+            },
         }
+        if route.is_list:
+            table["list"] = True
         written.append((route, table))
-    return [(route.view, _endpoint_table(route, table)) for route, table in written]
+    return [(route.view, _endpoint_table(route, table)) for route, table in written], left_out
 
 
 def _endpoint_table(route: Route, table: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +145,7 @@ def _section(values: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
 
 def render(config: Mapping[str, Any], routes: list[Route]) -> tuple[str, int]:
     """The scenario's text and how many endpoints it holds."""
-    endpoints = _endpoints(routes)
+    endpoints, left_out = _endpoints(routes)
     head: dict[str, Any] = {}
     if config.get("SEEDER"):
         head["seeder"] = config["SEEDER"]
@@ -121,6 +159,11 @@ def render(config: Mapping[str, Any], routes: list[Route]) -> tuple[str, int]:
     ]
     for view, table in endpoints:
         parts.append(f"\n# view: {view}\n[[endpoints]]\n{tomlkit.dumps(table)}")
+    if left_out:
+        parts.append(
+            f"\n# Left out: {quantity(len(left_out), 'GET route')} that a request from this "
+            "file would not measure as written.\n" + "\n".join(left_out) + "\n"
+        )
     return "".join(parts), len(endpoints)
 
 
