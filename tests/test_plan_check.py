@@ -32,24 +32,26 @@ def nothing_left_behind() -> bool:
 
 
 @pytest.mark.django_db
-def test_check_of_the_stand_in_shows_views_lists_login_and_uncovered_routes():
+def test_check_of_the_stand_in_shows_each_status_views_lists_and_the_login():
     lines = checked()
     assert lines[0] == "Plan: 7 endpoints (in-process)"
     lessons = next(line for line in lines if line.strip().startswith("Get Lessons"))
-    assert lessons.split()[-2:] == [
+    assert lessons.split()[-4:] == [
+        "200",
+        "->",
         "thebot_settings.standin.views.learning.LessonViewSet",
         "(list)",
     ]
     profile = next(line for line in lines if line.strip().startswith("Get Profile"))
-    assert not profile.endswith("(list)")
+    assert profile.split()[-3] == "200" and not profile.endswith("(list)")
+    login = lines.index(next(line for line in lines if line.strip().startswith("Login  ")))
+    assert lines[login].split()[3] == "200"
+    assert lines[login + 1] == "    the check's login"
     assert any(
         line.startswith("Login: POST /api/auth/login/ answered 200") and "'data.token'" in line
         for line in lines
     )
-    coverage = lines.index(next(line for line in lines if line.startswith("Coverage: 7 of 13")))
-    uncovered = [line.split()[-1] for line in lines[coverage + 1 : -1]]
-    assert "/api/scheduling/lessons/<pk>/" in uncovered and "/api/" in uncovered
-    assert "/api/scheduling/lessons/" not in uncovered
+    assert not any("PROBLEM" in line for line in lines)
     assert lines[-1] == "Plan clean."
     assert nothing_left_behind()
 

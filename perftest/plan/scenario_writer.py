@@ -13,6 +13,7 @@ a comment naming its view, so the user can see what to keep.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import tomlkit
 from perftest.conf import ConfigError
 from perftest.text import quantity
 
-from .inventory import ROUTE_PARAMETER, Route, inventory, view_class
+from .inventory import ROUTE_PARAMETER, Route, view_class
 
 #: The settings of the login and identity a scenario repeats (the rest keep their defaults).
 _LOGIN_KEYS = ("PATH", "METHOD", "BODY", "TOKEN_PATH", "HEADER", "SCHEME")
@@ -66,7 +67,7 @@ def _no_source(route: Route) -> str:
     )
 
 
-def _endpoints(routes: list[Route]) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+def _endpoints(routes: list[Route]) -> tuple[list[tuple[Route, dict[str, Any]]], list[str]]:
     """(view, endpoint table) for each list route the URLconf serves, then for each route
     below a list that needs one value the list gives; and a comment for each GET route left
     out: shadowed (its paths reach another pattern) or with a path parameter no list fills.
@@ -113,7 +114,7 @@ def _endpoints(routes: list[Route]) -> tuple[list[tuple[str, dict[str, Any]]], l
         if route.is_list:
             table["list"] = True
         written.append((route, table))
-    return [(route.view, _endpoint_table(route, table)) for route, table in written], left_out
+    return [(route, _endpoint_table(route, table)) for route, table in written], left_out
 
 
 def _endpoint_table(route: Route, table: dict[str, Any]) -> dict[str, Any]:
@@ -128,13 +129,20 @@ def _endpoint_table(route: Route, table: dict[str, Any]) -> dict[str, Any]:
     if "list" in table:
         ordered["list"] = True
     if "params" in table:
-        params = tomlkit.inline_table()
-        for parameter, source in table["params"].items():
-            inner = tomlkit.inline_table()
-            inner.update(source)
-            params[parameter] = inner
-        ordered["params"] = params
+        ordered["params"] = table["params"]
     return ordered
+
+
+def _toml(table: dict[str, Any]) -> dict[str, Any]:
+    """An endpoint table as TOML writes it: its params as inline tables, one line each."""
+    if "params" not in table:
+        return table
+    params = tomlkit.inline_table()
+    for parameter, source in table["params"].items():
+        inner = tomlkit.inline_table()
+        inner.update(source)
+        params[parameter] = inner
+    return {**table, "params": params}
 
 
 def _section(values: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -143,9 +151,35 @@ def _section(values: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
     return {key.lower(): values[key] for key in keys if values.get(key) not in (None, {})}
 
 
-def render(config: Mapping[str, Any], routes: list[Route]) -> tuple[str, int]:
-    """The scenario's text and how many endpoints it holds."""
-    endpoints, left_out = _endpoints(routes)
+@dataclass(frozen=True)
+class Draft:
+    """The scenario as read off the URLconf, before the target has answered any request:
+    its endpoints (route, table) and a comment for each GET route left out."""
+
+    endpoints: list[tuple[Route, dict[str, Any]]]
+    left_out: list[str]
+
+    def settings(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """``config`` with the draft's endpoints as ``PERFTEST['ENDPOINTS']``: the plan the
+        command sends each of them once with (``checkup.refusals``)."""
+        return {**config, "ENDPOINTS": [dict(table) for _, table in self.endpoints]}
+
+
+def draft(routes: list[Route]) -> Draft:
+    """The starter scenario's endpoints and left-out routes, read off ``routes``."""
+    return Draft(*_endpoints(routes))
+
+
+def render(
+    config: Mapping[str, Any],
+    written: Draft,
+    refused: Mapping[str, str] | None = None,
+    unchecked: str = "",
+) -> tuple[str, int]:
+    """The scenario's text and how many endpoints it holds. ``refused``: the endpoints that
+    did not answer as expected when sent once (name -> why), written as comments too;
+    ``unchecked``: why the draft could not be sent (a note at the top), else ""."""
+    refused = refused or {}
     head: dict[str, Any] = {}
     if config.get("SEEDER"):
         head["seeder"] = config["SEEDER"]
@@ -154,28 +188,39 @@ def render(config: Mapping[str, Any], routes: list[Route]) -> tuple[str, int]:
     parts = [
         "# A starter scenario written by `manage.py perftest --write-scenario` from the\n"
         "# target's URLconf and the current settings. Keys are the PERFTEST keys in lower case\n"
-        "# (README, 'Scenario files'). Check it: manage.py perftest --check --scenario FILE\n\n",
+        "# (README, 'Scenario files'). Check it: manage.py perftest --check --scenario FILE\n",
+        f"# Not checked against the target: {unchecked}.\n" if unchecked else "",
+        "\n",
         tomlkit.dumps(head),
     ]
-    for view, table in endpoints:
-        parts.append(f"\n# view: {view}\n[[endpoints]]\n{tomlkit.dumps(table)}")
+    kept = [(route, table) for route, table in written.endpoints if table["name"] not in refused]
+    for route, table in kept:
+        parts.append(f"\n# view: {route.view}\n[[endpoints]]\n{tomlkit.dumps(_toml(table))}")
+    left_out = [
+        *written.left_out,
+        *(
+            _left_out(route, refused[table["name"]])
+            for route, table in written.endpoints
+            if table["name"] in refused
+        ),
+    ]
     if left_out:
         parts.append(
-            f"\n# Left out: {quantity(len(left_out), 'GET route')} that a request from this "
-            "file would not measure as written.\n" + "\n".join(left_out) + "\n"
+            f"\n# Left out: {quantity(len(left_out), 'GET route')} that this file would not "
+            "measure as written.\n" + "\n".join(left_out) + "\n"
         )
-    return "".join(parts), len(endpoints)
+    return "".join(parts), len(kept)
 
 
-def write(path: str, config: Mapping[str, Any], *, force: bool = False) -> int:
-    """Write the starter scenario to ``path``; refuse an existing file unless ``force``.
-    Returns how many endpoints it holds."""
-    target = Path(path)
-    if target.exists() and not force:
+def refuse_existing(path: str, force: bool) -> None:
+    """An existing file is not overwritten unless ``force`` (checked before any work)."""
+    if Path(path).exists() and not force:
         raise ConfigError(f"{path}: the file exists; perftest does not overwrite it (--force).")
-    text, count = render(config, inventory()[0])
+
+
+def write(path: str, text: str) -> None:
+    """Write the scenario's text to ``path``; an unwritable place is a ConfigError."""
     try:
-        target.write_text(text, encoding="utf-8")
+        Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the scenario: {exc.strerror}.") from None
-    return count
