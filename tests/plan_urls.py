@@ -23,7 +23,11 @@ rooms = OptionalSlashRouter()
 rooms.register("test/plan/rooms", plan_views.ItemViewSet, basename="plan-room")
 
 urlpatterns = [
-    path("test/plan/items/", plan_views.ItemViewSet.as_view({"get": "list"}), name="item-list"),
+    path(
+        "test/plan/items/",
+        plan_views.ItemViewSet.as_view({"get": "list", "post": "create"}),
+        name="item-list",
+    ),
     path(
         "test/plan/items/<pk>/",
         plan_views.ItemViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
@@ -31,7 +35,7 @@ urlpatterns = [
     ),
     path(
         "test/plan/items/recent/",
-        plan_views.RecentItemViewSet.as_view({"get": "list", "post": "create"}),
+        plan_views.RecentItemViewSet.as_view({"get": "list"}),
         name="item-recent",
     ),
     path(
