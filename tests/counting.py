@@ -2,8 +2,9 @@
 
 Each handled request appends one byte to the file named by ``PERFTEST_COUNT_FILE``, a letter
 for its method. Writes to a file opened with O_APPEND are atomic, so gunicorn workers and
-threads need no lock, and the count is the file's size (per method: the letter's count). The byte is written before the response leaves the server, so
-a client that has read a response can read an exact count.
+threads need no lock, and the count is the file's size (per method: the letter's count).
+The byte is written before the response leaves the server, so a client that has read a
+response can read an exact count.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def test_suggestions_for_a_missing_path_prefer_the_enclosing_collection_then_lis
 
 
 @pytest.fixture(scope="module")
-def plan_server(shared_database_url):
+def plan_server(shared_database_url):  # noqa: F811
     """gunicorn serving ``tests.plan_urls``, counting the requests it handles by method."""
     with run_gunicorn(shared_database_url, settings="tests.plan_http_settings") as server:
         yield server
