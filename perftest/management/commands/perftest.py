@@ -235,7 +235,8 @@ class Command(usage.Command):
             "--write-scenario",
             metavar="FILE.toml",
             help="Write a starter scenario of the target's GET list endpoints (and the detail "
-            "endpoints a list gives an id for) and exit; nothing is measured.",
+            "endpoints a list gives an id for), each sent once as a seeded identity, and exit; "
+            "routes left out are comments saying why. Nothing is measured.",
         )
         parser.add_argument(
             "--force",
