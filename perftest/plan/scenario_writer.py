@@ -161,8 +161,10 @@ class Draft:
 
     def settings(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """``config`` with the draft's endpoints as ``PERFTEST['ENDPOINTS']``: the plan the
-        command sends each of them once with (``checkup.refusals``)."""
-        return {**config, "ENDPOINTS": [dict(table) for _, table in self.endpoints]}
+        command sends each of them once with (``checkup.refusals``). No thresholds: nothing
+        is judged, and an endpoint threshold of the settings names endpoints the draft lacks."""
+        endpoints = [dict(table) for _, table in self.endpoints]
+        return {**config, "ENDPOINTS": endpoints, "THRESHOLDS": []}
 
 
 def draft(routes: list[Route]) -> Draft:
