@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from perftest.models import Run
 from perftest.plan.scenario_file import read
+from thebot_settings.settings import PERFTEST as THEBOT
 
 from .test_bad_input import assert_usage_error, perftest
 from .test_plan_check import nothing_left_behind
@@ -121,4 +122,20 @@ def test_shadowed_refused_and_unfillable_routes_are_comments_and_router_lists_ar
         "answered 403, expected 200: refused to the identity (role='student'); measure it as "
         "a role that may see it (PERFTEST['IDENTITY']['ROLES']) or leave it out",
     ]
+    assert nothing_left_behind()
+
+
+@override_settings(PERFTEST={**THEBOT, "LOGIN": {**THEBOT["LOGIN"], "PATH": "/api/auth/signin/"}})
+def test_a_draft_that_cannot_be_sent_is_still_written_with_the_reason_it_was_not_checked(
+    tmp_path,
+):
+    path = tmp_path / "starter.toml"
+    out = io.StringIO()
+    call_command("perftest", "--write-scenario", str(path), stdout=out)
+    reason = (
+        "Not checked against the target: No route in the URLconf for: login (/api/auth/signin/)"
+    )
+    assert out.getvalue().splitlines()[1].startswith(reason)
+    assert f"# {reason}" in path.read_text()
+    assert len(read(str(path))["endpoints"]) == 10
     assert nothing_left_behind()

@@ -427,15 +427,20 @@ class Command(usage.Command):
     def write_scenario(self, path: str, force: bool) -> None:
         """``--write-scenario``: a starter scenario from the URLconf and the settings, each
         of its endpoints sent once in-process as a seeded identity; those that do not answer
-        as expected are written as comments with the status and its likely cause."""
+        as expected are written as comments with the status and its likely cause. A plan that
+        cannot be sent (the login path has no route, an identity is taken) still gets its
+        file, with a note at the top saying why it was not checked."""
         try:
             scenario_writer.refuse_existing(path, force)
             config = get_config()
             draft = scenario_writer.draft(inventory()[0])
             refused, unchecked, leftovers = {}, "", []
             if draft.endpoints:
-                plan = check_routes(build_plan(draft.settings(config)))
-                refused, unchecked, leftovers = checkup.refusals(plan)
+                try:
+                    plan = check_routes(build_plan(draft.settings(config)))
+                    refused, unchecked, leftovers = checkup.refusals(plan)
+                except ConfigError as exc:  # the starter is still worth having: say why
+                    unchecked = str(exc).rstrip(".")
             text, written = scenario_writer.render(config, draft, refused, unchecked)
             scenario_writer.write(path, text)
         except ConfigError as exc:
@@ -444,6 +449,8 @@ class Command(usage.Command):
             f"Wrote {path}: {quantity(written, 'endpoint')}. Check it with "
             f"manage.py perftest --check --scenario {path}"
         )
+        if unchecked:
+            self.stdout.write(f"Not checked against the target: {unchecked}.")
         for note in leftovers:
             self.stdout.write(f"Left behind by the check's identity: {note}")
 
