@@ -175,7 +175,7 @@ def _admin_prefix(urlconf: str | None) -> str | None:
         return None
 
 
-def probed(path: str) -> list[str]:
+def _probed(path: str) -> list[str]:
     """``path`` (``<pk>`` parameters) with its parameters filled by each probe value."""
     if not ROUTE_PARAMETER.search(path):
         return [path]
@@ -186,7 +186,7 @@ def _shadow(path: str, route: str, described: dict[str, str], urlconf: str | Non
     """Which pattern the paths of ``route`` reach instead of it ("" when one reaches it, or
     when no probe value resolves at all: then nothing can be told)."""
     reached = []
-    for candidate in probed(path):
+    for candidate in _probed(path):
         try:
             match = resolve(candidate, urlconf)
         except Resolver404:

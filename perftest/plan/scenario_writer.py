@@ -68,10 +68,11 @@ def _no_source(route: Route) -> str:
 
 
 def _endpoints(routes: list[Route]) -> tuple[list[tuple[Route, dict[str, Any]]], list[str]]:
-    """(view, endpoint table) for each list route the URLconf serves, then for each route
-    below a list that needs one value the list gives; and a comment for each GET route left
-    out: shadowed (its paths reach another pattern) or with a path parameter no list fills.
-    A path is written once, by the route that ``resolve()`` reaches for it."""
+    """(route, endpoint table) for each GET list route the URLconf serves (``is_list``: a
+    viewset's ``list`` action or a ``ListModelMixin`` view), then for each route below a list
+    that needs one value the list gives; and a comment for each GET route left out: shadowed
+    (its paths reach another pattern) or with a path parameter no list fills. A path is
+    written once, by the route that ``resolve()`` reaches for it."""
     taken: set[str] = set()
     lists: dict[str, tuple[str, Route]] = {}
     written: list[tuple[Route, dict[str, Any]]] = []
