@@ -120,6 +120,7 @@ def plan_server(shared_database_url):  # noqa: F811
 HAND_WRITTEN = [
     {"name": "Items", "method": "GET", "path": "/test/plan/items/"},
     {"name": "Recent Items", "method": "GET", "path": "/test/plan/items/recent/"},
+    {"name": "Items Anonymously", "method": "GET", "path": "/test/plan/items/", "auth": False},
     {"name": "Gradebook", "method": "GET", "path": "/test/plan/gradebook/"},
     {
         "name": "Room Member",
@@ -178,6 +179,12 @@ def test_check_sends_each_get_once_and_names_each_unexpected_status_with_its_cau
         "PROBLEM: answered 404, expected 200: shadowed, its path reaches /test/plan/items/<pk>/ "
         "(item-detail, tests.plan_views.ItemViewSet)"
     ]
+    status, under = _row(lines, "Items Anonymously")
+    assert status == "401"
+    assert under == [
+        "PROBLEM: answered 401, expected 200: the view needs a login, but the endpoint is "
+        "configured auth = false"
+    ]
     status, under = _row(lines, "Gradebook")
     assert status == "403"
     assert under[0].startswith(
@@ -199,8 +206,8 @@ def test_check_sends_each_get_once_and_names_each_unexpected_status_with_its_cau
         assert under[-1:] == [f"not sent: {method} writes (--check-writes sends it)"]
 
     sent = count_by_method(str(plan_server.count_file)) - before
-    # Three GETs (the fourth could not be filled) and the check's one login: nothing written.
-    assert sent == Counter({"GET": 3, "POST": 1})
+    # Four GETs (the fifth could not be filled) and the check's one login: nothing written.
+    assert sent == Counter({"GET": 4, "POST": 1})
     assert nothing_left_behind()
 
 
@@ -222,5 +229,5 @@ def test_check_writes_sends_the_methods_that_write_when_asked(plan_server):
     assert _row(lines, "Add Item")[0] == "201"
     assert _row(lines, "Drop Item")[0] == "204"
     sent = count_by_method(str(plan_server.count_file)) - before
-    assert sent == Counter({"GET": 3, "POST": 2, "DELETE": 1})
+    assert sent == Counter({"GET": 4, "POST": 2, "DELETE": 1})
     assert nothing_left_behind()
