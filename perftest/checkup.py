@@ -228,7 +228,20 @@ def _sent(
     finally:
         leftovers = seeding.cleanup()
     login = next((a for a in logins if not a.ok), logins[0] if logins else None)
-    return login, answers, leftovers
+    return login, {name: _roles_that_see(told) for name, told in answers.items()}, leftovers
+
+
+def _roles_that_see(told: list[Answer]) -> list[Answer]:
+    """A refusal (403) names the roles the endpoint answered as expected, if any: the role,
+    not the endpoint, is what to change."""
+    seeing = [repr(answer.role) for answer in told if answer.status and not answer.problem]
+    if not seeing:
+        return told
+    also = f"; it answers role {', '.join(seeing)} as expected"
+    return [
+        dataclasses.replace(answer, note=answer.note + also) if answer.status == 403 else answer
+        for answer in told
+    ]
 
 
 def path_prefix(path: str) -> str:

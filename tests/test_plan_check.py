@@ -231,3 +231,32 @@ def test_check_writes_sends_the_methods_that_write_when_asked(plan_server):
     sent = count_by_method(str(plan_server.count_file)) - before
     assert sent == Counter({"GET": 4, "POST": 2, "DELETE": 1})
     assert nothing_left_behind()
+
+
+@pytest.mark.django_db
+@override_settings(
+    ROOT_URLCONF="tests.plan_urls",
+    PERFTEST={
+        **THEBOT,
+        "IDENTITY": {
+            **THEBOT["IDENTITY"],
+            "ROLES": [
+                {"name": "student", "count": 2, "fields": {"role": "student"}},
+                {"name": "teacher", "count": 1, "fields": {"role": "teacher"}},
+            ],
+        },
+        "ENDPOINTS": [e for e in HAND_WRITTEN if e["name"] in ("Items", "Gradebook")],
+    },
+)
+def test_with_roles_each_role_sends_once_and_a_refusal_names_the_role_that_sees_it():
+    lines = checked(exit_code=2)
+    items = next(line for line in lines if line.startswith("  Items "))
+    gradebook = next(line for line in lines if line.startswith("  Gradebook "))
+    assert "  student:200 teacher:200  -> tests.plan_views.ItemViewSet" in items
+    assert "  student:403 teacher:200  -> tests.plan_views.GradebookViewSet" in gradebook
+    assert _row(lines, "Gradebook")[1] == [
+        "PROBLEM: student: answered 403, expected 200: refused to role 'student'; measure it "
+        "as a role that may see it (PERFTEST['IDENTITY']['ROLES']) or leave it out; it answers "
+        "role 'teacher' as expected"
+    ]
+    assert nothing_left_behind()
