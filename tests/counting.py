@@ -1,18 +1,31 @@
 """A middleware that counts every request the server handles, across threads and processes.
 
-Each handled request appends one byte to the file named by ``PERFTEST_COUNT_FILE``. Writes
-to a file opened with O_APPEND are atomic, so gunicorn workers and threads need no lock, and
-the count is the file's size. The byte is written before the response leaves the server, so
-a client that has read a response can read an exact count.
+Each handled request appends one byte to the file named by ``PERFTEST_COUNT_FILE``, a letter
+for its method. Writes to a file opened with O_APPEND are atomic, so gunicorn workers and
+threads need no lock, and the count is the file's size (per method: the letter's count).
+The byte is written before the response leaves the server, so a client that has read a
+response can read an exact count.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
+from pathlib import Path
 
 from django.core.exceptions import MiddlewareNotUsed
 
 COUNT_FILE_ENV = "PERFTEST_COUNT_FILE"
+#: The byte each method writes; "?" for any other.
+METHOD_BYTES = {
+    "GET": "G",
+    "HEAD": "H",
+    "OPTIONS": "O",
+    "POST": "P",
+    "PUT": "U",
+    "PATCH": "A",
+    "DELETE": "D",
+}
 
 
 def count_handled(path: str) -> int:
@@ -21,6 +34,16 @@ def count_handled(path: str) -> int:
         return os.stat(path).st_size
     except FileNotFoundError:
         return 0
+
+
+def count_by_method(path: str) -> Counter:
+    """How many requests of each method the server has handled so far."""
+    try:
+        written = Path(path).read_text()
+    except FileNotFoundError:
+        written = ""
+    methods = {letter: method for method, letter in METHOD_BYTES.items()}
+    return Counter(methods.get(letter, "other") for letter in written)
 
 
 class CountingMiddleware:
@@ -35,5 +58,5 @@ class CountingMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        os.write(self._fd, b".")
+        os.write(self._fd, METHOD_BYTES.get(request.method, "?").encode())
         return response

@@ -75,3 +75,32 @@ def test_a_baseline_without_a_route_list_or_of_another_target_says_so(run_perfte
     assert "New routes: not compared: no completed run of this target" in "\n".join(
         checked("--baseline", "latest")
     )
+
+
+def test_coverage_is_a_count_per_path_prefix_and_every_uncovered_route_only_when_asked():
+    lines = checked()
+    start = lines.index("Coverage: 7 of 13 routes measured, by path prefix:")
+    assert lines[start + 1 : start + 10] == [
+        "  /api/auth/           1 of 1",
+        "  /api/profile/        1 of 1",
+        "  /api/scheduling/     1 of 2",
+        "  /api/assignments/    1 of 2",
+        "  /api/chat/           1 of 2",
+        "  /api/materials/      1 of 2",
+        "  /api/notifications/  1 of 2",
+        "  /api/                0 of 1",
+        "6 routes not measured by any endpoint (--check --uncovered lists them).",
+    ]
+    assert not any("<pk>" in line for line in lines)
+
+    listed = checked("--uncovered")
+    start = listed.index("Not measured by any endpoint:")
+    assert listed[start + 1 : start + 7] == [
+        "  GET,PUT,PATCH,DELETE /api/scheduling/lessons/<pk>/",
+        "  GET,PUT,PATCH,DELETE /api/assignments/<pk>/",
+        "  GET /api/chat/conversations/<pk>/",
+        "  GET,PUT,PATCH,DELETE /api/materials/<pk>/",
+        "  GET /api/notifications/<pk>/",
+        "  GET /api/",
+    ]
+    assert listed[-1] == "Plan clean."

@@ -7,11 +7,14 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
 from perftest.models import Run
 from perftest.plan.scenario_file import read
+from thebot_settings.settings import PERFTEST as THEBOT
 
 from .test_bad_input import assert_usage_error, perftest
+from .test_plan_check import nothing_left_behind
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +90,52 @@ def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
         call_command("perftest", "--write-scenario", str(path))
     assert ended.value.returncode == 2
     assert str(ended.value) == f"{path}: cannot write the scenario: No such file or directory."
+
+
+@override_settings(ROOT_URLCONF="tests.plan_urls")
+def test_shadowed_refused_and_unfillable_routes_are_comments_and_router_lists_are_written(
+    tmp_path,
+):
+    path = tmp_path / "starter.toml"
+    call_command("perftest", "--write-scenario", str(path), stdout=io.StringIO())
+
+    written = read(str(path))
+    paths = [endpoint["path"] for endpoint in written["endpoints"]]
+    assert len(paths) == len(set(paths))
+    # Lists of routers written as platforms write them: at the include's root (beside
+    # DRF's router root on the same path), and with an optional trailing slash.
+    for kept in ("/test/plan/items/", "/test/plan/items/{pk}/", "/test/plan/chat/"):
+        assert kept in paths
+    assert "/test/plan/rooms/" in paths
+    assert not any("recent" in p or "gradebook" in p or "members" in p for p in paths), paths
+
+    comments = [line for line in path.read_text().splitlines() if line.startswith("# GET ")]
+    assert comments == [
+        "# GET /test/plan/items/recent/ (item-recent, tests.plan_views.RecentItemViewSet): "
+        "shadowed: its path reaches /test/plan/items/<pk>/ (item-detail, "
+        "tests.plan_views.ItemViewSet)",
+        "# GET /test/plan/rooms/<int:room>/members/<int:member>/ (room-member, "
+        "tests.plan_views.RoomMemberView): no list route above it gives {room}, {member}; "
+        "write the endpoint with params (from = a list endpoint, json = where the value is) "
+        "or a seeder's value (seed)",
+        "# GET /test/plan/gradebook/ (gradebook-list, tests.plan_views.GradebookViewSet): "
+        "answered 403, expected 200: refused to the identity (role='student'); measure it as "
+        "a role that may see it (PERFTEST['IDENTITY']['ROLES']) or leave it out",
+    ]
+    assert nothing_left_behind()
+
+
+@override_settings(PERFTEST={**THEBOT, "LOGIN": {**THEBOT["LOGIN"], "PATH": "/api/auth/signin/"}})
+def test_a_draft_that_cannot_be_sent_is_still_written_with_the_reason_it_was_not_checked(
+    tmp_path,
+):
+    path = tmp_path / "starter.toml"
+    out = io.StringIO()
+    call_command("perftest", "--write-scenario", str(path), stdout=out)
+    reason = (
+        "Not checked against the target: No route in the URLconf for: login (/api/auth/signin/)"
+    )
+    assert out.getvalue().splitlines()[1].startswith(reason)
+    assert f"# {reason}" in path.read_text()
+    assert len(read(str(path))["endpoints"]) == 10
+    assert nothing_left_behind()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -18,6 +18,8 @@ from django.urls.resolvers import RegexPattern
 SUGGESTIONS = 3
 _NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 _REGEX_SYNTAX = re.compile(r"[\\()\[\]|?*+{}]")
+#: An optional trailing slash (``/?``), as an "optional slash" DRF router writes every route.
+_OPTIONAL_SLASH = re.compile(r"/\?(?=$|/)")
 
 
 def _readable(pattern: Any) -> str | None:
@@ -27,38 +29,51 @@ def _readable(pattern: Any) -> str | None:
     if not isinstance(pattern, RegexPattern):
         return text
     text = _NAMED_GROUP.sub(r"<\1>", text.removeprefix("^").removesuffix("$"))
+    text = _OPTIONAL_SLASH.sub("/", text)
     return None if _REGEX_SYNTAX.search(text) else text
 
 
-def patterns(urlconf: str | None = None) -> Iterator[tuple[str, URLPattern]]:
-    """Every route of the URLconf as (path a user would type, its pattern), in URLconf order."""
-    return _walk(get_resolver(urlconf).url_patterns, "/")
+def patterns(urlconf: str | None = None) -> Iterator[tuple[str, URLPattern, str]]:
+    """Every route of the URLconf as (path a user would type, its pattern, its route as
+    Django's ``resolve()`` names it in ``ResolverMatch.route``), in URLconf order."""
+    return _walk(get_resolver(urlconf).url_patterns, "/", "")
 
 
-def _walk(entries: list, prefix: str) -> Iterator[tuple[str, URLPattern]]:
+def _joined(route: str, part: str) -> str:
+    """Routes joined as Django's resolver joins them (``URLResolver._join_route``)."""
+    return part if not route else route + part.removeprefix("^")
+
+
+def _walk(entries: list, prefix: str, route: str) -> Iterator[tuple[str, URLPattern, str]]:
     for entry in entries:
         part = _readable(entry.pattern)
         if part is None:
             continue
+        here = _joined(route, str(entry.pattern))
         if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + part)
+            yield from _walk(entry.url_patterns, prefix + part, here)
         elif isinstance(entry, URLPattern):
-            yield prefix + part, entry
+            yield prefix + part, entry, here
 
 
 def known_routes(urlconf: str | None = None) -> list[str]:
     """Every route of the URLconf as a path, in URLconf order, each once."""
-    return list(dict.fromkeys(path for path, _ in patterns(urlconf)))
+    return list(dict.fromkeys(path for path, _, _ in patterns(urlconf)))
 
 
 def _segments(path: str) -> list[str]:
     return [part for part in path.split("/") if part]
 
 
-def closest_routes(path: str, routes: list[str], count: int = SUGGESTIONS) -> tuple[str, ...]:
-    """The routes nearest ``path``: sharing the most leading segments, then most alike.
+def closest_routes(
+    path: str, routes: list[str], count: int = SUGGESTIONS, lists: Collection[str] = ()
+) -> tuple[str, ...]:
+    """The routes nearest ``path``: sharing the most leading segments; among those, first a
+    collection that encloses ``path``, then the list routes (``lists``), then the most alike.
 
-    ``/api/chat/threads/`` gives ``/api/chat/conversations/`` before ``/api/assignments/``.
+    ``/api/chat/conversations/`` gives ``/api/chat/`` (the collection above it) before
+    ``/api/chat/contacts/``, and ``/api/chat/threads/`` gives ``/api/chat/conversations/``
+    before ``/api/assignments/``.
     """
     wanted = _segments(path)
 
@@ -70,9 +85,15 @@ def closest_routes(path: str, routes: list[str], count: int = SUGGESTIONS) -> tu
             same += 1
         return same
 
+    def encloses(route: str) -> bool:
+        return "<" not in route and route.endswith("/") and path.startswith(route)
+
     def likeness(route: str) -> float:
         return difflib.SequenceMatcher(None, path, route).ratio()
 
     candidates = [r for r in routes if r != path and (shared(r) >= 2 or likeness(r) >= 0.6)]
-    ranked = sorted(candidates, key=lambda r: (-shared(r), "<" in r, -likeness(r)))
+    ranked = sorted(
+        candidates,
+        key=lambda r: (-shared(r), not encloses(r), r not in lists, "<" in r, -likeness(r)),
+    )
     return tuple(ranked[:count])

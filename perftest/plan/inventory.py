@@ -1,10 +1,12 @@
 """The target's endpoints as facts read off its URLconf: ``perftest --list-endpoints``.
 
 For each route: the methods it answers, the view, whether it needs authentication and whether
-it is a list, and the path parameters a request must fill. DRF views say most of this about
-themselves (a viewset's ``actions``, ``permission_classes``, ``ListModelMixin``); a plain
-Django view does not, so for it the methods and the authentication are "unknown" rather than
-guessed.
+it is a list, the path parameters a request must fill, and whether its paths reach it at all:
+a route whose paths ``resolve()`` hands to an earlier pattern (a ``<pk>`` detail route above
+a list of the same prefix) is *shadowed*, and its requests would measure that other view.
+DRF views say most of this about themselves (a viewset's ``actions``, ``permission_classes``,
+``ListModelMixin``); a plain Django view does not, so for it the methods and the
+authentication are "unknown" rather than guessed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from .discover import patterns
 from .model import Throttle
@@ -25,6 +27,9 @@ ROUTE_PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 _PLUMBING = frozenset({"OPTIONS", "HEAD", "TRACE"})
 #: DRF's ``.json``-style twins of every route: the same view again, left out.
 _FORMAT_SUFFIX = "<drf_format_suffix:"
+#: Values tried for a path parameter when a path is checked against the URLconf: a number
+#: fits Django's int, str and slug converters and DRF's default lookup; a UUID fits uuid ones.
+PROBES = ("1", "00000000-0000-0000-0000-000000000001")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,9 @@ class Route:
     parameters: tuple[str, ...]
     #: The resolved view callable: two paths are the same route when they resolve to it.
     callback: Callable = field(compare=False, repr=False, default=None)
+    #: The pattern that ``resolve()`` hands this route's paths to instead, as "path (name,
+    #: view)"; "" when they reach this route (or no probe value fits its parameters).
+    shadowed_by: str = ""
 
 
 def view_class(callback: Callable) -> type | None:
@@ -167,11 +175,38 @@ def _admin_prefix(urlconf: str | None) -> str | None:
         return None
 
 
+def _probed(path: str) -> list[str]:
+    """``path`` (``<pk>`` parameters) with its parameters filled by each probe value."""
+    if not ROUTE_PARAMETER.search(path):
+        return [path]
+    return [ROUTE_PARAMETER.sub(probe, path) for probe in PROBES]
+
+
+def _shadow(path: str, route: str, described: dict[str, str], urlconf: str | None) -> str:
+    """Which pattern the paths of ``route`` reach instead of it ("" when one reaches it, or
+    when no probe value resolves at all: then nothing can be told)."""
+    reached = []
+    for candidate in _probed(path):
+        try:
+            match = resolve(candidate, urlconf)
+        except Resolver404:
+            continue
+        if match.route == route:
+            return ""
+        reached.append(described.get(match.route, match.route))
+    return reached[0] if reached else ""
+
+
 def inventory(urlconf: str | None = None) -> tuple[list[Route], int]:
     """The target's routes, and how many routes of Django's admin site were left out."""
     admin_prefix = _admin_prefix(urlconf)
+    found = list(patterns(urlconf))
+    described = {}
+    for path, pattern, route in found:
+        view = _dotted(pattern.callback, view_class(pattern.callback))
+        described.setdefault(route, f"{path} ({pattern.name or 'unnamed'}, {view})")
     routes, admin = [], 0
-    for path, pattern in patterns(urlconf):
+    for path, pattern, route in found:
         if admin_prefix and path.startswith(admin_prefix):
             admin += 1
             continue
@@ -192,6 +227,7 @@ def inventory(urlconf: str | None = None) -> tuple[list[Route], int]:
                 is_list=_is_list(callback, view, parameters),
                 parameters=parameters,
                 callback=callback,
+                shadowed_by=_shadow(path, route, described, urlconf),
             )
         )
     return routes, admin

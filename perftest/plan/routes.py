@@ -18,13 +18,10 @@ from django.urls.exceptions import Resolver404
 from perftest.conf import ConfigError
 
 from .discover import closest_routes, known_routes
-from .inventory import allowed_methods, inventory, throttles
+from .inventory import PROBES, allowed_methods, inventory, throttles
 from .model import ConfigurationProblem, Endpoint, Mix, RunPlan, Throttle
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-#: Values tried for a ``{placeholder}`` when a path is checked against the URLconf: a number
-#: fits Django's int, str and slug converters and DRF's default lookup; a UUID fits uuid ones.
-_PROBES = ("1", "00000000-0000-0000-0000-000000000001")
 
 
 def probe_path(path: str, urlconf: str | None = None) -> str:
@@ -33,14 +30,14 @@ def probe_path(path: str, urlconf: str | None = None) -> str:
     probe resolves: the path then has no route whatever the value)."""
     if not _PLACEHOLDER.search(path):
         return path
-    for probe in _PROBES:
+    for probe in PROBES:
         candidate = _PLACEHOLDER.sub(probe, path)
         try:
             resolve(candidate, urlconf)
         except Resolver404:
             continue
         return candidate
-    return _PLACEHOLDER.sub(_PROBES[0], path)
+    return _PLACEHOLDER.sub(PROBES[0], path)
 
 
 def _router_root(path: str, urlconf: str | None) -> ConfigurationProblem | None:
@@ -74,7 +71,11 @@ def _method_not_allowed(
 
 
 def _problem(
-    path: str, routes: list[str], urlconf: str | None, method: str | None = None
+    path: str,
+    routes: list[str],
+    urlconf: str | None,
+    method: str | None = None,
+    lists: frozenset[str] = frozenset(),
 ) -> ConfigurationProblem | None:
     bare = path.split("?", 1)[0]
     probe = probe_path(bare, urlconf)
@@ -84,7 +85,7 @@ def _problem(
         return ConfigurationProblem(
             "no route",
             f"no route in the URLconf for {bare}",
-            closest_routes(_PLACEHOLDER.sub(r"<\1>", bare), routes),
+            closest_routes(_PLACEHOLDER.sub(r"<\1>", bare), routes, lists=lists),
             skip=True,
         )
     root = _router_root(probe, urlconf)
@@ -139,10 +140,12 @@ def check_routes(plan: RunPlan, urlconf: str | None = None) -> RunPlan:
     left to measure (every path missing, or the login path missing and every endpoint needs
     authentication)."""
     routes = known_routes(urlconf)
+    served = inventory(urlconf)[0]
+    lists = frozenset(route.path for route in served if route.is_list and not route.shadowed_by)
     endpoints = [
         dataclasses.replace(
             e,
-            problem=_problem(e.path, routes, urlconf, e.method),
+            problem=_problem(e.path, routes, urlconf, e.method, lists),
             throttles=_throttles(e.path, urlconf),
         )
         for e in plan.endpoints
@@ -160,7 +163,7 @@ def check_routes(plan: RunPlan, urlconf: str | None = None) -> RunPlan:
                 problem=ConfigurationProblem(
                     "no login route",
                     f"the login path {plan.login.path} has no route in the URLconf",
-                    closest_routes(plan.login.path, routes),
+                    closest_routes(plan.login.path, routes, lists=lists),
                     skip=True,
                 ),
             )
@@ -169,5 +172,5 @@ def check_routes(plan: RunPlan, urlconf: str | None = None) -> RunPlan:
             for e in endpoints
         ]
     load = dataclasses.replace(plan.load, mix=_level_mix(plan, endpoints))
-    target_routes = tuple(route.path for route in inventory(urlconf)[0])
+    target_routes = tuple(route.path for route in served)
     return dataclasses.replace(plan, endpoints=tuple(endpoints), load=load, routes=target_routes)

@@ -28,6 +28,7 @@ from perftest.plan import scenario_file, scenario_writer
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
 from perftest.plan.inventory import Route, inventory
+from perftest.plan.routes import check_routes
 from perftest.progress import Progress
 from perftest.reports import console, formats
 from perftest.store.read import StoredRun
@@ -84,14 +85,50 @@ def routes_table(routes: list[Route], admin_routes: int) -> str:
     return "\n".join(lines)
 
 
-def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
-    """``--check``'s report: endpoints as they will run, the login, then coverage."""
+def _statuses(check: checkup.EndpointCheck) -> str:
+    """The status each role's request got ("-" when none was sent), as one column."""
+    if len(check.answers) == 1:
+        (answer,) = check.answers
+        return str(answer.status or "-")
+    return " ".join(f"{a.role}:{a.status or '-'}" for a in check.answers) or "-"
+
+
+def _coverage_text(result: checkup.PlanCheck, uncovered: bool) -> list[str]:
+    """Coverage as a count per path prefix; every uncovered route only when asked."""
+    measured = result.routes - len(result.uncovered)
+    if not result.uncovered:
+        return [f"Coverage: all {quantity(result.routes, 'route')} measured."]
+    width = max(len(prefix) for prefix, _, _ in result.coverage)
+    lines = [
+        f"Coverage: {measured} of {quantity(result.routes, 'route')} measured, by path prefix:"
+    ]
+    lines.extend(
+        f"  {prefix.ljust(width)}  {done} of {total}" for prefix, done, total in result.coverage
+    )
+    if not uncovered:
+        lines.append(
+            f"{quantity(len(result.uncovered), 'route')} not measured by any endpoint "
+            "(--check --uncovered lists them)."
+        )
+        return lines
+    lines.append("Not measured by any endpoint:")
+    lines.extend(
+        f"  {','.join(route.methods) or '?'} {route.path}" + (" (list)" if route.is_list else "")
+        for route in result.uncovered
+    )
+    return lines
+
+
+def plan_check_text(plan: Any, result: checkup.PlanCheck, uncovered: bool = False) -> str:
+    """``--check``'s report: endpoints as they will run with the status each answered, the
+    login, then coverage by path prefix (``uncovered``: every route no endpoint measures)."""
     where = f"{plan.mode}, {plan.http.base_url}" if plan.http else plan.mode
     if plan.scenario:
         where += f"; scenario {plan.scenario}"
     lines = [f"Plan: {quantity(len(result.endpoints), 'endpoint')} ({where})"]
     name_width = max(len(check.endpoint.name) for check in result.endpoints)
     request_width = max(len(f"{c.endpoint.method} {c.endpoint.path}") for c in result.endpoints)
+    status_width = max(len(_statuses(check)) for check in result.endpoints)
     for check in result.endpoints:
         endpoint, problem = check.endpoint, check.problem
         request = f"{endpoint.method} {endpoint.path}".ljust(request_width)
@@ -102,10 +139,21 @@ def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
             if suggestions:
                 lines.append(f"    did you mean {suggestions}?")
             continue
-        lines.append(f"{head}  -> {check.view}" + (" (list)" if check.is_list else ""))
+        lines.append(
+            f"{head}  {_statuses(check).ljust(status_width)}  -> {check.view}"
+            + (" (list)" if check.is_list else "")
+        )
         lines.extend(f"    {source}" for source in _param_sources(endpoint))
         if problem:
             lines.append(f"    measured but not judged: {problem['detail']}: {suggestions}")
+        lines.extend(
+            "    "
+            + ("PROBLEM: " if answer.problem else "")
+            + (f"{answer.role}: " if answer.role and len(check.answers) > 1 else "")
+            + answer.note
+            for answer in check.answers
+            if answer.note
+        )
     login = result.login
     if login is None:
         lines.append("Login: not needed (no endpoint needs authentication).")
@@ -117,16 +165,7 @@ def plan_check_text(plan: Any, result: checkup.PlanCheck) -> str:
     else:
         lines.append(f"Login FAILED: {plan.login.method} {plan.login.path}: {login.reason}")
     lines.extend(f"Left behind by the check's identity: {note}" for note in result.leftovers)
-    lines.append(
-        f"Coverage: {result.routes - len(result.uncovered)} of "
-        f"{quantity(result.routes, 'route')} measured; not measured by any endpoint:"
-        if result.uncovered
-        else f"Coverage: all {quantity(result.routes, 'route')} measured."
-    )
-    lines.extend(
-        f"  {','.join(route.methods) or '?'} {route.path}" + (" (list)" if route.is_list else "")
-        for route in result.uncovered
-    )
+    lines.extend(_coverage_text(result, uncovered))
     lines.extend(_new_routes_text(result))
     lines.append("Plan clean." if result.clean else "Plan needs fixing.")
     return "\n".join(lines)
@@ -171,9 +210,21 @@ class Command(usage.Command):
         parser.add_argument(
             "--check",
             action="store_true",
-            help="Run every pre-flight check and one login, print the plan as it will run and "
-            "the routes no endpoint measures, and exit (0 clean, 2 otherwise); nothing is "
-            "measured or stored.",
+            help="Run every pre-flight check, seed and log in as a run would, send each GET "
+            "endpoint one request, print the plan as it will run with each status and the "
+            "coverage by path prefix, and exit (0 clean, 2 otherwise); nothing is measured or "
+            "stored.",
+        )
+        parser.add_argument(
+            "--check-writes",
+            action="store_true",
+            help="With --check: send the endpoints whose method writes (POST, PUT, PATCH, "
+            "DELETE) too; they change the target's data.",
+        )
+        parser.add_argument(
+            "--uncovered",
+            action="store_true",
+            help="With --check: list every route no endpoint measures.",
         )
         parser.add_argument(
             "--scenario",
@@ -184,7 +235,8 @@ class Command(usage.Command):
             "--write-scenario",
             metavar="FILE.toml",
             help="Write a starter scenario of the target's GET list endpoints (and the detail "
-            "endpoints a list gives an id for) and exit; nothing is measured.",
+            "endpoints a list gives an id for), each sent once as a seeded identity, and exit; "
+            "routes left out are comments saying why. Nothing is measured.",
         )
         parser.add_argument(
             "--force",
@@ -344,7 +396,7 @@ class Command(usage.Command):
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         if options["check"]:
-            self.check_plan(plan)
+            self.check_plan(plan, options["check_writes"], options["uncovered"])
             return
         progress = Progress(self.stdout._out)
         with runner.Termination() as termination:
@@ -373,23 +425,42 @@ class Command(usage.Command):
         raise CommandError(f"{told} (--exit-zero to exit 0 anyway).", returncode=judged.code)
 
     def write_scenario(self, path: str, force: bool) -> None:
-        """``--write-scenario``: a starter scenario from the URLconf and the settings."""
+        """``--write-scenario``: a starter scenario from the URLconf and the settings, each
+        of its endpoints sent once in-process as a seeded identity; those that do not answer
+        as expected are written as comments with the status and its likely cause. A plan that
+        cannot be sent (the login path has no route, an identity is taken) still gets its
+        file, with a note at the top saying why it was not checked."""
         try:
-            written = scenario_writer.write(path, get_config(), force=force)
+            scenario_writer.refuse_existing(path, force)
+            config = get_config()
+            draft = scenario_writer.draft(inventory()[0])
+            refused, unchecked, leftovers = {}, "", []
+            if draft.endpoints:
+                try:
+                    plan = check_routes(build_plan(draft.settings(config)))
+                    refused, unchecked, leftovers = checkup.refusals(plan)
+                except ConfigError as exc:  # the starter is still worth having: say why
+                    unchecked = str(exc).rstrip(".")
+            text, written = scenario_writer.render(config, draft, refused, unchecked)
+            scenario_writer.write(path, text)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         self.stdout.write(
             f"Wrote {path}: {quantity(written, 'endpoint')}. Check it with "
             f"manage.py perftest --check --scenario {path}"
         )
+        if unchecked:
+            self.stdout.write(f"Not checked against the target: {unchecked}.")
+        for note in leftovers:
+            self.stdout.write(f"Left behind by the check's identity: {note}")
 
-    def check_plan(self, plan: Any) -> None:
+    def check_plan(self, plan: Any, writes: bool, uncovered: bool) -> None:
         """``--check``: the plan as it will run; exit 2 when anything in it needs fixing."""
         try:
-            result = checkup.check(plan)
+            result = checkup.check(plan, writes)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
-        self.stdout.write(plan_check_text(plan, result))
+        self.stdout.write(plan_check_text(plan, result, uncovered))
         if not result.clean:
             raise usage_error("The plan needs fixing (see above); nothing was measured.")
 
