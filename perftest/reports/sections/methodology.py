@@ -294,7 +294,10 @@ def _diagnosis(stored: StoredRun) -> list[str]:
             f"Profile (--profile): {quantity(plan.profile, 'extra request')} per endpoint that "
             "answered as expected, after its measured ones, one at a time under cProfile, never "
             "counted in any figure; shares are own time by where the code lives, cProfile's "
-            "overhead included."
+            "overhead included. The call chain every profiled endpoint shares (the framework's "
+            "dispatch and middleware) is found by comparing their profiles and folded into one "
+            "line; each table starts where the endpoint's own work starts (with one profiled "
+            "endpoint, at the project's first function)."
         )
     if (
         plan.explain
