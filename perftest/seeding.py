@@ -188,6 +188,43 @@ class Seeding:
             "get their own identities. Nothing was changed."
         )
 
+    def refuse_before_run(self, count: int, roles: Sequence[Role] = ()) -> None:
+        """Seeding's checks that need no run, made before the run is recorded so that such a
+        usage error changes nothing: every identity's fields fit the user model, and, when the
+        identity patterns do not carry ``{run}``, no account already uses one of its names
+        (with ``{run}`` the names exist only once the run does: ``create_identities`` checks
+        them then)."""
+        user_model = get_user_model()
+        kinds = _kinds(count, roles, self._identity["FIELDS"])
+        names = self._names(user_model, len(kinds))
+        self._unsaved_users(user_model, names, kinds, password="")
+        patterns = (self._identity["EMAIL"], self._identity.get("USERNAME") or "")
+        if not any("{run}" in pattern for pattern in patterns):
+            self._refuse_collisions(user_model, names)
+
+    def _unsaved_users(
+        self,
+        user_model: type[models.Model],
+        names: list[tuple[int, str, str]],
+        kinds: list[tuple[str, Mapping]],
+        password: str,
+    ) -> list[models.Model]:
+        """One user instance per identity, not saved; ConfigError when the configured fields
+        do not fit the user model."""
+        email_field = user_model.get_email_field_name()
+        users = []
+        for (_, email, username), (role, role_fields) in zip(names, kinds, strict=True):
+            fields = {email_field: email, user_model.USERNAME_FIELD: username}
+            fields.update(role_fields)
+            try:
+                users.append(user_model(password=password, **fields))
+            except TypeError as exc:
+                where = f"['ROLES'] (role {role!r})" if role else "['FIELDS']"
+                raise ConfigError(
+                    f"PERFTEST['IDENTITY']{where} does not fit the user model: {exc}."
+                ) from None
+        return users
+
     @transaction.atomic
     def create_identities(self, count: int, roles: Sequence[Role] = ()) -> list[Identity]:
         """Create ``count`` users sharing one random password hashed once, plus sample data;
@@ -204,24 +241,12 @@ class Seeding:
         names = self._names(user_model, len(kinds))
         self._refuse_collisions(user_model, names)
         password = secrets.token_urlsafe(24)
-        hashed = make_password(password)
-        email_field = user_model.get_email_field_name()
-        users = []
-        for (_, email, username), (role, role_fields) in zip(names, kinds, strict=True):
-            fields = {email_field: email, user_model.USERNAME_FIELD: username}
-            fields.update(role_fields)
-            try:
-                user = user_model(password=hashed, **fields)
-            except TypeError as exc:
-                where = f"['ROLES'] (role {role!r})" if role else "['FIELDS']"
-                raise ConfigError(
-                    f"PERFTEST['IDENTITY']{where} does not fit the user model: {exc}."
-                ) from None
+        users = self._unsaved_users(user_model, names, kinds, make_password(password))
+        for user in users:
             # save(), not bulk_create: the platform's pre_save/post_save receivers (a profile,
             # per-user settings) must run as for any real user. The password is hashed once
             # above, so each save is one INSERT plus what the receivers do.
             user.save()
-            users.append(user)
         self._record(users)
         if self._identity_hook is not None:
             for user in users:
