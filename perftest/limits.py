@@ -36,7 +36,7 @@ from typing import Any
 
 def _figure(value: float) -> str:
     """1,000,000, 0.01 and 1e+19: a number as a user reads it."""
-    if float(value).is_integer() and abs(value) < 1e15:
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
         return f"{int(value):,}"
     return f"{value:g}"
 
