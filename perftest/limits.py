@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-def _figure(value: float) -> str:
+def figure(value: float) -> str:
     """1,000,000, 0.01 and 1e+19: a number as a user reads it."""
     if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
         return f"{int(value):,}"
@@ -58,8 +58,8 @@ class Range:
         if self.unit:
             kind += f" of {self.unit}"
         if self.above_low:
-            return f"{kind} above {_figure(self.low)} and at most {_figure(self.high)}"
-        return f"{kind} from {_figure(self.low)} to {_figure(self.high)}"
+            return f"{kind} above {figure(self.low)} and at most {figure(self.high)}"
+        return f"{kind} from {figure(self.low)} to {figure(self.high)}"
 
     def problem(self, value: Any) -> str:
         """``must be <range>, not <value>.``, or "" when ``value`` is in range."""
@@ -72,7 +72,7 @@ class Range:
             and value <= self.high
         )
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        shown = _figure(value) if number else repr(value)
+        shown = figure(value) if number else repr(value)
         return "" if fits else f"must be {self.describe()}, not {shown}."
 
     def parse(self, text: str) -> int | float:
@@ -110,6 +110,8 @@ PROFILE = Range(1, 50)
 WEIGHT = Range(0, 1_000_000, integer=False, above_low=True)
 #: A stored run's id (a 64-bit primary key).
 RUN_ID = Range(1, 2**63 - 1)
+#: Runs ``perftest_runs`` lists at most (``--limit``): one line each, read by a person.
+RUN_LIST = Range(1, 10_000)
 
 #: The settings (and scenario keys) that are one number, and their ranges.
 SETTINGS = {

@@ -242,7 +242,8 @@ def test_every_range_is_in_the_readme_options_tables():
     readme = (ROOT / "README.md").read_text()
     for name, allowed in vars(limits).items():
         if isinstance(allowed, limits.Range):
-            bounds = f"{limits._figure(allowed.low)}–{limits._figure(allowed.high)}"
+            low, high = limits.figure(allowed.low), limits.figure(allowed.high)
+            bounds = f"above {low}, ≤ {high}" if allowed.above_low else f"{low}–{high}"
             assert bounds in readme, (name, bounds)
 
 
