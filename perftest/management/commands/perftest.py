@@ -150,16 +150,15 @@ def _flag(dest: str) -> str:
 
 #: The options that end the command before a run: one at a time.
 ACTIONS = ("check", "write_scenario", "list_endpoints")
-#: What a run does with its result, which ``--check`` (nothing measured or stored) never has.
-RUN_OUTCOME = ("keep_data", "format", "exit_zero", "fail_on_breach")
 
 
 def refuse_what_cannot_apply(given: dict[str, Any]) -> None:
     """A usage error for an option given a value it cannot use: an empty value, or an option
     the rest of the command line makes meaningless; ``given`` maps each option the user gave
     (its value differs from the default) to its value. ``--label ''`` is no label, the
-    default, so it is never refused. The load options without a level, and the HTTP options
-    without ``--base-url``, are refused with the plan (``plan.build``)."""
+    default, so it is never refused. ``--check`` takes a run's whole command line, each option
+    checked as the run would; the load options without a level, and the HTTP options without
+    ``--base-url``, are refused with the plan (``plan.build``)."""
     for dest, value in given.items():
         values = value if isinstance(value, list) else [value]
         if any(isinstance(item, str) and not item.strip() for item in values):
@@ -172,13 +171,8 @@ def refuse_what_cannot_apply(given: dict[str, Any]) -> None:
             "--force lets --write-scenario overwrite an existing file: add --write-scenario "
             "FILE.toml, or drop --force."
         )
-    action = next((dest for dest in ACTIONS if dest in given), None)
-    if action in ("write_scenario", "list_endpoints"):
-        needless = [dest for dest in given if dest not in (action, "force")]
-    elif action == "check":
-        needless = [dest for dest in given if dest in RUN_OUTCOME]
-    else:
-        needless = []
+    action = next((dest for dest in ACTIONS if dest != "check" and dest in given), None)
+    needless = [dest for dest in given if action and dest not in (action, "force")]
     if needless:
         raise usage_error(
             f"{_flag(needless[0])} does not apply with {_flag(action)}, which measures and "
