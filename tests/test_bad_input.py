@@ -260,19 +260,22 @@ def test_an_identity_field_the_user_model_lacks_leaves_no_run_and_no_user(tmp_pa
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        {"EMAIL": "taken-{n}@example.com", "USERNAME": "taken-{n}@example.com"},
+        {"EMAIL": "taken-{n}@example.com"},  # the username keeps the default's {run}
+    ],
+)
 def test_an_existing_account_with_a_test_identitys_email_leaves_no_run_and_no_user(
-    tmp_path, settings
+    tmp_path, settings, patterns
 ):
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.create_user(
         username="taken-1@example.com", email="taken-1@example.com", password="x", role="student"
     )
-    identity = {
-        **settings.PERFTEST.get("IDENTITY", {}),
-        "EMAIL": "taken-{n}@example.com",
-        "USERNAME": "taken-{n}@example.com",
-    }
+    identity = {**settings.PERFTEST.get("IDENTITY", {}), **patterns}
     settings.PERFTEST = {**settings.PERFTEST, "IDENTITY": identity}
     line = refused(tmp_path, "--endpoints", "Get Profile", "--iterations", "1")
     assert "An account 'taken-1@example.com' already exists" in line
