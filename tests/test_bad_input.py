@@ -339,9 +339,17 @@ def assert_one_line(result: subprocess.CompletedProcess, *expected: str) -> str:
     return lines[0]
 
 
-def test_a_database_url_with_an_unknown_scheme_is_one_line():
-    result = manage("perftest", "--list-endpoints", DATABASE_URL="nosuchdb://u:secret@h/db")
-    line = assert_one_line(result, "DATABASE_URL has an unknown scheme 'nosuchdb://'")
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("DATABASE_URL", "nosuchdb://u:secret@h/db", "DATABASE_URL has an unknown scheme"),
+        ("DATABASE_URL", "u:secret@h/db", "DATABASE_URL has no scheme; write postgres://"),
+        ("DATABASE_URL", "postgres://u:secret@h:port/db", "DATABASE_URL cannot be read"),
+        ("DATABASE_CONN_MAX_AGE", "soon", "must be a whole number of seconds"),
+    ],
+)
+def test_embedded_database_settings_that_cannot_be_used_are_one_line(variable, value, expected):
+    line = assert_one_line(manage("perftest", "--list-endpoints", **{variable: value}), expected)
     assert "secret" not in line
 
 

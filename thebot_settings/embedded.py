@@ -80,10 +80,15 @@ def _database(url: str | None) -> dict:
     """``DATABASE_URL`` (SQLite next to manage.py without it) as Django's database settings;
     ImproperlyConfigured, one line naming the fix, for an unknown scheme or a missing driver.
     Whether the server answers is asked by the command's first database access."""
+    max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "0")
+    if not max_age.isdigit():
+        raise ImproperlyConfigured(
+            f"DATABASE_CONN_MAX_AGE must be a whole number of seconds (0: a connection per "
+            f"request), not {max_age!r}."
+        )
     try:
         database = dj_database_url.parse(
-            url or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+            url or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=int(max_age)
         )
     except ValueError as exc:
         scheme, separator, _ = (url or "").partition("://")
