@@ -8,6 +8,7 @@ module reads settings that are known to be well formed. A malformed setting rais
 one schema and one validation, with ``Where`` naming a key as the user wrote it, in the
 settings (``PERFTEST['ENDPOINTS'][2]['method']``) or in the file (``endpoints[2].method``).
 Validation is plain code rather than a JSON Schema so that each message can name the fix.
+Every number's range is ``perftest.limits``', shared with the command's options.
 """
 
 from __future__ import annotations

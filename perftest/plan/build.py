@@ -124,7 +124,7 @@ def _mix(text: str | None, endpoints: Sequence[Endpoint]) -> Mix:
 def _level_workers(levels: tuple[int, ...], engine: str, most_threads: int) -> None:
     """Each level's workers are threads of this process: past ``most_threads`` they fight over
     one interpreter and the generator, not the server, sets the pace (and starting them hangs).
-    Locust's users are greenlets over processes, each level's still bounded."""
+    Locust's users are greenlets spread over processes; a level of them has its range too."""
     top = max(levels, default=0)
     if engine == "threads" and top > most_threads:
         raise ConfigError(
