@@ -159,7 +159,6 @@ def _load_plan(
     config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
 ) -> LoadPlan:
     levels = parse_levels(options.get("concurrency"))
-    _level_workers(levels, options.get("engine") or "threads", config["MAX_THREAD_WORKERS"])
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")
     in_range("--rate", rate, limits.RATE)
@@ -187,6 +186,7 @@ def _load_plan(
                 "its whole schedule: drop --ramp-up."
             )
         levels = levels or (10,)
+    _level_workers(levels, options.get("engine") or "threads", config["MAX_THREAD_WORKERS"])
     if levels and requests is None and duration is None:
         duration = float(config["DURATION"])
     if rate is not None:
