@@ -8,18 +8,20 @@ module reads settings that are known to be well formed. A malformed setting rais
 one schema and one validation, with ``Where`` naming a key as the user wrote it, in the
 settings (``PERFTEST['ENDPOINTS'][2]['method']``) or in the file (``endpoints[2].method``).
 Validation is plain code rather than a JSON Schema so that each message can name the fix.
+Every number's range is ``perftest.limits``', shared with the command's options.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+
+from perftest import limits
 
 DEFAULTS: dict[str, Any] = {
     # What to measure. Each endpoint: name, method, path, expected_status; optional "auth"
@@ -152,6 +154,14 @@ class Where:
 SETTINGS = Where()
 
 
+def in_range(option: str, value: Any, allowed: limits.Range) -> None:
+    """A given option's value (None: not given) is in its documented range; else a
+    ``ConfigError`` naming the option and the range."""
+    problem = "" if value is None else allowed.problem(value)
+    if problem:
+        raise ConfigError(f"{option} {problem}")
+
+
 def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: Where) -> dict:
     """Overlay ``overrides`` on ``defaults`` one level of dicts deep, rejecting unknown keys."""
     merged = copy.deepcopy(dict(defaults))
@@ -168,17 +178,6 @@ def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any], where: Wher
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-def _positive_number(
-    config: dict, key: str, where: Where, *, integer: bool, allow_zero: bool = False
-) -> None:
-    value = config[key]
-    kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
-        raise (where / key).error(f"must be a non-negative number, not {value!r}.")
-    if value == 0 and not allow_zero:
-        raise (where / key).error("must be greater than 0.")
 
 
 def _is_scalar(value: Any) -> bool:
@@ -259,13 +258,9 @@ def _validate_endpoint(endpoint: Any, earlier: list[str], where: Where) -> None:
     for key in ("auth", "list"):
         if key in endpoint and not isinstance(endpoint[key], bool):
             raise (where / key).error(f"must be true or false, not {endpoint[key]!r}.")
-    weight = endpoint.get("weight", 1)
-    if (
-        isinstance(weight, bool)
-        or not isinstance(weight, (int, float))
-        or not (math.isfinite(weight) and weight > 0)
-    ):
-        raise (where / "weight").error(f"must be a number above 0, not {weight!r}.")
+    problem = limits.WEIGHT.problem(endpoint.get("weight", 1))
+    if problem:
+        raise (where / "weight").error(problem)
     _scalar_dict(endpoint.get("query", {}), where / "query", "query parameters")
     _scalar_dict(endpoint.get("headers", {}), where / "headers", "request headers")
     _validate_params(endpoint, earlier, where)
@@ -296,14 +291,20 @@ def _validate_roles(roles: Any, where: Where) -> None:
         name = role.get("name")
         if not isinstance(name, str) or not name.strip():
             raise (here / "name").error("is missing or empty; a role needs a non-empty string.")
-        count = role.get("count", 1)
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise (here / "count").error("must be a whole number of at least 1.")
+        problem = limits.ROLE_COUNT.problem(role.get("count", 1))
+        if problem:
+            raise (here / "count").error(problem)
         if not isinstance(role.get("fields", {}), Mapping):
             raise (here / "fields").error("must be a dict of user field values.")
         if name in seen:
             raise (here / "name").error(f"repeats the role name {name!r}.")
         seen.add(name)
+    seeded = sum(role.get("count", 1) for role in roles)
+    if seeded > limits.IDENTITIES.high:
+        raise where.error(
+            f"seed {seeded:,} identities; the roles' counts may add up to "
+            f"{limits.IDENTITIES.high:,} at most."
+        )
 
 
 def _non_empty_string(
@@ -320,14 +321,10 @@ def validate(config: dict, where: Where = SETTINGS) -> dict:
     the messages name).
     """
     _validate_endpoints(config["ENDPOINTS"], where / "ENDPOINTS")
-    _positive_number(config, "ITERATIONS", where, integer=True)
-    _positive_number(config, "WARMUP", where, integer=True, allow_zero=True)
-    for key in ("RESOURCE_INTERVAL", "DURATION", "STALE_RUN_AFTER"):
-        _positive_number(config, key, where, integer=False)
-    _positive_number(config, "RAMP_UP", where, integer=False, allow_zero=True)
-    _positive_number(config, "MAX_THREAD_WORKERS", where, integer=True)
-    _positive_number(config, "CONNECT_TIMEOUT", where, integer=False)
-    _positive_number(config, "READ_TIMEOUT", where, integer=False)
+    for key, allowed in limits.SETTINGS.items():
+        problem = allowed.problem(config[key])
+        if problem:
+            raise (where / key).error(problem)
     login, at_login = config["LOGIN"], where / "LOGIN"
     for key in ("PATH", "METHOD", "HEADER"):
         _non_empty_string(login[key], at_login / key)

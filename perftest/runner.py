@@ -188,12 +188,14 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
     """Run the plan and return the stored run (findings and baseline comparison included).
 
     Raises ConfigError (exit code 2) before anything is recorded when ``--baseline`` names a
-    run this one cannot be compared with; otherwise ConfigError or RunInterrupted only after
-    the run is stored. Only a completed run is compared.
+    run this one cannot be compared with, or when the identities cannot be seeded (fields the
+    user model lacks, an account already using a test identity's name); otherwise ConfigError
+    or RunInterrupted only after the run is stored. Only a completed run is compared.
     """
     redactor = Redactor()
     result = _new_result(plan, redactor)
     baseline = _baseline(plan, result)
+    Seeding(plan.identity, None, None).refuse_before_run(plan.identity_count, plan.roles)
     run = write.begin(result, host=socket.gethostname(), pid=os.getpid())
     seeding = Seeding(plan.identity, plan.seeder, run)
     sampler = _sampler(plan)

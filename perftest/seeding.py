@@ -144,27 +144,31 @@ class Seeding:
         ]
         SeededObject.objects.bulk_create(rows)
 
-    def _names(self, user_model: type[models.Model], count: int) -> list[tuple[int, str, str]]:
+    def _names(
+        self, user_model: type[models.Model], count: int, run: object = None
+    ) -> list[tuple[int, str, str]]:
         """(number, email, username) per identity; the email is the username where it logs in.
 
-        ``{run}`` is the run's number (the batch without a stored run), so concurrent runs
-        never share an account.
+        ``{run}`` is the run's number (the batch without a stored run; ``run`` when given), so
+        concurrent runs never share an account.
         """
         email = self._identity["EMAIL"]
         username = self._identity.get("USERNAME") or email
         if user_model.get_email_field_name() == user_model.USERNAME_FIELD:
             username = email
-        run = self._run.pk if self._run is not None else self.batch[:8]
+        if run is None:
+            run = self._run.pk if self._run is not None else self.batch[:8]
         return [
             (n, email.format(n=n, run=run), username.format(n=n, run=run))
             for n in range(1, count + 1)
         ]
 
     def _refuse_collisions(self, user_model: type[models.Model], names: list) -> None:
-        """Refuse accounts perftest did not create, and identities a live run is using."""
+        """Refuse accounts perftest did not create, and identities a live run is using (an
+        empty name is not checked)."""
         email_field = user_model.get_email_field_name()
-        emails = [email for _, email, _ in names]
-        usernames = [username for _, _, username in names]
+        emails = [email for _, email, _ in names if email]
+        usernames = [username for _, _, username in names if username]
         taken = user_model._default_manager.filter(
             models.Q(**{f"{email_field}__in": emails})
             | models.Q(**{f"{user_model.USERNAME_FIELD}__in": usernames})
@@ -188,6 +192,45 @@ class Seeding:
             "get their own identities. Nothing was changed."
         )
 
+    def refuse_before_run(self, count: int, roles: Sequence[Role] = ()) -> None:
+        """Seeding's checks that need no run, made before the run is recorded so that such a
+        usage error changes nothing: every identity's fields fit the user model, and no
+        account already uses a name of its that does not carry ``{run}`` (a name with it
+        exists only once the run does: ``create_identities`` checks it then)."""
+        user_model = get_user_model()
+        kinds = _kinds(count, roles, self._identity["FIELDS"])
+        names = self._names(user_model, len(kinds))
+        self._unsaved_users(user_model, names, kinds, password="")
+        other = self._names(user_model, len(kinds), run=self.batch[8:16])
+        known_now = [
+            (n, email if email == again[1] else "", username if username == again[2] else "")
+            for (n, email, username), again in zip(names, other, strict=True)
+        ]
+        self._refuse_collisions(user_model, known_now)
+
+    def _unsaved_users(
+        self,
+        user_model: type[models.Model],
+        names: list[tuple[int, str, str]],
+        kinds: list[tuple[str, Mapping]],
+        password: str,
+    ) -> list[models.Model]:
+        """One user instance per identity, not saved; ConfigError when the configured fields
+        do not fit the user model."""
+        email_field = user_model.get_email_field_name()
+        users = []
+        for (_, email, username), (role, role_fields) in zip(names, kinds, strict=True):
+            fields = {email_field: email, user_model.USERNAME_FIELD: username}
+            fields.update(role_fields)
+            try:
+                users.append(user_model(password=password, **fields))
+            except TypeError as exc:
+                where = f"['ROLES'] (role {role!r})" if role else "['FIELDS']"
+                raise ConfigError(
+                    f"PERFTEST['IDENTITY']{where} does not fit the user model: {exc}."
+                ) from None
+        return users
+
     @transaction.atomic
     def create_identities(self, count: int, roles: Sequence[Role] = ()) -> list[Identity]:
         """Create ``count`` users sharing one random password hashed once, plus sample data;
@@ -204,24 +247,12 @@ class Seeding:
         names = self._names(user_model, len(kinds))
         self._refuse_collisions(user_model, names)
         password = secrets.token_urlsafe(24)
-        hashed = make_password(password)
-        email_field = user_model.get_email_field_name()
-        users = []
-        for (_, email, username), (role, role_fields) in zip(names, kinds, strict=True):
-            fields = {email_field: email, user_model.USERNAME_FIELD: username}
-            fields.update(role_fields)
-            try:
-                user = user_model(password=hashed, **fields)
-            except TypeError as exc:
-                where = f"['ROLES'] (role {role!r})" if role else "['FIELDS']"
-                raise ConfigError(
-                    f"PERFTEST['IDENTITY']{where} does not fit the user model: {exc}."
-                ) from None
+        users = self._unsaved_users(user_model, names, kinds, make_password(password))
+        for user in users:
             # save(), not bulk_create: the platform's pre_save/post_save receivers (a profile,
             # per-user settings) must run as for any real user. The password is hashed once
             # above, so each save is one INSERT plus what the receivers do.
             user.save()
-            users.append(user)
         self._record(users)
         if self._identity_hook is not None:
             for user in users:

@@ -156,7 +156,7 @@ def test_engine_locust_without_locust_installed_is_a_one_line_usage_error(monkey
         ({"base_url": URL}, "give --concurrency or --rate"),
         ({"base_url": URL, "concurrency": "2", "requests": 9}, "--duration"),
         ({"base_url": URL, "concurrency": "2", "login": "per-worker"}, "once"),
-        ({"base_url": URL, "concurrency": "2", "processes": 0}, "at least 1"),
+        ({"base_url": URL, "concurrency": "2", "processes": 0}, "from 1 to 256"),
         (
             {"base_url": URL, "concurrency": "2", "master": True},
             "--expect-workers",

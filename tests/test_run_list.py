@@ -91,8 +91,9 @@ def test_runs_filter_by_target_and_label_and_stop_at_the_limit(capsys):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["perftest_runs", "--limit", "0"], "--limit must be at least 1, got 0."),
-        (["perftest_runs", "--limit", "many"], "expected a whole number, got 'many'"),
+        (["perftest_runs", "--limit", "0"], "--limit must be a whole number from 1 to 10,000"),
+        (["perftest_runs", "--limit", "1" + "0" * 20], "from 1 to 10,000, not 100,000,000"),
+        (["perftest_runs", "--limit", "many"], "from 1 to 10,000, not 'many'"),
         (["perftest_report", "seven"], "invalid int value: 'seven'"),
         (["perftest_report", "99999"], "No stored run #99999."),
     ],

@@ -40,7 +40,7 @@ INVALID = [
     (
         "wrong type",
         'iterations = "many"\n',
-        "iterations: must be a non-negative number, not 'many'.",
+        "iterations: must be a whole number from 1 to 1,000,000, not 'many'.",
         "",
     ),
     (
@@ -81,7 +81,7 @@ INVALID = [
     (
         "weight not above 0",
         endpoints(PROFILE + "\nweight = 0"),
-        "endpoints[0].weight: must be a number above 0, not 0.",
+        "endpoints[0].weight: must be a number above 0 and at most 1,000,000, not 0.",
         "",
     ),
     (

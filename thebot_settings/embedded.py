@@ -4,10 +4,12 @@ SQLite by default so the project runs on a fresh machine; ``DATABASE_URL`` (read
 dj-database-url) points it at PostgreSQL or any other database instead.
 """
 
+import importlib
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from thebot_settings.thebot import THEBOT_PERFTEST
 
@@ -60,12 +62,61 @@ TEMPLATES = [
 WSGI_APPLICATION = "thebot_settings.wsgi.application"
 ASGI_APPLICATION = "thebot_settings.asgi.application"
 
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
-    )
+#: The driver each database engine imports, and how to install it; one missing is a
+#: one-line error here (manage.py prints it, exit 2) rather than a traceback on first use.
+DRIVERS = {
+    "django.db.backends.postgresql": (("psycopg", "psycopg2"), "pip install 'perftest[postgres]'"),
+    "django.contrib.gis.db.backends.postgis": (
+        ("psycopg", "psycopg2"),
+        "pip install 'perftest[postgres]'",
+    ),
+    "django.db.backends.mysql": (("MySQLdb",), "pip install mysqlclient"),
+    "django.contrib.gis.db.backends.mysql": (("MySQLdb",), "pip install mysqlclient"),
+    "django.db.backends.oracle": (("oracledb", "cx_Oracle"), "pip install oracledb"),
 }
+
+
+def _database(url: str | None) -> dict:
+    """``DATABASE_URL`` (SQLite next to manage.py without it) as Django's database settings;
+    ImproperlyConfigured, one line naming the fix, for an unknown scheme or a missing driver.
+    Whether the server answers is asked by the command's first database access."""
+    max_age = os.environ.get("DATABASE_CONN_MAX_AGE", "0")
+    if not max_age.isdigit():
+        raise ImproperlyConfigured(
+            f"DATABASE_CONN_MAX_AGE must be a whole number of seconds (0: a connection per "
+            f"request), not {max_age!r}."
+        )
+    try:
+        database = dj_database_url.parse(
+            url or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=int(max_age)
+        )
+    except ValueError as exc:
+        scheme, separator, _ = (url or "").partition("://")
+        if separator and not isinstance(exc, dj_database_url.UnknownSchemeError):
+            problem = f"cannot be read ({exc})"  # the URL itself is not shown: its password
+        else:
+            problem = f"has an unknown scheme {scheme + '://'!r}" if separator else "has no scheme"
+        raise ImproperlyConfigured(
+            f"DATABASE_URL {problem}; write postgres://USER:PASSWORD@HOST:5432/NAME, "
+            "mysql://USER:PASSWORD@HOST:3306/NAME or sqlite:///path/to/db.sqlite3."
+        ) from None
+    modules, install = DRIVERS.get(database["ENGINE"], ((), ""))
+    for module in modules:
+        try:
+            importlib.import_module(module)
+            break
+        except ImportError:
+            continue
+    else:
+        if modules:
+            raise ImproperlyConfigured(
+                f"DATABASE_URL names a {database['ENGINE'].rsplit('.', 1)[-1]} database, but "
+                f"its driver ({' or '.join(modules)}) is not installed: {install}."
+            )
+    return database
+
+
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Under load, concurrent logins write tokens: IMMEDIATE transactions take the write lock
     # at BEGIN and wait up to the timeout for it, instead of failing with "database is

@@ -8,21 +8,29 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from perftest.limits import Range
 
 
 def usage_error(message: str) -> CommandError:
     return CommandError(message, returncode=2)
 
 
-def whole_number(text: str) -> int:
-    """argparse type for counts; their range is checked by build_plan with the settings'."""
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+def ranged(allowed: Range) -> Callable[[str], int | float]:
+    """argparse type for a number of ``allowed``'s kind; a text that is not one is refused
+    naming the range (the range itself is checked with the plan, as for the settings')."""
+
+    def parse(text: str) -> int | float:
+        try:
+            return allowed.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 class Command(BaseCommand):

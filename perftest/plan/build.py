@@ -7,11 +7,12 @@ of a load level is parsed here too, once.
 
 from __future__ import annotations
 
-import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
 
-from perftest.conf import ConfigError
+from perftest import limits
+from perftest.conf import ConfigError, in_range
 
 from .engine import with_engine
 from .expressions import ExpressionError, parse_all, sources
@@ -120,36 +121,58 @@ def _mix(text: str | None, endpoints: Sequence[Endpoint]) -> Mix:
     return Mix.parse(text, endpoints) if text else Mix.default(endpoints)
 
 
-def _thread_workers(levels: tuple[int, ...], most: int) -> tuple[int, ...]:
-    """Each level's workers are threads of this process: past ``most`` they fight over one
-    interpreter and the generator, not the server, sets the pace (and starting them hangs)."""
-    if max(levels, default=0) > most:
+def _level_workers(levels: tuple[int, ...], engine: str, most_threads: int) -> None:
+    """Each level's workers are threads of this process: past ``most_threads`` they fight over
+    one interpreter and the generator, not the server, sets the pace (and starting them hangs).
+    Locust's users are greenlets spread over processes; a level of them has its range too."""
+    top = max(levels, default=0)
+    if engine == "threads" and top > most_threads:
         raise ConfigError(
-            f"--concurrency {max(levels)} is above the thread engine's maximum of {most} "
+            f"--concurrency {top} is above the thread engine's maximum of {most_threads} "
             f"workers (PERFTEST['MAX_THREAD_WORKERS']); for more load use the open model "
             "(--rate R with a smaller --concurrency pool) or run several perftest processes."
         )
-    return levels
+    if top > limits.LOCUST_USERS.high:
+        raise ConfigError(
+            f"--concurrency {top} is above the {limits.LOCUST_USERS.high:,} users a level of "
+            "--engine locust may start; give a smaller level."
+        )
+
+
+#: The options that shape load levels, and do nothing without one.
+_LEVEL_OPTIONS = ("mix", "duration", "requests", "ramp_up", "identities", "login")
+
+
+def _open_requests(rate: float, duration: float) -> None:
+    """An open level plans floor(rate × duration) requests (``measure.load.open``): at least
+    one, and no more than a level may hold."""
+    planned = math.floor(rate * duration + 1e-9)
+    if not 1 <= planned <= limits.LEVEL_REQUESTS.high:
+        raise ConfigError(
+            f"--rate {rate:g} for --duration {duration:g} s plans {planned:,} requests in one "
+            f"level; an open level holds 1 to {limits.LEVEL_REQUESTS.high:,}: change --rate "
+            "or --duration."
+        )
 
 
 def _load_plan(
     config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
 ) -> LoadPlan:
     levels = parse_levels(options.get("concurrency"))
-    if (options.get("engine") or "threads") == "threads":
-        levels = _thread_workers(levels, config["MAX_THREAD_WORKERS"])
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")
-    if rate is not None and not rate > 0:
-        raise ConfigError(f"--rate must be a number of requests per second above 0, not {rate}.")
-    if duration is not None and not duration > 0:
-        raise ConfigError(f"--duration must be a number of seconds above 0, not {duration}.")
-    if requests is not None and requests < 1:
-        raise ConfigError(f"--requests must be at least 1, not {requests}.")
-    if ramp_up is not None and ramp_up < 0:
-        raise ConfigError(f"--ramp-up must be 0 or more seconds, not {ramp_up}.")
-    if identities is not None and identities < 1:
-        raise ConfigError(f"--identities must be at least 1, not {identities}.")
+    in_range("--rate", rate, limits.RATE)
+    in_range("--duration", duration, limits.LEVEL_SECONDS)
+    in_range("--requests", requests, limits.LEVEL_REQUESTS)
+    in_range("--ramp-up", ramp_up, limits.RAMP_UP)
+    in_range("--identities", identities, limits.IDENTITIES)
+    if not levels and rate is None:
+        for name in _LEVEL_OPTIONS:
+            if options.get(name) is not None:
+                raise ConfigError(
+                    f"--{name.replace('_', '-')} shapes the load levels, and there are none: "
+                    "add --concurrency or --rate."
+                )
     if duration is not None and requests is not None:
         raise ConfigError("Give --duration or --requests per level, not both.")
     if rate is not None:
@@ -157,7 +180,17 @@ def _load_plan(
             raise ConfigError("--rate runs one open-model level: give one --concurrency (pool).")
         if requests is not None:
             raise ConfigError("--rate runs for --duration seconds; --requests is for levels.")
+        if ramp_up is not None:
+            raise ConfigError(
+                "--ramp-up is for closed levels (--concurrency); an open level (--rate) counts "
+                "its whole schedule: drop --ramp-up."
+            )
         levels = levels or (10,)
+    _level_workers(levels, options.get("engine") or "threads", config["MAX_THREAD_WORKERS"])
+    if levels and requests is None and duration is None:
+        duration = float(config["DURATION"])
+    if rate is not None:
+        _open_requests(rate, duration)
     mix = _mix(options.get("mix"), endpoints) if levels else None
     return LoadPlan(
         mix=mix,
@@ -184,16 +217,14 @@ def _thresholds(
     return texts
 
 
-#: Profiled requests per endpoint at most: cProfile slows each one, and a few suffice.
-PROFILE_MAX = 50
-
-
 def _baseline(text: str | None) -> str:
     """``--baseline``: a stored run's id or ``latest``; whether that run exists and measured
     the same plan is checked against storage before anything runs (``runner``)."""
     text = (text or "").strip()
-    if text and text != "latest" and not (text.isdigit() and int(text) > 0):
-        raise ConfigError(f"--baseline takes a run id or 'latest', not {text!r}.")
+    if text and text != "latest" and not (text.isdigit() and not limits.RUN_ID.problem(int(text))):
+        raise ConfigError(
+            f"--baseline takes a run id ({limits.RUN_ID.describe()}) or 'latest', not {text!r}."
+        )
     return text
 
 
@@ -223,17 +254,12 @@ def build_plan(
 
     ``scenario`` names the scenario file ``config`` was read with (``plan.scenario_file``).
     """
-    if profile is not None and not 1 <= profile <= PROFILE_MAX:
-        raise ConfigError(
-            f"--profile takes 1 to {PROFILE_MAX} requests per endpoint, not {profile}."
-        )
+    in_range("--profile", profile, limits.PROFILE)
     baseline = _baseline(baseline)
     if fail_on_regression and not baseline:
         raise ConfigError("--fail-on-regression needs a run to compare with: add --baseline.")
-    if iterations is not None and iterations < 1:
-        raise ConfigError(f"--iterations must be at least 1, not {iterations}.")
-    if warmup is not None and warmup < 0:
-        raise ConfigError(f"--warmup must be 0 or more, not {warmup}.")
+    in_range("--iterations", iterations, limits.ITERATIONS)
+    in_range("--warmup", warmup, limits.WARMUP)
     mode = mode or ("http" if base_url else "in-process")
     if mode in ("http", "both") and not base_url:
         raise ConfigError(f"--mode {mode} needs --base-url, e.g. http://127.0.0.1:8000.")
@@ -245,10 +271,10 @@ def build_plan(
             "own process. Add --base-url, or drop --server-pid."
         )
     for name, value in (("--connect-timeout", connect_timeout), ("--read-timeout", read_timeout)):
-        if value is not None and not value > 0:
-            raise ConfigError(f"{name} must be a number of seconds above 0, not {value}.")
-    if server_pid is not None and server_pid < 1:
-        raise ConfigError(f"--server-pid must be a process id, not {server_pid}.")
+        if value is not None and not base_url:
+            raise ConfigError(f"{name} is a timeout of HTTP requests: add --base-url.")
+        in_range(name, value, limits.TIMEOUT)
+    in_range("--server-pid", server_pid, limits.SERVER_PID)
     if not config["ENDPOINTS"]:
         raise ConfigError(
             "PERFTEST['ENDPOINTS'] is empty, so there is nothing to measure; list the API's "
@@ -273,8 +299,6 @@ def build_plan(
     )
     chosen = tuple(_select(_endpoints(config, login), endpoints))
     load = _load_plan(config, load_options, chosen)
-    if load.active and not load.requests and not load.duration_s:
-        load = dataclasses.replace(load, duration_s=float(config["DURATION"]))
     load = with_engine(load, load_options, mode)
     roles = _roles(config["IDENTITY"])
     check_roles(roles, load)

@@ -13,6 +13,7 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -118,13 +119,32 @@ def check_output_folder(path: str) -> None:
         raise ConfigError(f"Report folder {path!r} is not a writable folder; pass --output DIR.")
 
 
+def database_name() -> str:
+    """The database as a URL would name it, without its password (for error messages)."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = f"{settings['USER']}@" if settings.get("USER") else ""
+    port = f":{settings['PORT']}" if settings.get("PORT") else ""
+    host = settings.get("HOST") or "localhost"
+    return f"{connection.vendor}://{user}{host}{port}/{settings.get('NAME') or ''}"
+
+
 def check_migrated() -> None:
-    """The database answers and every migration is applied, perftest's own included."""
+    """The database answers and every migration is applied, perftest's own included.
+
+    This is each command's first database access, so a server that does not answer (or
+    settings Django cannot connect with) is one line naming the database, without its
+    password, and the first line of the driver's reason."""
     try:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except DatabaseError as exc:
-        raise ConfigError(f"The database cannot be reached: {exc}".strip()) from None
+    except (DatabaseError, ImproperlyConfigured) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+        raise ConfigError(
+            f"The database {database_name()} cannot be reached: {reason}; start it or fix "
+            "the DATABASES setting (DATABASE_URL)."
+        ) from None
     if pending:
         raise ConfigError(
             f"The database has {len(pending)} unapplied migrations; run "

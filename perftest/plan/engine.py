@@ -15,7 +15,8 @@ import importlib.util
 import socket
 from typing import Any
 
-from perftest.conf import ConfigError
+from perftest import limits
+from perftest.conf import ConfigError, in_range
 
 from .model import Engine, LoadPlan
 
@@ -58,25 +59,25 @@ def _locust(options: dict[str, Any]) -> Engine:
         )
     processes, remote = options.get("processes"), options.get("expect_workers")
     if options.get("master"):
-        if not remote or remote < 1:
+        if remote is None:
             raise ConfigError(
-                "--master waits for workers from other machines: give --expect-workers K (K ≥ 1)."
+                "--master waits for workers from other machines: give --expect-workers K "
+                f"({limits.EXPECT_WORKERS.describe()})."
             )
+        in_range("--expect-workers", remote, limits.EXPECT_WORKERS)
         host, port = parse_host_port(
             "--master-bind", options.get("master_bind") or DEFAULT_MASTER_BIND
         )
         _can_listen(host, port)
         processes = 0 if processes is None else processes
-        if processes < 0:
-            raise ConfigError(f"--processes must be 0 or more, not {processes}.")
+        in_range("--processes", processes, limits.MASTER_PROCESSES)
         return Engine("locust", processes, remote, f"{host}:{port}")
     for name in ("expect_workers", "master_bind"):
         if options.get(name) is not None:
             flag = "--" + name.replace("_", "-")
             raise ConfigError(f"{flag} is for the master of several machines: add --master.")
     processes = 1 if processes is None else processes
-    if processes < 1:
-        raise ConfigError(f"--processes must be at least 1, not {processes}.")
+    in_range("--processes", processes, limits.PROCESSES)
     return Engine("locust", processes)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from perftest import limits
 from perftest.conf import ConfigError
 
 from .expressions import AbortRule, abort_rules, parse_all
@@ -157,9 +158,10 @@ class Mix:
                 weight = float(raw_weight)
             except ValueError:
                 weight = math.nan
-            if not (weight > 0 and math.isfinite(weight)):
+            if limits.WEIGHT.problem(weight):
                 raise ConfigError(
-                    f"--mix weight for {name!r} must be a positive number, not {raw_weight!r}."
+                    f"--mix weight for {name!r} must be {limits.WEIGHT.describe()}, "
+                    f"not {raw_weight!r}."
                 )
             if name in weights:
                 raise ConfigError(f"--mix names {name!r} twice; give each endpoint once.")

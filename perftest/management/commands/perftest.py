@@ -13,17 +13,15 @@ run is stored as interrupted either way).
 
 from __future__ import annotations
 
-import argparse
-import math
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from perftest import checkup, runner
+from perftest import checkup, limits, runner
 from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
 from perftest.management import usage
-from perftest.management.usage import usage_error, whole_number
+from perftest.management.usage import ranged, usage_error
 from perftest.plan import scenario_file, scenario_writer
 from perftest.plan.build import build_plan
 from perftest.plan.checks import preflight
@@ -33,18 +31,6 @@ from perftest.progress import Progress
 from perftest.reports import console, formats
 from perftest.store.read import StoredRun
 from perftest.text import quantity
-
-
-def number(text: str) -> float:
-    """argparse type for seconds and rates; their range is checked by build_plan."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
 
 #: Profiled requests per endpoint when ``--profile`` is given without a number.
 PROFILE_DEFAULT = 5
@@ -197,13 +183,69 @@ def _new_routes_text(result: checkup.PlanCheck) -> list[str]:
     ]
 
 
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+#: The options that end the command before a run: one at a time.
+ACTIONS = ("check", "write_scenario", "list_endpoints")
+
+
+#: Options that only change what another option does: that option, and what they do with it.
+NEEDS = {
+    "force": ("write_scenario", "lets --write-scenario overwrite an existing file"),
+    "check_writes": ("check", "lets --check send the endpoints whose method writes"),
+    "uncovered": ("check", "lists the routes --check finds no endpoint for"),
+}
+
+
+def refuse_what_cannot_apply(given: dict[str, Any]) -> None:
+    """A usage error for an option given a value it cannot use: an empty value, or an option
+    the rest of the command line makes meaningless; ``given`` maps each option the user gave
+    (its value differs from the default) to its value. ``--label ''`` is no label, the
+    default, so it is never refused. ``--check`` takes a run's whole command line, each option
+    checked as the run would; the load options without a level, and the HTTP options without
+    ``--base-url``, are refused with the plan (``plan.build``)."""
+    for dest, value in given.items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and not item.strip() for item in values):
+            raise usage_error(f"{_flag(dest)} was given an empty value: give one, or drop it.")
+    actions = [_flag(dest) for dest in ACTIONS if dest in given]
+    if len(actions) > 1:
+        raise usage_error(f"{actions[0]} and {actions[1]} cannot be combined: give one of them.")
+    for dest, (needed, does) in NEEDS.items():
+        if dest in given and needed not in given:
+            raise usage_error(f"{_flag(dest)} {does}: add {_flag(needed)}, or drop {_flag(dest)}.")
+    action = next((dest for dest in ACTIONS if dest != "check" and dest in given), None)
+    needless = [dest for dest in given if action and dest not in (action, "force")]
+    if needless:
+        raise usage_error(
+            f"{_flag(needless[0])} does not apply with {_flag(action)}, which measures and "
+            "stores nothing: drop it."
+        )
+
+
 class Command(usage.Command):
     help = "Measure the API's endpoints, store the run and write its reports (--format)."
 
     def add_arguments(self, parser: CommandParser) -> None:
+        django_options = set(vars(parser.parse_args([])))
+        self.add_options(parser)
+        #: This command's own options and their defaults: what the user gave differs.
+        self.defaults = {
+            dest: default
+            for dest, default in vars(parser.parse_args([])).items()
+            if dest not in django_options
+        }
+
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("--endpoints", help="Comma-separated endpoint names (default: all).")
-        parser.add_argument("--iterations", type=whole_number, help="Measured requests each.")
-        parser.add_argument("--warmup", type=whole_number, help="Unrecorded requests first.")
+        parser.add_argument(
+            "--iterations", type=ranged(limits.ITERATIONS), help="Measured requests each."
+        )
+        parser.add_argument(
+            "--warmup", type=ranged(limits.WARMUP), help="Unrecorded requests first."
+        )
         parser.add_argument("--label", default="", help="A name for this run in reports.")
         parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
         parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
@@ -261,17 +303,33 @@ class Command(usage.Command):
             choices=["in-process", "http", "both"],
             help="Where requests travel (default: http with --base-url, else in-process).",
         )
-        http.add_argument("--connect-timeout", type=number, help="Seconds (default 5).")
-        http.add_argument("--read-timeout", type=number, help="Seconds (default 30).")
-        http.add_argument("--server-pid", type=whole_number, help="Server process to sample.")
+        http.add_argument(
+            "--connect-timeout", type=ranged(limits.TIMEOUT), help="Seconds (default 5)."
+        )
+        http.add_argument(
+            "--read-timeout", type=ranged(limits.TIMEOUT), help="Seconds (default 30)."
+        )
+        http.add_argument(
+            "--server-pid", type=ranged(limits.SERVER_PID), help="Server process to sample."
+        )
         load = parser.add_argument_group("load")
         load.add_argument("--concurrency", help="Closed-model levels, e.g. 1,10,30.")
-        load.add_argument("--duration", type=number, help="Seconds per level (default 10).")
-        load.add_argument("--requests", type=whole_number, help="Counted requests per level.")
-        load.add_argument("--ramp-up", type=number, help="Uncounted seconds before each level.")
-        load.add_argument("--rate", type=number, help="Open model: requests per second.")
+        load.add_argument(
+            "--duration", type=ranged(limits.LEVEL_SECONDS), help="Seconds per level (default 10)."
+        )
+        load.add_argument(
+            "--requests", type=ranged(limits.LEVEL_REQUESTS), help="Counted requests per level."
+        )
+        load.add_argument(
+            "--ramp-up", type=ranged(limits.RAMP_UP), help="Uncounted seconds before each level."
+        )
+        load.add_argument(
+            "--rate", type=ranged(limits.RATE), help="Open model: requests per second."
+        )
         load.add_argument("--mix", help="Weighted endpoint mix, e.g. 'Get Lessons=2,Get Profile'.")
-        load.add_argument("--identities", type=whole_number, help="Cap on test identities.")
+        load.add_argument(
+            "--identities", type=ranged(limits.IDENTITIES), help="Cap on test identities."
+        )
         load.add_argument(
             "--login",
             choices=["per-worker", "once"],
@@ -285,7 +343,9 @@ class Command(usage.Command):
             "distributed runner (pip install 'perftest[locust]').",
         )
         engine.add_argument(
-            "--processes", type=whole_number, help="Locust worker processes on this machine."
+            "--processes",
+            type=ranged(limits.PROCESSES),
+            help="Locust worker processes on this machine.",
         )
         engine.add_argument(
             "--master",
@@ -293,7 +353,9 @@ class Command(usage.Command):
             help="Run the Locust master for workers on other machines (perftest_worker).",
         )
         engine.add_argument(
-            "--expect-workers", type=whole_number, help="With --master: workers to wait for."
+            "--expect-workers",
+            type=ranged(limits.EXPECT_WORKERS),
+            help="With --master: workers to wait for.",
         )
         engine.add_argument(
             "--master-bind", metavar="HOST:PORT", help="With --master: where it listens."
@@ -301,7 +363,7 @@ class Command(usage.Command):
         why = parser.add_argument_group("why it is slow (in-process)")
         why.add_argument(
             "--profile",
-            type=whole_number,
+            type=ranged(limits.PROFILE),
             nargs="?",
             const=PROFILE_DEFAULT,
             metavar="N",
@@ -345,6 +407,13 @@ class Command(usage.Command):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        refuse_what_cannot_apply(
+            {
+                dest: options[dest]
+                for dest, default in self.defaults.items()
+                if options[dest] != default
+            }
+        )
         if options["list_endpoints"]:
             self.stdout.write(routes_table(*inventory()))
             return

@@ -6,9 +6,10 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from perftest.conf import ConfigError
+from perftest import limits
+from perftest.conf import ConfigError, in_range
 from perftest.management import usage
-from perftest.management.usage import whole_number
+from perftest.management.usage import ranged
 from perftest.plan.checks import check_migrated
 from perftest.reports import console, run_list
 from perftest.store import read
@@ -21,13 +22,12 @@ class Command(usage.Command):
         parser.add_argument("--target", default="", help="Only runs whose target contains this.")
         parser.add_argument("--label", default="", help="Only runs whose label contains this.")
         parser.add_argument(
-            "--limit", type=whole_number, default=20, help="How many runs (default 20)."
+            "--limit", type=ranged(limits.RUN_LIST), default=20, help="How many runs (default 20)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["limit"] < 1:
-            raise usage.usage_error(f"--limit must be at least 1, got {options['limit']}.")
         try:
+            in_range("--limit", options["limit"], limits.RUN_LIST)
             check_migrated()
         except ConfigError as exc:
             raise CommandError(str(exc), returncode=2) from None
