@@ -90,8 +90,12 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
             result.logins.append(attempt)
             logged[identity.number] = (headers, attempt.reason)
 
+        # A plan of public endpoints sends no login (nor fails on a login path it never needs).
         for identity in measuring:
-            login(identity)
+            if any(endpoint.auth for endpoint in plan.endpoints):
+                login(identity)
+            else:
+                logged[identity.number] = ((), "")
         for index, endpoint in enumerate(plan.endpoints, start=1):
             for identity in measuring:
                 role = row_role(identity, names)
@@ -185,6 +189,12 @@ class _Levels:
         plan = session.plan
         self.endpoints = {e.name: e for e in plan.endpoints}
         self.shared: dict[int, tuple[Headers | None, str]] | None = None
+        #: A mix of public endpoints (and public capture sources) needs no token: its workers
+        #: do not log in, so a login path the target lacks cannot empty the level.
+        sources = capture_sources(plan.endpoints)
+        self.logs_in = any(
+            e.auth for e in plan.endpoints if e.name in mix.names or e.name in sources
+        )
         #: Worker k takes the k-th identity: the roles interleaved in proportion.
         self.order = worker_order(session.identities)
         self.kit = WorkerKit(
@@ -202,6 +212,9 @@ class _Levels:
         """--login once: each identity logs in one time; its workers share the token."""
         session = self.session
         self.shared = {}
+        if not self.logs_in:
+            self.shared = {identity.number: ((), "") for identity in session.identities}
+            return
         with self.kit.factory() as transport:
             for identity in session.identities:
                 attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
@@ -213,9 +226,11 @@ class _Levels:
         identity = self.order[index % len(self.order)]
         role = row_role(identity, self.kit.roles)
         logins = 0
+        headers: Headers | None = ()
+        reason = ""
         if self.shared is not None:
             headers, reason = self.shared[identity.number]
-        else:
+        elif self.logs_in:
             attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
             logins, reason = 1, attempt.reason
         if headers is None:
