@@ -206,6 +206,7 @@ class _Levels:
             target_pid=session.target_pid,
             aborts=plan.aborts,
             roles=role_names(session.identities),
+            logs_in=self.logs_in and plan.load.login_mode != "once",
         )
 
     def _log_in_once(self) -> None:
@@ -216,10 +217,11 @@ class _Levels:
             self.shared = {identity.number: ((), "") for identity in session.identities}
             return
         with self.kit.factory() as transport:
-            for identity in session.identities:
+            for done, identity in enumerate(session.identities, start=1):
                 attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
                 session.result.logins.append(attempt)
                 self.shared[identity.number] = (headers, attempt.reason)
+                session.tick(f"--login once: logged in {done}/{len(session.identities)}")
 
     def prepare(self, index: int, transport: Transport) -> WorkerSetup:
         session = self.session
