@@ -330,6 +330,9 @@ class LoginAttempt:
     reason: str = ""
     #: The transport it went through (``Transport.kind``): "http" ones reach the server's log.
     transport: str = ""
+    #: The length of the token it got (0: none), so a refused token can be described as sent
+    #: (``Authorization: Bearer <token 40 chars>``) without the token.
+    token_chars: int = 0
 
 
 @dataclass

@@ -1,0 +1,99 @@
+"""A token the API refuses although the login gave one: the finding names the login's scheme,
+header and token path with what was sent, never the token, and not permissions.
+
+Real in-process runs against the stand-in, whose views use DRF's TokenAuthentication
+(``Authorization: Token <key>``): once with ``LOGIN['SCHEME'] = 'Bearer'``, once with the
+token in a header DRF does not read.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+
+from perftest.analysis.rules import configuration
+from perftest.measure import auth
+from perftest.models import Run
+from thebot_settings.thebot import THEBOT_PERFTEST
+
+pytestmark = pytest.mark.django_db
+
+#: DRF's token keys are this long, so the finding can say how long a token was sent.
+KEY_CHARS = Token._meta.get_field("key").max_length
+
+
+@pytest.fixture
+def tokens(monkeypatch) -> list[str]:
+    """Every token a login of the run returned, to prove none was stored or reported."""
+    seen: list[str] = []
+    read = auth._token_at
+
+    def recording(payload, path):
+        token = read(payload, path)
+        if token:
+            seen.append(token)
+        return token
+
+    monkeypatch.setattr(auth, "_token_at", recording)
+    return seen
+
+
+def with_login(**changed: str) -> dict:
+    return {**THEBOT_PERFTEST, "LOGIN": {**THEBOT_PERFTEST["LOGIN"], **changed}, "SEEDER": None}
+
+
+@pytest.mark.parametrize(
+    ("login", "sent"),
+    [
+        ({"SCHEME": "Bearer"}, f"Authorization: Bearer <token {KEY_CHARS} chars>"),
+        ({"HEADER": "X-Auth-Token"}, f"X-Auth-Token: Token <token {KEY_CHARS} chars>"),
+    ],
+    ids=["wrong scheme", "wrong header"],
+)
+def test_a_refused_token_names_the_login_settings_and_what_was_sent(
+    login, sent, tokens, run_perftest
+):
+    with override_settings(PERFTEST=with_login(**login)):
+        run, report = run_perftest("--iterations", "2", "--warmup", "0", exit_code=1)
+
+    assert run.status == Run.Status.COMPLETED
+    assert all(attempt["ok"] for attempt in run.logins)
+    [refused] = run.findings.filter(rule=configuration.TOKEN_REFUSED)
+    assert "every endpoint that sends it answered HTTP 401 (6 endpoints)" in refused.title
+    assert f"each request then sent {sent}" in refused.evidence
+    assert "'data.token'" in refused.evidence
+    for setting in ("['SCHEME']", "['HEADER']", "['TOKEN_PATH']"):
+        assert f"PERFTEST['LOGIN']{setting}" in refused.recommendation
+        assert f"PERFTEST['LOGIN']{setting}" in report
+    assert sent in report
+    # Each endpoint's own 401 points at the same settings, not at statuses and permissions.
+    refusals = run.findings.filter(subject="Get Profile", title__contains="HTTP 401")
+    assert refusals.exists()
+    for finding in refusals:
+        assert "permission" not in finding.recommendation
+        assert "expected status" not in finding.recommendation
+        assert "PERFTEST['LOGIN']['SCHEME']" in finding.recommendation
+    # No token reached the stored run or the report.
+    assert tokens and all(len(token) == KEY_CHARS for token in tokens)
+    stored = json.dumps(
+        [
+            run.config,
+            run.logins,
+            run.notes,
+            list(run.findings.values()),
+            list(run.endpoints.values("errors", "status_counts")),
+        ],
+        default=str,
+    )
+    for token in tokens:
+        assert token not in stored and token not in report
+
+
+@override_settings(PERFTEST={**THEBOT_PERFTEST, "SEEDER": None})
+def test_a_token_that_works_gives_no_refused_token_finding(run_perftest):
+    run, _ = run_perftest("--iterations", "2", "--warmup", "0", "--exit-zero")
+
+    assert not run.findings.filter(rule=configuration.TOKEN_REFUSED).exists()
