@@ -288,6 +288,7 @@ class _Level:
                     row.merge(result)
             level.rampup_requests += worker.rampup
             level.late += worker.late
+            level.late_while_idle += worker.late_while_idle
             level.dropped += worker.dropped
             level.max_lateness_ns = max(level.max_lateness_ns, worker.max_lateness_ns)
             level.login_requests += worker.logins
@@ -297,6 +298,8 @@ class _Level:
                 level.worker_failures.append(worker.failure)
         for result in level.endpoints.values():
             level.overall.merge(result)
+        if level.model == "open":
+            level.busy_ns = sum(worker.busy_ns for worker in workers)
         sends = [w.first_send_ns for w in workers if w.first_send_ns]
         if sends:
             level.window_ns = max(w.last_done_ns for w in workers) - min(sends)
