@@ -2,7 +2,8 @@
 
 A server whose only measured path was public measured 0 requests in a level until a fake login
 endpoint was configured: every worker logged in first, the login failed, and a worker whose
-login failed sends nothing. Here the login path does not exist (404) and the mix is public.
+login failed sends nothing. Here the login path does not exist (404) and the mix is public:
+in-process, and over HTTP against gunicorn, whose access log shows that no login was sent.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ import pytest
 from django.test import override_settings
 
 from perftest.models import Run
+from tests.live_server import shared_database_url, standin_server  # noqa: F401
 from thebot_settings.thebot import THEBOT_PERFTEST
-
-pytestmark = pytest.mark.django_db
 
 PUBLIC_ONLY = {
     **THEBOT_PERFTEST,
@@ -31,11 +31,13 @@ PUBLIC_ONLY = {
 }
 
 
+LEVEL = ["--iterations", "2", "--warmup", "0", "--concurrency", "2", "--requests", "10"]
+
+
+@pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.urls", PERFTEST=PUBLIC_ONLY)
 def test_a_public_only_mix_is_measured_although_the_login_path_answers_404(run_perftest):
-    run, report = run_perftest(
-        "--iterations", "2", "--warmup", "0", "--concurrency", "2", "--requests", "10"
-    )
+    run, report = run_perftest(*LEVEL)
 
     [level] = run.levels.all()
     assert level.concurrency == 2
@@ -46,3 +48,19 @@ def test_a_public_only_mix_is_measured_although_the_login_path_answers_404(run_p
     assert row.requests == 2 and row.ok == 2
     assert run.status == Run.Status.COMPLETED and run.logins == []
     assert "login failed" not in report
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(ROOT_URLCONF="tests.urls", PERFTEST=PUBLIC_ONLY)
+def test_over_http_a_public_only_mix_sends_no_login_to_the_server(
+    run_perftest,
+    standin_server,  # noqa: F811
+):
+    handled_before = standin_server.handled()
+    run, _ = run_perftest("--base-url", standin_server.base_url, *LEVEL)
+
+    [level] = run.levels.all()
+    assert level.transport == "http" and level.requests == 10 and level.ok == 10
+    assert level.login_requests == 0 and run.logins == []
+    # The server saw the measured, ramp-up and warm-up requests, and not one login.
+    assert standin_server.handled() - handled_before == level.sent_total + 2
