@@ -68,8 +68,9 @@ def test_a_stalled_server_with_idle_workers_is_not_blamed_on_busy_workers(tmp_pa
     assert "Workers in requests:" in late.evidence
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "the server slow to answer" in report
-    assert "A late request's cause is told from the workers' own state" in (
-        report.split("## Methodology")[1]
+    assert (
+        "A late request's cause is told from the workers' own state"
+        in (report.split("## Methodology")[1])
     )
 
 
