@@ -1,9 +1,9 @@
 """A token the API refuses although the login gave one: the finding names the login's scheme,
 header and token path with what was sent, never the token, and not permissions.
 
-Real in-process runs against the stand-in, whose views use DRF's TokenAuthentication
-(``Authorization: Token <key>``): once with ``LOGIN['SCHEME'] = 'Bearer'``, once with the
-token in a header DRF does not read.
+Real runs against the stand-in, whose views use DRF's TokenAuthentication
+(``Authorization: Token <key>``): in-process once with ``LOGIN['SCHEME'] = 'Bearer'`` and once
+with the token in a header DRF does not read, and over HTTP against gunicorn with both.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from rest_framework.authtoken.models import Token
 from perftest.analysis.rules import configuration
 from perftest.measure import auth
 from perftest.models import Run
+from tests.live_server import shared_database_url, standin_server  # noqa: F401
 from thebot_settings.thebot import THEBOT_PERFTEST
-
-pytestmark = pytest.mark.django_db
 
 #: DRF's token keys are this long, so the finding can say how long a token was sent.
 KEY_CHARS = Token._meta.get_field("key").max_length
@@ -45,7 +44,7 @@ def with_login(**changed: str) -> dict:
     return {**THEBOT_PERFTEST, "LOGIN": {**THEBOT_PERFTEST["LOGIN"], **changed}, "SEEDER": None}
 
 
-@pytest.mark.parametrize(
+WRONG = pytest.mark.parametrize(
     ("login", "sent"),
     [
         ({"SCHEME": "Bearer"}, f"Authorization: Bearer <token {KEY_CHARS} chars>"),
@@ -53,11 +52,44 @@ def with_login(**changed: str) -> dict:
     ],
     ids=["wrong scheme", "wrong header"],
 )
+
+
+@pytest.mark.django_db
+@WRONG
 def test_a_refused_token_names_the_login_settings_and_what_was_sent(
     login, sent, tokens, run_perftest
 ):
     with override_settings(PERFTEST=with_login(**login)):
         run, report = run_perftest("--iterations", "2", "--warmup", "0", exit_code=1)
+    assert_refused(run, report, sent, tokens)
+
+
+@pytest.mark.django_db(transaction=True)
+@WRONG
+def test_over_http_a_refused_token_names_the_login_settings_and_what_was_sent(
+    login,
+    sent,
+    tokens,
+    run_perftest,
+    standin_server,  # noqa: F811
+):
+    with override_settings(PERFTEST=with_login(**login)):
+        run, report = run_perftest(
+            "--base-url",
+            standin_server.base_url,
+            "--iterations",
+            "2",
+            "--warmup",
+            "0",
+            exit_code=1,
+        )
+    assert run.logins and all(attempt["transport"] == "http" for attempt in run.logins)
+    assert_refused(run, report, sent, tokens)
+
+
+def assert_refused(run: Run, report: str, sent: str, tokens: list[str]) -> None:
+    """The run is red, with one finding naming the login settings and what was sent, and no
+    token anywhere in the stored run or its report."""
 
     assert run.status == Run.Status.COMPLETED
     assert all(attempt["ok"] for attempt in run.logins)
@@ -92,6 +124,7 @@ def test_a_refused_token_names_the_login_settings_and_what_was_sent(
         assert token not in stored and token not in report
 
 
+@pytest.mark.django_db
 @override_settings(PERFTEST={**THEBOT_PERFTEST, "SEEDER": None})
 def test_a_token_that_works_gives_no_refused_token_finding(run_perftest):
     run, _ = run_perftest("--iterations", "2", "--warmup", "0", "--exit-zero")
