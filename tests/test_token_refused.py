@@ -97,6 +97,7 @@ def assert_refused(run: Run, report: str, sent: str, tokens: list[str]) -> None:
     assert "every endpoint that sends it answered HTTP 401 (6 endpoints)" in refused.title
     assert f"each request then sent {sent}" in refused.evidence
     assert "'data.token'" in refused.evidence
+    assert "The API said: " in refused.evidence and "credentials" in refused.evidence
     for setting in ("['SCHEME']", "['HEADER']", "['TOKEN_PATH']"):
         assert f"PERFTEST['LOGIN']{setting}" in refused.recommendation
         assert f"PERFTEST['LOGIN']{setting}" in report

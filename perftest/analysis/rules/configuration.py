@@ -196,6 +196,8 @@ class RefusedToken:
     logins: int
     sent: str
     token_path: str
+    #: What the API said, as the first refused answer's stored (redacted) excerpt.
+    said: str = ""
 
     def advice(self) -> str:
         """Which settings to check, with what they were: the same for the run's finding and
@@ -207,6 +209,12 @@ class RefusedToken:
             f"{self.token_path!r}). DRF's TokenAuthentication expects 'Authorization: Token "
             "<key>', JWT libraries 'Authorization: Bearer <token>'; the value at TOKEN_PATH must "
             "be the access token (not a refresh token or an id)."
+            + (
+                " A 403 to every endpoint can also be a role that none of them allows: the "
+                "API's own words in the evidence tell which."
+                if self.status == "403"
+                else ""
+            )
         )
 
 
@@ -238,6 +246,7 @@ def refused_token(stored: StoredRun) -> RefusedToken | None:
         logins=len(logins),
         sent=f"{header}: {scheme} {token}" if scheme else f"{header}: {token}",
         token_path=str(login.get("token_path") or ""),
+        said=next((e.get("example") for row in rows for e in row.errors if e.get("example")), ""),
     )
 
 
@@ -264,7 +273,7 @@ def _token_refused(stored: StoredRun) -> list[Finding]:
             f"The login succeeded ({refused.logins_ok} of {refused.logins} attempts) and "
             f"returned a token at {refused.token_path!r}; each request then sent "
             f"{refused.sent}, and every request of {names} was answered HTTP "
-            f"{refused.status}",
+            f"{refused.status}" + (f". The API said: {refused.said}" if refused.said else ""),
             refused.advice(),
         )
     ]
