@@ -18,6 +18,7 @@ from perftest.analysis.rules import configuration
 from perftest.measure import auth
 from perftest.models import Run
 from tests.live_server import shared_database_url, standin_server  # noqa: F401
+from tests.test_report_rules import add_endpoint, analyzed, make_run, of_rule
 from thebot_settings.thebot import THEBOT_PERFTEST
 
 #: DRF's token keys are this long, so the finding can say how long a token was sent.
@@ -131,3 +132,44 @@ def test_a_token_that_works_gives_no_refused_token_finding(run_perftest):
     run, _ = run_perftest("--iterations", "2", "--warmup", "0", "--exit-zero")
 
     assert not run.findings.filter(rule=configuration.TOKEN_REFUSED).exists()
+
+
+def stored_run(answers: dict[str, str], login_ok: bool = True) -> Run:
+    """A stored run whose endpoints (all sending the token) answered ``answers`` (name: status)
+    to every one of 20 requests, after a login that did or did not give a token."""
+    login = {"path": "/api/auth/login/", "header": "Authorization", "scheme": "Bearer"}
+    planned = [{"name": name, "auth": True, "is_login": False} for name in answers]
+    attempt = {"identity": "perftest-1", "status": 200 if login_ok else 400, "ok": login_ok}
+    run = make_run(
+        config={"thresholds": {}, "login": {**login, "token_path": "access"}, "endpoints": planned},
+        logins=[{**attempt, "elapsed_ns": 10**6, "reason": "", "token_chars": 200}],
+    )
+    for name, status in answers.items():
+        ok = 20 if status == "200" else 0
+        errors = [] if ok else [{"reason": f"HTTP {status}", "count": 20, "example": "no"}]
+        add_endpoint(run, name, ok=ok, status_counts={status: 20}, errors=errors)
+    return run
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("answers", "login_ok", "fires"),
+    [
+        ({"Profile": "403", "Lessons": "403"}, True, True),
+        ({"Profile": "401", "Lessons": "200"}, True, False),  # the token works for Lessons
+        ({"Profile": "401", "Lessons": "403"}, True, False),  # not the same way
+        ({"Profile": "404", "Lessons": "404"}, True, False),
+        ({"Profile": "401", "Lessons": "401"}, False, False),  # the login failed: its finding
+    ],
+)
+def test_the_refused_token_finding_needs_one_401_or_403_everywhere_after_a_login(
+    answers, login_ok, fires
+):
+    found = of_rule(analyzed(stored_run(answers, login_ok)), configuration.TOKEN_REFUSED)
+
+    assert bool(found) is fires
+    if fires:
+        [refused] = found
+        assert "Authorization: Bearer <token 200 chars>" in refused.evidence
+        assert "'access'" in refused.evidence
+        assert "can also be a role" in refused.recommendation
