@@ -91,8 +91,9 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
             logged[identity.number] = (headers, attempt.reason)
 
         # A plan of public endpoints sends no login (nor fails on a login path it never needs).
+        needs_token = any(endpoint.auth for endpoint in plan.endpoints)
         for identity in measuring:
-            if any(endpoint.auth for endpoint in plan.endpoints):
+            if needs_token:
                 login(identity)
             else:
                 logged[identity.number] = ((), "")
