@@ -12,7 +12,9 @@ import pytest
 from django.test import override_settings
 
 from perftest.models import Run
+from perftest.redact import Redactor
 from tests.live_server import shared_database_url, standin_server  # noqa: F401
+from tests.test_load_engines import closed, identities, logging_in  # noqa: F401
 from thebot_settings.thebot import THEBOT_PERFTEST
 
 PUBLIC_ONLY = {
@@ -64,3 +66,17 @@ def test_over_http_a_public_only_mix_sends_no_login_to_the_server(
     assert level.login_requests == 0 and run.logins == []
     # The server saw the measured, ramp-up and warm-up requests, and not one login.
     assert standin_server.handled() - handled_before == level.sent_total + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_set_up_progress_counts_logins_and_failed_ones_apart(identities):  # noqa: F811
+    """A level's set-up line counts the workers logged in and those whose login failed, from
+    0 to every worker, before the level's own lines."""
+    ticks: list[str] = []
+    prepare = logging_in(identities, Redactor(), wrong_password_for=1)
+    closed("Get Profile", prepare, Redactor(), 2, tick=ticks.append, requests=4, ramp_up_s=0)
+
+    set_up = [t for t in ticks if t.startswith("2 concurrent, set-up: ")]
+    assert set_up[0] == "2 concurrent, set-up: logged in 0/2"
+    assert set_up[-1] == "2 concurrent, set-up: logged in 1/2, 1 failed"
+    assert ticks.index(set_up[-1]) < ticks.index(next(t for t in ticks if "counted" in t))

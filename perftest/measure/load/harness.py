@@ -164,15 +164,17 @@ class _Level:
         return {index for index, thread in enumerate(threads) if thread.is_alive()}
 
     def _await_set_up(self, label: str, tick: Tick | None) -> None:
-        """Wait for every worker's set-up, telling how many have logged in: 500 logins hash
-        500 passwords, which takes a minute that would otherwise pass in silence."""
+        """Wait for every worker's set-up, telling how many have logged in (and how many
+        failed to): 500 logins hash 500 passwords, a minute that would otherwise pass in
+        silence."""
         total, done = len(self.workers), 0
         what = "logged in" if self.kit.logs_in else "workers ready"
         while True:
             if tick is not None:
-                failed = sum(worker.login_failed for worker in self.workers)
-                told = f"{label}, set-up: {what} {done}/{total}"
-                tick(told + (f" ({failed} failed)" if failed else ""))
+                # Read racily: a worker counts as failed once its set-up said so.
+                failed = min(done, sum(worker.login_failed for worker in self.workers))
+                told = f"{label}, set-up: {what} {done - failed}/{total}"
+                tick(told + (f", {failed} failed" if failed else ""))
             if done == total:
                 return
             done += self._set_up.acquire(timeout=TICK_S)
