@@ -171,6 +171,12 @@ class LoadLevel(MeasuredFigures):
     late = models.PositiveIntegerField(default=0, help_text="Sent later than scheduled (open)")
     dropped = models.PositiveIntegerField(default=0, help_text="Never sent: no worker free")
     max_lateness_ms = models.FloatField(default=0)
+    lateness = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Open model: {late_while_idle, busy_s}: late requests a worker was idle and "
+        "waiting for, and the workers' seconds inside requests",
+    )
     generator_cpu_s = models.FloatField(default=0, help_text="CPU time of perftest's process")
     wall_s = models.FloatField(default=0)
     worker_failures = models.JSONField(default=list)

@@ -2,7 +2,9 @@
 
 On a terminal the line is redrawn in place. Without one (a CI log, a pipe, a file) a redrawn
 line would be noise, and silence leaves a CI log empty for minutes, so each new phase or level
-gets a plain line when it starts, and a long one a line every ``PLAIN_INTERVAL_S`` seconds.
+gets a plain line when it starts, a long one a line every ``PLAIN_INTERVAL_S`` seconds, and
+each phase its last line when it ends: the line written when a level starts says "0 counted
+requests", true only of that moment, so the level's final count follows it.
 A phase is the text before the first ": " (``level 1/3 10 concurrent: 2.1s, ...``).
 """
 
@@ -23,6 +25,8 @@ class Progress:
         self._last = 0.0
         self._width = 0
         self._phase: str | None = None
+        #: Without a terminal: the phase's latest line, not written yet.
+        self._unwritten = ""
 
     def show(self, text: str, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -39,12 +43,23 @@ class Progress:
 
     def _plain(self, line: str, phase: str, now: float) -> None:
         if phase == self._phase and now - self._last < PLAIN_INTERVAL_S:
+            self._unwritten = line
             return
-        self._phase, self._last = phase, now
+        if phase != self._phase:
+            self._write_unwritten()  # how the phase before ended
+        self._phase, self._last, self._unwritten = phase, now, ""
         self._stream.write(line + "\n")
         self._stream.flush()
 
+    def _write_unwritten(self) -> None:
+        if self._unwritten:
+            self._stream.write(self._unwritten + "\n")
+            self._stream.flush()
+            self._unwritten = ""
+
     def done(self) -> None:
+        if not self._terminal:
+            self._write_unwritten()
         if self._terminal and self._width:
             self._stream.write("\r" + " " * self._width + "\r")
             self._stream.flush()

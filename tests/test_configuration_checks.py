@@ -48,10 +48,16 @@ def runs_in(database: str) -> str:
             {"LOGIN": {"PATH": "/api/auth/login/", "BODY": {"email": "{email"}}},
             "not a valid pattern",
         ),
-        ({"SEEDER": "tests.hooks.seeder_without_users"}, "must accept one argument (users)"),
+        (
+            {"SEEDER": "tests.hooks.seeder_without_users"},
+            "PERFTEST['SEEDER'] = 'tests.hooks.seeder_without_users' must accept one argument "
+            "(users)",
+        ),
         (
             {"IDENTITY": {"HOOK": "tests.hooks.hook_with_two_arguments"}},
-            "must accept one argument (user)",
+            # Quoted as the user writes the setting (it once read PERFTEST["IDENTITY']['HOOK"]).
+            "PERFTEST['IDENTITY']['HOOK'] = 'tests.hooks.hook_with_two_arguments' must accept "
+            "one argument (user)",
         ),
     ],
 )

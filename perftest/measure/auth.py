@@ -100,7 +100,7 @@ def log_in(
         )
         return attempt, None
     redactor.add(token)
-    attempt.ok = True
+    attempt.ok, attempt.token_chars = True, len(token)
     value = f"{spec.scheme} {token}" if spec.scheme else token
     return attempt, ((spec.header, value),)
 

@@ -330,6 +330,9 @@ class LoginAttempt:
     reason: str = ""
     #: The transport it went through (``Transport.kind``): "http" ones reach the server's log.
     transport: str = ""
+    #: The length of the token it got (0: none), so a refused token can be described as sent
+    #: (``Authorization: Bearer <token 40 chars>``) without the token.
+    token_chars: int = 0
 
 
 @dataclass
@@ -392,6 +395,11 @@ class LevelResult:
     login_failures: int = 0
     capture_requests: int = 0
     late: int = 0
+    #: Open model: of ``late``, those a worker was idle and waiting for (``load.open``), and
+    #: the workers' time inside counted requests, summed (None: not followed, as by Locust's
+    #: engine).
+    late_while_idle: int = 0
+    busy_ns: int | None = None
     dropped: int = 0
     max_lateness_ns: int = 0
     generator_cpu_s: float = 0.0

@@ -90,8 +90,13 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
             result.logins.append(attempt)
             logged[identity.number] = (headers, attempt.reason)
 
+        # A plan of public endpoints sends no login (nor fails on a login path it never needs).
+        needs_token = any(endpoint.auth for endpoint in plan.endpoints)
         for identity in measuring:
-            login(identity)
+            if needs_token:
+                login(identity)
+            else:
+                logged[identity.number] = ((), "")
         for index, endpoint in enumerate(plan.endpoints, start=1):
             for identity in measuring:
                 role = row_role(identity, names)
@@ -185,6 +190,12 @@ class _Levels:
         plan = session.plan
         self.endpoints = {e.name: e for e in plan.endpoints}
         self.shared: dict[int, tuple[Headers | None, str]] | None = None
+        #: A mix of public endpoints (and public capture sources) needs no token: its workers
+        #: do not log in, so a login path the target lacks cannot empty the level.
+        sources = capture_sources(plan.endpoints)
+        self.logs_in = any(
+            e.auth for e in plan.endpoints if e.name in mix.names or e.name in sources
+        )
         #: Worker k takes the k-th identity: the roles interleaved in proportion.
         self.order = worker_order(session.identities)
         self.kit = WorkerKit(
@@ -196,26 +207,33 @@ class _Levels:
             target_pid=session.target_pid,
             aborts=plan.aborts,
             roles=role_names(session.identities),
+            logs_in=self.logs_in and plan.load.login_mode != "once",
         )
 
     def _log_in_once(self) -> None:
         """--login once: each identity logs in one time; its workers share the token."""
         session = self.session
         self.shared = {}
+        if not self.logs_in:
+            self.shared = {identity.number: ((), "") for identity in session.identities}
+            return
         with self.kit.factory() as transport:
-            for identity in session.identities:
+            for done, identity in enumerate(session.identities, start=1):
                 attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
                 session.result.logins.append(attempt)
                 self.shared[identity.number] = (headers, attempt.reason)
+                session.tick(f"--login once: logged in {done}/{len(session.identities)}")
 
     def prepare(self, index: int, transport: Transport) -> WorkerSetup:
         session = self.session
         identity = self.order[index % len(self.order)]
         role = row_role(identity, self.kit.roles)
         logins = 0
+        headers: Headers | None = ()
+        reason = ""
         if self.shared is not None:
             headers, reason = self.shared[identity.number]
-        else:
+        elif self.logs_in:
             attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
             logins, reason = 1, attempt.reason
         if headers is None:

@@ -186,6 +186,14 @@ def _endpoint_row(
     )
 
 
+def _lateness(level: LevelResult) -> dict:
+    """An open level's causes of lateness, as the workers saw them ({} when not followed:
+    a closed level, or Locust's engine)."""
+    if level.busy_ns is None:
+        return {}
+    return {"late_while_idle": level.late_while_idle, "busy_s": level.busy_ns / 1e9}
+
+
 def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) -> models.LoadLevel:
     fields = {
         **_figures(level.overall),
@@ -209,6 +217,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "late": level.late,
         "dropped": level.dropped,
         "max_lateness_ms": level.max_lateness_ns / 1e6,
+        "lateness": _lateness(level),
         "generator_cpu_s": level.generator_cpu_s,
         "wall_s": level.wall_s,
         "worker_failures": list(level.worker_failures),

@@ -4,7 +4,9 @@ view does not answer, a DRF router root
 (links, not data), a list whose every answer was empty (no sample data on the target).
 
 A path parameter that could not be filled (the seeder returned no such value, or the
-answer it is captured from did not hold it) is one too.
+answer it is captured from did not hold it) is one too, and so is a token the API refuses
+although the login gave one: the login's scheme, header or token path is wrong, not the
+endpoints' permissions.
 
 These are the user's to fix, not the API's to speed up: findings of their own kind, never
 bottlenecks, and the endpoints concerned get no latency verdict (``store.read.unjudged``).
@@ -13,10 +15,12 @@ bottlenecks, and the endpoints concerned get no latency verdict (``store.read.un
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from perftest.store.read import StoredRun
+from perftest.text import quantity
 
 from .base import CONFIGURATION, RUN, Finding, rule
 
@@ -25,6 +29,11 @@ ROUTER_ROOT = "configuration.router_root"
 EMPTY_LIST = "configuration.empty_list"
 METHOD_NOT_ALLOWED = "configuration.method_not_allowed"
 PATH_PARAMETER = "configuration.path_parameter"
+TOKEN_REFUSED = "configuration.token_refused"
+
+#: The statuses of an API refusing the credentials a request carries (DRF answers 403 instead
+#: of 401 when its first authentication class names no ``WWW-Authenticate`` scheme).
+_REFUSED = ("401", "403")
 
 #: Body shapes (``EndpointResult.body_kind``) of a list endpoint.
 _LIST_SHAPES = ("page", "list")
@@ -174,3 +183,97 @@ def _empty_list(stored: StoredRun) -> list[Finding]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class RefusedToken:
+    """Every endpoint sending the token answered ``status`` to all its requests, though the
+    login gave a token: what was sent, described without the token."""
+
+    status: str
+    endpoints: tuple[str, ...]
+    logins_ok: int
+    logins: int
+    sent: str
+    token_path: str
+    #: What the API said, as the first refused answer's stored (redacted) excerpt.
+    said: str = ""
+
+    def advice(self) -> str:
+        """Which settings to check, with what they were: the same for the run's finding and
+        for each refused endpoint's own error finding."""
+        return (
+            f"The login worked but its token was refused: check PERFTEST['LOGIN']['SCHEME'], "
+            f"PERFTEST['LOGIN']['HEADER'] and PERFTEST['LOGIN']['TOKEN_PATH'] against the "
+            f"authentication the API's views use (sent: {self.sent}; token read at "
+            f"{self.token_path!r}). DRF's TokenAuthentication expects 'Authorization: Token "
+            "<key>', JWT libraries 'Authorization: Bearer <token>'; the value at TOKEN_PATH must "
+            "be the access token (not a refresh token or an id)."
+            + (
+                " A 403 to every endpoint can also be a role that none of them allows: the "
+                "API's own words in the evidence tell which."
+                if self.status == "403"
+                else ""
+            )
+        )
+
+
+def refused_token(stored: StoredRun) -> RefusedToken | None:
+    """The refused token of the run, when the login succeeded and every measured endpoint
+    that sends the token got one and the same 401 or 403 to all its requests (an endpoint
+    answered as expected even once means the token works)."""
+    logins = stored.row.logins or []
+    succeeded = [attempt for attempt in logins if attempt.get("ok")]
+    if not succeeded:
+        return None
+    planned = stored.plan.endpoints
+    needs_token = {e.get("name") for e in planned if e.get("auth") and not e.get("is_login")}
+    rows = [row for row in stored.sequential if row.name in needs_token and row.requests]
+    statuses = {tuple(row.status_counts) for row in rows}
+    if not rows or any(row.ok for row in rows) or len(statuses) != 1:
+        return None
+    (answered,) = statuses
+    if len(answered) != 1 or answered[0] not in _REFUSED:
+        return None
+    login = stored.plan.login
+    header, scheme = login.get("header") or "Authorization", login.get("scheme") or ""
+    chars = max((attempt.get("token_chars") or 0 for attempt in succeeded), default=0)
+    token = f"<token {chars} chars>" if chars else "<token>"
+    return RefusedToken(
+        status=answered[0],
+        endpoints=tuple(dict.fromkeys(row.name for row in rows)),
+        logins_ok=len(succeeded),
+        logins=len(logins),
+        sent=f"{header}: {scheme} {token}" if scheme else f"{header}: {token}",
+        token_path=str(login.get("token_path") or ""),
+        said=next((e.get("example") for row in rows for e in row.errors if e.get("example")), ""),
+    )
+
+
+@_rule(
+    TOKEN_REFUSED,
+    CONFIGURATION,
+    RUN,
+    "a token the API refuses although the login succeeded (every endpoint sending it "
+    "answered the same 401 or 403)",
+    "Check PERFTEST['LOGIN']['SCHEME'], ['HEADER'] and ['TOKEN_PATH'] against the "
+    "authentication the API's views use.",
+)
+def _token_refused(stored: StoredRun) -> list[Finding]:
+    refused = refused_token(stored)
+    if refused is None:
+        return []
+    names = ", ".join(refused.endpoints)
+    return [
+        _finding(
+            TOKEN_REFUSED,
+            "login",
+            f"The API refused the login's token: every endpoint that sends it answered HTTP "
+            f"{refused.status} ({quantity(len(refused.endpoints), 'endpoint')})",
+            f"The login succeeded ({refused.logins_ok} of {refused.logins} attempts) and "
+            f"returned a token at {refused.token_path!r}; each request then sent "
+            f"{refused.sent}, and every request of {names} was answered HTTP "
+            f"{refused.status}" + (f". The API said: {refused.said}" if refused.said else ""),
+            refused.advice(),
+        )
+    ]

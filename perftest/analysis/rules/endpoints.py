@@ -45,6 +45,7 @@ from .base import (
     throttle_advice,
     throttle_text,
 )
+from .configuration import refused_token
 
 LOGIN_FAILED = "bottleneck.login_failed"
 SERVER_ERROR = "bottleneck.server_error"
@@ -159,9 +160,12 @@ def _error_group(rule_id: str):
                 f"{endpoint.expected_status} for {share}"
             )
         evidence = f"{endpoint.method} {endpoint.path}: {share}.{example}"
-        advice = (
-            _login_advice(stored) if rule_id == CLIENT_ERROR and _is_login(endpoint, stored) else ""
-        )
+        advice = ""
+        if rule_id == CLIENT_ERROR and _is_login(endpoint, stored):
+            advice = _login_advice(stored)
+        elif rule_id == CLIENT_ERROR and (refused := refused_token(stored)) is not None:
+            # Not this endpoint's permissions: the token every endpoint sends was refused.
+            advice = refused.advice()
         return [bottleneck(rule_id, endpoint.label, title, evidence, advice)]
 
     return check

@@ -260,6 +260,20 @@ def _generator_cpu(level: Any) -> list[Finding]:
     ]
 
 
+#: An open level whose workers spent at least this share of their time inside requests had a
+#: pool too small for its rate; below it the pool was mostly idle, and a request that found
+#: every worker busy found them all waiting on a server slow to answer.
+BUSY_POOL_SHARE = 0.5
+
+
+def _busy_share(level: Any) -> float | None:
+    """The share of the pool's time spent inside requests (None when not followed)."""
+    busy_s = (level.lateness or {}).get("busy_s")
+    if busy_s is None or not level.window_s:
+        return None
+    return busy_s / (level.concurrency * level.window_s)
+
+
 @_rule(
     GENERATOR_LATE,
     BOTTLENECK,
@@ -269,19 +283,50 @@ def _generator_cpu(level: Any) -> list[Finding]:
     "request can be sent when it is due.",
 )
 def _generator_late(level: Any) -> list[Finding]:
-    """An open model that could not send every request when it was due."""
+    """An open model that could not send every request when it was due, and why."""
     if level.model != LevelModel.OPEN or not (level.late or level.dropped):
         return []
+    while_idle = (level.lateness or {}).get("late_while_idle", 0)
+    all_busy = level.late - while_idle + level.dropped
+    share = _busy_share(level)
+    pool = quantity(level.concurrency, "worker")
+    advice = ""
+    if all_busy and (share is None or share >= BUSY_POOL_SHARE):
+        cause = "all workers busy"
+    elif all_busy:
+        cause = (
+            f"the server slow to answer: every worker was waiting on it, though the {pool} "
+            f"spent {about_share(share or 0)} of the level in requests"
+        )
+        advice = (
+            "Find what made the server slow to answer (the level's max latency, a lock, a full "
+            "worker pool or database): a larger --concurrency would only queue more requests "
+            "at the stalled server."
+        )
+    else:
+        cause = "a worker was free and waiting, yet started late: perftest's own process was slow"
+        advice = (
+            "Give perftest a core of its own (see the machine's other load and perftest's CPU "
+            "in this level); in-process, the server's work shares perftest's interpreter: "
+            "measure over HTTP against a separate server."
+        )
+    in_requests = (
+        f" Workers in requests: {about_share(share)} of the level "
+        f"({(level.lateness or {}).get('busy_s', 0):.2f} s of {pool} × {level.window_s:.2f} s)."
+        if share is not None
+        else ""
+    )
     return [
         bottleneck(
             GENERATOR_LATE,
             level_label(level),
             f"{level_label(level)}: {level.late + level.dropped} of "
-            f"{level.requests + level.dropped} requests could not be sent on time (all workers "
-            "busy); latency includes the wait (measured from the intended send time)",
-            f"Sent late: {level.late} (up to {ms(level.max_lateness_ms)} behind schedule); "
-            f"dropped, never sent: {level.dropped}; {quantity(level.concurrency, 'worker')} "
-            f"for {number(level.rate or 0)} req/s.",
+            f"{level.requests + level.dropped} requests could not be sent on time ({cause}); "
+            "latency includes the wait (measured from the intended send time)",
+            f"Sent late: {level.late} (up to {ms(level.max_lateness_ms)} behind schedule), "
+            f"{while_idle} of them although a worker was free and waiting; dropped, never "
+            f"sent: {level.dropped}; {pool} for {number(level.rate or 0)} req/s." + in_requests,
+            advice,
         )
     ]
 

@@ -69,6 +69,8 @@ class WorkerKit:
     aborts: tuple[AbortRule, ...] = ()
     #: The roles a level's per-endpoint rows are split by, in order; () for one role.
     roles: tuple[str, ...] = ()
+    #: Whether ``prepare`` logs each worker in (the progress line then says "logged in").
+    logs_in: bool = True
 
     def empty(self, name: str, role: str = "") -> EndpointResult:
         return EndpointResult.empty(self.endpoints[name], role)
@@ -105,6 +107,8 @@ class _Level:
         self._aborts = [r for r in kit.aborts if r.applies_to(schedule.workers)]
         self._cpu = CpuWindow(kit.target_pid)
         self._barrier = threading.Barrier(schedule.workers + 1, action=self._start_clock)
+        #: Released once by each worker whose set-up (login, captures) is over.
+        self._set_up = threading.Semaphore(0)
 
     def _start_clock(self) -> None:
         self._cpu.start()
@@ -130,6 +134,7 @@ class _Level:
         try:
             for thread in threads:
                 thread.start()
+            self._await_set_up(label, tick)
             self._barrier.wait()
             self._follow(threads, label, tick)
         except KeyboardInterrupt:
@@ -157,6 +162,22 @@ class _Level:
             if thread.ident is not None:
                 thread.join(max(0.0, deadline - time.monotonic()))
         return {index for index, thread in enumerate(threads) if thread.is_alive()}
+
+    def _await_set_up(self, label: str, tick: Tick | None) -> None:
+        """Wait for every worker's set-up, telling how many have logged in (and how many
+        failed to): 500 logins hash 500 passwords, a minute that would otherwise pass in
+        silence."""
+        total, done = len(self.workers), 0
+        what = "logged in" if self.kit.logs_in else "workers ready"
+        while True:
+            if tick is not None:
+                # Read racily: a worker counts as failed once its set-up said so.
+                failed = min(done, sum(worker.login_failed for worker in self.workers))
+                told = f"{label}, set-up: {what} {done - failed}/{total}"
+                tick(told + (f", {failed} failed" if failed else ""))
+            if done == total:
+                return
+            done += self._set_up.acquire(timeout=TICK_S)
 
     def _follow(self, threads: list[threading.Thread], label: str, tick: Tick | None) -> None:
         """Wait for the workers, refreshing the progress line and checking the abort rules
@@ -204,6 +225,7 @@ class _Level:
                 steps = self._prepare(worker, transport)
             finally:
                 # Reached whatever happened, so the other workers are never left waiting.
+                self._set_up.release()
                 self._barrier.wait()
             if steps is not None and not self.clock.stop.is_set():
                 self.schedule.drive(self.clock, worker, transport.send, steps)
@@ -268,6 +290,7 @@ class _Level:
                     row.merge(result)
             level.rampup_requests += worker.rampup
             level.late += worker.late
+            level.late_while_idle += worker.late_while_idle
             level.dropped += worker.dropped
             level.max_lateness_ns = max(level.max_lateness_ns, worker.max_lateness_ns)
             level.login_requests += worker.logins
@@ -277,6 +300,8 @@ class _Level:
                 level.worker_failures.append(worker.failure)
         for result in level.endpoints.values():
             level.overall.merge(result)
+        if level.model == "open":
+            level.busy_ns = sum(worker.busy_ns for worker in workers)
         sends = [w.first_send_ns for w in workers if w.first_send_ns]
         if sends:
             level.window_ns = max(w.last_done_ns for w in workers) - min(sends)

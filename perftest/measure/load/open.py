@@ -5,7 +5,14 @@ closed loop would wait for a slow answer before sending the next request and so 
 queue a slow server builds (coordinated omission); here latency runs from the request's
 intended send time, so time spent waiting for a free worker is part of it. A request that
 no worker could start within the level's window is dropped, never sent late past it, which
-bounds the level's length. There is no ramp-up: the schedule itself is the load, and
+bounds the level's length.
+
+Why a request was late is told from the workers' own state. Workers take slots in order, each
+as soon as it is free, so a slot taken after it was due found every worker in a request; a
+slot taken before it was due had a worker idle and waiting for it, and only the worker's own
+start was late (its process busy). The time each worker spends inside requests says whether
+the pool was busy throughout (too small for the rate) or mostly idle, filled only while the
+server was slow to answer. There is no ramp-up: the schedule itself is the load, and
 counting only part of it would change the rate that was asked for.
 """
 
@@ -75,15 +82,19 @@ class Open(Schedule):
             if now >= end:
                 worker.dropped += 1
                 continue
-            if now < intended:
+            waiting = now < intended  # this worker was free before the slot was due
+            if waiting:
                 if stop.wait((intended - now) / 1e9):
                     return
                 now = _perf_ns()
             lateness = now - intended
             worker.max_lateness_ns = max(worker.max_lateness_ns, lateness)
-            worker.late += lateness > tolerance_ns
+            late = lateness > tolerance_ns
+            worker.late += late
+            worker.late_while_idle += late and waiting
             spec, result = next(steps)
             sample = send(spec)
             done = _perf_ns()
+            worker.busy_ns += done - now
             sample.elapsed_ns = done - intended
             worker.count(result, sample, now, done)

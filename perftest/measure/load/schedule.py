@@ -42,6 +42,11 @@ class WorkerState:
         self.last_done_ns = 0
         self.rampup = 0
         self.late = 0
+        #: Of ``late``: sent late although this worker was free before the slot was due and
+        #: waiting for it (so not every worker was busy): the worker itself started late.
+        self.late_while_idle = 0
+        #: Time spent inside counted requests (open model), waiting on the server's answers.
+        self.busy_ns = 0
         self.dropped = 0
         self.max_lateness_ns = 0
         self.logins = 0

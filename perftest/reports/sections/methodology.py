@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest.analysis import machine
+from perftest.analysis.rules.levels import BUSY_POOL_SHARE
 from perftest.plan.expressions import from_legacy, parse
 from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredRun
 from perftest.text import level_label, ms, number, quantity
@@ -92,6 +93,15 @@ def _levels(stored: StoredRun) -> list[str]:
         lines.append(
             "Open model (requests are due at a fixed rate whatever the answers; latency is "
             f"measured from the intended send time): {', '.join(opened)}."
+        )
+    if any(lv.lateness for lv in levels if lv.model == LevelModel.OPEN):
+        lines.append(
+            "A late request's cause is told from the workers' own state: a request whose slot "
+            "was taken after it was due found every worker in a request, because the pool is "
+            "too small for the rate when the workers spent at least "
+            f"{BUSY_POOL_SHARE:.0%} of the level in requests, otherwise because the server "
+            "was slow to answer; a slot taken before it was due had a worker free and waiting, "
+            "and only that worker's start was late."
         )
     planned = list(stored.plan.load.concurrency)
     if planned and planned != [lv.concurrency for lv in levels]:
