@@ -30,6 +30,7 @@ from perftest.analysis.rules import levels as level_rules
 from perftest.analysis.rules.base import REGISTRY
 from perftest.measure.stats import LatencyStats
 from perftest.models import Run
+from perftest.text import ms
 from tests import views
 from tests.live_server import shared_database_url, standin_server  # noqa: F401
 from thebot_settings.settings import PERFTEST as THEBOT
@@ -189,7 +190,7 @@ def test_a_stall_in_a_closed_level_is_shown_by_the_corrected_latency(
     assert "--rate" in stall.title and "--rate" in stall.recommendation
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Closed levels corrected for coordinated omission" in report
-    assert f"{level.p99_ms:.2f} ms / {level.corrected['p99_ms']:.1f} ms" in report
+    assert f"{ms(level.p99_ms)} / {ms(level.corrected['p99_ms'])}" in report
     assert "coordinated omission" in report.split("## Methodology")[1]
     assert "| perftest's own CPU mean / max (% of one core) |" in report
 
