@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.urls import resolve
 
 from perftest.conf import ConfigError
 from perftest.measure.auth import log_in
 from perftest.measure.result import LoginAttempt
 from perftest.measure.session import transport_factory
+from perftest.measure.transport.base import SessionKeys
 from perftest.plan.inventory import Route, inventory, is_list, view_name
 from perftest.plan.model import Endpoint, RunPlan
 from perftest.plan.routes import probe_path
@@ -81,12 +83,14 @@ def _login(plan: RunPlan) -> tuple[LoginAttempt | None, list[str]]:
     if not any(e.auth for e in plan.endpoints if not (e.problem and e.problem.skip)):
         return None, []
     seeding = Seeding(plan.identity, None, None)
+    sessions = SessionKeys(settings.SESSION_COOKIE_NAME)
     try:
         (identity,) = seeding.create_identities(1)
-        factory = transport_factory(plan, over_http=plan.http is not None)
+        factory = transport_factory(plan, plan.http is not None, sessions)
         with factory() as transport:
             attempt, _ = log_in(transport, plan.login, identity, Redactor())
     finally:
+        seeding.record_sessions(sessions.take())
         leftovers = seeding.cleanup()
     return attempt, leftovers
 

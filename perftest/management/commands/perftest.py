@@ -349,7 +349,7 @@ class Command(usage.Command):
         progress = Progress(self.stdout._out)
         with runner.Termination() as termination:
             try:
-                stored = runner.execute(plan, tick=progress.show)
+                stored = runner.execute(plan, termination, tick=progress.show)
             except ConfigError as exc:
                 progress.done()
                 raise usage_error(str(exc)) from None
@@ -363,6 +363,12 @@ class Command(usage.Command):
                 ) from None
             progress.done()
             judged = self.report(stored, plan.output_dir)
+        if termination.signal is not None:  # deferred while the report was written
+            raise CommandError(
+                f"Interrupted by {termination.signal.name} once run #{stored.pk} was stored "
+                f"({stored.status}) and reported.",
+                returncode=termination.exit_code,
+            )
         if not judged.code:
             return
         state = "regressed" if judged.code == verdict.REGRESSED else "is red"

@@ -7,8 +7,9 @@ request is a ``Sample`` with an ``error``, never an exception and never a retry.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -73,3 +74,27 @@ class Transport(ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class SessionKeys:
+    """The session keys the target's answers set (``Set-Cookie`` of the session cookie), from
+    every transport of a run, so that clean-up can delete the sessions perftest's logins left.
+
+    A session key is a credential: it is kept here and in the clean-up's own records only,
+    never in a result, a report or a log. Transports of many threads add to it at once.
+    """
+
+    def __init__(self, cookie_name: str):
+        self.cookie_name = cookie_name
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            self._keys.update(key for key in keys if key)
+
+    def take(self) -> list[str]:
+        """The keys gathered since the last ``take``; they are forgotten here."""
+        with self._lock:
+            keys, self._keys = sorted(self._keys), set()
+        return keys
