@@ -2,10 +2,11 @@
 
 A ``--baseline`` is resolved before the run begins, and a completed run is compared with it
 right after it is stored, so the findings include the changes. Whatever ends the run
-(completion, Ctrl-C, an error), what was measured so far is stored with
-the matching status before the seeded data is removed, and the findings are computed once
-from the stored rows and stored with them, then the verdict they add up to. Only this module
-joins the measuring core to storage and analysis.
+(completion, Ctrl-C, SIGTERM, an error), its seeded data and the sessions its logins opened
+are removed and what was measured so far is stored with the matching status; the findings
+are computed once from the stored rows and stored with them, then the verdict they add up
+to. A signal stops seeding and measuring only: storing and removing always finish
+(``Termination``). Only this module joins the measuring core to storage and analysis.
 """
 
 from __future__ import annotations
@@ -213,10 +214,15 @@ def _stopped_after_measuring(result: RunResult, termination: Termination) -> boo
 
 
 def _store(
-    run: Run, result: RunResult, baseline: int | None, termination: Termination
+    run: Run,
+    result: RunResult,
+    baseline: int | None,
+    termination: Termination,
+    tick: Callable[[str], None],
 ) -> read.StoredRun:
     """Store the run, its comparison, findings and verdict. A signal that arrives meanwhile
     is deferred; the run is then stored once more as interrupted."""
+    tick(f"storing run #{run.pk}")
     termination.doing = lambda: f"storing run #{run.pk} (its test data is removed)"
     _stopped_after_measuring(result, termination)
     write.save(run, result)
@@ -287,7 +293,7 @@ def execute(
         termination.doing = removal.describe
         seeding.cleanup(removal)
         result.notes.extend(removal_notes(removal))
-    stored = _store(run, result, baseline, termination)
+    stored = _store(run, result, baseline, termination, tick)
     if pending is not None:
         raise pending
     if result.status == Run.Status.INTERRUPTED:

@@ -5,9 +5,10 @@ the latency of a fast endpoint, so the wire work is ``http1.Connection`` (a few 
 system calls, where urllib3 took about 0.11 ms) and each distinct request is turned into
 bytes once. Nothing is retried and no redirect is followed, because a failed request is a
 data point: a failure becomes a ``Sample`` whose ``error`` names its class ("timeout",
-"connection refused", ...). The success path does no bookkeeping beyond the timer; the
+"connection refused", ...). The success path does no bookkeeping beyond the timer and a
+search of the header block for the session cookie's name (its key is kept for clean-up); the
 answer's headers are decoded only for answers of 400 and above, whose Retry-After and
-excerpt the result keeps.
+excerpt the result keeps. No cookie is sent back: each login opens a session of its own.
 """
 
 from __future__ import annotations
