@@ -343,6 +343,11 @@ class Command(usage.Command):
             plan = preflight(plan)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted while planning, before the run began: nothing was stored.",
+                returncode=runner.Termination().exit_code,
+            ) from None
         if options["check"]:
             self.check_plan(plan)
             return
