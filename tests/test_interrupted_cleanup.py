@@ -26,6 +26,7 @@ from django.contrib.sessions.models import Session
 from rest_framework.authtoken.models import Token
 
 from perftest.models import Run, SeededObject
+from perftest.text import quantity
 from tests.live_server import shared_database_url  # noqa: F401
 from tests.signalled_manage import SIGNALS_ENV
 
@@ -210,27 +211,42 @@ def test_signals_while_test_data_is_removed_are_deferred_and_a_second_says_what_
     assert first > second > 0
 
 
+def _names_a_row_still_there(record: SeededObject) -> bool:
+    if record.content_type.natural_key() == ("sessions", "session"):
+        return Session.objects.filter(session_key=record.object_pk).exists()
+    model = record.content_type.model_class()
+    return model._default_manager.filter(pk=record.object_pk).exists()
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("when", "call", "sessions_left"),
+    [("before", 1, True), ("after", 2, False)],
+    ids=["as-removal-begins", "mid-removal"],
+)
 def test_a_sigkill_while_test_data_is_removed_leaves_what_the_next_run_removes(
     shared_database_url,  # noqa: F811
     tmp_path,
+    when,
+    call,
+    sessions_left,
 ):
     before = _rows()
     killed = signalled_run(
-        shared_database_url, tmp_path, _at("perftest.seeding:Removal._remove", "SIGKILL", call=2)
+        shared_database_url,
+        tmp_path,
+        _at("perftest.seeding:Removal._remove", "SIGKILL", call=call, when=when),
     )
     assert killed.returncode == -9, killed.stderr
     dead = Run.objects.get()
     assert dead.status == Run.Status.RUNNING
-    # Two chunks went (the sessions, recorded last, first); every record left names a row
-    # that is still there, and the run's users are among them.
-    assert not Session.objects.exists()
+    # Every record left names a row (or session) still there; the run's users are among them.
+    # Sessions, recorded last, go first: killed mid-removal, they are already gone.
     records = list(SeededObject.objects.all())
-    assert records and all(
-        record.content_type.model_class()._default_manager.filter(pk=record.object_pk).exists()
-        for record in records
-    )
+    assert records and all(_names_a_row_still_there(record) for record in records)
     assert get_user_model().objects.filter(email__startswith=f"perftest-{dead.pk}-").count() == 3
+    left = Session.objects.count()
+    assert (left > 0) == sessions_left
 
     follow_up = signalled_run(
         shared_database_url, tmp_path, args=("--endpoints", "Get Profile", "--iterations", "1")
@@ -240,5 +256,12 @@ def test_a_sigkill_while_test_data_is_removed_leaves_what_the_next_run_removes(
     dead.refresh_from_db()
     assert dead.status == Run.Status.ABANDONED
     assert_nothing_left(before)
-    latest = Run.objects.latest("pk")
-    assert "removed data left by 1 earlier perftest run(s)" in latest.notes
+    notes = Run.objects.latest("pk").notes
+    assert "removed data left by 1 earlier perftest run(s)" in notes
+    # The dead run's sessions are counted with its leftovers; the follow-up's own login
+    # opened one session, removed with its own data.
+    sessions = "the target created for perftest's identities"
+    expected = ["removed data left by 1 earlier perftest run(s)", f"removed 1 session {sessions}"]
+    if left:
+        expected.insert(0, f"removed {quantity(left, 'session')} {sessions}")
+    assert [note for note in notes if note.startswith("removed ")] == expected, notes
