@@ -105,7 +105,7 @@ class Termination:
     def __init__(self) -> None:
         self.signal: signal.Signals | None = None
         #: What the run is doing, for the line a deferred signal prints.
-        self.doing: Callable[[], str] = lambda: "finishing the run"
+        self.doing: Callable[[], str] = lambda: "starting the run"
         self._stoppable = False
         self._previous: dict[int, Any] = {}
 
