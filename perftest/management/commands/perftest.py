@@ -361,8 +361,10 @@ class Command(usage.Command):
             except runner.RunInterrupted as exc:
                 progress.done()
                 judged = self.report(exc.stored, plan.output_dir)
+                # No signal: the run's own engine stopped it (a Locust master that died).
+                by = f" by {termination.signal.name}" if termination.signal else ""
                 raise CommandError(
-                    f"Interrupted by {termination.signal.name}: run #{exc.stored.pk} stored as "
+                    f"Interrupted{by}: run #{exc.stored.pk} stored as "
                     f"interrupted; {quantity(len(judged.reasons), 'reason')} above.",
                     returncode=termination.exit_code,
                 ) from None
