@@ -1,7 +1,9 @@
 """perftest's own test users and sample data: created for a run, remembered, removed after.
 
 Every row perftest creates is recorded in ``SeededObject``; cleanup deletes exactly those rows
-(newest first) and nothing else. An account that already uses a test identity's email or
+(newest first) and nothing else. So are the sessions the target opened for perftest's
+identities (their keys, recorded once measuring is over and deleted through the session
+engine). An account that already uses a test identity's email or
 username and was not created by perftest stops the run before anything is written.
 
 Runs share a database safely: identities carry the run's number, and what another run seeded
