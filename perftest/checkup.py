@@ -83,14 +83,14 @@ def _login(plan: RunPlan) -> tuple[LoginAttempt | None, list[str]]:
     if not any(e.auth for e in plan.endpoints if not (e.problem and e.problem.skip)):
         return None, []
     seeding = Seeding(plan.identity, None, None)
-    sessions = SessionKeys(settings.SESSION_COOKIE_NAME)
+    sessions = SessionKeys(settings.SESSION_COOKIE_NAME, keeper=seeding.record_sessions)
     try:
         (identity,) = seeding.create_identities(1)
         factory = transport_factory(plan, plan.http is not None, sessions)
         with factory() as transport:
             attempt, _ = log_in(transport, plan.login, identity, Redactor())
     finally:
-        seeding.record_sessions(sessions.take())
+        sessions.keep()
         leftovers = seeding.cleanup()
     return attempt, leftovers
 

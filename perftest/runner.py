@@ -253,7 +253,7 @@ def execute(
     baseline = _baseline(plan, result)
     run = write.begin(result, host=socket.gethostname(), pid=os.getpid())
     seeding = Seeding(plan.identity, plan.seeder, run)
-    sessions = SessionKeys(settings.SESSION_COOKIE_NAME)
+    sessions = SessionKeys(settings.SESSION_COOKIE_NAME, keeper=seeding.record_sessions)
     removal = Removal(tick)
     termination.doing = removal.describe
     result.notes.extend(reclaim_leftovers(run, plan.stale_run_after_s, removal))
@@ -285,7 +285,7 @@ def execute(
         baseline = None
     result.resources = sampler.stop()
     result.finished_at = timezone.now()
-    seeding.record_sessions(sessions.take())
+    sessions.keep()
     if plan.keep_data:
         result.notes.append(f"test data kept (--keep-data), seeding batch {seeding.batch}")
     else:

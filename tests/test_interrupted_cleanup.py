@@ -220,28 +220,30 @@ def _names_a_row_still_there(record: SeededObject) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    ("when", "call", "sessions_left"),
-    [("before", 1, True), ("after", 2, False)],
-    ids=["as-removal-begins", "mid-removal"],
+    ("at", "when", "call", "sessions_left"),
+    [
+        ("perftest.measure.session:_Levels.run_all", "before", 1, True),
+        ("perftest.seeding:Removal._remove", "before", 1, True),
+        ("perftest.seeding:Removal._remove", "after", 2, False),
+    ],
+    ids=["before-the-level", "as-removal-begins", "mid-removal"],
 )
-def test_a_sigkill_while_test_data_is_removed_leaves_what_the_next_run_removes(
+def test_a_sigkill_leaves_what_the_next_run_removes(
     shared_database_url,  # noqa: F811
     tmp_path,
+    at,
     when,
     call,
     sessions_left,
 ):
     before = _rows()
-    killed = signalled_run(
-        shared_database_url,
-        tmp_path,
-        _at("perftest.seeding:Removal._remove", "SIGKILL", call=call, when=when),
-    )
+    killed = signalled_run(shared_database_url, tmp_path, _at(at, "SIGKILL", call=call, when=when))
     assert killed.returncode == -9, killed.stderr
     dead = Run.objects.get()
     assert dead.status == Run.Status.RUNNING
     # Every record left names a row (or session) still there; the run's users are among them.
-    # Sessions, recorded last, go first: killed mid-removal, they are already gone.
+    # The sessions of the sequential pass were recorded when it ended; recorded last, they
+    # are removed first: killed mid-removal, they are already gone.
     records = list(SeededObject.objects.all())
     assert records and all(_names_a_row_still_there(record) for record in records)
     assert get_user_model().objects.filter(email__startswith=f"perftest-{dead.pk}-").count() == 3

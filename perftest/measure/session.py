@@ -334,6 +334,14 @@ class _Levels:
         level.identities = min(len(self.session.identities), workers)
         level.login_mode = self.session.plan.load.login_mode
         self.session.result.levels.append(level)
+        _keep_sessions(self.session)
+
+
+def _keep_sessions(session: Session) -> None:
+    """Between phases, outside any measured window: the session keys gathered so far go to
+    the clean-up's records."""
+    if session.sessions is not None:
+        session.sessions.keep()
 
 
 def _register_secrets(plan: RunPlan, redactor: Redactor) -> None:
@@ -392,10 +400,12 @@ def measure(session: Session) -> RunResult:
             _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
         if plan.mode != "http":
             _diagnose(session)
+        _keep_sessions(session)
         if plan.mode == "both":
             session.tick("sequential pass over HTTP")
             with calibration.phase("sequential-http", session.target_pid):
                 _sequential(session, over_http=True, into=result.http_endpoints)
+            _keep_sessions(session)
         mix = _level_mix(session)
         if mix is not None:
             _Levels(session, mix).run_all()
