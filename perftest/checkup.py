@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.urls import resolve
 
 from perftest.conf import ConfigError
@@ -31,7 +32,7 @@ from perftest.measure.params import FirstAnswers, PathProblem, capture_sources
 from perftest.measure.result import LoginAttempt
 from perftest.measure.roles import first_of_each_role
 from perftest.measure.session import transport_factory
-from perftest.measure.transport.base import Transport
+from perftest.measure.transport.base import SessionKeys, Transport
 from perftest.plan.inventory import ROUTE_PARAMETER, Route, inventory, is_list, view_name
 from perftest.plan.model import Endpoint, RunPlan
 from perftest.plan.routes import probe_path
@@ -215,17 +216,19 @@ def _sent(
         return None, {}, []
     roles = tuple(dataclasses.replace(role, count=1) for role in plan.roles)
     seeding = Seeding(plan.identity, plan.seeder, None)
+    sessions = SessionKeys(settings.SESSION_COOKIE_NAME, keeper=seeding.record_sessions)
     logins: list[LoginAttempt] = []
     answers: dict[str, list[Answer]] = {}
     try:
         identities = seeding.create_identities(1, roles)
-        with transport_factory(plan, over_http=plan.http is not None)() as plain:
+        with transport_factory(plan, plan.http is not None, sessions)() as plain:
             for identity in first_of_each_role(identities):
                 attempt, mine = _answers_of(plain, plan, identity, writes, shadowed)
                 logins.extend([attempt] if attempt is not None else [])
                 for name, answer in mine.items():
                     answers.setdefault(name, []).append(answer)
     finally:
+        sessions.keep()
         leftovers = seeding.cleanup()
     login = next((a for a in logins if not a.ok), logins[0] if logins else None)
     return login, {name: _roles_that_see(told) for name, told in answers.items()}, leftovers

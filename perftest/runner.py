@@ -2,10 +2,11 @@
 
 A ``--baseline`` is resolved before the run begins, and a completed run is compared with it
 right after it is stored, so the findings include the changes. Whatever ends the run
-(completion, Ctrl-C, an error), what was measured so far is stored with
-the matching status before the seeded data is removed, and the findings are computed once
-from the stored rows and stored with them, then the verdict they add up to. Only this module
-joins the measuring core to storage and analysis.
+(completion, Ctrl-C, SIGTERM, an error), its seeded data and the sessions its logins opened
+are removed and what was measured so far is stored with the matching status; the findings
+are computed once from the stored rows and stored with them, then the verdict they add up
+to. A signal stops seeding and measuring only: storing and removing always finish
+(``Termination``). Only this module joins the measuring core to storage and analysis.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -29,12 +31,13 @@ from perftest.conf import ConfigError
 from perftest.measure.resources import ResourceSampler, own_process_sampler
 from perftest.measure.result import RunResult
 from perftest.measure.session import Session, mark_unreached, measure
+from perftest.measure.transport.base import SessionKeys
 from perftest.measure.transport.inprocess import quiet_request_log
 from perftest.models import Run
 from perftest.plan.model import RunPlan
 from perftest.plan.target import describe_process, find_server_pid
 from perftest.redact import Redactor
-from perftest.seeding import Seeding, reclaim_leftovers
+from perftest.seeding import Removal, Seeding, reclaim_leftovers, removal_notes
 from perftest.store import read, write
 
 
@@ -80,27 +83,59 @@ def _nothing_measured(result: RunResult) -> bool:
     )
 
 
+def _say(line: str) -> None:
+    """One line on stderr, written from a signal handler: straight to the file descriptor,
+    since the interrupted code may be in the middle of writing through ``sys.stderr``."""
+    lead = "\n" if os.isatty(2) else ""  # past a progress line redrawn in place
+    os.write(2, f"{lead}{line}\n".encode(errors="replace"))
+
+
 class Termination:
-    """While in effect, SIGTERM ends a run exactly as Ctrl-C does (KeyboardInterrupt in the
-    main thread): what was measured is stored as interrupted, the report written, the seeded
-    data removed. ``signal`` says which of the two stopped the run; a repeated SIGTERM while
-    the run is already stopping is ignored so that the cleanup can finish."""
+    """For a whole run: what SIGINT (Ctrl-C) and SIGTERM do.
+
+    Inside ``stoppable()`` (seeding and measuring) the first of them stops the run: a
+    ``KeyboardInterrupt`` in the main thread, so what was measured is stored as interrupted.
+    Anywhere else (storing the run, removing its test data, writing its report) and after the
+    first, a signal stops nothing: it is deferred, the run ends ``interrupted`` once stored
+    and cleaned up, and each deferred signal prints one line saying what is still being done
+    (``doing``), so that a second Ctrl-C can never leave users, rows or sessions behind.
+    ``signal`` is the first signal received (None: none yet).
+    """
 
     def __init__(self) -> None:
-        self.signal = signal.SIGINT
-        self._previous: signal.Handlers | Callable | int | None = None
-        self._installed = False
+        self.signal: signal.Signals | None = None
+        #: What the run is doing, for the line a deferred signal prints.
+        self.doing: Callable[[], str] = lambda: "starting the run"
+        self._stoppable = False
+        self._previous: dict[int, Any] = {}
 
-    def _stop(self, signum: int, frame: FrameType | None) -> None:
-        if self.signal == signal.SIGTERM:
-            return
-        self.signal = signal.Signals(signum)
-        raise KeyboardInterrupt
+    def _received(self, signum: int, frame: FrameType | None) -> None:
+        if self.signal is None:
+            self.signal = signal.Signals(signum)
+            if self._stoppable:
+                raise KeyboardInterrupt
+        _say(
+            f"{signal.Signals(signum).name}: still {self.doing()}; perftest stops by itself "
+            "when that is done"
+        )
+
+    @contextmanager
+    def stoppable(self) -> Iterator[None]:
+        """A signal stops what runs in the block (one received before it stops it at once);
+        the caller catches the ``KeyboardInterrupt``, which may come from this block's own
+        exit."""
+        self._stoppable = True
+        try:
+            if self.signal is not None:
+                raise KeyboardInterrupt
+            yield
+        finally:
+            self._stoppable = False
 
     def __enter__(self) -> Termination:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, self._stop)
-            self._installed = True
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._received)
         return self
 
     def __exit__(
@@ -109,29 +144,15 @@ class Termination:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._installed:
-            signal.signal(signal.SIGTERM, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
 
     @property
     def exit_code(self) -> int:
         """130, "interrupted", whichever signal stopped the run: perftest's documented code
         for a run that was stopped and stored as interrupted (the message names the signal)."""
         return 128 + signal.SIGINT
-
-
-@contextmanager
-def _finishing() -> Iterator[None]:
-    """Once measuring is over, SIGTERM no longer stops the run: storing it and removing its
-    data take seconds, and stopping halfway would leave it ``running`` with its data behind.
-    (Ctrl-C still works, for a user who really wants out; the next run then tidies up.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class RunInterrupted(Exception):
@@ -184,13 +205,54 @@ def judge(run: Run) -> read.StoredRun:
     return stored
 
 
-def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> read.StoredRun:
+def _stopped_after_measuring(result: RunResult, termination: Termination) -> bool:
+    """A signal deferred while the run was stored ends a completed run as interrupted
+    (every figure is kept: measuring had finished). True when that changed the result."""
+    if termination.signal is None or result.status != Run.Status.COMPLETED:
+        return False
+    result.status = Run.Status.INTERRUPTED
+    result.notes.append(
+        f"{termination.signal.name} arrived after measuring had completed: every figure is "
+        "complete, the run was stored and its test data removed before it stopped"
+    )
+    return True
+
+
+def _store(
+    run: Run,
+    result: RunResult,
+    baseline: int | None,
+    termination: Termination,
+    tick: Callable[[str], None],
+) -> read.StoredRun:
+    """Store the run, its comparison, findings and verdict. A signal that arrives meanwhile
+    is deferred; the run is then stored once more as interrupted."""
+    tick(f"storing run #{run.pk}")
+    termination.doing = lambda: f"storing run #{run.pk} (its test data is removed)"
+    _stopped_after_measuring(result, termination)
+    write.save(run, result)
+    if baseline is not None and result.status == Run.Status.COMPLETED:
+        write.save_comparison(run, baseline, compare(read.load(baseline), read.load(run.pk)))
+    stored = judge(run)
+    if _stopped_after_measuring(result, termination):
+        write.save(run, result)
+        write.save_comparison(run, None, {})
+        stored = judge(run)
+    termination.doing = lambda: f"writing the report of run #{run.pk} (stored, data removed)"
+    return stored
+
+
+def execute(
+    plan: RunPlan, termination: Termination, tick: Callable[[str], None] = lambda text: None
+) -> read.StoredRun:
     """Run the plan and return the stored run (findings and baseline comparison included).
 
     Raises ConfigError (exit code 2) before anything is recorded when ``--baseline`` names a
     run this one cannot be compared with, or when the identities cannot be seeded (fields the
     user model lacks, an account already using a test identity's name); otherwise ConfigError
-    or RunInterrupted only after the run is stored. Only a completed run is compared.
+    or RunInterrupted only after the run is stored and its test data removed. Only a completed
+    run is compared. A signal stops seeding and measuring; storing and removing finish
+    whatever arrives (``termination``, installed by the caller for the whole run).
     """
     redactor = Redactor()
     result = _new_result(plan, redactor)
@@ -198,15 +260,22 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
     Seeding(plan.identity, None, None).refuse_before_run(plan.identity_count, plan.roles)
     run = write.begin(result, host=socket.gethostname(), pid=os.getpid())
     seeding = Seeding(plan.identity, plan.seeder, run)
+    sessions = SessionKeys(settings.SESSION_COOKIE_NAME, keeper=seeding.record_sessions)
+    removal = Removal(tick)
+    termination.doing = removal.describe
+    result.notes.extend(reclaim_leftovers(run, plan.stale_run_after_s, removal))
     sampler = _sampler(plan)
     pending: ConfigError | None = None
+    termination.doing = lambda: f"stopping run #{run.pk}, then storing it and removing its data"
     try:
-        with quiet_request_log():
-            result.notes.extend(reclaim_leftovers(run, plan.stale_run_after_s))
+        with quiet_request_log(), termination.stoppable():
             tick("seeding test data")
             identities = seeding.create_identities(plan.identity_count, plan.roles)
             sampler.start()
-            measure(Session(plan, identities, result, redactor, tick, target_pid=sampler.pid))
+            session = Session(
+                plan, identities, result, redactor, tick, target_pid=sampler.pid, sessions=sessions
+            )
+            measure(session)
     except KeyboardInterrupt:  # before measuring began: nothing was reached
         result.status = Run.Status.INTERRUPTED
         mark_unreached(plan, result)
@@ -216,22 +285,22 @@ def execute(plan: RunPlan, tick: Callable[[str], None] = lambda text: None) -> r
     except Exception as exc:  # noqa: BLE001 - any failure is stored with its reason
         result.status = Run.Status.FAILED
         result.failure = redactor.text(f"{type(exc).__name__}: {exc}")
+    # From here on a signal is deferred: the run is stored and its data removed, always.
     _conclude(result)
     if baseline is not None and result.status != Run.Status.COMPLETED:
         result.notes.append(f"not compared with run #{baseline}: this run is {result.status}")
         baseline = None
-    with _finishing():
-        result.resources = sampler.stop()
-        result.finished_at = timezone.now()
-        if plan.keep_data:
-            result.notes.append(f"test data kept (--keep-data), seeding batch {seeding.batch}")
-        else:
-            tick("removing test data")
-            result.notes.extend(seeding.cleanup())
-        write.save(run, result)
-        if baseline is not None:
-            write.save_comparison(run, baseline, compare(read.load(baseline), read.load(run.pk)))
-        stored = judge(run)
+    result.resources = sampler.stop()
+    result.finished_at = timezone.now()
+    sessions.keep()
+    if plan.keep_data:
+        result.notes.append(f"test data kept (--keep-data), seeding batch {seeding.batch}")
+    else:
+        removal = Removal(tick)
+        termination.doing = removal.describe
+        seeding.cleanup(removal)
+        result.notes.extend(removal_notes(removal))
+    stored = _store(run, result, baseline, termination, tick)
     if pending is not None:
         raise pending
     if result.status == Run.Status.INTERRUPTED:

@@ -1,7 +1,9 @@
 """perftest's own test users and sample data: created for a run, remembered, removed after.
 
 Every row perftest creates is recorded in ``SeededObject``; cleanup deletes exactly those rows
-(newest first) and nothing else. An account that already uses a test identity's email or
+(newest first) and nothing else. So are the sessions the target opened for perftest's
+identities (their keys, recorded once measuring is over and deleted through the session
+engine). An account that already uses a test identity's email or
 username and was not created by perftest stops the run before anything is written.
 
 Runs share a database safely: identities carry the run's number, and what another run seeded
@@ -12,18 +14,21 @@ gone from this host (then marked abandoned), or older than ``STALE_RUN_AFTER``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import secrets
 import socket
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 import psutil
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, models, transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db import models, transaction
 from django.utils import timezone
 
 from perftest.conf import ConfigError
@@ -32,27 +37,102 @@ from perftest.models import Run, SeededObject
 from perftest.plan.hooks import IDENTITY_HOOK, SEEDER, load_hook
 from perftest.plan.model import Role
 from perftest.seeder_output import seeded, values_for
+from perftest.text import quantity
+
+#: Rows removed per statement (and per savepoint): small enough that progress, and the line
+#: a signal prints, follow the removal, and that a SIGKILL leaves at most one chunk's
+#: bookkeeping to redo.
+REMOVAL_CHUNK = 500
+
+#: The content type of a recorded session (``object_pk`` is its key): deleted through
+#: ``settings.SESSION_ENGINE``, whatever stores the sessions (database, cache, files).
+SESSION_TYPE = ("sessions", "session")
 
 
-def delete_recorded(records: Iterable[SeededObject]) -> list[str]:
-    """Delete recorded rows newest first; return a sentence for each that could not go."""
-    problems: list[str] = []
-    groups: list[tuple[int, list[str]]] = []
-    for record in sorted(records, key=lambda r: r.pk, reverse=True):
-        if groups and groups[-1][0] == record.content_type_id:
-            groups[-1][1].append(record.object_pk)
-        else:
-            groups.append((record.content_type_id, [record.object_pk]))
-    for content_type_id, pks in groups:
-        model = ContentType.objects.get_for_id(content_type_id).model_class()
-        if model is None:
-            continue
+def session_type(create: bool = True) -> ContentType | None:
+    """The content type session records carry; created on first use when
+    django.contrib.sessions is not installed (a cache or file session engine has no model),
+    else None without ``create``."""
+    app_label, model = SESSION_TYPE
+    if create:
+        return ContentType.objects.get_or_create(app_label=app_label, model=model)[0]
+    return ContentType.objects.filter(app_label=app_label, model=model).first()
+
+
+def _delete_sessions(keys: list[str]) -> int:
+    """Delete the sessions of ``keys`` through the session engine; return how many existed."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    removed = 0
+    for key in keys:
+        session = store(key)
+        if session.exists(key):
+            session.delete(key)
+            removed += 1
+    return removed
+
+
+@dataclass
+class Removal:
+    """Removes recorded rows, newest first, a chunk at a time, and says how far it got.
+
+    Each chunk's rows and its records go in one savepoint, so whatever stops the removal (a
+    SIGKILL included) leaves records of exactly the rows still there: the next run's clean-up
+    finishes it. ``left`` counts the records still to remove, ``problems`` says what could not
+    go (those records stay), ``sessions`` counts the sessions removed.
+    """
+
+    tick: Callable[[str], None] = lambda text: None
+    left: int = 0
+    problems: list[str] = field(default_factory=list)
+    sessions: int = 0
+    #: What the chunk being removed holds ("standin.Lesson rows", "sessions").
+    removing: str = ""
+
+    def describe(self) -> str:
+        now = f" ({self.removing} now)" if self.removing and self.left else ""
+        return f"removing test data: {quantity(self.left, 'recorded row')} left{now}"
+
+    def run(self, records: models.QuerySet) -> None:
+        rows = list(records.order_by("-pk").values_list("pk", "content_type_id", "object_pk"))
+        self.left += len(rows)
+        self.tick(self.describe())
+        session = session_type(create=False)
+        sessions = session.pk if session is not None else None
+        for content_type_id, group in itertools.groupby(rows, key=lambda row: row[1]):
+            chunk = list(group)
+            for start in range(0, len(chunk), REMOVAL_CHUNK):
+                self._remove(content_type_id, chunk[start : start + REMOVAL_CHUNK], sessions)
+                self.tick(self.describe())
+
+    def _remove(self, content_type_id: int, chunk: list[tuple], sessions: int | None) -> None:
+        pks = [object_pk for _, _, object_pk in chunk]
+        content_type = ContentType.objects.get_for_id(content_type_id)
+        model = content_type.model_class()
+        is_session = content_type_id == sessions
+        label = model._meta.label if model is not None else ".".join(content_type.natural_key())
+        self.removing = "sessions" if is_session else f"{label} rows"
         try:
-            with transaction.atomic():  # a savepoint: one failed group spoils no other
-                model._default_manager.filter(pk__in=pks).delete()
-        except (ProtectedError, RestrictedError, DatabaseError) as exc:
-            problems.append(f"could not delete {len(pks)} {model._meta.label} rows: {exc}")
-    return problems
+            with transaction.atomic():  # a savepoint: one failed chunk spoils no other
+                if is_session:
+                    removed = _delete_sessions(pks)
+                elif model is not None:
+                    model._default_manager.filter(pk__in=pks).delete()
+                SeededObject.objects.filter(pk__in=[pk for pk, _, _ in chunk]).delete()
+        except Exception as exc:  # noqa: BLE001 - a row that cannot go is named, never a crash
+            self.problems.append(f"could not delete {len(pks)} {self.removing}: {exc}")
+        else:
+            if is_session:
+                self.sessions += removed
+        self.left -= len(chunk)
+
+
+def removal_notes(removal: Removal) -> list[str]:
+    """What a clean-up tells the report: the sessions it removed and what it could not."""
+    said = [
+        f"removed {quantity(removal.sessions, 'session')} the target created for perftest's "
+        "identities"
+    ]
+    return (said if removal.sessions else []) + removal.problems
 
 
 def _process_gone(run: Run) -> bool:
@@ -82,7 +162,9 @@ def _why_dead(run: Run, stale_after_s: float) -> str:
     return ""
 
 
-def reclaim_leftovers(current: Run, stale_after_s: float) -> list[str]:
+def reclaim_leftovers(
+    current: Run, stale_after_s: float, removal: Removal | None = None
+) -> list[str]:
     """Mark dead ``running`` runs abandoned and remove what finished or dead runs left behind.
 
     The data of a live run (another process measuring right now) is never touched. Returns
@@ -105,10 +187,9 @@ def reclaim_leftovers(current: Run, stale_after_s: float) -> list[str]:
     leftovers = SeededObject.objects.exclude(run__in=live)
     batches = set(leftovers.values_list("batch", flat=True))
     if batches:
-        problems = delete_recorded(SeededObject.objects.filter(batch__in=batches))
-        notes.extend(problems)
-        if not problems:
-            SeededObject.objects.filter(batch__in=batches).delete()
+        removal = removal or Removal()
+        removal.run(SeededObject.objects.filter(batch__in=batches))
+        notes.extend(removal_notes(removal))
         notes.append(f"removed data left by {len(batches)} earlier perftest run(s)")
     return notes
 
@@ -274,10 +355,24 @@ class Seeding:
             for (number, email, username), user, (role, _) in zip(names, users, kinds, strict=True)
         ]
 
-    def cleanup(self) -> list[str]:
-        """Delete everything this seeding created; return what could not be deleted."""
-        records = list(SeededObject.objects.filter(batch=self.batch))
-        problems = delete_recorded(records)
-        if not problems:
-            SeededObject.objects.filter(batch=self.batch).delete()
-        return problems
+    def record_sessions(self, keys: Iterable[str]) -> None:
+        """Record the sessions the target created for this seeding's identities, for
+        ``cleanup``. The key is the record (a session is found by nothing else); records are
+        gone once the clean-up has deleted the sessions, and no report or admin page shows
+        them."""
+        longest = SeededObject._meta.get_field("object_pk").max_length
+        keys = [key for key in keys if len(key) <= longest]
+        if not keys:
+            return
+        session = session_type()
+        SeededObject.objects.bulk_create(
+            SeededObject(batch=self.batch, run=self._run, content_type=session, object_pk=key)
+            for key in keys
+        )
+
+    def cleanup(self, removal: Removal | None = None) -> list[str]:
+        """Delete everything this seeding created; return what could not be deleted
+        (``removal`` follows it and counts the sessions removed)."""
+        removal = removal or Removal()
+        removal.run(SeededObject.objects.filter(batch=self.batch))
+        return removal.problems

@@ -228,20 +228,3 @@ def test_sigterm_ends_a_run_like_ctrl_c(shared_database_url, tmp_path):  # noqa:
     assert (tmp_path / f"run-{stored.pk}.md").exists()
     assert not SeededObject.objects.exists()
     assert get_user_model().objects.count() == users_before
-
-
-@pytest.mark.django_db
-def test_sigterm_while_the_run_is_being_stored_lets_it_finish(run_perftest, monkeypatch):
-    from perftest.store import write
-
-    real_save = write.save
-
-    def save_after_a_sigterm(run, result):
-        os.kill(os.getpid(), signal.SIGTERM)  # delivered to this (main) thread at once
-        real_save(run, result)
-
-    monkeypatch.setattr(write, "save", save_after_a_sigterm)
-    run, report = run_perftest("--endpoints", "Get Profile", "--iterations", "1", "--warmup", "0")
-
-    assert run.status == Run.Status.COMPLETED and run.endpoints.get().requests == 1
-    assert not SeededObject.objects.exists() and report

@@ -14,6 +14,7 @@ urlpatterns = [
     path("test/n-plus-one/", views.n_plus_one),
     path("test/broken/", views.broken),
     path("test/interrupt/", views.interrupt),
+    path("test/session-login/", views.SessionLogin.as_view()),
     path("test/throttled/", views.throttled),
     path("test/own-throttle/", views.OwnThrottle.as_view()),
     path("test/scoped-throttle/", views.ScopedThrottle.as_view()),

@@ -6,6 +6,7 @@ import signal
 import time
 from pathlib import Path
 
+from django.contrib.auth import login
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.http import JsonResponse
@@ -14,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from thebot_settings.standin.models import Subject
+from thebot_settings.standin.models import Subject, User
+from thebot_settings.standin.views.login import LoginView
 
 SLOW_VIEW_SECONDS = 0.05
 QUEUEING_VIEW_SECONDS = 0.2
@@ -161,3 +163,15 @@ def subjects_by_name(request):
     whole table until a test adds one."""
     ids = Subject.objects.filter(name=SECRET_NAME).order_by().values_list("id", flat=True)
     return JsonResponse({"ids": list(ids[:20])})
+
+
+class SessionLogin(LoginView):
+    """The stand-in's token login that also opens a Django session, as a platform whose login
+    view calls ``django.contrib.auth.login`` does: one ``django_session`` row per login."""
+
+    def post(self, request):
+        response = super().post(request)
+        if response.status_code == 200:
+            user = User.objects.get(pk=response.data["data"]["user"]["id"])
+            login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return response

@@ -35,7 +35,7 @@ from .load.sequential import Sequential
 from .params import PATH_PARAMETER, FirstAnswers, PathProblem, capture_sources
 from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
 from .roles import first_of_each_role, role_names, row_role, worker_order
-from .transport.base import Transport
+from .transport.base import SessionKeys, Transport
 from .transport.http import HttpTransport
 from .transport.inprocess import InProcessTransport
 
@@ -59,14 +59,19 @@ class Session:
     answers: dict[int, dict] = dataclasses.field(default_factory=dict)
     #: The machine's yardstick, sampled between endpoints and before each level.
     calibration: Calibration = dataclasses.field(default_factory=Calibration)
+    #: Where every transport puts the session keys the target's answers set, for clean-up.
+    sessions: SessionKeys | None = None
 
 
-def transport_factory(plan: RunPlan, over_http: bool) -> Callable[[], Transport]:
-    """Transports for the plan's target: over HTTP when asked and a server is planned."""
+def transport_factory(
+    plan: RunPlan, over_http: bool, sessions: SessionKeys | None = None
+) -> Callable[[], Transport]:
+    """Transports for the plan's target: over HTTP when asked and a server is planned; each
+    puts the session keys the answers set into ``sessions``."""
     http = plan.http
     if not over_http or http is None:
-        return InProcessTransport
-    return lambda: HttpTransport(http.base_url, http.connect_timeout, http.read_timeout)
+        return functools.partial(InProcessTransport, sessions)
+    return lambda: HttpTransport(http.base_url, http.connect_timeout, http.read_timeout, sessions)
 
 
 def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -> None:
@@ -76,7 +81,7 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
     measuring = first_of_each_role(session.identities)
     names = role_names(session.identities)
     total = len(plan.endpoints)
-    with transport_factory(plan, over_http)() as plain:
+    with transport_factory(plan, over_http, session.sessions)() as plain:
         #: Per identity measuring: its own first answers to capture path values from.
         keepers = {
             identity.number: FirstAnswers(plain, capture_sources(plan.endpoints))
@@ -146,7 +151,7 @@ def _diagnose(session: Session) -> None:
         return
     names = role_names(session.identities)
     rows = {(row.name, row.role): row for row in session.result.endpoints}
-    with InProcessTransport() as transport:
+    with InProcessTransport(session.sessions) as transport:
         for identity in first_of_each_role(session.identities):
             role = row_role(identity, names)
             mine = {e.name: rows[e.name, role] for e in plan.endpoints}
@@ -199,7 +204,7 @@ class _Levels:
         #: Worker k takes the k-th identity: the roles interleaved in proportion.
         self.order = worker_order(session.identities)
         self.kit = WorkerKit(
-            factory=transport_factory(plan, over_http=plan.http is not None),
+            factory=transport_factory(plan, plan.http is not None, session.sessions),
             prepare=self.prepare,
             mix=mix,
             endpoints=self.endpoints,
@@ -347,6 +352,14 @@ class _Levels:
         level.identities = min(len(self.session.identities), workers)
         level.login_mode = self.session.plan.load.login_mode
         self.session.result.levels.append(level)
+        _keep_sessions(self.session)
+
+
+def _keep_sessions(session: Session) -> None:
+    """Between phases, outside any measured window: the session keys gathered so far go to
+    the clean-up's records."""
+    if session.sessions is not None:
+        session.sessions.keep()
 
 
 def _register_secrets(plan: RunPlan, redactor: Redactor) -> None:
@@ -405,10 +418,12 @@ def measure(session: Session) -> RunResult:
             _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
         if plan.mode != "http":
             _diagnose(session)
+        _keep_sessions(session)
         if plan.mode == "both":
             session.tick("sequential pass over HTTP")
             with calibration.phase("sequential-http", session.target_pid):
                 _sequential(session, over_http=True, into=result.http_endpoints)
+            _keep_sessions(session)
         mix = _level_mix(session)
         if mix is not None:
             _Levels(session, mix).run_all()

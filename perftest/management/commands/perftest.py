@@ -464,26 +464,39 @@ class Command(usage.Command):
             plan = preflight(plan)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted while planning, before the run began: nothing was stored.",
+                returncode=runner.Termination().exit_code,
+            ) from None
         if options["check"]:
             self.check_plan(plan, options["check_writes"], options["uncovered"])
             return
         progress = Progress(self.stdout._out)
         with runner.Termination() as termination:
             try:
-                stored = runner.execute(plan, tick=progress.show)
+                stored = runner.execute(plan, termination, tick=progress.show)
             except ConfigError as exc:
                 progress.done()
                 raise usage_error(str(exc)) from None
             except runner.RunInterrupted as exc:
                 progress.done()
                 judged = self.report(exc.stored, plan.output_dir)
+                # No signal: the run's own engine stopped it (a Locust master that died).
+                by = f" by {termination.signal.name}" if termination.signal else ""
                 raise CommandError(
-                    f"Interrupted by {termination.signal.name}: run #{exc.stored.pk} stored as "
+                    f"Interrupted{by}: run #{exc.stored.pk} stored as "
                     f"interrupted; {quantity(len(judged.reasons), 'reason')} above.",
                     returncode=termination.exit_code,
                 ) from None
             progress.done()
             judged = self.report(stored, plan.output_dir)
+        if termination.signal is not None:  # deferred while the report was written
+            raise CommandError(
+                f"Interrupted by {termination.signal.name} once run #{stored.pk} was stored "
+                f"({stored.status}) and reported.",
+                returncode=termination.exit_code,
+            )
         if not judged.code:
             return
         state = "regressed" if judged.code == verdict.REGRESSED else "is red"

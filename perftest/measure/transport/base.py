@@ -7,8 +7,9 @@ request is a ``Sample`` with an ``error``, never an exception and never a retry.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -73,3 +74,34 @@ class Transport(ABC):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class SessionKeys:
+    """The session keys the target's answers set (``Set-Cookie`` of the session cookie), from
+    every transport of a run, so that clean-up can delete the sessions perftest's logins left.
+
+    A session key is a credential: it is kept here and by ``keeper`` (the clean-up's own
+    records) only, never in a result, a report or a log. Transports of many threads add to it
+    at once; ``keep`` hands what was gathered to the keeper between phases, so a run killed
+    later has its sessions recorded for the next run's clean-up.
+    """
+
+    def __init__(self, cookie_name: str, keeper: Callable[[list[str]], None] | None = None):
+        self.cookie_name = cookie_name
+        self._keeper = keeper
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            self._keys.update(key for key in keys if key)
+
+    def keep(self) -> None:
+        """Hand the keys gathered so far to the keeper; a key is forgotten only once kept (an
+        interruption meanwhile leaves it to the next ``keep``)."""
+        with self._lock:
+            keys = sorted(self._keys)
+        if keys and self._keeper is not None:
+            self._keeper(keys)
+            with self._lock:
+                self._keys.difference_update(keys)

@@ -5,9 +5,10 @@ the latency of a fast endpoint, so the wire work is ``http1.Connection`` (a few 
 system calls, where urllib3 took about 0.11 ms) and each distinct request is turned into
 bytes once. Nothing is retried and no redirect is followed, because a failed request is a
 data point: a failure becomes a ``Sample`` whose ``error`` names its class ("timeout",
-"connection refused", ...). The success path does no bookkeeping beyond the timer; the
+"connection refused", ...). The success path does no bookkeeping beyond the timer and a
+search of the header block for the session cookie's name (its key is kept for clean-up); the
 answer's headers are decoded only for answers of 400 and above, whose Retry-After and
-excerpt the result keeps.
+excerpt the result keeps. No cookie is sent back: each login opens a session of its own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import quote
 
 from perftest.plan.target import parse_base_url
 
-from .base import RequestSpec, Sample, Transport
+from .base import RequestSpec, Sample, SessionKeys, Transport
 from .http1 import Connection, ConnectTimeout, PeerClosed
 
 _perf_ns = time.perf_counter_ns
@@ -59,6 +60,21 @@ def _header_line(name: str, value: str) -> str:
     return f"{name}: {value}\r\n"
 
 
+def set_cookies(fields: bytes, name: str) -> list[str]:
+    """The values the answer's ``Set-Cookie`` fields give the cookie ``name`` (each field is
+    one cookie: fields are never joined, since an ``Expires`` date holds a comma)."""
+    wanted, values = name.encode("latin-1"), []
+    for line in fields.split(b"\r\n")[1:]:
+        field_name, _, value = line.partition(b":")
+        if field_name.strip(b" \t").lower() != b"set-cookie":
+            continue
+        cookie_name, equals, cookie = value.split(b";", 1)[0].partition(b"=")
+        cookie = cookie.strip(b" \t").strip(b'"')
+        if equals and cookie_name.strip(b" \t") == wanted and cookie:
+            values.append(cookie.decode("latin-1"))
+    return values
+
+
 def answer_headers(fields: bytes) -> dict[str, str]:
     """An answer's headers as a dict: each name as first received, repeated fields joined."""
     headers: dict[str, str] = {}
@@ -80,7 +96,13 @@ class HttpTransport(Transport):
 
     kind = "http"
 
-    def __init__(self, base_url: str, connect_timeout: float = 5.0, read_timeout: float = 30.0):
+    def __init__(
+        self,
+        base_url: str,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        sessions: SessionKeys | None = None,
+    ):
         target = parse_base_url(base_url)
         tls = ssl.create_default_context() if target.scheme == "https" else None
         self._connection = Connection(target.host, target.port, tls, connect_timeout, read_timeout)
@@ -89,6 +111,10 @@ class HttpTransport(Transport):
         #: id(spec) -> (spec, the request as bytes, whether it is a HEAD request). The spec is
         #: kept so its id cannot be reused by another spec while the entry exists.
         self._prepared: dict[int, tuple[RequestSpec, bytes, bool]] = {}
+        #: Where the session keys the answers set go, for clean-up (None: not gathered); the
+        #: answer's headers are searched for the cookie's name only (a few ns), parsed on a hit.
+        self._sessions = sessions
+        self._session_marker = f"{sessions.cookie_name}=".encode("latin-1") if sessions else b""
 
     def _prepare(self, spec: RequestSpec) -> tuple[RequestSpec, bytes, bool]:
         """The request as bytes: what urllib3 sent for the same spec, built once."""
@@ -123,6 +149,8 @@ class HttpTransport(Transport):
         except Exception as exc:  # every failure is a data point, never an exception
             return Sample(spec.endpoint, _perf_ns() - start, None, error=classify(exc))
         elapsed = _perf_ns() - start
+        if self._sessions is not None and self._session_marker in fields:
+            self._sessions.add(set_cookies(fields, self._sessions.cookie_name))
         if status < 400:
             return Sample(spec.endpoint, elapsed, status, len(body), None, body)
         return Sample(

@@ -23,7 +23,7 @@ from django.db import connections
 from django.test import Client
 from django.test.client import FakePayload
 
-from .base import RequestSpec, Sample, Transport
+from .base import RequestSpec, Sample, SessionKeys, Transport
 
 _perf_ns = time.perf_counter_ns
 _NO_TYPE = "application/octet-stream"
@@ -103,7 +103,7 @@ class InProcessTransport(Transport):
 
     kind = "in-process"
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: SessionKeys | None = None) -> None:
         # Exceptions become 500 responses, as a real server would answer; the exception
         # class and message are kept as the failure reason.
         self._client = Client(raise_request_exception=False, SERVER_NAME=_server_name())
@@ -112,6 +112,8 @@ class InProcessTransport(Transport):
         self._environ_cache: dict[RequestSpec, dict[str, str]] = {}
         # Connections already open belong to the caller (its transaction, its run).
         self._callers = _open_aliases()
+        #: Where the session keys the answers set go, for clean-up (None: not gathered).
+        self._sessions = sessions
 
     def _environ(self, spec: RequestSpec) -> dict[str, str]:
         """The WSGI environ ``Client.generic`` would build, built once per distinct spec.
@@ -152,6 +154,8 @@ class InProcessTransport(Transport):
         else:
             queries = _NO_QUERIES  # never hand out the recorder's own list
         status = response.status_code
+        if self._sessions is not None:
+            self._keep_session(response.cookies)
         if status < 400:
             return Sample(spec.endpoint, elapsed, status, len(body), None, body, queries, sql_ns)
         exc = response.exc_info[1] if response.exc_info else None
@@ -166,6 +170,13 @@ class InProcessTransport(Transport):
             sql_ns,
             dict(response.items()),
         )
+
+    def _keep_session(self, cookies: Any) -> None:
+        """A session cookie the answer set (an empty value deletes one: nothing to keep)."""
+        assert self._sessions is not None
+        morsel = cookies.get(self._sessions.cookie_name)
+        if morsel is not None and morsel.value:
+            self._sessions.add((morsel.value,))
 
     def close(self) -> None:
         """Stop capturing SQL and close the database connections this transport opened."""
