@@ -102,8 +102,9 @@ def test_mix_parses_names_in_any_case_and_rejects_what_it_cannot_send():
     assert mix.weights == (("Get Lessons", 2.0), ("Get Profile", 1.0))
     for text, words in [
         ("Get Nothing=1", "unknown endpoint 'Get Nothing'"),
-        ("Get Profile=0", "positive number, not '0'"),
-        ("Get Profile=many", "positive number, not 'many'"),
+        ("Get Profile=0", "number above 0 and at most 1,000,000, not '0'"),
+        ("Get Profile=many", "number above 0 and at most 1,000,000, not 'many'"),
+        ("Get Profile=2000000", "at most 1,000,000, not '2000000'"),
         ("Get Profile,get profile=2", "twice"),
         (" , ", "names no endpoint"),
     ]:

@@ -20,25 +20,10 @@ from django.test import override_settings
 from perftest.models import Run
 from perftest.plan.engine import locust_installed
 from tests.live_server import run_gunicorn, shared_database_url  # noqa: F401
-from thebot_settings.settings import PERFTEST as THEBOT
+from tests.test_locust_engine import CAPTURED  # login, a list, an id captured from the list
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the server reads the seeded rows
 
-#: The login endpoint (a login again after it, since it rotates the token), a list, and a
-#: lesson whose id is captured from the list's answer.
-CAPTURED = {
-    **THEBOT,
-    "ENDPOINTS": [
-        *THEBOT["ENDPOINTS"][:1],
-        {"name": "Get Lessons", "method": "GET", "path": "/api/scheduling/lessons/"},
-        {
-            "name": "Get Lesson",
-            "method": "GET",
-            "path": "/api/scheduling/lessons/{lesson_id}/",
-            "params": {"lesson_id": {"from": "Get Lessons", "json": "results.0.id"}},
-        },
-    ],
-}
 #: Warm-up, ramp-up, two levels: every kind of request perftest sends but does not count.
 LEVELS = ("--warmup", "1", "--iterations", "2", "--concurrency", "1,2", "--duration", "0.5")
 LEVELS += ("--ramp-up", "0.2", "--format", "md,json,html", "--exit-zero")
