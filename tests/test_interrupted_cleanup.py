@@ -267,3 +267,30 @@ def test_a_sigkill_leaves_what_the_next_run_removes(
     if left:
         expected.insert(0, f"removed {quantity(left, 'session')} {sessions}")
     assert [note for note in notes if note.startswith("removed ")] == expected, notes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_signal_during_check_is_deferred_until_its_seeded_identity_is_removed(
+    shared_database_url,  # noqa: F811
+    tmp_path,
+):
+    before, runs = _rows(), Run.objects.count()
+    # The check's identity has logged in (a token and a session exist) when Ctrl-C comes.
+    result = signalled_run(
+        shared_database_url,
+        tmp_path,
+        _at("perftest.checkup:log_in", "SIGINT"),
+        args=("--check", "--endpoints", "Get Profile"),
+    )
+
+    assert result.returncode == 130, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "SIGINT: still checking the plan and removing what the check seeded; perftest stops "
+        "by itself when that is done",
+        "CommandError: Interrupted by SIGINT once it had finished checking the plan and "
+        "removing what the check seeded.",
+    ]
+    assert "Get Profile" in result.stdout  # the check finished and printed its plan
+    assert_nothing_left(before)
+    assert Run.objects.count() == runs

@@ -13,6 +13,8 @@ run is stored as interrupted either way).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -422,7 +424,8 @@ class Command(usage.Command):
         except formats.UnknownFormat as exc:
             raise usage_error(str(exc)) from None
         if options["write_scenario"]:
-            self.write_scenario(options["write_scenario"], options["force"])
+            with self.deferring("writing the scenario and removing what its check seeded"):
+                self.write_scenario(options["write_scenario"], options["force"])
             return
         try:
             config = get_config()
@@ -470,7 +473,8 @@ class Command(usage.Command):
                 returncode=runner.Termination().exit_code,
             ) from None
         if options["check"]:
-            self.check_plan(plan, options["check_writes"], options["uncovered"])
+            with self.deferring("checking the plan and removing what the check seeded"):
+                self.check_plan(plan, options["check_writes"], options["uncovered"])
             return
         progress = Progress(self.stdout._out)
         with runner.Termination() as termination:
@@ -505,6 +509,20 @@ class Command(usage.Command):
             self.stdout.write(f"{told}; exiting 0 as --exit-zero asks.")
             return
         raise CommandError(f"{told} (--exit-zero to exit 0 anyway).", returncode=judged.code)
+
+    @contextmanager
+    def deferring(self, doing: str) -> Iterator[None]:
+        """``--check`` and ``--write-scenario`` seed and remove an identity in one short pass:
+        a signal is deferred until that pass is over, so nothing is left behind, then ends
+        the command with exit 130 and one line."""
+        with runner.Termination() as termination:
+            termination.doing = lambda: doing
+            yield
+        if termination.signal is not None:
+            raise CommandError(
+                f"Interrupted by {termination.signal.name} once it had finished {doing}.",
+                returncode=termination.exit_code,
+            )
 
     def write_scenario(self, path: str, force: bool) -> None:
         """``--write-scenario``: a starter scenario from the URLconf and the settings, each
