@@ -72,6 +72,16 @@ def test_the_layer_contracts_hold_on_this_tree():
             "from perftest.store import write  # noqa: E402",
             "The admin reads stored runs",
         ),
+        (
+            "perftest/measure/load/locust_engine/driver.py",
+            "import gevent  # noqa: E402",
+            "Only the Locust engine's Locust-side modules import Locust or gevent",
+        ),
+        (
+            "perftest/measure/session.py",
+            "from perftest.measure.load.locust_engine import user  # noqa: E402",
+            "Nobody else imports the Locust engine's Locust-side modules",
+        ),
     ],
 )
 def test_an_import_across_a_layer_breaks_its_contract(tmp_path, module, line, contract):
