@@ -211,7 +211,8 @@ class _Levels:
                 logs_in=setup.worker_logs_in,
             )
             return ThreadEngine(kit)
-        workers = handover(plan, setup.mix, *setup.handover(), setup.endpoints)
+        specs, secrets = setup.prepare_all()
+        workers = handover(plan, setup.mix, specs, setup.endpoints, secrets)
         return LocustEngine(plan, workers, session.result.notes, session.redactor)
 
     def run_all(self) -> None:

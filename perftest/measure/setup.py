@@ -8,7 +8,7 @@ for the mix. ``Setup.prepare`` does all three for one identity on a given transp
 engines: the thread engine calls it in each worker's own thread, on that worker's transport
 (``Setup.worker``: in-process, the worker's own database connection); the Locust engine gets
 every identity's requests at once, prepared here before its processes start
-(``Setup.handover``).
+(``Setup.prepare_all``).
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class Setup:
             )
         return WorkerSetup(prepared.specs, prepared.logins, failure, role, prepared.captures)
 
-    def handover(self) -> tuple[list[dict[str, RequestSpec]], list[str]]:
+    def prepare_all(self) -> tuple[list[dict[str, RequestSpec]], list[str]]:
         """For the Locust engine (after ``log_in_once``): each identity that logged in with its
         requests, in worker order, and the secrets its workers must mask.
 
