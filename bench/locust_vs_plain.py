@@ -50,8 +50,8 @@ django.setup()
 
 from perftest.conf import get_config  # noqa: E402
 from perftest.measure.auth import request_for  # noqa: E402
-from perftest.measure.load import schedule_for  # noqa: E402
-from perftest.measure.load.distributed import LocustEngine, handover  # noqa: E402
+from perftest.measure.load.engine import schedule_for  # noqa: E402
+from perftest.measure.load.locust_engine.driver import LocustEngine, handover  # noqa: E402
 from perftest.plan.build import build_plan  # noqa: E402
 from perftest.redact import Redactor  # noqa: E402
 
@@ -191,8 +191,8 @@ def perftest_side(base_url: str, log: Path, users: int, duration: float, span_s:
     levels = []
 
     def run() -> None:
-        with engine as run_level:
-            levels.append(run_level(schedule_for(plan.load, users), lambda text: None))
+        with engine:
+            levels.append(engine.run_level(schedule_for(plan.load, users), lambda text: None))
 
     before = lines(log)
     thread = threading.Thread(target=run)

@@ -38,7 +38,8 @@ from urllib3_transport import Urllib3Transport  # noqa: E402
 from perftest.conf import get_config  # noqa: E402
 from perftest.measure.auth import endpoint_request, log_in  # noqa: E402
 from perftest.measure.load.closed import Closed  # noqa: E402
-from perftest.measure.load.harness import WorkerKit, WorkerSetup, run_level  # noqa: E402
+from perftest.measure.load.engine import WorkerSetup  # noqa: E402
+from perftest.measure.load.threads import WorkerKit, run_level  # noqa: E402
 from perftest.measure.result import LevelResult  # noqa: E402
 from perftest.measure.transport.base import RequestSpec, Transport  # noqa: E402
 from perftest.measure.transport.http import HttpTransport  # noqa: E402

@@ -11,7 +11,7 @@ import sys
 
 from locust.rpc.protocol import Message
 
-from perftest.measure.load.locust_wire import REPORT_KEY
+from perftest.measure.load.locust_engine.wire import REPORT_KEY
 
 if __name__ == "__main__":
     sent = Message("stats", {REPORT_KEY: json.load(sys.stdin)}, "worker-1")

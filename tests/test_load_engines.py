@@ -20,14 +20,9 @@ from django.test import override_settings
 from perftest.conf import ConfigError, get_config
 from perftest.measure.auth import log_in, request_for
 from perftest.measure.load.closed import Closed
-from perftest.measure.load.harness import (
-    LevelInterrupted,
-    Prepare,
-    WorkerKit,
-    WorkerSetup,
-    run_level,
-)
+from perftest.measure.load.engine import LevelInterrupted, Prepare, WorkerSetup
 from perftest.measure.load.open import LATE_TOLERANCE_S, Open
+from perftest.measure.load.threads import WorkerKit, run_level
 from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import Sample, Transport
 from perftest.measure.transport.inprocess import InProcessTransport

@@ -28,7 +28,8 @@ from django.urls import reverse
 
 from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
-from perftest.measure.load import locust_wire
+from perftest.measure.load.locust_engine import wire as locust_wire
+from perftest.measure.load.locust_engine.driver import MASTER_MODULE
 from perftest.measure.stats import LatencyStats
 from perftest.measure.transport.base import RequestSpec
 from perftest.models import Run
@@ -443,9 +444,7 @@ def test_a_killed_master_stops_its_workers_and_the_run_is_stored_interrupted(
         )
         try:
             assert terminal.reached.wait(PROCESS_WAIT_S)
-            (master,) = [
-                p for p in children_of(terminal.process) if "perftest.locust.master" in p.cmdline()
-            ]
+            (master,) = [p for p in children_of(terminal.process) if MASTER_MODULE in p.cmdline()]
             master.kill()
             code, output, errors = terminal.finish(PROCESS_WAIT_S)
         finally:
@@ -489,7 +488,7 @@ def test_ctrl_c_ends_every_process_the_run_started(
     try:
         assert terminal.reached.wait(PROCESS_WAIT_S)
         started = children_of(terminal.process)
-        names = sorted("perftest.locust.master" in p.cmdline() for p in started)
+        names = sorted(MASTER_MODULE in p.cmdline() for p in started)
         assert names == [False, False, True], [p.cmdline() for p in started]
         terminal.process.send_signal(signal.SIGINT)
         code, output, errors = terminal.finish(PROCESS_WAIT_S)

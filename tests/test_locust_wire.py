@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from perftest.measure.load import locust_wire
+from perftest.measure.load.locust_engine import wire as locust_wire
 from perftest.measure.result import EndpointResult, LevelResult
 from perftest.measure.transport.base import Sample
 from perftest.plan.engine import locust_installed

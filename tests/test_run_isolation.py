@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from perftest.analysis import verdict
 from perftest.measure.load.closed import Closed
-from perftest.measure.load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_level
+from perftest.measure.load.engine import LevelInterrupted, WorkerSetup
+from perftest.measure.load.threads import WorkerKit, run_level
 from perftest.measure.transport.base import RequestSpec, Sample, Transport
 from perftest.models import EndpointResult, Run, SeededObject
 from perftest.plan.model import Endpoint, Mix

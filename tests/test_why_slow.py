@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.urls import resolve
 
 from perftest.analysis.rules.diagnosis import LARGE_TABLE_ROWS, SEQ_SCAN, WHERE_TIME_GOES
-from perftest.measure.diagnose.explain import columns, masked
+from perftest.measure.diagnosis.explain import columns, masked
 from perftest.models import Run
 from perftest.reports.blocks import Heading, Table
 from perftest.reports.sections.why_slow import why_slow

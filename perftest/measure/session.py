@@ -2,22 +2,19 @@
 
 The sequential pass (in-process, over HTTP, or both one after the other), then the load
 levels, each on the transport the plan names. After the in-process sequential pass,
-``--profile`` and ``--explain`` send their extra, uncounted requests (``diagnose``).
-Logins go through the platform's login endpoint on the transport that will use the token:
-per worker by default (one identity each, since THE_BOT rotates tokens), or once per identity
-with ``--login once``. Ctrl-C ends measuring with what was measured so far: the result says
-``interrupted`` and names the endpoints never reached.
+``--profile`` and ``--explain`` send their extra, uncounted requests (``diagnosis``).
+Logins go through the platform's login endpoint on the transport that will use the token; for
+the load levels, each identity's login, captured path values and requests are built by
+``setup`` and handed to the plan's engine (``load.engine``). Ctrl-C ends measuring with what
+was measured so far: the result says ``interrupted`` and names the endpoints never reached.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
 
 from perftest.plan.model import Mix, RunPlan
 from perftest.redact import Redactor, is_sensitive_key
@@ -25,16 +22,16 @@ from perftest.redact import Redactor, is_sensitive_key
 from .auth import Headers, Identity, endpoint_request, log_in
 from .calibration import Calibration
 from .database import ConnectionWatch
-from .diagnose.explain import explain, unavailable
-from .diagnose.profile import profile
-from .load import schedule_for
-from .load.distributed import LocustEngine, handover
-from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
-from .load.schedule import Schedule
+from .diagnosis.explain import explain, unavailable
+from .diagnosis.profile import profile
+from .load.engine import Engine, LevelInterrupted, schedule_for
+from .load.locust_engine.driver import LocustEngine, handover
 from .load.sequential import Sequential
+from .load.threads import ThreadEngine, WorkerKit, run_inline
 from .params import PATH_PARAMETER, FirstAnswers, PathProblem, capture_sources
 from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
-from .roles import first_of_each_role, role_names, row_role, worker_order
+from .roles import first_of_each_role, role_names, row_role
+from .setup import Setup
 from .transport.base import SessionKeys, Transport
 from .transport.http import HttpTransport
 from .transport.inprocess import InProcessTransport
@@ -137,7 +134,7 @@ def _sequential(session: Session, over_http: bool, into: list[EndpointResult]) -
         session.answers = {number: keeper.answers for number, keeper in keepers.items()}
 
 
-def _diagnose(session: Session) -> None:
+def _diagnosis(session: Session) -> None:
     """``--profile`` and ``--explain``: extra in-process requests to each endpoint that
     answered as expected, after its measured ones and never counted in its figures; with
     several roles, to each role's row, as that role's first identity.
@@ -155,10 +152,10 @@ def _diagnose(session: Session) -> None:
         for identity in first_of_each_role(session.identities):
             role = row_role(identity, names)
             mine = {e.name: rows[e.name, role] for e in plan.endpoints}
-            _diagnose_as(session, transport, identity, mine, explaining)
+            _diagnosis_as(session, transport, identity, mine, explaining)
 
 
-def _diagnose_as(
+def _diagnosis_as(
     session: Session,
     transport: Transport,
     identity: Identity,
@@ -188,155 +185,49 @@ def _diagnose_as(
 
 
 class _Levels:
-    """Every load level of the plan in turn, each appended to the result as it ends."""
+    """Every load level of the plan in turn on the plan's engine, each appended to the result
+    as it ends."""
 
     def __init__(self, session: Session, mix: Mix):
         self.session = session
         plan = session.plan
-        self.endpoints = {e.name: e for e in plan.endpoints}
-        self.shared: dict[int, tuple[Headers | None, str]] | None = None
-        #: A mix of public endpoints (and public capture sources) needs no token: its workers
-        #: do not log in, so a login path the target lacks cannot empty the level.
-        sources = capture_sources(plan.endpoints)
-        self.logs_in = any(
-            e.auth for e in plan.endpoints if e.name in mix.names or e.name in sources
-        )
-        #: Worker k takes the k-th identity: the roles interleaved in proportion.
-        self.order = worker_order(session.identities)
-        self.kit = WorkerKit(
-            factory=transport_factory(plan, plan.http is not None, session.sessions),
-            prepare=self.prepare,
-            mix=mix,
-            endpoints=self.endpoints,
-            redactor=session.redactor,
-            target_pid=session.target_pid,
-            aborts=plan.aborts,
-            roles=role_names(session.identities),
-            logs_in=self.logs_in and plan.load.login_mode != "once",
-        )
+        factory = transport_factory(plan, plan.http is not None, session.sessions)
+        self.setup = Setup(plan, session.identities, mix, session.redactor, session.result, factory)
 
-    def _log_in_once(self) -> None:
-        """--login once: each identity logs in one time; its workers share the token."""
-        session = self.session
-        self.shared = {}
-        if not self.logs_in:
-            self.shared = {identity.number: ((), "") for identity in session.identities}
-            return
-        with self.kit.factory() as transport:
-            for done, identity in enumerate(session.identities, start=1):
-                attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
-                session.result.logins.append(attempt)
-                self.shared[identity.number] = (headers, attempt.reason)
-                session.tick(f"--login once: logged in {done}/{len(session.identities)}")
-
-    def prepare(self, index: int, transport: Transport) -> WorkerSetup:
-        session = self.session
-        identity = self.order[index % len(self.order)]
-        role = row_role(identity, self.kit.roles)
-        logins = 0
-        headers: Headers | None = ()
-        reason = ""
-        if self.shared is not None:
-            headers, reason = self.shared[identity.number]
-        elif self.logs_in:
-            attempt, headers = log_in(transport, session.plan.login, identity, session.redactor)
-            logins, reason = 1, attempt.reason
-        if headers is None:
-            failure = f"worker {index + 1}: login failed ({reason})"
-            return WorkerSetup(None, logins, failure, role)
-        answers, captures = self._capture(transport, identity, headers)
-        try:
-            specs = {
-                name: endpoint_request(
-                    session.plan, self.endpoints[name], identity, headers, answers
-                )
-                for name in self.kit.mix.names
-            }
-        except PathProblem as wrong:
-            failure = f"worker {index + 1}: {wrong.problem.detail}"
-            return WorkerSetup(None, logins, failure, role, captures)
-        return WorkerSetup(specs, logins, role=role, captures=captures)
-
-    def _capture(
-        self, transport: Transport, identity: Identity, headers: Headers
-    ) -> tuple[dict, int]:
-        """Each worker captures path values from answers to its own identity: one request to
-        each endpoint a value is captured from, at setup, in plan order. Returns the answers
-        and how many capture requests were sent (not counted in any table, but in the totals
-        of what was sent)."""
-        plan = self.session.plan
-        keeper = FirstAnswers(transport, capture_sources(plan.endpoints))
-        sent = 0
-        for endpoint in plan.endpoints:
-            if endpoint.name not in keeper.expected or endpoint.problem is not None:
-                continue
-            try:
-                spec = endpoint_request(plan, endpoint, identity, headers, keeper.answers)
-            except PathProblem:
-                continue  # its own value is missing: what needs it says so
-            keeper.send(spec)
-            sent += 1
-        return keeper.answers, sent
-
-    def _engine(self) -> AbstractContextManager[Callable[[Schedule, Tick], LevelResult]]:
-        """What runs a level: the thread engine in this process, or Locust's processes."""
-        if self.session.plan.load.engine.name == "threads":
-            return contextlib.nullcontext(functools.partial(run_level, self.kit))
-        session = self.session
-        return LocustEngine(session.plan, self._handover(), session.result.notes, session.redactor)
-
-    def _handover(self) -> dict[str, Any]:
-        """Each identity that logged in, with its requests and secrets, for Locust's workers.
-
-        Path values are captured here, once per identity (as a thread worker does at setup;
-        these capture requests are counted on the run, sent once for every level); an identity
-        whose path cannot be filled is left out, like one whose login failed.
-        """
-        plan, mix, specs, secrets, failures = self.session.plan, self.kit.mix, [], [], []
-        assert self.shared is not None
-        # A password leaves this process only in the body of a login the mix sends.
-        sends_login = any(self.endpoints[name].is_login for name in mix.names)
-        with self.kit.factory() as transport:
-            for identity in self.order:
-                headers, reason = self.shared[identity.number]
-                if headers is None:
-                    failures.append(reason)
-                    continue
-                answers, captures = self._capture(transport, identity, headers)
-                self.session.result.capture_requests += captures
-                try:
-                    specs.append(
-                        {
-                            name: endpoint_request(
-                                plan, self.endpoints[name], identity, headers, answers
-                            )
-                            for name in mix.names
-                        }
-                    )
-                except PathProblem as wrong:
-                    failures.append(wrong.problem.detail)
-                    continue
-                secrets += [value for _, value in headers] + [v.split()[-1] for _, v in headers]
-                secrets += [identity.password] if sends_login else []
-        if not specs:
-            raise RuntimeError(
-                f"no identity could log in ({failures[0]}), so Locust's users have no token"
+    def _engine(self) -> Engine:
+        """Who sends the levels: threads of this process, or Locust's processes."""
+        session, setup = self.session, self.setup
+        plan = session.plan
+        if plan.load.engine.name == "threads":
+            kit = WorkerKit(
+                factory=setup.factory,
+                prepare=setup.worker,
+                mix=setup.mix,
+                endpoints=setup.endpoints,
+                redactor=session.redactor,
+                target_pid=session.target_pid,
+                aborts=plan.aborts,
+                roles=setup.roles,
+                logs_in=setup.worker_logs_in,
             )
-        return handover(plan, mix, specs, self.endpoints, secrets)
+            return ThreadEngine(kit)
+        specs, secrets = setup.prepare_all()
+        workers = handover(plan, setup.mix, specs, setup.endpoints, secrets)
+        return LocustEngine(plan, workers, session.result.notes, session.redactor)
 
     def run_all(self) -> None:
         session = self.session
         load = session.plan.load
         if load.login_mode == "once":
-            self._log_in_once()
-        with self._engine() as run_one:
+            self.setup.log_in_once(session.tick)
+        with self._engine() as engine:
             for position, workers in enumerate(load.concurrency, start=1):
                 prefix = f"level {position}/{len(load.concurrency)} "
                 session.calibration.sample()
                 watch = ConnectionWatch()
                 watch.start()
                 try:
-                    level = run_one(
+                    level = engine.run_level(
                         schedule_for(load, workers),
                         lambda text, prefix=prefix: session.tick(prefix + text),
                     )
@@ -417,7 +308,7 @@ def measure(session: Session) -> RunResult:
         with calibration.phase("sequential", session.target_pid):
             _sequential(session, over_http=plan.mode == "http", into=result.endpoints)
         if plan.mode != "http":
-            _diagnose(session)
+            _diagnosis(session)
         _keep_sessions(session)
         if plan.mode == "both":
             session.tick("sequential pass over HTTP")

@@ -7,7 +7,7 @@ endpoints count as slow is decided here once (``slow_profiled``); the report's s
 the same ones the key findings name.
 
 Where an endpoint's own work starts is decided here too, from the stored spines of every
-profiled endpoint (``measure.diagnose.profile``). The dispatch and middleware common to every
+profiled endpoint (``measure.diagnosis.profile``). The dispatch and middleware common to every
 request are the positions where every spine holds the same function, as long as each costly
 call of the function above is one that every endpoint makes (so the chain stops at the
 dispatch that calls each endpoint's own handler, even when every spine went on into the same

@@ -16,9 +16,9 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from perftest.conf import ConfigError
-from perftest.locust import RECORD_ENV, worker_command
 from perftest.management import usage
 from perftest.management.usage import usage_error
+from perftest.measure.load.locust_engine import RECORD_ENV, worker_command
 from perftest.plan.engine import locust_installed, parse_host_port
 
 

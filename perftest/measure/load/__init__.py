@@ -1,17 +1,7 @@
-"""Load schedules and the harness that runs them; ``SCHEDULES`` names each by its model."""
+"""Load levels: their schedules (``schedule``, ``closed``, ``open``, ``sequential``) and the
+engines that send them (``engine``: the interface; ``threads`` and ``locust_engine``).
 
-from __future__ import annotations
-
-from perftest.plan.model import LoadPlan
-
-from .closed import Closed
-from .open import Open
-from .schedule import Schedule
-
-#: The level schedules a plan can ask for, by ``LoadPlan.model``.
-SCHEDULES: dict[str, type[Closed] | type[Open]] = {Closed.model: Closed, Open.model: Open}
-
-
-def schedule_for(load: LoadPlan, workers: int) -> Schedule:
-    """The schedule of one level of ``load`` with ``workers`` workers."""
-    return SCHEDULES[load.model].from_plan(load, workers)
+This package's ``__init__`` imports nothing: Locust's processes import
+``locust_engine`` through it, and Locust must patch the standard library before perftest's
+modules import ``threading``.
+"""

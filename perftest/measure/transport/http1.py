@@ -171,14 +171,7 @@ class Connection:
 
     def _read_head(self, sock: socket.socket) -> tuple[int, bool, bytes]:
         """The status, whether the server speaks HTTP/1.1, and the header fields."""
-        buf = self._buf
-        end = buf.find(b"\r\n\r\n")
-        while end < 0:
-            if len(buf) > MAX_HEAD_BYTES:
-                raise BadAnswer(f"no end of the headers within {MAX_HEAD_BYTES} bytes")
-            searched = max(len(buf) - 3, 0)
-            buf += self._recv(sock)
-            end = buf.find(b"\r\n\r\n", searched)
+        buf, end = self._until(sock, b"\r\n\r\n", MAX_HEAD_BYTES, "end of the headers")
         self._buf = buf[end + 4 :]
         first_end = buf.find(b"\r\n", 0, end)
         if first_end < 0:
@@ -194,16 +187,22 @@ class Connection:
         return int(first[9:12]), first[7:8] != b"0", buf[first_end:end]
 
     def _line(self, sock: socket.socket) -> bytes:
-        buf = self._buf
-        end = buf.find(b"\r\n")
-        while end < 0:
-            if len(buf) > MAX_LINE_BYTES:
-                raise BadAnswer(f"a chunked-body line longer than {MAX_LINE_BYTES} bytes")
-            searched = max(len(buf) - 1, 0)
-            buf += self._recv(sock)
-            end = buf.find(b"\r\n", searched)
+        buf, end = self._until(sock, b"\r\n", MAX_LINE_BYTES, "end of a chunked-body line")
         self._buf = buf[end + 2 :]
         return buf[:end]
+
+    def _until(self, sock: socket.socket, mark: bytes, limit: int, what: str) -> tuple[bytes, int]:
+        """What was read with more until it holds ``mark``, and where ``mark`` starts; an answer
+        without it in its first ``limit`` bytes is a ``BadAnswer`` naming ``what`` is missing."""
+        buf = self._buf
+        end = buf.find(mark)
+        while end < 0:
+            if len(buf) > limit:
+                raise BadAnswer(f"no {what} within {limit} bytes")
+            searched = max(len(buf) - len(mark) + 1, 0)
+            buf += self._recv(sock)
+            end = buf.find(mark, searched)
+        return buf, end
 
     def _read_exactly(self, sock: socket.socket, size: int) -> bytes:
         buf = self._buf

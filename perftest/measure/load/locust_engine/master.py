@@ -1,10 +1,10 @@
-"""perftest's Locust master: ``python -m perftest.locust.master WORKDIR``.
+"""perftest's Locust master: ``python -m perftest.measure.load.locust_engine.master WORKDIR``.
 
-Started by the command (``measure.load.distributed``) with a work folder holding the plan
+Started by the command (``driver``) with a work folder holding the plan
 (``plan.json``, 0600: it carries the identities' tokens). It binds Locust's master runner,
 waits for the workers the plan expects, then runs each level the command asks for
 (``level-N.json``): it hands every worker the plan and the level, spawns the level's users,
-folds each worker's deltas into the level as they arrive (``locust_wire.fold``), notes a worker that
+folds each worker's deltas into the level as they arrive (``wire.fold``), notes a worker that
 stops sending heartbeats as lost, and writes the merged level (``level-N.result.json``; a
 ``.partial.json`` after every change, so a killed master loses nothing already merged).
 ``end.json`` or SIGTERM tells it to stop its workers and exit.
@@ -26,11 +26,11 @@ from locust import events
 from locust.env import Environment
 from locust.runners import HEARTBEAT_LIVENESS, STATE_MISSING, STATE_STOPPED, MasterRunner
 
-from perftest.measure.load import locust_wire as wire
 from perftest.measure.result import LevelResult
 from perftest.plan.engine import parse_host_port
 from perftest.text import about_share, quantity
 
+from . import wire
 from .user import PerftestUser
 
 #: How often the master looks at its workers, writes the progress and the partial level.

@@ -19,12 +19,12 @@ from typing import Any
 
 import gevent
 
-from perftest.measure.load import locust_wire as wire
 from perftest.measure.result import EndpointResult
 from perftest.measure.transport.base import RequestSpec, Sample
 from perftest.plan.model import Mix
 from perftest.redact import Redactor
 
+from . import wire
 from .client import UserConnection
 
 _perf_ns = time.perf_counter_ns

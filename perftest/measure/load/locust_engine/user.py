@@ -20,9 +20,7 @@ from locust import User, constant, events, task
 from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
-from perftest.measure.load import locust_wire as wire
-
-from . import RECORD_ENV
+from . import RECORD_ENV, wire
 from .worker import WorkerLevel
 
 #: Seconds without a heartbeat from the master after which a worker quits.

@@ -1,17 +1,20 @@
-"""Load levels on Locust's distributed runner, driven from processes of their own.
+"""The Locust engine's parent side: load levels on Locust's distributed runner, driven from
+processes of their own.
 
 Locust monkey-patches the standard library with gevent on import; the process that runs this
 module owns the run's database connection and stored run, so it never imports Locust.
-Instead ``LocustEngine`` starts perftest's Locust master (``python -m perftest.locust.master``)
-and the local workers (``locust --worker -f perftest/locust/locustfile.py``) as processes in
-sessions of their own, hands them the plan through a private work folder (0700, the plan file
-0600: it carries the identities' tokens, and is removed with the folder), asks for one level
-at a time and reads back the level the master merged from every worker's HDR histograms.
+Instead ``LocustEngine`` starts perftest's Locust master (``python -m
+perftest.measure.load.locust_engine.master``) and the local workers (``locust --worker -f``
+this package's ``locustfile.py``) as processes in sessions of their own, hands them the plan
+through a private work folder (0700, the plan file 0600: it carries the identities' tokens,
+and is removed with the folder), asks for one level at a time and reads back the level the
+master merged from every worker's HDR histograms.
 
-Identities log in here, once each, through the platform's login (the session does it, as for
-``--login once``), and each Locust user sends with the token of the identity its number picks:
-THE_BOT deletes a user's tokens on every login, so users logging in themselves on several
-machines would invalidate each other, and sharing a token is harmless while nobody logs in.
+Identities log in in the command's process, once each, through the platform's login
+(``measure.setup``, as for ``--login once``), and each Locust user sends with the token of the
+identity its number picks: THE_BOT deletes a user's tokens on every login, so users logging in
+themselves on several machines would invalidate each other, and sharing a token is harmless
+while nobody logs in.
 
 Ctrl-C (or SIGTERM) stops every process this engine started, by pid, and keeps what the master
 had merged; a master that ends before its level did leaves the level interrupted the same way.
@@ -28,25 +31,24 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from perftest.locust import worker_command
 from perftest.measure.result import EndpointResult, LevelResult
 from perftest.measure.transport.base import RequestSpec
 from perftest.plan.model import Endpoint, Mix, RunPlan
 from perftest.redact import Redactor
 from perftest.text import quantity
 
-from . import locust_wire
-from .closed import Closed
-from .harness import TICK_S, LevelInterrupted, correct_for_coordinated_omission
-from .schedule import Schedule
+from ..closed import Closed
+from ..engine import TICK_S, Engine, LevelInterrupted, Tick, correct_for_coordinated_omission
+from ..schedule import Schedule
+from . import wire, worker_command
 
-Tick = Callable[[str], None]
+#: The module Locust's master runs as (``python -m``).
+MASTER_MODULE = "perftest.measure.load.locust_engine.master"
 #: How long a process this engine started gets to end after SIGTERM before SIGKILL.
 STOP_TIMEOUT_S = 10.0
 
@@ -87,18 +89,14 @@ def handover(
         "mix": [list(pair) for pair in mix.weights],
         "endpoints": {name: EndpointResult.empty(endpoints[name]).to_dict() for name in mix.names},
         "identities": [
-            {name: locust_wire.spec_to_wire(requests[name]) for name in mix.names}
-            for requests in specs
+            {name: wire.spec_to_wire(requests[name]) for name in mix.names} for requests in specs
         ],
         "secrets": sorted(set(secrets)),
     }
 
 
-class LocustEngine:
-    """The Locust processes of one run: started on entry, stopped by pid on exit.
-
-    ``with LocustEngine(...) as run_level:`` then ``run_level(schedule, tick)`` per level.
-    """
+class LocustEngine(Engine):
+    """The Locust processes of one run: started on entry, stopped by pid on exit."""
 
     def __init__(
         self,
@@ -120,14 +118,14 @@ class LocustEngine:
         """Every process this engine started, the master first."""
         return [p for p in (self.master, *self.local_workers) if p is not None]
 
-    def __enter__(self) -> Callable[[Schedule, Tick], LevelResult]:
+    def __enter__(self) -> LocustEngine:
         self.workdir = Path(tempfile.mkdtemp(prefix="perftest-locust-"))  # 0700
         try:
             self._start()
         except BaseException:
             self._close()
             raise
-        return self.run_level
+        return self
 
     def _start(self) -> None:
         engine = self.engine
@@ -143,7 +141,7 @@ class LocustEngine:
                 },
                 handle,
             )
-        master = [sys.executable, "-m", "perftest.locust.master", str(self.workdir)]
+        master = [sys.executable, "-m", MASTER_MODULE, str(self.workdir)]
         self.master = self._spawn("master", master)
         port = bind.rpartition(":")[2]
         for number in range(1, engine.processes + 1):
@@ -267,12 +265,7 @@ class LocustEngine:
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Ask the master to stop its workers and end; then stop whatever is left, by pid."""
         if self.master is not None and self.master.poll() is None:
             (self.workdir / "end.json").write_text("{}")

@@ -1,4 +1,6 @@
-"""The worker harness every schedule runs in: threads, transports, logins, barrier, merge.
+"""The thread engine: a level's workers as threads of this process (``ThreadEngine``).
+
+The worker harness every schedule runs in: threads, transports, logins, barrier, merge.
 
 A level is N worker threads, each with its own transport (so its own HTTP session, or
 in-process its own database connection, closed with the transport), that log in, wait at a
@@ -18,39 +20,25 @@ from dataclasses import dataclass
 
 from perftest.measure.machine import CpuUse, CpuWindow
 from perftest.measure.result import EndpointResult, LevelResult, row_key
-from perftest.measure.transport.base import RequestSpec, Transport
+from perftest.measure.transport.base import Transport
 from perftest.plan.expressions import AbortRule
 from perftest.plan.model import Endpoint, Mix
 from perftest.redact import Redactor
 
+from .engine import (
+    TICK_S,
+    Engine,
+    LevelInterrupted,
+    Prepare,
+    Tick,
+    correct_for_coordinated_omission,
+)
 from .schedule import Clock, Schedule, Step, WorkerState
 
 _perf_ns = time.perf_counter_ns
-#: How often the progress line is refreshed, in seconds.
-TICK_S = 0.2
 #: After Ctrl-C, how long the level waits for its workers before leaving the stragglers (a
 #: worker inside a login hashes a password and cannot be cut short).
 STOP_GRACE_S = 2.0
-
-Tick = Callable[[str], None]
-
-
-@dataclass
-class WorkerSetup:
-    """What a worker got from ``prepare``: its requests, or why it has none."""
-
-    specs: dict[str, RequestSpec] | None
-    logins: int = 0
-    failure: str = ""
-    #: The role of the worker's identity, when the run splits its results by role.
-    role: str = ""
-    #: Requests sent to capture path values from answers (``measure.params``), not counted.
-    captures: int = 0
-
-
-#: Called in each worker's own thread with its index and its own transport, so a login
-#: travels through the connection (in-process: the database connection) the worker then uses.
-Prepare = Callable[[int, Transport], WorkerSetup]
 
 
 @dataclass(frozen=True)
@@ -74,14 +62,6 @@ class WorkerKit:
 
     def empty(self, name: str, role: str = "") -> EndpointResult:
         return EndpointResult.empty(self.endpoints[name], role)
-
-
-class LevelInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a level; ``result`` holds what was measured, marked interrupted."""
-
-    def __init__(self, result: LevelResult):
-        super().__init__("load level interrupted")
-        self.result = result
 
 
 def _one_line(exc: BaseException, redactor: Redactor) -> str:
@@ -310,26 +290,22 @@ class _Level:
         return level
 
 
-def correct_for_coordinated_omission(level: LevelResult) -> None:
-    """Add the level's latency corrected for coordinated omission, as wrk2 corrects it.
-
-    The expected interval is the level's own p50: in a closed level a worker sends its next
-    request when the last one answers, so the typical answer time is the interval at which a
-    worker normally sends. The median is untouched by a rare stall, so a stall cannot widen
-    the interval that exposes it (a mean would); the sequential pass's p50 would describe one
-    client on an idle server, not this level's workers.
-    """
-    latency = level.overall.latency
-    level.expected_interval_ns = int(latency.percentile_ms(50) * 1e6)
-    level.corrected = latency.corrected(level.expected_interval_ns)
-
-
 def run_level(kit: WorkerKit, schedule: Schedule, tick: Tick | None = None) -> LevelResult:
     """Run ``schedule`` with its workers and return the merged level.
 
     Ctrl-C raises ``LevelInterrupted`` carrying what was measured, marked interrupted.
     """
     return _Level(kit, schedule).run(tick)
+
+
+class ThreadEngine(Engine):
+    """Each level in worker threads of this process, set up by ``kit.prepare`` per worker."""
+
+    def __init__(self, kit: WorkerKit):
+        self.kit = kit
+
+    def run_level(self, schedule: Schedule, tick: Tick) -> LevelResult:
+        return run_level(self.kit, schedule, tick)
 
 
 def run_inline(
