@@ -19,15 +19,17 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from perftest import checkup, limits, runner
+from perftest import limits
 from perftest.analysis import verdict
 from perftest.conf import ConfigError, get_config
+from perftest.lifecycle import check as checkup
+from perftest.lifecycle import runner
 from perftest.management import usage
 from perftest.management.usage import ranged, usage_error
 from perftest.plan import scenario_file, scenario_writer
 from perftest.plan.build import build_plan
-from perftest.plan.checks import preflight
 from perftest.plan.inventory import Route, inventory
+from perftest.plan.preflight import preflight
 from perftest.plan.routes import check_routes
 from perftest.progress import Progress
 from perftest.reports import console, formats

@@ -26,8 +26,9 @@ from django.utils import timezone
 from perftest import environment
 from perftest.analysis import verdict
 from perftest.analysis.compare import compare
-from perftest.analysis.engine import analyse
+from perftest.analysis.findings import analyse
 from perftest.conf import ConfigError
+from perftest.lifecycle.seeding import Removal, Seeding, reclaim_leftovers, removal_notes
 from perftest.measure.resources import ResourceSampler, own_process_sampler
 from perftest.measure.result import RunResult
 from perftest.measure.session import Session, mark_unreached, measure
@@ -37,7 +38,6 @@ from perftest.models import Run
 from perftest.plan.model import RunPlan
 from perftest.plan.target import describe_process, find_server_pid
 from perftest.redact import Redactor
-from perftest.seeding import Removal, Seeding, reclaim_leftovers, removal_notes
 from perftest.store import read, write
 
 
