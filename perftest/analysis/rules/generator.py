@@ -8,14 +8,13 @@ server; its sentence is built from those figures.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from perftest.store.read import LevelModel
 from perftest.text import about_share, level_label, ms, number, quantity
 
 from ..metrics import GENERATOR_CORES, P99
-from .base import BOTTLENECK, LEVEL, Finding, bottleneck, rule
+from .base import BOTTLENECK, LEVEL, Finding, bottleneck, level_rule
 from .levels import database_failures
 
 GENERATOR_CPU = "bottleneck.generator_cpu"
@@ -40,10 +39,7 @@ STALL_MIN_MS = 100.0
 BUSY_POOL_SHARE = 0.5
 
 
-_rule = partial(rule, family="levels")
-
-
-@_rule(
+@level_rule(
     GENERATOR_CPU,
     BOTTLENECK,
     LEVEL,
@@ -79,7 +75,7 @@ def _busy_share(level: Any) -> float | None:
     return busy_s / (level.concurrency * level.window_s)
 
 
-@_rule(
+@level_rule(
     GENERATOR_LATE,
     BOTTLENECK,
     LEVEL,
@@ -147,7 +143,7 @@ def hidden_stall_ms(level: Any) -> float | None:
     return fixed - raw
 
 
-@_rule(
+@level_rule(
     HIDDEN_STALL,
     BOTTLENECK,
     LEVEL,
@@ -177,7 +173,7 @@ def _hidden_stall(level: Any) -> list[Finding]:
     ]
 
 
-@_rule(
+@level_rule(
     WORKER_FAILURES,
     BOTTLENECK,
     LEVEL,

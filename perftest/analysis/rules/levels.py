@@ -10,8 +10,7 @@ curve ``scaling``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import partial
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from perftest.text import error_groups, level_label, quantity
@@ -24,9 +23,10 @@ from .base import (
     asked_to_wait,
     bottleneck,
     capital,
+    level_rule,
     retry_afters,
-    rule,
     throttle_advice,
+    worded,
 )
 
 RATE_LIMITED = "bottleneck.level_rate_limited"
@@ -39,11 +39,13 @@ DATABASE_ERRORS = "bottleneck.database_errors"
 GONE = ("connection refused", "connection reset")
 
 
-_rule = partial(rule, family="levels")
-
-
 def _count(groups: Iterable[dict]) -> int:
     return sum(group["count"] for group in groups)
+
+
+def _share(level: Any, groups: list[dict]) -> str:
+    """``12 of 400 requests``: how many of the level's requests the groups hold."""
+    return f"{_count(groups)} of {level.requests} requests"
 
 
 def _examples(groups: Iterable[dict]) -> str:
@@ -73,24 +75,24 @@ def _error_groups(level: Any) -> dict[str, list[dict]]:
     return {**explained, LEVEL_ERRORS: [g for g in groups if g not in claimed]}
 
 
-def _explains(rule_id: str, looks_for: str, recommendation: str):
+def _explains(
+    rule_id: str, looks_for: str, recommendation: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a rule over the error groups of a level that ``rule_id`` explains.
 
-    The decorated function words them: ``describe(level, groups) -> (title, evidence)``.
+    The decorated function words them: ``describe(level, groups) -> (title, evidence)``; the
+    title is told after the level's label.
     """
 
-    def register(describe):
-        def check(level: Any) -> list[Finding]:
-            groups = _error_groups(level)[rule_id]
-            if not groups:
-                return []
-            title, evidence = describe(level, groups)
-            return [bottleneck(rule_id, level_label(level), title, evidence)]
+    def check(describe: Callable[[Any, list[dict]], tuple[str, str]], level: Any) -> list[Finding]:
+        groups = _error_groups(level)[rule_id]
+        if not groups:
+            return []
+        title, evidence = describe(level, groups)
+        label = level_label(level)
+        return [bottleneck(rule_id, label, f"{label}: {title}", evidence)]
 
-        _rule(rule_id, BOTTLENECK, LEVEL, looks_for, recommendation)(check)
-        return describe
-
-    return register
+    return worded(level_rule(rule_id, BOTTLENECK, LEVEL, looks_for, recommendation), check)
 
 
 @_explains(
@@ -100,9 +102,9 @@ def _explains(rule_id: str, looks_for: str, recommendation: str):
 )
 def _throttled(level: Any, groups: list[dict]) -> tuple[str, str]:
     retry = asked_to_wait(retry_afters(level, [g["reason"] for g in groups]))
-    share = f"{_count(groups)} of {level.requests} requests"
+    share = _share(level, groups)
     return (
-        f"{level_label(level)}: rate limiting answered HTTP 429 for {share}",
+        f"rate limiting answered HTTP 429 for {share}",
         f"The run measured rate limiting (a throttle), not the work of the endpoints: HTTP 429 "
         f"for {share}. The rate limits finding names each throttle, the platform's or a "
         f"view's own, with its rate." + (f" {retry}" if retry else "") + f"\n{_examples(groups)}",
@@ -119,8 +121,8 @@ def _token_rotation(level: Any, groups: list[dict]) -> tuple[str, str]:
     workers = quantity(level.concurrency, "worker")
     identities = quantity(level.identities, "identity", "identities")
     return (
-        f"{level_label(level)}: HTTP 401 for {_count(groups)} of {level.requests} requests: "
-        f"{workers} shared {identities}, each logging in itself",
+        f"HTTP 401 for {_share(level, groups)}: {workers} shared {identities}, each logging in "
+        "itself",
         f"THE_BOT rotates the token on every login, so workers logging in as the same "
         f"identity invalidate each other's tokens ({workers} shared {identities}, login per "
         f"worker).\n{_examples(groups)}",
@@ -134,12 +136,9 @@ def _token_rotation(level: Any, groups: list[dict]) -> tuple[str, str]:
     "open-file or connection limits); the requests after it measured nothing.",
 )
 def _went_away(level: Any, groups: list[dict]) -> tuple[str, str]:
-    return (
-        f"{level_label(level)}: the target stopped answering during the level",
-        f"The target stopped answering during the level: {_count(groups)} of "
-        f"{level.requests} requests failed with connection errors ({error_groups(groups)}) "
-        f"after {level.ok} succeeded.\n{_examples(groups)}",
-    )
+    failed = f"{_share(level, groups)} failed with connection errors ({error_groups(groups)})"
+    stopped = "the target stopped answering during the level"
+    return stopped, f"{capital(stopped)}: {failed} after {level.ok} succeeded.\n{_examples(groups)}"
 
 
 def database_failures(level: Any) -> list[str]:
@@ -148,7 +147,7 @@ def database_failures(level: Any) -> list[str]:
     return [str(f) for f in level.worker_failures if database.error_kind(str(f))]
 
 
-@_rule(
+@level_rule(
     DATABASE_ERRORS,
     BOTTLENECK,
     LEVEL,
@@ -164,7 +163,7 @@ def _database_errors(level: Any) -> list[Finding]:
     kinds = ", ".join(dict.fromkeys(str(database.error_kind(text)) for text in texts))
     parts = []
     if groups:
-        parts.append(f"{_count(groups)} of {level.requests} requests failed")
+        parts.append(f"{_share(level, groups)} failed")
     if failures:
         workers = quantity(level.concurrency, "worker")
         parts.append(f"{len(failures)} of {workers} failed at login")
@@ -190,7 +189,6 @@ def _database_errors(level: Any) -> list[Finding]:
 )
 def _other_errors(level: Any, groups: list[dict]) -> tuple[str, str]:
     return (
-        f"{level_label(level)}: {_count(groups)} of {level.requests} requests answered "
-        f"otherwise: {error_groups(groups)}",
+        f"{_share(level, groups)} answered otherwise: {error_groups(groups)}",
         _examples(groups),
     )

@@ -8,7 +8,6 @@ their figures.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from perftest.store.read import StoredRun
@@ -16,7 +15,7 @@ from perftest.text import error_groups, growth, level_label, ms_value
 
 from .. import machine, summaries
 from ..metrics import ERROR_RATE, OK_THROUGHPUT, P95, THROUGHPUT
-from .base import KEY, RUN, Finding, capital, key, rule
+from .base import KEY, RUN, Finding, capital, key, level_rule
 
 PEAK = "key.peak_throughput"
 KNEE = "key.knee"
@@ -27,9 +26,6 @@ ERROR_START = "key.error_start"
 KNEE_THROUGHPUT_GROWTH = 10.0
 #: ...while p95 grows by more than this (percent).
 KNEE_P95_GROWTH = 50.0
-
-
-_rule = partial(rule, family="levels")
 
 
 def _bends(step: summaries.Step) -> bool:
@@ -75,7 +71,7 @@ def _movement(step: summaries.Step) -> str:
     )
 
 
-@_rule(PEAK, KEY, RUN, "the level with the highest throughput as expected")
+@level_rule(PEAK, KEY, RUN, "the level with the highest throughput as expected")
 def _peak(stored: StoredRun) -> list[Finding]:
     top = summaries.peak(stored.levels)
     if top is None:
@@ -95,7 +91,7 @@ def _peak(stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(KNEE, KEY, RUN, "the level where the scaling curve bends")
+@level_rule(KNEE, KEY, RUN, "the level where the scaling curve bends")
 def _knee(stored: StoredRun) -> list[Finding]:
     """Why the knee is where it is, with the numbers that put it there."""
     step = knee(summaries.curve(stored.levels))
@@ -108,7 +104,7 @@ def _knee(stored: StoredRun) -> list[Finding]:
     return [key(KNEE, label, f"Knee at {label}{busy}: {cause}{_movement(step)}", caveat)]
 
 
-@_rule(NO_KNEE, KEY, RUN, "a scaling curve without a knee")
+@level_rule(NO_KNEE, KEY, RUN, "a scaling curve without a knee")
 def _no_knee(stored: StoredRun) -> list[Finding]:
     steps = summaries.curve(stored.levels)
     if len(steps) < 2 or knee(steps) is not None:
@@ -133,7 +129,7 @@ def _no_knee(stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(ERROR_START, KEY, RUN, "the lowest closed level with errors")
+@level_rule(ERROR_START, KEY, RUN, "the lowest closed level with errors")
 def _error_start(stored: StoredRun) -> list[Finding]:
     """The lowest closed level with errors, when any closed level had them."""
     closed = summaries.closed_levels(stored.levels)
