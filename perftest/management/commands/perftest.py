@@ -21,8 +21,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from perftest import limits
 from perftest.conf import ConfigError, get_config
-from perftest.lifecycle import check as checkup
-from perftest.lifecycle import runner
+from perftest.lifecycle import check, runner
 from perftest.limits import Range
 from perftest.management import usage
 from perftest.management.usage import ranged, usage_error
@@ -352,7 +351,7 @@ class Command(usage.Command):
             if draft.endpoints:
                 try:
                     plan = check_routes(build_plan(draft.settings(config)))
-                    refused, unchecked, leftovers = checkup.refusals(plan)
+                    refused, unchecked, leftovers = check.refusals(plan)
                 except ConfigError as exc:  # the starter is still worth having: say why
                     unchecked = str(exc).rstrip(".")
             text, written = scenario_writer.render(config, draft, refused, unchecked)
@@ -371,7 +370,7 @@ class Command(usage.Command):
     def check_plan(self, plan: Any, writes: bool, uncovered: bool) -> None:
         """``--check``: the plan as it will run; exit 2 when anything in it needs fixing."""
         try:
-            result = checkup.check(plan, writes)
+            result = check.check(plan, writes)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
         self.stdout.write(plan_check.text(plan, result, uncovered))
