@@ -155,7 +155,7 @@ def standin_token(base_url: str, email: str, password: str) -> str:
 
 def bench_standin(duration: float) -> None:
     from perftest.conf import get_config
-    from perftest.seeding import Seeding
+    from perftest.lifecycle.seeding import Seeding
 
     call_command("migrate", verbosity=0)
     seeding = Seeding(

@@ -107,7 +107,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     from perftest.conf import get_config
-    from perftest.seeding import Seeding
+    from perftest.lifecycle.seeding import Seeding
 
     seeding = Seeding(
         get_config()["IDENTITY"], "thebot_settings.standin.seed.seed_sample_data", None

@@ -40,10 +40,10 @@ from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from perftest.conf import get_config  # noqa: E402
+from perftest.lifecycle.seeding import Seeding  # noqa: E402
 from perftest.measure.transport.base import RequestSpec  # noqa: E402
 from perftest.measure.transport.http import HttpTransport  # noqa: E402
 from perftest.models import Run  # noqa: E402
-from perftest.seeding import Seeding  # noqa: E402
 from tests.live_server import run_gunicorn  # noqa: E402
 
 SEEDER = "thebot_settings.standin.seed.seed_sample_data"

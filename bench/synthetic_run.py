@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 import random
 
-from perftest.analysis.engine import analyse
+from perftest.analysis.findings import analyse
 from perftest.measure.result import (
     EndpointResult,
     LevelResult,

@@ -36,6 +36,7 @@ from django.core.management import call_command  # noqa: E402
 from urllib3_transport import Urllib3Transport  # noqa: E402
 
 from perftest.conf import get_config  # noqa: E402
+from perftest.lifecycle.seeding import Seeding  # noqa: E402
 from perftest.measure.auth import endpoint_request, log_in  # noqa: E402
 from perftest.measure.load.closed import Closed  # noqa: E402
 from perftest.measure.load.engine import WorkerSetup  # noqa: E402
@@ -46,7 +47,6 @@ from perftest.measure.transport.http import HttpTransport  # noqa: E402
 from perftest.plan.build import build_plan  # noqa: E402
 from perftest.plan.model import Endpoint, Mix  # noqa: E402
 from perftest.redact import Redactor  # noqa: E402
-from perftest.seeding import Seeding  # noqa: E402
 from tests.live_server import run_gunicorn  # noqa: E402
 
 TRANSPORTS: dict[str, Callable[..., Transport]] = {

@@ -11,7 +11,9 @@ import pytest
 
 from perftest import models
 from perftest.analysis import summaries, thresholds, verdict
-from perftest.analysis.rules import levels as rules
+from perftest.analysis.rules import generator as generator_rules
+from perftest.analysis.rules import levels as level_rules
+from perftest.analysis.rules import scaling as scaling_rules
 from perftest.store import read
 from perftest.text import ms
 from tests.test_report_rules import (
@@ -87,10 +89,12 @@ def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
     expected = (
         "throughput as expected +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0 ms)"
     )
-    [knee] = of_rule(found, rules.KNEE)
+    [knee] = of_rule(found, scaling_rules.KNEE)
     assert (knee.subject, knee.title) == ("30 concurrent", f"Knee at 30 concurrent: {expected}")
-    assert not of_rule(found, rules.NO_KNEE) and not of_rule(found, rules.ERROR_START)
-    peak = of_rule(found, rules.PEAK)[0]
+    assert not of_rule(found, scaling_rules.NO_KNEE) and not of_rule(
+        found, scaling_rules.ERROR_START
+    )
+    peak = of_rule(found, scaling_rules.PEAK)[0]
     assert peak.title == "Peak throughput: 126.0 req/s as expected at 50 concurrent"
 
     report = rendered(run)
@@ -107,10 +111,12 @@ def test_a_linear_curve_has_no_knee_and_says_so():
     found = analyzed(run)
 
     steps = summaries.curve(run.levels.all())
-    assert rules.knee(steps) is None
+    assert scaling_rules.knee(steps) is None
     assert [s.throughput_growth for s in steps] == [None, 900.0, 100.0]
-    assert not of_rule(found, rules.KNEE)
-    assert of_rule(found, rules.NO_KNEE)[0].title.startswith("No knee across 1, 10, 20 concurrent")
+    assert not of_rule(found, scaling_rules.KNEE)
+    assert of_rule(found, scaling_rules.NO_KNEE)[0].title.startswith(
+        "No knee across 1, 10, 20 concurrent"
+    )
     assert "- No knee across 1, 10, 20 concurrent: no level grew throughput" in (rendered(run))
 
 
@@ -123,10 +129,13 @@ def test_errors_start_at_the_first_level_with_errors_and_make_it_the_knee():
     found = analyzed(run)
 
     onset = "12 of 400 requests (3.0 %): HTTP 503 ×12"
-    assert of_rule(found, rules.ERROR_START)[0].title == f"Errors start at 30 concurrent: {onset}"
-    knee = of_rule(found, rules.KNEE)[0]
+    assert (
+        of_rule(found, scaling_rules.ERROR_START)[0].title
+        == f"Errors start at 30 concurrent: {onset}"
+    )
+    knee = of_rule(found, scaling_rules.KNEE)[0]
     assert knee.title.startswith(f"Knee at 30 concurrent: errors appear ({onset}); throughput")
-    generic = of_rule(found, rules.LEVEL_ERRORS)
+    generic = of_rule(found, level_rules.LEVEL_ERRORS)
     assert [f.subject for f in generic] == ["30 concurrent", "50 concurrent"]
     assert "Example: Service Unavailable" in generic[0].evidence
     report = rendered(run)
@@ -140,7 +149,7 @@ def test_fewer_than_two_closed_levels_cannot_draw_a_curve():
     add_level(run, 10, 100.0, 20.0)
     add_level(run, 20, 80.0, 20.0, model=models.LoadLevel.Model.OPEN, rate=80.0)
     found = analyzed(run)
-    assert not of_rule(found, rules.KNEE) and not of_rule(found, rules.NO_KNEE)
+    assert not of_rule(found, scaling_rules.KNEE) and not of_rule(found, scaling_rules.NO_KNEE)
     assert (
         "The scaling curve needs at least two closed-model levels with counted requests; "
         "this run has 1." in rendered(run)
@@ -228,7 +237,7 @@ def test_rate_limiting_under_load_says_the_throttle_was_measured_with_retry_afte
     run = load_run()
     example = 'Retry-After: 17 | {"detail": "Request was throttled."}'
     add_level(run, 30, 100.0, 20.0, **errors_of("HTTP 429", 150, example))
-    [throttled] = of_rule(analyzed(run), rules.RATE_LIMITED)
+    [throttled] = of_rule(analyzed(run), level_rules.RATE_LIMITED)
     assert throttled.title == (
         "30 concurrent: rate limiting answered HTTP 429 for 150 of 400 requests"
     )
@@ -254,21 +263,21 @@ def test_token_rotation_fires_only_for_shared_identities_logging_in_per_worker(
         run, 10, 100.0, 20.0, identities=identities, login_mode=login_mode, **errors_of(reason, 40)
     )
     found = analyzed(run)
-    rotated = of_rule(found, rules.TOKEN_ROTATION)
+    rotated = of_rule(found, level_rules.TOKEN_ROTATION)
     assert bool(rotated) is fires
     if fires:
         assert "THE_BOT rotates the token on every login" in rotated[0].evidence
         assert "10 workers shared 3 identities" in rotated[0].evidence
         assert "--login once" in rotated[0].recommendation
-        assert not of_rule(found, rules.LEVEL_ERRORS)
+        assert not of_rule(found, level_rules.LEVEL_ERRORS)
     else:
-        assert of_rule(found, rules.LEVEL_ERRORS)[0].title.endswith(f"{reason} ×40")
+        assert of_rule(found, level_rules.LEVEL_ERRORS)[0].title.endswith(f"{reason} ×40")
 
 
 def test_connection_errors_after_successes_mean_the_target_went_away():
     run = load_run()
     add_level(run, 30, 100.0, 20.0, **errors_of("connection refused", 150))
-    [gone] = of_rule(analyzed(run), rules.TARGET_WENT_AWAY)
+    [gone] = of_rule(analyzed(run), level_rules.TARGET_WENT_AWAY)
     assert gone.title == "30 concurrent: the target stopped answering during the level"
     assert (
         "the target stopped answering during the level: 150 of 400 requests failed with "
@@ -280,7 +289,7 @@ def test_connection_errors_after_successes_mean_the_target_went_away():
 def test_generator_saturation_fires_at_095_cores_and_not_at_05(cpu_s, fires):
     run = load_run()
     add_level(run, 10, 100.0, 20.0, generator_cpu_s=cpu_s, wall_s=10.0)
-    saturated = of_rule(analyzed(run), rules.GENERATOR_CPU)
+    saturated = of_rule(analyzed(run), generator_rules.GENERATOR_CPU)
     assert bool(saturated) is fires
     if fires:
         assert saturated[0].title == (
@@ -304,7 +313,7 @@ def test_late_and_dropped_requests_say_latency_includes_the_wait():
         max_lateness_ms=250.0,
     )
     found = analyzed(run)
-    [late] = of_rule(found, rules.GENERATOR_LATE)
+    [late] = of_rule(found, generator_rules.GENERATOR_LATE)
     assert late.subject == "50 req/s open, 20 workers"
     assert late.title == (
         "50 req/s open, 20 workers: 40 of 410 requests could not be sent on time (all workers "
@@ -315,14 +324,14 @@ def test_late_and_dropped_requests_say_latency_includes_the_wait():
         late.evidence
     )
     assert "; dropped, never sent: 10" in late.evidence
-    assert not of_rule(found, rules.GENERATOR_CPU)
+    assert not of_rule(found, generator_rules.GENERATOR_CPU)
     assert "| 30 / 10 (max 250.0 ms late) |" in rendered(run)
 
 
 def test_worker_failures_are_a_bottleneck():
     run = load_run()
     add_level(run, 10, 100.0, 20.0, worker_failures=["worker 3: RuntimeError: boom"])
-    [failed] = of_rule(analyzed(run), rules.WORKER_FAILURES)
+    [failed] = of_rule(analyzed(run), generator_rules.WORKER_FAILURES)
     assert failed.title == "10 concurrent: 1 of 10 workers failed"
     assert failed.evidence == "worker 3: RuntimeError: boom"
 
@@ -334,7 +343,7 @@ def test_a_lost_locust_worker_names_the_users_it_carried_and_makes_its_level_red
     missing = {"workers": 1, "users": 30, "share": 0.7}
     add_level(run, 30, 100.0, 20.0, worker_failures=[lost], missing_data=missing)
     add_level(run, 10, 100.0, 20.0)
-    [failed] = of_rule(analyzed(run), rules.WORKER_FAILURES)
+    [failed] = of_rule(analyzed(run), generator_rules.WORKER_FAILURES)
     said = "1 Locust worker lost, carrying 30 of 30 users: about 70% of the level's data is missing"
     assert failed.title == f"30 concurrent: {said}" and failed.evidence == lost
 

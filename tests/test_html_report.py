@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 
 from perftest import models
-from perftest.analysis.rules import levels as level_rules
+from perftest.analysis.rules import scaling as scaling_rules
 from perftest.reports import charts, formats, html, markdown
 from perftest.store import read
 from perftest.store.read import StoredRun
@@ -180,7 +180,7 @@ def test_the_scaling_chart_marks_the_knee_where_the_stored_finding_puts_it():
     stored = StoredRun.of(run)
     chart = charts.scaling(stored)
 
-    assert [f.subject for f in found if f.rule == level_rules.KNEE] == ["30 concurrent"]
+    assert [f.subject for f in found if f.rule == scaling_rules.KNEE] == ["30 concurrent"]
     knee = [series for series in chart.series if series.marker]
     assert [(s.name, s.points) for s in knee] == [("knee: 30 concurrent", ((30, 125.2),))]
     assert chart.x_ticks == (1, 10, 30, 50)

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from perftest.conf import ConfigError
 from perftest.measure.transport.base import RequestSpec
 from perftest.measure.transport.http import HttpTransport
-from perftest.plan.checks import check_reachable
+from perftest.plan.preflight import check_reachable
 from perftest.plan.target import describe_process, find_server_pid
 from tests.live_server import free_port, shared_database_url, standin_server  # noqa: F401
 

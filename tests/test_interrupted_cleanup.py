@@ -113,7 +113,9 @@ def test_a_signal_while_seeding_stores_the_run_interrupted_with_nothing_seeded_l
     before = _rows()
     # The seeder has created its rows and the users exist: the signal comes before they are
     # recorded, inside the seeding's transaction.
-    result = signalled_run(shared_database_url, tmp_path, _at("perftest.seeding:seeded", "SIGINT"))
+    result = signalled_run(
+        shared_database_url, tmp_path, _at("perftest.lifecycle.seeding:seeded", "SIGINT")
+    )
 
     run = assert_interrupted(result, "SIGINT", tmp_path)
     assert_nothing_left(before)
@@ -194,7 +196,7 @@ def test_signals_while_test_data_is_removed_are_deferred_and_a_second_says_what_
     tmp_path,
 ):
     before = _rows()
-    removing = "perftest.seeding:Removal._remove"
+    removing = "perftest.lifecycle.seeding:Removal._remove"
     result = signalled_run(
         shared_database_url,
         tmp_path,
@@ -223,8 +225,8 @@ def _names_a_row_still_there(record: SeededObject) -> bool:
     ("at", "when", "call", "sessions_left"),
     [
         ("perftest.measure.session:_Levels.run_all", "before", 1, True),
-        ("perftest.seeding:Removal._remove", "before", 1, True),
-        ("perftest.seeding:Removal._remove", "after", 2, False),
+        ("perftest.lifecycle.seeding:Removal._remove", "before", 1, True),
+        ("perftest.lifecycle.seeding:Removal._remove", "after", 2, False),
     ],
     ids=["before-the-level", "as-removal-begins", "mid-removal"],
 )
@@ -279,7 +281,7 @@ def test_a_signal_during_check_is_deferred_until_its_seeded_identity_is_removed(
     result = signalled_run(
         shared_database_url,
         tmp_path,
-        _at("perftest.checkup:log_in", "SIGINT"),
+        _at("perftest.lifecycle.check:log_in", "SIGINT"),
         args=("--check", "--endpoints", "Get Profile"),
     )
 

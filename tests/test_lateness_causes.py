@@ -17,7 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
-from perftest.analysis.rules import levels as level_rules
+from perftest.analysis.rules import generator as generator_rules
 from perftest.models import LoadLevel, Run
 from tests import level_views, views
 from tests.test_concurrency_report import add_level, load_run
@@ -58,8 +58,8 @@ def test_a_stalled_server_with_idle_workers_is_not_blamed_on_busy_workers(tmp_pa
     # 8 slots fall due during the stall and 4 workers wait on it: at least 4 are late.
     assert level.late - level.lateness["late_while_idle"] >= 4
     busy_share = level.lateness["busy_s"] / (level.concurrency * level.window_s)
-    assert busy_share < level_rules.BUSY_POOL_SHARE
-    [late] = of_rule(list(run.findings.all()), level_rules.GENERATOR_LATE)
+    assert busy_share < generator_rules.BUSY_POOL_SHARE
+    [late] = of_rule(list(run.findings.all()), generator_rules.GENERATOR_LATE)
     assert "all workers busy" not in late.title
     assert "(the server slow to answer: every worker was waiting on it, though the 4 " in (
         late.title
@@ -83,9 +83,9 @@ def test_a_pool_too_small_for_the_rate_is_blamed_on_busy_workers(tmp_path):
     # One worker serves 1 / 0.2 s = 5 a second of the 20 due: the rest are late or dropped.
     assert level.late + level.dropped >= 10
     busy_share = level.lateness["busy_s"] / (level.concurrency * level.window_s)
-    assert busy_share >= level_rules.BUSY_POOL_SHARE
+    assert busy_share >= generator_rules.BUSY_POOL_SHARE
     assert level.min_ms >= views.QUEUEING_VIEW_SECONDS * 1000
-    [late] = of_rule(list(run.findings.all()), level_rules.GENERATOR_LATE)
+    [late] = of_rule(list(run.findings.all()), generator_rules.GENERATOR_LATE)
     assert "could not be sent on time (all workers busy)" in late.title
     assert "--concurrency" in late.recommendation and "--rate" in late.recommendation
 
@@ -104,7 +104,7 @@ def test_late_requests_a_free_worker_waited_for_are_blamed_on_perftests_own_proc
         lateness={"late_while_idle": 3, "busy_s": 0.4},
         max_lateness_ms=12.0,
     )
-    [late] = of_rule(analyzed(run), level_rules.GENERATOR_LATE)
+    [late] = of_rule(analyzed(run), generator_rules.GENERATOR_LATE)
     assert "a worker was free and waiting, yet started late" in late.title
     assert "all workers busy" not in late.title
     assert "3 of them although a worker was free and waiting" in late.evidence

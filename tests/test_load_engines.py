@@ -18,6 +18,7 @@ from django.db import connection
 from django.test import override_settings
 
 from perftest.conf import ConfigError, get_config
+from perftest.lifecycle.seeding import Seeding
 from perftest.measure.auth import log_in, request_for
 from perftest.measure.load.closed import Closed
 from perftest.measure.load.engine import LevelInterrupted, Prepare, WorkerSetup
@@ -29,7 +30,6 @@ from perftest.measure.transport.inprocess import InProcessTransport
 from perftest.plan.build import build_plan
 from perftest.plan.model import Endpoint, Mix
 from perftest.redact import Redactor
-from perftest.seeding import Seeding
 from tests import views
 from tests.counting import COUNT_FILE_ENV, count_handled
 

@@ -26,7 +26,8 @@ from django.test import override_settings
 from perftest import progress
 from perftest.analysis import machine
 from perftest.analysis.rules import endpoints as endpoint_rules
-from perftest.analysis.rules import levels as level_rules
+from perftest.analysis.rules import generator as generator_rules
+from perftest.analysis.rules import scaling as scaling_rules
 from perftest.analysis.rules.base import REGISTRY
 from perftest.measure.stats import LatencyStats
 from perftest.models import Run
@@ -63,7 +64,7 @@ def run_command(tmp_path, *args: str, stdout: io.StringIO | None = None) -> Run:
 
 
 def peak_of(run: Run):
-    return run.findings.get(rule=level_rules.PEAK)
+    return run.findings.get(rule=scaling_rules.PEAK)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -129,7 +130,7 @@ def test_the_generator_is_the_limit_from_one_busy_python_thread():
             rate=None,
         )
 
-    check = REGISTRY[level_rules.GENERATOR_CPU].check
+    check = REGISTRY[generator_rules.GENERATOR_CPU].check
     assert check(level(8.8, 10.0)), "0.88 of a core is one busy Python thread"
     assert not check(level(8.0, 10.0))
     assert not check(level(0.004, 0.003)), "a level of 3 ms says nothing about CPU"
@@ -185,7 +186,7 @@ def test_a_stall_in_a_closed_level_is_shown_by_the_corrected_latency(
     assert level.p99_ms < 200, "one stalled answer among hundreds leaves the raw p99 small"
     assert level.corrected["p99_ms"] > 500
     assert level.corrected["expected_interval_ms"] == pytest.approx(level.p50_ms)
-    (stall,) = run.findings.filter(rule=level_rules.HIDDEN_STALL)
+    (stall,) = run.findings.filter(rule=generator_rules.HIDDEN_STALL)
     assert f"hid a stall of {level.max_ms:.1f} ms" in stall.title
     assert "--rate" in stall.title and "--rate" in stall.recommendation
     report = (tmp_path / f"run-{run.pk}.md").read_text()
@@ -206,7 +207,7 @@ def test_a_healthy_closed_level_has_corrected_figures_and_no_stall_finding(
     (level,) = run.levels.all()
     assert level.max_ms < views.STALL_SECONDS * 1000
     assert level.corrected["requests"] >= level.requests and "p99_ms" in level.corrected
-    assert not run.findings.filter(rule=level_rules.HIDDEN_STALL).exists()
+    assert not run.findings.filter(rule=generator_rules.HIDDEN_STALL).exists()
 
 
 @pytest.mark.django_db

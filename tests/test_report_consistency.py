@@ -13,7 +13,7 @@ import re
 import pytest
 
 from perftest.analysis import verdict
-from perftest.analysis.rules import levels as rules
+from perftest.analysis.rules import scaling as scaling_rules
 from perftest.store import read
 from tests.test_concurrency_report import add_level, errors_of, load_run
 from tests.test_report_rules import add_endpoint, analyzed, make_run, rendered
@@ -53,8 +53,8 @@ def check_claims(report: str) -> None:
     bending = [
         level
         for level, growth, p95, _ in rows
-        if growth is not None and growth < rules.KNEE_THROUGHPUT_GROWTH
-        and p95 > rules.KNEE_P95_GROWTH
+        if growth is not None and growth < scaling_rules.KNEE_THROUGHPUT_GROWTH
+        and p95 > scaling_rules.KNEE_P95_GROWTH
     ]  # fmt: skip
     onset = [level for level in with_errors[:1] if level != rows[0][0]]
     knees = re.findall(r"Knee at (\d+) concurrent", report)

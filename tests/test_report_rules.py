@@ -11,10 +11,11 @@ import datetime as dt
 
 import pytest
 
-from perftest import models, runner
+from perftest import models
 from perftest.analysis import summaries, thresholds
 from perftest.analysis.rules import endpoints as rules
 from perftest.analysis.rules import resources as resource_rules
+from perftest.lifecycle import runner
 from perftest.reports import console, formats, markdown
 from perftest.store import read
 from perftest.text import ms

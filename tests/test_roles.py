@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
-from perftest import seeding
 from perftest.analysis.rules import endpoints as endpoint_rules
 from perftest.conf import get_config
+from perftest.lifecycle import seeding
 from perftest.measure.auth import Identity
 from perftest.measure.roles import first_of_each_role, worker_order
 from perftest.models import Finding, Run

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from perftest import seeding
 from perftest.conf import get_config
+from perftest.lifecycle import seeding
 from perftest.models import SeededObject
 
 pytestmark = pytest.mark.django_db

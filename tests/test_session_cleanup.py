@@ -15,7 +15,7 @@ from django.core import serializers
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
-from perftest import seeding
+from perftest.lifecycle import seeding
 from perftest.models import Run, SeededObject
 from perftest.reports import formats
 from tests.live_server import run_gunicorn, shared_database_url  # noqa: F401

@@ -20,7 +20,7 @@ import pathlib
 import pytest
 from django.core.management import call_command
 
-from perftest.analysis import engine
+from perftest.analysis import findings
 from perftest.reports import console, formats, markdown
 from perftest.store import read
 from tests.report_checks import missing_figures, missing_titles, validate
@@ -58,7 +58,7 @@ def test_an_old_stored_run_renders_its_reviewed_console_summary(stored_runs, pk)
 @pytest.mark.parametrize("pk", RUNS)
 def test_an_old_stored_run_can_be_analysed_again(stored_runs, pk):
     stored = read.load(pk)
-    found = engine.analyse(stored)
+    found = findings.analyse(stored)
     # The rules changed since these runs were stored; what must hold is that every rule reads
     # the old rows, and that the figures every run has are still judged.
     assert {f.rule for f in found} >= {"threshold.response_time_p95", "key.totals"}
@@ -69,10 +69,10 @@ def test_analysing_a_stored_run_again_finds_what_was_stored(run_perftest):
     run, _ = run_perftest("--iterations", "2", "--warmup", "0")
     stored = read.load(run.pk)
 
-    def rows(findings) -> list[tuple]:
-        return [tuple(getattr(f, name) for name in FINDING_FIELDS) for f in findings]
+    def rows(found) -> list[tuple]:
+        return [tuple(getattr(f, name) for name in FINDING_FIELDS) for f in found]
 
-    assert rows(engine.analyse(stored)) == rows(stored.findings)
+    assert rows(findings.analyse(stored)) == rows(stored.findings)
 
 
 @pytest.mark.django_db

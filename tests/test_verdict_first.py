@@ -24,8 +24,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from perftest import runner
 from perftest.analysis import verdict
+from perftest.lifecycle import runner
 from perftest.models import Run
 from perftest.store import read
 from perftest.text import quantity

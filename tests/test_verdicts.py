@@ -17,6 +17,7 @@ from perftest.analysis import verdict
 from perftest.analysis.rules import endpoints as endpoint_rules
 from perftest.analysis.rules import levels as level_rules
 from perftest.analysis.rules import resources as resource_rules
+from perftest.analysis.rules import scaling as scaling_rules
 from perftest.analysis.rules.base import retry_after_text
 from perftest.analysis.thresholds import NOT_MEASURED, RESPONSE_TIME
 from perftest.models import Finding, Run
@@ -107,7 +108,7 @@ def test_a_level_answered_by_a_throttle_judges_throughput_on_the_answers_as_expe
     profile = next(e for e in read.load(run.pk).endpoints_of(level) if e.name == "Get Profile")
     # The level's latency is that of its answers as expected: Get Profile's, not the 429s'.
     assert level.p50_ms == pytest.approx(profile.p50_ms, rel=0.05)
-    peak = run.findings.get(rule=level_rules.PEAK)
+    peak = run.findings.get(rule=scaling_rules.PEAK)
     assert peak.title.startswith(f"Peak throughput: {level.ok_throughput:.1f} req/s as expected")
     assert f"({level.throughput:.1f} req/s counting every answer)" in peak.evidence
     throttled = run.findings.get(rule=level_rules.RATE_LIMITED)

@@ -17,7 +17,7 @@ from perftest.analysis.rules.diagnosis import LARGE_TABLE_ROWS, SEQ_SCAN, WHERE_
 from perftest.measure.diagnosis.explain import columns, masked
 from perftest.models import Run
 from perftest.reports.blocks import Heading, Table
-from perftest.reports.sections.why_slow import why_slow
+from perftest.reports.sections.diagnosis import section as diagnosis
 from perftest.store.read import StoredRun
 from tests import views
 from tests.counting import COUNT_FILE_ENV, count_handled
@@ -139,7 +139,7 @@ def test_profiling_the_login_endpoint_logs_in_again_so_the_endpoints_after_it_an
 def own_work_tables(run: Run) -> dict[str, list[list]]:
     """Each shown profile's table of its endpoint's own work, as the report builds it from
     storage: rows of function, origin, where, calls, own, cumulative, share."""
-    blocks = why_slow(StoredRun.of(run))
+    blocks = diagnosis(StoredRun.of(run))
     tables, label = {}, None
     for block in blocks:
         if isinstance(block, Heading) and block.text.endswith(": profile"):

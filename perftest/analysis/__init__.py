@@ -1,5 +1,5 @@
 """Reads a stored run and chooses what its report says: threshold checks and findings.
 
-``engine.analyse`` is the entry point; ``metrics`` names the figures, ``summaries`` reduces
+``findings.analyse`` is the entry point; ``metrics`` names the figures, ``summaries`` reduces
 the stored rows, ``rules`` holds the registry of checks.
 """

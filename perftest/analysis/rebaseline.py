@@ -14,7 +14,7 @@ from perftest.store import read
 from perftest.store.read import StoredRun
 
 from .compare import compare
-from .engine import analyse
+from .findings import analyse
 from .rules.base import BASELINE
 
 

@@ -26,7 +26,7 @@ from perftest.text import level_label
 
 from .noise import REGRESSION
 from .rules.base import BASELINE, CONFIGURATION, THRESHOLD
-from .rules.levels import missing_data_text
+from .rules.generator import missing_data_text
 from .thresholds import NOT_MEASURED
 
 OK, RED, REGRESSED, INTERRUPTED = 0, 1, 3, 130

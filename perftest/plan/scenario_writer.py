@@ -162,7 +162,7 @@ class Draft:
 
     def settings(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """``config`` with the draft's endpoints as ``PERFTEST['ENDPOINTS']``: the plan the
-        command sends each of them once with (``checkup.refusals``). No thresholds: nothing
+        command sends each of them once with (``lifecycle.check.refusals``). No thresholds: nothing
         is judged, and an endpoint threshold of the settings names endpoints the draft lacks."""
         endpoints = [dict(table) for _, table in self.endpoints]
         return {**config, "ENDPOINTS": endpoints, "THRESHOLDS": []}

@@ -18,7 +18,7 @@ from pygal.style import Style
 
 from perftest.analysis import summaries
 from perftest.analysis.metrics import OK_THROUGHPUT, P50, P95, P99
-from perftest.analysis.rules import levels as level_rules
+from perftest.analysis.rules import scaling as scaling_rules
 from perftest.store.read import StoredRun, Windows
 from perftest.text import MB, level_label, number
 
@@ -142,7 +142,7 @@ def before_after(stored: StoredRun) -> Chart | None:
 
 def _knee_level(stored: StoredRun, steps: list[summaries.Step]) -> Any | None:
     """The level the stored knee finding names (analysis decided it once), if any."""
-    subject = next((f.subject for f in stored.findings if f.rule == level_rules.KNEE), None)
+    subject = next((f.subject for f in stored.findings if f.rule == scaling_rules.KNEE), None)
     return next((step.level for step in steps if level_label(step.level) == subject), None)
 
 

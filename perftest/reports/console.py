@@ -6,8 +6,12 @@ the file never disagree about a number. Tables are aligned in columns, numbers t
 
 from __future__ import annotations
 
-from perftest.analysis.verdict import Verdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from perftest.analysis import verdict
 from perftest.store.read import StoredRun
+from perftest.text import quantity
 
 from .blocks import Block, Bullets, Code, Heading, Inline, Table
 from .sections import short_summary, summary
@@ -56,8 +60,39 @@ def summary_table(stored: StoredRun) -> str:
     return render(short_summary.blocks(stored))
 
 
-def verdict_line(judged: Verdict, quoted: int = summary.QUOTED_REASONS) -> str:
+def verdict_line(judged: verdict.Verdict, quoted: int = summary.QUOTED_REASONS) -> str:
     """``RED — 13 reasons: FAIL: …; FAIL: …; FAIL: …; and 10 more``: the first line a run
     prints once it has ended, as the reports' first block says it (a list's cell quotes
     fewer reasons)."""
     return _inline(summary.verdict_line(judged, quoted))
+
+
+@dataclass(frozen=True)
+class Ending:
+    """What the terminal says once a run is stored and reported, and the exit code it earns."""
+
+    #: The verdict first, the summary, where the reports are, then one line per reason.
+    lines: tuple[str, ...]
+    #: The verdict's exit code: 0 green, 1 red, 3 regressed, 130 interrupted.
+    code: int
+    #: ``3 reasons``: how many lines above say why.
+    reasons: str
+    #: ``Run #12 is red: 3 reasons above``; empty when the run is green.
+    told: str
+
+
+def ending(stored: StoredRun, paths: Iterable[object]) -> Ending:
+    """The end of a run's output, its reports written to ``paths``; the verdict decides the
+    exit code."""
+    judged = verdict.of(stored)
+    reports = ", ".join(str(path) for path in paths)
+    lines = (
+        verdict_line(judged),
+        summary_table(stored),
+        f"Run #{stored.pk} {stored.status}. Report: {reports}",
+        *judged.reasons,
+    )
+    reasons = quantity(len(judged.reasons), "reason")
+    state = "regressed" if judged.code == verdict.REGRESSED else "is red"
+    told = f"Run #{stored.pk} {state}: {reasons} above" if judged.code else ""
+    return Ending(lines, judged.code, reasons, told)

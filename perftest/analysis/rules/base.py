@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 THRESHOLD = "threshold"
@@ -36,12 +37,15 @@ LEVEL = "level"
 class Finding:
     """One thing the analysis found; ``store.write.save_findings`` stores it as it is."""
 
+    #: THRESHOLD, BOTTLENECK, KEY, CONFIGURATION or BASELINE; the id of the rule that found it.
     kind: str
     rule: str
+    #: What it is about (an endpoint, a level, "process"), and its one-line sentence.
     subject: str
     title: str
     evidence: str = ""
     recommendation: str = ""
+    #: A threshold check's limit and measured figure, and whether it held (None: not judged).
     target: str = ""
     actual: str = ""
     passed: bool | None = None
@@ -75,6 +79,27 @@ def rule(
         return check
 
     return register
+
+
+#: ``rule`` of the endpoints family (the sequential pass and the run)...
+endpoint_rule = partial(rule, family="endpoints")
+#: ...and of the levels family (the load levels).
+level_rule = partial(rule, family="levels")
+
+
+def worded(
+    register: Callable[[Callable[..., list[Finding]]], Callable[..., list[Finding]]],
+    check: Callable[..., list[Finding]],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator for rules that share one check and differ in their words: it registers
+    (``register``, a ``rule(...)``) ``check`` with the decorated wording function as its
+    first argument, and returns that function unchanged."""
+
+    def decorate(describe: Callable[..., Any]) -> Callable[..., Any]:
+        register(partial(check, describe))
+        return describe
+
+    return decorate
 
 
 def selected(kind: str, family: str) -> list[Rule]:

@@ -14,15 +14,14 @@ bottlenecks, and the endpoints concerned get no latency verdict (``store.read.un
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from perftest.store.read import StoredRun
 from perftest.text import quantity
 
-from .base import CONFIGURATION, RUN, Finding, rule
+from .base import CONFIGURATION, RUN, Finding, endpoint_rule, worded
 
 NO_ROUTE = "configuration.no_route"
 ROUTER_ROOT = "configuration.router_root"
@@ -38,8 +37,6 @@ _REFUSED = ("401", "403")
 #: Body shapes (``EndpointResult.body_kind``) of a list endpoint.
 _LIST_SHAPES = ("page", "list")
 _NO_ROUTE_PROBLEMS = ("no route", "no login route")
-
-_rule = partial(rule, family="endpoints")
 
 
 def _with_problem(stored: StoredRun, *problems: str) -> Iterator[tuple[Any, dict[str, Any]]]:
@@ -57,63 +54,65 @@ def _finding(rule_id: str, subject: str, title: str, evidence: str, advice: str)
     return Finding(CONFIGURATION, rule_id, subject, title, evidence, advice)
 
 
-@_rule(
+#: How a rule over one stored problem words an endpoint that has it:
+#: ``describe(endpoint, problem)`` -> (title, evidence, advice).
+Describe = Callable[[Any, dict[str, Any]], tuple[str, str, str]]
+
+
+def _per_problem(
+    rule_id: str, problems: tuple[str, ...], looks_for: str, recommendation: str
+) -> Callable[[Describe], Describe]:
+    """Register a rule with one finding per endpoint whose stored configuration problem is one
+    of ``problems``; the decorated function words it."""
+
+    def check(describe: Describe, stored: StoredRun) -> list[Finding]:
+        return [
+            _finding(rule_id, endpoint.name, *describe(endpoint, problem))
+            for endpoint, problem in _with_problem(stored, *problems)
+        ]
+
+    return worded(endpoint_rule(rule_id, CONFIGURATION, RUN, looks_for, recommendation), check)
+
+
+@_per_problem(
     NO_ROUTE,
-    CONFIGURATION,
-    RUN,
+    _NO_ROUTE_PROBLEMS,
     "configured paths with no route",
     "Fix the path in PERFTEST['ENDPOINTS'] (or PERFTEST['LOGIN']).",
 )
-def _no_route(stored: StoredRun) -> list[Finding]:
-    found = []
-    for endpoint, problem in _with_problem(stored, *_NO_ROUTE_PROBLEMS):
-        suggestions = problem.get("suggestions") or []
-        closest = (
-            f"closest existing routes: {', '.join(suggestions)}"
-            if suggestions
-            else "no existing route is close"
-        )
-        setting = (
-            "PERFTEST['LOGIN']['PATH']"
-            if problem["problem"] == "no login route"
-            else f"the path of {endpoint.name} in PERFTEST['ENDPOINTS']"
-        )
-        advice = f"Fix {setting}" + (f"; did you mean {suggestions[0]}?" if suggestions else ".")
-        found.append(
-            _finding(
-                NO_ROUTE,
-                endpoint.name,
-                f"{endpoint.name} was not measured: {problem.get('detail')}",
-                closest,
-                advice,
-            )
-        )
-    return found
+def _no_route(endpoint: Any, problem: dict[str, Any]) -> tuple[str, str, str]:
+    suggestions = problem.get("suggestions") or []
+    closest = (
+        f"closest existing routes: {', '.join(suggestions)}"
+        if suggestions
+        else "no existing route is close"
+    )
+    setting = (
+        "PERFTEST['LOGIN']['PATH']"
+        if problem["problem"] == "no login route"
+        else f"the path of {endpoint.name} in PERFTEST['ENDPOINTS']"
+    )
+    advice = f"Fix {setting}" + (f"; did you mean {suggestions[0]}?" if suggestions else ".")
+    return f"{endpoint.name} was not measured: {problem.get('detail')}", closest, advice
 
 
-@_rule(
+@_per_problem(
     METHOD_NOT_ALLOWED,
-    CONFIGURATION,
-    RUN,
+    ("method not allowed",),
     "configured methods the route's view does not answer",
     "Fix the method in PERFTEST['ENDPOINTS'], or the path of the route that answers it.",
 )
-def _method_not_allowed(stored: StoredRun) -> list[Finding]:
-    return [
-        _finding(
-            METHOD_NOT_ALLOWED,
-            endpoint.name,
-            f"{endpoint.name} was not measured: {problem.get('detail')}",
-            f"every request would have been answered 405 Method Not Allowed; "
-            f"{problem.get('detail')}",
-            f"Fix the method of {endpoint.name} in PERFTEST['ENDPOINTS'] ({endpoint.method}), "
-            "or point it at the route that answers that method.",
-        )
-        for endpoint, problem in _with_problem(stored, "method not allowed")
-    ]
+def _method_not_allowed(endpoint: Any, problem: dict[str, Any]) -> tuple[str, str, str]:
+    detail = problem.get("detail")
+    return (
+        f"{endpoint.name} was not measured: {detail}",
+        f"every request would have been answered 405 Method Not Allowed; {detail}",
+        f"Fix the method of {endpoint.name} in PERFTEST['ENDPOINTS'] ({endpoint.method}), "
+        "or point it at the route that answers that method.",
+    )
 
 
-@_rule(
+@endpoint_rule(
     PATH_PARAMETER,
     CONFIGURATION,
     RUN,
@@ -137,28 +136,22 @@ def _path_parameter(stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(
+@_per_problem(
     ROUTER_ROOT,
-    CONFIGURATION,
-    RUN,
+    ("router root",),
     "DRF router roots configured as endpoints",
     "Measure the list routes the router root links to instead.",
 )
-def _router_root(stored: StoredRun) -> list[Finding]:
-    return [
-        _finding(
-            ROUTER_ROOT,
-            endpoint.name,
-            f"{endpoint.name} is a DRF router root, not a list: its timings get no verdict",
-            f"{problem.get('detail')}: {', '.join(problem.get('suggestions') or [])}",
-            f"Configure one of the list routes {endpoint.path} links to instead of the "
-            "router root.",
-        )
-        for endpoint, problem in _with_problem(stored, "router root")
-    ]
+def _router_root(endpoint: Any, problem: dict[str, Any]) -> tuple[str, str, str]:
+    links = ", ".join(problem.get("suggestions") or [])
+    title = f"{endpoint.name} is a DRF router root, not a list: its timings get no verdict"
+    advice = (
+        f"Configure one of the list routes {endpoint.path} links to instead of the router root."
+    )
+    return title, f"{problem.get('detail')}: {links}", advice
 
 
-@_rule(
+@endpoint_rule(
     EMPTY_LIST,
     CONFIGURATION,
     RUN,
@@ -250,7 +243,7 @@ def refused_token(stored: StoredRun) -> RefusedToken | None:
     )
 
 
-@_rule(
+@endpoint_rule(
     TOKEN_REFUSED,
     CONFIGURATION,
     RUN,

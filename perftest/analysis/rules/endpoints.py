@@ -8,7 +8,6 @@ from those numbers; nothing here is a canned conclusion.
 from __future__ import annotations
 
 from collections import Counter
-from functools import partial
 from typing import Any
 
 from perftest import sqlnorm
@@ -38,10 +37,10 @@ from .base import (
     Finding,
     asked_to_wait,
     bottleneck,
+    endpoint_rule,
     key,
     own_throttles,
     retry_afters,
-    rule,
     throttle_advice,
     throttle_text,
 )
@@ -66,9 +65,6 @@ MOST_QUERIES = "key.most_queries"
 LOGIN_HASH = "key.login_hash"
 
 
-_rule = partial(rule, family="endpoints")
-
-
 def _login_outcome(attempt: dict) -> str:
     """``HTTP 401: <reason>``, naming the status once: a reason may start with it already."""
     status = f"HTTP {attempt['status']}" if attempt["status"] is not None else "no response"
@@ -76,7 +72,7 @@ def _login_outcome(attempt: dict) -> str:
     return reason if reason.startswith(status) else f"{status}: {reason}"
 
 
-@_rule(LOGIN_FAILED, BOTTLENECK, RUN, "failed logins")
+@endpoint_rule(LOGIN_FAILED, BOTTLENECK, RUN, "failed logins")
 def _login_failures(stored: StoredRun) -> list[Finding]:
     logins = stored.row.logins
     failed = [attempt for attempt in logins if not attempt["ok"]]
@@ -199,10 +195,10 @@ for _id, _looks_for, _recommendation in (
         "Check that the target is up and reachable and that its timeouts suit it.",
     ),
 ):
-    _rule(_id, BOTTLENECK, ERROR_GROUP, _looks_for, _recommendation)(_error_group(_id))
+    endpoint_rule(_id, BOTTLENECK, ERROR_GROUP, _looks_for, _recommendation)(_error_group(_id))
 
 
-@_rule(
+@endpoint_rule(
     SLOW_ENDPOINT,
     BOTTLENECK,
     ENDPOINT,
@@ -224,7 +220,7 @@ def _slow(endpoint: Any, stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(
+@endpoint_rule(
     N_PLUS_ONE,
     BOTTLENECK,
     ENDPOINT,
@@ -246,7 +242,7 @@ def _n_plus_one(endpoint: Any, stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(
+@endpoint_rule(
     HEAVY_SQL,
     BOTTLENECK,
     ENDPOINT,
@@ -269,7 +265,7 @@ def _heavy_sql(endpoint: Any, stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(
+@endpoint_rule(
     NOT_MEASURED,
     BOTTLENECK,
     RUN,
@@ -294,7 +290,7 @@ def _not_measured(stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(INTERRUPTED, KEY, RUN, "an interrupted run")
+@endpoint_rule(INTERRUPTED, KEY, RUN, "an interrupted run")
 def _interrupted(stored: StoredRun) -> list[Finding]:
     if stored.status != Status.INTERRUPTED:
         return []
@@ -309,14 +305,14 @@ def _interrupted(stored: StoredRun) -> list[Finding]:
     ]
 
 
-@_rule(FAILED, KEY, RUN, "a failed run")
+@endpoint_rule(FAILED, KEY, RUN, "a failed run")
 def _failed(stored: StoredRun) -> list[Finding]:
     if stored.status != Status.FAILED:
         return []
     return [key(FAILED, "run", f"The run failed: {stored.row.failure or 'no reason stored'}")]
 
 
-@_rule(TOTALS, KEY, RUN, "the requests made and how many answered as expected")
+@endpoint_rule(TOTALS, KEY, RUN, "the requests made and how many answered as expected")
 def _totals(stored: StoredRun) -> list[Finding]:
     endpoints = stored.sequential
     requests = sum(e.requests for e in endpoints)
@@ -349,20 +345,20 @@ def _ranked(stored: StoredRun) -> list[Any]:
     return sorted(stored.judged, key=P95.of, reverse=True)
 
 
-@_rule(HIGHEST_P95, KEY, RUN, "the slowest endpoint by p95")
+@endpoint_rule(HIGHEST_P95, KEY, RUN, "the slowest endpoint by p95")
 def _slowest(stored: StoredRun) -> list[Finding]:
     ranked = _ranked(stored)
     return [_extreme(HIGHEST_P95, "Slowest", ranked[0])] if ranked else []
 
 
-@_rule(LOWEST_P95, KEY, RUN, "the fastest endpoint by p95")
+@endpoint_rule(LOWEST_P95, KEY, RUN, "the fastest endpoint by p95")
 def _fastest(stored: StoredRun) -> list[Finding]:
     """The fastest endpoint, when two or more were measured."""
     ranked = _ranked(stored)
     return [_extreme(LOWEST_P95, "Fastest", ranked[-1])] if len(ranked) >= 2 else []
 
 
-@_rule(MOST_QUERIES, KEY, RUN, "the endpoint with most queries per request")
+@endpoint_rule(MOST_QUERIES, KEY, RUN, "the endpoint with most queries per request")
 def _most_queries(stored: StoredRun) -> list[Finding]:
     captured = [e for e in stored.judged if e.sql_captured and e.judged_queries]
     if not captured:
@@ -382,7 +378,7 @@ def _most_queries(stored: StoredRun) -> list[Finding]:
 LOGIN_HASH_SHARE = 0.5
 
 
-@_rule(
+@endpoint_rule(
     LOGIN_HASH,
     KEY,
     ENDPOINT,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import partial
 
 from perftest.store.read import StoredRun
 
@@ -25,11 +24,11 @@ from .base import (
     Finding,
     RetryAfters,
     bottleneck,
+    endpoint_rule,
     own_throttles,
     retry_after,
     retry_after_text,
     retry_afters,
-    rule,
     throttle_advice,
     throttle_text,
 )
@@ -44,8 +43,6 @@ LOGIN = "the login"
 UNLISTED = "over an unknown window (Retry-After values not told apart)"
 #: The window of answers of a run stored before every Retry-After was counted.
 NOT_STORED = "over an unknown window (Retry-After not stored by this older run)"
-
-_rule = partial(rule, family="endpoints")
 
 
 def window_of(value: str) -> str:
@@ -139,7 +136,7 @@ def _global_line(stored: StoredRun, seen: _Seen) -> list[str]:
     return [f"REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES of these views: {', '.join(found)}."]
 
 
-@_rule(
+@endpoint_rule(
     RATE_LIMITS,
     BOTTLENECK,
     RUN,

@@ -6,22 +6,25 @@ to the end); otherwise the thresholds say why nothing was judged.
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 from perftest.store.read import StoredRun
 from perftest.text import mb, number, percent, quantity
 
 from .. import summaries
 from ..metrics import CPU_AVG, RSS_GROWTH, Metric
-from .base import BOTTLENECK, KEY, RUN, Finding, bottleneck, key, rule
+from .base import BOTTLENECK, KEY, RUN, Finding, bottleneck, endpoint_rule, key, worded
 
 MEMORY_GROWTH = "bottleneck.memory_growth"
 CPU_HIGH = "bottleneck.cpu_high"
 RESOURCES = "key.resources"
 
-_rule = partial(rule, family="endpoints")
 
-
+#: What to do about memory that grew (``IN_PROCESS_MEMORY_ADVICE`` in-process).
+MEMORY_ADVICE = (
+    "Look for data kept between requests (module-level caches, growing lists); rerun "
+    "with more iterations to see whether the growth levels off."
+)
 #: In-process, perftest's own figures grow in the same process as the app's.
 IN_PROCESS_MEMORY = (
     "In-process, this process is the app and perftest together: the growth includes "
@@ -40,67 +43,66 @@ def _judged_resources(stored: StoredRun) -> summaries.ResourceSummary | None:
     return None if summaries.resource_gap(stored, summary) else summary
 
 
-def _reached(
-    stored: StoredRun, metric: Metric, limit_key: str
-) -> tuple[summaries.ResourceSummary | None, float]:
-    """The judged resource summary when ``metric`` reached its limit (else None), and the limit."""
-    summary, limit = _judged_resources(stored), stored.thresholds[limit_key]
-    return (summary if summary is not None and metric.of(summary) >= limit else None), limit
+#: How a threshold rule words what reached its limit: ``describe(stored, summary, limit)`` ->
+#: (title, evidence, recommendation; "" for the rule's own).
+Describe = Callable[[StoredRun, summaries.ResourceSummary, float], tuple[str, str, str]]
 
 
-@_rule(
+def _reaching(
+    rule_id: str, metric: Metric, limit_key: str, looks_for: str, recommendation: str
+) -> Callable[[Describe], Describe]:
+    """Register a rule that fires when ``metric`` of the judged resource summary reaches its
+    threshold ``limit_key``; the decorated function words the finding."""
+
+    def check(describe: Describe, stored: StoredRun) -> list[Finding]:
+        summary, limit = _judged_resources(stored), stored.thresholds[limit_key]
+        if summary is None or metric.of(summary) < limit:
+            return []
+        return [bottleneck(rule_id, "process", *describe(stored, summary, limit))]
+
+    return worded(endpoint_rule(rule_id, BOTTLENECK, RUN, looks_for, recommendation), check)
+
+
+@_reaching(
     MEMORY_GROWTH,
-    BOTTLENECK,
-    RUN,
+    RSS_GROWTH,
+    "MEMORY_GROWTH_MB",
     "RSS growth at or above its threshold",
-    "Look for data kept between requests (module-level caches, growing lists); rerun "
-    "with more iterations to see whether the growth levels off.",
+    MEMORY_ADVICE,
 )
-def _memory_growth(stored: StoredRun) -> list[Finding]:
-    summary, limit = _reached(stored, RSS_GROWTH, "MEMORY_GROWTH_MB")
-    if summary is None:
-        return []
+def _memory_growth(
+    stored: StoredRun, summary: summaries.ResourceSummary, limit: float
+) -> tuple[str, str, str]:
     in_process = stored.row.mode == "in-process"
-    return [
-        bottleneck(
-            MEMORY_GROWTH,
-            "process",
-            f"RSS of {summaries.measured_process(stored)} grew {RSS_GROWTH.text(summary)} "
-            f"during the run (threshold {number(limit)} MB)",
-            f"min {mb(summary.rss_min_mb)}, max {mb(summary.rss_max_mb)}, trend "
-            f"{summaries.rss_trend(summary)} over {summary.duration_s:.1f} s "
-            f"({summary.samples} samples)" + (f". {IN_PROCESS_MEMORY}" if in_process else ""),
-            IN_PROCESS_MEMORY_ADVICE if in_process else "",
-        )
-    ]
+    return (
+        f"RSS of {summaries.measured_process(stored)} grew {RSS_GROWTH.text(summary)} "
+        f"during the run (threshold {number(limit)} MB)",
+        f"min {mb(summary.rss_min_mb)}, max {mb(summary.rss_max_mb)}, trend "
+        f"{summaries.rss_trend(summary)} over {summary.duration_s:.1f} s "
+        f"({summary.samples} samples)" + (f". {IN_PROCESS_MEMORY}" if in_process else ""),
+        IN_PROCESS_MEMORY_ADVICE if in_process else "",
+    )
 
 
-@_rule(
+@_reaching(
     CPU_HIGH,
-    BOTTLENECK,
-    RUN,
+    CPU_AVG,
+    "CPU_PERCENT_AVG",
     "average CPU at or above its threshold",
     "Profile the busiest endpoints (cProfile, py-spy); in in-process mode the figure "
     "includes the client's own work.",
 )
-def _cpu_high(stored: StoredRun) -> list[Finding]:
-    summary, limit = _reached(stored, CPU_AVG, "CPU_PERCENT_AVG")
-    if summary is None:
-        return []
-    cpu_count = stored.row.resource_cpu_count
-    return [
-        bottleneck(
-            CPU_HIGH,
-            "process",
-            f"CPU averaged {CPU_AVG.text(summary)} of {quantity(cpu_count, 'core')} "
-            f"(threshold {number(limit)}%)",
-            f"mean {CPU_AVG.text(summary)}, max {percent(summary.cpu_max_pct)} "
-            f"over {quantity(summary.samples - 1, 'reading')}",
-        )
-    ]
+def _cpu_high(
+    stored: StoredRun, summary: summaries.ResourceSummary, limit: float
+) -> tuple[str, str, str]:
+    cores = quantity(stored.row.resource_cpu_count, "core")
+    title = f"CPU averaged {CPU_AVG.text(summary)} of {cores} (threshold {number(limit)}%)"
+    readings = quantity(summary.samples - 1, "reading")
+    spread = f"mean {CPU_AVG.text(summary)}, max {percent(summary.cpu_max_pct)}"
+    return title, f"{spread} over {readings}", ""
 
 
-@_rule(RESOURCES, KEY, RUN, "the trend of memory and CPU")
+@endpoint_rule(RESOURCES, KEY, RUN, "the trend of memory and CPU")
 def _resource_trend(stored: StoredRun) -> list[Finding]:
     summary = _judged_resources(stored)
     if summary is None:

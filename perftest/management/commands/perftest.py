@@ -19,18 +19,19 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from perftest import checkup, limits, runner
-from perftest.analysis import verdict
+from perftest import limits
 from perftest.conf import ConfigError, get_config
+from perftest.lifecycle import check, runner
+from perftest.limits import Range
 from perftest.management import usage
 from perftest.management.usage import ranged, usage_error
 from perftest.plan import scenario_file, scenario_writer
 from perftest.plan.build import build_plan
-from perftest.plan.checks import preflight
-from perftest.plan.inventory import Route, inventory
+from perftest.plan.inventory import inventory
+from perftest.plan.preflight import preflight
 from perftest.plan.routes import check_routes
 from perftest.progress import Progress
-from perftest.reports import console, formats
+from perftest.reports import console, formats, plan_check, routes
 from perftest.store.read import StoredRun
 from perftest.text import quantity
 
@@ -38,151 +39,9 @@ from perftest.text import quantity
 PROFILE_DEFAULT = 5
 
 
-def _yes_no(value: bool | None) -> str:
-    return "?" if value is None else ("yes" if value else "no")
-
-
-def routes_table(routes: list[Route], admin_routes: int) -> str:
-    """``--list-endpoints``: one route a line, in URLconf order, columns aligned."""
-    header = ("METHODS", "PATH", "NAME", "AUTH", "LIST", "PARAMETERS", "VIEW")
-    rows = [
-        (
-            ",".join(route.methods) or "?",
-            route.path,
-            route.name or "-",
-            _yes_no(route.auth),
-            _yes_no(route.is_list),
-            ",".join(route.parameters) or "-",
-            route.view,
-        )
-        for route in routes
-    ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + "  "
-        + row[-1]
-        for row in (header, *rows)
-    ]
-    lines.append(
-        f"{quantity(len(routes), 'route')}; AUTH and LIST '?' where the view does not say "
-        "(not a DRF view)."
-    )
-    if admin_routes:
-        lines.append(f"{quantity(admin_routes, 'route')} of Django's admin site not listed.")
-    return "\n".join(lines)
-
-
-def _statuses(check: checkup.EndpointCheck) -> str:
-    """The status each role's request got ("-" when none was sent), as one column."""
-    if len(check.answers) == 1:
-        (answer,) = check.answers
-        return str(answer.status or "-")
-    return " ".join(f"{a.role}:{a.status or '-'}" for a in check.answers) or "-"
-
-
-def _coverage_text(result: checkup.PlanCheck, uncovered: bool) -> list[str]:
-    """Coverage as a count per path prefix; every uncovered route only when asked."""
-    measured = result.routes - len(result.uncovered)
-    if not result.uncovered:
-        return [f"Coverage: all {quantity(result.routes, 'route')} measured."]
-    width = max(len(prefix) for prefix, _, _ in result.coverage)
-    lines = [
-        f"Coverage: {measured} of {quantity(result.routes, 'route')} measured, by path prefix:"
-    ]
-    lines.extend(
-        f"  {prefix.ljust(width)}  {done} of {total}" for prefix, done, total in result.coverage
-    )
-    if not uncovered:
-        lines.append(
-            f"{quantity(len(result.uncovered), 'route')} not measured by any endpoint "
-            "(--check --uncovered lists them)."
-        )
-        return lines
-    lines.append("Not measured by any endpoint:")
-    lines.extend(
-        f"  {','.join(route.methods) or '?'} {route.path}" + (" (list)" if route.is_list else "")
-        for route in result.uncovered
-    )
-    return lines
-
-
-def plan_check_text(plan: Any, result: checkup.PlanCheck, uncovered: bool = False) -> str:
-    """``--check``'s report: endpoints as they will run with the status each answered, the
-    login, then coverage by path prefix (``uncovered``: every route no endpoint measures)."""
-    where = f"{plan.mode}, {plan.http.base_url}" if plan.http else plan.mode
-    if plan.scenario:
-        where += f"; scenario {plan.scenario}"
-    lines = [f"Plan: {quantity(len(result.endpoints), 'endpoint')} ({where})"]
-    name_width = max(len(check.endpoint.name) for check in result.endpoints)
-    request_width = max(len(f"{c.endpoint.method} {c.endpoint.path}") for c in result.endpoints)
-    status_width = max(len(_statuses(check)) for check in result.endpoints)
-    for check in result.endpoints:
-        endpoint, problem = check.endpoint, check.problem
-        request = f"{endpoint.method} {endpoint.path}".ljust(request_width)
-        head = f"  {endpoint.name.ljust(name_width)}  {request}"
-        suggestions = ", ".join(problem["suggestions"]) if problem else ""
-        if problem and endpoint.problem.skip:
-            lines.append(f"{head}  NOT MEASURED: {problem['detail']}")
-            if suggestions:
-                lines.append(f"    did you mean {suggestions}?")
-            continue
-        lines.append(
-            f"{head}  {_statuses(check).ljust(status_width)}  -> {check.view}"
-            + (" (list)" if check.is_list else "")
-        )
-        lines.extend(f"    {source}" for source in _param_sources(endpoint))
-        if problem:
-            lines.append(f"    measured but not judged: {problem['detail']}: {suggestions}")
-        lines.extend(
-            "    "
-            + ("PROBLEM: " if answer.problem else "")
-            + (f"{answer.role}: " if answer.role and len(check.answers) > 1 else "")
-            + answer.note
-            for answer in check.answers
-            if answer.note
-        )
-    login = result.login
-    if login is None:
-        lines.append("Login: not needed (no endpoint needs authentication).")
-    elif login.ok:
-        lines.append(
-            f"Login: {plan.login.method} {plan.login.path} answered {login.status} in "
-            f"{login.elapsed_ns / 1e6:.0f} ms with a token at {plan.login.token_path!r}."
-        )
-    else:
-        lines.append(f"Login FAILED: {plan.login.method} {plan.login.path}: {login.reason}")
-    lines.extend(f"Left behind by the check's identity: {note}" for note in result.leftovers)
-    lines.extend(_coverage_text(result, uncovered))
-    lines.extend(_new_routes_text(result))
-    lines.append("Plan clean." if result.clean else "Plan needs fixing.")
-    return "\n".join(lines)
-
-
-def _param_sources(endpoint: Any) -> list[str]:
-    """Where each ``{placeholder}`` of an endpoint's path will come from."""
-    return [
-        f"{{{param.name}}}: the seeder's value {param.seed!r}"
-        if param.seed
-        else f"{{{param.name}}}: captured from {param.source} at {param.json_path!r}"
-        for param in endpoint.params
-    ]
-
-
-def _new_routes_text(result: checkup.PlanCheck) -> list[str]:
-    """``--check --baseline``: the routes added since the baseline run, or why none are told."""
-    if result.new_routes is None:
-        return [f"New routes: not compared: {result.since}."] if result.since else []
-    if not result.new_routes:
-        return [f"New routes since {result.since}: none."]
-    return [
-        f"New routes since {result.since}: {len(result.new_routes)}",
-        *(
-            f"  {','.join(route.methods) or '?'} {route.path}"
-            + (" (list)" if route.is_list else "")
-            for route in result.new_routes
-        ),
-    ]
+def _number(group: Any, flag: str, allowed: Range, text: str) -> None:
+    """A numeric option of ``group`` that takes ``allowed``'s kind of number."""
+    group.add_argument(flag, type=ranged(allowed), help=text)
 
 
 def _flag(dest: str) -> str:
@@ -199,6 +58,12 @@ NEEDS = {
     "check_writes": ("check", "lets --check send the endpoints whose method writes"),
     "uncovered": ("check", "lists the routes --check finds no endpoint for"),
 }
+
+#: The options that steer the command rather than the run; every other one is the plan's
+#: (``plan.build.build_plan``'s keyword of the same name, or ``PLAN_NAMES``').
+COMMAND_OPTIONS = (*ACTIONS, *NEEDS, "scenario", "format", "fail_on_breach", "exit_zero")
+#: The plan's names of the options it names otherwise.
+PLAN_NAMES = {"output": "output_dir", "threshold": "thresholds"}
 
 
 def refuse_what_cannot_apply(given: dict[str, Any]) -> None:
@@ -242,12 +107,8 @@ class Command(usage.Command):
 
     def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("--endpoints", help="Comma-separated endpoint names (default: all).")
-        parser.add_argument(
-            "--iterations", type=ranged(limits.ITERATIONS), help="Measured requests each."
-        )
-        parser.add_argument(
-            "--warmup", type=ranged(limits.WARMUP), help="Unrecorded requests first."
-        )
+        _number(parser, "--iterations", limits.ITERATIONS, "Measured requests each.")
+        _number(parser, "--warmup", limits.WARMUP, "Unrecorded requests first.")
         parser.add_argument("--label", default="", help="A name for this run in reports.")
         parser.add_argument("--output", help="Report folder (default PERFTEST['OUTPUT_DIR']).")
         parser.add_argument("--keep-data", action="store_true", help="Keep the seeded data.")
@@ -305,33 +166,17 @@ class Command(usage.Command):
             choices=["in-process", "http", "both"],
             help="Where requests travel (default: http with --base-url, else in-process).",
         )
-        http.add_argument(
-            "--connect-timeout", type=ranged(limits.TIMEOUT), help="Seconds (default 5)."
-        )
-        http.add_argument(
-            "--read-timeout", type=ranged(limits.TIMEOUT), help="Seconds (default 30)."
-        )
-        http.add_argument(
-            "--server-pid", type=ranged(limits.SERVER_PID), help="Server process to sample."
-        )
+        _number(http, "--connect-timeout", limits.TIMEOUT, "Seconds (default 5).")
+        _number(http, "--read-timeout", limits.TIMEOUT, "Seconds (default 30).")
+        _number(http, "--server-pid", limits.SERVER_PID, "Server process to sample.")
         load = parser.add_argument_group("load")
         load.add_argument("--concurrency", help="Closed-model levels, e.g. 1,10,30.")
-        load.add_argument(
-            "--duration", type=ranged(limits.LEVEL_SECONDS), help="Seconds per level (default 10)."
-        )
-        load.add_argument(
-            "--requests", type=ranged(limits.LEVEL_REQUESTS), help="Counted requests per level."
-        )
-        load.add_argument(
-            "--ramp-up", type=ranged(limits.RAMP_UP), help="Uncounted seconds before each level."
-        )
-        load.add_argument(
-            "--rate", type=ranged(limits.RATE), help="Open model: requests per second."
-        )
+        _number(load, "--duration", limits.LEVEL_SECONDS, "Seconds per level (default 10).")
+        _number(load, "--requests", limits.LEVEL_REQUESTS, "Counted requests per level.")
+        _number(load, "--ramp-up", limits.RAMP_UP, "Uncounted seconds before each level.")
+        _number(load, "--rate", limits.RATE, "Open model: requests per second.")
         load.add_argument("--mix", help="Weighted endpoint mix, e.g. 'Get Lessons=2,Get Profile'.")
-        load.add_argument(
-            "--identities", type=ranged(limits.IDENTITIES), help="Cap on test identities."
-        )
+        _number(load, "--identities", limits.IDENTITIES, "Cap on test identities.")
         load.add_argument(
             "--login",
             choices=["per-worker", "once"],
@@ -344,20 +189,14 @@ class Command(usage.Command):
             help="Who sends a level's requests: threads of this process (default) or Locust's "
             "distributed runner (pip install 'perftest[locust]').",
         )
-        engine.add_argument(
-            "--processes",
-            type=ranged(limits.PROCESSES),
-            help="Locust worker processes on this machine.",
-        )
+        _number(engine, "--processes", limits.PROCESSES, "Locust worker processes on this machine.")
         engine.add_argument(
             "--master",
             action="store_true",
             help="Run the Locust master for workers on other machines (perftest_worker).",
         )
-        engine.add_argument(
-            "--expect-workers",
-            type=ranged(limits.EXPECT_WORKERS),
-            help="With --master: workers to wait for.",
+        _number(
+            engine, "--expect-workers", limits.EXPECT_WORKERS, "With --master: workers to wait for."
         )
         engine.add_argument(
             "--master-bind", metavar="HOST:PORT", help="With --master: where it listens."
@@ -417,7 +256,7 @@ class Command(usage.Command):
             }
         )
         if options["list_endpoints"]:
-            self.stdout.write(routes_table(*inventory()))
+            self.stdout.write(routes.table(*inventory()))
             return
         try:
             self.formats = formats.parse(options["format"])
@@ -434,35 +273,11 @@ class Command(usage.Command):
             plan = build_plan(
                 config,
                 scenario=options["scenario"] or "",
-                endpoints=options["endpoints"],
-                iterations=options["iterations"],
-                warmup=options["warmup"],
-                label=options["label"],
-                output_dir=options["output"],
-                keep_data=options["keep_data"],
-                mode=options["mode"],
-                base_url=options["base_url"],
-                server_pid=options["server_pid"],
-                connect_timeout=options["connect_timeout"],
-                read_timeout=options["read_timeout"],
-                concurrency=options["concurrency"],
-                duration=options["duration"],
-                requests=options["requests"],
-                ramp_up=options["ramp_up"],
-                rate=options["rate"],
-                thresholds=options["threshold"],
-                mix=options["mix"],
-                identities=options["identities"],
-                login=options["login"],
-                engine=options["engine"],
-                processes=options["processes"],
-                master=options["master"],
-                expect_workers=options["expect_workers"],
-                master_bind=options["master_bind"],
-                profile=options["profile"],
-                explain=options["explain"],
-                baseline=options["baseline"],
-                fail_on_regression=options["fail_on_regression"],
+                **{
+                    PLAN_NAMES.get(dest, dest): options[dest]
+                    for dest in self.defaults
+                    if dest not in COMMAND_OPTIONS
+                },
             )
             plan = preflight(plan)
         except ConfigError as exc:
@@ -485,30 +300,28 @@ class Command(usage.Command):
                 raise usage_error(str(exc)) from None
             except runner.RunInterrupted as exc:
                 progress.done()
-                judged = self.report(exc.stored, plan.output_dir)
+                ending = self.report(exc.stored, plan.output_dir)
                 # No signal: the run's own engine stopped it (a Locust master that died).
                 by = f" by {termination.signal.name}" if termination.signal else ""
                 raise CommandError(
                     f"Interrupted{by}: run #{exc.stored.pk} stored as "
-                    f"interrupted; {quantity(len(judged.reasons), 'reason')} above.",
+                    f"interrupted; {ending.reasons} above.",
                     returncode=termination.exit_code,
                 ) from None
             progress.done()
-            judged = self.report(stored, plan.output_dir)
+            ending = self.report(stored, plan.output_dir)
         if termination.signal is not None:  # deferred while the report was written
             raise CommandError(
                 f"Interrupted by {termination.signal.name} once run #{stored.pk} was stored "
                 f"({stored.status}) and reported.",
                 returncode=termination.exit_code,
             )
-        if not judged.code:
+        if not ending.code:
             return
-        state = "regressed" if judged.code == verdict.REGRESSED else "is red"
-        told = f"Run #{stored.pk} {state}: {quantity(len(judged.reasons), 'reason')} above"
         if options["exit_zero"]:
-            self.stdout.write(f"{told}; exiting 0 as --exit-zero asks.")
+            self.stdout.write(f"{ending.told}; exiting 0 as --exit-zero asks.")
             return
-        raise CommandError(f"{told} (--exit-zero to exit 0 anyway).", returncode=judged.code)
+        raise CommandError(f"{ending.told} (--exit-zero to exit 0 anyway).", returncode=ending.code)
 
     @contextmanager
     def deferring(self, doing: str) -> Iterator[None]:
@@ -538,7 +351,7 @@ class Command(usage.Command):
             if draft.endpoints:
                 try:
                     plan = check_routes(build_plan(draft.settings(config)))
-                    refused, unchecked, leftovers = checkup.refusals(plan)
+                    refused, unchecked, leftovers = check.refusals(plan)
                 except ConfigError as exc:  # the starter is still worth having: say why
                     unchecked = str(exc).rstrip(".")
             text, written = scenario_writer.render(config, draft, refused, unchecked)
@@ -557,14 +370,14 @@ class Command(usage.Command):
     def check_plan(self, plan: Any, writes: bool, uncovered: bool) -> None:
         """``--check``: the plan as it will run; exit 2 when anything in it needs fixing."""
         try:
-            result = checkup.check(plan, writes)
+            result = check.check(plan, writes)
         except ConfigError as exc:
             raise usage_error(str(exc)) from None
-        self.stdout.write(plan_check_text(plan, result, uncovered))
+        self.stdout.write(plan_check.text(plan, result, uncovered))
         if not result.clean:
             raise usage_error("The plan needs fixing (see above); nothing was measured.")
 
-    def report(self, stored: StoredRun, output_dir: str) -> verdict.Verdict:
+    def report(self, stored: StoredRun, output_dir: str) -> console.Ending:
         """Write the reports, then print the verdict first, the summary, where the reports
         are and one line per reason; the verdict decides the exit code."""
         try:
@@ -574,11 +387,7 @@ class Command(usage.Command):
                 f"Run #{stored.pk} is stored, but the report could not be written to "
                 f"{output_dir!r}: {exc.strerror}."
             ) from None
-        judged = verdict.of(stored)
-        self.stdout.write(console.verdict_line(judged))
-        self.stdout.write(console.summary_table(stored))
-        reports = ", ".join(str(path) for path in paths)
-        self.stdout.write(f"Run #{stored.pk} {stored.status}. Report: {reports}")
-        for reason in judged.reasons:
-            self.stdout.write(reason)
-        return judged
+        ending = console.ending(stored, paths)
+        for line in ending.lines:
+            self.stdout.write(line)
+        return ending

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 from perftest.analysis import rebaseline
 from perftest.conf import ConfigError, get_config
 from perftest.management import usage
-from perftest.plan.checks import check_migrated
+from perftest.plan.preflight import check_migrated
 from perftest.reports import formats
 from perftest.store import read
 

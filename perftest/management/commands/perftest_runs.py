@@ -10,7 +10,7 @@ from perftest import limits
 from perftest.conf import ConfigError, in_range
 from perftest.management import usage
 from perftest.management.usage import ranged
-from perftest.plan.checks import check_migrated
+from perftest.plan.preflight import check_migrated
 from perftest.reports import console, run_list
 from perftest.store import read
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from perftest.store.read import StoredRun
 
 from ..blocks import Block
-from . import comparison, endpoints, findings, load, methodology, resources, summary, why_slow
+from . import comparison, diagnosis, endpoints, findings, load, methodology, resources, summary
 
 #: The report's sections, in the order they are read.
 REPORT = (
@@ -22,7 +22,7 @@ REPORT = (
     endpoints.response_times,
     endpoints.database,
     endpoints.n_plus_one,
-    why_slow.why_slow,
+    diagnosis.section,
     load.concurrent,
     load.scaling,
     load.where_the_time_goes,

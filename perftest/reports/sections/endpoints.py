@@ -11,14 +11,7 @@ from perftest.store.read import StoredRun, unjudged, unmeasured
 from perftest.text import status_counts
 
 from ..blocks import Block, Code, Heading, Paragraph, Strong, Table
-from .phrases import (
-    NONE,
-    answers_otherwise,
-    endpoint_cells,
-    endpoint_headers,
-    errors,
-    latencies,
-)
+from .phrases import NONE, answers_otherwise, endpoint_cells, endpoint_headers, errors, latencies
 
 
 def _distribution(stored: StoredRun) -> list[Block]:

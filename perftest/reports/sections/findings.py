@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftest.analysis import engine
+from perftest.analysis import findings as analysed
 from perftest.analysis.rules.base import (
     BOTTLENECK,
     CONFIGURATION,
@@ -46,7 +46,7 @@ def configuration(stored: StoredRun) -> list[Block]:
 def bottleneck_rules(stored: StoredRun) -> list[Rule]:
     """The bottleneck rules that read this run: the diagnosis rules only when it asked for a
     diagnosis, the level rules only when it has levels."""
-    families = (*engine.families(stored), *(("levels",) if stored.levels else ()))
+    families = (*analysed.families(stored), *(("levels",) if stored.levels else ()))
     return [rule for family in families for rule in selected(BOTTLENECK, family)]
 
 

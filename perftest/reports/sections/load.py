@@ -18,7 +18,8 @@ from perftest.analysis.metrics import (
     STDEV,
     THROUGHPUT,
 )
-from perftest.analysis.rules import levels as level_rules
+from perftest.analysis.rules import generator as generator_rules
+from perftest.analysis.rules import scaling as scaling_rules
 from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, quantity
 
@@ -60,7 +61,9 @@ def _level_row(level: Any) -> list[object]:
         *latencies(level, P50, P90, P95, P99, MAX),
         f"{level.window_s:.2f} s",
         _late(level),
-        GENERATOR_CORES.text(level) if level.wall_s >= level_rules.GENERATOR_MIN_WALL_S else NONE,
+        GENERATOR_CORES.text(level)
+        if level.wall_s >= generator_rules.GENERATOR_MIN_WALL_S
+        else NONE,
     ]
 
 
@@ -268,16 +271,16 @@ def scaling(stored: StoredRun) -> list[Block]:
         "Error rate",
     ]
     verdict = _stored_title(
-        stored, (level_rules.KNEE, level_rules.NO_KNEE), "No scaling verdict is stored"
+        stored, (scaling_rules.KNEE, scaling_rules.NO_KNEE), "No scaling verdict is stored"
     )
-    onset = _stored_title(stored, (level_rules.ERROR_START,), "No closed level had errors")
+    onset = _stored_title(stored, (scaling_rules.ERROR_START,), "No closed level had errors")
     return [
         heading,
         Table(headers, [_curve_row(step) for step in steps]),
         Paragraph(
             "The knee is the first level where throughput grows by less than "
-            f"{level_rules.KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grows by more than "
-            f"{level_rules.KNEE_P95_GROWTH:.0f} % over the previous level, or where errors "
+            f"{scaling_rules.KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grows by more than "
+            f"{scaling_rules.KNEE_P95_GROWTH:.0f} % over the previous level, or where errors "
             "first appear (no lower level had them)."
         ),
         Bullets([f"{verdict}.", f"{onset}."]),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perftest.analysis import machine
-from perftest.analysis.rules.levels import BUSY_POOL_SHARE
+from perftest.analysis.rules.generator import BUSY_POOL_SHARE
 from perftest.plan.expressions import from_legacy, parse
 from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredRun
 from perftest.text import level_label, ms, number, quantity

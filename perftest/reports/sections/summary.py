@@ -7,7 +7,7 @@ import dataclasses
 
 from perftest.analysis import summaries, verdict
 from perftest.analysis.metrics import OK_THROUGHPUT, THROUGHPUT
-from perftest.analysis.rules import levels
+from perftest.analysis.rules import scaling
 from perftest.analysis.rules.base import BOTTLENECK
 from perftest.store.read import Status, StoredRun
 from perftest.text import level_label, quantity
@@ -93,7 +93,7 @@ def _load_lines(stored: StoredRun) -> list[str]:
     lines += [
         f"Scaling: {f.title[:1].lower()}{f.title[1:]}"
         for f in stored.findings
-        if f.rule == levels.KNEE
+        if f.rule == scaling.KNEE
     ]
     return lines
 

@@ -17,7 +17,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -26,8 +26,9 @@ from django.utils import timezone
 from perftest import environment
 from perftest.analysis import verdict
 from perftest.analysis.compare import compare
-from perftest.analysis.engine import analyse
+from perftest.analysis.findings import analyse
 from perftest.conf import ConfigError
+from perftest.lifecycle.seeding import Removal, Seeding, reclaim_leftovers, removal_notes
 from perftest.measure.resources import ResourceSampler, own_process_sampler
 from perftest.measure.result import RunResult
 from perftest.measure.session import Session, mark_unreached, measure
@@ -37,7 +38,6 @@ from perftest.models import Run
 from perftest.plan.model import RunPlan
 from perftest.plan.target import describe_process, find_server_pid
 from perftest.redact import Redactor
-from perftest.seeding import Removal, Seeding, reclaim_leftovers, removal_notes
 from perftest.store import read, write
 
 
@@ -138,12 +138,7 @@ class Termination:
                 self._previous[signum] = signal.signal(signum, self._received)
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)
         self._previous.clear()

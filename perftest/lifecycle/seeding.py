@@ -32,11 +32,11 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from perftest.conf import ConfigError
+from perftest.lifecycle.seeder_output import seeded, values_for
 from perftest.measure.auth import Identity
 from perftest.models import Run, SeededObject
 from perftest.plan.hooks import IDENTITY_HOOK, SEEDER, load_hook
 from perftest.plan.model import Role
-from perftest.seeder_output import seeded, values_for
 from perftest.text import quantity
 
 #: Rows removed per statement (and per savepoint): small enough that progress, and the line

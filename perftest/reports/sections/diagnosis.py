@@ -209,7 +209,7 @@ def _plans(stored: StoredRun) -> list[Block]:
     return blocks
 
 
-def why_slow(stored: StoredRun) -> list[Block]:
+def section(stored: StoredRun) -> list[Block]:
     """The section, for runs that asked for ``--profile`` or ``--explain``."""
     plan = stored.plan
     if not (plan.profile or plan.explain):

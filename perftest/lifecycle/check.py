@@ -27,6 +27,8 @@ from django.conf import settings
 from django.urls import resolve
 
 from perftest.conf import ConfigError
+from perftest.lifecycle.runner import target_of
+from perftest.lifecycle.seeding import Seeding
 from perftest.measure.auth import Headers, Identity, endpoint_request, log_in
 from perftest.measure.params import FirstAnswers, PathProblem, capture_sources
 from perftest.measure.result import LoginAttempt
@@ -37,8 +39,6 @@ from perftest.plan.inventory import ROUTE_PARAMETER, Route, inventory, is_list, 
 from perftest.plan.model import Endpoint, RunPlan
 from perftest.plan.routes import probe_path
 from perftest.redact import Redactor
-from perftest.runner import target_of
-from perftest.seeding import Seeding
 from perftest.store import read
 
 #: Methods that only read: ``--check`` sends these; one that writes only with ``writes``.

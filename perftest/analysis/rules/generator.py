@@ -1,0 +1,215 @@
+"""Rules over the load generator's own limits, level by level: its CPU, requests an open model
+sent late or dropped, a stall the closed model hid, and workers that failed or were lost.
+
+Each rule reads stored ``LoadLevel`` figures (generator CPU, lateness, corrected percentiles,
+worker failures) and fires only when they say the figures measured perftest rather than the
+server; its sentence is built from those figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perftest.store.read import LevelModel
+from perftest.text import about_share, level_label, ms, number, quantity
+
+from ..metrics import GENERATOR_CORES, P99
+from .base import BOTTLENECK, LEVEL, Finding, bottleneck, level_rule
+from .levels import database_failures
+
+GENERATOR_CPU = "bottleneck.generator_cpu"
+GENERATOR_LATE = "bottleneck.generator_late"
+HIDDEN_STALL = "bottleneck.hidden_stall"
+WORKER_FAILURES = "bottleneck.worker_failures"
+
+#: One Python process runs Python code on about one core (the GIL); a single busy Python
+#: thread shows as 0.85-0.95 of a core (the rest is waiting on sockets and the GIL hand-off),
+#: so 0.85 catches it where 0.9 missed a generator at 0.88.
+GENERATOR_CORES_LIMIT = 0.85
+#: Below this much wall time a level's CPU share is noise (a level ended by a dead target
+#: lasts milliseconds), so the generator is not judged on it.
+GENERATOR_MIN_WALL_S = 0.1
+#: The closed model hid a stall when the corrected p99 is at least this many times the raw p99...
+STALL_FACTOR = 3.0
+#: ...and at least this much longer (ms), so a healthy millisecond-scale tail never fires.
+STALL_MIN_MS = 100.0
+#: An open level whose workers spent at least this share of their time inside requests had a
+#: pool too small for its rate; below it the pool was mostly idle, and a request that found
+#: every worker busy found them all waiting on a server slow to answer.
+BUSY_POOL_SHARE = 0.5
+
+
+@level_rule(
+    GENERATOR_CPU,
+    BOTTLENECK,
+    LEVEL,
+    f"a load generator at {GENERATOR_CORES_LIMIT:.0%} of a core or more",
+    "Generate the load from more processes or machines (or a compiled tool such as wrk) "
+    "and compare; measure in-process levels again over HTTP against a separate server.",
+)
+def _generator_cpu(level: Any) -> list[Finding]:
+    if level.wall_s < GENERATOR_MIN_WALL_S or GENERATOR_CORES.of(level) < GENERATOR_CORES_LIMIT:
+        return []
+    shared = (
+        " In-process, the server runs in the same interpreter, so this CPU includes the "
+        "server's own work."
+        if level.transport == "in-process"
+        else ""
+    )
+    return [
+        bottleneck(
+            GENERATOR_CPU,
+            level_label(level),
+            f"{level_label(level)}: figures are limited by the load generator, not the server: "
+            f"perftest used {GENERATOR_CORES.text(level)} (limit ~1 per Python process)",
+            f"{level.generator_cpu_s:.2f} s of CPU in {level.wall_s:.2f} s of wall time." + shared,
+        )
+    ]
+
+
+def _busy_share(level: Any) -> float | None:
+    """The share of the pool's time spent inside requests (None when not followed)."""
+    busy_s = (level.lateness or {}).get("busy_s")
+    if busy_s is None or not level.window_s:
+        return None
+    return busy_s / (level.concurrency * level.window_s)
+
+
+@level_rule(
+    GENERATOR_LATE,
+    BOTTLENECK,
+    LEVEL,
+    "requests sent late or dropped (open model)",
+    "Give the open model a larger worker pool (--concurrency) or a lower --rate, so every "
+    "request can be sent when it is due.",
+)
+def _generator_late(level: Any) -> list[Finding]:
+    """An open model that could not send every request when it was due, and why."""
+    if level.model != LevelModel.OPEN or not (level.late or level.dropped):
+        return []
+    while_idle = (level.lateness or {}).get("late_while_idle", 0)
+    all_busy = level.late - while_idle + level.dropped
+    share = _busy_share(level)
+    pool = quantity(level.concurrency, "worker")
+    advice = ""
+    if all_busy and (share is None or share >= BUSY_POOL_SHARE):
+        cause = "all workers busy"
+    elif all_busy:
+        cause = (
+            f"the server slow to answer: every worker was waiting on it, though the {pool} "
+            f"spent {about_share(share or 0)} of the level in requests"
+        )
+        advice = (
+            "Find what made the server slow to answer (the level's max latency, a lock, a full "
+            "worker pool or database): a larger --concurrency would only queue more requests "
+            "at the stalled server."
+        )
+    else:
+        cause = "a worker was free and waiting, yet started late: perftest's own process was slow"
+        advice = (
+            "Give perftest a core of its own (see the machine's other load and perftest's CPU "
+            "in this level); in-process, the server's work shares perftest's interpreter: "
+            "measure over HTTP against a separate server."
+        )
+    in_requests = (
+        f" Workers in requests: {about_share(share)} of the level "
+        f"({(level.lateness or {}).get('busy_s', 0):.2f} s of {pool} × {level.window_s:.2f} s)."
+        if share is not None
+        else ""
+    )
+    return [
+        bottleneck(
+            GENERATOR_LATE,
+            level_label(level),
+            f"{level_label(level)}: {level.late + level.dropped} of "
+            f"{level.requests + level.dropped} requests could not be sent on time ({cause}); "
+            "latency includes the wait (measured from the intended send time)",
+            f"Sent late: {level.late} (up to {ms(level.max_lateness_ms)} behind schedule), "
+            f"{while_idle} of them although a worker was free and waiting; dropped, never "
+            f"sent: {level.dropped}; {pool} for {number(level.rate or 0)} req/s." + in_requests,
+            advice,
+        )
+    ]
+
+
+def hidden_stall_ms(level: Any) -> float | None:
+    """How much the closed model hid (corrected p99 − raw p99), when it hid a stall."""
+    corrected = level.corrected or {}
+    if level.model != LevelModel.CLOSED or "p99_ms" not in corrected:
+        return None
+    raw, fixed = P99.of(level), corrected["p99_ms"]
+    if fixed < STALL_FACTOR * raw or fixed - raw < STALL_MIN_MS:
+        return None
+    return fixed - raw
+
+
+@level_rule(
+    HIDDEN_STALL,
+    BOTTLENECK,
+    LEVEL,
+    f"a corrected p99 at least {number(STALL_FACTOR)}× the raw p99 and "
+    f"{number(STALL_MIN_MS)} ms longer (closed model, coordinated omission)",
+    "Measure the same load with the open model (--rate, requests due at a fixed rate whatever "
+    "the answers): its latency counts from the intended send time, as users would see it. "
+    "Then look for what paused the server (garbage collection, a lock, a full worker pool).",
+)
+def _hidden_stall(level: Any) -> list[Finding]:
+    """A closed level whose workers waited out a stall instead of measuring it."""
+    if hidden_stall_ms(level) is None:
+        return []
+    corrected = level.corrected
+    return [
+        bottleneck(
+            HIDDEN_STALL,
+            level_label(level),
+            f"{level_label(level)}: the closed model hid a stall of {ms(level.max_ms)}; the "
+            "open model (--rate) shows what users would see",
+            f"Raw p99 {P99.text(level)}, max {ms(level.max_ms)}; corrected for coordinated "
+            f"omission p99 {ms(corrected['p99_ms'])} (expected interval "
+            f"{ms(corrected['expected_interval_ms'])}, the level's p50). While a worker waited "
+            "for the stalled answer it sent nothing, so the requests users would have sent "
+            "meanwhile were never measured; the correction adds them.",
+        )
+    ]
+
+
+@level_rule(
+    WORKER_FAILURES,
+    BOTTLENECK,
+    LEVEL,
+    "failed workers",
+    "The level ran with fewer workers than planned: fix the error shown.",
+)
+def _worker_failures(level: Any) -> list[Finding]:
+    explained = database_failures(level)
+    failures = [str(f) for f in level.worker_failures if str(f) not in explained]
+    if not failures:
+        return []
+    return [
+        bottleneck(
+            WORKER_FAILURES,
+            level_label(level),
+            f"{level_label(level)}: {missing_data_text(level) or _failed_workers(failures, level)}",
+            "\n".join(failures),
+        )
+    ]
+
+
+def _failed_workers(failures: list[str], level: Any) -> str:
+    return f"{len(failures)} of {quantity(level.concurrency, 'worker')} failed"
+
+
+def missing_data_text(level: Any) -> str:
+    """``1 Locust worker lost, carrying 30 of 30 users: about 70% of the level's data is
+    missing`` ("" when every worker's data arrived): the users, not the worker processes, say
+    how much of the load went with it."""
+    missing = level.missing_data
+    if not missing:
+        return ""
+    users = f"{missing['users']} of {quantity(level.concurrency, 'user')}"
+    lost = (
+        f"{quantity(missing['workers'], 'Locust worker')} lost, carrying {users}"
+        if missing["workers"]
+        else f"no Locust worker took part, {users} unsent"
+    )
+    return f"{lost}: {about_share(missing['share'])} of the level's data is missing"
