@@ -3,8 +3,8 @@
 - ``nginx(location)``: nginx on a free 127.0.0.1 port, answering every path with the given
   ``location`` block (``return 200 "ok\\n";`` from memory, or a small static file), with its
   access log as its own count of the requests it handled.
-- the stand-in under gunicorn: ``tests.live_server.run_gunicorn`` on the file database that
-  ``use_temporary_database`` points Django at, with ``tests.counting``'s count.
+- the stand-in under gunicorn: ``tests.support.live_server.run_gunicorn`` on the file database that
+  ``use_temporary_database`` points Django at, with ``tests.support.counting``'s count.
 
 Import this module before Django is set up: ``use_temporary_database`` must run first.
 """

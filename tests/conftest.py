@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 from perftest.models import Run
+from tests.support.commands import in_process
 
 
 @pytest.fixture
@@ -35,3 +37,20 @@ def fresh_content_type_cache():
     ContentType.objects.clear_cache()
     yield
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture
+def manage(db, settings, monkeypatch):
+    """``manage(*argv, **perftest)``: ``manage.py *argv`` in this process on the test database,
+    as a ``CompletedProcess`` (exit code, stdout, stderr); keyword arguments go over
+    ``PERFTEST`` for the call, as a settings module of a real project would set them."""
+    # run_from_argv closes every connection when the command ends; the test's transaction
+    # lives on the connection, so it must stay open.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+    def run(*argv: str, **perftest: object):
+        if perftest:
+            settings.PERFTEST = {**settings.PERFTEST, **perftest}
+        return in_process(*argv)
+
+    return run
