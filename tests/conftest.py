@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
@@ -54,3 +57,30 @@ def manage(db, settings, monkeypatch):
         return in_process(*argv)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def machine_share(request, tmp_path_factory):
+    """With two workers (pytest-xdist) the machine is never quiet: the other worker's test is
+    "another program" to perftest's machine rule. A test marked ``alone`` therefore takes the
+    machine for itself: every test holds a shared lock while it runs, an ``alone`` test an
+    exclusive one, and a gate lock it holds while waiting keeps new tests from starting
+    first. Without workers this does nothing."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    folder = tmp_path_factory.getbasetemp().parent  # shared by the session's workers
+    alone = request.node.get_closest_marker("alone") is not None
+    with (
+        open(folder / "machine-gate.lock", "a") as gate,
+        open(folder / "machine.lock", "a") as share,
+    ):
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(share, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(share, fcntl.LOCK_UN)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import threading
 import time
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 
 from perftest.models import Run
@@ -21,26 +18,12 @@ from tests.support.live_server import (  # noqa: F401
     shared_database_url,
     standin_server,
 )
+from tests.support.served_runs import assert_no_token_kept, sent_by_perftest, served_run
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOKEN = re.compile(r"\b[0-9a-f]{40}\b")
 LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--iterations", "3"]
-
-
-def perftest(tmp_path, *args: str) -> Run:
-    """Run the command and return the stored run, whatever its exit verdict: these tests read
-    the stored rows, and a CPU threshold may break under load on a shared machine (exit
-    codes are proven in test_verdicts)."""
-    call_command("perftest", "--output", str(tmp_path), "--exit-zero", *args)
-    return Run.objects.latest("pk")
-
-
-def sent_by_perftest(run: Run) -> int:
-    """Every request the run reports having sent: sequential, logins, levels (all phases)."""
-    sequential = sum(e.requests for e in run.endpoints.exclude(phase="level"))
-    return sequential + len(run.logins) + sum(level.sent_total for level in run.levels.all())
 
 
 def test_http_levels_measure_the_endpoints_and_match_the_servers_count(
@@ -48,18 +31,10 @@ def test_http_levels_measure_the_endpoints_and_match_the_servers_count(
     tmp_path,
 ):
     before = standin_server.handled()
-    run = perftest(
-        tmp_path,
-        "--base-url",
-        standin_server.base_url,
-        "--concurrency",
-        "1,10",
-        "--requests",
-        "40",
-        "--ramp-up",
-        "0.2",
-        *LIGHT,
-    )
+    run = served_run(
+        tmp_path, "--base-url", standin_server.base_url, "--concurrency", "1,10",
+        "--requests", "40", "--ramp-up", "0.2", *LIGHT,
+    )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED and run.mode == "http"
     levels = list(run.levels.order_by("position"))
@@ -77,16 +52,7 @@ def test_http_levels_measure_the_endpoints_and_match_the_servers_count(
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Concurrent request testing" in report
     # THE_BOT's tokens are 40 hex characters; 11 were issued to this run and none is kept.
-    stored = json.dumps(
-        [
-            list(Run.objects.filter(pk=run.pk).values()),
-            list(run.endpoints.values()),
-            list(run.levels.values()),
-            list(run.findings.values()),
-        ],
-        default=str,
-    )
-    assert not TOKEN.search(stored) and not TOKEN.search(report)
+    assert_no_token_kept(run, report)
 
 
 @override_settings(
@@ -102,21 +68,10 @@ def test_open_model_latency_includes_the_queueing_of_a_stalled_server(
     tmp_path,
 ):
     rate, duration = 10, 2
-    run = perftest(
-        tmp_path,
-        "--base-url",
-        standin_server.base_url,
-        "--rate",
-        str(rate),
-        "--duration",
-        str(duration),
-        "--concurrency",
-        "1",
-        "--iterations",
-        "1",
-        "--warmup",
-        "0",
-    )
+    run = served_run(
+        tmp_path, "--base-url", standin_server.base_url, "--rate", str(rate),
+        "--duration", str(duration), "--concurrency", "1", "--iterations", "1", "--warmup", "0",
+    )  # fmt: skip
 
     (level,) = run.levels.all()
     assert level.model == "open" and level.rate == rate and level.concurrency == 1
@@ -142,23 +97,11 @@ def test_a_server_killed_mid_level_is_counted_as_connection_errors(
 
         killer = threading.Thread(target=kill_after_some_requests)
         killer.start()
-        run = perftest(
-            tmp_path,
-            "--base-url",
-            server.base_url,
-            "--concurrency",
-            "2",
-            "--duration",
-            "2",
-            "--ramp-up",
-            "0",
-            "--endpoints",
-            "Get Profile",
-            "--iterations",
-            "3",
-            "--warmup",
-            "0",
-        )
+        run = served_run(
+            tmp_path, "--base-url", server.base_url, "--concurrency", "2", "--duration", "2",
+            "--ramp-up", "0", "--endpoints", "Get Profile", "--iterations", "3",
+            "--warmup", "0",
+        )  # fmt: skip
         killer.join()
 
     assert run.status == Run.Status.COMPLETED
@@ -200,19 +143,10 @@ def test_token_rotation_is_explained_and_avoided(
     options,
     rotation_expected,
 ):
-    run = perftest(
-        tmp_path,
-        "--base-url",
-        standin_server.base_url,
-        "--concurrency",
-        "4",
-        "--requests",
-        "40",
-        "--ramp-up",
-        "0",
-        *LIGHT,
-        *options,
-    )
+    run = served_run(
+        tmp_path, "--base-url", standin_server.base_url, "--concurrency", "4",
+        "--requests", "40", "--ramp-up", "0", *LIGHT, *options,
+    )  # fmt: skip
 
     (level,) = run.levels.all()
     unauthorized = level.status_counts.get("401", 0)
@@ -229,7 +163,7 @@ def test_mode_both_splits_each_endpoint_into_view_and_server_time(
     standin_server,  # noqa: F811
     tmp_path,
 ):
-    run = perftest(tmp_path, "--mode", "both", "--base-url", standin_server.base_url, *LIGHT)
+    run = served_run(tmp_path, "--mode", "both", "--base-url", standin_server.base_url, *LIGHT)
 
     assert run.status == Run.Status.COMPLETED and run.mode == "both"
     inprocess = {e.name: e for e in run.endpoints.filter(phase="sequential")}
@@ -247,7 +181,7 @@ def test_in_process_levels_run_threads_with_their_own_clients(
     shared_database_url,  # noqa: F811
     tmp_path,
 ):
-    run = perftest(tmp_path, "--concurrency", "1,3", "--requests", "30", "--ramp-up", "0", *LIGHT)
+    run = served_run(tmp_path, "--concurrency", "1,3", "--requests", "30", "--ramp-up", "0", *LIGHT)
 
     assert run.status == Run.Status.COMPLETED and run.mode == "in-process"
     levels = list(run.levels.order_by("position"))
@@ -267,18 +201,10 @@ def test_429_answers_are_reported_as_the_platforms_rate_limiting(
 ):
     monkeypatch.setenv("STANDIN_THROTTLE", "1")  # THE_BOT's limits: 10 requests/s per user
     with run_gunicorn(shared_database_url) as server:
-        run = perftest(
-            tmp_path,
-            "--base-url",
-            server.base_url,
-            "--concurrency",
-            "2",
-            "--requests",
-            "60",
-            "--ramp-up",
-            "0",
-            *LIGHT,
-        )
+        run = served_run(
+            tmp_path, "--base-url", server.base_url, "--concurrency", "2", "--requests", "60",
+            "--ramp-up", "0", *LIGHT,
+        )  # fmt: skip
 
     (level,) = run.levels.all()
     assert level.status_counts.get("429", 0) > 0

@@ -43,6 +43,7 @@ from tests.support.live_server import (  # noqa: F401
     shared_database_url,
     standin_server,
 )
+from tests.support.served_runs import assert_no_token_kept, sent_by_perftest, served_run
 from tests.support.terminal import TerminalRun
 from tests.support.views import LONG_ANSWER_SECONDS
 from thebot_settings.settings import PERFTEST as THEBOT
@@ -53,7 +54,6 @@ pytestmark = [
     pytest.mark.skipif(not locust_installed(), reason="needs perftest[locust]"),
 ]
 
-TOKEN = re.compile(r"\b[0-9a-f]{40}\b")
 URL = "http://127.0.0.1:9"  # never reached: these runs are refused first
 LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--warmup", "0", "--iterations", "1"]
 #: Bounded waits for processes (never a timed assertion: a slow machine only waits longer).
@@ -61,15 +61,15 @@ PROCESS_WAIT_S = 60
 POLL_S = 0.05
 
 
-def perftest(tmp_path, *args: str) -> Run:
-    call_command("perftest", "--output", str(tmp_path), "--exit-zero", *args)
-    return Run.objects.latest("pk")
+@pytest.fixture
+def locust_run(standin_server, tmp_path):  # noqa: F811
+    """``locust_run(*args)``: a run on Locust's engine against the stand-in on gunicorn."""
 
+    def run(*args: str) -> Run:
+        base = ("--base-url", standin_server.base_url, "--engine", "locust")
+        return served_run(tmp_path, *base, *args)
 
-def sent_by_perftest(run: Run) -> int:
-    """Every request the run reports having sent: sequential, logins, levels."""
-    sequential = sum(e.requests for e in run.endpoints.exclude(phase="level"))
-    return sequential + len(run.logins) + sum(level.sent_total for level in run.levels.all())
+    return run
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -220,27 +220,15 @@ def test_locust_levels_may_exceed_the_thread_engines_maximum():
 
 
 def test_locust_processes_store_levels_whose_counts_equal_the_servers_own(
+    locust_run,
     standin_server,  # noqa: F811
     tmp_path,
     admin_client,
 ):
     before = standin_server.handled()
-    run = perftest(
-        tmp_path,
-        "--base-url",
-        standin_server.base_url,
-        "--engine",
-        "locust",
-        "--processes",
-        "2",
-        "--concurrency",
-        "2,4",
-        "--duration",
-        "1",
-        "--ramp-up",
-        "0.3",
-        *LIGHT,
-    )
+    run = locust_run(
+        "--processes", "2", "--concurrency", "2,4", "--duration", "1", "--ramp-up", "0.3", *LIGHT,
+    )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED, run.failure
     levels = list(run.levels.order_by("position"))
@@ -264,46 +252,23 @@ def test_locust_processes_store_levels_whose_counts_equal_the_servers_own(
     report = (tmp_path / f"run-{run.pk}.md").read_text()
     assert "Engine: Locust's distributed runner, 2 local worker processes." in report
     # THE_BOT's tokens are 40 hex characters; the workers sent with several, none is kept.
-    stored = json.dumps(
-        [
-            list(Run.objects.filter(pk=run.pk).values()),
-            list(run.endpoints.values()),
-            list(run.levels.values()),
-            list(run.findings.values()),
-        ],
-        default=str,
-    )
-    assert not TOKEN.search(stored) and not TOKEN.search(report)
+    assert_no_token_kept(run, report)
     assert "| 4 concurrent |" in report
     page = admin_client.get(reverse("admin:perftest_run_change", args=[run.pk]))
     assert page.status_code == 200 and "Get Notifications" in page.content.decode()
 
 
 def test_a_master_and_two_workers_merge_into_one_run_exactly(
+    locust_run,
     standin_server,  # noqa: F811
     tmp_path,
 ):
     port = free_port()
     with perftest_workers(port, tmp_path) as workers:
-        run = perftest(
-            tmp_path,
-            "--base-url",
-            standin_server.base_url,
-            "--engine",
-            "locust",
-            "--master",
-            "--expect-workers",
-            "2",
-            "--master-bind",
-            f"127.0.0.1:{port}",
-            "--concurrency",
-            "4",
-            "--duration",
-            "1.5",
-            "--ramp-up",
-            "0",
-            *LIGHT,
-        )
+        run = locust_run(
+            "--master", "--expect-workers", "2", "--master-bind", f"127.0.0.1:{port}",
+            "--concurrency", "4", "--duration", "1.5", "--ramp-up", "0", *LIGHT,
+        )  # fmt: skip
         for process, _ in workers:  # the master ends its workers when the run ends
             assert process.wait(PROCESS_WAIT_S) == 0
 
@@ -336,6 +301,7 @@ def wait_for(condition, what: str) -> None:
 
 
 def test_a_worker_killed_mid_level_is_named_lost_and_nothing_merged_goes_missing(
+    locust_run,
     standin_server,  # noqa: F811
     tmp_path,
 ):
@@ -350,25 +316,10 @@ def test_a_worker_killed_mid_level_is_named_lost_and_nothing_merged_goes_missing
         killer = threading.Thread(target=kill_once_it_reported)
         killer.start()
         try:
-            run = perftest(
-                tmp_path,
-                "--base-url",
-                standin_server.base_url,
-                "--engine",
-                "locust",
-                "--master",
-                "--expect-workers",
-                "2",
-                "--master-bind",
-                f"127.0.0.1:{port}",
-                "--concurrency",
-                "4",
-                "--duration",
-                "4",
-                "--ramp-up",
-                "0",
-                *LIGHT,
-            )
+            run = locust_run(
+                "--master", "--expect-workers", "2", "--master-bind", f"127.0.0.1:{port}",
+                "--concurrency", "4", "--duration", "4", "--ramp-up", "0", *LIGHT,
+            )  # fmt: skip
         finally:
             killer.join()
         assert survivor.wait(PROCESS_WAIT_S) == 0 and victim.wait() == -signal.SIGKILL
@@ -505,27 +456,15 @@ def test_ctrl_c_ends_every_process_the_run_started(
 
 @pytest.mark.parametrize("pool", [4, 1], ids=["4 users", "fewer users than workers"])
 def test_an_open_level_on_locust_sends_or_drops_every_slot_of_its_schedule(
+    locust_run,
     standin_server,  # noqa: F811
     tmp_path,
     pool,
 ):
     before = standin_server.handled()
-    run = perftest(
-        tmp_path,
-        "--base-url",
-        standin_server.base_url,
-        "--engine",
-        "locust",
-        "--processes",
-        "2",
-        "--rate",
-        "40",
-        "--concurrency",
-        str(pool),
-        "--duration",
-        "2",
-        *LIGHT,
-    )
+    run = locust_run(
+        "--processes", "2", "--rate", "40", "--concurrency", str(pool), "--duration", "2", *LIGHT,
+    )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED, run.failure
     level = run.levels.get()
@@ -550,31 +489,15 @@ def test_an_open_level_on_locust_sends_or_drops_every_slot_of_its_schedule(
     },
 )
 def test_answers_otherwise_on_locust_are_counted_by_class_apart_from_the_verdict_figures(
+    locust_run,
     standin_server,  # noqa: F811
     tmp_path,
 ):
     before = standin_server.handled()
-    run = perftest(
-        tmp_path,
-        "--base-url",
-        standin_server.base_url,
-        "--engine",
-        "locust",
-        "--processes",
-        "2",
-        "--concurrency",
-        "2",
-        "--duration",
-        "1",
-        "--ramp-up",
-        "0",
-        "--warmup",
-        "0",
-        "--iterations",
-        "1",
-        "--threshold",
-        "error_rate < 99% abort",
-    )
+    run = locust_run(
+        "--processes", "2", "--concurrency", "2", "--duration", "1", "--ramp-up", "0",
+        "--warmup", "0", "--iterations", "1", "--threshold", "error_rate < 99% abort",
+    )  # fmt: skip
 
     assert any(note.startswith("Abort thresholds were not checked") for note in run.notes)
     level = run.levels.get()
@@ -609,28 +532,14 @@ CAPTURED = {
 
 @override_settings(PERFTEST=CAPTURED)
 def test_locust_users_send_paths_filled_with_their_own_identitys_captured_values(
+    locust_run,
     standin_server,  # noqa: F811
     tmp_path,
 ):
-    run = perftest(
-        tmp_path,
-        "--base-url",
-        standin_server.base_url,
-        "--engine",
-        "locust",
-        "--concurrency",
-        "2",
-        "--duration",
-        "1",
-        "--ramp-up",
-        "0",
-        "--endpoints",
-        "Get Lessons,Get Lesson",
-        "--warmup",
-        "0",
-        "--iterations",
-        "1",
-    )
+    run = locust_run(
+        "--concurrency", "2", "--duration", "1", "--ramp-up", "0",
+        "--endpoints", "Get Lessons,Get Lesson", "--warmup", "0", "--iterations", "1",
+    )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED, run.failure
     (level,) = run.levels.all()
@@ -662,7 +571,7 @@ def test_a_level_of_answers_seconds_long_arrives_whole_from_the_locust_workers(
 ):
     # One gunicorn thread per user, so every user waits for its own answer only.
     with run_gunicorn(shared_database_url, workers=1, threads=LONG_ANSWER_USERS) as server:
-        run = perftest(
+        run = served_run(
             tmp_path,
             "--base-url",
             server.base_url,
