@@ -28,8 +28,7 @@ from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.reports.sections import comparison
 from perftest.store import read, write
 from perftest.store.read import PlanSnapshot
-from tests.analysis.test_concurrency_report import add_level
-from tests.analysis.test_report_rules import STARTED, add_endpoint, add_samples, make_run
+from tests.support.stored_rows import STARTED, add_endpoint, add_level, add_samples, make_run
 
 pytestmark = pytest.mark.django_db
 
@@ -39,17 +38,8 @@ LIST = "/admin/perftest/run/"
 #: concurrently, which SQLite's shared in-memory test database refuses; the list and page
 #: tests cover level rows, the browser test a real run with levels.)
 REAL_RUN = [
-    "--endpoints",
-    "Get Profile,Get Lessons",
-    "--iterations",
-    "5",
-    "--warmup",
-    "1",
-    "--threshold",
-    "p95 < 0.001ms",
-    "--threshold",
-    "error_rate < 50%",
-    "--exit-zero",
+    *("--endpoints", "Get Profile,Get Lessons", "--iterations", "5", "--warmup", "1"),
+    *("--threshold", "p95 < 0.001ms", "--threshold", "error_rate < 50%", "--exit-zero"),
 ]
 
 

@@ -14,10 +14,14 @@ from perftest.analysis import summaries, thresholds, verdict
 from perftest.analysis.rules import levels as rules
 from perftest.store import read
 from perftest.text import ms
-from tests.analysis.test_report_rules import (
+from tests.support.stored_rows import (
     add_endpoint,
+    add_level,
     add_samples,
     analyzed,
+    curve_with_a_knee_at_30,
+    errors_of,
+    load_run,
     make_run,
     of_rule,
     rendered,
@@ -25,59 +29,6 @@ from tests.analysis.test_report_rules import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def add_level(
-    run: models.Run, concurrency: int, throughput: float, p95: float, **fields
-) -> models.LoadLevel:
-    requests = fields.pop("requests", 400)
-    values = {
-        "position": run.levels.count(),
-        "model": models.LoadLevel.Model.CLOSED,
-        "transport": "http",
-        "concurrency": concurrency,
-        "duration_s": 10.0,
-        "identities": concurrency,
-        "requests": requests,
-        "ok": requests,
-        "status_counts": {"200": requests},
-        "window_s": requests / throughput,
-        "throughput": throughput,
-        "p50_ms": p95 / 2,
-        "p90_ms": p95 * 0.9,
-        "p95_ms": p95,
-        "p99_ms": p95 * 1.2,
-        "max_ms": p95 * 1.5,
-        "generator_cpu_s": 3.0,
-        "wall_s": 10.0,
-    }
-    values.update(fields)
-    values.setdefault("ok_throughput", values["ok"] / values["window_s"])  # as store.write does
-    return models.LoadLevel.objects.create(run=run, **values)
-
-
-def errors_of(reason: str, count: int, example: str = "") -> dict:
-    return {"errors": [{"reason": reason, "count": count, "example": example}], "ok": 400 - count}
-
-
-def load_run(**fields) -> models.Run:
-    config = {
-        "load": {"concurrency": [1, 10, 30], "duration_s": 10.0, "ramp_up_s": 1.0},
-        "http": {"base_url": "http://127.0.0.1:8000", "server_pid": 4242},
-        "login": {"method": "POST", "path": "/api/auth/login/"},
-    }
-    values = {"mode": "http", "target": "http://127.0.0.1:8000", "config": config, **fields}
-    return make_run(**values)
-
-
-def curve_with_a_knee_at_30() -> models.Run:
-    """Four closed levels whose throughput as expected stalls at 30 while p95 nearly triples."""
-    run = load_run()
-    add_level(run, 1, 50.0, 20.0)
-    add_level(run, 10, 120.1, 40.0)
-    add_level(run, 30, 125.2, 112.0)
-    add_level(run, 50, 126.0, 300.0)
-    return run
 
 
 def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():

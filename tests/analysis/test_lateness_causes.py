@@ -19,9 +19,8 @@ from django.test import override_settings
 
 from perftest.analysis.rules import levels as level_rules
 from perftest.models import LoadLevel, Run
-from tests.analysis.test_concurrency_report import add_level, load_run
-from tests.analysis.test_report_rules import analyzed, of_rule
 from tests.support import level_views, views
+from tests.support.stored_rows import add_level, analyzed, load_run, of_rule
 from thebot_settings.thebot import THEBOT_PERFTEST
 
 with_levels = pytest.mark.django_db(transaction=True)

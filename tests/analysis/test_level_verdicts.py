@@ -22,11 +22,10 @@ from perftest.conf import DEFAULTS
 from perftest.measure import session
 from perftest.models import Finding, LoadLevel, Run
 from perftest.plan import expressions
-from tests.analysis.test_concurrency_report import add_level, errors_of, load_run
-from tests.analysis.test_report_rules import analyzed
 from tests.reports.test_report_formats import cases
 from tests.support import level_views
 from tests.support.live_server import shared_database_url  # noqa: F401
+from tests.support.stored_rows import add_level, analyzed, errors_of, load_run
 from thebot_settings.settings import PERFTEST as THEBOT
 
 #: Runs with load levels: their worker threads use their own connections and see only

@@ -7,109 +7,27 @@ and the report is rendered from the stored rows, as the command does.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from perftest import models, runner
+from perftest import models
 from perftest.analysis import summaries, thresholds
 from perftest.analysis.rules import endpoints as rules
 from perftest.analysis.rules import resources as resource_rules
-from perftest.reports import console, formats, markdown
+from perftest.reports import formats
 from perftest.store import read
 from perftest.text import ms
+from tests.support.stored_rows import (
+    MB,
+    add_endpoint,
+    add_samples,
+    analyzed,
+    make_run,
+    of_rule,
+    rendered,
+    summary_table,
+)
 
 pytestmark = pytest.mark.django_db
-
-STARTED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-MB = 2**20
-
-
-def make_run(**fields) -> models.Run:
-    values = {
-        "status": models.Run.Status.COMPLETED,
-        "mode": "in-process",
-        "target": "URLconf tests.support.urls",
-        "label": "rules",
-        "iterations": 20,
-        "warmup": 2,
-        "started_at": STARTED,
-        "finished_at": STARTED + dt.timedelta(seconds=42),
-        "config": {
-            "thresholds": {"RESPONSE_TIME_P95_MS": 2000},
-            "login": {"method": "POST", "path": "/api/auth/login/"},
-        },
-        "environment": {"python": "3.12.1", "django": "5.2", "cpu_count": 4, "host": "box"},
-        "logins": [
-            {"identity": "perftest-1", "status": 200, "ok": True, "elapsed_ns": 10**6, "reason": ""}
-        ],
-        "resource_description": "this process (pid 7)",
-        "resource_interval_s": 0.5,
-        "resource_cpu_count": 4,
-    }
-    values.update(fields)
-    return models.Run.objects.create(**values)
-
-
-def add_endpoint(run: models.Run, name: str, **fields) -> models.EndpointResult:
-    requests = fields.get("requests", 20)
-    values = {
-        "position": run.endpoints.count(),
-        "name": name,
-        "method": "GET",
-        "path": f"/api/{name.lower().replace(' ', '-')}/",
-        "expected_status": 200,
-        "planned": 20,
-        "requests": requests,
-        "ok": requests,
-        "status_counts": {"200": requests} if requests else {},
-        "min_ms": 10.0,
-        "mean_ms": 60.0,
-        "p50_ms": 50.0,
-        "p90_ms": 90.0,
-        "p95_ms": 100.0,
-        "p99_ms": 120.0,
-        "max_ms": 130.0,
-        "sum_ns": int(60.0 * requests * 1e6),
-        "bytes_total": 512 * requests,
-    }
-    values.update(fields)
-    return models.EndpointResult.objects.create(run=run, **values)
-
-
-def add_samples(run: models.Run, rss_mb: list[float], cpu: list[float], step_s: float = 30.0):
-    models.ResourceSample.objects.bulk_create(
-        models.ResourceSample(
-            run=run,
-            offset_s=i * step_s,
-            rss_bytes=int(rss * MB),
-            cpu_percent=cpu_pct,
-            threads=4 + i,
-            open_files=3,
-        )
-        for i, (rss, cpu_pct) in enumerate(zip(rss_mb, cpu, strict=True))
-    )
-
-
-def analyzed(run: models.Run) -> list[models.Finding]:
-    """Run the rules and store their findings and the verdict, as the runner does; return the
-    stored findings."""
-    runner.judge(run)
-    return list(run.findings.all())
-
-
-def rendered(run: models.Run) -> str:
-    """The Markdown report of the run as stored now."""
-    return markdown.render(read.StoredRun.of(run))
-
-
-def summary_table(run: models.Run) -> str:
-    """The console summary of the run as stored now."""
-    return console.summary_table(read.StoredRun.of(run))
-
-
-def of_rule(found: list[models.Finding], rule: str) -> list[models.Finding]:
-    return [f for f in found if f.rule == rule]
 
 
 def test_slow_endpoint_fails_its_threshold_and_a_fast_one_passes():

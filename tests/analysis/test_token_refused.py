@@ -17,8 +17,8 @@ from rest_framework.authtoken.models import Token
 from perftest.analysis.rules import configuration
 from perftest.measure import auth
 from perftest.models import Run
-from tests.analysis.test_report_rules import add_endpoint, analyzed, make_run, of_rule
 from tests.support.live_server import shared_database_url, standin_server  # noqa: F401
+from tests.support.stored_rows import add_endpoint, analyzed, make_run, of_rule
 from thebot_settings.thebot import THEBOT_PERFTEST
 
 #: DRF's token keys are this long, so the finding can say how long a token was sent.
@@ -76,14 +76,9 @@ def test_over_http_a_refused_token_names_the_login_settings_and_what_was_sent(
 ):
     with override_settings(PERFTEST=with_login(**login)):
         run, report = run_perftest(
-            "--base-url",
-            standin_server.base_url,
-            "--iterations",
-            "2",
-            "--warmup",
-            "0",
+            "--base-url", standin_server.base_url, "--iterations", "2", "--warmup", "0",
             exit_code=1,
-        )
+        )  # fmt: skip
     assert run.logins and all(attempt["transport"] == "http" for attempt in run.logins)
     assert_refused(run, report, sent, tokens)
 

@@ -13,11 +13,12 @@ from perftest.analysis.rules import levels as level_rules
 from perftest.reports import console
 from perftest.store import read
 from perftest.text import ms
-from tests.analysis.test_concurrency_report import add_level, load_run
-from tests.analysis.test_report_rules import (
+from tests.support.stored_rows import (
     add_endpoint,
+    add_level,
     add_samples,
     analyzed,
+    load_run,
     make_run,
     of_rule,
     rendered,

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from tests.analysis.test_report_rules import STARTED, add_endpoint, analyzed, make_run
 from tests.support.commands import assert_usage_error, manage_subprocess
+from tests.support.stored_rows import STARTED, add_endpoint, analyzed, make_run
 
 
 def listed(capsys, *args: str) -> list[str]:

@@ -133,15 +133,7 @@ def test_a_request_crosses_to_the_workers_byte_for_byte():
 def test_engine_locust_without_locust_installed_is_a_one_line_usage_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "locust", None)  # what the import system then finds: none
     with pytest.raises(CommandError) as ended:
-        call_command(
-            "perftest",
-            "--engine",
-            "locust",
-            "--base-url",
-            URL,
-            "--concurrency",
-            "2",
-        )
+        call_command("perftest", "--engine", "locust", "--base-url", URL, "--concurrency", "2")
     assert ended.value.returncode == 2
     assert str(ended.value) == (
         "--engine locust needs Locust, which is not installed: pip install 'perftest[locust]'."
@@ -373,25 +365,11 @@ def test_a_killed_master_stops_its_workers_and_the_run_is_stored_interrupted(
     port = free_port()
     with perftest_workers(port, tmp_path) as workers:
         terminal = TerminalRun(
-            "--output",
-            str(tmp_path),
-            "--base-url",
-            standin_server.base_url,
-            "--engine",
-            "locust",
-            "--master",
-            "--expect-workers",
-            "2",
-            "--master-bind",
-            f"127.0.0.1:{port}",
-            "--concurrency",
-            "4",
-            "--duration",
-            "60",
-            *LIGHT,
-            database_url=shared_database_url,
-            awaited="counted requests",
-        )
+            "--output", str(tmp_path), "--base-url", standin_server.base_url,
+            "--engine", "locust", "--master", "--expect-workers", "2",
+            "--master-bind", f"127.0.0.1:{port}", "--concurrency", "4", "--duration", "60",
+            *LIGHT, database_url=shared_database_url, awaited="counted requests",
+        )  # fmt: skip
         try:
             assert terminal.reached.wait(PROCESS_WAIT_S)
             (master,) = [
@@ -421,22 +399,10 @@ def test_ctrl_c_ends_every_process_the_run_started(
     tmp_path,
 ):
     terminal = TerminalRun(
-        "--output",
-        str(tmp_path),
-        "--base-url",
-        standin_server.base_url,
-        "--engine",
-        "locust",
-        "--processes",
-        "2",
-        "--concurrency",
-        "2",
-        "--duration",
-        "60",
-        *LIGHT,
-        database_url=shared_database_url,
-        awaited="counted requests",
-    )
+        "--output", str(tmp_path), "--base-url", standin_server.base_url, "--engine", "locust",
+        "--processes", "2", "--concurrency", "2", "--duration", "60", *LIGHT,
+        database_url=shared_database_url, awaited="counted requests",
+    )  # fmt: skip
     try:
         assert terminal.reached.wait(PROCESS_WAIT_S)
         started = children_of(terminal.process)

@@ -222,13 +222,9 @@ def test_check_writes_sends_the_methods_that_write_when_asked(plan_server):
     out = io.StringIO()
     with pytest.raises(CommandError):
         call_command(
-            "perftest",
-            "--check",
-            "--check-writes",
-            "--base-url",
-            plan_server.base_url,
+            "perftest", "--check", "--check-writes", "--base-url", plan_server.base_url,
             stdout=out,
-        )
+        )  # fmt: skip
     lines = out.getvalue().splitlines()
     assert _row(lines, "Add Item")[0] == "201"
     assert _row(lines, "Drop Item")[0] == "204"

@@ -153,30 +153,15 @@ def test_two_runs_at_once_on_one_database_both_complete_without_touching_each_ot
 ):
     common = ["--endpoints", "Get Profile,Get Notifications", "--iterations", "2", "--warmup", "0"]
     first = TerminalRun(
-        "--output",
-        str(tmp_path),
-        *common,
-        "--concurrency",
-        "2",
-        "--duration",
-        "8",
-        "--ramp-up",
-        "0",
-        "--label",
-        "first",
-        database_url=shared_database_url,
+        "--output", str(tmp_path), *common, "--concurrency", "2", "--duration", "8",
+        "--ramp-up", "0", "--label", "first", database_url=shared_database_url,
         awaited="level 1/1",
-    )
+    )  # fmt: skip
     assert first.reached.wait(PROMPT_S * 4), first.finish()
     second = TerminalRun(
-        "--output",
-        str(tmp_path),
-        *common,
-        "--label",
-        "second",
-        database_url=shared_database_url,
-        awaited="sequential pass",
-    )
+        "--output", str(tmp_path), *common, "--label", "second",
+        database_url=shared_database_url, awaited="sequential pass",
+    )  # fmt: skip
     # The second run has cleaned up leftovers and seeded: the first must still be measuring.
     assert second.reached.wait(PROMPT_S * 4), second.finish()
     assert first.process.poll() is None, "the two runs did not overlap"
@@ -197,21 +182,10 @@ def test_two_runs_at_once_on_one_database_both_complete_without_touching_each_ot
 def test_sigterm_ends_a_run_like_ctrl_c(shared_database_url, tmp_path):  # noqa: F811
     users_before = get_user_model().objects.count()
     run = TerminalRun(
-        "--output",
-        str(tmp_path),
-        "--endpoints",
-        "Get Profile",
-        "--iterations",
-        "1",
-        "--warmup",
-        "0",
-        "--concurrency",
-        "2",
-        "--duration",
-        "60",
-        database_url=shared_database_url,
-        awaited="level 1/1",
-    )
+        "--output", str(tmp_path), "--endpoints", "Get Profile", "--iterations", "1",
+        "--warmup", "0", "--concurrency", "2", "--duration", "60",
+        database_url=shared_database_url, awaited="level 1/1",
+    )  # fmt: skip
     assert run.reached.wait(PROMPT_S * 4), run.finish()
     run.process.send_signal(signal.SIGTERM)
     code, _, stderr = run.finish(timeout=PROMPT_S * 2)

@@ -96,15 +96,9 @@ def test_identities_option_with_roles_is_a_usage_error():
 @override_settings(PERFTEST=WITH_ROLES)
 def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest):
     run, report = run_perftest(
-        "--iterations",
-        "3",
-        "--warmup",
-        "0",
-        "--threshold",
-        "p99{Get Lessons@teacher} < 60s",
-        "--threshold",
-        "queries_max{@teacher} < 1000",
-    )
+        "--iterations", "3", "--warmup", "0", "--threshold", "p99{Get Lessons@teacher} < 60s",
+        "--threshold", "queries_max{@teacher} < 1000",
+    )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED
     rows = list(run.endpoints.filter(phase="sequential").order_by("position"))
@@ -144,20 +138,11 @@ def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest
 @override_settings(PERFTEST=WITH_ROLES)
 def test_role_scoped_threshold_fails_for_its_role_only(run_perftest, tmp_path):
     run, _ = run_perftest(
-        "--iterations",
-        "2",
-        "--warmup",
-        "0",
-        "--endpoints",
-        "Get Profile",
-        "--threshold",
-        "queries_max{Get Profile@teacher} < 1",
-        "--threshold",
-        "queries_max{Get Profile@student} < 1000",
-        "--format",
-        "md,json",
+        "--iterations", "2", "--warmup", "0", "--endpoints", "Get Profile",
+        "--threshold", "queries_max{Get Profile@teacher} < 1",
+        "--threshold", "queries_max{Get Profile@student} < 1000", "--format", "md,json",
         exit_code=1,
-    )
+    )  # fmt: skip
 
     checks = {
         f.subject: f.passed
@@ -193,19 +178,9 @@ def test_more_workers_than_role_identities_with_per_worker_logins_is_a_usage_err
 @override_settings(PERFTEST=WITH_ROLES)
 def test_a_level_splits_its_endpoint_rows_by_role_summing_to_the_level(run_perftest):
     run, report = run_perftest(
-        "--iterations",
-        "1",
-        "--warmup",
-        "0",
-        "--endpoints",
-        "Get Profile,Get Lessons",
-        "--concurrency",
-        "7",
-        "--requests",
-        "42",
-        "--ramp-up",
-        "0",
-    )
+        "--iterations", "1", "--warmup", "0", "--endpoints", "Get Profile,Get Lessons",
+        "--concurrency", "7", "--requests", "42", "--ramp-up", "0",
+    )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED
     (level,) = run.levels.all()
@@ -267,21 +242,9 @@ def test_profiling_with_roles_profiles_each_roles_row(run_perftest):
 @override_settings(PERFTEST=WITH_ROLES)
 def test_login_once_lets_more_workers_than_identities_share_the_roles_tokens(run_perftest):
     run, _ = run_perftest(
-        "--iterations",
-        "1",
-        "--warmup",
-        "0",
-        "--endpoints",
-        "Get Lessons",
-        "--concurrency",
-        "9",
-        "--requests",
-        "27",
-        "--ramp-up",
-        "0",
-        "--login",
-        "once",
-    )
+        "--iterations", "1", "--warmup", "0", "--endpoints", "Get Lessons",
+        "--concurrency", "9", "--requests", "27", "--ramp-up", "0", "--login", "once",
+    )  # fmt: skip
 
     (level,) = run.levels.all()
     rows = {row.role: row for row in level.endpoints.all()}

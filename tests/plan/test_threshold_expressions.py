@@ -136,16 +136,9 @@ def _checks(run: Run) -> dict[str, Finding]:
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=BROKEN_AND_PROFILE)
 def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_perftest):
     run, report = run_perftest(
-        "--iterations",
-        "3",
-        "--warmup",
-        "0",
-        "--threshold",
-        "p99{Get Profile} < 60s",
-        "--threshold",
-        "queries_max{Get Profile} < 1",
-        exit_code=1,
-    )
+        "--iterations", "3", "--warmup", "0", "--threshold", "p99{Get Profile} < 60s",
+        "--threshold", "queries_max{Get Profile} < 1", exit_code=1,
+    )  # fmt: skip
     checks = _checks(read.StoredRun.of(run).row)
     assert checks["threshold.p99 Get Profile"].passed is True
     assert (

@@ -434,8 +434,7 @@ def test_perftest_report_refuses_runs_of_different_plans_naming_the_differences(
 
 @pytest.mark.django_db
 def test_a_levels_rows_are_named_by_level_and_its_overall_figures_drawn():
-    from tests.analysis.test_concurrency_report import add_level, load_run
-    from tests.analysis.test_report_rules import add_endpoint
+    from tests.support.stored_rows import add_endpoint, add_level, load_run
 
     before, after = load_run(), load_run()
     for run, throughput in ((before, 400.0), (after, 120.0)):

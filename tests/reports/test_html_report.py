@@ -22,9 +22,15 @@ from perftest.reports import charts, formats, html, markdown
 from perftest.store import read
 from perftest.store.read import StoredRun
 from perftest.text import MB, level_label
-from tests.analysis.test_concurrency_report import add_level, curve_with_a_knee_at_30, load_run
-from tests.analysis.test_report_rules import add_endpoint, analyzed, make_run
 from tests.store.test_stored_runs import RUNS, stored_runs  # noqa: F401
+from tests.support.stored_rows import (
+    add_endpoint,
+    add_level,
+    analyzed,
+    curve_with_a_knee_at_30,
+    load_run,
+    make_run,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 #: Two closed levels so the scaling chart has a curve; two light endpoints keep it short.

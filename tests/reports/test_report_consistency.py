@@ -15,8 +15,15 @@ import pytest
 from perftest.analysis import verdict
 from perftest.analysis.rules import levels as rules
 from perftest.store import read
-from tests.analysis.test_concurrency_report import add_level, errors_of, load_run
-from tests.analysis.test_report_rules import add_endpoint, analyzed, make_run, rendered
+from tests.support.stored_rows import (
+    add_endpoint,
+    add_level,
+    analyzed,
+    errors_of,
+    load_run,
+    make_run,
+    rendered,
+)
 
 pytestmark = pytest.mark.django_db
 

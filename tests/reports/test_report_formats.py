@@ -203,8 +203,7 @@ def test_perftest_report_prints_a_json_report_to_stdout(tmp_path, capsys):
 
 @pytest.mark.django_db
 def test_json_carries_how_much_of_a_busy_machine_each_level_had():
-    from tests.analysis.test_concurrency_report import add_level, load_run
-    from tests.analysis.test_report_rules import analyzed
+    from tests.support.stored_rows import add_level, analyzed, load_run
 
     run = load_run(resource_cpu_count=2)
     add_level(run, 1, 100.0, 10.0, system_cores=1.32, other_cores=1.1)

@@ -31,10 +31,10 @@ from perftest.store import read
 from perftest.text import quantity
 from tests.admin.test_admin import LIST, cell, user
 from tests.analysis.test_baseline import ONE_VIEW
-from tests.analysis.test_report_rules import STARTED, add_endpoint, add_samples, make_run
 from tests.commands.test_run_list import cells
 from tests.support import views
 from tests.support.report_checks import validate
+from tests.support.stored_rows import STARTED, add_endpoint, add_samples, make_run
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,8 @@ from perftest.redact import Redactor
 from perftest.reports import charts, formats
 from perftest.store.read import StoredRun, Windows
 from perftest.text import level_label
-from tests.analysis.test_concurrency_report import add_level, load_run
 from tests.support.report_checks import validate
+from tests.support.stored_rows import add_level, load_run
 
 SECOND_NS = 1_000_000_000
 #: A bucket's midpoint is within 1/64 of the value; HDR's 3 digits add at most 0.1 %.
