@@ -112,18 +112,28 @@ def _at(where: str, signal_name: str, call: int = 1, when: str = "after") -> dic
     return {"at": where, "call": call, "signal": signal_name, "when": when}
 
 
+@pytest.fixture
+def interrupted(shared_database_url, tmp_path):  # noqa: F811
+    """``interrupted(signal_name, *hooks)``: a run sent ``signal_name`` at ``hooks`` (``_at``),
+    proven to end interrupted, stored, with nothing of it left; the run and the process."""
+
+    def run(signal_name: str, *hooks: dict) -> tuple[Run, subprocess.CompletedProcess]:
+        before = _rows()
+        result = signalled_run(shared_database_url, tmp_path, *hooks)
+        stored = assert_interrupted(result, signal_name, tmp_path)
+        assert_nothing_left(before)
+        return stored, result
+
+    return run
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_signal_while_seeding_stores_the_run_interrupted_with_nothing_seeded_left(
-    shared_database_url,  # noqa: F811
-    tmp_path,
+    interrupted, tmp_path
 ):
-    before = _rows()
     # The seeder has created its rows and the users exist: the signal comes before they are
     # recorded, inside the seeding's transaction.
-    result = signalled_run(shared_database_url, tmp_path, _at("perftest.seeding:seeded", "SIGINT"))
-
-    run = assert_interrupted(result, "SIGINT", tmp_path)
-    assert_nothing_left(before)
+    run, result = interrupted("SIGINT", _at("perftest.seeding:seeded", "SIGINT"))
     # Nothing was measured: the run stores the endpoints it never reached, and says so.
     (row,) = run.endpoints.all()  # no level began
     assert row.requests == 0 and row.not_measured == "the run was interrupted before this endpoint"
@@ -135,18 +145,9 @@ def test_a_signal_while_seeding_stores_the_run_interrupted_with_nothing_seeded_l
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_signal_while_the_workers_log_in_removes_their_sessions_and_tokens(
-    shared_database_url,  # noqa: F811
-    tmp_path,
-):
-    before = _rows()
+def test_a_signal_while_the_workers_log_in_removes_their_sessions_and_tokens(interrupted):
     # The first worker of the level has logged in (a token and a session exist): SIGTERM.
-    result = signalled_run(
-        shared_database_url, tmp_path, _at("perftest.measure.session:log_in", "SIGTERM", call=2)
-    )
-
-    run = assert_interrupted(result, "SIGTERM", tmp_path)
-    assert_nothing_left(before)
+    run, result = interrupted("SIGTERM", _at("perftest.measure.session:log_in", "SIGTERM", call=2))
     # The sequential pass was measured and is kept; the level stopped while it started.
     assert run.endpoints.get(phase="sequential").requests == 2
     level = run.levels.get()
@@ -155,37 +156,20 @@ def test_a_signal_while_the_workers_log_in_removes_their_sessions_and_tokens(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_signal_while_measuring_keeps_what_was_measured_and_removes_the_rest(
-    shared_database_url,  # noqa: F811
-    tmp_path,
-):
-    before = _rows()
+def test_a_signal_while_measuring_keeps_what_was_measured_and_removes_the_rest(interrupted):
     # Call 10 of the in-process transport is a request of the level (the sequential pass
     # sends 3, the level's logins 3).
-    result = signalled_run(
-        shared_database_url,
-        tmp_path,
+    run, result = interrupted(
+        "SIGINT",
         _at("perftest.measure.transport.inprocess:InProcessTransport.send", "SIGINT", call=10),
     )
-
-    run = assert_interrupted(result, "SIGINT", tmp_path)
-    assert_nothing_left(before)
     level = run.levels.get()
     assert level.interrupted and 0 < level.requests < 30
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_signal_while_the_run_is_stored_is_deferred_until_it_is_stored_and_cleaned(
-    shared_database_url,  # noqa: F811
-    tmp_path,
-):
-    before = _rows()
-    result = signalled_run(
-        shared_database_url, tmp_path, _at("perftest.store.write:save", "SIGTERM", when="before")
-    )
-
-    run = assert_interrupted(result, "SIGTERM", tmp_path)
-    assert_nothing_left(before)
+def test_a_signal_while_the_run_is_stored_is_deferred_until_it_is_stored_and_cleaned(interrupted):
+    run, result = interrupted("SIGTERM", _at("perftest.store.write:save", "SIGTERM", when="before"))
     # Measuring had completed: every figure is stored, and the run says why it is interrupted.
     assert run.endpoints.get(phase="sequential").requests == 2 and run.levels.get().requests == 30
     assert not run.levels.get().interrupted
@@ -197,20 +181,12 @@ def test_a_signal_while_the_run_is_stored_is_deferred_until_it_is_stored_and_cle
 
 @pytest.mark.django_db(transaction=True)
 def test_signals_while_test_data_is_removed_are_deferred_and_a_second_says_what_is_left(
-    shared_database_url,  # noqa: F811
-    tmp_path,
+    interrupted,
 ):
-    before = _rows()
     removing = "perftest.seeding:Removal._remove"
-    result = signalled_run(
-        shared_database_url,
-        tmp_path,
-        _at(removing, "SIGINT", call=1),
-        _at(removing, "SIGINT", call=2),
+    run, result = interrupted(
+        "SIGINT", _at(removing, "SIGINT", call=1), _at(removing, "SIGINT", call=2)
     )
-
-    run = assert_interrupted(result, "SIGINT", tmp_path)
-    assert_nothing_left(before)
     assert run.levels.get().requests == 30
     told = [STILL_REMOVING.match(line) for line in result.stderr.strip().splitlines()[:-1]]
     assert len(told) == 2 and all(told), result.stderr
