@@ -119,6 +119,7 @@ LISTED_REASONS = [
 ]
 
 
+@pytest.mark.slow
 def test_the_run_list_shows_each_runs_figures_newest_first(viewer):
     older = listed_run(label="older")
     newer = make_run(label="newer", started_at=STARTED + dt.timedelta(hours=1), finished_at=None)
@@ -158,6 +159,7 @@ def test_the_run_list_filters_by_status_and_searches_labels_and_targets(viewer):
 LIST_QUERIES = 11
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("runs", [5, 200])
 def test_the_run_list_costs_the_same_queries_whatever_the_number_of_runs(
     viewer, runs, django_assert_max_num_queries
@@ -278,6 +280,7 @@ def test_deleting_a_run_deletes_its_rows_and_keeps_the_others(editor):
     assert {table: table.objects.filter(run=kept).count() for table in tables} == before
 
 
+@pytest.mark.slow
 def test_every_report_download_is_perftest_reports_output_with_its_type_and_name(
     viewer, tmp_path, capsys
 ):
@@ -300,6 +303,7 @@ def test_every_report_download_is_perftest_reports_output_with_its_type_and_name
     assert viewer.get(f"{LIST}999999/report/md/").status_code == 404
 
 
+@pytest.mark.slow
 def test_two_selected_runs_open_their_comparison_older_as_baseline(viewer, tmp_path):
     before, after = real_run(tmp_path), real_run(tmp_path)
 
@@ -412,6 +416,7 @@ def test_every_view_asks_for_staff_and_the_view_permission(tmp_path):
     assert no_permission.post(LIST, action).status_code == 403
 
 
+@pytest.mark.slow
 def test_no_admin_page_shows_the_seeded_password_or_the_login_token(viewer, tmp_path, monkeypatch):
     from perftest.measure import auth
 

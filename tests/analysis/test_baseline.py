@@ -77,6 +77,7 @@ def refused(tmp_path, *args: str) -> str:
     return message
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("machine_rule_off")
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
 def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_request(
@@ -130,6 +131,7 @@ def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_
     assert {f.rule for f in baseline_findings(again)} == {REGRESSION}
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("machine_rule_off")
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
 def test_a_red_run_exits_1_even_when_it_also_regressed(run_perftest, monkeypatch, capsys):
@@ -148,6 +150,7 @@ def test_a_red_run_exits_1_even_when_it_also_regressed(run_perftest, monkeypatch
     assert "REGRESSION:" not in printed
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
 def test_one_more_query_per_request_is_a_regression_naming_the_new_sql(run_perftest, monkeypatch):
     before, _ = run_perftest(*SHORT)
@@ -172,6 +175,7 @@ def test_one_more_query_per_request_is_a_regression_naming_the_new_sql(run_perft
     assert new_sql["sql"] in finding.evidence
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
 def test_three_repeated_lookups_are_a_new_repeated_statement(run_perftest, monkeypatch):
     before, _ = run_perftest(*SHORT)
@@ -190,6 +194,7 @@ def test_three_repeated_lookups_are_a_new_repeated_statement(run_perftest, monke
     assert f"Tunable: 3 more queries per request than run #{before.pk}" in titles
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # the level's worker threads read committed rows
 @pytest.mark.usefixtures("machine_rule_off")
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
@@ -205,6 +210,7 @@ def test_a_closed_level_long_enough_for_windows_is_judged_on_its_windows(run_per
     assert bases["p50"] == bases["p95"] == bases["ok_rps"] == WINDOWS
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
 def test_a_baseline_that_cannot_be_compared_is_refused_before_anything_runs(run_perftest, tmp_path):
     assert (
@@ -226,6 +232,7 @@ def test_a_baseline_that_cannot_be_compared_is_refused_before_anything_runs(run_
     assert f"run #{elsewhere.pk} is failed, not completed" in message
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
 def test_baseline_latest_is_the_newest_completed_run_of_the_same_target_and_plan(run_perftest):
     first, report = run_perftest(*SHORT, "--baseline", "latest", "--fail-on-regression")

@@ -45,6 +45,7 @@ def _by_rule(run, kind: str = "configuration") -> dict[str, list]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=MISCONFIGURED)
 def test_a_missing_route_is_skipped_with_suggestions_the_rest_measured_and_the_run_red(
@@ -70,6 +71,7 @@ def test_a_missing_route_is_skipped_with_suggestions_the_rest_measured_and_the_r
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(
     PERFTEST={
@@ -95,6 +97,7 @@ def test_a_method_the_route_does_not_answer_is_skipped_as_a_configuration_findin
     assert "Post Notifications was not measured: /api/notifications/ answers GET" in report
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=MISCONFIGURED)
 def test_a_router_root_is_named_with_its_list_routes_and_gets_no_latency_verdict(run_perftest):
@@ -118,6 +121,7 @@ def test_a_router_root_is_named_with_its_list_routes_and_gets_no_latency_verdict
     assert ranked and "Router Root" not in ranked
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=MISCONFIGURED)
 def test_lists_whose_every_answer_was_empty_ask_for_a_seeder(run_perftest):
@@ -132,6 +136,7 @@ def test_lists_whose_every_answer_was_empty_ask_for_a_seeder(run_perftest):
     assert "SEEDER" in empty["Empty Page"].recommendation
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_healthy_seeded_stand_in_run_has_no_configuration_finding(run_perftest):
     run, report = run_perftest("--iterations", "2", "--warmup", "0")
@@ -148,6 +153,7 @@ def test_closest_routes_prefer_the_shared_leading_segments():
     assert closest_routes("/nothing/like/it/", routes) == ()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_over_http_a_router_root_is_recognised_from_its_answer(standin_server):  # noqa: F811
     """The plan cannot see the server's URLconf; the answer's links give the router root away."""

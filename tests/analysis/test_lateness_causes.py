@@ -43,6 +43,7 @@ def measured(tmp_path, endpoint: dict, *args: str) -> tuple[LoadLevel, Run]:
     return run.levels.get(), run
 
 
+@pytest.mark.slow
 @with_levels
 def test_a_stalled_server_with_idle_workers_is_not_blamed_on_busy_workers(tmp_path, monkeypatch):
     # The sequential pass sends request 1; the level's first request stalls the server.
@@ -73,6 +74,7 @@ def test_a_stalled_server_with_idle_workers_is_not_blamed_on_busy_workers(tmp_pa
     )
 
 
+@pytest.mark.slow
 @with_levels
 def test_a_pool_too_small_for_the_rate_is_blamed_on_busy_workers(tmp_path):
     level, run = measured(

@@ -79,6 +79,7 @@ def test_the_readme_table_documents_every_default_and_each_parses():
     assert {t.metric for t in parsed if t.other_levels} == {"success", "failed_workers", "dropped"}
 
 
+@pytest.mark.slow
 @with_levels
 @override_settings(PERFTEST={**THEBOT, "ENDPOINTS": [PROFILE]})
 def test_a_level_at_5_concurrent_mostly_answered_401_exits_1_naming_the_level(
@@ -112,6 +113,7 @@ def crash(self, index, transport):
     raise RuntimeError(f"the setup of worker {index + 1} broke")
 
 
+@pytest.mark.slow
 @with_levels
 @override_settings(PERFTEST={**THEBOT, "ENDPOINTS": [PROFILE]})
 def test_a_level_whose_workers_all_crash_exits_1_with_their_failures(
@@ -153,6 +155,7 @@ def test_a_level_whose_workers_all_crash_exits_1_with_their_failures(
     )
 
 
+@pytest.mark.slow
 @with_levels
 @override_settings(PERFTEST={**THEBOT, "ENDPOINTS": [PROFILE], "THRESHOLDS": ["p95 < 60s"]})
 def test_a_list_of_ones_own_replaces_the_defaults_levels_included(
@@ -175,6 +178,7 @@ def test_a_list_of_ones_own_replaces_the_defaults_levels_included(
     assert "- Level thresholds: none of the plan's thresholds reads a load level." in report
 
 
+@pytest.mark.slow
 @with_levels
 @override_settings(
     ROOT_URLCONF="tests.support.level_urls",
@@ -218,6 +222,7 @@ def test_an_open_level_that_cannot_keep_up_drops_its_schedule_and_exits_1(
     assert (workers.actual, workers.passed) == ("0.0%", True)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(
     ROOT_URLCONF="tests.support.level_urls",

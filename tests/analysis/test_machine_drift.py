@@ -107,6 +107,7 @@ def figures(run: Run, names: tuple[str, ...]) -> list[tuple[dict, dict]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("burned", PAIRS, ids=[f"pair{n}-{b}" for n, b in enumerate(PAIRS)])
 def test_unchanged_code_is_never_a_regression_even_with_cpu_burners_in_one_run(burned, tmp_path):
     out = ("--output", str(tmp_path))
@@ -149,6 +150,7 @@ def test_unchanged_code_is_never_a_regression_even_with_cpu_burners_in_one_run(b
         assert run.endpoints.get(phase="sequential").requests == 20  # calibration uncounted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("burned", ("baseline", "compared"))
 def test_one_more_query_per_request_is_still_a_regression_on_a_busy_machine(
     burned, tmp_path, monkeypatch
@@ -177,6 +179,7 @@ def test_one_more_query_per_request_is_still_a_regression_on_a_busy_machine(
 ATTEMPTS = 3
 
 
+@pytest.mark.slow
 @pytest.mark.alone  # the other test worker would be "other programs" keeping the machine busy
 def test_a_view_made_three_times_slower_is_a_regression_with_exit_3_on_a_quiet_machine(
     tmp_path, monkeypatch
@@ -224,6 +227,7 @@ def _quiet(run: Run, scale: float) -> read.StoredRun:
     return read.load(run.pk)
 
 
+@pytest.mark.slow
 def test_a_machine_that_drifted_beyond_twice_is_not_judged_and_a_smaller_drift_is_set_aside(
     tmp_path, monkeypatch
 ):

@@ -189,6 +189,7 @@ def test_rate_limiting_says_the_throttle_was_measured_and_quotes_retry_after():
     assert "Disable throttling" in throttled.recommendation
 
 
+@pytest.mark.slow
 def test_resource_summary_figures():
     run = make_run()
     add_samples(run, [100, 110, 130], [0, 200, 400])

@@ -55,6 +55,7 @@ WRONG = pytest.mark.parametrize(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @WRONG
 def test_a_refused_token_names_the_login_settings_and_what_was_sent(
@@ -65,6 +66,7 @@ def test_a_refused_token_names_the_login_settings_and_what_was_sent(
     assert_refused(run, report, sent, tokens)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @WRONG
 def test_over_http_a_refused_token_names_the_login_settings_and_what_was_sent(
@@ -121,6 +123,7 @@ def assert_refused(run: Run, report: str, sent: str, tokens: list[str]) -> None:
         assert token not in stored and token not in report
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(PERFTEST={**THEBOT_PERFTEST, "SEEDER": None})
 def test_a_token_that_works_gives_no_refused_token_finding(run_perftest):

@@ -45,6 +45,7 @@ def run_red(tmp_path, *args: str) -> tuple[Run, str, CommandError]:
     return run, (tmp_path / f"run-{run.pk}.md").read_text(), raised.value
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=THROTTLED_AND_PROFILE)
 def test_an_endpoint_answered_only_by_a_throttle_gets_no_latency_verdict_and_exits_1(
     tmp_path, capsys
@@ -88,6 +89,7 @@ def test_an_endpoint_answered_only_by_a_throttle_gets_no_latency_verdict_and_exi
     ) in out.splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=THROTTLED_AND_PROFILE)
 def test_a_level_answered_by_a_throttle_judges_throughput_on_the_answers_as_expected(
@@ -121,6 +123,7 @@ def test_a_level_answered_by_a_throttle_judges_throughput_on_the_answers_as_expe
     assert "Requests, load levels (1): 40 of 40 planned;" in report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("login", "what"),
     [
@@ -143,6 +146,7 @@ def test_a_run_that_cannot_log_in_or_authenticate_exits_1(tmp_path, capsys, logi
     assert all(reason in out for reason in red.reasons)
 
 
+@pytest.mark.slow
 @override_settings(
     PERFTEST={
         **THEBOT,
@@ -168,6 +172,7 @@ def test_a_failed_login_is_told_once_and_the_run_counts_what_was_planned(tmp_pat
     assert len(login_lines) == 1 and "PERFTEST['LOGIN']" in login_lines[0], lines
 
 
+@pytest.mark.slow
 @override_settings(PERFTEST={**THEBOT, "LOGIN": {**THEBOT["LOGIN"], "SCHEME": "Bearer"}})
 def test_exit_zero_reports_the_red_run_and_exits_0(tmp_path, capsys):
     call_command("perftest", "--output", str(tmp_path), "--iterations", "2", "--exit-zero")
@@ -185,6 +190,7 @@ def test_exit_zero_reports_the_red_run_and_exits_0(tmp_path, capsys):
     assert (tmp_path / f"run-{run.pk}.md").exists()
 
 
+@pytest.mark.slow
 def test_fail_on_breach_is_still_accepted_and_a_clean_run_exits_0_without_false_findings(
     tmp_path, capsys
 ):

@@ -53,6 +53,7 @@ def test_malformed_settings_exit_2_with_one_line(manage, overrides, expected, tm
     assert_usage_error(manage("perftest", "--output", str(tmp_path), **overrides), expected)
 
 
+@pytest.mark.slow
 def test_unmigrated_database_exits_2_naming_the_fix(tmp_path):
     """A subprocess: the database is named by DATABASE_URL, read when the settings load."""
     result = manage_subprocess(
@@ -217,6 +218,7 @@ def test_an_identity_field_the_user_model_lacks_leaves_no_run_and_no_user(tmp_pa
     assert "no_such_field" in line
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "patterns",
@@ -281,6 +283,7 @@ def test_an_option_that_cannot_apply_is_a_usage_error(tmp_path, args, expected):
     assert expected in refused(tmp_path, *args)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_an_empty_label_is_no_label(run_perftest):
     """``--label ''`` is the default (no label), so it is taken as given, not refused."""
@@ -341,6 +344,7 @@ def test_a_postgres_url_without_a_driver_names_the_extra_to_install(monkeypatch)
     assert "pip install 'perftest[postgres]'" in line and "secret" not in line
 
 
+@pytest.mark.slow
 def test_an_unreachable_database_server_is_one_line_without_its_password():
     from tests.support.live_server import free_port
 

@@ -102,6 +102,7 @@ def test_bad_input_of_the_stored_run_commands_is_one_line_and_exit_2(manage, arg
     assert_usage_error(manage(*args), expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["perftest_runs"], ["perftest_report", "1"]])
 def test_the_stored_run_commands_on_an_unmigrated_database_name_the_fix(args, tmp_path):
     """A subprocess: the database is named by DATABASE_URL, read when the settings load."""

@@ -36,6 +36,7 @@ def added_route():
     clear_url_caches()
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.growing_urls")
 def test_a_route_added_after_the_baseline_run_is_listed_as_new(run_perftest, added_route):
     before, _ = run_perftest("--iterations", "1", "--warmup", "0")
@@ -55,6 +56,7 @@ def test_a_route_added_after_the_baseline_run_is_listed_as_new(run_perftest, add
     assert f"New routes since run #{again.pk}: none." in checked("--baseline", "latest")
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.growing_urls")
 def test_a_baseline_without_a_route_list_or_of_another_target_says_so(run_perftest):
     old, _ = run_perftest("--iterations", "1", "--warmup", "0")
@@ -76,6 +78,7 @@ def test_a_baseline_without_a_route_list_or_of_another_target_says_so(run_perfte
     )
 
 
+@pytest.mark.slow
 def test_coverage_is_a_count_per_path_prefix_and_every_uncovered_route_only_when_asked():
     lines = checked()
     start = lines.index("Coverage: 7 of 13 routes measured, by path prefix:")

@@ -27,6 +27,7 @@ def ms(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.1f}"
 
 
+@pytest.mark.slow
 def test_default_run_measures_the_seven_endpoints_and_reports_stored_numbers(run_perftest):
     run, report = run_perftest("--iterations", "5", "--warmup", "1")
 
@@ -49,6 +50,7 @@ def test_default_run_measures_the_seven_endpoints_and_reports_stored_numbers(run
     assert run.findings.filter(kind=Finding.Kind.THRESHOLD).exists()
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=PATHOLOGICAL)
 def test_pathological_views_show_delay_n_plus_one_and_exception(run_perftest):
     run, report = run_perftest("--iterations", "4", "--warmup", "0", exit_code=1)
@@ -73,6 +75,7 @@ def test_pathological_views_show_delay_n_plus_one_and_exception(run_perftest):
     assert run.findings.filter(rule__contains="server", subject="Broken").exists()
 
 
+@pytest.mark.slow
 @override_settings(
     PERFTEST={
         **THEBOT,
@@ -95,6 +98,7 @@ def test_wrong_login_config_reports_login_failure_and_skips_authenticated_endpoi
     assert not run.findings.filter(rule__contains="slow").exists()
 
 
+@pytest.mark.slow
 @override_settings(
     PERFTEST={
         **THEBOT,
@@ -119,6 +123,7 @@ def test_seeding_refuses_a_foreign_account_with_a_test_email_and_leaves_it_untou
     assert user_model.objects.count() == 1 and SeededObject.objects.count() == 0
 
 
+@pytest.mark.slow
 def test_everything_seeded_is_removed_after_a_run_unless_kept(run_perftest):
     user_model = get_user_model()
     users_before = user_model.objects.count()
@@ -138,6 +143,7 @@ def test_everything_seeded_is_removed_after_a_run_unless_kept(run_perftest):
     assert user_model.objects.count() == users_before and SeededObject.objects.count() == 0
 
 
+@pytest.mark.slow
 def test_neither_password_nor_token_reaches_stored_rows_or_report(run_perftest, monkeypatch):
     from perftest.measure import auth
 
@@ -168,6 +174,7 @@ def test_neither_password_nor_token_reaches_stored_rows_or_report(run_perftest, 
         assert secret not in report
 
 
+@pytest.mark.slow
 @override_settings(
     ROOT_URLCONF="tests.support.urls",
     PERFTEST={
@@ -196,6 +203,7 @@ def test_ctrl_c_stores_an_interrupted_run_with_what_was_measured(tmp_path):
     assert SeededObject.objects.count() == 0
 
 
+@pytest.mark.slow
 def test_perftest_report_rerenders_the_stored_run_byte_for_byte(run_perftest, tmp_path):
     from django.core.management import call_command
 

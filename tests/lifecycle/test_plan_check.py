@@ -35,6 +35,7 @@ def nothing_left_behind() -> bool:
     return not Run.objects.exists() and not SeededObject.objects.exists() and not users.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_check_of_the_stand_in_shows_each_status_views_lists_and_the_login():
     lines = checked()
@@ -60,6 +61,7 @@ def test_check_of_the_stand_in_shows_each_status_views_lists_and_the_login():
     assert nothing_left_behind()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(
     ROOT_URLCONF="tests.support.urls",
@@ -84,6 +86,7 @@ def test_check_names_a_missing_route_a_router_root_and_a_disallowed_method_and_e
     assert nothing_left_behind()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(PERFTEST={**THEBOT, "LOGIN": {**THEBOT["LOGIN"], "TOKEN_PATH": "data.key"}})
 def test_check_tries_the_login_and_a_wrong_token_path_exits_2():
@@ -160,6 +163,7 @@ def _row(lines: list[str], name: str) -> tuple[str, list[str]]:
     return words[words.index("->") - 1], under
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(
     ROOT_URLCONF="tests.support.plan_urls", PERFTEST={**THEBOT, "ENDPOINTS": HAND_WRITTEN}
@@ -213,6 +217,7 @@ def test_check_sends_each_get_once_and_names_each_unexpected_status_with_its_cau
     assert nothing_left_behind()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(
     ROOT_URLCONF="tests.support.plan_urls", PERFTEST={**THEBOT, "ENDPOINTS": HAND_WRITTEN}
@@ -233,6 +238,7 @@ def test_check_writes_sends_the_methods_that_write_when_asked(plan_server):
     assert nothing_left_behind()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(
     ROOT_URLCONF="tests.support.plan_urls",

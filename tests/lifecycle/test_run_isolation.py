@@ -47,6 +47,7 @@ class NoNetwork(Transport):
         pass
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_hundreds_of_workers_log_in_ends_within_seconds():
     release = threading.Event()
     logging_in = []
@@ -113,6 +114,7 @@ def _running(pid: int) -> Run:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_crashed_run_is_marked_abandoned_and_its_leftovers_removed_live_ones_kept(
     run_perftest,
@@ -146,6 +148,7 @@ def _no_401(run: Run) -> None:
     assert all(login["ok"] for login in run.logins), run.logins
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_on_one_database_both_complete_without_touching_each_other(
     shared_database_url,  # noqa: F811
@@ -178,6 +181,7 @@ def test_two_runs_at_once_on_one_database_both_complete_without_touching_each_ot
     assert not SeededObject.objects.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_ends_a_run_like_ctrl_c(shared_database_url, tmp_path):  # noqa: F811
     users_before = get_user_model().objects.count()

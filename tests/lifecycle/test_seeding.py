@@ -15,6 +15,7 @@ from perftest.models import SeededObject
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_many_identities_share_one_password_hash_and_all_log_in(monkeypatch):
     hashes = []
     real = seeding.make_password

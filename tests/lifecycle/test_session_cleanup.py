@@ -86,6 +86,7 @@ def assert_no_key_anywhere(run: Run, keys: list[str], tmp_path) -> None:
     assert not SeededObject.objects.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_sessions_opened_by_perftests_http_logins_are_removed_and_counted(
     shared_database_url,  # noqa: F811
@@ -136,6 +137,7 @@ def test_sessions_opened_by_perftests_http_logins_are_removed_and_counted(
     assert_no_key_anywhere(run, session_keys, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=PLAN)
 def test_sessions_of_in_process_logins_are_removed_and_counted(
@@ -155,6 +157,7 @@ def test_sessions_of_in_process_logins_are_removed_and_counted(
     assert_no_key_anywhere(run, session_keys, tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=PLAN)
 def test_the_session_of_checks_login_is_removed_with_its_identity(session_keys):

@@ -18,6 +18,7 @@ from tests.support.commands import manage_subprocess
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_each_level_records_the_connections_open_to_the_database_or_why_not(run_perftest):
     run, report = run_perftest(

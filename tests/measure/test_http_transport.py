@@ -66,6 +66,7 @@ def closing_server(reset: bool) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_login_then_profile_is_counted_exactly_by_the_server(standin_server):  # noqa: F811
     email = "http-transport@perftest.invalid"

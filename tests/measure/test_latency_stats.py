@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hdrh.histogram import HdrHistogram
 
 from perftest.measure import stats
@@ -112,6 +113,7 @@ def test_corrected_latency_is_never_below_the_raw_latency_of_a_stalled_closed_le
         assert corrected.percentile_ms(percentile) >= raw.percentile_ms(percentile), percentile
 
 
+@pytest.mark.slow
 def test_correcting_with_the_p50_interval_never_lowers_any_percentile_up_to_the_median():
     """Every added answer is at least the interval (the p50), so no percentile up to the
     median can fall, whatever the data; hdrh's own rule added remainders below it."""

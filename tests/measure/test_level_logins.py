@@ -36,6 +36,7 @@ PUBLIC_ONLY = {
 LEVEL = ["--iterations", "2", "--warmup", "0", "--concurrency", "2", "--requests", "10"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=PUBLIC_ONLY)
 def test_a_public_only_mix_is_measured_although_the_login_path_answers_404(run_perftest):
@@ -52,6 +53,7 @@ def test_a_public_only_mix_is_measured_although_the_login_path_answers_404(run_p
     assert "login failed" not in report
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=PUBLIC_ONLY)
 def test_over_http_a_public_only_mix_sends_no_login_to_the_server(
@@ -68,6 +70,7 @@ def test_over_http_a_public_only_mix_sends_no_login_to_the_server(
     assert standin_server.handled() - handled_before == level.sent_total + 2
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_set_up_progress_counts_logins_and_failed_ones_apart(identities):  # noqa: F811
     """A level's set-up line counts the workers logged in and those whose login failed, from

@@ -125,6 +125,7 @@ def test_mix_sequence_is_smooth_and_each_offset_starts_elsewhere():
     assert [name for name, _ in zip(mix.sequence(2), range(4), strict=False)] == first[2:6]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_closed_requests_mode_counts_exactly_the_requests_asked(identities, handled):
     redactor = Redactor()
@@ -151,6 +152,7 @@ def test_closed_requests_mode_counts_exactly_the_requests_asked(identities, hand
     assert level.wall_s >= level.window_ns / 1e9 and level.generator_cpu_s > 0
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_closed_duration_mode_sends_but_does_not_count_the_ramp_up(identities, handled):
     redactor = Redactor()
@@ -197,6 +199,7 @@ def test_closed_mix_weights_split_three_to_one_within_one_per_worker(identities)
     assert abs(profile - 81 * 3 / 4) <= 2 and abs(notifications - 81 / 4) <= 2
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_workers_that_cannot_log_in_or_crash_are_reported_and_the_rest_measure(identities):
     redactor = Redactor()
@@ -267,6 +270,7 @@ def test_open_model_within_capacity_sends_every_request_and_says_which_were_late
     assert level.rampup_requests == 0 and level.throughput > 0
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_level_and_endpoint_results_survive_a_json_round_trip(identities):
     redactor = Redactor()

@@ -66,6 +66,8 @@ def peak_of(run: Run):
     return run.findings.get(rule=level_rules.PEAK)
 
 
+@pytest.mark.alone
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_cpu_burning_process_during_a_level_puts_a_caveat_on_the_scaling_verdicts(tmp_path):
     with cpu_burner() as burner_pid:
@@ -87,6 +89,8 @@ def test_a_cpu_burning_process_during_a_level_puts_a_caveat_on_the_scaling_verdi
     assert samples and all(s.system_cpu_percent is not None for s in samples)
 
 
+@pytest.mark.alone
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_without_other_load_the_peak_has_no_caveat_unless_the_machine_was_measured_busy(
     tmp_path,
@@ -170,6 +174,8 @@ CLOSED_C1 = ["--concurrency", "1", "--duration", "2", "--ramp-up", "0"]
 ONE = ["--iterations", "1", "--warmup", "0"]
 
 
+@pytest.mark.alone
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=STALL)
 def test_a_stall_in_a_closed_level_is_shown_by_the_corrected_latency(
@@ -195,6 +201,8 @@ def test_a_stall_in_a_closed_level_is_shown_by_the_corrected_latency(
     assert "| perftest's own CPU mean / max (% of one core) |" in report
 
 
+@pytest.mark.alone
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=STALL)
 def test_a_healthy_closed_level_has_corrected_figures_and_no_stall_finding(
@@ -209,6 +217,7 @@ def test_a_healthy_closed_level_has_corrected_figures_and_no_stall_finding(
     assert not run.findings.filter(rule=level_rules.HIDDEN_STALL).exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_login_is_explained_by_the_password_hash_timed_in_the_run(tmp_path):
     run = run_command(
@@ -229,6 +238,7 @@ def test_login_is_explained_by_the_password_hash_timed_in_the_run(tmp_path):
     assert "Password hashing: one hash with pbkdf2_sha256" in report
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_without_a_terminal_progress_is_a_plain_line_per_phase_and_level(tmp_path):
     out = io.StringIO()

@@ -64,6 +64,7 @@ def stored_text(run: Run) -> str:
     return json.dumps(rows, default=str)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(
     ROOT_URLCONF="tests.support.urls",
@@ -117,6 +118,7 @@ def test_profile_names_the_slow_helper_first_among_the_projects_code_and_is_neve
     assert reports(again, run) == text
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_profiling_the_login_endpoint_logs_in_again_so_the_endpoints_after_it_answer(tmp_path):
     run = perftest(
@@ -169,6 +171,7 @@ def share(cell: str) -> float:
     return float(cell.removesuffix("%"))
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_profile_folds_the_shared_dispatch_and_starts_at_each_endpoints_own_work(tmp_path):
     endpoints = {e["name"]: e for e in THEBOT["ENDPOINTS"]}
@@ -219,6 +222,7 @@ def test_profile_folds_the_shared_dispatch_and_starts_at_each_endpoints_own_work
     assert cause is not None and login[cause[1]][-1] == cause[2]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_single_profiled_endpoint_starts_its_table_at_the_projects_first_function(tmp_path):
     run = perftest(
@@ -291,6 +295,7 @@ def test_explain_shows_a_seq_scan_on_a_large_unindexed_filter_then_an_index_scan
             assert views.SECRET_NAME not in text
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=settings_with(BY_NAME))
 def test_explain_on_sqlite_stores_no_plan_and_the_report_says_why(tmp_path):
@@ -309,6 +314,7 @@ def test_explain_on_sqlite_stores_no_plan_and_the_report_says_why(tmp_path):
     assert views.SECRET_NAME not in stored_text(run)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_profile_and_explain_over_http_send_nothing_and_say_they_need_in_process_access(
     standin_server,  # noqa: F811

@@ -91,6 +91,7 @@ def test_label_and_server_pid_mistakes_exit_2(manage, args, expected):
     assert_usage_error(manage("perftest", *args), expected)
 
 
+@pytest.mark.slow
 def test_report_of_an_unmigrated_database_exits_2_naming_the_fix(tmp_path):
     """A subprocess: the database is named by DATABASE_URL, read when the settings load."""
     url = f"sqlite:///{tmp_path / 'empty.db'}"
@@ -110,6 +111,7 @@ def test_stored_plan_keeps_where_the_token_is_and_masks_the_secrets():
     assert masked == {"PASSWORD": MASK, "TOKEN_PATH": "data.token"}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_stored_label_cannot_inject_markdown_into_the_title(run_perftest):
     run, _ = run_perftest("--endpoints", "Get Profile", "--iterations", "1", "--warmup", "0")

@@ -59,6 +59,7 @@ def rows(run, phase: str = "sequential") -> dict:
     return {row.name: row for row in run.endpoints.filter(phase=phase)}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # the level's worker threads read committed rows
 def test_seeded_and_captured_ids_are_each_identitys_own_and_a_wrong_capture_is_a_finding(
     run_perftest, tmp_path
@@ -95,6 +96,7 @@ def test_seeded_and_captured_ids_are_each_identitys_own_and_a_wrong_capture_is_a
     assert run.levels.get().identities == 2
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_value_that_is_not_the_identitys_own_is_refused_by_the_api(run_perftest, tmp_path):
     """The control: one identity's lesson id for everyone answers 200 only to its owner."""
@@ -115,6 +117,7 @@ def test_a_value_that_is_not_the_identitys_own_is_refused_by_the_api(run_perftes
     assert success.passed is False and "HTTP 404 ×" in success.evidence
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_seed_name_the_seeder_did_not_return_is_a_finding_naming_what_it_returned(
     run_perftest, tmp_path
@@ -135,6 +138,7 @@ def test_a_seed_name_the_seeder_did_not_return_is_a_finding_naming_what_it_retur
     assert rows(run)["Get Conversations"].ok == 3
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_seeder_returning_only_instances_still_works_and_gives_no_values(run_perftest, tmp_path):
     path = scenario(
@@ -150,6 +154,7 @@ def test_a_seeder_returning_only_instances_still_works_and_gives_no_values(run_p
     assert "(values it returned: none)" in rows(run)["My Lesson"].configuration["detail"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_over_http_seeded_and_captured_ids_reach_the_server_as_each_identitys_own(
     run_perftest,

@@ -47,6 +47,7 @@ def lesson_count(identity: Identity) -> int:
     return answer.json()["count"]
 
 
+@pytest.mark.slow
 def test_roles_seed_their_counts_numbered_on_with_their_fields_and_teachers_teach_the_students():
     identity = get_config()["IDENTITY"]
     roles = (Role("student", 5, {"role": "student"}), Role("teacher", 2, {"role": "teacher"}))
@@ -93,6 +94,7 @@ def test_identities_option_with_roles_is_a_usage_error():
     assert "--identities does not apply with PERFTEST['IDENTITY']['ROLES']" in str(ended.value)
 
 
+@pytest.mark.slow
 @override_settings(PERFTEST=WITH_ROLES)
 def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest):
     run, report = run_perftest(
@@ -135,6 +137,7 @@ def test_every_endpoint_is_stored_once_per_role_with_the_roles_data(run_perftest
     assert all(f.passed for f in every_teacher_row)
 
 
+@pytest.mark.slow
 @override_settings(PERFTEST=WITH_ROLES)
 def test_role_scoped_threshold_fails_for_its_role_only(run_perftest, tmp_path):
     run, _ = run_perftest(
@@ -174,6 +177,7 @@ def test_more_workers_than_role_identities_with_per_worker_logins_is_a_usage_err
     assert not Run.objects.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # workers use their own connections: data committed
 @override_settings(PERFTEST=WITH_ROLES)
 def test_a_level_splits_its_endpoint_rows_by_role_summing_to_the_level(run_perftest):
@@ -198,6 +202,7 @@ def test_a_level_splits_its_endpoint_rows_by_role_summing_to_the_level(run_perft
     assert "| Get Lessons | teacher |" in report
 
 
+@pytest.mark.slow
 @override_settings(PERFTEST=WITH_ROLES)
 def test_the_baseline_pairs_rows_by_endpoint_and_role_and_refuses_a_run_without_roles(
     run_perftest,
@@ -228,6 +233,7 @@ def test_a_role_selector_reads_one_endpoint_or_every_endpoint_and_never_a_level(
         parse_threshold("p95{Get Lessons@} < 300ms")
 
 
+@pytest.mark.slow
 @override_settings(PERFTEST=WITH_ROLES)
 def test_profiling_with_roles_profiles_each_roles_row(run_perftest):
     run, _ = run_perftest(
@@ -238,6 +244,7 @@ def test_profiling_with_roles_profiles_each_roles_row(run_perftest):
     assert profiled == {"student": True, "teacher": True}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # workers use their own connections: data committed
 @override_settings(PERFTEST=WITH_ROLES)
 def test_login_once_lets_more_workers_than_identities_share_the_roles_tokens(run_perftest):

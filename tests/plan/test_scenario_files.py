@@ -123,6 +123,7 @@ MISCONFIGURED = endpoints(
 )
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls")
 def test_check_with_a_scenario_names_missing_route_router_root_and_disallowed_method(tmp_path):
     path = scenario(tmp_path, MISCONFIGURED)
@@ -141,6 +142,7 @@ def test_check_with_a_scenario_names_missing_route_router_root_and_disallowed_me
     assert not Run.objects.exists()
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls")
 def test_a_run_of_that_scenario_skips_them_as_configuration_findings_and_measures_the_rest(
     run_perftest, tmp_path
@@ -161,6 +163,7 @@ def test_a_run_of_that_scenario_skips_them_as_configuration_findings_and_measure
     assert run.config["scenario"] == path
 
 
+@pytest.mark.slow
 def test_scenario_keys_go_over_perftest_and_its_endpoints_replace_the_settings_list(
     run_perftest, tmp_path
 ):

@@ -132,6 +132,7 @@ def _checks(run: Run) -> dict[str, Finding]:
     return {f"{f.rule} {f.subject}": f for f in run.findings.filter(kind=THRESHOLD)}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=BROKEN_AND_PROFILE)
 def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_perftest):
@@ -161,6 +162,7 @@ def test_expressions_evaluate_pass_fail_and_not_measured_on_the_stored_run(run_p
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=BROKEN_AND_PROFILE)
 def test_all_thresholds_passing_exits_0_and_one_failing_exits_1(run_perftest):
@@ -211,6 +213,7 @@ def test_an_unknown_old_dict_key_is_still_one_line_and_exit_2(manage, tmp_path):
     assert_usage_error(result, "THRESHOLDS")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @override_settings(
     ROOT_URLCONF="tests.support.urls", PERFTEST={**BROKEN_AND_PROFILE, "ENDPOINTS": [BROKEN]}
@@ -279,6 +282,7 @@ def test_an_abort_rule_waits_for_its_minimum_answers_then_says_why_and_when():
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_sql_thresholds_over_http_are_not_measured_never_a_passing_zero(
     standin_server,  # noqa: F811 - a real server on loopback, stopped by PID
@@ -306,6 +310,7 @@ def test_sql_thresholds_over_http_are_not_measured_never_a_passing_zero(
     assert check.evidence == "SQL is captured in-process only; this endpoint was measured over HTTP"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(
     ROOT_URLCONF="tests.support.urls",

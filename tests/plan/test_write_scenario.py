@@ -26,6 +26,7 @@ LISTS = {
 }
 
 
+@pytest.mark.slow
 def test_written_scenario_lists_and_details_with_captured_ids_and_view_comments(tmp_path):
     path = tmp_path / "starter.toml"
     out = io.StringIO()
@@ -50,6 +51,7 @@ def test_written_scenario_lists_and_details_with_captured_ids_and_view_comments(
     assert "/api/profile/me/" not in text and 'path = "/api/"' not in text
 
 
+@pytest.mark.slow
 def test_an_existing_file_is_refused_unless_forced(manage, tmp_path):
     path = tmp_path / "starter.toml"
     path.write_text("# mine\n")
@@ -63,6 +65,7 @@ def test_an_existing_file_is_refused_unless_forced(manage, tmp_path):
     assert "[[endpoints]]" in path.read_text()
 
 
+@pytest.mark.slow
 def test_the_written_scenario_checks_clean_and_runs_clean(run_perftest, tmp_path):
     path = str(tmp_path / "starter.toml")
     call_command("perftest", "--write-scenario", path, stdout=io.StringIO())
@@ -91,6 +94,7 @@ def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
     assert str(ended.value) == f"{path}: cannot write the scenario: No such file or directory."
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.plan_urls")
 def test_shadowed_refused_and_unfillable_routes_are_comments_and_router_lists_are_written(
     tmp_path,

@@ -147,6 +147,7 @@ def section_text(report: str, heading: str) -> str:
     return report[start : end if end > 0 else None]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_markdown_shows_the_regression_first_with_its_figures_and_new_sql(compared):
     before_pk = compared.row.baseline_id
@@ -184,6 +185,7 @@ def test_markdown_shows_the_regression_first_with_its_figures_and_new_sql(compar
     assert "Shown but never judged here: p99." in methodology
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_the_methodology_reads_the_noise_rule_from_the_stored_dict(compared):
     data = copy.deepcopy(compared.row.comparison)
@@ -196,6 +198,7 @@ def test_the_methodology_reads_the_noise_rule_from_the_stored_dict(compared):
     assert "at least 35% and 1 ms" in methodology
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_the_console_summary_ends_with_the_comparisons_tally(compared):
     summary = console.summary_table(compared)
@@ -206,6 +209,7 @@ def test_the_console_summary_ends_with_the_comparisons_tally(compared):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_perftest_report_gives_the_same_bytes_as_the_reports_written_for_the_run(
     compared, tmp_path
@@ -222,6 +226,7 @@ def test_perftest_report_gives_the_same_bytes_as_the_reports_written_for_the_run
     assert "Compared with run" in (tmp_path / "again" / f"run-{compared.pk}.md").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_the_html_draws_before_after_bars_with_the_regression_flagged(compared):
     page = html.render(compared)
@@ -242,6 +247,7 @@ def test_the_html_draws_before_after_bars_with_the_regression_flagged(compared):
     assert page.count(f'style="fill: {charts.ALARM}') == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_without_a_regression_no_bar_is_red(compared):
     data = copy.deepcopy(compared.row.comparison)
@@ -259,6 +265,7 @@ def test_without_a_regression_no_bar_is_red(compared):
     assert charts.ALARM not in html.render(stored)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
 @pytest.mark.django_db
 def test_the_before_after_chart_is_in_the_dom_headless_chromium_builds(compared, tmp_path):
@@ -280,6 +287,7 @@ def test_the_before_after_chart_is_in_the_dom_headless_chromium_builds(compared,
     assert chart.count('class="rect reactive tooltip-trigger"') == 2 * 4
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_junit_has_a_baseline_case_per_judged_figure_failing_each_regression(compared):
     suites = cases(formats.FORMATS["junit"].render(compared))
@@ -296,6 +304,7 @@ def test_junit_has_a_baseline_case_per_judged_figure_failing_each_regression(com
     assert failure.find("failure").get("message") == regressed["why"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_json_validates_and_carries_the_stored_comparison_and_its_finding(compared):
     document = validate(formats.FORMATS["json"].render(compared))
@@ -314,6 +323,7 @@ def test_json_validates_and_carries_the_stored_comparison_and_its_finding(compar
     assert missing_figures(section, {**document, "comparison": {}})
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_run_that_was_not_compared_has_no_comparison_anywhere(tmp_path):
     stored = real_run(tmp_path)
@@ -326,6 +336,7 @@ def test_a_run_that_was_not_compared_has_no_comparison_anywhere(tmp_path):
     assert charts.before_after(stored) is None
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_run_that_found_no_latest_baseline_says_so_in_one_sentence(tmp_path):
     stored = real_run(tmp_path, "--baseline", "latest")
@@ -341,6 +352,7 @@ def test_a_run_that_found_no_latest_baseline_says_so_in_one_sentence(tmp_path):
     assert console.summary_table(stored).splitlines()[-1] == sentence
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_recompared_replaces_the_comparison_and_baseline_findings_without_saving(compared):
     other = copy.deepcopy(compared.row.comparison)
@@ -373,6 +385,7 @@ def report_command(*args: str) -> str:
     return message
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_perftest_report_refuses_a_baseline_it_cannot_compare_with_in_one_line(compared):
     pk = str(compared.pk)
@@ -390,6 +403,7 @@ def test_perftest_report_refuses_a_baseline_it_cannot_compare_with_in_one_line(c
     assert read.load(compared.pk).row.comparison == compared.row.comparison
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_latest_baseline_of_a_stored_run_is_the_latest_earlier_completed_run_of_its_plan(
     tmp_path,
@@ -406,6 +420,7 @@ def test_latest_baseline_of_a_stored_run_is_the_latest_earlier_completed_run_of_
         rebaseline.resolve(read.load(runs[3].pk), "latest")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_perftest_report_compares_two_stored_runs_now_without_storing_it(tmp_path, capsys):
     before = real_run(tmp_path)
@@ -421,6 +436,7 @@ def test_perftest_report_compares_two_stored_runs_now_without_storing_it(tmp_pat
     assert f"## Compared with run #{before.pk}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_perftest_report_refuses_runs_of_different_plans_naming_the_differences(tmp_path):
     before = real_run(tmp_path)

@@ -105,6 +105,7 @@ def external_references(page: str) -> list[str]:
     return found + re.findall(r"url\((?!#)[^)]*\)|@import", page)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_html_report_of_a_real_run_draws_every_chart_and_fetches_nothing(real_run, tmp_path):
     path = formats.write(real_run, formats.FORMATS["html"], tmp_path / "out")
@@ -129,6 +130,7 @@ def test_the_html_report_of_a_real_run_draws_every_chart_and_fetches_nothing(rea
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_re_rendering_a_stored_run_gives_the_same_bytes(real_run, tmp_path):
     written = formats.write(real_run, formats.FORMATS["html"], tmp_path / "out").read_bytes()
@@ -270,6 +272,7 @@ def test_a_run_stored_by_older_code_renders_as_html_the_same_twice(stored_runs, 
     assert "Latency percentiles per endpoint (sequential)" in svg_titles(page)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install -y chromium"
 )

@@ -42,6 +42,7 @@ def assert_json_carries_the_markdown(tmp_path, run: Run) -> dict:
     return document
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_each_format_the_run_writes_is_byte_identical_to_perftest_report(tmp_path):
     run = perftest(tmp_path / "run", "--format", ALL, "--warmup", "1", *LIGHT)
@@ -52,6 +53,7 @@ def test_each_format_the_run_writes_is_byte_identical_to_perftest_report(tmp_pat
         assert (again / name).read_bytes() == (tmp_path / "run" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_json_of_a_run_with_levels_matches_the_schema_and_carries_every_markdown_figure(
     shared_database_url,  # noqa: F811 - the level's threads reach the same database
@@ -71,6 +73,7 @@ def test_json_of_a_run_with_levels_matches_the_schema_and_carries_every_markdown
     assert document["resources"]["samples"], "the sampler's series is in the JSON"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=THROTTLED_AND_PROFILE)
 def test_json_of_a_throttled_run_carries_answer_classes_and_not_measured_thresholds(tmp_path):
@@ -87,6 +90,7 @@ def test_json_of_a_throttled_run_carries_answer_classes_and_not_measured_thresho
     assert document["verdict"]["exit_code"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=THROTTLED_AND_PROFILE)
 def test_the_round_trip_check_fails_when_the_json_drops_a_figure_or_a_title(tmp_path):
@@ -106,6 +110,7 @@ def test_the_round_trip_check_fails_when_the_json_drops_a_figure_or_a_title(tmp_
     assert missing_titles(markdown, without_findings, titles)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_json_totals_count_every_request_the_server_handled(
     standin_server,  # noqa: F811
@@ -141,6 +146,7 @@ def cases(xml: str) -> dict[str, list[ElementTree.Element]]:
     return suites
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=THROTTLED_AND_PROFILE)
 def test_junit_has_a_case_per_threshold_failing_fail_and_not_measured(tmp_path):
@@ -155,6 +161,7 @@ def test_junit_has_a_case_per_threshold_failing_fail_and_not_measured(tmp_path):
     assert suites["configuration"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_junit_skips_not_evaluated_checks_and_fails_each_configuration_finding(tmp_path):
     run = perftest(tmp_path, "--format", "md", "--warmup", "0", *LIGHT)
@@ -193,6 +200,7 @@ def test_an_unknown_format_is_one_line_and_exit_2_before_anything_runs(command, 
     assert Run.objects.count() == stored and not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_perftest_report_prints_a_json_report_to_stdout(tmp_path, capsys):
     run = perftest(tmp_path, "--warmup", "0", *LIGHT)

@@ -101,6 +101,7 @@ def assert_verdict_first(tmp_path, run: Run, lines: list[str], word: str, code: 
     return reasons
 
 
+@pytest.mark.slow
 def test_a_red_run_says_red_with_every_failed_threshold_counted_first_everywhere(tmp_path):
     thresholds = [arg for check in IMPOSSIBLE for arg in ("--threshold", check)]
     run, lines, error = perftest(tmp_path, *TWO_ENDPOINTS, *thresholds)
@@ -117,6 +118,7 @@ def test_a_red_run_says_red_with_every_failed_threshold_counted_first_everywhere
     )
 
 
+@pytest.mark.slow
 def test_a_green_run_says_green_first_everywhere(tmp_path):
     run, lines, error = perftest(tmp_path, *TWO_ENDPOINTS)
 
@@ -126,6 +128,7 @@ def test_a_green_run_says_green_first_everywhere(tmp_path):
     assert lines[-1].startswith(f"Run #{run.pk} completed. Report: ")
 
 
+@pytest.mark.slow
 @override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=ONE_VIEW)
 def test_a_regressed_run_says_regressed_first_everywhere(tmp_path, monkeypatch):
     before, _, _ = perftest(tmp_path, "--iterations", "20", "--warmup", "1")

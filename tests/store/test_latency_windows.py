@@ -195,6 +195,7 @@ def level_run(tmp_path) -> StoredRun:
     return StoredRun.of(models.Run.objects.latest("pk"))
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_three_second_level_stores_windows_that_count_every_answer_as_expected(level_run):
     (level,) = level_run.levels
@@ -217,6 +218,7 @@ def test_a_three_second_level_stores_windows_that_count_every_answer_as_expected
         assert len(row.windows["windows"]) >= 3, row.name
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_reports_of_a_level_show_its_windows_and_re_render_byte_identically(
     level_run, tmp_path

@@ -64,6 +64,7 @@ def test_an_old_stored_run_can_be_analysed_again(stored_runs, pk):
     assert {f.rule for f in found} >= {"threshold.response_time_p95", "key.totals"}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_analysing_a_stored_run_again_finds_what_was_stored(run_perftest):
     run, _ = run_perftest("--iterations", "2", "--warmup", "0")
