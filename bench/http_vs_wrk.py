@@ -39,7 +39,7 @@ from django.core.management import call_command  # noqa: E402
 from perftest.measure.stats import LatencyStats  # noqa: E402
 from perftest.measure.transport.base import RequestSpec  # noqa: E402
 from perftest.measure.transport.http import HttpTransport  # noqa: E402
-from tests.live_server import run_gunicorn  # noqa: E402
+from tests.support.live_server import run_gunicorn  # noqa: E402
 
 #: The stand-in endpoints measured: a large list body and a tiny one.
 STANDIN_PATHS = ("/api/scheduling/lessons/", "/api/profile/me/")

@@ -11,9 +11,9 @@ closed level runs three ways in one run, alternating:
 - ``wrk -t1 -cN`` with a token of its own (no login, no recording: the client's floor).
 
 For each: throughput and p50 (perftest's from the stored level; wrk's from its summary), and
-for perftest, whether the server's own count (the ``tests.counting`` middleware) equals every
-request the run says it sent. The server is the bottleneck here, so the three throughputs should
-agree within the noise of this machine.
+for perftest, whether the server's own count (the ``tests.support.counting`` middleware)
+equals every request the run says it sent. The server is the bottleneck here, so the three
+throughputs should agree within the noise of this machine.
 
     .venv/bin/python bench/locust_standin.py [--concurrency 4] [--duration 5] [--rounds 2]
         [--processes 1]
@@ -44,7 +44,7 @@ from perftest.lifecycle.seeding import Seeding  # noqa: E402
 from perftest.measure.transport.base import RequestSpec  # noqa: E402
 from perftest.measure.transport.http import HttpTransport  # noqa: E402
 from perftest.models import Run  # noqa: E402
-from tests.live_server import run_gunicorn  # noqa: E402
+from tests.support.live_server import run_gunicorn  # noqa: E402
 
 SEEDER = "thebot_settings.standin.seed.seed_sample_data"
 PATH = "/api/scheduling/lessons/"

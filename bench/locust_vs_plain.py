@@ -25,17 +25,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +44,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from targets import STATIC_FILE, lines, nginx  # noqa: E402
+
 from perftest.conf import get_config  # noqa: E402
 from perftest.measure.auth import request_for  # noqa: E402
 from perftest.measure.load.engine import schedule_for  # noqa: E402
@@ -55,26 +53,6 @@ from perftest.measure.load.locust_engine.driver import LocustEngine, handover  #
 from perftest.plan.build import build_plan  # noqa: E402
 from perftest.redact import Redactor  # noqa: E402
 
-NGINX_CONF = """\
-daemon off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir};
-    proxy_temp_path {dir};
-    fastcgi_temp_path {dir};
-    uwsgi_temp_path {dir};
-    scgi_temp_path {dir};
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        root {dir}/www;
-    }}
-}}
-"""
 SMALL_FILE = "/small.txt"
 SMALL_BODY = b"perftest " * 14 + b"\n"  # 127 bytes
 PLAIN_LOCUSTFILE = """\
@@ -91,48 +69,6 @@ class Plain(FastHttpUser):
 THROUGHPUT_TARGET, CPU_TARGET = 0.9, 1.2
 #: After the first request reaches nginx: seconds before the window opens (users spawning).
 WARM_S = 1.5
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def lines(path: Path) -> int:
-    return path.read_bytes().count(b"\n") if path.exists() else 0
-
-
-@contextmanager
-def nginx() -> Iterator[tuple[str, Path]]:
-    """nginx serving the small file on a free loopback port, stopped by its pid."""
-    if not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
-        sys.exit("This bench needs nginx: apt-get install -y nginx")
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="perftest-nginx-") as workdir:
-        (Path(workdir) / "www").mkdir()
-        (Path(workdir) / "www" / SMALL_FILE.lstrip("/")).write_bytes(SMALL_BODY)
-        conf = Path(workdir) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
-        process = subprocess.Popen(
-            [binary, "-p", workdir, "-e", f"{workdir}/error.log", "-c", str(conf)],
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        sys.exit(f"nginx did not start on port {port}")
-                    time.sleep(0.02)
-            yield f"http://127.0.0.1:{port}", Path(workdir) / "access.log"
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
 
 
 @dataclass
@@ -244,7 +180,8 @@ def main() -> None:
     if span_s < 2:
         sys.exit("--duration must be at least 6 s (warm-up, window, end)")
     ours, theirs = [], []
-    with nginx() as (base_url, log):
+    serving = nginx(STATIC_FILE, body=SMALL_BODY, connections=1024, keepalive_requests=1_000_000)
+    with serving as (base_url, log):
         for round_ in range(1, options.rounds + 1):
             for name, side, into in (
                 ("perftest", perftest_side, ours),

@@ -3,8 +3,8 @@
 - ``nginx(location)``: nginx on a free 127.0.0.1 port, answering every path with the given
   ``location`` block (``return 200 "ok\\n";`` from memory, or a small static file), with its
   access log as its own count of the requests it handled.
-- the stand-in under gunicorn: ``tests.live_server.run_gunicorn`` on the file database that
-  ``use_temporary_database`` points Django at, with ``tests.counting``'s count.
+- the stand-in under gunicorn: ``tests.support.live_server.run_gunicorn`` on the file database that
+  ``use_temporary_database`` points Django at, with ``tests.support.counting``'s count.
 
 Import this module before Django is set up: ``use_temporary_database`` must run first.
 """
@@ -31,9 +31,10 @@ daemon off;
 worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log {dir}/access.log;
+    keepalive_requests {keepalive_requests};
     client_body_temp_path {dir};
     proxy_temp_path {dir};
     fastcgi_temp_path {dir};
@@ -83,17 +84,32 @@ def wait_for_port(process: subprocess.Popen, port: int) -> None:
 
 
 @contextmanager
-def nginx(location: str = FROM_MEMORY) -> Iterator[tuple[str, Path]]:
+def nginx(
+    location: str = FROM_MEMORY,
+    *,
+    body: bytes = STATIC_BODY,
+    connections: int = 256,
+    keepalive_requests: int = 1000,
+) -> Iterator[tuple[str, Path]]:
     """nginx on a free loopback port, in the foreground of its own process group: its base
-    URL and its access log."""
+    URL and its access log. ``body`` is ``www/small.txt``; ``connections`` and
+    ``keepalive_requests`` are nginx's settings of those names (1000: nginx's default)."""
     if not shutil.which("nginx"):
         sys.exit("This bench needs nginx: apt-get install -y nginx")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="perftest-nginx-") as workdir:
         (Path(workdir) / "www").mkdir()
-        (Path(workdir) / "www" / "small.txt").write_bytes(STATIC_BODY)
+        (Path(workdir) / "www" / "small.txt").write_bytes(body)
         conf = Path(workdir) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=workdir, port=port, location=location))
+        conf.write_text(
+            NGINX_CONF.format(
+                dir=workdir,
+                port=port,
+                location=location,
+                connections=connections,
+                keepalive_requests=keepalive_requests,
+            )
+        )
         process = subprocess.Popen(
             ["nginx", "-p", workdir, "-e", f"{workdir}/error.log", "-c", str(conf)],
             start_new_session=True,

@@ -47,7 +47,7 @@ from perftest.measure.transport.http import HttpTransport  # noqa: E402
 from perftest.plan.build import build_plan  # noqa: E402
 from perftest.plan.model import Endpoint, Mix  # noqa: E402
 from perftest.redact import Redactor  # noqa: E402
-from tests.live_server import run_gunicorn  # noqa: E402
+from tests.support.live_server import run_gunicorn  # noqa: E402
 
 TRANSPORTS: dict[str, Callable[..., Transport]] = {
     "urllib3 (before)": Urllib3Transport,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 from perftest.models import Run
+from tests.support.commands import in_process
 
 
 @pytest.fixture
@@ -35,3 +40,47 @@ def fresh_content_type_cache():
     ContentType.objects.clear_cache()
     yield
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture
+def manage(db, settings, monkeypatch):
+    """``manage(*argv, **perftest)``: ``manage.py *argv`` in this process on the test database,
+    as a ``CompletedProcess`` (exit code, stdout, stderr); keyword arguments go over
+    ``PERFTEST`` for the call, as a settings module of a real project would set them."""
+    # run_from_argv closes every connection when the command ends; the test's transaction
+    # lives on the connection, so it must stay open.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+    def run(*argv: str, **perftest: object):
+        if perftest:
+            settings.PERFTEST = {**settings.PERFTEST, **perftest}
+        return in_process(*argv)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def machine_share(request, tmp_path_factory):
+    """With two workers (pytest-xdist) the machine is never quiet: the other worker's test is
+    "another program" to perftest's machine rule. A test marked ``alone`` therefore takes the
+    machine for itself: every test holds a shared lock while it runs, an ``alone`` test an
+    exclusive one, and a gate lock it holds while waiting keeps new tests from starting
+    first. Without workers this does nothing."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    folder = tmp_path_factory.getbasetemp().parent  # shared by the session's workers
+    alone = request.node.get_closest_marker("alone") is not None
+    with (
+        open(folder / "machine-gate.lock", "a") as gate,
+        open(folder / "machine.lock", "a") as share,
+    ):
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(share, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(share, fcntl.LOCK_UN)

@@ -1,7 +1,0 @@
-"""Settings of the live test server: the project's own, plus request counting and /test/ views."""
-
-from thebot_settings.settings import *  # noqa: F403
-from thebot_settings.settings import MIDDLEWARE
-
-MIDDLEWARE = ["tests.counting.CountingMiddleware", *MIDDLEWARE]
-ROOT_URLCONF = "tests.urls"
