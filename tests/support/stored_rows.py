@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from perftest import models, runner
+from perftest import models
+from perftest.lifecycle import runner
 from perftest.reports import console, markdown
 from perftest.store import read
 
