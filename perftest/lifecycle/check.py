@@ -33,8 +33,8 @@ from perftest.measure.auth import Headers, Identity, endpoint_request, log_in
 from perftest.measure.params import FirstAnswers, PathProblem, capture_sources
 from perftest.measure.result import LoginAttempt
 from perftest.measure.roles import first_of_each_role
-from perftest.measure.session import transport_factory
 from perftest.measure.transport.base import SessionKeys, Transport
+from perftest.measure.transport.factory import transport_factory
 from perftest.plan.inventory import ROUTE_PARAMETER, Route, inventory, is_list, view_name
 from perftest.plan.model import Endpoint, RunPlan
 from perftest.plan.routes import probe_path

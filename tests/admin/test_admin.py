@@ -428,7 +428,7 @@ def test_no_admin_page_shows_the_seeded_password_or_the_login_token(viewer, tmp_
         seen["password"], seen["token"] = credentials.password, headers[0][1].split()[-1]
         return attempt, headers
 
-    monkeypatch.setattr("perftest.measure.session.log_in", spying_log_in)
+    monkeypatch.setattr("perftest.measure.sequential_pass.log_in", spying_log_in)
     before, after = real_run(tmp_path), real_run(tmp_path)
     pages = [
         LIST,

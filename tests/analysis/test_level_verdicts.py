@@ -19,7 +19,7 @@ from django.test import override_settings
 from perftest.analysis import metrics, thresholds
 from perftest.analysis.rules.base import THRESHOLD
 from perftest.conf import DEFAULTS
-from perftest.measure import session
+from perftest.measure.setup import Setup
 from perftest.models import Finding, LoadLevel, Run
 from perftest.plan import expressions
 from tests.reports.test_report_formats import cases
@@ -125,7 +125,7 @@ def test_a_level_whose_workers_all_crash_exits_1_with_their_failures(
 ):
     # Each worker's setup raises: the harness keeps the exception as the worker's failure
     # line and the level runs with no worker.
-    monkeypatch.setattr(session._Levels, "prepare", crash)
+    monkeypatch.setattr(Setup, "worker", crash)
     run = run_red(
         tmp_path, "--iterations", "3", "--warmup", "0", "--concurrency", "3",
         "--requests", "30", "--ramp-up", "0",
@@ -164,7 +164,7 @@ def test_a_list_of_ones_own_replaces_the_defaults_levels_included(
     tmp_path,
     monkeypatch,
 ):
-    monkeypatch.setattr(session._Levels, "prepare", crash)
+    monkeypatch.setattr(Setup, "worker", crash)
     call_command(
         "perftest", "--output", str(tmp_path), "--iterations", "2", "--warmup", "0",
         "--concurrency", "2", "--requests", "10", "--ramp-up", "0",

@@ -156,7 +156,7 @@ def test_neither_password_nor_token_reaches_stored_rows_or_report(run_perftest, 
         seen["header"] = headers[0][1]
         return attempt, headers
 
-    monkeypatch.setattr("perftest.measure.session.log_in", spying_log_in)
+    monkeypatch.setattr("perftest.measure.sequential_pass.log_in", spying_log_in)
     run, report = run_perftest("--iterations", "2", "--warmup", "0", "--keep-data")
 
     token = seen["header"].split()[-1]

