@@ -21,7 +21,8 @@ from perftest.measure.transport.base import Sample
 from perftest.measure.windows import MAX_WINDOWS, LatencyWindows, bucket_us
 from perftest.redact import Redactor
 from perftest.reports import charts, formats
-from perftest.store.read import StoredRun, Windows
+from perftest.store.read import StoredRun
+from perftest.store.windows import Windows
 from perftest.text import level_label
 from tests.report_checks import validate
 from tests.test_concurrency_report import add_level, load_run

@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from perftest.store.read import StoredRun, Windows, unjudged
+from perftest.store.read import StoredRun
+from perftest.store.vocabulary import unjudged
+from perftest.store.windows import Windows
 
 from . import machine, metrics
 from .noise import (

@@ -19,7 +19,9 @@ from django.db import transaction
 from perftest import models
 from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
 from perftest.measure.stats import LatencyStats
-from perftest.store.read import CALIBRATION, FINDING_FIELDS, OTHER_PROCESSES, PlanSnapshot
+from perftest.plan.fingerprint import fingerprint
+from perftest.plan.model import RunPlan
+from perftest.store.read import CALIBRATION, FINDING_FIELDS, OTHER_PROCESSES
 
 
 class FindingRecord(Protocol):
@@ -134,7 +136,7 @@ def begin(result: RunResult, host: str = "", pid: int | None = None) -> models.R
         "started_at": result.started_at,
         "config": result.config,
         "environment": result.environment,
-        "plan_fingerprint": PlanSnapshot.parse(result.config).fingerprint,
+        "plan_fingerprint": fingerprint(RunPlan.from_dict(result.config)),
     }
     return models.Run.objects.create(**_fit(models.Run, fields))
 

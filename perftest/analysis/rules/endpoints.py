@@ -12,7 +12,8 @@ from functools import partial
 from typing import Any
 
 from perftest import sqlnorm
-from perftest.store.read import Status, StoredRun, unmeasured
+from perftest.store.read import Status, StoredRun
+from perftest.store.vocabulary import unmeasured
 from perftest.text import ms, number
 
 from .. import summaries
@@ -117,7 +118,7 @@ def _login_advice(stored: StoredRun) -> str:
 
 def _is_login(endpoint: Any, stored: StoredRun) -> bool:
     """Whether ``endpoint`` is the configured login endpoint, as the plan snapshot marks it."""
-    return any(e.get("is_login") and e.get("name") == endpoint.name for e in stored.plan.endpoints)
+    return any(e.is_login and e.name == endpoint.name for e in stored.plan.endpoints)
 
 
 def _throttled(endpoint: Any, group: dict, share: str, stored: StoredRun) -> Finding:
