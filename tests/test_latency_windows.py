@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from perftest import models
-from perftest.measure.result import EndpointResult
+from perftest.measure.endpoint_result import EndpointResult
 from perftest.measure.transport.base import Sample
 from perftest.measure.windows import MAX_WINDOWS, LatencyWindows, bucket_us
 from perftest.redact import Redactor

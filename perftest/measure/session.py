@@ -27,13 +27,14 @@ from .calibration import Calibration
 from .database import ConnectionWatch
 from .diagnose.explain import explain, unavailable
 from .diagnose.profile import profile
+from .endpoint_result import EndpointResult
 from .load import schedule_for
 from .load.distributed import LocustEngine, handover
 from .load.harness import LevelInterrupted, WorkerKit, WorkerSetup, run_inline, run_level
 from .load.schedule import Schedule
 from .load.sequential import Sequential
 from .params import PATH_PARAMETER, FirstAnswers, PathProblem, capture_sources
-from .result import COMPLETED, INTERRUPTED, EndpointResult, LevelResult, RunResult
+from .result import COMPLETED, INTERRUPTED, LevelResult, RunResult
 from .roles import first_of_each_role, role_names, row_role, worker_order
 from .transport.base import SessionKeys, Transport
 from .transport.http import HttpTransport

@@ -17,7 +17,8 @@ from django.db import models as db_models
 from django.db import transaction
 
 from perftest import models
-from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
+from perftest.measure.endpoint_result import EndpointResult, ErrorGroup
+from perftest.measure.result import LevelResult, RunResult
 from perftest.measure.stats import LatencyStats
 from perftest.plan.fingerprint import fingerprint
 from perftest.plan.model import RunPlan

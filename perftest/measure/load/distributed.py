@@ -35,7 +35,8 @@ from types import TracebackType
 from typing import Any
 
 from perftest.locust import worker_command
-from perftest.measure.result import EndpointResult, LevelResult
+from perftest.measure.endpoint_result import EndpointResult
+from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import RequestSpec
 from perftest.plan.model import Endpoint, Mix, RunPlan
 from perftest.redact import Redactor
