@@ -32,7 +32,7 @@ def _stored(cls: type[_Part], data: Any, **parsed: Any) -> _Part:
     """A plan part from its stored dict: the keys it knows (a field without a default is None
     when the stored plan lacks it), then ``parsed`` over them."""
     data, known = _mapping(data), {}
-    for part in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for part in dataclasses.fields(cls):
         if part.name in data:
             known[part.name] = data[part.name]
         elif part.default is dataclasses.MISSING and part.default_factory is dataclasses.MISSING:
