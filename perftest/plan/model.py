@@ -402,7 +402,8 @@ class RunPlan:
             value = source.get(key)
             return config.get(flat) if value is None else value
 
-        endpoints = _records(Endpoint, config.get("endpoints"))
+        stored = config.get("endpoints") or ()
+        endpoints = tuple(Endpoint.from_dict(e) for e in stored if isinstance(e, Mapping))
         flat_http = {key: pick(http, key, key) for key in ("base_url", "server_pid")}
         thresholds = config.get("thresholds")
         if not isinstance(thresholds, (list, tuple)):
