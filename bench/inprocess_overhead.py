@@ -33,7 +33,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
-from perftest.measure.result import EndpointResult  # noqa: E402
+from perftest.measure.endpoint_result import EndpointResult  # noqa: E402
 from perftest.measure.transport.base import RequestSpec  # noqa: E402
 from perftest.measure.transport.inprocess import InProcessTransport  # noqa: E402
 from perftest.redact import Redactor  # noqa: E402

@@ -14,13 +14,8 @@ import itertools
 import random
 
 from perftest.analysis.findings import analyse
-from perftest.measure.result import (
-    EndpointResult,
-    LevelResult,
-    ResourceSample,
-    ResourceSeries,
-    RunResult,
-)
+from perftest.measure.endpoint_result import EndpointResult
+from perftest.measure.result import LevelResult, ResourceSample, ResourceSeries, RunResult
 from perftest.measure.transport.base import Sample
 from perftest.measure.windows import LatencyWindows
 from perftest.redact import Redactor

@@ -49,7 +49,7 @@ SEVERITIES: tuple[tuple[str, str, str, Q], ...] = (
     ("key_count", "key", "info", Q(kind=KEY)),
 )
 
-#: A sequential endpoint with a latency verdict (``store.read.judged``): measured, no
+#: A sequential endpoint with a latency verdict (``store.vocabulary.judged``): measured, no
 #: configuration problem, and some answer as expected.
 JUDGED = Q(phase="sequential", not_measured="", configuration={}, ok__gt=0)
 

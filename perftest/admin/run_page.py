@@ -27,7 +27,8 @@ from perftest.reports.formats import FORMATS
 from perftest.reports.sections import findings as finding_sections
 from perftest.reports.sections import summary
 from perftest.reports.sections.phrases import NONE
-from perftest.store.read import Status, StoredRun, unjudged
+from perftest.store.read import Status, StoredRun
+from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
 from . import badges, drawing

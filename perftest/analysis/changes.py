@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from perftest.store.read import Windows, unjudged
+from perftest.store.vocabulary import unjudged
+from perftest.store.windows import Windows
 
 from . import metrics
 from .noise import (

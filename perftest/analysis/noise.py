@@ -24,6 +24,8 @@ from statistics import NormalDist
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
+from perftest.percentiles import rank, ranks
+
 WINDOWS = "windows"
 SAMPLES = "samples"
 EXACT = "exact"
@@ -146,11 +148,6 @@ def histogram_unit(encoded: str) -> Unit:
     return highest / 1000, counts[index].astype(np.int64)
 
 
-def _rank(percentile: float, totals: np.ndarray) -> np.ndarray:
-    """The 1-based rank of a percentile among ``totals`` answers, as HdrHistogram counts it."""
-    return np.maximum(1, np.ceil(percentile / 100 * totals))
-
-
 def _picks(units: int, rule: NoiseRule, rng: np.random.Generator) -> np.ndarray:
     """How often each of ``units`` windows is drawn in each resample (``units`` draws with
     replacement per row): a multinomial, counted with one ``bincount`` because numpy's
@@ -176,10 +173,10 @@ def _window_draws(
     totals = picks @ cumulative[:, -1]
     draws = []
     for percentile in percentiles:
-        own = (cumulative < _rank(percentile, cumulative[:, -1])[:, None]).sum(axis=1)
+        own = (cumulative < ranks(percentile, cumulative[:, -1])[:, None]).sum(axis=1)
         low, high = own.min(), own.max()
         pooled = picks @ cumulative[:, low : high + 1]
-        index = low + (pooled < _rank(percentile, totals)[:, None]).sum(axis=1)
+        index = low + (pooled < ranks(percentile, totals)[:, None]).sum(axis=1)
         draws.append(side.values_ms[index])
     return np.array(draws)
 
@@ -196,8 +193,8 @@ def percentile_draws(
     cdf = side.counts.sum(axis=0).cumsum() / total
     draws = []
     for percentile in percentiles:
-        rank = int(_rank(percentile, np.array(total)))
-        order = rng.beta(rank, total - rank + 1, rule.resamples)
+        k = rank(percentile, total)
+        order = rng.beta(k, total - k + 1, rule.resamples)
         draws.append(side.values_ms[np.minimum(np.searchsorted(cdf, order), last)])
     return np.array(draws)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftest.store import read
+from perftest.store import baselines
 from perftest.store.read import StoredRun
 
 from .compare import compare
@@ -24,7 +24,7 @@ class NotComparable(ValueError):
 
 def resolve(stored: StoredRun, asked: str) -> StoredRun:
     """The run ``--baseline`` names for ``stored``, checked as a run's own ``--baseline`` is
-    (``store.read.baseline_for``): an id of a completed run of the same target and plan, or
+    (``store.baselines.baseline_for``): an id of a completed run of the same target and plan, or
     ``latest``, the latest such run before it. ``RunNotFound`` never: an unknown id is one of
     the reasons ``NotComparable`` gives."""
     if asked != "latest" and not asked.isdigit():
@@ -34,8 +34,8 @@ def resolve(stored: StoredRun, asked: str) -> StoredRun:
     if asked == "latest":
         return StoredRun.of(latest_before(stored))
     try:
-        row = read.baseline_for(asked, stored.row.target, stored.plan, before=stored.row)
-    except read.BaselineRefused as refused:
+        row = baselines.baseline_for(asked, stored.row.target, stored.plan, before=stored.row)
+    except baselines.BaselineRefused as refused:
         raise NotComparable(str(refused)) from None
     return StoredRun.of(row)
 
@@ -43,7 +43,7 @@ def resolve(stored: StoredRun, asked: str) -> StoredRun:
 def latest_before(stored: StoredRun) -> Any:
     """The row of the latest completed run of the target and plan of ``stored`` that started
     before it (not read further: the admin only links to it), ``NotComparable`` when none."""
-    row = read.baseline_for("latest", stored.row.target, stored.plan, before=stored.row)
+    row = baselines.baseline_for("latest", stored.row.target, stored.plan, before=stored.row)
     if row is None:
         raise NotComparable(
             f"No earlier completed run with the target and plan of run #{stored.pk} to "
@@ -55,6 +55,6 @@ def latest_before(stored: StoredRun) -> Any:
 def compared_with(stored: StoredRun, baseline: StoredRun) -> StoredRun:
     """``stored`` compared with ``baseline`` (``resolve``'s) now, nothing saved."""
     data = compare(baseline, stored)
-    seen = read.recompared(stored, baseline.pk, data, ())
+    seen = baselines.recompared(stored, baseline.pk, data, ())
     fresh = [finding for finding in analyse(seen) if finding.kind == BASELINE]
-    return read.recompared(stored, baseline.pk, data, fresh)
+    return baselines.recompared(stored, baseline.pk, data, fresh)

@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perftest.store.read import LevelModel, StoredRun, judged, measured
+from perftest.store.read import LevelModel, StoredRun
+from perftest.store.vocabulary import judged, measured
 from perftest.text import MB
 
 from .metrics import OK_THROUGHPUT, P50, P95

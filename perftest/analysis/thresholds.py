@@ -14,7 +14,8 @@ import math
 from typing import Any
 
 from perftest.plan.expressions import ENDPOINT, LEVEL, PROCESS, Threshold
-from perftest.store.read import LevelModel, StoredRun, unjudged
+from perftest.store.read import LevelModel, StoredRun
+from perftest.store.vocabulary import unjudged
 from perftest.text import error_groups, level_label, mb, number, percent, quantity
 
 from . import metrics, summaries

@@ -21,7 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from perftest.store.read import Status, StoredRun, VerdictWord, unmeasured
+from perftest.store.read import Status, StoredRun, VerdictWord
+from perftest.store.vocabulary import unmeasured
 from perftest.text import level_label
 
 from .noise import REGRESSION

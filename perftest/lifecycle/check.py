@@ -39,7 +39,7 @@ from perftest.plan.inventory import ROUTE_PARAMETER, Route, inventory, is_list, 
 from perftest.plan.model import Endpoint, RunPlan
 from perftest.plan.routes import probe_path
 from perftest.redact import Redactor
-from perftest.store import read
+from perftest.store import baselines
 
 #: Methods that only read: ``--check`` sends these; one that writes only with ``writes``.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -318,8 +318,8 @@ def _since_baseline(plan: RunPlan, routes: list[Route]) -> tuple[tuple[Route, ..
     if not plan.baseline:
         return None, ""
     try:
-        found = read.routes_of(plan.baseline, target_of(plan))
-    except read.BaselineRefused as exc:
+        found = baselines.routes_of(plan.baseline, target_of(plan))
+    except baselines.BaselineRefused as exc:
         raise ConfigError(str(exc)) from None
     if found is None:
         return None, "no completed run of this target to compare routes with (--baseline latest)"

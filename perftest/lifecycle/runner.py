@@ -38,7 +38,7 @@ from perftest.models import Run
 from perftest.plan.model import RunPlan
 from perftest.plan.target import describe_process, find_server_pid
 from perftest.redact import Redactor
-from perftest.store import read, write
+from perftest.store import baselines, read, write
 
 
 def target_of(plan: RunPlan) -> str:
@@ -56,7 +56,7 @@ def _new_result(plan: RunPlan, redactor: Redactor) -> RunResult:
         label=plan.label,
         iterations=plan.iterations,
         warmup=plan.warmup,
-        config=redactor.mapping(plan.snapshot()),
+        config=redactor.mapping(plan.to_dict()),
         environment=environment.describe(),
         started_at=timezone.now(),
     )
@@ -175,13 +175,11 @@ def _baseline(plan: RunPlan, result: RunResult) -> int | None:
     if not plan.baseline:
         return None
     try:
-        row = read.baseline_for(
-            plan.baseline, result.target, read.PlanSnapshot.parse(result.config)
-        )
-    except read.BaselineRefused as exc:
+        row = baselines.baseline_for(plan.baseline, result.target, plan)
+    except baselines.BaselineRefused as exc:
         raise ConfigError(str(exc)) from None
     if row is None:
-        result.notes.append(read.NO_BASELINE)
+        result.notes.append(baselines.NO_BASELINE)
         return None
     return row.pk
 

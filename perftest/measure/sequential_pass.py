@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from perftest.measure.endpoint_result import EndpointResult
+
 from .auth import Headers, Identity, endpoint_request, log_in
 from .load.sequential import Sequential
 from .load.threads import run_inline
 from .params import FirstAnswers, PathProblem, capture_sources
-from .result import EndpointResult
 from .roles import first_of_each_role, role_names, row_role
 from .transport.factory import transport_factory
 

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from perftest.measure.endpoint_result import EndpointResult
 from perftest.plan.model import Mix, RunPlan
 from perftest.redact import Redactor, is_sensitive_key
 
@@ -23,7 +24,7 @@ from .calibration import Calibration
 from .diagnosis.requests import run_diagnosis
 from .levels import Levels
 from .params import PATH_PARAMETER
-from .result import COMPLETED, INTERRUPTED, EndpointResult, RunResult
+from .result import COMPLETED, INTERRUPTED, RunResult
 from .sequential_pass import run_sequential
 from .transport.base import SessionKeys
 

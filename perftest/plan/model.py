@@ -1,8 +1,10 @@
 """What a run will do, as plain frozen data: endpoints, login, load shape, target, knobs.
 
 A ``RunPlan`` is built and validated once (``plan.build``) and then only read: the measuring
-core follows it, and ``RunPlan.snapshot()`` is what a stored run keeps of it. Nothing here
-knows how a request travels; the measuring core turns an ``Endpoint`` into a request.
+core follows it, ``RunPlan.to_dict()`` is what a stored run keeps of it, and
+``RunPlan.from_dict()`` reads that back, older shapes included (a key the stored plan lacks is
+None, or its field's default). Nothing here knows how a request travels; the measuring core
+turns an ``Endpoint`` into a request.
 """
 
 from __future__ import annotations
@@ -10,14 +12,37 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from perftest import limits
 from perftest.conf import ConfigError
 
-from .expressions import AbortRule, abort_rules, parse_all
+from .expressions import AbortRule, abort_rules, from_legacy, parse_all
+
+_Part = TypeVar("_Part")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _stored(cls: type[_Part], data: Any, **parsed: Any) -> _Part:
+    """A plan part from its stored dict: the keys it knows (a field without a default is None
+    when the stored plan lacks it), then ``parsed`` over them."""
+    data, known = _mapping(data), {}
+    for part in dataclasses.fields(cls):
+        if part.name in data:
+            known[part.name] = data[part.name]
+        elif part.default is dataclasses.MISSING and part.default_factory is dataclasses.MISSING:
+            known[part.name] = None
+    return cls(**{**known, **parsed})
+
+
+def _records(cls: type[_Part], stored: Any) -> tuple[_Part, ...]:
+    """The stored dicts of a list as plan parts (anything else in it skipped)."""
+    return tuple(_stored(cls, item) for item in stored or () if isinstance(item, Mapping))
 
 
 @dataclass(frozen=True)
@@ -28,6 +53,12 @@ class LoginSpec:
     token_path: str
     header: str
     scheme: str
+
+    @property
+    def where(self) -> str:
+        """The login endpoint as planned, e.g. ``POST /api/auth/login/``."""
+        where = f"{self.method or ''} {self.path or ''}".strip()
+        return where or "the login endpoint"
 
 
 @dataclass(frozen=True)
@@ -112,6 +143,23 @@ class Endpoint:
     params: tuple[ParamSource, ...] = ()
     #: The DRF throttles of its view, read by the pre-flight route check (``plan.routes``).
     throttles: tuple[Throttle, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Endpoint:
+        """An endpoint as ``RunPlan.to_dict`` stored it (query and headers as names to values)."""
+        problem = data.get("problem")
+        return _stored(
+            cls,
+            data,
+            is_login=bool(data.get("is_login")),
+            problem=_stored(ConfigurationProblem, problem)
+            if isinstance(problem, Mapping)
+            else None,
+            query=tuple(_mapping(data.get("query")).items()),
+            headers=tuple(_mapping(data.get("headers")).items()),
+            params=_records(ParamSource, data.get("params")),
+            throttles=_records(Throttle, data.get("throttles")),
+        )
 
 
 @dataclass(frozen=True)
@@ -242,10 +290,11 @@ class LoadPlan:
     rate: float | None = None
     duration_s: float | None = None
     requests: int | None = None
-    ramp_up_s: float = 1.0
+    #: None (as ``login_mode``) only in a stored plan that did not keep it.
+    ramp_up_s: float | None = 1.0
     mix: Mix | None = None
     identities: int | None = None
-    login_mode: str = "per-worker"
+    login_mode: str | None = "per-worker"
     engine: Engine = Engine()
 
     @property
@@ -302,8 +351,9 @@ class RunPlan:
     #: The scenario file the plan was read from, or "" for the settings alone.
     scenario: str = ""
     #: The target's routes (``plan.inventory`` paths) when the plan was checked: stored with
-    #: the run so that ``--check --baseline`` can name the routes added since.
-    routes: tuple[str, ...] = ()
+    #: the run so that ``--check --baseline`` can name the routes added since (None for a run
+    #: stored before routes were kept).
+    routes: tuple[str, ...] | None = ()
 
     @property
     def aborts(self) -> tuple[AbortRule, ...]:
@@ -321,7 +371,7 @@ class RunPlan:
             return 1
         return min(self.load.identities or workers, workers)
 
-    def snapshot(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The plan as a stored run keeps it: plain JSON data, the mix as the user wrote it.
 
         Secrets are not masked here; the runner passes the snapshot through its redactor.
@@ -334,3 +384,64 @@ class RunPlan:
             endpoint["headers"] = dict(endpoint["headers"])
             endpoint["query"] = dict(endpoint["query"])
         return data
+
+    @classmethod
+    def from_dict(cls, config: Any) -> RunPlan:
+        """A stored plan (``Run.config``): ``{"load": {...}, "http": {...}}``, or the older flat
+        keys of earlier versions.
+
+        Flat keys (``"rate"``, ``"duration"``, ``"base_url"``, a ``"login"`` string naming the
+        login mode...) fill whatever the nested shape leaves empty; an old dict of threshold
+        limits is read as its equivalent expressions, and a stored mix keeps the text the user
+        wrote (its weights when its names are still among the endpoints).
+        """
+        config = _mapping(config)
+        load, http = _mapping(config.get("load")), _mapping(config.get("http"))
+
+        def pick(source: Mapping[str, Any], key: str, flat: str) -> Any:
+            value = source.get(key)
+            return config.get(flat) if value is None else value
+
+        stored = config.get("endpoints") or ()
+        endpoints = tuple(Endpoint.from_dict(e) for e in stored if isinstance(e, Mapping))
+        flat_http = {key: pick(http, key, key) for key in ("base_url", "server_pid")}
+        thresholds = config.get("thresholds")
+        if not isinstance(thresholds, (list, tuple)):
+            thresholds = from_legacy(_mapping(thresholds))
+        flat_login = config.get("login") if isinstance(config.get("login"), str) else None
+        return _stored(
+            cls,
+            config,
+            endpoints=endpoints,
+            login=_stored(LoginSpec, config.get("login")),
+            identity=dict(_mapping(config.get("identity"))),
+            thresholds=tuple(map(str, thresholds)),
+            http=None
+            if flat_http["base_url"] is None and not http
+            else _stored(HttpTarget, http, **flat_http),
+            load=LoadPlan(
+                concurrency=tuple(pick(load, "concurrency", "concurrency") or ()),
+                rate=pick(load, "rate", "rate"),
+                duration_s=pick(load, "duration_s", "duration"),
+                requests=pick(load, "requests", "requests"),
+                ramp_up_s=pick(load, "ramp_up_s", "ramp_up"),
+                mix=_stored_mix(pick(load, "mix", "mix"), endpoints),
+                identities=pick(load, "identities", "identities"),
+                login_mode=load.get("login_mode") or flat_login,
+                engine=_stored(Engine, load.get("engine")),
+            ),
+            profile=int(config.get("profile") or 0),
+            explain=bool(config.get("explain")),
+            roles=_records(Role, config.get("roles")),
+            routes=tuple(config["routes"]) if isinstance(config.get("routes"), list) else None,
+        )
+
+
+def _stored_mix(text: Any, endpoints: Sequence[Endpoint]) -> Mix | None:
+    """A stored mix: the text as written, parsed again unless its names are no longer the plan's."""
+    if not text:
+        return None
+    try:
+        return Mix.parse(str(text), endpoints)
+    except ConfigError:
+        return Mix((), str(text))

@@ -19,7 +19,8 @@ from pygal.style import Style
 from perftest.analysis import summaries
 from perftest.analysis.metrics import OK_THROUGHPUT, P50, P95, P99
 from perftest.analysis.rules import scaling as scaling_rules
-from perftest.store.read import StoredRun, Windows
+from perftest.store.read import StoredRun
+from perftest.store.windows import Windows
 from perftest.text import MB, level_label, number
 
 from .sections import comparison

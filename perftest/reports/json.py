@@ -19,7 +19,8 @@ from typing import Any
 
 from perftest.analysis import machine, summaries, verdict
 from perftest.analysis.rules.base import THRESHOLD
-from perftest.store.read import StoredRun, unjudged, unmeasured
+from perftest.store.read import StoredRun
+from perftest.store.vocabulary import unjudged, unmeasured
 
 from .sections.findings import bottleneck_rules
 from .sections.findings import verdict as threshold_verdict

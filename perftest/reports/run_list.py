@@ -17,7 +17,8 @@ from perftest.analysis.metrics import P95
 from perftest.analysis.noise import REGRESSION
 from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.thresholds import NOT_MEASURED
-from perftest.store.read import RunListing, judged
+from perftest.store.listing import RunListing
+from perftest.store.vocabulary import judged
 
 from . import console
 from .blocks import Block, Paragraph, Table

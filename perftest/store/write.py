@@ -17,9 +17,12 @@ from django.db import models as db_models
 from django.db import transaction
 
 from perftest import models
-from perftest.measure.result import EndpointResult, ErrorGroup, LevelResult, RunResult
+from perftest.measure.endpoint_result import EndpointResult, ErrorGroup
+from perftest.measure.result import LevelResult, RunResult
 from perftest.measure.stats import LatencyStats
-from perftest.store.read import CALIBRATION, FINDING_FIELDS, OTHER_PROCESSES, PlanSnapshot
+from perftest.plan.fingerprint import fingerprint
+from perftest.plan.model import RunPlan
+from perftest.store.read import CALIBRATION, FINDING_FIELDS, OTHER_PROCESSES
 
 
 class FindingRecord(Protocol):
@@ -134,7 +137,7 @@ def begin(result: RunResult, host: str = "", pid: int | None = None) -> models.R
         "started_at": result.started_at,
         "config": result.config,
         "environment": result.environment,
-        "plan_fingerprint": PlanSnapshot.parse(result.config).fingerprint,
+        "plan_fingerprint": fingerprint(RunPlan.from_dict(result.config)),
     }
     return models.Run.objects.create(**_fit(models.Run, fields))
 

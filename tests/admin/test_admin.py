@@ -25,9 +25,10 @@ from perftest.admin.views.report import CONTENT_TYPES
 from perftest.analysis import rebaseline, verdict
 from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.thresholds import NOT_MEASURED
+from perftest.plan.fingerprint import fingerprint as fingerprint_of
+from perftest.plan.model import RunPlan
 from perftest.reports.sections import comparison
 from perftest.store import read, write
-from perftest.store.read import PlanSnapshot
 from tests.support.stored_rows import STARTED, add_endpoint, add_level, add_samples, make_run
 
 pytestmark = pytest.mark.django_db
@@ -369,7 +370,7 @@ def test_runs_that_cannot_be_compared_send_back_to_the_list_saying_why(viewer, b
 
 def test_compare_with_previous_links_the_latest_earlier_run_of_the_same_target_and_plan(viewer):
     config = {"iterations": 20}
-    fingerprint = PlanSnapshot.parse(config).fingerprint
+    fingerprint = fingerprint_of(RunPlan.from_dict(config))
     first = make_run(config=config, plan_fingerprint=fingerprint)
     make_run(config=config, plan_fingerprint=fingerprint, status="failed",
              started_at=STARTED + dt.timedelta(minutes=1))  # fmt: skip

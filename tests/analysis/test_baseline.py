@@ -27,8 +27,11 @@ from perftest.analysis.noise import (
 )
 from perftest.measure.stats import LatencyStats
 from perftest.models import Finding, Run
+from perftest.plan.fingerprint import differences, fingerprint
+from perftest.plan.model import RunPlan
 from perftest.store import read
-from perftest.store.read import NO_BASELINE, PlanSnapshot, StoredRun
+from perftest.store.baselines import NO_BASELINE
+from perftest.store.read import StoredRun
 from tests.reports.test_report_formats import cases
 from tests.support import views
 from tests.support.report_checks import validate
@@ -258,12 +261,13 @@ def test_the_plan_fingerprint_ignores_what_does_not_change_the_figures():
     }
     relabelled = {**plan, "label": "nightly", "thresholds": ["p95 < 1ms"], "baseline": "latest"}
     reordered = {**plan, "endpoints": plan["endpoints"][::-1]}
-    assert PlanSnapshot.parse(plan).fingerprint == PlanSnapshot.parse(relabelled).fingerprint
-    assert PlanSnapshot.parse(plan).fingerprint == PlanSnapshot.parse(reordered).fingerprint
+    stored = RunPlan.from_dict
+    assert fingerprint(stored(plan)) == fingerprint(stored(relabelled))
+    assert fingerprint(stored(plan)) == fingerprint(stored(reordered))
 
     changed = {**plan, "endpoints": [TUNABLE], "load": {"concurrency": [1, 30]}}
-    assert PlanSnapshot.parse(plan).fingerprint != PlanSnapshot.parse(changed).fingerprint
-    assert PlanSnapshot.parse(plan).differences(PlanSnapshot.parse(changed), own="run #12") == [
+    assert fingerprint(stored(plan)) != fingerprint(stored(changed))
+    assert differences(stored(plan), stored(changed), own="run #12") == [
         "endpoint Other only in run #12",
         "concurrency 1,10 → 1,30",
     ]

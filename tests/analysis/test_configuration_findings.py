@@ -15,7 +15,7 @@ from perftest.analysis.rules.configuration import (
 )
 from perftest.analysis.rules.endpoints import HIGHEST_P95, LOWEST_P95
 from perftest.analysis.thresholds import RESPONSE_TIME
-from perftest.measure.result import EndpointResult
+from perftest.measure.endpoint_result import EndpointResult
 from perftest.measure.transport.base import RequestSpec
 from perftest.measure.transport.http import HttpTransport
 from perftest.plan.discover import closest_routes

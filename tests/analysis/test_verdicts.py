@@ -21,7 +21,7 @@ from perftest.analysis.rules import scaling as scaling_rules
 from perftest.analysis.rules.base import retry_after_text
 from perftest.analysis.thresholds import NOT_MEASURED, RESPONSE_TIME
 from perftest.models import Finding, Run
-from perftest.store import read
+from perftest.store import read, vocabulary
 from tests.support import views
 from tests.support.live_server import shared_database_url  # noqa: F401
 from thebot_settings.settings import PERFTEST as THEBOT
@@ -142,7 +142,7 @@ def test_a_run_that_cannot_log_in_or_authenticate_exits_1(tmp_path, capsys, logi
     stored = read.load(run.pk)
     red = verdict.of(stored)
     assert red.code == 1 and red.reasons
-    assert not read.judged(stored.sequential[1:]), what  # no authenticated endpoint judged
+    assert not vocabulary.judged(stored.sequential[1:]), what  # no authenticated endpoint judged
     out = capsys.readouterr().out
     assert all(reason in out for reason in red.reasons)
 

@@ -27,7 +27,7 @@ from django.core.management import call_command
 from perftest import models
 from perftest.admin import drawing
 from perftest.analysis.metrics import P95
-from perftest.store import read
+from perftest.store import read, vocabulary
 from perftest.text import quantity
 from tests.support.live_server import run_gunicorn, shared_database_url  # noqa: F401
 
@@ -86,7 +86,7 @@ def test_a_staff_user_reads_and_compares_runs_in_chromium_and_a_visitor_is_refus
     account("reader", staff=True)
     account("visitor", staff=False)
     # What a person must see, read from the stored runs before the browser starts.
-    p95_cells = {e.name: P95.text(e) for e in read.judged(after.sequential)}
+    p95_cells = {e.name: P95.text(e) for e in vocabulary.judged(after.sequential)}
     chart_titles = [chart.title for chart in drawing.drawn(after)]
     failed = [f for f in after.findings if f.kind == "threshold" and f.passed is False]
     assert len(p95_cells) == 2 and len(chart_titles) >= 3 and failed

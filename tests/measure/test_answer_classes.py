@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 from perftest.analysis.rules.base import asked_to_wait, retry_afters
-from perftest.measure.result import RETRY_AFTER_DISTINCT, EndpointResult, LevelResult
+from perftest.measure.endpoint_result import RETRY_AFTER_DISTINCT, EndpointResult
+from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import Sample
 from perftest.redact import Redactor
 from perftest.store.write import _answer_class

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 import trustme
 
-from perftest.measure.result import EndpointResult
+from perftest.measure.endpoint_result import EndpointResult
 from perftest.measure.transport.base import RequestSpec, Sample
 from perftest.measure.transport.http import HttpTransport
 from perftest.plan.model import Endpoint

@@ -14,8 +14,9 @@ import sys
 
 import pytest
 
+from perftest.measure.endpoint_result import EndpointResult
 from perftest.measure.load.locust_engine import wire as locust_wire
-from perftest.measure.result import EndpointResult, LevelResult
+from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import Sample
 from perftest.plan.engine import locust_installed
 from perftest.redact import Redactor

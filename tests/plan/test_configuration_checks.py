@@ -102,7 +102,7 @@ def test_report_of_an_unmigrated_database_exits_2_naming_the_fix(tmp_path):
 def test_stored_plan_keeps_where_the_token_is_and_masks_the_secrets():
     plan = build_plan(get_config())
     snapshot = Redactor().mapping(
-        {**plan.snapshot(), "api_key": "k-123456", "refresh_token": "r-123456"}
+        {**plan.to_dict(), "api_key": "k-123456", "refresh_token": "r-123456"}
     )
     assert snapshot["login"]["token_path"] == "data.token"
     assert snapshot["login"]["header"] == "Authorization"

@@ -16,6 +16,7 @@ from perftest.analysis.thresholds import NOT_EVALUATED, NOT_MEASURED
 from perftest.models import Finding, Run
 from perftest.plan import expressions
 from perftest.plan.expressions import ExpressionError, parse
+from perftest.plan.model import RunPlan
 from perftest.store import read
 from tests.support.commands import assert_usage_error
 from tests.support.live_server import shared_database_url, standin_server  # noqa: F401
@@ -118,7 +119,7 @@ def test_settings_shapes_list_endpoint_dict_and_old_dict():
 
 
 def test_an_old_stored_dict_reads_as_the_default_expressions():
-    snapshot = read.PlanSnapshot.parse({"thresholds": {"MEMORY_GROWTH_MB": 50}})
+    snapshot = RunPlan.from_dict({"thresholds": {"MEMORY_GROWTH_MB": 50}})
     assert snapshot.thresholds == (
         "p95 < 2000ms",
         "rss_growth < 50MB",

@@ -26,7 +26,7 @@ from perftest.analysis.metrics import ERROR_RATE, OK_THROUGHPUT, P50, P95, P99, 
 from perftest.analysis.rules.base import BASELINE, Finding
 from perftest.reports import charts, console, formats, html, markdown
 from perftest.reports.sections import comparison
-from perftest.store import read, write
+from perftest.store import baselines, read, write
 from perftest.store.read import StoredRun
 from tests.reports.test_html_report import CHROMIUM, svg_titles
 from tests.reports.test_report_formats import cases
@@ -359,7 +359,7 @@ def test_recompared_replaces_the_comparison_and_baseline_findings_without_saving
     other.update(regressions=0, improvements=1)
     improvement = Finding(BASELINE, "improvement", "Get Profile", "Get Profile faster", passed=True)
 
-    seen = read.recompared(compared, compared.row.baseline_id, other, [improvement])
+    seen = baselines.recompared(compared, compared.row.baseline_id, other, [improvement])
 
     assert seen.row.comparison == other
     assert [f.title for f in seen.findings if f.kind == BASELINE] == ["Get Profile faster"]

@@ -16,12 +16,13 @@ import pytest
 from django.core.management import call_command
 
 from perftest import models
-from perftest.measure.result import EndpointResult
+from perftest.measure.endpoint_result import EndpointResult
 from perftest.measure.transport.base import Sample
 from perftest.measure.windows import MAX_WINDOWS, LatencyWindows, bucket_us
 from perftest.redact import Redactor
 from perftest.reports import charts, formats
-from perftest.store.read import StoredRun, Windows
+from perftest.store.read import StoredRun
+from perftest.store.windows import Windows
 from perftest.text import level_label
 from tests.support.report_checks import validate
 from tests.support.stored_rows import add_level, load_run

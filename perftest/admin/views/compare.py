@@ -5,7 +5,7 @@ The page shows the report's comparison section (the changes beyond noise per end
 level, then what stayed the same), the before/after chart, every compared figure (folded
 away) and the noise rule that decided.
 Runs that cannot be compared send the person back to the list with the reason
-``store.read.baseline_for`` gives (another target, another plan, a baseline not completed).
+``store.baselines.baseline_for`` gives (another target, another plan, a baseline not completed).
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+
+from perftest.plan.model import Throttle
 
 THRESHOLD = "threshold"
 BOTTLENECK = "bottleneck"
@@ -220,26 +222,26 @@ def retry_after_text(values: Counter[str], unlisted: int = 0) -> str:
     return " and ".join([shown, *rest]) if shown else " and ".join(rest)
 
 
-def throttle_text(throttle: Mapping[str, Any]) -> str:
+def throttle_text(throttle: Throttle) -> str:
     """``tests.views.TenPerMinute (10/min, scope lessons)``: a throttle as the plan read it."""
-    details = [throttle.get("rate") or "its rate could not be read"]
-    if throttle.get("scope"):
-        details.append(f"scope {throttle['scope']}")
-    return f"{throttle['name']} ({', '.join(details)})"
+    details = [throttle.rate or "its rate could not be read"]
+    if throttle.scope:
+        details.append(f"scope {throttle.scope}")
+    return f"{throttle.name} ({', '.join(details)})"
 
 
-def own_throttles(stored: Any, endpoint: str, waits: RetryAfters) -> list[Mapping[str, Any]]:
+def own_throttles(stored: Any, endpoint: str, waits: RetryAfters) -> list[Throttle]:
     """The throttles ``endpoint``'s view chose itself (``throttle_classes``, as the plan's
     in-process discovery read them) that can have sent ``waits``: a DRF throttle's
     Retry-After never exceeds its window. [] when the view has none, or none whose window
     holds the longest wait seen (then something else answered)."""
-    planned = next((e for e in stored.plan.endpoints if e.get("name") == endpoint), {})
-    own = [t for t in planned.get("throttles") or () if t.get("own")]
+    planned = next((e for e in stored.plan.endpoints if e.name == endpoint), None)
+    own = [t for t in planned.throttles if t.own] if planned else []
     seconds = [_seconds_first(value) for value in waits.values]
     if any(kind for kind, _, _ in seconds) or waits.unlisted:
         return own  # a date or an uncounted value: the window cannot tell them apart
     longest = max((wait for _, wait, _ in seconds), default=0.0)
-    return [t for t in own if t.get("window_s") is None or t["window_s"] >= longest]
+    return [t for t in own if t.window_s is None or t.window_s >= longest]
 
 
 def throttle_advice(what: str) -> str:

@@ -9,7 +9,7 @@ although the login gave one: the login's scheme, header or token path is wrong, 
 endpoints' permissions.
 
 These are the user's to fix, not the API's to speed up: findings of their own kind, never
-bottlenecks, and the endpoints concerned get no latency verdict (``store.read.unjudged``).
+bottlenecks, and the endpoints concerned get no latency verdict (``store.vocabulary.unjudged``).
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def refused_token(stored: StoredRun) -> RefusedToken | None:
     if not succeeded:
         return None
     planned = stored.plan.endpoints
-    needs_token = {e.get("name") for e in planned if e.get("auth") and not e.get("is_login")}
+    needs_token = {e.name for e in planned if e.auth and not e.is_login}
     rows = [row for row in stored.sequential if row.name in needs_token and row.requests]
     statuses = {tuple(row.status_counts) for row in rows}
     if not rows or any(row.ok for row in rows) or len(statuses) != 1:
@@ -229,7 +229,7 @@ def refused_token(stored: StoredRun) -> RefusedToken | None:
     if len(answered) != 1 or answered[0] not in _REFUSED:
         return None
     login = stored.plan.login
-    header, scheme = login.get("header") or "Authorization", login.get("scheme") or ""
+    header, scheme = login.header or "Authorization", login.scheme or ""
     chars = max((attempt.get("token_chars") or 0 for attempt in succeeded), default=0)
     token = f"<token {chars} chars>" if chars else "<token>"
     return RefusedToken(
@@ -238,7 +238,7 @@ def refused_token(stored: StoredRun) -> RefusedToken | None:
         logins_ok=len(succeeded),
         logins=len(logins),
         sent=f"{header}: {scheme} {token}" if scheme else f"{header}: {token}",
-        token_path=str(login.get("token_path") or ""),
+        token_path=str(login.token_path or ""),
         said=next((e.get("example") for row in rows for e in row.errors if e.get("example")), ""),
     )
 

@@ -11,7 +11,8 @@ from collections import Counter
 from typing import Any
 
 from perftest import sqlnorm
-from perftest.store.read import Status, StoredRun, unmeasured
+from perftest.store.read import Status, StoredRun
+from perftest.store.vocabulary import unmeasured
 from perftest.text import ms, number
 
 from .. import summaries
@@ -113,7 +114,7 @@ def _login_advice(stored: StoredRun) -> str:
 
 def _is_login(endpoint: Any, stored: StoredRun) -> bool:
     """Whether ``endpoint`` is the configured login endpoint, as the plan snapshot marks it."""
-    return any(e.get("is_login") and e.get("name") == endpoint.name for e in stored.plan.endpoints)
+    return any(e.is_login and e.name == endpoint.name for e in stored.plan.endpoints)
 
 
 def _throttled(endpoint: Any, group: dict, share: str, stored: StoredRun) -> Finding:

@@ -127,9 +127,9 @@ def _global_line(stored: StoredRun, seen: _Seen) -> list[str]:
     found = {
         throttle_text(t): None
         for e in stored.plan.endpoints
-        if e.get("name") in refused
-        for t in e.get("throttles") or ()
-        if not t.get("own")
+        if e.name in refused
+        for t in e.throttles
+        if not t.own
     }
     if not found:
         return []

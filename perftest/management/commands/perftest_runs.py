@@ -12,7 +12,7 @@ from perftest.management import usage
 from perftest.management.usage import ranged
 from perftest.plan.preflight import check_migrated
 from perftest.reports import console, run_list
-from perftest.store import read
+from perftest.store import listing
 
 
 class Command(usage.Command):
@@ -31,7 +31,7 @@ class Command(usage.Command):
             check_migrated()
         except ConfigError as exc:
             raise CommandError(str(exc), returncode=2) from None
-        listings = read.listing(options["target"], options["label"], options["limit"])
+        listings = listing.listing(options["target"], options["label"], options["limit"])
         asked = "".join(
             f" with {name} containing {options[name]!r}"
             for name in ("target", "label")

@@ -26,7 +26,7 @@ from django.db import DatabaseError, connections, transaction
 
 from perftest import sqlnorm
 
-from ..result import error_reason
+from ..endpoint_result import error_reason
 from ..transport.base import RequestSpec, Transport
 from ..transport.inprocess import ConnectionWrapper
 

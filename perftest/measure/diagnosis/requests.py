@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from perftest.measure.endpoint_result import EndpointResult
+
 from ..auth import Headers, Identity, endpoint_request, log_in
-from ..result import EndpointResult
 from ..roles import first_of_each_role, role_names, row_role
 from ..transport.base import Transport
 from ..transport.inprocess import InProcessTransport

@@ -14,7 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from perftest.measure.result import EndpointResult, LevelResult
+from perftest.measure.endpoint_result import EndpointResult
+from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import RequestSpec, Sample
 from perftest.redact import Redactor
 

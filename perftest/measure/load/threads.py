@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
+from perftest.measure.endpoint_result import EndpointResult, row_key
 from perftest.measure.machine import CpuUse, CpuWindow
-from perftest.measure.result import EndpointResult, LevelResult, row_key
+from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import Transport
 from perftest.plan.expressions import AbortRule
 from perftest.plan.model import Endpoint, Mix

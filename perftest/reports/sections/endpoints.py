@@ -7,7 +7,8 @@ from typing import Any
 
 from perftest import sqlnorm
 from perftest.analysis import metrics
-from perftest.store.read import StoredRun, unjudged, unmeasured
+from perftest.store.read import StoredRun
+from perftest.store.vocabulary import unjudged, unmeasured
 from perftest.text import status_counts
 
 from ..blocks import Block, Code, Heading, Paragraph, Strong, Table

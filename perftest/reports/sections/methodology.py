@@ -9,7 +9,9 @@ from typing import Any
 from perftest.analysis import machine
 from perftest.analysis.rules.generator import BUSY_POOL_SHARE
 from perftest.plan.expressions import from_legacy, parse
-from perftest.store.read import FIRST_WINDOW_S, MAX_WINDOWS, LevelModel, StoredRun
+from perftest.plan.fingerprint import role_counts
+from perftest.store.read import LevelModel, StoredRun
+from perftest.store.windows import FIRST_WINDOW_S, MAX_WINDOWS
 from perftest.text import level_label, ms, number, quantity
 
 from ..blocks import Block, Bullets, Heading
@@ -63,7 +65,7 @@ def _roles(stored: StoredRun) -> list[str]:
     if not stored.by_role:
         return []
     return [
-        f"Roles: {', '.join(stored.plan.role_counts())} identities; each endpoint was measured "
+        f"Roles: {', '.join(role_counts(stored.plan))} identities; each endpoint was measured "
         "once per role, by that role's first identity, and is reported per role (the Role "
         "column); load workers took the identities with the roles interleaved in proportion, "
         "so each level's per-endpoint rows are split by role too."
@@ -178,8 +180,9 @@ def _length(stored: StoredRun) -> str:
 
 
 def _mix(stored: StoredRun) -> str:
-    if stored.plan.load.mix:
-        return f"Mix: {stored.plan.load.mix}."
+    mix = stored.plan.load.mix
+    if mix and mix.text:
+        return f"Mix: {mix.text}."
     names = list(dict.fromkeys(e.name for e in stored.endpoints_of(stored.levels[0])))
     listed = f": {', '.join(names)}" if names else ""
     return f"Mix: the default, every endpoint except login with equal weights{listed}."
@@ -226,7 +229,7 @@ def _load(stored: StoredRun) -> list[str]:
         f"Identities: {identities}; login: {login}.",
         _level_thresholds(stored),
     ]
-    if http.base_url:
+    if http is not None and http.base_url:
         pid = f" (server pid {http.server_pid})" if http.server_pid else ""
         lines.append(f"Base URL: {http.base_url}{pid}.")
     return lines

@@ -8,7 +8,7 @@ from typing import Any
 from perftest.analysis.metrics import Metric
 from perftest.analysis.rules.base import THRESHOLD, retry_afters
 from perftest.analysis.thresholds import NOT_MEASURED
-from perftest.store.read import unjudged, unmeasured
+from perftest.store.vocabulary import unjudged, unmeasured
 from perftest.text import error_groups, level_label, ms
 
 from ..blocks import Block, Paragraph, Table

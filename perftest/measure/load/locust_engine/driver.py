@@ -36,7 +36,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from perftest.measure.result import EndpointResult, LevelResult
+from perftest.measure.endpoint_result import EndpointResult
+from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import RequestSpec
 from perftest.plan.model import Endpoint, Mix, RunPlan
 from perftest.redact import Redactor

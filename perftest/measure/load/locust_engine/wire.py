@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftest.measure.result import EndpointResult, LevelResult
+from perftest.measure.endpoint_result import EndpointResult
+from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import RequestSpec
 
 #: Custom Locust messages: master -> workers, then a worker's last delta of a level.

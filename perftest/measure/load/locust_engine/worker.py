@@ -19,7 +19,7 @@ from typing import Any
 
 import gevent
 
-from perftest.measure.result import EndpointResult
+from perftest.measure.endpoint_result import EndpointResult
 from perftest.measure.transport.base import RequestSpec, Sample
 from perftest.plan.model import Mix
 from perftest.redact import Redactor
