@@ -147,7 +147,7 @@ def test_a_signal_while_seeding_stores_the_run_interrupted_with_nothing_seeded_l
 @pytest.mark.django_db(transaction=True)
 def test_a_signal_while_the_workers_log_in_removes_their_sessions_and_tokens(interrupted):
     # The first worker of the level has logged in (a token and a session exist): SIGTERM.
-    run, result = interrupted("SIGTERM", _at("perftest.measure.session:log_in", "SIGTERM", call=2))
+    run, result = interrupted("SIGTERM", _at("perftest.measure.setup:log_in", "SIGTERM", call=1))
     # The sequential pass was measured and is kept; the level stopped while it started.
     assert run.endpoints.get(phase="sequential").requests == 2
     level = run.levels.get()
@@ -205,7 +205,7 @@ def _names_a_row_still_there(record: SeededObject) -> bool:
 @pytest.mark.parametrize(
     ("at", "when", "call", "sessions_left"),
     [
-        ("perftest.measure.session:_Levels.run_all", "before", 1, True),
+        ("perftest.measure.levels:Levels.run_all", "before", 1, True),
         ("perftest.lifecycle.seeding:Removal._remove", "before", 1, True),
         ("perftest.lifecycle.seeding:Removal._remove", "after", 2, False),
     ],
