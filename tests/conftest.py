@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -59,21 +61,24 @@ def manage(db, settings, monkeypatch):
     return run
 
 
-@pytest.fixture(autouse=True)
-def machine_share(request, tmp_path_factory):
-    """With two workers (pytest-xdist) the machine is never quiet: the other worker's test is
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """With several workers (pytest-xdist) the machine is never quiet: another worker's test is
     "another program" to perftest's machine rule. A test marked ``alone`` therefore takes the
-    machine for itself: every test holds a shared lock while it runs, an ``alone`` test an
-    exclusive one, and a gate lock it holds while waiting keeps new tests from starting
-    first. Without workers this does nothing."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    machine for itself: every test holds a shared lock from its set-up to its tear-down (the
+    module-scoped servers and seeded data it starts or stops included), an ``alone`` test an
+    exclusive one, and a gate lock it holds while waiting keeps new tests from starting first.
+    Without workers this does nothing."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
         yield
         return
-    folder = tmp_path_factory.getbasetemp().parent  # shared by the session's workers
-    alone = request.node.get_closest_marker("alone") is not None
+    folder = Path(tempfile.gettempdir()) / f"perftest-machine-{run}"
+    folder.mkdir(exist_ok=True)
+    alone = item.get_closest_marker("alone") is not None
     with (
-        open(folder / "machine-gate.lock", "a") as gate,
-        open(folder / "machine.lock", "a") as share,
+        open(folder / "gate.lock", "a") as gate,
+        open(folder / "share.lock", "a") as share,
     ):
         fcntl.flock(gate, fcntl.LOCK_EX)
         try:
