@@ -184,21 +184,26 @@ ATTEMPTS = 3
 def test_a_view_made_three_times_slower_is_a_regression_with_exit_3_on_a_quiet_machine(
     tmp_path, monkeypatch
 ):
-    """The machine rule withholds nothing from a quiet machine: the test process is perftest's
-    own, so only other programs can make a phase busy. On a machine other programs keep busy
-    through every attempt there is nothing to prove (the rule says "not judged"): skipped,
-    with the cores they used."""
+    """The machine rules withhold nothing from a quiet, steady machine: the test process is
+    perftest's own, so only other programs can make a phase busy or the machine drift between
+    the two runs. On a machine that stays busy or drifting through every attempt there is
+    nothing to prove (the rules say "not judged" or set the drift aside): skipped, with why."""
     out = ("--output", str(tmp_path))
     for _ in range(ATTEMPTS):
         monkeypatch.setattr(views, "TUNABLE_DELAY_S", 0.03)
         before, _ = perftest(*out, *SMALL)
         monkeypatch.setattr(views, "TUNABLE_DELAY_S", 0.09)
         after, code = perftest(*out, *SMALL, "--baseline", str(before.pk), "--fail-on-regression")
-        busy = [m["why"] for _, m in figures(after, TIMED) if "machine was busy" in m["why"]]
-        if not busy:
+        withheld = [
+            m["why"]
+            for _, m in figures(after, TIMED)
+            if m["verdict"] != REGRESSION
+            and ("machine was busy" in m["why"] or "machine's own drift" in m["why"])
+        ]
+        if not withheld:
             break
     else:
-        pytest.skip(f"other programs kept the machine busy in {ATTEMPTS} attempts: {busy[0]}")
+        pytest.skip(f"the machine stayed busy or drifting in {ATTEMPTS} attempts: {withheld[0]}")
 
     assert code == 3
     timed = figures(after, TIMED)
