@@ -1,4 +1,5 @@
-"""Shared fixtures: run the real command against the real test database."""
+"""Shared fixtures: run the real command against the real test database, and load the runs
+stored by older perftest code (``tests.support.old_runs``) into it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import connections
 
 from perftest.models import Run
 from tests.support.commands import in_process
+from tests.support.old_runs import FIXTURES
 
 
 @pytest.fixture
@@ -34,6 +36,11 @@ def run_perftest(tmp_path):
         return stored, (tmp_path / f"run-{stored.pk}.md").read_text()
 
     return run
+
+
+@pytest.fixture
+def stored_runs(db):
+    call_command("loaddata", str(FIXTURES / "runs.json"), verbosity=0)
 
 
 @pytest.fixture(autouse=True)

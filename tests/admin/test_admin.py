@@ -14,8 +14,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -29,11 +27,11 @@ from perftest.plan.fingerprint import fingerprint as fingerprint_of
 from perftest.plan.model import RunPlan
 from perftest.reports.sections import comparison
 from perftest.store import read, write
+from tests.support.admin_pages import LIST, cell, user
 from tests.support.stored_rows import STARTED, add_endpoint, add_level, add_samples, make_run
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/admin/perftest/run/"
 #: Two light endpoints, measured sequentially: a real run in a second, with a threshold that
 #: fails (no answer takes under a microsecond) and one that passes. (Load levels log in
 #: concurrently, which SQLite's shared in-memory test database refuses; the list and page
@@ -42,17 +40,6 @@ REAL_RUN = [
     *("--endpoints", "Get Profile,Get Lessons", "--iterations", "5", "--warmup", "1"),
     *("--threshold", "p95 < 0.001ms", "--threshold", "error_rate < 50%", "--exit-zero"),
 ]
-
-
-def user(name: str, *, staff: bool = True, perms: tuple[str, ...] = ("view_run",)) -> Client:
-    """A client logged in as a new user with the given perftest permissions."""
-    account = get_user_model().objects.create_user(name, f"{name}@example.invalid", is_staff=staff)
-    account.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="perftest", codename__in=perms)
-    )
-    client = Client()
-    client.force_login(account)
-    return client
 
 
 @pytest.fixture
@@ -70,12 +57,6 @@ def real_run(tmp_path, *extra: str) -> models.Run:
         "perftest", "--output", str(tmp_path), *REAL_RUN, *extra, stdout=io.StringIO()
     )  # fmt: skip
     return models.Run.objects.latest("pk")
-
-
-def cell(page: str, column: str) -> list[str]:
-    """The text of every list cell of ``column`` (Django's ``field-<name>`` class), tags out."""
-    found = re.findall(rf'<td class="field-{column}[^"]*">(.*?)</td>', page, re.S)
-    return [re.sub(r"<[^>]+>", "", text).strip() for text in found]
 
 
 def add_finding(run: models.Run, kind: str, **fields) -> models.Finding:

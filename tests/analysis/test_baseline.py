@@ -32,15 +32,12 @@ from perftest.plan.model import RunPlan
 from perftest.store import read
 from perftest.store.baselines import NO_BASELINE
 from perftest.store.read import StoredRun
-from tests.reports.test_report_formats import cases
 from tests.support import views
-from tests.support.report_checks import validate
-from thebot_settings.settings import PERFTEST as THEBOT
+from tests.support.perftest_configs import ONE_VIEW, TUNABLE
+from tests.support.report_checks import cases, validate
 
 pytestmark = pytest.mark.django_db
 
-TUNABLE = {"name": "Tunable", "method": "GET", "path": "/test/tunable/", "expected_status": 200}
-ONE_VIEW = {**THEBOT, "ENDPOINTS": [TUNABLE], "SEEDER": None}
 SHORT = ("--iterations", "40", "--warmup", "2")
 
 

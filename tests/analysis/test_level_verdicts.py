@@ -22,9 +22,9 @@ from perftest.conf import DEFAULTS
 from perftest.measure.setup import Setup
 from perftest.models import Finding, LoadLevel, Run
 from perftest.plan import expressions
-from tests.reports.test_report_formats import cases
 from tests.support import level_views
 from tests.support.live_server import shared_database_url  # noqa: F401
+from tests.support.report_checks import cases
 from tests.support.stored_rows import add_level, analyzed, errors_of, load_run
 from thebot_settings.settings import PERFTEST as THEBOT
 

@@ -24,18 +24,10 @@ from perftest.models import Finding, Run
 from perftest.store import read, vocabulary
 from tests.support import views
 from tests.support.live_server import shared_database_url  # noqa: F401
+from tests.support.perftest_configs import THROTTLED_AND_PROFILE
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db
-
-THROTTLED = {
-    "name": "Throttled",
-    "method": "GET",
-    "path": "/test/throttled/",
-    "expected_status": 200,
-}
-PROFILE = THEBOT["ENDPOINTS"][1]
-THROTTLED_AND_PROFILE = {**THEBOT, "ENDPOINTS": [THROTTLED, PROFILE], "SEEDER": None}
 
 
 def run_red(tmp_path, *args: str) -> tuple[Run, str, CommandError]:

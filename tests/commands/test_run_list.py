@@ -10,15 +10,12 @@ from django.core.management import call_command
 
 from tests.support.commands import assert_usage_error, manage_subprocess
 from tests.support.stored_rows import STARTED, add_endpoint, analyzed, make_run
+from tests.support.text_tables import cells
 
 
 def listed(capsys, *args: str) -> list[str]:
     call_command("perftest_runs", *args)
     return capsys.readouterr().out.splitlines()
-
-
-def cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.split("  ") if cell.strip()]
 
 
 @pytest.mark.django_db

@@ -44,6 +44,7 @@ from tests.support.live_server import (  # noqa: F401
     shared_database_url,
     standin_server,
 )
+from tests.support.perftest_configs import CAPTURED
 from tests.support.served_runs import assert_no_token_kept, sent_by_perftest, served_run
 from tests.support.terminal import TerminalRun
 from tests.support.views import LONG_ANSWER_SECONDS
@@ -478,21 +479,6 @@ def test_answers_otherwise_on_locust_are_counted_by_class_apart_from_the_verdict
     assert "Retry-After: " in error["example"] and "Request was throttled" in error["example"]
     assert level.ok == profile.requests and level.requests == profile.requests + throttled.requests
     assert standin_server.handled() - before == sent_by_perftest(run)
-
-
-CAPTURED = {
-    **THEBOT,
-    "ENDPOINTS": [
-        *THEBOT["ENDPOINTS"][:1],
-        {"name": "Get Lessons", "method": "GET", "path": "/api/scheduling/lessons/"},
-        {
-            "name": "Get Lesson",
-            "method": "GET",
-            "path": "/api/scheduling/lessons/{lesson_id}/",
-            "params": {"lesson_id": {"from": "Get Lessons", "json": "results.0.id"}},
-        },
-    ],
-}
 
 
 @override_settings(PERFTEST=CAPTURED)

@@ -19,8 +19,8 @@ from django.test import override_settings
 
 from perftest.models import Run
 from perftest.plan.engine import locust_installed
-from tests.e2e.test_locust_engine import CAPTURED  # login, a list, an id captured from the list
 from tests.support.live_server import run_gunicorn, shared_database_url  # noqa: F401
+from tests.support.perftest_configs import CAPTURED  # login, a list, an id captured from the list
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the server reads the seeded rows
 

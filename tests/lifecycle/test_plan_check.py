@@ -6,14 +6,13 @@ import io
 from collections import Counter
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from perftest.models import Run, SeededObject
 from perftest.plan.discover import closest_routes
 from tests.support.counting import count_by_method
+from tests.support.leftovers import nothing_left_behind
 from tests.support.live_server import run_gunicorn, shared_database_url  # noqa: F401
 from thebot_settings.settings import PERFTEST as THEBOT
 
@@ -28,11 +27,6 @@ def checked(exit_code: int = 0) -> list[str]:
     else:
         call_command("perftest", "--check", stdout=out)
     return out.getvalue().splitlines()
-
-
-def nothing_left_behind() -> bool:
-    users = get_user_model().objects.filter(username__startswith="perftest-")
-    return not Run.objects.exists() and not SeededObject.objects.exists() and not users.exists()
 
 
 @pytest.mark.slow

@@ -13,8 +13,8 @@ from django.test import override_settings
 
 from perftest.models import Run
 from perftest.redact import Redactor
-from tests.measure.test_load_engines import closed, identities, logging_in  # noqa: F401
 from tests.support.live_server import shared_database_url, standin_server  # noqa: F401
+from tests.support.load_levels import closed, logging_in
 from thebot_settings.thebot import THEBOT_PERFTEST
 
 PUBLIC_ONLY = {
@@ -72,7 +72,7 @@ def test_over_http_a_public_only_mix_sends_no_login_to_the_server(
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_the_set_up_progress_counts_logins_and_failed_ones_apart(identities):  # noqa: F811
+def test_the_set_up_progress_counts_logins_and_failed_ones_apart(identities):
     """A level's set-up line counts the workers logged in and those whose login failed, from
     0 to every worker, before the level's own lines."""
     ticks: list[str] = []

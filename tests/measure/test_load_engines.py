@@ -7,34 +7,27 @@ transport, as a real level does; the request counting middleware checks what the
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import json
-import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 
-from perftest.conf import ConfigError, get_config
-from perftest.lifecycle.seeding import Seeding
-from perftest.measure.auth import log_in, request_for
+from perftest.conf import ConfigError
+from perftest.measure.auth import request_for
 from perftest.measure.load.closed import Closed
-from perftest.measure.load.engine import LevelInterrupted, Prepare, WorkerSetup
+from perftest.measure.load.engine import LevelInterrupted, WorkerSetup
 from perftest.measure.load.open import LATE_TOLERANCE_S, Open
 from perftest.measure.load.threads import WorkerKit, run_level
 from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import Sample, Transport
 from perftest.measure.transport.inprocess import InProcessTransport
-from perftest.plan.build import build_plan
 from perftest.plan.model import Endpoint, Mix
 from perftest.redact import Redactor
 from tests.support import views
 from tests.support.counting import COUNT_FILE_ENV, count_handled
+from tests.support.load_levels import PLAN, closed, logging_in
 
-PLAN = build_plan(get_config())
-STANDIN = {e.name: e for e in PLAN.endpoints}
 CHEAP = "Get Profile,Get Notifications"  # no seeder: the notification list is empty
 SLOW = Endpoint("Slow", "GET", "/test/slow/", 200, auth=False)
 INTERRUPT = Endpoint("Interrupt", "GET", "/test/interrupt/", 200, auth=False)
@@ -52,41 +45,8 @@ def handled(tmp_path, monkeypatch):
         yield lambda: count_handled(str(path))
 
 
-@pytest.fixture
-def identities():
-    return Seeding(get_config()["IDENTITY"], None, None).create_identities(4)
-
-
-def logging_in(identities, redactor: Redactor, wrong_password_for: int | None = None) -> Prepare:
-    """Each worker logs its own identity in on its own transport, as a real level does.
-
-    pytest-django's SQLite test database is in memory with a shared cache, whose table locks
-    the busy timeout does not retry: there, logins (which write the token) take turns.
-    """
-    turns = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
-
-    def prepare(index: int, transport: Transport) -> WorkerSetup:
-        identity = identities[index]
-        if index == wrong_password_for:
-            identity = dataclasses.replace(identity, password="not-the-password")
-        with turns:
-            attempt, headers = log_in(transport, PLAN.login, identity, redactor)
-        if headers is None:
-            return WorkerSetup(None, 1, f"worker {index + 1}: login failed ({attempt.reason})")
-        return WorkerSetup({name: request_for(e, headers) for name, e in STANDIN.items()}, 1)
-
-    return prepare
-
-
 def no_login(index: int, transport: Transport) -> WorkerSetup:
     return WorkerSetup({name: request_for(e) for name, e in TEST_VIEWS.items()})
-
-
-def closed(
-    mix: str, prepare: Prepare, redactor: Redactor, concurrency: int, tick=None, **knobs
-) -> LevelResult:
-    kit = WorkerKit(InProcessTransport, prepare, Mix.parse(mix, PLAN.endpoints), STANDIN, redactor)
-    return run_level(kit, Closed(concurrency, **knobs), tick)
 
 
 def open_level(rate: float, workers: int, duration_s: float, tick=None) -> LevelResult:

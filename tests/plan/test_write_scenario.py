@@ -11,8 +11,8 @@ from django.test import override_settings
 
 from perftest.models import Run
 from perftest.plan.scenario_file import read
-from tests.lifecycle.test_plan_check import nothing_left_behind
 from tests.support.commands import assert_usage_error
+from tests.support.leftovers import nothing_left_behind
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db

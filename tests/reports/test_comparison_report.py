@@ -28,9 +28,14 @@ from perftest.reports import charts, console, formats, html, markdown
 from perftest.reports.sections import comparison
 from perftest.store import baselines, read, write
 from perftest.store.read import StoredRun
-from tests.reports.test_html_report import CHROMIUM, svg_titles
-from tests.reports.test_report_formats import cases
-from tests.support.report_checks import missing_figures, missing_titles, validate
+from tests.support.report_checks import (
+    CHROMIUM,
+    cases,
+    missing_figures,
+    missing_titles,
+    svg_titles,
+    validate,
+)
 
 ENDPOINTS = ["--endpoints", "Get Profile,Get Lessons", "--iterations", "5", "--warmup", "0"]
 ALL = ",".join(formats.FORMATS)

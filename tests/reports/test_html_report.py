@@ -22,7 +22,8 @@ from perftest.reports import charts, formats, html, markdown
 from perftest.store import read
 from perftest.store.read import StoredRun
 from perftest.text import MB, level_label
-from tests.store.test_stored_runs import RUNS, stored_runs  # noqa: F401
+from tests.support.old_runs import RUNS
+from tests.support.report_checks import CHROMIUM, svg_titles
 from tests.support.stored_rows import (
     add_endpoint,
     add_level,
@@ -32,7 +33,6 @@ from tests.support.stored_rows import (
     make_run,
 )
 
-CHROMIUM = "/usr/bin/chromium"
 #: Two closed levels so the scaling chart has a curve; two light endpoints keep it short.
 REAL_RUN = [
     "--endpoints",
@@ -71,11 +71,6 @@ def real_titles(stored: StoredRun) -> list[str]:
         if len(level.windows.get("windows", ())) >= 2
     ]
     return [CHART_TITLES[0], *over_time, *CHART_TITLES[1:]]
-
-
-def svg_titles(page: str) -> list[str]:
-    """The ``<title>`` of every inline SVG chart of the page, in order."""
-    return re.findall(r"<svg[^>]*>.*?<title>(.*?)</title>", page, flags=re.S)
 
 
 class Tags(HTMLParser):
@@ -264,7 +259,7 @@ def test_a_run_without_figures_renders_its_reasons_and_no_empty_chart():
 
 
 @pytest.mark.parametrize("pk", RUNS)
-def test_a_run_stored_by_older_code_renders_as_html_the_same_twice(stored_runs, pk):  # noqa: F811
+def test_a_run_stored_by_older_code_renders_as_html_the_same_twice(stored_runs, pk):
     page = html.render(read.load(pk))
 
     assert page == html.render(read.load(pk))

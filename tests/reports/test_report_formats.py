@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from xml.etree import ElementTree
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,9 +13,9 @@ from django.test import override_settings
 from perftest.models import Finding, Run
 from perftest.reports import formats
 from perftest.store import read
-from tests.analysis.test_verdicts import THROTTLED_AND_PROFILE
 from tests.support.live_server import shared_database_url, standin_server  # noqa: F401
-from tests.support.report_checks import missing_figures, missing_titles, validate
+from tests.support.perftest_configs import THROTTLED_AND_PROFILE
+from tests.support.report_checks import cases, missing_figures, missing_titles, validate
 
 ALL = ",".join(formats.FORMATS)
 LIGHT = ["--endpoints", "Get Profile,Get Notifications", "--iterations", "3"]
@@ -129,21 +128,6 @@ def test_json_totals_count_every_request_the_server_handled(
     assert totals["login_requests"] == len(run.logins) + level.login_requests
     assert totals["requests_counted"] == 2 * 3 + 20
     assert totals["requests_sent"] == standin_server.handled() - before
-
-
-def cases(xml: str) -> dict[str, list[ElementTree.Element]]:
-    """The JUnit report's test cases by suite name, after checking its counts add up."""
-    root = ElementTree.fromstring(xml)
-    assert root.tag == "testsuites"
-    suites = {}
-    for suite in root.iter("testsuite"):
-        found = suite.findall("testcase")
-        assert int(suite.get("tests")) == len(found)
-        assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in found)
-        assert int(suite.get("skipped")) == sum(c.find("skipped") is not None for c in found)
-        suites[suite.get("name").rsplit(": ", 1)[1]] = found
-    assert int(root.get("tests")) == sum(map(len, suites.values()))
-    return suites
 
 
 @pytest.mark.slow

@@ -29,12 +29,12 @@ from perftest.lifecycle import runner
 from perftest.models import Run
 from perftest.store import read
 from perftest.text import quantity
-from tests.admin.test_admin import LIST, cell, user
-from tests.analysis.test_baseline import ONE_VIEW
-from tests.commands.test_run_list import cells
 from tests.support import views
+from tests.support.admin_pages import LIST, cell, user
+from tests.support.perftest_configs import ONE_VIEW
 from tests.support.report_checks import validate
 from tests.support.stored_rows import STARTED, add_endpoint, add_samples, make_run
+from tests.support.text_tables import cells
 from thebot_settings.settings import PERFTEST as THEBOT
 
 pytestmark = pytest.mark.django_db

@@ -15,26 +15,18 @@ saying so) and review ``git diff tests/fixtures`` before committing it.
 from __future__ import annotations
 
 import os
-import pathlib
 
 import pytest
-from django.core.management import call_command
 
 from perftest.analysis import findings
 from perftest.reports import console, formats, markdown
 from perftest.store import read
+from tests.support.old_runs import FIXTURES, RUNS
 from tests.support.report_checks import missing_figures, missing_titles, validate
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "pre_restructure"
 RENDERED = FIXTURES / "rendered"
-RUNS = (1, 2, 3, 4)
 FINDING_FIELDS = ("kind", "rule", "subject", "title", "evidence", "recommendation", "target")
 FINDING_FIELDS += ("actual", "passed")
-
-
-@pytest.fixture
-def stored_runs(db):
-    call_command("loaddata", str(FIXTURES / "runs.json"), verbosity=0)
 
 
 def matches_reviewed(text: str, name: str) -> None:

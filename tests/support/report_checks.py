@@ -1,5 +1,6 @@
-"""Checks of rendered reports shared by the format tests: schema validation and the JSON
-round trip (every figure and finding title the Markdown shows is in the JSON)."""
+"""Checks of rendered reports shared by the format tests: schema validation, the JSON
+round trip (every figure and finding title the Markdown shows is in the JSON), the JUnit
+report's test cases, and the HTML page's chart titles (Debian's headless Chromium opens it)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
+from xml.etree import ElementTree
 
 import jsonschema
 
 from perftest.text import MB
 
+CHROMIUM = "/usr/bin/chromium"
 SCHEMA = json.loads(resources.files("perftest").joinpath("schemas/report.schema.json").read_text())
 
 #: A figure in the Markdown: a number and its unit (``12.34 ms``, ``45.6 req/s``, ``3.1 MB``,
@@ -79,3 +82,23 @@ def missing_titles(markdown: str, document: dict[str, Any], stored: list[str]) -
     carried = {f["title"] for f in document["findings"]}
     carried |= {t["title"] for t in document["thresholds"]}
     return [title for title in stored if title in markdown and title not in carried]
+
+
+def cases(xml: str) -> dict[str, list[ElementTree.Element]]:
+    """The JUnit report's test cases by suite name, after checking its counts add up."""
+    root = ElementTree.fromstring(xml)
+    assert root.tag == "testsuites"
+    suites = {}
+    for suite in root.iter("testsuite"):
+        found = suite.findall("testcase")
+        assert int(suite.get("tests")) == len(found)
+        assert int(suite.get("failures")) == sum(c.find("failure") is not None for c in found)
+        assert int(suite.get("skipped")) == sum(c.find("skipped") is not None for c in found)
+        suites[suite.get("name").rsplit(": ", 1)[1]] = found
+    assert int(root.get("tests")) == sum(map(len, suites.values()))
+    return suites
+
+
+def svg_titles(page: str) -> list[str]:
+    """The ``<title>`` of every inline SVG chart of the page, in order."""
+    return re.findall(r"<svg[^>]*>.*?<title>(.*?)</title>", page, flags=re.S)
