@@ -103,8 +103,9 @@ def test_a_level_at_5_concurrent_mostly_answered_401_exits_1_naming_the_level(
     assert check.title == "5 concurrent: ≥ 90% succeed"
     assert float(check.actual.rstrip("%")) < 90
     assert "HTTP 401 ×" in check.evidence
-    # The sequential pass was clean: the level alone makes the run red.
-    assert failed(run) == [check]
+    # The sequential pass was clean: of the checks on the answers, the level's alone failed.
+    # (The measured process's CPU is no answer: a busy machine can push it over its limit.)
+    assert [c for c in failed(run) if c.subject != "process"] == [check]
     out = capsys.readouterr().out
     assert f"5 concurrent: ≥ 90% succeed (actual {check.actual})" in out
 
