@@ -92,6 +92,12 @@ class Run(models.Model):
         blank=True,
         help_text="The verdict's reasons, one FAIL: or REGRESSION: line each",
     )
+    capacity = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="--capacity's search: {expression, bounds, steps: [{rate, level, passed, "
+        "failed}], capacity_rps, failed_rps, failed, generator_limited}; {} when none ran",
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -126,6 +132,13 @@ class MeasuredFigures(models.Model):
         blank=True,
         help_text="Latency of the answers as expected per time window: "
         "{width_s, windows: [{offset_s, count, values_us: [[value, count], ...]}]}",
+    )
+    server_timing = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The server's own account of the answers as expected (Server-Timing): "
+        "{answers, queries, app, sql, outside}, each time a distribution like the latency's "
+        "(mean_ms, p50_ms... histogram); {} when no answer carried one",
     )
 
     class Meta:
@@ -209,6 +222,15 @@ class LoadLevel(MeasuredFigures):
         blank=True,
         help_text="Connections open to the run's database during the level: "
         "{peak, mean, server_limit, database_limit, unavailable}",
+    )
+    server_cores = models.FloatField(
+        null=True, blank=True, help_text="Cores the measured server's processes used"
+    )
+    database_cores = models.FloatField(
+        null=True, blank=True, help_text="Cores a database server on this machine used"
+    )
+    generator_processes = models.PositiveIntegerField(
+        default=1, help_text="Processes that generated the load (generator_cpu_s is their sum)"
     )
 
     class Meta:

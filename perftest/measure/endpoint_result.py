@@ -18,6 +18,7 @@ from perftest.plan.model import ConfigurationProblem
 from perftest.redact import Redactor
 
 from . import body_shape
+from .server_times import ServerTimes
 from .stats import LatencyStats
 from .windows import LatencyWindows
 
@@ -158,6 +159,8 @@ class EndpointResult:
     profile: dict[str, Any] = field(default_factory=dict)
     #: Query plans of its costly statements (``--explain``), JSON-ready.
     explain: list[dict[str, Any]] = field(default_factory=list)
+    #: The server's own account of the answers as expected (``Server-Timing``, over HTTP).
+    server: ServerTimes = field(default_factory=ServerTimes)
 
     @classmethod
     def empty(cls, endpoint: Endpoint, role: str = "") -> EndpointResult:
@@ -181,6 +184,8 @@ class EndpointResult:
             self._inspect(sample.body)
             if queries:
                 self._count_statements(queries)
+            if sample.server is not None:
+                self.server.record(sample.elapsed_ns, sample.server)
         else:
             group = self._record_error(sample, redactor)
             if queries is not None:
@@ -273,6 +278,7 @@ class EndpointResult:
                 self.statements[OTHER_STATEMENTS] = self.statements.get(OTHER_STATEMENTS, 0) + count
         self.profile = self.profile or other.profile
         self.explain = self.explain or other.explain
+        self.server.merge(other.server)
         for sql, group in other.duplicate_queries.items():
             mine_q = self.duplicate_queries.get(sql)
             if mine_q is None:
@@ -289,6 +295,7 @@ class EndpointResult:
         data["status_counts"] = dict(self.status_counts)
         data["statements"] = dict(self.statements)
         data["errors"] = [group.to_dict() for group in self.errors.values()]
+        data["server"] = self.server.to_dict()
         data["duplicate_queries"] = [
             dataclasses.asdict(group) for group in self.duplicate_queries.values()
         ]
@@ -303,6 +310,7 @@ class EndpointResult:
         fields["statements"] = dict(data.get("statements", {}))
         fields["errors"] = {g["reason"]: ErrorGroup.from_dict(g) for g in data["errors"]}
         fields["duplicate_queries"] = {q["sql"]: QueryGroup(**q) for q in data["duplicate_queries"]}
+        fields["server"] = ServerTimes.from_dict(data.get("server"))
         return cls(**fields)
 
 

@@ -123,6 +123,13 @@ class LevelResult:
     other_cores: float | None = None
     #: The busiest of those other processes: [{"name", "pid", "cores"}], most first.
     other_processes: list[dict] = field(default_factory=list)
+    #: Cores the measured server's process tree and a local database server used over the
+    #: level (None when not on this machine or not read).
+    server_cores: float | None = None
+    database_cores: float | None = None
+    #: The processes that generated the load: ``generator_cpu_s`` is their CPU summed (one
+    #: for the thread engine; the master and local workers for Locust's).
+    generator_processes: int = 1
     #: Connections open to the run's database during the level and the server's limits
     #: (``measure.database.ConnectionUse`` as a dict; {} when not watched).
     database_connections: dict[str, Any] = field(default_factory=dict)
@@ -197,3 +204,6 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     #: The machine's yardstick and each sequential phase's CPU (``Calibration.to_dict``).
     calibration: dict[str, Any] = field(default_factory=dict)
+    #: ``--capacity``'s search: its bounds, each step's rate and outcome, and the answer
+    #: (``measure.capacity``; {} when the run searched no capacity).
+    capacity: dict[str, Any] = field(default_factory=dict)

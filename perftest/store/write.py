@@ -19,6 +19,7 @@ from django.db import transaction
 from perftest import models
 from perftest.measure.endpoint_result import EndpointResult, ErrorGroup
 from perftest.measure.result import LevelResult, RunResult
+from perftest.measure.server_times import ServerTimes
 from perftest.measure.stats import LatencyStats
 from perftest.plan.fingerprint import fingerprint
 from perftest.plan.model import RunPlan
@@ -71,6 +72,19 @@ def _distribution(latency: LatencyStats) -> dict[str, Any]:
     }
 
 
+def _server_timing(server: ServerTimes) -> dict[str, Any]:
+    """The server's own account of the answers as expected ({} when none carried one)."""
+    if not server.answers:
+        return {}
+    return {
+        "answers": server.answers,
+        "queries": server.queries,
+        "app": _distribution(server.app),
+        "sql": _distribution(server.sql),
+        "outside": _distribution(server.outside),
+    }
+
+
 def _answer_class(group: ErrorGroup) -> dict[str, Any]:
     """One class of unexpected answers with its own latency, SQL and Retry-After values."""
     return {
@@ -97,6 +111,7 @@ def _figures(figures: EndpointResult) -> dict[str, Any]:
         **_distribution(figures.latency),
         "windows": figures.windows.stored(),
         "answer_classes": [_answer_class(group) for group in groups],
+        "server_timing": _server_timing(figures.server),
     }
 
 
@@ -228,6 +243,9 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "corrected": _corrected(level),
         "system_cores": level.system_cores,
         "other_cores": level.other_cores,
+        "server_cores": level.server_cores,
+        "database_cores": level.database_cores,
+        "generator_processes": level.generator_processes,
         "database_connections": level.database_connections,
     }
     return models.LoadLevel.objects.create(
@@ -246,6 +264,7 @@ def save(run: models.Run, result: RunResult) -> models.Run:
     run.logins = [vars(attempt) for attempt in result.logins]
     run.capture_requests = result.capture_requests
     run.notes = list(result.notes)
+    run.capacity = result.capacity
     series = result.resources
     if series is not None:
         run.resource_description = series.description

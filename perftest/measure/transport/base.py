@@ -12,6 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from perftest.timing_header import ServerTiming
+
 
 @dataclass(frozen=True)
 class RequestSpec:
@@ -31,7 +33,8 @@ class Sample:
 
     ``status`` is None when no response arrived; ``error`` then names the failure class
     ("timeout", "connection refused", an exception class...). ``queries`` holds the SQL the
-    server ran for this request, when the transport can see it (in-process only), else None.
+    server ran for this request, when the transport can see it (in-process only), else None;
+    ``server`` is the server's own account of the request over HTTP, when it gave one.
     ``body`` is the response body as received (no copy): the schedule keeps an excerpt only
     of unexpected answers, and login reads the token from it.
     """
@@ -45,6 +48,9 @@ class Sample:
     queries: Sequence[str] | None = None
     sql_ns: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    #: The server's own account (``Server-Timing`` from perftest's middleware), when the
+    #: answer carried one.
+    server: ServerTiming | None = None
 
 
 class Transport(ABC):
