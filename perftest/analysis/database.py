@@ -20,6 +20,10 @@ ERROR_KINDS = (
     ("connection timed out", "connection timeout"),
 )
 
+#: A level whose peak of open connections reaches this share of the limit is near it: one more
+#: worker or server thread could be refused.
+NEAR_LIMIT_SHARE = 0.9
+
 #: Per class: what to change, whatever the platform.
 ADVICE = {
     "connection limit": (

@@ -6,6 +6,13 @@ names (``@*``), or for the measured process.
 
 A check without data is neither passed nor failed: it is stored with ``passed=None`` and the
 reason, so a run where nothing was measured can never look green.
+
+A capacity search (``--capacity``) overshoots on purpose: the steps that failed above the
+capacity it found are probes of where the limit is, not levels the run was meant to hold. A
+check that names no level (``@*``, and an abort rule watching every level) leaves those probes
+out (``capacity.probes``), so a search that did its job is not red for having found its limit;
+every step that passed is judged as usual, and ``@N`` reads the level it names whatever it was.
+When even the first step failed, no level is left out: the run met its bounds at no rate.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from perftest.store.read import LevelModel, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import error_groups, level_label, mb, number, percent, quantity
 
-from . import metrics, summaries
+from . import capacity, metrics, summaries
 from .metrics import BY_EXPRESSION, P50, P95, P99, covered, phrases
 from .rules.base import THRESHOLD, Finding
 
@@ -245,8 +252,9 @@ def _reads(threshold: Threshold, level: Any, named: set[int]) -> bool:
 
 def _levels(stored: StoredRun, threshold: Threshold) -> list[Finding]:
     """One check per load level of the named concurrency (closed model), or per level when
-    none is named (``@*``: per level no ``@N`` of the same metric names); NOT EVALUATED when
-    the run planned no such level."""
+    none is named (``@*``: per level no ``@N`` of the same metric names, and no capacity
+    search's probe beyond the capacity it found); NOT EVALUATED when the run planned no such
+    level."""
     if not stored.levels and not stored.plan.load.concurrency:
         return []
     if threshold.level is None:
@@ -255,10 +263,11 @@ def _levels(stored: StoredRun, threshold: Threshold) -> list[Finding]:
             for other in stored.expressions
             if other.metric == threshold.metric and other.level is not None
         }
+        probes = capacity.probes(stored)
         return [
             _level_check(threshold, level, level_label(level))
             for level in stored.levels
-            if _reads(threshold, level, named)
+            if _reads(threshold, level, named) and level.position not in probes
         ]
     subject = f"{threshold.level} concurrent"
     matching = [

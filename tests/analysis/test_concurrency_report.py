@@ -38,7 +38,8 @@ def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
     found = analyzed(run)
 
     expected = (
-        "throughput as expected +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0 ms)"
+        "200 % more workers (10 → 30) turned into 4.2 % more throughput as expected (efficiency "
+        "2 %, bound 50 %): 120.1 → 125.2 req/s while p95 went ×2.8, 40.0 → 112.0 ms"
     )
     [knee] = of_rule(found, scaling_rules.KNEE)
     assert (knee.subject, knee.title) == ("30 concurrent", f"Knee at 30 concurrent: {expected}")
@@ -49,7 +50,7 @@ def test_knee_names_the_level_where_throughput_stalls_and_p95_jumps():
     assert peak.title == "Peak throughput: 126.0 req/s as expected at 50 concurrent"
 
     report = rendered(run)
-    assert "| 10 | 120.1 req/s | +140 % | 40.0 ms | +100 % | 0.0 % |" in report
+    assert "| 10 | 120.1 req/s | +861 % | 40.0 ms | +100 % | 0.0 % |" in report
     assert "| 30 | 125.2 req/s | +4.2 % | 112.0 ms | +180 % | 0.0 % |" in report
     assert f"- Knee at 30 concurrent: {expected}." in report
     assert "- No closed level had errors." in report
@@ -68,12 +69,16 @@ def test_a_linear_curve_has_no_knee_and_says_so():
     assert of_rule(found, scaling_rules.NO_KNEE)[0].title.startswith(
         "No knee across 1, 10, 20 concurrent"
     )
-    assert "- No knee across 1, 10, 20 concurrent: no level grew throughput" in (rendered(run))
+    assert (
+        "- No knee across 1, 10, 20 concurrent: every level turned at least 50 % of its added "
+        "workers into throughput as expected (lowest efficiency 100 %, from 1 concurrent to 10 "
+        "concurrent), and none of these levels had errors."
+    ) in rendered(run)
 
 
 def test_errors_start_at_the_first_level_with_errors_and_make_it_the_knee():
     run = load_run()
-    add_level(run, 1, 50.0, 20.0)
+    add_level(run, 1, 20.0, 20.0)
     add_level(run, 10, 200.0, 30.0)
     add_level(run, 30, 420.0, 35.0, **errors_of("HTTP 503", 12, "Service Unavailable"))
     add_level(run, 50, 430.0, 90.0, **errors_of("HTTP 503", 40))
@@ -85,7 +90,7 @@ def test_errors_start_at_the_first_level_with_errors_and_make_it_the_knee():
         == f"Errors start at 30 concurrent: {onset}"
     )
     knee = of_rule(found, scaling_rules.KNEE)[0]
-    assert knee.title.startswith(f"Knee at 30 concurrent: errors appear ({onset}); throughput")
+    assert knee.title.startswith(f"Knee at 30 concurrent: errors appear ({onset}); 200 % more")
     generic = of_rule(found, level_rules.LEVEL_ERRORS)
     assert [f.subject for f in generic] == ["30 concurrent", "50 concurrent"]
     assert "Example: Service Unavailable" in generic[0].evidence

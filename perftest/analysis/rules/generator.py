@@ -1,5 +1,6 @@
-"""Rules over the load generator's own limits, level by level: its CPU, requests an open model
-sent late or dropped, a stall the closed model hid, and workers that failed or were lost.
+"""Rules over the load generator's own limits, level by level: its CPU, closed workers that
+spent their time outside requests (Little's law), requests an open model sent late or dropped,
+a stall the closed model hid, and workers that failed or were lost.
 
 Each rule reads stored ``LoadLevel`` figures (generator CPU, lateness, corrected percentiles,
 worker failures) and fires only when they say the figures measured perftest rather than the
@@ -13,11 +14,13 @@ from typing import Any
 from perftest.store.read import LevelModel
 from perftest.text import about_share, level_label, ms, number, quantity
 
-from ..metrics import GENERATOR_CORES, P99
+from ..efficiency import IN_REQUESTS_BOUND, littles_law
+from ..metrics import GENERATOR_CORES, MEAN, OK_THROUGHPUT, P99
 from .base import BOTTLENECK, LEVEL, Finding, bottleneck, level_rule
 from .levels import database_failures
 
 GENERATOR_CPU = "bottleneck.generator_cpu"
+OUTSIDE_REQUESTS = "bottleneck.workers_outside_requests"
 GENERATOR_LATE = "bottleneck.generator_late"
 HIDDEN_STALL = "bottleneck.hidden_stall"
 WORKER_FAILURES = "bottleneck.worker_failures"
@@ -63,6 +66,37 @@ def _generator_cpu(level: Any) -> list[Finding]:
             f"{level_label(level)}: figures are limited by the load generator, not the server: "
             f"perftest used {GENERATOR_CORES.text(level)} (limit ~1 per Python process)",
             f"{level.generator_cpu_s:.2f} s of CPU in {level.wall_s:.2f} s of wall time." + shared,
+        )
+    ]
+
+
+@level_rule(
+    OUTSIDE_REQUESTS,
+    BOTTLENECK,
+    LEVEL,
+    f"a closed level whose workers were in requests less than {IN_REQUESTS_BOUND:.0%} of the "
+    "time (Little's law: throughput × mean latency against the workers)",
+    "The workers waited in perftest, not at the server: generate the load from more processes "
+    "(--engine locust --processes N) or another machine, or give perftest a core of its own.",
+)
+def _outside_requests(level: Any) -> list[Finding]:
+    """A closed worker sends again as soon as it has an answer, so X × R (Little's law) should
+    be near the level's workers; far below, they spent the rest in perftest's own code. Only
+    judged without unexpected answers: their latency is not in the mean."""
+    law = littles_law(level)
+    if law is None or not law.outside_requests or level.errors_total:
+        return []
+    return [
+        bottleneck(
+            OUTSIDE_REQUESTS,
+            level_label(level),
+            f"{level_label(level)}: the workers were in requests only {law.ratio:.0%} of the "
+            f"time ({law.busy:.2f} of {law.concurrency}); the rest they spent in the load "
+            "generator, so the level's throughput measured perftest's pace",
+            f"Little's law: {OK_THROUGHPUT.text(level)} as expected × mean "
+            f"{MEAN.text(level)} = {law.busy:.2f} requests in flight on average, for "
+            f"{quantity(law.concurrency, 'worker')} that send again as soon as answered; "
+            f"perftest used {GENERATOR_CORES.text(level)}.",
         )
     ]
 

@@ -9,13 +9,10 @@ from typing import Any
 
 from perftest.text import level_label
 
-from ..database import ADVICE, connections_text, limit
+from ..database import ADVICE, NEAR_LIMIT_SHARE, connections_text, limit
 from .base import BOTTLENECK, LEVEL, Finding, bottleneck, rule
 
 CONNECTIONS_NEAR_LIMIT = "bottleneck.database_connections_near_limit"
-
-#: A level whose peak of open connections reaches this share of the limit is near it.
-NEAR_LIMIT_SHARE = 0.9
 
 
 @rule(

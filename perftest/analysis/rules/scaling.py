@@ -1,6 +1,11 @@
 """Rules over the scaling curve of a run's levels: peak throughput, the knee (or why there is
 none), and the lowest closed level where errors start.
 
+The knee is the first closed level whose scaling efficiency (``efficiency``: the share of the
+added workers that became throughput as expected) falls below ``EFFICIENCY_BOUND``, or where
+errors start. It replaced a fixed "throughput grows < 10 % while p95 grows > 50 %" rule, which
+called a curve whose p95 rose 12× while throughput grew 11.8 % "no knee".
+
 Each rule reads the stored levels in order (``summaries.curve``) and words its finding from
 their figures.
 """
@@ -11,9 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from perftest.store.read import StoredRun
-from perftest.text import error_groups, growth, level_label, ms_value
+from perftest.text import error_groups, level_label, ms_value
 
 from .. import machine, summaries
+from ..efficiency import EFFICIENCY_BOUND, efficiency
 from ..metrics import ERROR_RATE, OK_THROUGHPUT, P95, THROUGHPUT
 from .base import KEY, RUN, Finding, capital, key, level_rule
 
@@ -22,23 +28,20 @@ KNEE = "key.knee"
 NO_KNEE = "key.no_knee"
 ERROR_START = "key.error_start"
 
-#: A knee: throughput grows by less than this (percent) over the previous level...
-KNEE_THROUGHPUT_GROWTH = 10.0
-#: ...while p95 grows by more than this (percent).
-KNEE_P95_GROWTH = 50.0
-
 
 def _bends(step: summaries.Step) -> bool:
-    return (
-        step.throughput_growth is not None
-        and step.p95_growth is not None
-        and step.throughput_growth < KNEE_THROUGHPUT_GROWTH
-        and step.p95_growth > KNEE_P95_GROWTH
-    )
+    """The level turned less than ``EFFICIENCY_BOUND`` of its added workers into throughput."""
+    share = _efficiency(step)
+    return share is not None and share < EFFICIENCY_BOUND
+
+
+def _efficiency(step: summaries.Step) -> float | None:
+    return efficiency(step.previous, step.level) if step.previous is not None else None
 
 
 def knee(steps: Sequence[summaries.Step]) -> summaries.Step | None:
-    """The first level (after the first) that bends the curve or where errors first appear.
+    """The first level (after the first) whose scaling efficiency falls below the bound, or
+    where errors first appear.
 
     Errors mark a knee only at the level where they start (``_error_start``'s level): errors
     that come back after a clean level are not where the curve's errors began.
@@ -60,14 +63,31 @@ def _errors_text(level: Any) -> str:
     )
 
 
+def _more(value: float) -> str:
+    """``11.8 % more``, ``3.2 % less``: a growth in percent as words."""
+    return f"{value:.1f} % more" if value >= 0 else f"{-value:.1f} % less"
+
+
 def _movement(step: summaries.Step) -> str:
-    """``throughput as expected +4.2 % (120.1 → 125.2 req/s) while p95 +180 % (40.0 → 112.0
-    ms)``."""
+    """``100 % more workers (5 → 10) turned into 11.8 % more throughput as expected
+    (efficiency 12 %, bound 50 %): 120.0 → 134.2 req/s while p95 went ×12, 40.0 → 480.0 ms``."""
     before, after = step.previous, step.level
+    share = _efficiency(step)
+    workers = 100 * (after.concurrency - before.concurrency) / before.concurrency
+    scaled = (
+        f"{workers:.0f} % more workers ({before.concurrency} → {after.concurrency}) turned into "
+        f"{_more(step.throughput_growth)} {OK_THROUGHPUT.name} (efficiency {100 * share:.0f} %, "
+        f"bound {100 * EFFICIENCY_BOUND:.0f} %): "
+        if share is not None and step.throughput_growth is not None
+        else f"{OK_THROUGHPUT.name} "
+    )
+    p95_before = P95.of(before)
+    factor = P95.of(after) / p95_before if p95_before else None
+    p95 = f"went ×{factor:.1f}" if factor is not None and factor < 10 else f"went ×{factor:.0f}"
     return (
-        f"{OK_THROUGHPUT.name} {growth(step.throughput_growth)} "
-        f"({OK_THROUGHPUT.of(before):.1f} → {OK_THROUGHPUT.text(after)}) while p95 "
-        f"{growth(step.p95_growth)} ({ms_value(P95.of(before))} → {P95.text(after)})"
+        f"{scaled}{OK_THROUGHPUT.of(before):.1f} → {OK_THROUGHPUT.text(after)} while p95 "
+        + (f"{p95}, " if factor is not None else "")
+        + f"{ms_value(p95_before)} → {P95.text(after)}"
     )
 
 
@@ -118,13 +138,21 @@ def _no_knee(stored: StoredRun) -> list[Finding]:
         if any(step.level.errors_total for step in steps)
         else ", and none of these levels had errors"
     )
+    judged = [(share, step) for step in steps if (share := _efficiency(step)) is not None]
+    lowest = ""
+    if judged:
+        share, step = min(judged, key=lambda pair: pair[0])
+        lowest = (
+            f" (lowest efficiency {100 * share:.0f} %, from {level_label(step.previous)} to "
+            f"{level_label(step.level)})"
+        )
     return [
         key(
             NO_KNEE,
             "levels",
-            f"No knee across {labels} concurrent: no level grew throughput by less than "
-            f"{KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grew by more than "
-            f"{KNEE_P95_GROWTH:.0f} %{errors}",
+            f"No knee across {labels} concurrent: every level turned at least "
+            f"{100 * EFFICIENCY_BOUND:.0f} % of its added workers into {OK_THROUGHPUT.name}"
+            f"{lowest}{errors}",
         )
     ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from perftest.analysis import summaries
+from perftest.analysis.efficiency import EFFICIENCY_BOUND
 from perftest.analysis.metrics import (
     ERROR_RATE,
     GENERATOR_CORES,
@@ -278,10 +279,10 @@ def scaling(stored: StoredRun) -> list[Block]:
         heading,
         Table(headers, [_curve_row(step) for step in steps]),
         Paragraph(
-            "The knee is the first level where throughput grows by less than "
-            f"{scaling_rules.KNEE_THROUGHPUT_GROWTH:.0f} % while p95 grows by more than "
-            f"{scaling_rules.KNEE_P95_GROWTH:.0f} % over the previous level, or where errors "
-            "first appear (no lower level had them)."
+            "The knee is the first level whose scaling efficiency (the share of the workers "
+            "added over the previous level that became throughput as expected) is below "
+            f"{100 * EFFICIENCY_BOUND:.0f} %, or where errors first appear (no lower level had "
+            "them)."
         ),
         Bullets([f"{verdict}.", f"{onset}."]),
     ]
