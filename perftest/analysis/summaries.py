@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from perftest.store.read import LevelModel, StoredRun
 from perftest.store.vocabulary import judged, measured
 from perftest.text import MB
 
-from .metrics import OK_THROUGHPUT, P50, P95
+from .metrics import MEAN, OK_THROUGHPUT, P50, P95
 
 
 @dataclass(frozen=True)
@@ -243,6 +243,24 @@ def peak(levels: Iterable[Any]) -> Any | None:
     tie; None when no level had an answer as expected."""
     answered = [level for level in levels if level.ok]
     return max(answered, key=OK_THROUGHPUT.of, default=None)
+
+
+class LittlesLaw(NamedTuple):
+    """A level's requests in flight by Little's law, beside the workers that sent them."""
+
+    #: Throughput as expected × the mean latency of those answers: how many were open at once
+    #: on average.
+    in_flight: float
+    #: The level's workers (closed: its concurrency; open: its pool).
+    concurrency: int
+
+
+def littles_law(level: Any) -> LittlesLaw:
+    """Little's law (in flight = throughput × latency) over the answers as expected: a closed
+    level keeps about one request per worker in flight, so a figure well under its workers
+    says the workers spent time outside requests (their own work, or answers not as expected);
+    a measurement check rather than a finding."""
+    return LittlesLaw(OK_THROUGHPUT.of(level) * MEAN.of(level) / 1000, level.concurrency)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,22 @@ def _environment(environment: Mapping[str, Any]) -> str:
     return "Environment: " + (", ".join(parts) if parts else "not recorded") + "."
 
 
+def _server(environment: Mapping[str, Any]) -> list[str]:
+    """The server's slots as read from its process tree (HTTP runs whose server was found):
+    ``Server: gunicorn pid 123 with 2 workers × 1 thread, 2 requests at a time (…)``."""
+    server = environment.get("server")
+    if not isinstance(server, Mapping) or not server.get("workers"):
+        return []
+    threads = server.get("threads") or 1
+    pid = f" pid {server['pid']}" if server.get("pid") else ""
+    source = f" ({server['source']})" if server.get("source") else ""
+    return [
+        f"Server: {server.get('name') or 'the server'}{pid} with "
+        f"{quantity(server['workers'], 'worker')} × {quantity(threads, 'thread')}, "
+        f"{server.get('slots') or server['workers'] * threads} requests at a time{source}."
+    ]
+
+
 def _levels(stored: StoredRun) -> list[str]:
     levels = stored.levels
     closed = [lv.concurrency for lv in levels if lv.model == LevelModel.CLOSED]
@@ -350,6 +366,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         _login(stored),
         *_roles(stored),
         _environment(run.environment),
+        *_server(run.environment),
         *_password_hash(run.environment),
         sampling,
         *_calibration(stored),
