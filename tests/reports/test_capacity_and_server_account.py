@@ -203,6 +203,25 @@ def test_each_http_level_splits_its_mean_into_outside_the_app_app_and_sql():
     assert MIDDLEWARE_MISSING not in report
 
 
+def test_the_sequential_pass_over_http_is_split_per_endpoint_without_a_level():
+    run = load_run()
+    add_endpoint(
+        run,
+        "Get Profile",
+        server_timing=server_timing(
+            20, 140, app=(30.0, 41.0), sql=(22.0, 30.0), outside=(2.0, 3.0)
+        ),
+    )
+    add_endpoint(run, "Get Lessons")  # its answers carried no account: no row
+    report = markdown.render(stored(run))
+
+    account = section(report, BREAKDOWN_HEADING)
+    row = row_of(account, "sequential over HTTP")
+    assert row[1:7] == ["Get Profile", "20 of 20", "2.00 ms", "8.00 ms", "22.0 ms", "32.0 ms"]
+    assert row[-1] == "7.0"
+    assert "Get Lessons" not in account and "| Level |" not in account
+
+
 def test_an_http_run_whose_server_timed_nothing_says_how_to_turn_it_on():
     run = load_run()
     add_level(run, 10, 100.0, 20.0)
