@@ -34,6 +34,7 @@ from perftest.analysis import verdict as run_verdict
 from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.rules.baseline import REGRESSION
 from perftest.analysis.thresholds import NOT_MEASURED
+from perftest.reports.sections import capacity as capacity_section
 from perftest.reports.sections.phrases import NONE
 from perftest.text import ms, number
 
@@ -133,6 +134,12 @@ def top_ok_throughput(run: models.Run) -> str:
     return NONE if run.top_ok_throughput is None else f"{run.top_ok_throughput:.1f}/s"
 
 
+@admin.display(description="capacity")
+def capacity(run: models.Run) -> str:
+    """``--capacity``'s answer, from the run's own row (no query)."""
+    return capacity_section.short(run.capacity)
+
+
 @admin.display(description="thresholds passed / failed")
 def thresholds(run: models.Run) -> str:
     if not run.thresholds_total:
@@ -165,6 +172,7 @@ COLUMNS: tuple[Callable[[models.Run], str], ...] = (
     endpoints_ok,
     worst_p95,
     top_ok_throughput,
+    capacity,
     thresholds,
     findings,
 )

@@ -3,8 +3,9 @@
 The page is for a person deciding what to look at: the run's verdict first, then the report's
 executive summary, then each kind of row as a table (figures formatted as the reports format
 them), findings coloured by severity with their evidence, the thresholds with a failed one in
-red, the resource samples folded away, the stored plan and environment (redacted when
-stored), and the HTML report's charts. Nothing here re-runs the analysis: it shows the stored
+red, the capacity search's steps when the run searched, the resource samples folded away, the
+stored plan and environment (redacted when stored), and the HTML report's charts (the
+server's account of each level among them). Nothing here re-runs the analysis: it shows the stored
 verdicts (a run stored before verdicts were gets the one its stored findings add up to).
 """
 
@@ -18,14 +19,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from perftest.analysis import rebaseline, verdict
+from perftest.analysis.capacity import search as capacity_search
 from perftest.analysis.metrics import MAX, OK_THROUGHPUT, P50, P95, P99
 from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, THRESHOLD
 from perftest.analysis.rules.baseline import REGRESSION
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.reports import html
 from perftest.reports.formats import FORMATS
+from perftest.reports.sections import capacity, summary
 from perftest.reports.sections import findings as finding_sections
-from perftest.reports.sections import summary
 from perftest.reports.sections.phrases import NONE
 from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
@@ -115,6 +117,25 @@ def levels(stored: StoredRun) -> Table:
         tuple(_level_row(level) for level in stored.levels),
         empty="No load level: the run measured the sequential pass only.",
         right=frozenset({2, 3, 4, 5, 6, 7}),
+    )
+
+
+def capacity_steps(stored: StoredRun) -> tuple[Table, ...]:
+    """``--capacity``'s steps as the report's table, a failed step in red; none without a
+    search (its answer opens the executive summary above)."""
+    if capacity_search(stored) is None:
+        return ()
+    return (
+        Table(
+            "Capacity search",
+            capacity.STEP_HEADERS,
+            tuple(
+                Row(tuple(cells), css="" if passed else "perftest-failed")
+                for cells, passed in capacity.step_rows(stored)
+            ),
+            empty="No step of the search was stored.",
+            right=capacity.STEP_RIGHT,
+        ),
     )
 
 
@@ -238,7 +259,12 @@ def context(stored: StoredRun) -> dict[str, Any]:
     return {
         "perftest_verdict": _verdict(stored),
         "perftest_summary": SafeString(html.section_html(summary.executive_summary(stored))),
-        "perftest_tables": (endpoints(stored), levels(stored), findings(stored)),
+        "perftest_tables": (
+            endpoints(stored),
+            levels(stored),
+            *capacity_steps(stored),
+            findings(stored),
+        ),
         "perftest_thresholds": thresholds(stored),
         "perftest_samples": samples(stored),
         "perftest_charts": drawing.drawn(stored),

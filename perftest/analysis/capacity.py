@@ -44,6 +44,21 @@ class Search:
     #: bisected, bound, generator, max_rate or interrupted.
     ended: str
     generator_max_rps: float | None
+    start_rps: float | None = None
+    tolerance: float | None = None
+
+    @property
+    def generator_most(self) -> float | None:
+        """The most this generator could send, when that is what ended the search."""
+        if self.ended != "generator":
+            return None
+        return self.generator_max_rps if self.generator_max_rps is not None else self.capacity_rps
+
+    @property
+    def found(self) -> bool:
+        """Whether the search found a capacity: a rate that met every bound, or the
+        generator's most (the capacity is above it)."""
+        return self.capacity_rps is not None or self.generator_most is not None
 
     @property
     def failed_step(self) -> Step | None:
@@ -60,7 +75,11 @@ class Search:
 
 def search(stored: Any) -> Search | None:
     """The run's capacity search; None when the run made none."""
-    record = getattr(stored.row, "capacity", None)
+    return read(getattr(stored.row, "capacity", None))
+
+
+def read(record: Any) -> Search | None:
+    """A stored ``Run.capacity`` record as a ``Search``; None when it holds no search."""
     if not isinstance(record, Mapping) or not record.get("steps"):
         return None
     steps = tuple(
@@ -83,6 +102,8 @@ def search(stored: Any) -> Search | None:
         value=str(record.get("value") or ""),
         ended=str(record.get("ended", "")),
         generator_max_rps=record.get("generator_max_rps"),
+        start_rps=record.get("start_rps"),
+        tolerance=record.get("tolerance"),
     )
 
 

@@ -14,19 +14,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from perftest.store.read import StoredRun
+
 #: What a reader is told to do when a level has no server account.
 MIDDLEWARE = "perftest.middleware.ServerTimingMiddleware"
+#: The transport whose answers can carry the server's account (in-process, the client is the
+#: server: there is nothing to split).
+HTTP = "http"
 
 
 @dataclass(frozen=True)
 class Account:
-    """The server's account of the answers as expected (milliseconds)."""
+    """The server's account of a row's answers as expected (milliseconds).
 
+    The means stack: outside + (app − SQL) + SQL is the mean latency of the timed answers
+    (outside is each answer's latency less its app time), so a report draws one bar per level;
+    the p95 of each part is its own distribution's and does not add up.
+    """
+
+    #: Answers that carried the account, of ``ok`` answers as expected.
     answers: int
+    ok: int
     queries: int
     app_mean_ms: float
     app_p95_ms: float
     sql_mean_ms: float
+    sql_p95_ms: float
     outside_mean_ms: float
     outside_p95_ms: float
 
@@ -39,6 +52,16 @@ class Account:
         """SQL's share of the app's time (0 when the app took no time)."""
         return self.sql_mean_ms / self.app_mean_ms if self.app_mean_ms else 0.0
 
+    @property
+    def app_only_mean_ms(self) -> float:
+        """The app's own time, its SQL taken out (SQL runs inside the app's time)."""
+        return self.app_mean_ms - self.sql_mean_ms
+
+    @property
+    def total_mean_ms(self) -> float:
+        """The three stacked means: the mean latency of the timed answers."""
+        return self.outside_mean_ms + self.app_mean_ms
+
 
 def account(figures: Any) -> Account | None:
     """The account a level or endpoint row stored; None when no answer carried one."""
@@ -48,13 +71,42 @@ def account(figures: Any) -> Account | None:
     app, sql, outside = timing["app"], timing["sql"], timing["outside"]
     return Account(
         answers=timing["answers"],
+        ok=figures.ok,
         queries=timing.get("queries", 0),
         app_mean_ms=app["mean_ms"],
         app_p95_ms=app["p95_ms"],
         sql_mean_ms=sql["mean_ms"],
+        sql_p95_ms=sql["p95_ms"],
         outside_mean_ms=outside["mean_ms"],
         outside_p95_ms=outside["p95_ms"],
     )
+
+
+def http_levels(stored: StoredRun) -> list[Any]:
+    """The load levels sent over HTTP, whose answers could carry the server's account."""
+    return [level for level in stored.levels if level.transport == HTTP]
+
+
+def http_sequential(stored: StoredRun) -> tuple[Any, ...]:
+    """The sequential pass over HTTP: ``--mode http``'s only pass, ``--mode both``'s second."""
+    return stored.sequential if stored.row.mode == HTTP else stored.sequential_http
+
+
+def http_rows(stored: StoredRun) -> list[Any]:
+    """Every row measured over HTTP: the sequential pass, the levels and their endpoints."""
+    levels = http_levels(stored)
+    return [
+        *http_sequential(stored),
+        *levels,
+        *(e for level in levels for e in stored.endpoints_of(level)),
+    ]
+
+
+def untimed(stored: StoredRun) -> bool:
+    """Whether the run measured answers over HTTP and none carried the server's account: the
+    target does not run the middleware (or ran it without perftest's signed header)."""
+    rows = http_rows(stored)
+    return any(row.ok for row in rows) and not any(account(row) for row in rows)
 
 
 @dataclass(frozen=True)
@@ -62,6 +114,7 @@ class Server:
     """The measured server's processes as read at the run's start."""
 
     name: str
+    pid: int | None
     workers: int
     threads: int
     #: Requests it can serve at once: workers × threads.
@@ -85,6 +138,7 @@ def server(stored: Any) -> Server | None:
         return None
     return Server(
         name=str(found.get("name", "")),
+        pid=found.get("pid"),
         workers=int(found.get("workers") or 0),
         threads=int(found.get("threads") or 1),
         slots=int(found["slots"]),

@@ -16,6 +16,7 @@ from typing import Any
 import pygal
 from pygal.style import Style
 
+from perftest.analysis import server_account as accounts
 from perftest.analysis import summaries
 from perftest.analysis.metrics import OK_THROUGHPUT, P50, P95, P99
 from perftest.analysis.rules import scaling as scaling_rules
@@ -52,6 +53,8 @@ class Chart:
     categories: tuple[str, ...] = ()
     #: The x positions to label (the levels' concurrencies); empty: the library chooses.
     x_ticks: tuple[float, ...] = ()
+    #: Bars whose series stack into one column per category (parts of one whole).
+    stacked: bool = False
 
 
 #: Builds one chart from a stored run (None when the run has nothing to draw), or several
@@ -183,6 +186,35 @@ def scaling(stored: StoredRun) -> Chart | None:
     )
 
 
+def server_account(stored: StoredRun) -> Chart | None:
+    """Each HTTP level's mean latency stacked from the server's account: outside the app, the
+    app without its SQL, SQL (``analysis.server_account``); None when no level was timed."""
+    timed = [
+        (level, split)
+        for level in accounts.http_levels(stored)
+        if (split := accounts.account(level)) is not None
+    ]
+    if not timed:
+        return None
+    parts = (
+        ("outside the app", lambda split: split.outside_mean_ms),
+        ("app without SQL", lambda split: split.app_only_mean_ms),
+        ("SQL", lambda split: split.sql_mean_ms),
+    )
+    return Chart(
+        key="breakdown",
+        title="Mean latency per level: outside the app, app, SQL (the server's account)",
+        x_title="Load level",
+        y_title="ms",
+        categories=tuple(level_label(level) for level, _ in timed),
+        series=tuple(
+            Series(name, tuple((float(i), part(split)) for i, (_, split) in enumerate(timed)))
+            for name, part in parts
+        ),
+        stacked=True,
+    )
+
+
 def _over_time(level: Any) -> Chart | None:
     """p50 and p95 of one level's answers as expected, window by window (at least two)."""
     windows = Windows.from_stored(level.windows)
@@ -291,7 +323,8 @@ def _axis_number(value: float) -> str:
 
 
 def _graph(chart: Chart) -> Any:
-    bars = bool(chart.categories)
+    # Bars are horizontal (long labels read on the vertical axis) unless they stack.
+    bars = bool(chart.categories) and not chart.stacked
     options = {
         "style": STYLE,
         "title": chart.title,
@@ -321,6 +354,12 @@ def _graph(chart: Chart) -> Any:
                     for i, (_, y) in enumerate(series.points)
                 ],
             )
+        return graph
+    if chart.stacked:
+        graph = pygal.StackedBar(**options)
+        graph.x_labels = chart.categories
+        for series in chart.series:
+            graph.add(series.name, [y for _, y in series.points])
         return graph
     graph = pygal.XY(**options, dots_size=3)
     if chart.x_ticks:

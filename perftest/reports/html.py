@@ -24,7 +24,7 @@ from perftest.store.read import StoredRun
 from . import charts, sections
 from . import markdown as markdown_report
 from .blocks import Block, Bullets, Heading, Inline, Paragraph, Strong, Table
-from .sections import comparison, endpoints, load, resources
+from .sections import comparison, endpoints, load, resources, server_account
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent.parent / "templates"
 
@@ -38,6 +38,7 @@ CHARTS: dict[sections.Section, tuple[charts.Builder, ...]] = {
     endpoints.response_times: (charts.latencies,),
     load.concurrent: (charts.over_time,),
     load.scaling: (charts.scaling,),
+    server_account.section: (charts.server_account,),
     resources.usage: (charts.rss, charts.cpu),
 }
 

@@ -5,7 +5,8 @@ the README); ``SCHEMA_VERSION`` says which keys to expect. Rows are written colu
 from the stored models, so a column added to a model reaches the JSON without a change here;
 encoded HDR histograms are left out (they are data for re-computation, not figures, and would
 make the file many times larger). ``totals`` counts every request perftest sent to the target,
-not only those the tables count. ``comparison`` is the stored comparison with a baseline run.
+not only those the tables count. ``comparison`` is the stored comparison with a baseline run;
+``capacity`` the stored record of ``--capacity``'s search ({} without one).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from perftest.analysis import machine, summaries, verdict
+from perftest.analysis import machine, server_account, summaries, verdict
+from perftest.analysis.efficiency import littles_law
 from perftest.analysis.rules.base import THRESHOLD
 from perftest.store.read import StoredRun
 from perftest.store.vocabulary import unjudged, unmeasured
@@ -29,14 +31,19 @@ from .sections.findings import verdict as threshold_verdict
 #: when keys are added (1.1: ``comparison``; 1.2: ``role``, in runs with several roles; 1.3:
 #: ``verdict.word`` and ``verdict.reason_count``, ``exit_code`` 130 for an interrupted run, the
 #: capture requests in ``totals``, the run and each level, and the answers that carried a
-#: Retry-After in each answer class, and the comparison's ``not_judged`` figures and ``machine``).
-SCHEMA_VERSION = "1.3"
+#: Retry-After in each answer class, and the comparison's ``not_judged`` figures and ``machine``;
+#: 1.4: ``capacity`` and ``server``, each level's ``littles_law``, ``server_cores``,
+#: ``database_cores`` and ``generator_processes``, and each level's and endpoint's
+#: ``server_timing`` and ``server_breakdown``).
+SCHEMA_VERSION = "1.4"
 
 #: Columns that are links between rows or encoded data rather than figures.
 _NOT_FIGURES = frozenset({"id", "run", "level", "histogram"})
 #: The run's columns with a top-level key of their own: its plan, logins, comparison and
 #: verdict (the ``verdict`` object reads the stored run as the other formats do).
-_NOT_RUN_COLUMNS = frozenset({"config", "logins", "comparison", "verdict", "verdict_reasons"})
+_NOT_RUN_COLUMNS = frozenset(
+    {"config", "logins", "comparison", "verdict", "verdict_reasons", "capacity"}
+)
 #: Columns stored as plain JSON with no timestamp or histogram inside, carried as they are:
 #: the latency windows are most of a long run's data, too many values to walk one by one.
 _AS_STORED = frozenset({"windows"})
@@ -79,19 +86,43 @@ def _role(stored: StoredRun, row: Any) -> dict[str, str]:
     return {"role": row.role} if stored.by_role else {}
 
 
+def _server_breakdown(row: Any) -> dict[str, Any] | None:
+    """The row's latency split by the server's account (``analysis.server_account``); null when
+    no answer carried one."""
+    split = server_account.account(row)
+    if split is None:
+        return None
+    return {
+        "timed_answers": split.answers,
+        "answers": split.ok,
+        "queries_per_request": split.queries_mean,
+        "outside_mean_ms": split.outside_mean_ms,
+        "app_without_sql_mean_ms": split.app_only_mean_ms,
+        "sql_mean_ms": split.sql_mean_ms,
+        "timed_mean_ms": split.total_mean_ms,
+        "outside_p95_ms": split.outside_p95_ms,
+        "app_p95_ms": split.app_p95_ms,
+        "sql_p95_ms": split.sql_p95_ms,
+    }
+
+
 def _endpoint(stored: StoredRun, row: Any) -> dict[str, Any]:
     return {
         **_figures(row, leave_out=() if stored.by_role else ("role",)),
         "queries_mean": row.queries_mean,
         "sql_share": row.sql_share,
         "mean_bytes": row.mean_bytes,
+        "server_breakdown": _server_breakdown(row),
     }
 
 
 def _level(stored: StoredRun, level: Any) -> dict[str, Any]:
+    law = littles_law(level)
     return {
         **_figures(level),
         "sent_total": level.sent_total,
+        "littles_law": law and {"in_flight": law.busy, "concurrency": law.concurrency},
+        "server_breakdown": _server_breakdown(level),
         "generator_cores": level.generator_cores,
         "machine_free_share": machine.free_share(level, stored.row.resource_cpu_count),
         "other_processes": [dict(other) for other in stored.other_processes(level)],
@@ -214,6 +245,8 @@ def document(stored: StoredRun) -> dict[str, Any]:
         ],
         "thresholds": [_threshold(f) for f in stored.findings if f.kind == THRESHOLD],
         "comparison": _plain(stored.row.comparison),
+        "capacity": _plain(stored.row.capacity),
+        "server": _plain(stored.row.environment.get("server")),
         "rules_checked": [
             {"id": rule.id, "looks_for": rule.looks_for} for rule in bottleneck_rules(stored)
         ],

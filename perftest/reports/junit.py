@@ -7,6 +7,7 @@ EVALUATED (a level the run did not plan) is skipped. Each configuration finding 
 case, since it makes the run red. Each figure the comparison with a baseline judged is a
 case of the baseline suite: a regression is a failure whose message is the noise rule's why,
 an improvement or no change beyond noise passes; a figure not compared is no check at all.
+``--capacity``'s search is one case of the capacity suite: passed when it found a capacity.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
+from perftest.analysis.capacity import search as capacity_search
 from perftest.analysis.rules.base import CONFIGURATION, THRESHOLD
 from perftest.store.read import StoredRun
 
+from .sections import capacity as capacity_section
 from .sections import comparison
 from .sections.findings import verdict
 from .sections.phrases import of_kind
@@ -35,6 +38,8 @@ class Case:
     outcome: str | None = None
     message: str = ""
     detail: str = ""
+    #: What the check found, as CI shows beside a passing case (``system-out``).
+    output: str = ""
 
 
 def _threshold(finding: Any) -> Case:
@@ -94,11 +99,26 @@ def baseline(stored: StoredRun) -> list[Case]:
     ]
 
 
+def capacity(stored: StoredRun) -> list[Case]:
+    """``--capacity``'s search as one case: passed when it found a capacity (its figure in
+    ``system-out``; above the most the generator could send counts), failed when even its
+    first step failed its bounds."""
+    search = capacity_search(stored)
+    if search is None:
+        return []
+    answer = capacity_section.headline(stored)
+    name = f"capacity {search.expression}".strip()
+    if search.found:
+        return [Case(name, "perftest.capacity", output=answer)]
+    return [Case(name, "perftest.capacity", FAILURE, answer, output=answer)]
+
+
 #: The groups of checks, each a ``testsuite``: (name, cases of a stored run).
 GROUPS: tuple[tuple[str, Callable[[StoredRun], list[Case]]], ...] = (
     ("thresholds", thresholds),
     ("configuration", configuration),
     ("baseline", baseline),
+    ("capacity", capacity),
 )
 
 
@@ -119,6 +139,8 @@ def _suite(parent: ElementTree.Element, name: str, cases: list[Case]) -> None:
         if case.outcome:
             outcome = ElementTree.SubElement(element, case.outcome, message=case.message)
             outcome.text = case.detail or None
+        if case.output:
+            ElementTree.SubElement(element, "system-out").text = case.output
 
 
 def render(stored: StoredRun) -> str:

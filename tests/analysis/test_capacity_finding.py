@@ -15,7 +15,8 @@ from tests.support.stored_rows import (
     add_level,
     add_samples,
     analyzed,
-    capacity_search,
+    capacity_record,
+    capacity_step,
     load_run,
     of_rule,
     server_environment,
@@ -61,13 +62,13 @@ def capacity_run(thresholds=None, **search):
             server_timing=server_timing(400, app_ms, 0.3, p95 / 3),
             **probe,
         )
-    record = capacity_search(
-        P95_300,
+    record = capacity_record(
         [
-            (i, rate, passed, failed, value)
-            for i, (rate, *_, passed, failed, value) in enumerate(steps)
+            capacity_step(i, rate, failed, value)
+            for i, (rate, *_, failed, value) in enumerate(steps)
         ],
-        142.0,
+        expression=P95_300,
+        capacity_rps=142.0,
         **search,
     )
     models.Run.objects.filter(pk=run.pk).update(capacity=record)
@@ -114,7 +115,7 @@ def test_a_search_the_generator_ended_says_the_most_it_could_send_and_how_to_sen
 def test_a_search_whose_first_step_failed_says_at_which_rate_and_bound():
     run = load_run(environment=server_environment(2))
     add_level(run, 20, 20.0, 912.0, model=OPEN, rate=20.0)
-    record = capacity_search("p95 < 300ms", [(0, 20.0, False, "error_rate < 1%", "40.0 %")], None)
+    record = capacity_record([capacity_step(0, 20.0, "error_rate < 1%", "40.0 %")])
     models.Run.objects.filter(pk=run.pk).update(capacity=record)
     run.refresh_from_db()
 

@@ -1,6 +1,7 @@
 """Stored runs built row by row with the ORM, as ``store.save`` writes them, so every figure a
-rule or a report reads is known: runs, endpoint rows, resource samples and load levels; and
-the findings and renderings the tests read back, produced as the runner produces them."""
+rule or a report reads is known: runs, endpoint rows, resource samples and load levels (with
+the server's account, ``server_timing``, and a capacity search's record); and the findings
+and renderings the tests read back, produced as the runner produces them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import datetime as dt
 
 from perftest import models
 from perftest.lifecycle import runner
+from perftest.measure.stats import LatencyStats
 from perftest.reports import console, markdown
 from perftest.store import read
 
 STARTED = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 MB = 2**20
+
+
+def make_environment() -> dict:
+    """The environment a stored run of these builders has (a new dict each time)."""
+    return {"python": "3.12.1", "django": "5.2", "cpu_count": 4, "host": "box"}
 
 
 def make_run(**fields) -> models.Run:
@@ -29,7 +36,7 @@ def make_run(**fields) -> models.Run:
             "thresholds": {"RESPONSE_TIME_P95_MS": 2000},
             "login": {"method": "POST", "path": "/api/auth/login/"},
         },
-        "environment": {"python": "3.12.1", "django": "5.2", "cpu_count": 4, "host": "box"},
+        "environment": make_environment(),
         "logins": [
             {"identity": "perftest-1", "status": 200, "ok": True, "elapsed_ns": 10**6, "reason": ""}
         ],
@@ -135,17 +142,22 @@ def add_level(
 
 
 def distribution(mean_ms: float, p95_ms: float | None = None) -> dict:
-    """One stored time distribution of a server account (no histogram: rules read figures)."""
+    """One part of a stored server account (app, SQL or outside), as ``store.write`` stores a
+    distribution: its figures (p95 1.5× the mean unless told) and an encoded HDR histogram of
+    the two."""
     p95 = p95_ms if p95_ms is not None else mean_ms * 1.5
+    stats = LatencyStats()
+    for value in (mean_ms, p95):
+        stats.record(int(value * 1e6))
     return {
-        "min_ms": mean_ms / 2,
+        "min_ms": min(mean_ms, p95) / 2,
         "mean_ms": mean_ms,
         "p50_ms": mean_ms,
         "p90_ms": p95 * 0.9,
         "p95_ms": p95,
         "p99_ms": p95 * 1.2,
         "max_ms": p95 * 1.5,
-        "histogram": "",
+        "histogram": stats.encode(),
     }
 
 
@@ -156,64 +168,36 @@ def server_timing(
     outside_ms: float,
     *,
     queries: int = 0,
+    app_p95_ms: float | None = None,
+    sql_p95_ms: float | None = None,
     outside_p95_ms: float | None = None,
 ) -> dict:
     """A level's or endpoint's ``server_timing`` as ``store.write`` stores it: app, SQL and
-    outside-the-app time of ``answers`` answers (means; p95 1.5× the mean unless told)."""
+    outside-the-app time of ``answers`` answers (means; each p95 1.5× its mean unless told)."""
     return {
         "answers": answers,
         "queries": queries,
-        "app": distribution(app_ms),
-        "sql": distribution(sql_ms),
+        "app": distribution(app_ms, app_p95_ms),
+        "sql": distribution(sql_ms, sql_p95_ms),
         "outside": distribution(outside_ms, outside_p95_ms),
     }
 
 
-def server_environment(workers: int, threads: int = 1, **environment) -> dict:
-    """A run's ``environment`` with the measured server as the machine helper writes it."""
+def server_environment(
+    workers: int, threads: int = 1, *, source: str = "from its command line", **environment
+) -> dict:
+    """A run's ``environment`` with the measured server as an HTTP run stores it."""
     return {
-        "python": "3.12.1",
-        "django": "5.2",
-        "cpu_count": 4,
-        "host": "box",
+        **make_environment(),
         "server": {
-            "pid": 4243,
+            "pid": 123,
             "name": "gunicorn",
             "workers": workers,
             "threads": threads,
             "slots": workers * threads,
-            "source": "gunicorn's command line",
+            "source": source,
         },
         **environment,
-    }
-
-
-def capacity_search(
-    expression: str,
-    steps: list[tuple[int, float, bool, str, str]],
-    capacity_rps: float | None,
-    ended: str = "bisected",
-    generator_max_rps: float | None = None,
-) -> dict:
-    """A ``Run.capacity`` record from its steps: (level position, rate, passed, failed bound,
-    its value); the failed rate and bound are the lowest failing step's."""
-    failing = sorted((step for step in steps if not step[2]), key=lambda step: step[1])
-    first = failing[0] if failing else None
-    return {
-        "expression": expression,
-        "bounds": [expression, "error_rate < 1%", "dropped < 10%"],
-        "steps": [
-            {"level": level, "rate": rate, "passed": passed, "failed": failed, "value": value}
-            for level, rate, passed, failed, value in steps
-        ],
-        "capacity_rps": capacity_rps,
-        "failed_rps": first[1] if first else None,
-        "failed": first[3] if first else "",
-        "value": first[4] if first else "",
-        "ended": ended,
-        "generator_max_rps": generator_max_rps,
-        "start_rps": steps[0][1],
-        "tolerance": 0.05,
     }
 
 
@@ -239,4 +223,68 @@ def curve_with_a_knee_at_30() -> models.Run:
     add_level(run, 10, 120.1, 40.0)
     add_level(run, 30, 125.2, 112.0)
     add_level(run, 50, 126.0, 300.0)
+    return run
+
+
+def capacity_step(level: int, rate: float, failed: str = "", value: str = "") -> dict:
+    """One step of a stored capacity search: passed unless a bound ``failed``."""
+    return {"level": level, "rate": rate, "passed": not failed, "failed": failed, "value": value}
+
+
+def capacity_record(steps: list[dict], **fields) -> dict:
+    """A stored ``Run.capacity``: the answer as the steps give it (the highest passing rate,
+    the lowest failing one and its bound), ``fields`` overriding."""
+    passed = [step["rate"] for step in steps if step["passed"]]
+    failing = sorted((step for step in steps if not step["passed"]), key=lambda s: s["rate"])
+    first = failing[0] if failing else {"rate": None, "failed": "", "value": ""}
+    expression = fields.get("expression", "p95 < 300ms")
+    values = {
+        "expression": expression,
+        "bounds": [expression, "error_rate < 1%", "dropped < 10%"],
+        "steps": steps,
+        "capacity_rps": max(passed, default=None),
+        "failed_rps": first["rate"],
+        "failed": first["failed"],
+        "value": first["value"],
+        "ended": "bisected",
+        "generator_max_rps": None,
+        "start_rps": steps[0]["rate"] if steps else 10.0,
+        "tolerance": 0.05,
+    }
+    values.update(fields)
+    return values
+
+
+def capacity_run(**fields) -> models.Run:
+    """An HTTP run whose capacity search took four open-model steps: 20, 40 and 30 req/s held
+    p95 < 300ms, 40 failed it; each step a stored level timed by the server."""
+    run = load_run(environment=server_environment(2), **fields)
+    rates = (20.0, 40.0, 30.0)
+    p95s = (120.0, 912.0, 210.0)
+    for rate, p95 in zip(rates, p95s, strict=True):
+        timed = server_timing(
+            400, p95 / 8, p95 / 20, p95 * 3 / 8, queries=1200,
+            app_p95_ms=p95 / 4, sql_p95_ms=p95 / 10, outside_p95_ms=p95,
+        )  # fmt: skip
+        level = add_level(
+            run,
+            4,
+            rate,
+            p95,
+            model=models.LoadLevel.Model.OPEN,
+            rate=rate,
+            mean_ms=p95 / 2,
+            server_timing=timed,
+            server_cores=0.8,
+        )
+        add_endpoint(
+            run, "Get Profile", phase="level", level=level, requests=400, server_timing=timed
+        )
+    steps = [
+        capacity_step(0, 20.0),
+        capacity_step(1, 40.0, "p95 < 300ms", "912 ms"),
+        capacity_step(2, 30.0),
+    ]
+    run.capacity = capacity_record(steps)
+    run.save(update_fields=["capacity"])
     return run

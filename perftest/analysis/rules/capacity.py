@@ -56,7 +56,7 @@ def _failure(found: Search, bound_named: bool = False) -> str:
 def _headline(stored: StoredRun, found: Search) -> str:
     meets = f"of this mix with {bound_text(found.expression)}"
     if found.ended == "generator":
-        most = found.generator_max_rps or found.capacity_rps or 0.0
+        most = found.generator_most or 0.0
         cores = stored.row.resource_cpu_count
         return (
             f"Capacity: above {_rate(most)}, the most this generator could send: measure with "

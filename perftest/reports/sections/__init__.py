@@ -11,7 +11,18 @@ from collections.abc import Callable
 from perftest.store.read import StoredRun
 
 from ..blocks import Block
-from . import comparison, diagnosis, endpoints, findings, load, methodology, resources, summary
+from . import (
+    capacity,
+    comparison,
+    diagnosis,
+    endpoints,
+    findings,
+    load,
+    methodology,
+    resources,
+    server_account,
+    summary,
+)
 
 #: The report's sections, in the order they are read.
 REPORT = (
@@ -23,8 +34,10 @@ REPORT = (
     endpoints.database,
     endpoints.n_plus_one,
     diagnosis.section,
+    capacity.search,
     load.concurrent,
     load.scaling,
+    server_account.section,
     load.where_the_time_goes,
     resources.usage,
     findings.bottlenecks,

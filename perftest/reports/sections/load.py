@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from perftest.analysis import summaries
-from perftest.analysis.efficiency import EFFICIENCY_BOUND
+from perftest.analysis.efficiency import EFFICIENCY_BOUND, littles_law
 from perftest.analysis.metrics import (
     ERROR_RATE,
     GENERATOR_CORES,
@@ -22,7 +22,8 @@ from perftest.analysis.metrics import (
 from perftest.analysis.rules import generator as generator_rules
 from perftest.analysis.rules import scaling as scaling_rules
 from perftest.store.read import LevelModel, StoredRun
-from perftest.text import error_groups, growth, level_label, ms, quantity
+from perftest.store.vocabulary import unjudged
+from perftest.text import cores, error_groups, growth, level_label, ms, quantity
 
 from ..blocks import Block, Bullets, Heading, Paragraph, Table
 from .phrases import (
@@ -50,7 +51,45 @@ def _late(level: Any) -> str:
     return f"{level.late} / {level.dropped} (max {ms(level.max_lateness_ms)} late)"
 
 
-def _level_row(level: Any) -> list[object]:
+def _in_flight(level: Any) -> str:
+    """Little's law's requests in flight against the level's workers: ``9.8 of 10``."""
+    law = None if unjudged(level) else littles_law(level)
+    if law is None:
+        return NONE
+    return f"{law.busy:.1f} of {law.concurrency}"
+
+
+def _generator(level: Any) -> str:
+    """The generator's CPU over the level, summed over its processes when there were several
+    (Locust's master and local workers)."""
+    if level.wall_s < generator_rules.GENERATOR_MIN_WALL_S:
+        return NONE
+    processes = level.generator_processes
+    return GENERATOR_CORES.text(level) + (f" ({processes} processes)" if processes > 1 else "")
+
+
+def _cores(value: float | None) -> str:
+    return NONE if value is None else cores(value)
+
+
+#: Columns shown only when some level of the run read them: (header, the level's field,
+#: what the figure is).
+_READ_WHEN_KNOWN = (
+    ("Server CPU", "server_cores", "the measured server's processes"),
+    ("Database CPU", "database_cores", "a database server on this machine"),
+)
+
+
+def _known(stored: StoredRun) -> list[tuple[str, str, str]]:
+    """The optional CPU columns some level of ``stored`` has a figure for."""
+    return [
+        column
+        for column in _READ_WHEN_KNOWN
+        if any(getattr(level, column[1]) is not None for level in stored.levels)
+    ]
+
+
+def _level_row(level: Any, known: list[tuple[str, str, str]]) -> list[object]:
     return [
         level_name(level),
         _transport(level),
@@ -62,9 +101,9 @@ def _level_row(level: Any) -> list[object]:
         *latencies(level, P50, P90, P95, P99, MAX),
         f"{level.window_s:.2f} s",
         _late(level),
-        GENERATOR_CORES.text(level)
-        if level.wall_s >= generator_rules.GENERATOR_MIN_WALL_S
-        else NONE,
+        _generator(level),
+        _in_flight(level),
+        *(_cores(getattr(level, name)) for _, name, _ in known),
     ]
 
 
@@ -182,8 +221,15 @@ def concurrent(stored: StoredRun) -> list[Block]:
         "Window",
         "Late / dropped",
         "Generator CPU",
+        "In flight (Little's law)",
     ]
-    blocks: list[Block] = [heading, Table(headers, [_level_row(level) for level in stored.levels])]
+    known = _known(stored)
+    headers += [header for header, _, _ in known]
+    rows = [_level_row(level, known) for level in stored.levels]
+    blocks: list[Block] = [heading, Table(headers, rows)]
+    if known:
+        read = "; ".join(f"{header}: CPU time of {what}" for header, _, what in known)
+        blocks.append(Paragraph(f"{read}, over the level's wall time (cores; — not read)."))
     blocks += _aborted(stored)
     blocks += _database(stored)
     if any(level.transport == "in-process" for level in stored.levels):
@@ -199,7 +245,11 @@ def concurrent(stored: StoredRun) -> list[Block]:
             "window (first counted send to last completion), the figure peak and knee are "
             "judged on; throughput (all answers) counts every answer, failures included. "
             "Latency covers the answers as expected; generator CPU is perftest's own CPU time "
-            "over the level's wall time."
+            "over the level's wall time. In flight is Little's law: throughput as expected × "
+            "the mean latency of those answers, the requests open at once on average, against "
+            "the level's workers; a closed level keeps about one per worker, so a figure well "
+            "under its workers means they spent time outside requests (their own work, or "
+            "answers not as expected)."
         )
     )
     blocks += _corrected(stored)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from perftest.analysis import machine
+from perftest.analysis import machine, server_account
 from perftest.analysis.rules.generator import BUSY_POOL_SHARE
 from perftest.plan.expressions import from_legacy, parse
 from perftest.plan.fingerprint import role_counts
@@ -76,6 +76,21 @@ def _environment(environment: Mapping[str, Any]) -> str:
     """The stored environment facts; a fact the snapshot lacks is left out, not guessed."""
     parts = [text.format(environment[key]) for key, text in _ENVIRONMENT if key in environment]
     return "Environment: " + (", ".join(parts) if parts else "not recorded") + "."
+
+
+def _server(stored: StoredRun) -> list[str]:
+    """The server's slots as read from its process tree (HTTP runs whose server was found):
+    ``Server: gunicorn pid 123 with 2 workers × 1 thread, 2 requests at a time (…)``."""
+    server = server_account.server(stored)
+    if server is None:
+        return []
+    pid = f" pid {server.pid}" if server.pid else ""
+    source = f" ({server.source})" if server.source else ""
+    return [
+        f"Server: {server.name or 'the server'}{pid} with "
+        f"{quantity(server.workers, 'worker')} × {quantity(server.threads, 'thread')}, "
+        f"{server.slots} requests at a time{source}."
+    ]
 
 
 def _levels(stored: StoredRun) -> list[str]:
@@ -350,6 +365,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         _login(stored),
         *_roles(stored),
         _environment(run.environment),
+        *_server(stored),
         *_password_hash(run.environment),
         sampling,
         *_calibration(stored),

@@ -1,6 +1,7 @@
 """The short summary printed at the end of a run, in the spirit of Locust's headless table:
-the sequential endpoints, one line per load level, every request sent to the target, the
-threshold tally, then the tally of the comparison with the baseline when there is one."""
+the sequential endpoints, one line per load level, the capacity when the run searched for it,
+every request sent to the target, the threshold tally, then the tally of the comparison with
+the baseline when there is one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from perftest.analysis.metrics import OK, OK_THROUGHPUT, P50, P95, P99, REQUESTS
 from perftest.store.read import StoredRun
 
 from ..blocks import Block, Paragraph, Table
-from . import comparison
+from . import capacity, comparison
 from .phrases import (
     endpoint_cells,
     endpoint_headers,
@@ -61,6 +62,9 @@ def blocks(stored: StoredRun) -> list[Block]:
                 right=frozenset(range(1, 6)),
             )
         )
+    answer = capacity.headline(stored)
+    if answer:
+        found.append(Paragraph(answer))
     found.append(Paragraph(sent_line(summaries.sent(stored))))
     found.append(Paragraph(f"Thresholds: {threshold_tally(stored.findings)}"))
     baseline = comparison.tally(stored)
