@@ -194,3 +194,11 @@ def test_an_unexpected_answers_account_counts_its_repeat_but_not_the_timing():
 
     assert result.server.answers == 0 and result.errors["HTTP 500"].count == 1
     assert list(result.duplicate_queries) == ["SELECT ?"]
+
+
+@pytest.mark.parametrize("path", ["/test/sleep/?ms=30", "/test/cpu/?ms=30"])
+def test_the_test_views_take_the_time_they_are_asked_for(path):
+    response = signed_get(path, new_token(timing_secret()))
+
+    timing = parse_server_timing(response[ANSWER])
+    assert timing is not None and timing.app_ns >= 30_000_000 and timing.queries == 0
