@@ -89,6 +89,10 @@ DEFAULTS: dict[str, Any] = {
     # HTTP transport timeouts in seconds.
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 30.0,
+    # The secret the run's timing header is signed with (perftest.timing_header), when the
+    # measuring process and the server's ServerTimingMiddleware do not share SECRET_KEY. Both
+    # read it from the settings (timing_secret), never from a scenario file; None: SECRET_KEY.
+    "TIMING_KEY": None,
 }
 
 _HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -345,7 +349,15 @@ def validate(config: dict, where: Where = SETTINGS) -> dict:
             at = where / key if key == "SEEDER" else at_identity / key
             raise at.error(f"must be a dotted path to a function, not {value!r}.")
     _non_empty_string(config["OUTPUT_DIR"], where / "OUTPUT_DIR", "must be a folder path.")
+    _check_timing_key(config["TIMING_KEY"], where / "TIMING_KEY")
     return config
+
+
+def _check_timing_key(value: Any, where: Where) -> None:
+    if value is not None:
+        _non_empty_string(
+            value, where, "must be a non-empty string (a secret both sides share), or None."
+        )
 
 
 def get_config() -> dict[str, Any]:
@@ -354,3 +366,14 @@ def get_config() -> dict[str, Any]:
     if not isinstance(overrides, Mapping):
         raise ConfigError(f"settings.PERFTEST must be a dict, not {type(overrides).__name__}.")
     return validate(merge(DEFAULTS, overrides, SETTINGS))
+
+
+def timing_secret() -> str:
+    """The secret a run's timing header is signed with: ``PERFTEST["TIMING_KEY"]``, else
+    ``SECRET_KEY``. The measuring process and the target's middleware both call this, so a
+    server that shares the project's settings needs nothing more; only this key is read and
+    checked, so a server whose ``PERFTEST`` holds another mistake still starts."""
+    overrides = getattr(settings, "PERFTEST", None) or {}
+    key = overrides.get("TIMING_KEY") if isinstance(overrides, Mapping) else None
+    _check_timing_key(key, SETTINGS / "TIMING_KEY")
+    return key or settings.SECRET_KEY

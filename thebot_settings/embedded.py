@@ -33,6 +33,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so its account covers every other middleware; it answers only requests
+    # signed by a perftest run (docs/how-a-run-works.md, "The server's own account").
+    "perftest.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -2,7 +2,9 @@
 
 The platform's settings module (``THEBOT_SETTINGS``, default ``config.settings``) is imported
 from the backend folder and copied as it is: its URLconf, database, user model, apps and
-middleware are what perftest measures. Only ``perftest`` is added to ``INSTALLED_APPS``, and
+middleware are what perftest measures. Only ``perftest`` is added to ``INSTALLED_APPS``,
+perftest's ``ServerTimingMiddleware`` goes first in ``MIDDLEWARE`` (it answers only requests a
+perftest run signed, so served this way the platform tells a run its app and SQL time), and
 ``PERFTEST`` defaults to THE_BOT's endpoints and login (``thebot.py``) when the platform
 defines none. The stand-in is not installed, so nothing of it can be measured by mistake.
 """
@@ -16,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from thebot_settings.thebot import THEBOT_PERFTEST
 
+TIMING_MIDDLEWARE = "perftest.middleware.ServerTimingMiddleware"
 BACKEND = Path(os.environ["THEBOT_BACKEND"]).expanduser().resolve()
 SETTINGS_MODULE = os.environ.get("THEBOT_SETTINGS") or "config.settings"
 
@@ -40,3 +43,6 @@ INSTALLED_APPS = list(globals().get("INSTALLED_APPS", []))
 if "perftest" not in INSTALLED_APPS and "perftest.apps.PerftestConfig" not in INSTALLED_APPS:
     INSTALLED_APPS.append("perftest")
 PERFTEST = globals().get("PERFTEST") or dict(THEBOT_PERFTEST)
+MIDDLEWARE = list(globals().get("MIDDLEWARE", []))
+if TIMING_MIDDLEWARE not in MIDDLEWARE:
+    MIDDLEWARE.insert(0, TIMING_MIDDLEWARE)

@@ -100,7 +100,8 @@ class ErrorGroup:
 
 @dataclass
 class QueryGroup:
-    """A normalized statement that ran at least three times within single requests."""
+    """A normalized statement that ran at least three times within single requests (seen
+    in-process, or named by the server's own account over HTTP)."""
 
     sql: str
     max_per_request: int
@@ -199,12 +200,20 @@ class EndpointResult:
                 self.queries_max = count
             self.sql_ns_total += sample.sql_ns
             for sql, times in sqlnorm.repeated(queries).items():
-                group = self.duplicate_queries.get(sql)
-                if group is None:
-                    self.duplicate_queries[sql] = QueryGroup(sql, times, 1)
-                else:
-                    group.max_per_request = max(group.max_per_request, times)
-                    group.requests += 1
+                self._count_repeat(sql, times)
+        elif sample.server is not None and sample.server.repeated >= sqlnorm.DUPLICATE_THRESHOLD:
+            # Over HTTP the server's own account names its most repeated statement.
+            server = sample.server
+            self._count_repeat(sqlnorm.normalize(server.repeated_sql), server.repeated)
+
+    def _count_repeat(self, sql: str, times: int) -> None:
+        """One request ran the normalized statement ``sql`` ``times`` times (an N+1 suspect)."""
+        group = self.duplicate_queries.get(sql)
+        if group is None:
+            self.duplicate_queries[sql] = QueryGroup(sql, times, 1)
+        else:
+            group.max_per_request = max(group.max_per_request, times)
+            group.requests += 1
 
     def _inspect(self, body: bytes) -> None:
         """Read the shape of the first expected answer; then check emptiness only while every

@@ -31,7 +31,9 @@ class Levels:
     def __init__(self, session: Session, mix: Mix):
         self.session = session
         plan = session.plan
-        factory = transport_factory(plan, plan.http is not None, session.sessions)
+        factory = transport_factory(
+            plan, plan.http is not None, session.sessions, session.timing_token
+        )
         self.setup = Setup(plan, session.identities, mix, session.redactor, session.result, factory)
 
     def _engine(self) -> Engine:
@@ -52,7 +54,7 @@ class Levels:
             )
             return ThreadEngine(kit)
         specs, secrets = setup.prepare_all()
-        workers = handover(plan, setup.mix, specs, setup.endpoints, secrets)
+        workers = handover(plan, setup.mix, specs, setup.endpoints, secrets, session.timing_token)
         return LocustEngine(plan, workers, session.result.notes, session.redactor)
 
     def run_all(self) -> None:

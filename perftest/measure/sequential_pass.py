@@ -29,7 +29,8 @@ def run_sequential(session: Session, over_http: bool, into: list[EndpointResult]
     measuring = first_of_each_role(session.identities)
     names = role_names(session.identities)
     total = len(plan.endpoints)
-    with transport_factory(plan, over_http, session.sessions)() as plain:
+    factory = transport_factory(plan, over_http, session.sessions, session.timing_token)
+    with factory() as plain:
         #: Per identity measuring: its own first answers to capture path values from.
         keepers = {
             identity.number: FirstAnswers(plain, capture_sources(plan.endpoints))

@@ -6,7 +6,8 @@ over HTTP, or both one after the other); after the in-process one, ``--profile``
 (``levels``: each identity's set-up built once by ``setup``, the levels sent by the plan's
 engine). Between phases the session keys gathered go to the clean-up's records. Ctrl-C ends
 measuring with what was measured so far: the result says ``interrupted`` and names the
-endpoints never reached.
+endpoints never reached. A run that goes over HTTP makes its timing token first (the server's
+own account of each request, ``perftest.timing_header``), a secret like any other.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from perftest.conf import timing_secret
 from perftest.measure.endpoint_result import EndpointResult
 from perftest.plan.model import Mix, RunPlan
 from perftest.redact import Redactor, is_sensitive_key
+from perftest.timing_header import new_token
 
 from .auth import Identity
 from .calibration import Calibration
@@ -50,6 +53,9 @@ class Session:
     calibration: Calibration = dataclasses.field(default_factory=Calibration)
     #: Where every transport puts the session keys the target's answers set, for clean-up.
     sessions: SessionKeys | None = None
+    #: The run's signed timing header over HTTP ("" in-process, or until ``measure`` makes
+    #: it): a credential, masked by the redactor, never stored.
+    timing_token: str = ""
 
     def keep_sessions(self) -> None:
         """Between phases, outside any measured window: the session keys gathered so far go
@@ -106,6 +112,9 @@ def measure(session: Session) -> RunResult:
     """
     plan, result = session.plan, session.result
     _register_secrets(plan, session.redactor)
+    if plan.http is not None and not session.timing_token:
+        session.timing_token = new_token(timing_secret())
+    session.redactor.add(session.timing_token)
     calibration = session.calibration
     try:
         session.tick("sequential pass")

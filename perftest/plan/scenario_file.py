@@ -60,6 +60,10 @@ def apply(path: str, config: dict[str, Any]) -> dict[str, Any]:
     with messages that name the file: ``scenario.toml: endpoints[2].method: …``."""
     where = Where(path)
     scenario = as_settings(read(path))
+    if "TIMING_KEY" in scenario:  # a secret, and the server reads it from its settings only
+        raise (where / "TIMING_KEY").error(
+            "is a secret the server reads from its settings: set PERFTEST['TIMING_KEY'] there."
+        )
     merged = validate(merge(config, scenario, where), where)
     if "THRESHOLDS" in scenario:
         try:

@@ -73,10 +73,14 @@ def test_layered_settings_measure_the_host_project_not_the_stand_in(layered, tmp
         "from django.apps import apps; from django.conf import settings; "
         "from django.contrib.auth import get_user_model; "
         "print(settings.ROOT_URLCONF, get_user_model()._meta.label, "
-        "apps.is_installed('perftest'), apps.is_installed('thebot_settings.standin'))",
+        "apps.is_installed('perftest'), apps.is_installed('thebot_settings.standin'), "
+        "settings.MIDDLEWARE[0], len(settings.MIDDLEWARE))",
     )
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.split()[-4:] == ["config.urls", "accounts.User", "True", "False"]
+    urls, user, perftest, standin, first, middleware = shown.stdout.split()[-6:]
+    assert [urls, user, perftest, standin] == ["config.urls", "accounts.User", "True", "False"]
+    # perftest's timing middleware goes first, before the host's own three.
+    assert (first, middleware) == ("perftest.middleware.ServerTimingMiddleware", "4")
 
     routes = layered("perftest", "--list-endpoints")
     assert routes.returncode == 0, routes.stderr

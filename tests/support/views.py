@@ -158,6 +158,53 @@ def cpu_bound(request):
     return JsonResponse({"total": burn_cpu(BURN_ROUNDS)})
 
 
+def _number(request, name: str, default: int) -> int:
+    """A whole-number query parameter (``?ms=50``), or ``default`` when absent."""
+    return int(request.GET.get(name, default))
+
+
+def sleep_ms(request):
+    """``/test/sleep/?ms=50``: waits ``ms`` milliseconds without using the CPU or the database,
+    as a view waiting on an outside service: its time is all app, none SQL."""
+    ms = _number(request, "ms", 50)
+    time.sleep(ms / 1000)
+    return JsonResponse({"slept_ms": ms})
+
+
+def cpu_ms(request):
+    """``/test/cpu/?ms=20``: ``ms`` milliseconds of this thread's CPU time in pure Python, so
+    each request costs the server the same CPU however busy the machine is (on a busy one
+    it takes longer on the clock)."""
+    ms = _number(request, "ms", 20)
+    end = time.thread_time_ns() + ms * 1_000_000
+    total = 0
+    while time.thread_time_ns() < end:
+        total += burn_cpu(1000)
+    return JsonResponse({"cpu_ms": ms, "total": total})
+
+
+#: The statement ``n_plus_one_sql`` runs once per item: rows counted by a recursive query,
+#: a millisecond or a few of database work on SQLite and PostgreSQL alike.
+N_PLUS_ONE_SQL = (
+    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < %s) "
+    "SELECT count(*) + %s FROM c"
+)
+
+
+def n_plus_one_sql(request):
+    """``/test/n-plus-one-sql/?times=6&rows=5000``: an N+1 whose time is SQL. One query counts
+    the items, then the same statement (``N_PLUS_ONE_SQL``) runs once per item, ``times``
+    times, each counting ``rows`` rows in the database."""
+    times, rows = _number(request, "times", 6), _number(request, "rows", 5000)
+    items = ContentType.objects.count()
+    counted = []
+    with connection.cursor() as cursor:
+        for item in range(times):
+            cursor.execute(N_PLUS_ONE_SQL, [rows, item])
+            counted.append(cursor.fetchone()[0])
+    return JsonResponse({"items": items, "counted": counted})
+
+
 def subjects_by_name(request):
     """Filters the stand-in's subjects on ``name``, which has no index: PostgreSQL reads the
     whole table until a test adds one."""

@@ -256,14 +256,19 @@ class _Graph:
 
         When the heaviest callee is a function a few steps up the path (a short recursion,
         such as a middleware calling the next through the same wrapper), the next step is the
-        heaviest callee of that cycle not yet on the path; a longer cycle (a helper reached
-        again from deep below) ends the path."""
+        heaviest callee of that cycle not yet on the path. So is a wrapper every later step
+        was called by directly, however many steps up (Django's middleware chain: each
+        middleware class of its own, perftest's timing middleware among them, calls the next
+        through the one wrapper); any other longer cycle (a helper reached again from deep
+        below) ends the path."""
         node = self._entry()
         path = [] if node is None else [node]
         while path and len(path) < SPINE_DEPTH:
             heaviest = self._heaviest([path[-1]], set())
             cycle_from = path.index(heaviest) if heaviest in path else len(path) - 1
-            if cycle_from < len(path) - SHORT_CYCLE:
+            called = self.callees.get(heaviest, {})
+            dispatcher = all(step in called for step in path[cycle_from + 1 :])
+            if cycle_from < len(path) - SHORT_CYCLE and not dispatcher:
                 break
             node = self._heaviest(path[cycle_from:], set(path))
             if node is None:

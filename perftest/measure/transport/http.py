@@ -9,6 +9,11 @@ data point: a failure becomes a ``Sample`` whose ``error`` names its class ("tim
 search of the header block for the session cookie's name (its key is kept for clean-up); the
 answer's headers are decoded only for answers of 400 and above, whose Retry-After and
 excerpt the result keeps. No cookie is sent back: each login opens a session of its own.
+
+Given the run's timing token, every request carries it (``timing_header.HEADER``, written once
+into the prepared bytes) and each answer's header block is searched for ``Server-Timing``, read
+only on a hit: the server's own account of the request (``Sample.server``). Without a token
+the answers are not searched.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from urllib.parse import quote
 
 from perftest.plan.target import parse_base_url
+from perftest.timing_header import HEADER, ServerTiming, parse_server_timing
 
 from .base import RequestSpec, Sample, SessionKeys, Transport
 from .http1 import Connection, ConnectTimeout, PeerClosed
@@ -33,6 +39,7 @@ _TARGET_SAFE = "!$%&'()*+,/:;=?@[]~"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: How many distinct requests a transport keeps prepared; more (a path per request) start over.
 PREPARED_KEPT = 256
+_TIMING_FIELD = b"\r\nserver-timing:"
 
 
 def classify(exc: BaseException) -> str:
@@ -75,6 +82,22 @@ def set_cookies(fields: bytes, name: str) -> list[str]:
     return values
 
 
+def server_timing(fields: bytes) -> ServerTiming | None:
+    """The server's own account in the answer's ``Server-Timing`` fields (the name in any
+    case, several fields joined as one list), or None when it gave none."""
+    lowered = fields.lower()
+    at = lowered.find(_TIMING_FIELD)
+    if at < 0:
+        return None
+    values = []
+    while at >= 0:
+        start = at + len(_TIMING_FIELD)
+        end = lowered.find(b"\r\n", start)
+        values.append(fields[start : end if end >= 0 else len(fields)].strip(b" \t"))
+        at = lowered.find(_TIMING_FIELD, start)
+    return parse_server_timing(b", ".join(values).decode("latin-1"))
+
+
 def answer_headers(fields: bytes) -> dict[str, str]:
     """An answer's headers as a dict: each name as first received, repeated fields joined."""
     headers: dict[str, str] = {}
@@ -102,6 +125,7 @@ class HttpTransport(Transport):
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         sessions: SessionKeys | None = None,
+        timing_token: str = "",
     ):
         target = parse_base_url(base_url)
         tls = ssl.create_default_context() if target.scheme == "https" else None
@@ -115,6 +139,8 @@ class HttpTransport(Transport):
         #: answer's headers are searched for the cookie's name only (a few ns), parsed on a hit.
         self._sessions = sessions
         self._session_marker = f"{sessions.cookie_name}=".encode("latin-1") if sessions else b""
+        #: The run's signed timing header line ("" : none sent, answers not searched).
+        self._timing = _header_line(HEADER, timing_token) if timing_token else ""
 
     def _prepare(self, spec: RequestSpec) -> tuple[RequestSpec, bytes, bool]:
         """The request as bytes: what urllib3 sent for the same spec, built once."""
@@ -127,6 +153,8 @@ class HttpTransport(Transport):
             lines.append("Accept-Encoding: identity\r\n")
         if "user-agent" not in given:
             lines.append("User-Agent: perftest\r\n")
+        if self._timing:
+            lines.append(self._timing)
         lines.extend(_header_line(name, value) for name, value in spec.headers)
         if spec.content_type and "content-type" not in given:
             lines.append(_header_line("Content-Type", spec.content_type))
@@ -151,10 +179,12 @@ class HttpTransport(Transport):
         elapsed = _perf_ns() - start
         if self._sessions is not None and self._session_marker in fields:
             self._sessions.add(set_cookies(fields, self._sessions.cookie_name))
+        server = server_timing(fields) if self._timing else None
         if status < 400:
-            return Sample(spec.endpoint, elapsed, status, len(body), None, body)
+            return Sample(spec.endpoint, elapsed, status, len(body), None, body, server=server)
+        headers = answer_headers(fields)
         return Sample(
-            spec.endpoint, elapsed, status, len(body), None, body, headers=answer_headers(fields)
+            spec.endpoint, elapsed, status, len(body), None, body, headers=headers, server=server
         )
 
     def close(self) -> None:

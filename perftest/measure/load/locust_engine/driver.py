@@ -78,10 +78,12 @@ def handover(
     specs: Sequence[Mapping[str, RequestSpec]],
     endpoints: Mapping[str, Endpoint],
     secrets: Sequence[str],
+    timing_token: str = "",
 ) -> dict[str, Any]:
-    """What every worker is told: where to send, the mix, each identity's requests, and the
-    secrets its redactor must mask in what it records. ``mix`` is the levels' mix (without
-    endpoints whose path could not be filled)."""
+    """What every worker is told: where to send, the mix, each identity's requests, the run's
+    timing token (each request carries it, ``perftest.timing_header``), and the secrets its
+    redactor must mask in what it records, the token among them. ``mix`` is the levels' mix
+    (without endpoints whose path could not be filled)."""
     assert plan.http is not None
     return {
         "base_url": plan.http.base_url,
@@ -92,7 +94,8 @@ def handover(
         "identities": [
             {name: wire.spec_to_wire(requests[name]) for name in mix.names} for requests in specs
         ],
-        "secrets": sorted(set(secrets)),
+        "timing_token": timing_token,
+        "secrets": sorted({*secrets, timing_token} - {""}),
     }
 
 

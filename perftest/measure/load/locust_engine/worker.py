@@ -101,7 +101,9 @@ class WorkerLevel:
         steps = ((specs[name], name) for name in self.mix.sequence(number))
         plan = self.plan
         self.active += 1
-        connection = UserConnection(plan["base_url"], plan["connect_timeout"], plan["read_timeout"])
+        connection = UserConnection(
+            plan["base_url"], plan["connect_timeout"], plan["read_timeout"], plan["timing_token"]
+        )
         try:
             if self.model == "open" and self.taking_part:
                 self._open(connection.send, steps)
