@@ -248,7 +248,8 @@ class LoadLevel(MeasuredFigures):
 
     @property
     def generator_cores(self) -> float:
-        """Cores perftest's own process used on average during the level."""
+        """Cores the load generator used on average during the level, summed over its
+        ``generator_processes`` (one per thread engine; the Locust master and workers)."""
         return self.generator_cpu_s / self.wall_s if self.wall_s else 0.0
 
 

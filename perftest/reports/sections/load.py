@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from perftest.analysis import summaries
+from perftest.analysis.generator_use import GENERATOR_MIN_WALL_S
 from perftest.analysis.metrics import (
     ERROR_RATE,
     GENERATOR_CORES,
@@ -18,7 +19,6 @@ from perftest.analysis.metrics import (
     STDEV,
     THROUGHPUT,
 )
-from perftest.analysis.rules import generator as generator_rules
 from perftest.analysis.rules import scaling as scaling_rules
 from perftest.store.read import LevelModel, StoredRun
 from perftest.text import error_groups, growth, level_label, ms, quantity
@@ -61,9 +61,7 @@ def _level_row(level: Any) -> list[object]:
         *latencies(level, P50, P90, P95, P99, MAX),
         f"{level.window_s:.2f} s",
         _late(level),
-        GENERATOR_CORES.text(level)
-        if level.wall_s >= generator_rules.GENERATOR_MIN_WALL_S
-        else NONE,
+        GENERATOR_CORES.text(level) if level.wall_s >= GENERATOR_MIN_WALL_S else NONE,
     ]
 
 
@@ -197,8 +195,9 @@ def concurrent(stored: StoredRun) -> list[Block]:
             "Throughput as expected is the answers with the expected status per second of the "
             "window (first counted send to last completion), the figure peak and knee are "
             "judged on; throughput (all answers) counts every answer, failures included. "
-            "Latency covers the answers as expected; generator CPU is perftest's own CPU time "
-            "over the level's wall time."
+            "Latency covers the answers as expected; generator CPU is the CPU time of every "
+            "process that sent the load (the Locust engine's master and workers, summed) over "
+            "the level's wall time."
         )
     )
     blocks += _corrected(stored)
