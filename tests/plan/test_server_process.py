@@ -139,11 +139,16 @@ def test_an_unknown_server_counts_its_workers_from_the_tree_and_says_threads_are
 def test_a_servers_gunicorn_cmd_args_are_read_from_its_own_environment(tmp_path):
     """Only the one variable is read; the process is a stand-in named gunicorn."""
     program = tmp_path / "gunicorn"
-    program.write_text(f"#!{sys.executable}\nimport sys\nsys.stdin.read()\n")
+    program.write_text(
+        f"#!{sys.executable}\nimport sys\nprint('up', flush=True)\nsys.stdin.read()\n"
+    )
     program.chmod(0o700)
     env = {**os.environ, "GUNICORN_CMD_ARGS": "--workers 3 --threads 2"}
-    process = subprocess.Popen([str(program), "app.wsgi"], stdin=subprocess.PIPE, env=env)
+    process = subprocess.Popen(
+        [str(program), "app.wsgi"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+    )
     try:
+        assert process.stdout.readline() == b"up\n"  # running, as a server would be
         recorded = read_server(process.pid, None)
     finally:
         process.communicate(timeout=30)

@@ -86,7 +86,8 @@ def _generator_evidence(level: Any, use: GeneratorUse) -> str:
     )
     could = f"one core per process, at most {machine}"
     if use.remote:
-        could = f"{local} local: {could}; {use.remote} on other machines: a core each"
+        elsewhere = f"{use.remote} on other machines: a core each"
+        could = f"{local} local: {could}; {elsewhere}" if local else elsewhere
     evidence = (
         f"{level.generator_cpu_s:.2f} s of CPU in {level.wall_s:.2f} s of wall time, summed "
         f"over the generator's {processes}: {use.cores:.2f} cores, "
