@@ -32,6 +32,7 @@ from .target import sharing_children
 #: gunicorn's worker classes that serve one request per thread (``--threads``); gunicorn runs
 #: ``sync`` as ``gthread`` when ``--threads`` is above 1.
 _THREADED_CLASSES = ("sync", "gthread")
+_THREADED_WORKERS = ("syncworker", "threadworker")
 #: Worker classes of gunicorn that serve up to ``--worker-connections`` requests at once.
 _EVENT_CLASSES = ("gevent", "eventlet")
 #: gunicorn's default ``--worker-connections``.
@@ -124,8 +125,10 @@ def _gunicorn(args: Sequence[str], env_args: str | None) -> Declared:
     said = [f"{options[key][0][0]} {value} ({where})" for key, (value, where) in values.items()]
     workers = _count(values.get("workers", ("", ""))[0])
     threads = _count(values.get("threads", ("", ""))[0]) or 1
+    if "threads" not in values:
+        said.append("threads: gunicorn's default 1 (a config file may set more)")
     worker_class = values.get("class", ("sync", ""))[0].rsplit(".", 1)[-1].lower()
-    if worker_class in _THREADED_CLASSES or worker_class.endswith(("syncworker", "threadworker")):
+    if worker_class in _THREADED_CLASSES or worker_class.endswith(_THREADED_WORKERS):
         if threads > 1:
             said.append("gthread: one request per thread")
         return Declared("gunicorn", workers, threads, ", ".join(said))
@@ -138,6 +141,8 @@ def _gunicorn(args: Sequence[str], env_args: str | None) -> Declared:
 
 
 def _uwsgi(args: Sequence[str]) -> Declared:
+    """uwsgi's ``--processes`` (the tree counts them when a config file sets them) and
+    ``--threads`` (1 unless given)."""
     workers = _option(args, ("--processes", "--workers"), ("-p",))
     threads = _option(args, ("--threads",))
     said = [
@@ -145,14 +150,16 @@ def _uwsgi(args: Sequence[str]) -> Declared:
         for flag, value in (("--processes", workers), ("--threads", threads))
         if value is not None
     ]
-    return Declared("uwsgi", _count(workers) or 1, _count(threads) or 1, ", ".join(said))
+    if threads is None:
+        said.append("threads: uwsgi's default 1 (a config file may set more)")
+    return Declared("uwsgi", _count(workers), _count(threads) or 1, ", ".join(said))
 
 
 def _runserver(args: Sequence[str]) -> Declared:
     if "--nothreading" in args:
-        return Declared("Django runserver", 1, 1, "runserver --nothreading: one request at a time")
+        return Declared("Django runserver", 1, 1, "--nothreading: one request at a time")
     return Declared(
-        "Django runserver", 1, 0, "runserver, threaded: a new thread per request, no fixed limit"
+        "Django runserver", 1, 0, "threaded (the default): a new thread per request, no fixed limit"
     )
 
 

@@ -73,6 +73,7 @@ def test_without_a_worker_count_gunicorns_workers_are_its_children_on_the_socket
         assert recorded["source"].endswith(
             "process tree: 3 worker processes sharing the listening socket"
         )
+        assert "threads: gunicorn's default 1 (a config file may set more)" in recorded["source"]
 
 
 def test_a_count_the_tree_disagrees_with_keeps_the_command_lines_and_says_so():
@@ -109,6 +110,15 @@ def test_uwsgis_processes_and_threads_are_read_from_its_command_line(argv, worke
         "uwsgi",
         workers,
         threads,
+    )
+
+
+def test_uwsgis_processes_set_in_a_config_file_are_counted_from_the_tree():
+    recorded = slots_of(["uwsgi", "--ini", "uwsgi.ini"], tree=4)
+    assert (recorded["workers"], recorded["threads"]) == (4, 1)
+    assert recorded["source"] == (
+        "uwsgi: threads: uwsgi's default 1 (a config file may set more); process tree: 4 worker "
+        "processes sharing the listening socket"
     )
 
 
