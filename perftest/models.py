@@ -190,7 +190,9 @@ class LoadLevel(MeasuredFigures):
         help_text="Open model: {late_while_idle, busy_s}: late requests a worker was idle and "
         "waiting for, and the workers' seconds inside requests",
     )
-    generator_cpu_s = models.FloatField(default=0, help_text="CPU time of perftest's process")
+    generator_cpu_s = models.FloatField(
+        default=0, help_text="CPU time of every process that generated the load, summed"
+    )
     wall_s = models.FloatField(default=0)
     worker_failures = models.JSONField(default=list)
     missing_data = models.JSONField(
@@ -248,7 +250,8 @@ class LoadLevel(MeasuredFigures):
 
     @property
     def generator_cores(self) -> float:
-        """Cores perftest's own process used on average during the level."""
+        """Cores the load generator used on average during the level, summed over its
+        ``generator_processes`` (one per thread engine; the Locust master and workers)."""
         return self.generator_cpu_s / self.wall_s if self.wall_s else 0.0
 
 

@@ -32,10 +32,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from perftest.store.read import LevelModel, StoredRun
-from perftest.text import level_label, ms, quantity
+from perftest.text import level_label, ms
 
 from .database import ADVICE, NEAR_LIMIT_SHARE, connections_text, limit
 from .efficiency import IN_REQUESTS_BOUND, littles_law
+from .generator_use import (
+    GENERATOR_CORES_LIMIT,
+    GENERATOR_MIN_WALL_S,
+    generator_use,
+    machine_cores,
+    remote_processes,
+)
 from .metrics import MEAN, OK_THROUGHPUT, P95
 from .server_account import MIDDLEWARE, Account, Server, account, server
 
@@ -49,10 +56,6 @@ GROWN = 1.5
 SQL_SHARE = 0.5
 #: Requests that spent this share of their p95 outside the app queued before it.
 OUTSIDE_SHARE = 0.5
-#: One Python process runs Python on about one core (``rules.generator``'s limit).
-GENERATOR_BUSY = 0.85
-#: Below this much wall time a level's CPU share is noise.
-MIN_WALL_S = 0.1
 
 WORKERS = "server workers"
 OUTSIDE = "time outside the app"
@@ -252,22 +255,13 @@ def _sql(
     return Candidate(SQL, pressure, figures, why, lever)
 
 
-# integrator: replace with the machine helper's generator_saturated
-def _generator_limit(stored: StoredRun, level: Any) -> float:
-    """The cores perftest's processes could use: one each, within the machine's cores left by
-    other processes and the server."""
-    spare = stored.row.resource_cpu_count - (level.other_cores or 0) - (level.server_cores or 0)
-    return max(min(level.generator_processes or 1, spare), 0.01)
-
-
 def _generator(stored: StoredRun, level: Any) -> Candidate | None:
-    if level.wall_s < MIN_WALL_S:
+    if level.wall_s < GENERATOR_MIN_WALL_S:
         return None
-    cores = level.generator_cores
-    usable = _generator_limit(stored, level)
-    pressure = cores / (GENERATOR_BUSY * usable)
-    processes = quantity(level.generator_processes or 1, "process", "processes")
-    figures = f"perftest used {cores:.2f} of the {usable:.2f} cores its {processes} could use"
+    use = generator_use(level, machine_cores(stored.row), remote_processes(stored.plan))
+    cores, usable = use.cores, use.available
+    pressure = cores / (GENERATOR_CORES_LIMIT * usable)
+    figures = use.text()
     law = littles_law(level)
     if law is not None and law.closed:
         figures += f"; Little's law: {law.text()}"

@@ -62,6 +62,9 @@ THROUGHPUT = Metric("throughput", "req/s", attrgetter("throughput"), lambda v: f
 OK_THROUGHPUT = Metric(
     "throughput as expected", "req/s", attrgetter("ok_throughput"), lambda v: f"{v:.1f} req/s"
 )
+#: The load generator's CPU over a level's wall time, summed over every process that sent the
+#: load (one for the thread engine; the Locust engine's master and workers): up to one core
+#: per process, and no more than the machine had left (``analysis.generator_use``).
 GENERATOR_CORES = Metric("generator CPU", "cores", attrgetter("generator_cores"), text.cores)
 QUERIES_MEAN = Metric("queries/request", "queries", attrgetter("queries_mean"), "{:.1f}".format)
 QUERIES_MAX = Metric("queries/request (max)", "queries", attrgetter("queries_max"), str)

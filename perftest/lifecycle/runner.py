@@ -36,7 +36,8 @@ from perftest.measure.transport.base import SessionKeys
 from perftest.measure.transport.inprocess import quiet_request_log
 from perftest.models import Run
 from perftest.plan.model import RunPlan
-from perftest.plan.target import describe_process, find_server_pid
+from perftest.plan.server_process import read_server
+from perftest.plan.target import describe_process, find_server_pid, parse_base_url
 from perftest.redact import Redactor
 from perftest.store import baselines, read, write
 
@@ -74,6 +75,17 @@ def _sampler(plan: RunPlan) -> ResourceSampler:
     if pid is None:
         sampler.series.unavailable = description
     return sampler
+
+
+def _record_server(plan: RunPlan, pid: int | None, result: RunResult) -> None:
+    """Over HTTP, the found server's workers and threads (``environment["server"]``), what
+    says whether its workers were the limit. Not for a server in perftest's own process,
+    whose threads cannot be told from perftest's."""
+    if plan.http is None or pid is None or pid == os.getpid():
+        return
+    slots = read_server(pid, parse_base_url(plan.http.base_url).port)
+    if slots is not None:
+        result.environment["server"] = slots.to_dict()
 
 
 def _nothing_measured(result: RunResult) -> bool:
@@ -258,6 +270,7 @@ def execute(
     termination.doing = removal.describe
     result.notes.extend(reclaim_leftovers(run, plan.stale_run_after_s, removal))
     sampler = _sampler(plan)
+    _record_server(plan, sampler.pid, result)
     pending: ConfigError | None = None
     termination.doing = lambda: f"stopping run #{run.pk}, then storing it and removing its data"
     try:

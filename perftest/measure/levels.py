@@ -55,7 +55,9 @@ class Levels:
             return ThreadEngine(kit)
         specs, secrets = setup.prepare_all()
         workers = handover(plan, setup.mix, specs, setup.endpoints, secrets, session.timing_token)
-        return LocustEngine(plan, workers, session.result.notes, session.redactor)
+        return LocustEngine(
+            plan, workers, session.result.notes, session.redactor, session.target_pid
+        )
 
     def run_all(self) -> None:
         session = self.session

@@ -3,22 +3,29 @@
 A level's figures only describe the target when the target had the machine to itself. A
 ``CpuWindow`` reads cumulative CPU times when the level's clock starts and again when its
 workers have ended, so every figure covers exactly the level's own window (not a few sparse
-samples): the whole machine's busy cores, perftest's own process, the measured target's
-process tree, and what is left, the cores other processes used.
+samples): the whole machine's busy cores, perftest's own processes (this one, and the Locust
+engine's master and workers when it sends the load), the measured server's process tree, and
+what is left, the cores other processes used.
 
 A PostgreSQL server on this machine runs the target's queries in its own processes, so its
-process tree counts as the target's, never as other load: otherwise a database-heavy level
-would call its own queries a busy neighbour.
+process tree is counted apart (``database_cores``), never as other load: otherwise a
+database-heavy level would call its own queries a busy neighbour. The server's and the
+database's cores are what the generator could not have: the generator-limit rule takes them
+from the machine's cores to know how much was left for perftest.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
+
+if TYPE_CHECKING:
+    from .result import LevelResult
 
 
 def busy_seconds(times: Any = None) -> float:
@@ -111,6 +118,10 @@ class CpuUse:
     other_cores: float
     #: The busiest other processes: {"name", "pid", "cores"}, most first.
     others: tuple[dict, ...] = ()
+    #: The measured server's process tree and a local database server (None: not on this
+    #: machine, or in-process, where the server is perftest itself).
+    server_cores: float | None = None
+    database_cores: float | None = None
 
     def to_dict(self) -> dict:
         """What a stored run keeps of a phase's window (a level keeps the same in its row),
@@ -124,20 +135,57 @@ class CpuUse:
             "others": [dict(other) for other in self.others],
         }
 
+    def machine_into(self, level: LevelResult) -> None:
+        """Give ``level`` the machine's share of this window: the whole machine, the others,
+        the server and the database (the generator's own CPU is the engine's to set)."""
+        level.system_cores, level.other_cores = self.system_cores, self.other_cores
+        level.other_processes = list(self.others)
+        level.server_cores, level.database_cores = self.server_cores, self.database_cores
+
+
+class _Tree:
+    """One process tree's CPU seconds from ``start`` to ``used``; None as root: no tree."""
+
+    def __init__(self, *roots: int | None):
+        self.roots = tuple(root for root in roots if root is not None)
+        self.start: dict[int, float] = {}
+        self.now: dict[int, float] = {}
+
+    def begin(self) -> None:
+        self.start = _tree_seconds(*self.roots)
+
+    def used(self) -> float:
+        """CPU seconds since ``begin``. A process born during the window counts from zero;
+        one that ended during it is not counted, so a crashed server's last moments may be
+        counted as other load."""
+        self.now = _tree_seconds(*self.roots)
+        return sum(
+            max(0.0, seconds - self.start.get(pid, 0.0)) for pid, seconds in self.now.items()
+        )
+
+    @property
+    def pids(self) -> set[int]:
+        return {*self.start, *self.now}
+
+    def cores(self, seconds: float, wall: float) -> float | None:
+        return seconds / wall if self.roots else None
+
 
 class CpuWindow:
     """Cumulative CPU times from ``start()`` to ``stop()``; the target is a process tree.
 
     ``target_pid`` None means the target runs in this process (in-process mode), so nothing
     beyond perftest's own process (and a local database server) is the target's.
+    ``generator_pids`` are processes of perftest's that send the load beside this one (the
+    Locust engine's master and workers): their trees count as perftest's, never as others.
     """
 
-    def __init__(self, target_pid: int | None = None):
-        target = None if target_pid == os.getpid() else target_pid
-        self._targets = (target, database_server_pid())
+    def __init__(self, target_pid: int | None = None, generator_pids: Sequence[int] = ()):
+        self._server = _Tree(None if target_pid == os.getpid() else target_pid)
+        self._database = _Tree(database_server_pid())
+        self._generators = _Tree(*generator_pids)
         self._start_wall = 0.0
         self._start_busy = self._start_own = 0.0
-        self._start_target: dict[int, float] = {}
         self._start_all: dict[int, tuple[str, float]] = {}
 
     def start(self) -> None:
@@ -145,7 +193,8 @@ class CpuWindow:
         self._start_wall = time.perf_counter()
         self._start_busy = busy_seconds()
         self._start_own = time.process_time()
-        self._start_target = _tree_seconds(*self._targets)
+        for tree in (self._server, self._database, self._generators):
+            tree.begin()
 
     def _busiest_others(self, wall: float, mine: set[int]) -> tuple[dict, ...]:
         """The other processes that used the most CPU over the window, by name and pid."""
@@ -161,16 +210,23 @@ class CpuWindow:
         return tuple(used[:OTHERS_NAMED])
 
     def stop(self) -> CpuUse:
+        """The window's figures; ``generator_cpu_s`` is this process's CPU plus the generator
+        trees'."""
         wall = time.perf_counter() - self._start_wall
         busy = busy_seconds() - self._start_busy
         own = time.process_time() - self._start_own  # exact, where psutil counts 10 ms ticks
-        # A target process born during the window counts from zero; one that ended during it
-        # is not counted, so a crashed server's last moments may be counted as other load.
-        tree = _tree_seconds(*self._targets)
-        target = sum(
-            max(0.0, seconds - self._start_target.get(pid, 0.0)) for pid, seconds in tree.items()
-        )
+        server, database = self._server.used(), self._database.used()
+        generator = own + self._generators.used()
         if wall <= 0:
-            return CpuUse(0.0, own, 0.0, 0.0)
-        others = self._busiest_others(wall, {os.getpid(), *tree, *self._start_target})
-        return CpuUse(wall, own, busy / wall, max(0.0, busy - own - target) / wall, others)
+            return CpuUse(0.0, generator, 0.0, 0.0)
+        trees = (self._server, self._database, self._generators)
+        others = self._busiest_others(wall, {os.getpid()}.union(*(tree.pids for tree in trees)))
+        return CpuUse(
+            wall,
+            generator,
+            busy / wall,
+            max(0.0, busy - generator - server - database) / wall,
+            others,
+            self._server.cores(server, wall),
+            self._database.cores(database, wall),
+        )

@@ -40,4 +40,9 @@ class Migration(migrations.Migration):
             name='capacity',
             field=models.JSONField(blank=True, default=dict, help_text="--capacity's search: {expression, bounds, steps: [{rate, level, passed, failed}], capacity_rps, failed_rps, failed, generator_limited}; {} when none ran"),
         ),
+        migrations.AlterField(
+            model_name='loadlevel',
+            name='generator_cpu_s',
+            field=models.FloatField(default=0, help_text='CPU time of every process that generated the load, summed'),
+        ),
     ]

@@ -70,7 +70,8 @@ def _is_local(addresses: set[str]) -> bool:
     return bool(addresses & _local_addresses())
 
 
-def _listens(process: psutil.Process, port: int) -> bool:
+def listens(process: psutil.Process, port: int) -> bool:
+    """Whether ``process`` holds a socket listening on ``port`` (False when unreadable)."""
     try:
         connections = process.net_connections(kind="inet")
     except psutil.Error:
@@ -78,16 +79,25 @@ def _listens(process: psutil.Process, port: int) -> bool:
     return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections)
 
 
+def sharing_children(process: psutil.Process, port: int) -> list[psutil.Process]:
+    """The children of ``process`` that share its socket listening on ``port``: a pre-fork
+    server's workers ([] when none, or when they cannot be read)."""
+    try:
+        return [child for child in process.children() if listens(child, port)]
+    except psutil.Error:
+        return []
+
+
 def _root(pid: int, port: int) -> tuple[int, int]:
     """The oldest ancestor of ``pid`` holding the listening socket too, and how many of its
     children share it: psutil names one holder per socket, often a pre-fork worker."""
     try:
         process = psutil.Process(pid)
-        while (parent := process.parent()) is not None and _listens(parent, port):
+        while (parent := process.parent()) is not None and listens(parent, port):
             process = parent
-        return process.pid, sum(_listens(child, port) for child in process.children())
     except psutil.Error:
         return pid, 0
+    return process.pid, len(sharing_children(process, port))
 
 
 def _name(pid: int) -> str:

@@ -250,7 +250,7 @@ def test_generator_saturation_fires_at_095_cores_and_not_at_05(cpu_s, fires):
     if fires:
         assert saturated[0].title == (
             "10 concurrent: figures are limited by the load generator, not the server: perftest "
-            "used 0.95 cores (limit ~1 per Python process)"
+            "used 0.95 cores of the 1.00 it could have (1 process, 4 cores)"
         )
     assert ("| 0.95 cores |" if fires else "| 0.50 cores |") in rendered(run)
 

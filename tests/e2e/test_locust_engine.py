@@ -234,6 +234,10 @@ def test_locust_processes_store_levels_whose_counts_equal_the_servers_own(
         assert level.rampup_requests > 0 and level.login_requests == 0
         assert level.login_mode == "once" and level.identities == level.concurrency
         assert level.window_s > 0 and level.generator_cpu_s > 0
+        # The whole generator: both worker processes, and the machine's load around them.
+        assert level.generator_processes == 2
+        assert level.system_cores is not None and level.other_cores is not None
+        assert level.server_cores is not None, "gunicorn runs on this machine"
         per_endpoint = {e.name: e for e in level.endpoints.all()}
         assert set(per_endpoint) == {"Get Profile", "Get Notifications"}
         assert sum(e.requests for e in per_endpoint.values()) == level.requests
@@ -274,6 +278,9 @@ def test_a_master_and_two_workers_merge_into_one_run_exactly(
     assert all(counted(mine) > 0 for mine in deltas), "both workers took part"
     everything = [delta for mine in deltas for delta in mine]
     assert level.requests == counted(everything) and level.worker_failures == []
+    # The generator's CPU is every worker's as each reported it, plus the master's own.
+    assert level.generator_processes == 2
+    assert level.generator_cpu_s >= sum(delta["cpu_s"] for delta in everything) > 0
     for endpoint in level.endpoints.all():
         by_hand = merged_by_hand(everything, endpoint.name)
         assert by_hand.count == endpoint.ok == endpoint.requests

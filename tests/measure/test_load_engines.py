@@ -19,6 +19,7 @@ from perftest.measure.load.closed import Closed
 from perftest.measure.load.engine import LevelInterrupted, WorkerSetup
 from perftest.measure.load.open import LATE_TOLERANCE_S, Open
 from perftest.measure.load.threads import WorkerKit, run_level
+from perftest.measure.machine import database_server_pid
 from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import Sample, Transport
 from perftest.measure.transport.inprocess import InProcessTransport
@@ -105,6 +106,10 @@ def test_closed_requests_mode_counts_exactly_the_requests_asked(identities, hand
     assert level.throughput == pytest.approx(60 / (level.window_ns / 1e9))
     assert level.sent_total == handled() == 64
     assert level.wall_s >= level.window_ns / 1e9 and level.generator_cpu_s > 0
+    # In-process the server is perftest itself: no server cores apart from the generator's;
+    # a PostgreSQL server on this machine is counted apart, SQLite runs in-process.
+    assert level.generator_processes == 1 and level.server_cores is None
+    assert (level.database_cores is None) == (database_server_pid() is None)
 
 
 @pytest.mark.slow

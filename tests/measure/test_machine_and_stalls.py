@@ -28,7 +28,6 @@ from perftest.analysis import machine
 from perftest.analysis.rules import endpoints as endpoint_rules
 from perftest.analysis.rules import generator as generator_rules
 from perftest.analysis.rules import scaling as scaling_rules
-from perftest.analysis.rules.base import REGISTRY
 from perftest.measure.stats import LatencyStats
 from perftest.models import Run
 from perftest.text import ms
@@ -120,24 +119,6 @@ def test_the_busy_machine_bound_is_other_cores_or_a_nearly_full_machine():
     assert machine.busy(level(0.3, 1.8), 2)  # 10 % free and a third of a core elsewhere
     assert not machine.busy(level(0.1, 1.9), 2)  # full, but with our own work
     assert not machine.busy(SimpleNamespace(other_cores=None, system_cores=None), 2)
-
-
-def test_the_generator_is_the_limit_from_one_busy_python_thread():
-    def level(cpu_s: float, wall_s: float) -> SimpleNamespace:
-        return SimpleNamespace(
-            generator_cpu_s=cpu_s,
-            wall_s=wall_s,
-            generator_cores=cpu_s / wall_s,
-            transport="http",
-            model="closed",
-            concurrency=10,
-            rate=None,
-        )
-
-    check = REGISTRY[generator_rules.GENERATOR_CPU].check
-    assert check(level(8.8, 10.0)), "0.88 of a core is one busy Python thread"
-    assert not check(level(8.0, 10.0))
-    assert not check(level(0.004, 0.003)), "a level of 3 ms says nothing about CPU"
 
 
 def test_correcting_each_worker_or_the_merged_level_gives_the_same_figures():

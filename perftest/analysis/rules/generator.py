@@ -1,6 +1,7 @@
-"""Rules over the load generator's own limits, level by level: its CPU, closed workers that
-spent their time outside requests (Little's law), requests an open model sent late or dropped,
-a stall the closed model hid, and workers that failed or were lost.
+"""Rules over the load generator's own limits, level by level: its CPU (all of its processes,
+against the cores they could have, ``analysis.generator_use``), closed workers that spent their
+time outside requests (Little's law), requests an open model sent late or dropped, a stall the
+closed model hid, and workers that failed or were lost.
 
 Each rule reads stored ``LoadLevel`` figures (generator CPU, lateness, corrected percentiles,
 worker failures) and fires only when they say the figures measured perftest rather than the
@@ -11,10 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from perftest.plan.model import RunPlan
 from perftest.store.read import LevelModel
 from perftest.text import about_share, level_label, ms, number, quantity
 
 from ..efficiency import IN_REQUESTS_BOUND, littles_law
+from ..generator_use import (
+    GENERATOR_CORES_LIMIT,
+    GeneratorUse,
+    generator_use,
+    machine_cores,
+    remote_processes,
+)
 from ..metrics import GENERATOR_CORES, MEAN, OK_THROUGHPUT, P99
 from .base import BOTTLENECK, LEVEL, Finding, bottleneck, level_rule
 from .levels import database_failures
@@ -25,13 +34,6 @@ GENERATOR_LATE = "bottleneck.generator_late"
 HIDDEN_STALL = "bottleneck.hidden_stall"
 WORKER_FAILURES = "bottleneck.worker_failures"
 
-#: One Python process runs Python code on about one core (the GIL); a single busy Python
-#: thread shows as 0.85-0.95 of a core (the rest is waiting on sockets and the GIL hand-off),
-#: so 0.85 catches it where 0.9 missed a generator at 0.88.
-GENERATOR_CORES_LIMIT = 0.85
-#: Below this much wall time a level's CPU share is noise (a level ended by a dead target
-#: lasts milliseconds), so the generator is not judged on it.
-GENERATOR_MIN_WALL_S = 0.1
 #: The closed model hid a stall when the corrected p99 is at least this many times the raw p99...
 STALL_FACTOR = 3.0
 #: ...and at least this much longer (ms), so a healthy millisecond-scale tail never fires.
@@ -40,32 +42,37 @@ STALL_MIN_MS = 100.0
 #: pool too small for its rate; below it the pool was mostly idle, and a request that found
 #: every worker busy found them all waiting on a server slow to answer.
 BUSY_POOL_SHARE = 0.5
+ELSEWHERE = (
+    "run workers on another machine (`--engine locust --master` here, "
+    "`manage.py perftest_worker --master HOST:PORT` there) or give the server a machine of "
+    "its own"
+)
 
 
 @level_rule(
     GENERATOR_CPU,
     BOTTLENECK,
     LEVEL,
-    f"a load generator at {GENERATOR_CORES_LIMIT:.0%} of a core or more",
-    "Generate the load from more processes or machines (or a compiled tool such as wrk) "
-    "and compare; measure in-process levels again over HTTP against a separate server.",
+    f"a load generator at {GENERATOR_CORES_LIMIT:.0%} or more of the cores it could have (one "
+    "per process, at most what the machine left it)",
+    "Send the load from more processes (`--engine locust --processes N`) or machines "
+    "(`--master`, `perftest_worker`) and compare; measure in-process levels again over HTTP "
+    "against a separate server.",
 )
 def _generator_cpu(level: Any) -> list[Finding]:
-    if level.wall_s < GENERATOR_MIN_WALL_S or GENERATOR_CORES.of(level) < GENERATOR_CORES_LIMIT:
+    run = level.run
+    plan = RunPlan.from_dict(run.config)
+    use = generator_use(level, machine_cores(run), remote_processes(plan))
+    if not use.saturated:
         return []
-    shared = (
-        " In-process, the server runs in the same interpreter, so this CPU includes the "
-        "server's own work."
-        if level.transport == "in-process"
-        else ""
-    )
+    label = level_label(level)
     return [
         bottleneck(
             GENERATOR_CPU,
-            level_label(level),
-            f"{level_label(level)}: figures are limited by the load generator, not the server: "
-            f"perftest used {GENERATOR_CORES.text(level)} (limit ~1 per Python process)",
-            f"{level.generator_cpu_s:.2f} s of CPU in {level.wall_s:.2f} s of wall time." + shared,
+            label,
+            f"{label}: figures are limited by the load generator, not the server: {use.text()}",
+            _generator_evidence(level, use),
+            _more_generator(level, use, plan.load.engine.name),
         )
     ]
 
@@ -99,6 +106,65 @@ def _outside_requests(level: Any) -> list[Finding]:
             f"perftest used {GENERATOR_CORES.text(level)}.",
         )
     ]
+
+
+def _generator_evidence(level: Any, use: GeneratorUse) -> str:
+    processes = quantity(use.processes, "process", "processes")
+    local = use.processes - use.remote
+    machine = (
+        f"the {use.left:.2f} of the machine's {quantity(use.cpu_count, 'core')} that other "
+        "programs, the server and the database left"
+        if use.other_cores is not None
+        else f"the machine's {quantity(use.cpu_count, 'core')} (its other load was not read "
+        "for this level)"
+    )
+    could = f"one core per process, at most {machine}"
+    if use.remote:
+        elsewhere = f"{use.remote} on other machines: a core each"
+        could = f"{local} local: {could}; {elsewhere}" if local else elsewhere
+    evidence = (
+        f"{level.generator_cpu_s:.2f} s of CPU in {level.wall_s:.2f} s of wall time, summed "
+        f"over the generator's {processes}: {use.cores:.2f} cores, "
+        f"{use.cores / use.available:.0%} of the {use.available:.2f} it could have ({could}); "
+        f"the limit is {GENERATOR_CORES_LIMIT:.0%}."
+    )
+    if level.transport == "in-process":
+        evidence += (
+            " In-process, the server runs in the same interpreter, so this CPU includes the "
+            "server's own work."
+        )
+    return evidence
+
+
+def _more_generator(level: Any, use: GeneratorUse, engine: str) -> str:
+    """What gives the generator more: more processes while this machine has cores for them,
+    else another machine."""
+    if level.transport == "in-process":
+        return (
+            "Measure over HTTP against a separate server (`--base-url`): in-process, the "
+            "server's work shares perftest's interpreter and its core."
+        )
+    local = use.processes - use.remote
+    room = use.left >= local + 1
+    left = f"{use.left:.2f} of this machine's cores were left for perftest"
+    if engine != "locust":
+        if room:
+            return (
+                f"Send the load from several processes: `--engine locust --processes "
+                f"{max(int(use.left), 2)}` ({left})."
+            )
+        return (
+            "Send the load from several processes, where cores are free: `--engine locust "
+            f"--processes 2` helps only with a second core, and {left}: {ELSEWHERE}."
+        )
+    if room:
+        return (
+            f"Add local worker processes: `--engine locust --processes {int(use.left)}` ({left})."
+        )
+    return (
+        f"This machine has no core to spare for another worker ({left}, {local} local worker "
+        f"processes): {ELSEWHERE}."
+    )
 
 
 def _busy_share(level: Any) -> float | None:

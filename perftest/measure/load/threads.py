@@ -257,10 +257,10 @@ class _Level:
         left out rather than read while they change.
         """
         level = self.schedule.describe()
-        if cpu is not None:
+        if cpu is not None:  # one process generates the load: this one
             level.generator_cpu_s, level.wall_s = cpu.generator_cpu_s, cpu.wall_s
-            level.system_cores, level.other_cores = cpu.system_cores, cpu.other_cores
-            level.other_processes = list(cpu.others)
+            level.generator_processes = 1
+            cpu.machine_into(level)
         workers = [w for w in self.workers if w.index not in left_behind]
         level.endpoints = self._rows(workers)
         for worker in workers:

@@ -7,6 +7,7 @@ from typing import Any
 
 from perftest.analysis import summaries
 from perftest.analysis.efficiency import EFFICIENCY_BOUND, littles_law
+from perftest.analysis.generator_use import GENERATOR_MIN_WALL_S
 from perftest.analysis.metrics import (
     ERROR_RATE,
     GENERATOR_CORES,
@@ -19,7 +20,6 @@ from perftest.analysis.metrics import (
     STDEV,
     THROUGHPUT,
 )
-from perftest.analysis.rules import generator as generator_rules
 from perftest.analysis.rules import scaling as scaling_rules
 from perftest.store.read import LevelModel, StoredRun
 from perftest.store.vocabulary import unjudged
@@ -62,7 +62,7 @@ def _in_flight(level: Any) -> str:
 def _generator(level: Any) -> str:
     """The generator's CPU over the level, summed over its processes when there were several
     (Locust's master and local workers)."""
-    if level.wall_s < generator_rules.GENERATOR_MIN_WALL_S:
+    if level.wall_s < GENERATOR_MIN_WALL_S:
         return NONE
     processes = level.generator_processes
     return GENERATOR_CORES.text(level) + (f" ({processes} processes)" if processes > 1 else "")
@@ -244,8 +244,9 @@ def concurrent(stored: StoredRun) -> list[Block]:
             "Throughput as expected is the answers with the expected status per second of the "
             "window (first counted send to last completion), the figure peak and knee are "
             "judged on; throughput (all answers) counts every answer, failures included. "
-            "Latency covers the answers as expected; generator CPU is perftest's own CPU time "
-            "over the level's wall time. In flight is Little's law: throughput as expected × "
+            "Latency covers the answers as expected; generator CPU is the CPU time of every "
+            "process that sent the load (the Locust engine's master and workers, summed) over "
+            "the level's wall time. In flight is Little's law: throughput as expected × "
             "the mean latency of those answers, the requests open at once on average, against "
             "the level's workers; a closed level keeps about one per worker, so a figure well "
             "under its workers means they spent time outside requests (their own work, or "

@@ -8,7 +8,9 @@ perftest.measure.load.locust_engine.master``) and the local workers (``locust --
 this package's ``locustfile.py``) as processes in sessions of their own, hands them the plan
 through a private work folder (0700, the plan file 0600: it carries the identities' tokens,
 and is removed with the folder), asks for one level at a time and reads back the level the
-master merged from every worker's HDR histograms.
+master merged from every worker's HDR histograms. The master sums the generator's CPU (its own
+and every worker's, local or remote); this process reads the machine over the level
+(``CpuWindow``), counting the master's and local workers' process trees as perftest's.
 
 Identities log in in the command's process, once each, through the platform's login
 (``measure.setup``, as for ``--login once``), and each Locust user sends with the token of the
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from perftest.measure.endpoint_result import EndpointResult
+from perftest.measure.machine import CpuWindow
 from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import RequestSpec
 from perftest.plan.model import Endpoint, Mix, RunPlan
@@ -108,8 +111,11 @@ class LocustEngine(Engine):
         workers_plan: dict[str, Any],
         notes: list[str],
         redactor: Redactor,
+        target_pid: int | None = None,
     ):
         self.engine = plan.load.engine
+        #: The measured server's pid (None when not known), for the machine's load per level.
+        self.target_pid = target_pid
         self.aborts = plan.aborts
         self.workers_plan, self.notes, self.redactor = workers_plan, notes, redactor
         self.workdir = Path()
@@ -187,6 +193,9 @@ class LocustEngine(Engine):
         ``LevelInterrupted`` with what the master had merged."""
         index = self._levels
         self._levels += 1
+        # Locust's processes are the generator: never "other" load on the machine.
+        window = CpuWindow(self.target_pid, [process.pid for process in self.processes])
+        window.start()
         self._request(index, schedule)
         result = self.workdir / f"level-{index}.result.json"
         try:
@@ -203,6 +212,7 @@ class LocustEngine(Engine):
             self._stop_all()
             raise LevelInterrupted(self._partial(index, schedule)) from None
         level = LevelResult.from_dict(json.loads(result.read_text()))
+        window.stop().machine_into(level)
         if level.model == "closed" and level.overall.requests:
             correct_for_coordinated_omission(level)
         return level

@@ -69,6 +69,10 @@ class MasterLevel:
         #: Per worker: seconds into the level when its last report was merged.
         self.reported_s = dict.fromkeys(workers, 0.0)
         self.started = time.monotonic()
+        self._master_cpu = time.process_time()
+        #: The processes that send the load: the workers taking part (the master only merges;
+        #: its CPU counts in ``generator_cpu_s``, its process does not add a core to use).
+        self.level.generator_processes = max(len(workers), 1)
         self.changed = True
         if not workers:
             self.level.worker_failures.append(
@@ -89,10 +93,16 @@ class MasterLevel:
         tally[0], tally[1], tally[2] = tally[0] + requests, tally[1] + ok, tally[2] + 1
         self.reported_s[worker] = self.elapsed_s
         self.cpu_s[worker] = self.cpu_s.get(worker, 0.0) + delta["cpu_s"]
-        # The busiest worker process, not the sum: a Python process saturates at one core, so
-        # that is what tells whether the generator, not the server, set the pace.
-        self.level.generator_cpu_s = max(self.cpu_s.values())
+        self.count_cpu()
         self.changed = True
+
+    def count_cpu(self) -> None:
+        """The whole generator's CPU so far: every worker's (each reports its own, from this
+        machine or another) and the master's. The generator-limit rule weighs the sum against
+        the processes and the cores they had, so a generator of several processes is judged
+        whole, not by its busiest process."""
+        master = time.process_time() - self._master_cpu
+        self.level.generator_cpu_s = sum(self.cpu_s.values()) + master
 
     def end(self, worker: str, delta: dict[str, Any]) -> None:
         self.add(worker, delta)
@@ -245,6 +255,7 @@ class Master:
                 level.changed = False
                 write_json(partial, level.level.to_dict())
         level.level.wall_s = level.elapsed_s
+        level.count_cpu()
         level.level.interrupted = not level.finished
         write_json(partial, level.level.to_dict())
         self.runner.stop()

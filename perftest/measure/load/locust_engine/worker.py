@@ -75,15 +75,22 @@ class WorkerLevel:
         }
         self.delta = wire.empty_delta(self.index)
 
-    def take_delta(self) -> dict[str, Any] | None:
-        """What was measured since the last report (None when nothing was), then start anew."""
+    def take_delta(self, last: bool = False) -> dict[str, Any] | None:
+        """What was measured since the last report (None when nothing was, unless it is the
+        ``last`` of the level), then start anew.
+
+        A delta carries the CPU this process used since the last delta shipped: CPU used
+        while nothing was measured waits for the next one, so the level's sum loses none."""
         delta, results = self.delta, self.results
         cpu = time.process_time()
-        delta["cpu_s"], self._cpu = cpu - self._cpu, cpu
+        delta["cpu_s"] = cpu - self._cpu
         delta["endpoints"] = [r.to_dict() for r in results.values() if r.requests]
         self._fresh()
         measured = ("endpoints", "rampup", "dropped", "failures")
-        return delta if any(delta[key] for key in measured) else None
+        if not last and not any(delta[key] for key in measured):
+            return None
+        self._cpu = cpu
+        return delta
 
     def count(self, name: str, sample: Sample, sent_wall_ns: int) -> None:
         self.results[name].record(sample, self.redactor)
@@ -168,4 +175,4 @@ class WorkerLevel:
             # for, or none) is dropped too: sent + dropped = planned over all workers.
             share = len(range(self.position, self.slots_total, self.stride))
             self.delta["dropped"] += share - min(self._taken, share)
-        return self.take_delta() or wire.empty_delta(self.index)
+        return self.take_delta(last=True)
