@@ -21,8 +21,11 @@ Each candidate is read from stored figures only and measured against its own bou
 Workers and CPU are told apart: busy workers whose app time per request grew while the
 server's CPU was near all it could use were busy because CPU was short (the CPU gave way);
 busy workers whose app time stayed flat were simply all taken (the workers gave way, and
-requests queued outside the app). When the server's account is missing, the candidates that
-need it are listed in ``untold`` with why and how to get it.
+requests queued outside the app). SQL and CPU are told apart too: when SQL is most of the
+app's time at the level, a CPU that gave way was spent on the queries (SQLite's, or a database
+server's on the same machine), so the SQL that gave way comes first, with the queries as the
+lever. When the server's account is missing, the candidates that need it are listed in
+``untold`` with why and how to get it.
 """
 
 from __future__ import annotations
@@ -277,21 +280,24 @@ def _generator(stored: StoredRun, level: Any) -> Candidate | None:
     )
 
 
-def _first(found: dict[str, Candidate], app_grown: float | None) -> Candidate | None:
-    """The candidate that gave way first (see the module's docstring for workers and CPU)."""
+def _first(
+    found: dict[str, Candidate], app_grown: float | None, sql_share: float
+) -> Candidate | None:
+    """The candidate that gave way first (see the module's docstring for workers, CPU and
+    SQL)."""
 
     def gave(name: str) -> Candidate | None:
         candidate = found.get(name)
         return candidate if candidate is not None and candidate.gave_way else None
 
+    inside = (SQL, CPU, CONNECTIONS) if sql_share >= SQL_SHARE else (CPU, CONNECTIONS, SQL)
     if gave(GENERATOR):
         return gave(GENERATOR)
     if gave(WORKERS):
         if app_grown is not None and app_grown >= GROWN:
-            inside = (gave(name) for name in (CPU, CONNECTIONS, SQL))
-            return next((c for c in inside if c is not None), gave(WORKERS))
+            return next((gave(name) for name in inside if gave(name)), gave(WORKERS))
         return gave(WORKERS)
-    return next((gave(name) for name in (CPU, CONNECTIONS, SQL, OUTSIDE) if gave(name)), None)
+    return next((gave(name) for name in (*inside, OUTSIDE) if gave(name)), None)
 
 
 def _untold(level: Any, own: Account | None, found: Server | None, connections: bool) -> list[str]:
@@ -330,7 +336,7 @@ def rank(stored: StoredRun, level: Any) -> Ranking:
         candidates.append(_sql(stored, level, own, least, base))
     known = {c.resource: c for c in candidates if c is not None}
     app_grown = _growth(own.app_mean_ms, base.app_mean_ms if base else None) if own else None
-    first = _first(known, app_grown)
+    first = _first(known, app_grown, own.sql_share if own else 0.0)
     rest = sorted((c for c in known.values() if c is not first), key=lambda c: -c.pressure)
     return Ranking(
         level=level,
