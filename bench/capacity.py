@@ -7,10 +7,14 @@ endpoint but the login) under an expression, ``--rounds`` times in a row on the 
 each search is printed with its steps, then the spread of the capacities found.
 
 Goal: every capacity within ±10 % of their mean on an idle machine (the search itself stops
-within 5 %; the rest is the machine).
+within 5 %; the rest is the machine). The stand-in's views are CPU-bound, so on a machine
+other programs share its capacity follows their load. ``--sleep-ms N`` searches a view that
+only sleeps N ms instead (``/test/sleep/``, served with ``tests.support.http_settings``; two
+workers serve 2000 / N requests a second whatever the machine does): what is left of the
+spread there is the search's own.
 
     .venv/bin/python bench/capacity.py [--expression 'p95 < 300ms'] [--rounds 3]
-        [--duration S] [--workers 2] [--engine threads|locust]
+        [--duration S] [--workers 2] [--engine threads|locust] [--sleep-ms N]
 """
 
 from __future__ import annotations
@@ -62,6 +66,22 @@ def search(base_url: str, options: argparse.Namespace) -> Run:
     return Run.objects.latest("pk")
 
 
+def target(sleep_ms: int | None) -> dict:
+    """The settings the command runs with: the stand-in's with its sample data, or one
+    endpoint that sleeps ``sleep_ms`` (no login, no data)."""
+    if not sleep_ms:
+        return {"PERFTEST": {**settings.PERFTEST, "SEEDER": SEEDER}}
+    sleep = {"name": "Sleep", "method": "GET", "path": "/test/sleep/", "auth": False}
+    return {
+        "ROOT_URLCONF": "tests.support.urls",
+        "PERFTEST": {
+            **settings.PERFTEST,
+            "SEEDER": None,
+            "ENDPOINTS": [{**sleep, "query": {"ms": str(sleep_ms)}}],
+        },
+    }
+
+
 def steps(record: dict) -> str:
     """``19✓ 38✓ 76✗ …``: each step's rate and whether every bound held."""
     return " ".join(f"{s['rate']:g}{'✓' if s['passed'] else '✗'}" for s in record["steps"])
@@ -74,35 +94,42 @@ def main() -> None:
     parser.add_argument("--duration", type=float, help="seconds per step (default: automatic)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--engine", choices=["threads", "locust"], default="threads")
+    parser.add_argument("--sleep-ms", type=int, help="search a view that sleeps N ms instead")
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; stand-in, "
-        f"{options.workers} gunicorn sync workers; --capacity {options.expression!r}, "
+        f"{options.workers} gunicorn sync workers"
+        + (f", a view sleeping {options.sleep_ms} ms" if options.sleep_ms else ", default mix")
+        + f"; --capacity {options.expression!r}, "
         f"--engine {options.engine}"
     )
     found: list[float] = []
     with (
-        override_settings(PERFTEST={**settings.PERFTEST, "SEEDER": SEEDER}),
+        override_settings(**target(options.sleep_ms)),
         run_gunicorn(
             os.environ["DATABASE_URL"],
             workers=options.workers,
-            settings="thebot_settings.settings",
+            settings="tests.support.http_settings"
+            if options.sleep_ms
+            else "thebot_settings.settings",
         ) as server,
     ):
         for round_ in range(1, options.rounds + 1):
             started = time.monotonic()
-            record = search(server.base_url, options).capacity
+            run = search(server.base_url, options)
+            record = run.capacity
             took = time.monotonic() - started
             print(
                 f"round {round_}: capacity {record['capacity_rps']} req/s, failed at "
                 f"{record['failed_rps']} req/s ({record['failed']}: {record['value']}), ended "
                 f"{record['ended']}, start {record['start_rps']:g}, {len(record['steps'])} "
-                f"steps in {took:.0f} s: {steps(record)}",
+                f"steps in {took:.0f} s (load average {os.getloadavg()[0]:.2f}): {steps(record)}",
                 flush=True,
             )
             if record["generator_max_rps"] is not None:
                 print(f"         the generator sent at most {record['generator_max_rps']} req/s")
+                print(*(f"         {note}" for note in run.notes if "--capacity" in note))
             if record["capacity_rps"] is not None:
                 found.append(record["capacity_rps"])
     if len(found) < 2:

@@ -6,12 +6,14 @@ end, says what was found, so its every path can be proven with scripted outcomes
 
 It starts from a measured rate (what one worker sustained in the sequential pass), doubles
 it while every bound holds, and once a step fails, halves the gap between the highest
-passing and the lowest failing rate until they are within the tolerance. It ends:
+passing and the lowest failing rate until they are within the tolerance. When the very first
+step fails (the sequential pass ran on a quieter machine than the steps do, or the bound is
+tight), it halves the rate until one passes, then bisects the same way. It ends:
 
 - ``bisected``: the two rates are within the tolerance (the capacity is the passing one);
-- ``bound``: a bound failed but the tolerance was not reached: the very first step failed
-  (there is no capacity under these bounds: ``capacity_rps`` is None), or the steps ran out
-  while halving the gap;
+- ``bound``: a bound failed but the tolerance was not reached: no step passed down to
+  ``MIN_RATE`` (there is no capacity under these bounds: ``capacity_rps`` is None), or the
+  steps ran out while halving the gap;
 - ``generator``: perftest itself could not send a step's rate; the server's capacity is
   above the highest rate that passed, and no step bisects against perftest's own limit;
 - ``max_rate``: every step passed up to the plan's highest rate or its last step;
@@ -32,6 +34,10 @@ BISECTED, BOUND, GENERATOR, MAX_RATE, INTERRUPTED = (
     "max_rate",
     "interrupted",
 )
+
+
+#: The lowest rate a search tries (and starts from): below it, it ends without a capacity.
+MIN_RATE = 1.0
 
 
 def rounded(rate: float) -> float:
@@ -62,7 +68,7 @@ class Search:
 
     def __init__(self, plan: CapacityPlan, start_rps: float):
         self.plan = plan
-        self.start_rps = max(1.0, float(round(start_rps)))
+        self.start_rps = max(MIN_RATE, float(round(start_rps)))
         self.steps: list[Step] = []
         self.ended = ""
 
@@ -99,9 +105,12 @@ class Search:
                 self.ended = MAX_RATE
                 return None
             return min(rounded(passing.rate * 2), self.plan.max_rate)
-        if passing is None:  # the first step failed: nothing lower was measured to pass
-            self.ended = BOUND
-            return None
+        if passing is None:  # every step so far failed: try half the lowest
+            lower = rounded(failing.rate / 2)
+            if lower < MIN_RATE:
+                self.ended = BOUND
+                return None
+            return lower
         middle = rounded((passing.rate + failing.rate) / 2)
         close = (failing.rate - passing.rate) / passing.rate <= self.plan.tolerance
         if close or not passing.rate < middle < failing.rate:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from perftest.plan.capacity import CapacityPlan
 from perftest.plan.expressions import parse
 from perftest.plan.model import Mix
+from perftest.text import number
 
 from .capacity import Search
 from .capacity_steps import judge, pool_size, start_p95_ms, start_rate
@@ -107,7 +108,14 @@ class Levels:
                 prefix = f"capacity step {len(search.steps) + 1} (of at most {plan.max_steps}) "
                 index = len(result.levels)
                 level = self._run_level(engine, schedule_for(step, workers), prefix)
-                search.record(judge(level, bounds, rate, index, plan.max_workers))
+                outcome = judge(level, bounds, rate, index, plan.max_workers)
+                search.record(outcome)
+                if outcome.generator:
+                    result.notes.append(
+                        f"--capacity ended at the step of {number(rate)} req/s, which perftest "
+                        f"could not send: {outcome.generator}. More generator processes "
+                        "(--engine locust --processes N) can send more."
+                    )
         except KeyboardInterrupt:
             search.interrupt()
             raise

@@ -23,8 +23,10 @@ class ScriptedServer(Engine):
     """Answers every step in 50 ms up to ``capacity`` req/s and in 900 ms beyond; Ctrl-C
     arrives during step ``interrupt_at`` (1-based)."""
 
-    def __init__(self, capacity: float, interrupt_at: int = 0):
+    def __init__(self, capacity: float, interrupt_at: int = 0, sends_at_most: float = 1e9):
         self.capacity, self.interrupt_at = capacity, interrupt_at
+        #: Beyond this rate the generator drops what it cannot send.
+        self.sends_at_most = sends_at_most
         self.schedules: list[Open] = []
 
     def run_level(self, schedule, tick) -> LevelResult:
@@ -33,9 +35,11 @@ class ScriptedServer(Engine):
         level = schedule.describe()
         row = EndpointResult("Get Profile", "GET", "/api/profile/me/", 200)
         latency_ns = 50_000_000 if schedule.rate <= self.capacity else 900_000_000
-        for _ in range(schedule.slots_total):
+        sent = min(schedule.slots_total, int(self.sends_at_most * schedule.duration_s))
+        for _ in range(sent):
             row.latency.record(latency_ns)
-        row.requests = row.ok = schedule.slots_total
+        row.requests = row.ok = sent
+        level.dropped = schedule.slots_total - sent
         level.endpoints = {"Get Profile": row}
         level.overall.merge(row)
         level.window_ns = int(schedule.duration_s * 1e9)
@@ -47,8 +51,8 @@ class ScriptedServer(Engine):
 
 @pytest.fixture
 def server(monkeypatch):
-    def install(capacity: float, interrupt_at: int = 0) -> ScriptedServer:
-        engine = ScriptedServer(capacity, interrupt_at)
+    def install(capacity: float, **script: float) -> ScriptedServer:
+        engine = ScriptedServer(capacity, **script)
         monkeypatch.setattr(levels.Levels, "_engine", lambda self: engine)
         return engine
 
@@ -83,3 +87,16 @@ def test_ctrl_c_during_a_step_keeps_the_steps_measured_and_says_so(run_perftest,
     assert [step["passed"] for step in record["steps"]] == [True, True]
     assert run.levels.count() == 3  # the interrupted step's level is kept, unjudged
     assert record["capacity_rps"] == record["steps"][1]["rate"]
+
+
+def test_a_rate_perftest_cannot_send_ends_the_search_with_a_note_saying_why(run_perftest, server):
+    engine = server(capacity=1e6, sends_at_most=1.0)  # below any start: the first step drops
+    # --exit-zero: the defaults' dropped@* check reads the step (the verdict is analysis's).
+    run, _ = run_perftest(*SEARCH, "--capacity", "p95 < 300ms", "--duration", "2", "--exit-zero")
+
+    record = run.capacity
+    assert record["ended"] == "generator" and len(engine.schedules) == 1
+    assert record["capacity_rps"] is None and record["generator_max_rps"] == 1.0
+    (note,) = [note for note in run.notes if note.startswith("--capacity")]
+    assert "perftest could not send" in note and "workers had room" in note
+    assert "--engine locust --processes N" in note

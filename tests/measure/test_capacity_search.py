@@ -59,17 +59,31 @@ def test_rising_steps_double_from_the_start_then_bisection_ends_within_the_toler
     assert record["generator_max_rps"] is None
 
 
-def test_a_first_step_that_fails_ends_the_search_with_no_capacity_and_names_the_bound():
-    found = search(PLAN, 50, server_up_to(20))
+def test_a_first_step_that_fails_is_halved_until_a_rate_passes_then_bisected():
+    found = search(PLAN, 100, server_up_to(20))
     record = found.to_dict()
 
-    assert rates(found) == [50]
+    assert rates(found)[:4] == [100, 50, 25, 12.5]
+    assert record["ended"] == "bisected"
+    low, high = record["capacity_rps"], record["failed_rps"]
+    assert low <= 20 < high and (high - low) / low <= 0.05
+
+
+def test_no_rate_passing_down_to_one_per_second_ends_without_a_capacity_naming_the_bound():
+    found = search(PLAN, 6, server_up_to(0.5))
+    record = found.to_dict()
+
+    assert rates(found) == [6, 3, 1.5]
     assert record["ended"] == "bound" and record["capacity_rps"] is None
-    assert record["failed_rps"] == 50
-    assert (record["failed"], record["value"]) == ("p95 < 300ms", "150.0 ms")
-    assert record["steps"] == [
-        {"level": 0, "rate": 50.0, "passed": False, "failed": "p95 < 300ms", "value": "150.0 ms"}
-    ]
+    assert record["failed_rps"] == 1.5
+    assert (record["failed"], record["value"]) == ("p95 < 300ms", "4.5 ms")
+    assert record["steps"][0] == {
+        "level": 0,
+        "rate": 6.0,
+        "passed": False,
+        "failed": "p95 < 300ms",
+        "value": "18.0 ms",
+    }
 
 
 def test_a_step_perftest_could_not_send_ends_the_search_without_bisecting_against_it():
