@@ -2,7 +2,9 @@
 
 The per-identity set-up (``setup.Setup``) is built once and handed to the engine the plan
 names (``--engine``): threads of this process, or Locust's processes. Each level is appended
-to the result as it ends, with the database connections it used.
+to the result as it ends, with the database connections it used. With ``--capacity`` the
+levels are the steps of a search (``measure.capacity`` proposes each rate,
+``measure.capacity_steps`` sizes its pool and judges it), run here like any open level.
 """
 
 from __future__ import annotations
@@ -10,11 +12,17 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
+from perftest.plan.capacity import CapacityPlan
+from perftest.plan.expressions import parse
 from perftest.plan.model import Mix
+from perftest.text import number
 
+from .capacity import Search
+from .capacity_steps import judge, pool_size, start_p95_ms, start_rate
 from .database import ConnectionWatch
 from .load.engine import Engine, LevelInterrupted, schedule_for
 from .load.locust_engine.driver import LocustEngine, handover
+from .load.schedule import Schedule
 from .load.threads import ThreadEngine, WorkerKit
 from .result import LevelResult
 from .setup import Setup
@@ -65,22 +73,58 @@ class Levels:
         if load.login_mode == "once":
             self.setup.log_in_once(session.tick)
         with self._engine() as engine:
+            if load.capacity is not None:
+                self._search(engine, load.capacity)
+                return
             for position, workers in enumerate(load.concurrency, start=1):
                 prefix = f"level {position}/{len(load.concurrency)} "
-                session.calibration.sample()
-                watch = ConnectionWatch()
-                watch.start()
-                try:
-                    level = engine.run_level(
-                        schedule_for(load, workers),
-                        lambda text, prefix=prefix: session.tick(prefix + text),
-                    )
-                except LevelInterrupted as interrupted:
-                    self._append(interrupted.result, workers, watch)
-                    raise
-                self._append(level, workers, watch)
+                level = self._run_level(engine, schedule_for(load, workers), prefix)
                 if level.aborted:
                     return  # an abort rule stopped this level: the heavier ones would not be kinder
+
+    def _run_level(self, engine: Engine, schedule: Schedule, prefix: str) -> LevelResult:
+        """One level on ``engine``, appended to the result as it ends (interrupted too)."""
+        session = self.session
+        session.calibration.sample()
+        watch = ConnectionWatch()
+        watch.start()
+        try:
+            level = engine.run_level(schedule, lambda text: session.tick(prefix + text))
+        except LevelInterrupted as interrupted:
+            self._append(interrupted.result, schedule.workers, watch)
+            raise
+        self._append(level, schedule.workers, watch)
+        return level
+
+    def _search(self, engine: Engine, plan: CapacityPlan) -> None:
+        """``--capacity``: each step an open level at the rate the search proposes, its pool
+        sized to the rate; the search's record goes to the result however it ends."""
+        result, load, mix = self.session.result, self.session.plan.load, self.setup.mix
+        bounds = [parse(text) for text in plan.bounds]
+        rows = result.http_endpoints or result.endpoints
+        search = Search(plan, start_rate(rows, mix))
+        first_p95 = start_p95_ms(rows, mix)
+        try:
+            while (rate := search.next_rate()) is not None:
+                passing = search.passing
+                workers = pool_size(rate, bounds, passing.p95_ms if passing else first_p95, plan)
+                step = dataclasses.replace(load, rate=rate, duration_s=plan.step_seconds(rate))
+                prefix = f"capacity step {len(search.steps) + 1} (of at most {plan.max_steps}) "
+                index = len(result.levels)
+                level = self._run_level(engine, schedule_for(step, workers), prefix)
+                outcome = judge(level, bounds, rate, index, plan.max_workers)
+                search.record(outcome)
+                if outcome.generator:
+                    result.notes.append(
+                        f"--capacity ended at the step of {number(rate)} req/s, which perftest "
+                        f"could not send: {outcome.generator}. More generator processes "
+                        "(--engine locust --processes N) can send more."
+                    )
+        except KeyboardInterrupt:
+            search.interrupt()
+            raise
+        finally:
+            result.capacity = search.to_dict()
 
     def _append(self, level: LevelResult, workers: int, watch: ConnectionWatch) -> None:
         level.database_connections = dataclasses.asdict(watch.stop())

@@ -14,6 +14,7 @@ from typing import Any
 from perftest import limits
 from perftest.conf import ConfigError, in_range
 
+from .capacity import capacity_plan
 from .engine import with_engine
 from .expressions import ExpressionError, parse_all, sources
 from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, ParamSource, Role, RunPlan
@@ -155,9 +156,59 @@ def _open_requests(rate: float, duration: float) -> None:
         )
 
 
-def _load_plan(
-    config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
+#: The options a capacity search sets itself, and why each is refused beside ``--capacity``.
+_NOT_WITH_CAPACITY = {
+    "concurrency": "searches the rate itself, each step's worker pool sized to its rate",
+    "rate": "searches the rate itself, each step's worker pool sized to its rate",
+    "requests": "runs each step for a time (--duration), not a count",
+    "ramp_up": "counts each step's open schedule whole, with no ramp-up",
+}
+
+
+def _capacity_load(
+    config: dict[str, Any],
+    options: dict[str, Any],
+    endpoints: Sequence[Endpoint],
+    thresholds: Sequence[str],
 ) -> LoadPlan:
+    """``--capacity``: the steps of the search replace the levels."""
+    for name, why in _NOT_WITH_CAPACITY.items():
+        if options.get(name) is not None:
+            raise ConfigError(
+                f"--{name.replace('_', '-')} does not apply with --capacity, which {why}: "
+                f"drop --{name.replace('_', '-')}."
+            )
+    if options.get("login") == "per-worker":
+        raise ConfigError(
+            "--capacity's steps share each identity's one login (their pools change size step "
+            "by step, and THE_BOT rotates tokens on every login): drop --login per-worker."
+        )
+    step_s, identities = options.get("duration"), options.get("identities")
+    in_range("--duration", step_s, limits.LEVEL_SECONDS)
+    in_range("--identities", identities, limits.IDENTITIES)
+    locust = options.get("engine") == "locust"
+    search = capacity_plan(
+        options["capacity"],
+        thresholds,
+        step_s=step_s,
+        max_workers=limits.LOCUST_USERS.high if locust else config["MAX_THREAD_WORKERS"],
+    )
+    return LoadPlan(
+        mix=_mix(options.get("mix"), endpoints),
+        identities=identities,
+        login_mode="once",
+        capacity=search,
+    )
+
+
+def _load_plan(
+    config: dict[str, Any],
+    options: dict[str, Any],
+    endpoints: Sequence[Endpoint],
+    thresholds: Sequence[str],
+) -> LoadPlan:
+    if options.get("capacity") is not None:
+        return _capacity_load(config, options, endpoints, thresholds)
     levels = parse_levels(options.get("concurrency"))
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")
@@ -171,7 +222,7 @@ def _load_plan(
             if options.get(name) is not None:
                 raise ConfigError(
                     f"--{name.replace('_', '-')} shapes the load levels, and there are none: "
-                    "add --concurrency or --rate."
+                    "add --concurrency, --rate or --capacity."
                 )
     if duration is not None and requests is not None:
         raise ConfigError("Give --duration or --requests per level, not both.")
@@ -298,9 +349,15 @@ def build_plan(
         scheme=raw_login["SCHEME"],
     )
     chosen = tuple(_select(_endpoints(config, login), endpoints))
-    load = _load_plan(config, load_options, chosen)
-    load = with_engine(load, load_options, mode)
     roles = _roles(config["IDENTITY"])
+    texts = _thresholds(
+        config["THRESHOLDS"],
+        thresholds,
+        [e["name"] for e in config["ENDPOINTS"]],
+        [role.name for role in roles],
+    )
+    load = _load_plan(config, load_options, chosen, texts)
+    load = with_engine(load, load_options, mode)
     check_roles(roles, load)
     return RunPlan(
         endpoints=chosen,
@@ -310,12 +367,7 @@ def build_plan(
         iterations=config["ITERATIONS"] if iterations is None else iterations,
         warmup=config["WARMUP"] if warmup is None else warmup,
         resource_interval=config["RESOURCE_INTERVAL"],
-        thresholds=_thresholds(
-            config["THRESHOLDS"],
-            thresholds,
-            [e["name"] for e in config["ENDPOINTS"]],
-            [role.name for role in roles],
-        ),
+        thresholds=texts,
         output_dir=output_dir or config["OUTPUT_DIR"],
         label=_label(label),
         keep_data=keep_data,

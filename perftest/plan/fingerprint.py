@@ -52,6 +52,8 @@ def measures(plan: RunPlan) -> dict[str, Any]:
             "mix": load.mix.text if load.mix else None,
             "identities": load.identities,
             "login_mode": load.login_mode,
+            # Only with a search, so the fingerprints of plans without one stay as they were.
+            **({"capacity": load.capacity.expression} if load.capacity else {}),
         },
     }
 

@@ -10,16 +10,16 @@ turns an ``Endpoint`` into a request.
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from perftest import limits
 from perftest.conf import ConfigError
 
+from .capacity import IDENTITIES as CAPACITY_IDENTITIES
+from .capacity import CapacityPlan
 from .expressions import AbortRule, abort_rules, from_legacy, parse_all
+from .mix import Mix
 
 _Part = TypeVar("_Part")
 
@@ -171,87 +171,6 @@ class Role:
     fields: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Mix:
-    """Which endpoints a level sends, and in what proportion (positive weights).
-
-    ``text`` is the mix as the user wrote it (``--mix``), or None for the default mix.
-    """
-
-    weights: tuple[tuple[str, float], ...]
-    text: str | None = None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.weights)
-
-    @classmethod
-    def parse(cls, text: str, endpoints: Sequence[Endpoint]) -> Mix:
-        """``"Get Lessons=2,Get Profile=1"``: configured names in any case; weight 1 if omitted."""
-        by_name = {e.name.casefold(): e.name for e in endpoints}
-        weights: dict[str, float] = {}
-        for part in (p.strip() for p in text.split(",")):
-            if not part:
-                continue
-            raw_name, equals, raw_weight = part.rpartition("=")
-            if not equals:
-                raw_name, raw_weight = part, "1"
-            name = by_name.get(raw_name.strip().casefold())
-            if name is None:
-                known = ", ".join(e.name for e in endpoints)
-                raise ConfigError(
-                    f"--mix names an unknown endpoint {raw_name.strip()!r}; known: {known}."
-                )
-            try:
-                weight = float(raw_weight)
-            except ValueError:
-                weight = math.nan
-            if limits.WEIGHT.problem(weight):
-                raise ConfigError(
-                    f"--mix weight for {name!r} must be {limits.WEIGHT.describe()}, "
-                    f"not {raw_weight!r}."
-                )
-            if name in weights:
-                raise ConfigError(f"--mix names {name!r} twice; give each endpoint once.")
-            weights[name] = weight
-        if not weights:
-            raise ConfigError("--mix names no endpoint; give name=weight pairs split by commas.")
-        return cls(tuple(weights.items()), text)
-
-    @classmethod
-    def default(cls, endpoints: Sequence[Endpoint]) -> Mix:
-        """Every endpoint but the login one, each by its ``weight``: logging in is a worker's
-        setup, not load."""
-        names = [e.name for e in endpoints if not e.is_login]
-        if not names:
-            raise ConfigError(
-                "A load level needs an endpoint other than the login one; add one to "
-                "PERFTEST['ENDPOINTS'] or name it with --mix."
-            )
-        weights = {e.name: e.weight for e in endpoints}
-        return cls(tuple((name, weights[name]) for name in names))
-
-    def sequence(self, offset: int) -> Iterator[str]:
-        """Endless endpoint names in proportion, spread evenly (nginx's smooth round-robin).
-
-        Deterministic; ``offset`` skips that many picks so that workers started together do
-        not all send the same endpoint at the same moment.
-        """
-        return itertools.islice(self._smooth(), offset, None)
-
-    def _smooth(self) -> Iterator[str]:
-        names = self.names
-        weights = [weight for _, weight in self.weights]
-        total = sum(weights)
-        current = [0.0] * len(names)
-        while True:
-            for index, weight in enumerate(weights):
-                current[index] += weight
-            best = max(range(len(names)), key=current.__getitem__)
-            current[best] -= total
-            yield names[best]
-
-
 #: How latency is also kept per time window, every run alike (``measure.windows`` records it;
 #: the report's methodology states it): windows start this many seconds wide, and at most
 #: ``MAX_WINDOWS`` are kept per endpoint or level, the width doubling rather than exceed it.
@@ -296,11 +215,13 @@ class LoadPlan:
     identities: int | None = None
     login_mode: str | None = "per-worker"
     engine: Engine = Engine()
+    #: ``--capacity``'s search (``plan.capacity``), which replaces the levels; None without.
+    capacity: CapacityPlan | None = None
 
     @property
     def model(self) -> str:
-        """``open`` when requests arrive at a fixed rate, else ``closed``."""
-        return "open" if self.rate is not None else "closed"
+        """``open`` when requests arrive at a fixed rate (a capacity search's steps too)."""
+        return "open" if self.rate is not None or self.capacity is not None else "closed"
 
     @property
     def workers_max(self) -> int:
@@ -308,7 +229,7 @@ class LoadPlan:
 
     @property
     def active(self) -> bool:
-        return bool(self.concurrency)
+        return bool(self.concurrency) or self.capacity is not None
 
 
 @dataclass(frozen=True)
@@ -366,6 +287,8 @@ class RunPlan:
         roles, the roles' counts fix it (``plan.roles`` checks the workers fit)."""
         if self.roles:
             return sum(role.count for role in self.roles)
+        if self.load.capacity is not None:  # the steps' workers share each identity's login
+            return self.load.identities or CAPACITY_IDENTITIES
         workers = self.load.workers_max
         if not workers:
             return 1
@@ -429,6 +352,7 @@ class RunPlan:
                 identities=pick(load, "identities", "identities"),
                 login_mode=load.get("login_mode") or flat_login,
                 engine=_stored(Engine, load.get("engine")),
+                capacity=CapacityPlan.from_dict(load.get("capacity")),
             ),
             profile=int(config.get("profile") or 0),
             explain=bool(config.get("explain")),

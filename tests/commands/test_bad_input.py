@@ -75,6 +75,12 @@ def test_unmigrated_database_exits_2_naming_the_fix(tmp_path):
         (["--rate", "inf"], "--rate: must be a number of requests per second above 0"),
         (["--duration", "0", "--concurrency", "2"], "--duration must be"),
         (["--concurrency", "2", "--mix", "Get Homework=2"], "Get Homework"),
+        (
+            ["--capacity", "p95 < 300ms", "--concurrency", "1,10"],
+            "--concurrency does not apply with --capacity",
+        ),
+        (["--capacity", "p95 < 300ms", "--rate", "50"], "--rate does not apply with --capacity"),
+        (["--capacity", "rss_growth < 1MB"], "a level has no rss_growth"),
     ],
 )
 def test_bad_load_and_http_options_exit_2_with_one_line(manage, args, expected):
@@ -83,6 +89,14 @@ def test_bad_load_and_http_options_exit_2_with_one_line(manage, args, expected):
     port = str(free_port())
     args = [arg.replace("{free}", port) for arg in args]
     assert_usage_error(manage("perftest", *args), expected)
+
+
+def test_a_bad_capacity_expression_exits_2_with_a_caret_under_the_bad_token(manage):
+    result = manage("perftest", "--capacity", "p95 < 300 parsecs")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    message, expression, caret = result.stderr.strip().splitlines()
+    assert message.startswith("CommandError: --capacity: threshold 'p95 < 300 parsecs'")
+    assert caret.index("^") == expression.index("parsecs")
 
 
 # --- In-process: a usage or configuration error is one line, exit 2, and changes nothing ---

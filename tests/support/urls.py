@@ -8,6 +8,7 @@ from . import config_views, views
 
 urlpatterns = [
     path("test/slow/", views.slow),
+    path("test/sleep/", views.sleep_view),
     path("test/long-answer/", views.long_answer),
     path("test/tunable/", views.tunable),
     path("test/sleep-200/", views.queueing),

@@ -42,6 +42,14 @@ def slow(request):
     return JsonResponse({"slept": SLOW_VIEW_SECONDS})
 
 
+def sleep_view(request):
+    """Sleeps ``?ms=`` milliseconds (default 50) and answers: a server of N sync workers then
+    serves N × 1000 / ms requests a second, whatever else the machine does."""
+    seconds = int(request.GET.get("ms", "50")) / 1000
+    time.sleep(seconds)
+    return JsonResponse({"slept": seconds})
+
+
 def long_answer(request):
     time.sleep(LONG_ANSWER_SECONDS)
     return JsonResponse({"slept": LONG_ANSWER_SECONDS})

@@ -176,6 +176,15 @@ class Command(usage.Command):
         _number(load, "--ramp-up", limits.RAMP_UP, "Uncounted seconds before each level.")
         _number(load, "--rate", limits.RATE, "Open model: requests per second.")
         load.add_argument("--mix", help="Weighted endpoint mix, e.g. 'Get Lessons=2,Get Profile'.")
+        load.add_argument(
+            "--capacity",
+            metavar="EXPR",
+            help="Search the highest open-model arrival rate of the mix that meets EXPR, e.g. "
+            "'p95 < 300ms', and THRESHOLDS' error-rate and dropped bounds: steps from the rate "
+            "one worker sustains, doubling while every bound holds, then halving the gap to "
+            "within 5%%; each step is stored as a level. Replaces --concurrency and --rate; "
+            "--duration sets each step's seconds (default: long enough to judge, 3 to 30 s).",
+        )
         _number(load, "--identities", limits.IDENTITIES, "Cap on test identities.")
         load.add_argument(
             "--login",

@@ -1,0 +1,149 @@
+"""How repeatable ``--capacity`` is: the same search run several times on the stand-in.
+
+The stand-in (gunicorn serving ``thebot_settings`` with the embedded default, two sync
+workers, a SQLite file with the sample data seeded) is started here on 127.0.0.1 and stopped
+by its pid at the end. The real command searches the capacity of the default mix (every
+endpoint but the login) under an expression, ``--rounds`` times in a row on the same server;
+each search is printed with its steps, then the spread of the capacities found.
+
+Goal: every capacity within ±10 % of their mean on an idle machine (the search itself stops
+within 5 %; the rest is the machine). The stand-in's views are CPU-bound, so on a machine
+other programs share its capacity follows their load. ``--sleep-ms N`` searches a view that
+only sleeps N ms instead (``/test/sleep/``, served with ``tests.support.http_settings``; two
+workers serve 2000 / N requests a second whatever the machine does): what is left of the
+spread there is the search's own.
+
+    .venv/bin/python bench/capacity.py [--expression 'p95 < 300ms'] [--rounds 3]
+        [--duration S] [--workers 2] [--engine threads|locust] [--sleep-ms N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import tempfile
+import time
+
+from targets import use_temporary_database
+
+use_temporary_database()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import override_settings  # noqa: E402
+
+from perftest.models import Run  # noqa: E402
+from tests.support.live_server import run_gunicorn  # noqa: E402
+
+SEEDER = "thebot_settings.standin.seed.seed_sample_data"
+#: The goal: each capacity within this share of the mean of the rounds.
+SPREAD_GOAL = 0.10
+
+
+def search(base_url: str, options: argparse.Namespace) -> Run:
+    """One ``--capacity`` run of the real command; the stored run. Exit codes are left aside
+    (``--exit-zero``): this bench reads the search's record."""
+    duration = ["--duration", f"{options.duration:g}"] if options.duration else []
+    engine = ["--engine", options.engine] + (
+        ["--processes", "1"] if options.engine == "locust" else []
+    )
+    with tempfile.TemporaryDirectory() as output:
+        call_command(
+            "perftest",
+            "--base-url",
+            base_url,
+            "--capacity",
+            options.expression,
+            *duration,
+            *engine,
+            "--output",
+            output,
+            "--exit-zero",
+            stdout=io.StringIO(),
+        )
+    return Run.objects.latest("pk")
+
+
+def target(sleep_ms: int | None) -> dict:
+    """The settings the command runs with: the stand-in's with its sample data, or one
+    endpoint that sleeps ``sleep_ms`` (no login, no data)."""
+    if not sleep_ms:
+        return {"PERFTEST": {**settings.PERFTEST, "SEEDER": SEEDER}}
+    sleep = {"name": "Sleep", "method": "GET", "path": "/test/sleep/", "auth": False}
+    return {
+        "ROOT_URLCONF": "tests.support.urls",
+        "PERFTEST": {
+            **settings.PERFTEST,
+            "SEEDER": None,
+            "ENDPOINTS": [{**sleep, "query": {"ms": str(sleep_ms)}}],
+        },
+    }
+
+
+def steps(record: dict) -> str:
+    """``19✓ 38✓ 76✗ …``: each step's rate and whether every bound held."""
+    return " ".join(f"{s['rate']:g}{'✓' if s['passed'] else '✗'}" for s in record["steps"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--expression", default="p95 < 300ms")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, help="seconds per step (default: automatic)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--engine", choices=["threads", "locust"], default="threads")
+    parser.add_argument("--sleep-ms", type=int, help="search a view that sleeps N ms instead")
+    options = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; stand-in, "
+        f"{options.workers} gunicorn sync workers"
+        + (f", a view sleeping {options.sleep_ms} ms" if options.sleep_ms else ", default mix")
+        + f"; --capacity {options.expression!r}, "
+        f"--engine {options.engine}"
+    )
+    found: list[float] = []
+    with (
+        override_settings(**target(options.sleep_ms)),
+        run_gunicorn(
+            os.environ["DATABASE_URL"],
+            workers=options.workers,
+            settings="tests.support.http_settings"
+            if options.sleep_ms
+            else "thebot_settings.settings",
+        ) as server,
+    ):
+        for round_ in range(1, options.rounds + 1):
+            started = time.monotonic()
+            run = search(server.base_url, options)
+            record = run.capacity
+            took = time.monotonic() - started
+            print(
+                f"round {round_}: capacity {record['capacity_rps']} req/s, failed at "
+                f"{record['failed_rps']} req/s ({record['failed']}: {record['value']}), ended "
+                f"{record['ended']}, start {record['start_rps']:g}, {len(record['steps'])} "
+                f"steps in {took:.0f} s (load average {os.getloadavg()[0]:.2f}): {steps(record)}",
+                flush=True,
+            )
+            if record["generator_max_rps"] is not None:
+                print(f"         the generator sent at most {record['generator_max_rps']} req/s")
+                print(*(f"         {note}" for note in run.notes if "--capacity" in note))
+            if record["capacity_rps"] is not None:
+                found.append(record["capacity_rps"])
+    if len(found) < 2:
+        print("fewer than two capacities found: no spread")
+        return
+    mean = statistics.mean(found)
+    spread = max(abs(value - mean) / mean for value in found)
+    verdict = "within" if spread <= SPREAD_GOAL else "beyond"
+    print(
+        f"capacities {', '.join(f'{v:g}' for v in found)} req/s: mean {mean:.1f}, "
+        f"min {min(found):g}, max {max(found):g}; the farthest is {spread:.1%} from the mean "
+        f"({verdict} the ±{SPREAD_GOAL:.0%} goal); load average now {os.getloadavg()[0]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
