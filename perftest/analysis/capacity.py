@@ -109,7 +109,7 @@ def read(record: Any) -> Search | None:
 
 def probes(stored: Any) -> frozenset[int]:
     """The positions of the levels that probed beyond the capacity found: failed steps above
-    it. When even the first step failed there is no capacity to probe beyond, so no level is
+    it. When no step passed there is no capacity to probe beyond, so no level is
     left out: the run could not meet its bounds at the lowest rate it tried."""
     found = search(stored)
     if found is None or found.capacity_rps is None:

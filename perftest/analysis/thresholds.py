@@ -12,7 +12,7 @@ capacity it found are probes of where the limit is, not levels the run was meant
 check that names no level (``@*``, and an abort rule watching every level) leaves those probes
 out (``capacity.probes``), so a search that did its job is not red for having found its limit;
 every step that passed is judged as usual, and ``@N`` reads the level it names whatever it was.
-When even the first step failed, no level is left out: the run met its bounds at no rate.
+When no step passed, no level is left out: the run met its bounds at no rate.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def test_a_search_whose_first_step_failed_says_at_which_rate_and_bound():
 
     [headline] = of_rule(analyzed(run), capacity_rules.CAPACITY)
     assert headline.title == (
-        "Capacity: none found of this mix with p95 < 300 ms: the first step, 20 req/s, already "
+        "Capacity: none found of this mix with p95 < 300 ms: even the lowest rate tried, 20 req/s, "
         "failed error rate < 1 % (error rate was 40.0 %)"
     )
 

@@ -91,7 +91,8 @@ def test_ctrl_c_during_a_step_keeps_the_steps_measured_and_says_so(run_perftest,
 
 def test_a_rate_perftest_cannot_send_ends_the_search_with_a_note_saying_why(run_perftest, server):
     engine = server(capacity=1e6, sends_at_most=1.0)  # below any start: the first step drops
-    # --exit-zero: the defaults' dropped@* check reads the step (the verdict is analysis's).
+    # --exit-zero: no step passed, so none is a probe beyond a capacity and the defaults'
+    # dropped@* check judges this one (the run could not measure what it was asked: exit 1).
     run, _ = run_perftest(*SEARCH, "--capacity", "p95 < 300ms", "--duration", "2", "--exit-zero")
 
     record = run.capacity

@@ -86,7 +86,8 @@ def test_the_executive_summary_opens_with_the_stored_capacity_finding():
         (
             [capacity_step(0, 20.0, "p95 < 300ms", "912 ms")],
             {"ended": "bound"},
-            "Capacity: none found of this mix with p95 < 300 ms: the first step, 20 req/s",
+            "Capacity: none found of this mix with p95 < 300 ms: even the lowest rate tried, "
+            "20 req/s",
         ),
         (
             [capacity_step(0, 20.0), capacity_step(1, 40.0)],

@@ -64,10 +64,10 @@ def _headline(stored: StoredRun, found: Search) -> str:
             "or from another machine"
         )
     if found.capacity_rps is None:
-        first = found.failed_step
-        at = _rate(first.rate) if first else "its first rate"
+        lowest = found.failed_step
+        at = _rate(lowest.rate) if lowest else "its lowest rate"
         return (
-            f"Capacity: none found {meets}: the first step, {at}, already failed "
+            f"Capacity: none found {meets}: even the lowest rate tried, {at}, failed "
             f"{bound_text(found.failed)} ({_failure(found, True)}{_why(stored, found)})"
         )
     if found.failed_rps is None:
