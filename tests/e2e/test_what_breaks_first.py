@@ -45,7 +45,7 @@ def test_an_n_plus_one_views_time_is_sql_and_the_finding_names_its_statement(
     with run_gunicorn(shared_database_url, workers=2) as server:
         run = served_run(
             tmp_path, "--base-url", server.base_url, "--concurrency", "1,4",
-            "--duration", "2", "--ramp-up", "0.5", "--iterations", "3", "--warmup", "0",
+            "--duration", "1.5", "--ramp-up", "0.5", "--iterations", "3", "--warmup", "0",
         )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED, run.failure
@@ -71,7 +71,7 @@ def test_a_cpu_bound_view_saturates_the_servers_cpu_and_the_finding_says_so(
     with run_gunicorn(shared_database_url, workers=4) as server:
         run = served_run(
             tmp_path, "--base-url", server.base_url, "--concurrency", "1,8",
-            "--duration", "2", "--ramp-up", "0.5", "--iterations", "3", "--warmup", "0",
+            "--duration", "1.5", "--ramp-up", "0.5", "--iterations", "3", "--warmup", "0",
         )  # fmt: skip
 
     assert run.status == Run.Status.COMPLETED, run.failure

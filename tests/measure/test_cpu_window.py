@@ -33,14 +33,15 @@ def burner() -> Iterator[subprocess.Popen]:
 
 
 def window_over(burner: subprocess.Popen, **roles) -> tuple[object, float]:
-    """A window of WINDOW_S with ``burner`` in the given role, and the CPU it used meanwhile."""
+    """A window of WINDOW_S with ``burner`` in the given role, and the CPU it used within the
+    window (read inside it, so the window holds at least that much, a tick's rounding aside)."""
     process = psutil.Process(burner.pid)
     window = CpuWindow(**roles)
-    before = sum(process.cpu_times()[:2])
     window.start()
+    before = sum(process.cpu_times()[:2])
     time.sleep(WINDOW_S)
-    use = window.stop()
-    return use, sum(process.cpu_times()[:2]) - before
+    burned = sum(process.cpu_times()[:2]) - before
+    return window.stop(), burned
 
 
 def test_a_generator_process_beside_this_one_counts_as_perftests_never_as_other(burner):
