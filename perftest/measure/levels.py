@@ -108,7 +108,8 @@ class Levels:
             while (rate := search.next_rate()) is not None:
                 passing = search.passing
                 workers = pool_size(rate, bounds, passing.p95_ms if passing else first_p95, plan)
-                step = dataclasses.replace(load, rate=rate, duration_s=plan.step_seconds(rate))
+                seconds = plan.step_seconds(rate, narrowing=search.failing is not None)
+                step = dataclasses.replace(load, rate=rate, duration_s=seconds)
                 prefix = f"capacity step {len(search.steps) + 1} (of at most {plan.max_steps}) "
                 index = len(result.levels)
                 level = self._run_level(engine, schedule_for(step, workers), prefix)

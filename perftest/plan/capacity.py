@@ -29,6 +29,10 @@ from .expressions import ENDPOINT, LEVEL, ExpressionError, Threshold, parse
 STEP_MIN_S = 3.0
 STEP_REQUESTS = 200
 STEP_MAX_S = 30.0
+#: Once a rate has failed, the steps that narrow the capacity down run this many times as
+#: long: near the capacity the server is almost saturated and a few seconds' p95 swings with
+#: every burst of the queue, so the rates being told apart need more answers each.
+NARROWING_FACTOR = 2
 #: The search ends once the highest passing and the lowest failing rate are this close
 #: ((failing − passing) / passing).
 TOLERANCE = 0.05
@@ -60,11 +64,13 @@ class CapacityPlan:
     #: The largest worker pool of a step (``MAX_THREAD_WORKERS``, or Locust users).
     max_workers: int = 500
 
-    def step_seconds(self, rate: float) -> float:
-        """How long the step at ``rate`` runs."""
+    def step_seconds(self, rate: float, narrowing: bool = False) -> float:
+        """How long the step at ``rate`` runs; ``narrowing``: a rate has failed already and
+        this step tells two rates near the capacity apart (``NARROWING_FACTOR``)."""
         if self.step_s is not None:
             return self.step_s
-        return min(STEP_MAX_S, max(STEP_MIN_S, STEP_REQUESTS / rate))
+        factor = NARROWING_FACTOR if narrowing else 1
+        return min(STEP_MAX_S, factor * max(STEP_MIN_S, STEP_REQUESTS / rate))
 
     @classmethod
     def from_dict(cls, data: Any) -> CapacityPlan | None:

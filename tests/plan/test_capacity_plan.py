@@ -51,6 +51,9 @@ def test_each_step_is_long_enough_to_judge_unless_duration_sets_it():
     assert automatic.step_seconds(1000) == STEP_MIN_S
     assert automatic.step_seconds(20) == 10  # 200 requests
     assert automatic.step_seconds(1) == STEP_MAX_S
+    # Once a rate has failed, the steps near the capacity take twice as long (up to the most).
+    assert automatic.step_seconds(1000, narrowing=True) == 2 * STEP_MIN_S
+    assert automatic.step_seconds(1, narrowing=True) == STEP_MAX_S
     assert planned(capacity="p95 < 300ms", duration=2.5).load.capacity.step_seconds(1) == 2.5
 
 
