@@ -21,10 +21,13 @@ Each candidate is read from stored figures only and measured against its own bou
 Workers and CPU are told apart: busy workers whose app time per request grew while the
 server's CPU was near all it could use were busy because CPU was short (the CPU gave way);
 busy workers whose app time stayed flat were simply all taken (the workers gave way, and
-requests queued outside the app). SQL and CPU are told apart too: when SQL is most of the
-app's time at the level, a CPU that gave way was spent on the queries (SQLite's, or a database
-server's on the same machine), so the SQL that gave way comes first, with the queries as the
-lever. When the server's account is missing, the candidates that need it are listed in
+requests queued outside the app). When nothing inside the server gave way, requests queued
+outside the app while the workers were busy ``WORKERS_QUEUED`` of the time are the same full
+pool, read over a window its queue stretched. SQL and CPU are told apart too: when SQL is most
+of the app's time at the level, a CPU that gave way was spent on the queries (SQLite's, or a
+database server's on the same machine), so the SQL that gave way comes first, with the
+queries as the lever, before busy workers too (more workers would run more of the same
+queries). When the server's account is missing, the candidates that need it are listed in
 ``untold`` with why and how to get it.
 """
 
@@ -51,6 +54,10 @@ from .server_account import MIDDLEWARE, Account, Server, account, server
 
 #: Workers busy this share of the time or more are all taken.
 WORKERS_BUSY = 0.9
+#: Busy workers this share of the time, while requests queued outside the app, were a full
+#: pool: a level's throughput is counted over a window its queued answers stretch, so a pool
+#: busy all the time reads low (a few seconds' step at 105 % of two 50 ms workers read 85 %).
+WORKERS_QUEUED = 0.75
 #: A server using this share of the cores it could use has no CPU to spare.
 CPU_BUSY = 0.85
 #: App or SQL time per request this many times the lowest level's grew with load.
@@ -290,14 +297,23 @@ def _first(
         candidate = found.get(name)
         return candidate if candidate is not None and candidate.gave_way else None
 
-    inside = (SQL, CPU, CONNECTIONS) if sql_share >= SQL_SHARE else (CPU, CONNECTIONS, SQL)
+    inside = (CPU, CONNECTIONS, SQL)
     if gave(GENERATOR):
         return gave(GENERATOR)
-    if gave(WORKERS):
+    if sql_share >= SQL_SHARE and gave(SQL):
+        return gave(SQL)
+    workers = gave(WORKERS)
+    if workers is not None:
         if app_grown is not None and app_grown >= GROWN:
-            return next((gave(name) for name in inside if gave(name)), gave(WORKERS))
-        return gave(WORKERS)
-    return next((gave(name) for name in (*inside, OUTSIDE) if gave(name)), None)
+            return next((gave(name) for name in inside if gave(name)), workers)
+        return workers
+    first_inside = next((gave(name) for name in inside if gave(name)), None)
+    if first_inside is not None:
+        return first_inside
+    pool = found.get(WORKERS)
+    if gave(OUTSIDE) and pool is not None and pool.pressure * WORKERS_BUSY >= WORKERS_QUEUED:
+        return pool
+    return gave(OUTSIDE)
 
 
 def _untold(level: Any, own: Account | None, found: Server | None, connections: bool) -> list[str]:
