@@ -86,6 +86,10 @@ def refused(tmp_path, *args: str) -> str:
 def test_a_view_made_three_times_slower_is_a_regression_that_fails_the_build_on_request(
     run_perftest, monkeypatch, capsys, tmp_path
 ):
+    # The first run of a fresh test process pays its cold start in a request or two (a 144 ms
+    # p99 beside a 32 ms p95 was seen), which widens the baseline's p95 interval: the baseline
+    # is the second run, as a CI job's baseline is a warm process's.
+    run_perftest(*SHORT)
     before, _ = run_perftest(*SHORT)
     monkeypatch.setattr(views, "TUNABLE_DELAY_S", 3 * views.TUNABLE_DELAY_S)
 
