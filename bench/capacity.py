@@ -13,18 +13,24 @@ only sleeps N ms instead (``/test/sleep/``, served with ``tests.support.http_set
 workers serve 2000 / N requests a second whatever the machine does): what is left of the
 spread there is the search's own.
 
+``--split-cores`` gives the server the machine's last core and perftest the others (CPU
+affinity, inherited by gunicorn's workers and Locust's): the generator then no longer takes
+CPU from the server it measures, as when it runs on another machine.
+
     .venv/bin/python bench/capacity.py [--expression 'p95 < 300ms'] [--rounds 3]
-        [--duration S] [--workers 2] [--engine threads|locust] [--sleep-ms N]
+        [--duration S] [--workers 2] [--engine threads|locust] [--sleep-ms N] [--split-cores]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 
 from targets import use_temporary_database
 
@@ -82,6 +88,23 @@ def target(sleep_ms: int | None) -> dict:
     }
 
 
+@contextlib.contextmanager
+def server_cores(split: bool) -> Iterator[str]:
+    """While the server starts, this process runs on the last core only, so the server (and
+    every worker it forks) inherits that core; then this process takes the other cores. Yields
+    how the cores were split, for the heading."""
+    everything = os.sched_getaffinity(0)
+    if not split or len(everything) < 2:
+        yield "cores shared"
+        return
+    server = {max(everything)}
+    os.sched_setaffinity(0, server)
+    try:
+        yield f"server on core {max(everything)}, perftest on the other {len(everything) - 1}"
+    finally:
+        os.sched_setaffinity(0, everything - server)
+
+
 def steps(record: dict) -> str:
     """``19✓ 38✓ 76✗ …``: each step's rate and whether every bound held."""
     return " ".join(f"{s['rate']:g}{'✓' if s['passed'] else '✗'}" for s in record["steps"])
@@ -95,6 +118,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--engine", choices=["threads", "locust"], default="threads")
     parser.add_argument("--sleep-ms", type=int, help="search a view that sleeps N ms instead")
+    parser.add_argument(
+        "--split-cores", action="store_true", help="the server on one core, perftest on the rest"
+    )
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(
@@ -105,16 +131,18 @@ def main() -> None:
         f"--engine {options.engine}"
     )
     found: list[float] = []
-    with (
-        override_settings(**target(options.sleep_ms)),
-        run_gunicorn(
-            os.environ["DATABASE_URL"],
-            workers=options.workers,
-            settings="tests.support.http_settings"
-            if options.sleep_ms
-            else "thebot_settings.settings",
-        ) as server,
-    ):
+    with override_settings(**target(options.sleep_ms)), contextlib.ExitStack() as stack:
+        with server_cores(options.split_cores) as cores:
+            server = stack.enter_context(
+                run_gunicorn(
+                    os.environ["DATABASE_URL"],
+                    workers=options.workers,
+                    settings="tests.support.http_settings"
+                    if options.sleep_ms
+                    else "thebot_settings.settings",
+                )
+            )
+        print(cores, flush=True)
         for round_ in range(1, options.rounds + 1):
             started = time.monotonic()
             run = search(server.base_url, options)

@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
         "TOKEN_PATH": "token",
         "HEADER": "Authorization",
         "SCHEME": "Token",
+        # False: the login has its own line in every report and is left out of "slowest",
+        # "worst p95" and the charts' scale; True: it is judged as any endpoint under test.
+        "UNDER_TEST": False,
     },
     # perftest's own test users. {n} is the identity's number and {run} the run's, so runs at
     # the same time never share an account; the domain is reserved (RFC 2606), so no real
@@ -337,6 +340,8 @@ def validate(config: dict, where: Where = SETTINGS) -> dict:
     )
     if not isinstance(login["SCHEME"], str):
         raise (at_login / "SCHEME").error("must be a string ('' for a bare token).")
+    if not isinstance(login["UNDER_TEST"], bool):
+        raise (at_login / "UNDER_TEST").error("must be True or False.")
     identity, at_identity = config["IDENTITY"], where / "IDENTITY"
     if not isinstance(identity["EMAIL"], str) or "{n}" not in identity["EMAIL"]:
         raise (at_identity / "EMAIL").error("must be a string containing '{n}'.")

@@ -347,6 +347,7 @@ def build_plan(
         token_path=raw_login["TOKEN_PATH"],
         header=raw_login["HEADER"],
         scheme=raw_login["SCHEME"],
+        under_test=raw_login["UNDER_TEST"],
     )
     chosen = tuple(_select(_endpoints(config, login), endpoints))
     roles = _roles(config["IDENTITY"])

@@ -16,6 +16,7 @@ from perftest.store.vocabulary import unmeasured
 from perftest.text import ms, number
 
 from .. import summaries
+from ..login import is_login
 from ..metrics import (
     MAX,
     MEAN,
@@ -112,11 +113,6 @@ def _login_advice(stored: StoredRun) -> str:
     )
 
 
-def _is_login(endpoint: Any, stored: StoredRun) -> bool:
-    """Whether ``endpoint`` is the configured login endpoint, as the plan snapshot marks it."""
-    return any(e.is_login and e.name == endpoint.name for e in stored.plan.endpoints)
-
-
 def _throttled(endpoint: Any, group: dict, share: str, stored: StoredRun) -> Finding:
     """An endpoint's 429s, named as its view's own throttle when one can have sent them."""
     waits = retry_afters(endpoint, [group["reason"]])
@@ -158,7 +154,7 @@ def _error_group(rule_id: str):
             )
         evidence = f"{endpoint.method} {endpoint.path}: {share}.{example}"
         advice = ""
-        if rule_id == CLIENT_ERROR and _is_login(endpoint, stored):
+        if rule_id == CLIENT_ERROR and is_login(endpoint, stored):
             advice = _login_advice(stored)
         elif rule_id == CLIENT_ERROR and (refused := refused_token(stored)) is not None:
             # Not this endpoint's permissions: the token every endpoint sends was refused.
@@ -392,7 +388,7 @@ LOGIN_HASH_SHARE = 0.5
 def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
     """Login is slow because it hashes a password, on purpose: say so with both figures."""
     hashed = stored.row.environment.get("password_hash")
-    if not isinstance(hashed, dict) or not _is_login(endpoint, stored) or not P50.of(endpoint):
+    if not isinstance(hashed, dict) or not is_login(endpoint, stored) or not P50.of(endpoint):
         return []
     share = hashed["ms"] / P50.of(endpoint)
     if share < LOGIN_HASH_SHARE:

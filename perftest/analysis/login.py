@@ -1,0 +1,35 @@
+"""The login, set apart from the endpoints under test.
+
+Logging in hashes a password, slow on purpose (hundreds of milliseconds): judged as any
+endpoint it is always the "slowest", the worst p95 and the top of every chart's scale, and a
+run with a real regression can look better than its baseline. Unless the plan puts it under
+test (``PERFTEST["LOGIN"]["UNDER_TEST"]``), every "slowest", "worst" and chart scale reads
+``under_test`` rows, and the login gets a line of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from perftest.store.read import StoredRun
+
+_Row = TypeVar("_Row")
+
+
+def is_login(endpoint: Any, stored: StoredRun) -> bool:
+    """Whether ``endpoint`` (a stored row, by name) is the configured login endpoint, as the
+    plan snapshot marks it."""
+    return any(e.is_login and e.name == endpoint.name for e in stored.plan.endpoints)
+
+
+def set_apart(stored: StoredRun) -> bool:
+    """Whether the login is left out of the endpoints under test (the default)."""
+    return not stored.plan.login.under_test
+
+
+def under_test(rows: Iterable[_Row], stored: StoredRun) -> list[_Row]:
+    """``rows`` without the login's, unless the plan puts the login under test."""
+    if not set_apart(stored):
+        return list(rows)
+    return [row for row in rows if not is_login(row, stored)]
