@@ -12,10 +12,19 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connections
+from django.test import override_settings
 
 from perftest.models import Run
 from tests.support.commands import in_process
 from tests.support.old_runs import FIXTURES
+from tests.support.passwords import FAST_HASHERS
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Logins in the test process hash with a fast hasher (``tests.support.passwords``)."""
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        yield
 
 
 @pytest.fixture

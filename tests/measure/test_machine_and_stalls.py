@@ -33,6 +33,7 @@ from perftest.models import Run
 from perftest.text import ms
 from tests.support import views
 from tests.support.live_server import shared_database_url, standin_server  # noqa: F401
+from tests.support.passwords import PROJECT_HASHERS
 from thebot_settings.settings import PERFTEST as THEBOT
 
 BURN_LIMIT_S = 60  # the burner ends itself even if the test process dies
@@ -209,6 +210,7 @@ def test_a_healthy_closed_level_has_corrected_figures_and_no_stall_finding(
 
 @pytest.mark.slow
 @pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=PROJECT_HASHERS)
 def test_login_is_explained_by_the_password_hash_timed_in_the_run(tmp_path):
     run = run_command(
         tmp_path, "--endpoints", "Login,Get Profile", "--warmup", "0", "--iterations", "3"

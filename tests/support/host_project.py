@@ -62,6 +62,8 @@ FILES = {
             )
         }
         AUTH_USER_MODEL = "accounts.User"
+        # A test project: a fast hasher, as Django's testing documentation advises.
+        PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
         DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
         USE_TZ = True
         REST_FRAMEWORK = {
