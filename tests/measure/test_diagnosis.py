@@ -22,6 +22,7 @@ from perftest.store.read import StoredRun
 from tests.support import views
 from tests.support.counting import COUNT_FILE_ENV, count_handled
 from tests.support.live_server import shared_database_url, standin_server  # noqa: F401
+from tests.support.passwords import PROJECT_HASHERS
 from tests.support.report_checks import missing_figures, missing_titles, validate
 from thebot_settings.settings import MIDDLEWARE
 from thebot_settings.settings import PERFTEST as THEBOT
@@ -122,6 +123,7 @@ def test_profile_names_the_slow_helper_first_among_the_projects_code_and_is_neve
 
 @pytest.mark.slow
 @pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=PROJECT_HASHERS)  # profiles the real hash
 def test_profiling_the_login_endpoint_logs_in_again_so_the_endpoints_after_it_answer(tmp_path):
     run = perftest(
         tmp_path, "--endpoints", "Login,Get Profile,Get Lessons", "--iterations", "2",
@@ -175,6 +177,7 @@ def share(cell: str) -> float:
 
 @pytest.mark.slow
 @pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=PROJECT_HASHERS)  # profiles the real hash
 def test_profile_folds_the_shared_dispatch_and_starts_at_each_endpoints_own_work(tmp_path):
     endpoints = {e["name"]: e for e in THEBOT["ENDPOINTS"]}
     shown = ("Login", "Get Profile", "Get Lessons")
@@ -227,6 +230,7 @@ def test_profile_folds_the_shared_dispatch_and_starts_at_each_endpoints_own_work
 
 @pytest.mark.slow
 @pytest.mark.django_db
+@override_settings(PASSWORD_HASHERS=PROJECT_HASHERS)  # profiles the real hash
 def test_a_single_profiled_endpoint_starts_its_table_at_the_projects_first_function(tmp_path):
     run = perftest(
         tmp_path, "--endpoints", "Login", "--iterations", "1", "--warmup", "0", "--profile", "1"
