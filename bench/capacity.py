@@ -105,6 +105,26 @@ def server_cores(split: bool) -> Iterator[str]:
         os.sched_setaffinity(0, everything - server)
 
 
+def server_ms_per_answer(run: Run, record: dict) -> float | None:
+    """The server's CPU per answer at the capacity's step (its processes' CPU over the step,
+    divided by the step's answers): what one request cost the machine in that round. When the
+    machine's own speed moves (a shared host), this moves with it, and capacity × this stays
+    put; when the search is what moves, it does not."""
+    passed = [step for step in record["steps"] if step["rate"] == record["capacity_rps"]]
+    if not passed:
+        return None
+    level = list(run.levels.order_by("position"))[passed[-1]["level"]]
+    if not (level.server_cores and level.requests):
+        return None
+    return level.server_cores * level.wall_s * 1000 / level.requests
+
+
+def spread(values: list[float]) -> float:
+    """How far the farthest value is from their mean, as a share of it."""
+    mean = statistics.mean(values)
+    return max(abs(value - mean) / mean for value in values)
+
+
 def steps(record: dict) -> str:
     """``19✓ 38✓ 76✗ …``: each step's rate and whether every bound held."""
     return " ".join(f"{s['rate']:g}{'✓' if s['passed'] else '✗'}" for s in record["steps"])
@@ -131,6 +151,8 @@ def main() -> None:
         f"--engine {options.engine}"
     )
     found: list[float] = []
+    # Per round: the cores the server's capacity stands for (capacity × CPU per answer).
+    cores_at_capacity: list[float] = []
     with override_settings(**target(options.sleep_ms)), contextlib.ExitStack() as stack:
         with server_cores(options.split_cores) as cores:
             server = stack.enter_context(
@@ -160,17 +182,30 @@ def main() -> None:
                 print(*(f"         {note}" for note in run.notes if "--capacity" in note))
             if record["capacity_rps"] is not None:
                 found.append(record["capacity_rps"])
+                cpu_ms = server_ms_per_answer(run, record)
+                if cpu_ms is not None:
+                    cores_at_capacity.append(record["capacity_rps"] * cpu_ms / 1000)
+                    print(
+                        f"         the server's CPU per answer at the capacity: {cpu_ms:.2f} ms "
+                        f"({cores_at_capacity[-1]:.2f} cores at the capacity)"
+                    )
     if len(found) < 2:
         print("fewer than two capacities found: no spread")
         return
-    mean = statistics.mean(found)
-    spread = max(abs(value - mean) / mean for value in found)
-    verdict = "within" if spread <= SPREAD_GOAL else "beyond"
+    farthest = spread(found)
+    verdict = "within" if farthest <= SPREAD_GOAL else "beyond"
     print(
-        f"capacities {', '.join(f'{v:g}' for v in found)} req/s: mean {mean:.1f}, "
-        f"min {min(found):g}, max {max(found):g}; the farthest is {spread:.1%} from the mean "
+        f"capacities {', '.join(f'{v:g}' for v in found)} req/s: "
+        f"mean {statistics.mean(found):.1f}, "
+        f"min {min(found):g}, max {max(found):g}; the farthest is {farthest:.1%} from the mean "
         f"({verdict} the ±{SPREAD_GOAL:.0%} goal); load average now {os.getloadavg()[0]:.2f}"
     )
+    if len(cores_at_capacity) == len(found):
+        print(
+            f"cores at the capacity {', '.join(f'{v:.2f}' for v in cores_at_capacity)}: the "
+            f"farthest is {spread(cores_at_capacity):.1%} from the mean (the capacities' spread "
+            "with the machine's own speed taken out)"
+        )
 
 
 if __name__ == "__main__":
