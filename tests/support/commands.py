@@ -37,12 +37,17 @@ def in_process(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
+#: The settings a test's ``manage.py`` subprocess runs with unless its ``env`` names others.
+SUBPROCESS_SETTINGS = "tests.support.fast_settings"
+
+
 def manage_subprocess(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """``manage.py *args`` in a new process, with ``env`` over this process's environment."""
+    """``manage.py *args`` in a new process, with ``env`` over this process's environment
+    (the settings: ``SUBPROCESS_SETTINGS``)."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": SUBPROCESS_SETTINGS, **env},
         capture_output=True,
         text=True,
         timeout=120,

@@ -14,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+from tests.support.commands import SUBPROCESS_SETTINGS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,7 +30,11 @@ class TerminalRun:
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "perftest", *args],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url},
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": SUBPROCESS_SETTINGS,
+                "DATABASE_URL": database_url,
+            },
             stdin=subprocess.DEVNULL,
             stdout=follower,
             stderr=subprocess.PIPE,
