@@ -64,16 +64,13 @@ def _run_url(pk: int) -> str:
 
 def _head(column: history.Column, this: int) -> SafeString:
     """``#12`` linked, its start, and what it was compared with."""
-    compared = (
-        format_html(
-            "vs #{}, {} regression{}",
-            column.baseline,
-            column.regressions,
-            "" if column.regressions == 1 else "s",
-        )
-        if column.baseline is not None
-        else "no baseline"
-    )
+    if column.baseline is None:
+        compared = "no baseline"
+    elif column.regressions:
+        plural = "" if column.regressions == 1 else "s"
+        compared = f"vs #{column.baseline}, {column.regressions} regression{plural}"
+    else:
+        compared = f"vs #{column.baseline}"
     return format_html(
         '<a href="{}">#{}</a>{}<br><small>{}</small><br><small>{}</small>',
         _run_url(column.pk),
@@ -84,18 +81,25 @@ def _head(column: history.Column, this: int) -> SafeString:
     )
 
 
+def _figure(text: str, name: str, point: history.Point) -> SafeString:
+    """A figure of a cell, emphasised when the mark is about it."""
+    if name in point.figures:
+        return format_html('<span class="perftest-history-figure">{}</span>', text)
+    return format_html("{}", text)
+
+
 def _cell(point: history.Point) -> SafeString:
-    """The p95, the queries per request and the mark, one line each; the reason on hover
-    (and in the notes under the table)."""
+    """The p95, the queries per request and the mark, one line each (the figure the mark is
+    about in the mark's colour); the reason on hover and in the notes under the table."""
     p95 = ms(point.p95_ms) if point.p95_ms is not None else NONE
     queries = f"{point.queries:.1f} q/req" if point.queries is not None else NONE
     mark = MARK_WORDS.get(point.mark, "")
     return format_html(
-        '<span class="perftest-history-{}" title="{}">{}<br>{}{}</span>',
+        '<span class="perftest-history-cell perftest-mark-{}" title="{}">{}<br>{}{}</span>',
         point.mark.replace(" ", "-") or "plain",
         point.why,
-        p95,
-        queries,
+        _figure(p95, history.P95, point),
+        _figure(queries, history.QUERIES, point),
         format_html("<br><strong>{}</strong>", mark) if mark else "",
     )
 

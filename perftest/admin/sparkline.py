@@ -2,8 +2,9 @@
 
 Plain SVG rather than a chart library: a line and a dot per run fit in a table cell and
 need no axes (the cells beside it hold the numbers). The line takes the text's colour, so
-it reads in the admin's light and dark themes; a regressed run's dot is red, an improved
-one's green, a run not judged hollow. A run without the figure leaves a gap.
+it reads in the admin's light and dark themes; a run whose p95 regressed has a red dot, one
+whose p95 improved a green one, one whose p95 was not judged a hollow one (a mark about the
+queries only leaves the dot plain). A run without the figure leaves a gap.
 """
 
 from __future__ import annotations
@@ -41,15 +42,15 @@ def sparkline(trend: history.Trend) -> SafeString:
         return SafeString("")
     top = max(values)
     placed = [
-        (_xy(i, len(points), p.p95_ms, top), p.mark)
+        (_xy(i, len(points), p.p95_ms, top), p.mark, history.P95 in p.figures)
         for i, p in enumerate(points)
         if p.p95_ms is not None
     ]
-    line = " ".join(f"{x},{y}" for (x, y), _ in placed)
+    line = " ".join(f"{x},{y}" for (x, y), _, _ in placed)
     dots = format_html_join(
         "",
         '<circle cx="{}" cy="{}" r="2.5" class="{}"/>',
-        ((x, y, DOTS.get(mark, "perftest-dot")) for (x, y), mark in placed),
+        ((x, y, DOTS[mark] if about_p95 else "perftest-dot") for (x, y), mark, about_p95 in placed),
     )
     label = f"p95 of {trend.endpoint}, {len(values)} runs: {ms(values[0])} to {ms(values[-1])}"
     return format_html(

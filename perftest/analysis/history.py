@@ -32,6 +32,10 @@ MARKS = (REGRESSION, IMPROVEMENT, NOT_JUDGED, NOT_COMPARED)
 #: Why a point has no figures when its run has no row for the endpoint.
 ABSENT = "not in this run"
 
+#: The figures a history shows, by their names in a stored comparison.
+P95 = metrics.P95.name
+QUERIES = "queries_mean"
+
 
 @dataclass(frozen=True)
 class Column:
@@ -49,13 +53,16 @@ class Column:
 @dataclass(frozen=True)
 class Point:
     """One endpoint in one run: its p95 and queries per request (None when the run has no
-    such figure: ``why`` says why), and the run's mark for it with its reason."""
+    such figure: ``why`` says why), the run's mark for it with its reason, and which of the
+    two figures the mark is about in the sequential pass (``P95``, ``QUERIES``; none when
+    it is about the endpoint at a load level only)."""
 
     run: int
     p95_ms: float | None
     queries: float | None
     mark: str
     why: str
+    figures: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,33 +88,36 @@ def columns(runs: Sequence[HistoryRun]) -> list[Column]:
     ]
 
 
-def _p95_withheld(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The sequential p95 comparison of the endpoint when its verdict was withheld."""
+def _sequential(rows: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The endpoint's compared figures in the sequential pass, by name; a statement newly
+    repeated there counts as its queries regressing."""
     for row in rows:
-        if row["phase"] != "sequential" or row["level"] is not None:
-            continue
-        for metric in row["metrics"]:
-            if metric["metric"] == metrics.P95.name and metric["verdict"] in (
-                NOT_JUDGED,
-                NOT_COMPARED,
-            ):
-                return metric
-    return None
+        if row["phase"] == "sequential" and row["level"] is None:
+            found = {metric["metric"]: metric for metric in row["metrics"]}
+            if row["new_repeated"]:
+                found[QUERIES] = {**found.get(QUERIES, {}), "verdict": REGRESSION}
+            return found
+    return {}
 
 
-def _mark(run: HistoryRun, label: str, why: str) -> tuple[str, str]:
-    """The run's mark for the endpoint ``label`` and its reason: its stored regressions (each
-    finding's title), else its improvements, else a withheld p95 verdict."""
+def _mark(run: HistoryRun, label: str, why: str) -> tuple[str, str, frozenset[str]]:
+    """The run's mark for the endpoint ``label``, its reason and the figures it is about: its
+    stored regressions (each finding's title), else its improvements, else a withheld p95
+    verdict."""
     rows = [row for row in run.row.comparison.get("rows", ()) if row["endpoint"] == label]
     subjects = {subject(row) for row in rows}
+    compared = _sequential(rows)
     for kind in (REGRESSION, IMPROVEMENT):
         titles = [f.title for f in run.changes if f.rule == kind and f.subject in subjects]
         if titles:
-            return kind, "; ".join(titles)
-    withheld = _p95_withheld(rows)
-    if withheld is not None:
-        return withheld["verdict"], withheld["why"]
-    return "", why
+            about = frozenset(
+                n for n in (P95, QUERIES) if compared.get(n, {}).get("verdict") == kind
+            )
+            return kind, "; ".join(titles), about
+    p95 = compared.get(P95, {})
+    if p95.get("verdict") in (NOT_JUDGED, NOT_COMPARED):
+        return p95["verdict"], p95["why"], frozenset({P95})
+    return "", why, frozenset()
 
 
 def _point(run: HistoryRun, label: str) -> Point:

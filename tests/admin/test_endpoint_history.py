@@ -138,6 +138,8 @@ def test_each_endpoints_p95_and_queries_across_the_earlier_runs_of_its_target_an
     assert [p.queries for p in trends["Get Lessons"]] == [2.0, 2.0, 3.0, 3.0]
     for points in trends.values():
         assert [p.mark for p in points] == ["", "", history.REGRESSION, history.NOT_JUDGED]
+    assert trends["Get Profile"][2].figures == {history.P95}
+    assert trends["Get Lessons"][2].figures == {history.QUERIES}
     stored_titles = {
         f.subject: f.title for f in runs["third"].findings.filter(rule=history.REGRESSION)
     }
@@ -174,11 +176,14 @@ def test_the_history_page_and_the_run_page_link_each_run_and_explain_each_mark()
     assert f"vs #{runs['second'].pk}, 2 regressions" in page
     assert page.count("<strong>regressed</strong>") == 2
     assert page.count("<strong>not judged</strong>") == 2
+    emphasised = re.findall(r'<span class="perftest-history-figure">([^<]+)</span>', page)
+    assert emphasised == ["60.0 ms", "60.0 ms", "3.0 q/req", "40.0 ms"]  # what each mark is about
     assert "Log in" not in page
     for finding in runs["third"].findings.filter(rule=history.REGRESSION):
         assert f"{finding.subject} regressed: {escape(finding.title)}</li>" in page
     assert page.count('class="perftest-sparkline"') == 2
-    assert page.count('class="perftest-dot-regression"') == 2
+    assert page.count('class="perftest-dot-regression"') == 1  # Get Profile's p95
+    assert page.count('class="perftest-dot-unjudged"') == 2
     assert 'id="history"' in run_page
     assert run_page.count(f'href="{history_url(runs["fourth"])}"') == 2  # tools and section
     assert re.findall(rf'<a href="{LIST}(\d+)/change/">#', run_page) == heads
