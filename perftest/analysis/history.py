@@ -92,9 +92,9 @@ def _sequential(rows: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any
     """The endpoint's compared figures in the sequential pass, by name; a statement newly
     repeated there counts as its queries regressing."""
     for row in rows:
-        if row["phase"] == "sequential" and row["level"] is None:
-            found = {metric["metric"]: metric for metric in row["metrics"]}
-            if row["new_repeated"]:
+        if row.get("phase") == "sequential" and row.get("level") is None:
+            found = {metric["metric"]: metric for metric in row.get("metrics", ())}
+            if row.get("new_repeated"):
                 found[QUERIES] = {**found.get(QUERIES, {}), "verdict": REGRESSION}
             return found
     return {}
@@ -104,7 +104,7 @@ def _mark(run: HistoryRun, label: str, why: str) -> tuple[str, str, frozenset[st
     """The run's mark for the endpoint ``label``, its reason and the figures it is about: its
     stored regressions (each finding's title), else its improvements, else a withheld p95
     verdict."""
-    rows = [row for row in run.row.comparison.get("rows", ()) if row["endpoint"] == label]
+    rows = [row for row in run.row.comparison.get("rows", ()) if row.get("endpoint") == label]
     subjects = {subject(row) for row in rows}
     compared = _sequential(rows)
     for kind in (REGRESSION, IMPROVEMENT):
@@ -116,7 +116,8 @@ def _mark(run: HistoryRun, label: str, why: str) -> tuple[str, str, frozenset[st
             return kind, "; ".join(titles), about
     p95 = compared.get(P95, {})
     if p95.get("verdict") in (NOT_JUDGED, NOT_COMPARED):
-        return p95["verdict"], p95["why"], frozenset({P95})
+        word = p95["verdict"]
+        return word, p95["why"].removeprefix(f"{word}: "), frozenset({P95})
     return "", why, frozenset()
 
 

@@ -188,6 +188,7 @@ def test_the_history_page_and_the_run_page_link_each_run_and_explain_each_mark()
     assert run_page.count(f'href="{history_url(runs["fourth"])}"') == 2  # tools and section
     assert re.findall(rf'<a href="{LIST}(\d+)/change/">#', run_page) == heads
     assert run_page.count("<strong>regressed</strong>") == 2
+    assert viewer.get(f"{LIST}{runs['later'].pk + 1}/endpoint-history/").status_code == 404
 
 
 def page_queries(client, url: str) -> tuple[int, str]:
