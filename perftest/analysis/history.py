@@ -39,13 +39,11 @@ QUERIES = "queries_mean"
 
 @dataclass(frozen=True)
 class Column:
-    """One run of the history as its column heads it: when, its verdict, what it was
-    compared with (None: nothing) and how many regressions that comparison found."""
+    """One run of the history as its column heads it: when, what it was compared with
+    (None: nothing) and how many regressions that comparison found."""
 
     pk: int
     started_at: dt.datetime
-    label: str
-    verdict: str
     baseline: int | None
     regressions: int
 
@@ -79,8 +77,6 @@ def columns(runs: Sequence[HistoryRun]) -> list[Column]:
         Column(
             run.pk,
             run.row.started_at,
-            run.row.label,
-            run.row.verdict,
             (run.row.comparison.get("baseline") or {}).get("id"),
             sum(1 for finding in run.changes if finding.rule == REGRESSION),
         )
