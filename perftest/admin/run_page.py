@@ -3,8 +3,9 @@
 The page is for a person deciding what to look at: the run's verdict first, then the report's
 executive summary, then each kind of row as a table (figures formatted as the reports format
 them), findings coloured by severity with their evidence, the thresholds with a failed one in
-red, the capacity search's steps when the run searched, the resource samples folded away, the
-stored plan and environment (redacted when stored), and the HTML report's charts (the
+red, the capacity search's steps when the run searched, each endpoint's history across the
+earlier runs of its target and plan (``endpoint_history``), the resource samples folded away,
+the stored plan and environment (redacted when stored), and the HTML report's charts (the
 server's account of each level among them). Nothing here re-runs the analysis: it shows the stored
 verdicts (a run stored before verdicts were gets the one its stored findings add up to).
 """
@@ -33,7 +34,7 @@ from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
-from . import badges, drawing
+from . import badges, drawing, endpoint_history
 from .tables import Row, Table
 
 #: The phases of the sequential rows, as the page names them.
@@ -279,4 +280,5 @@ def context(stored: StoredRun) -> dict[str, Any]:
             for name in ("html", "md", "json", "junit")
         ],
         "perftest_previous": _previous(stored),
+        "perftest_history": endpoint_history.of(stored, endpoint_history.PAGE_RUNS),
     }

@@ -25,7 +25,7 @@ from perftest.store.read import StoredRun
 from . import run_list, run_page
 from .forms import RunForm
 from .permissions import viewing_runs
-from .views import compare, report
+from .views import compare, history, report
 
 
 class RunChangeList(ChangeList):
@@ -96,6 +96,11 @@ class RunAdmin(admin.ModelAdmin):
                 "<int:pk>/compare/<int:baseline_pk>/",
                 viewing_runs(self, compare.compare),
                 name="perftest_run_compare",
+            ),
+            path(
+                "<int:pk>/endpoint-history/",
+                viewing_runs(self, history.history),
+                name="perftest_run_endpoint_history",
             ),
             *super().get_urls(),
         ]

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from django.db.models import QuerySet
+
 from perftest import models
 from perftest.plan.fingerprint import differences, fingerprint
 from perftest.plan.model import RunPlan
@@ -26,6 +28,15 @@ class BaselineRefused(ValueError):
 
 #: The note a run stores when ``--baseline latest`` finds no run to compare with.
 NO_BASELINE = "not compared: no earlier completed run with this target and plan (--baseline latest)"
+
+
+def comparable(target: str, plan: RunPlan) -> QuerySet[models.Run]:
+    """The completed runs of ``target`` whose plan fingerprint is ``plan``'s: the runs a run
+    of ``plan`` can be compared with (``--baseline latest``) and whose figures make its
+    history (``store.history``)."""
+    return models.Run.objects.filter(
+        status=Status.COMPLETED, target=target, plan_fingerprint=fingerprint(plan)
+    )
 
 
 def baseline_for(
@@ -41,9 +52,7 @@ def baseline_for(
     be compared with, and establishes the baseline instead of failing.
     """
     if choice == "latest":
-        runs = models.Run.objects.filter(
-            status=Status.COMPLETED, target=target, plan_fingerprint=fingerprint(plan)
-        )
+        runs = comparable(target, plan)
         if before is not None:
             runs = runs.filter(started_at__lte=before.started_at).exclude(pk=before.pk)
         return runs.order_by("-started_at", "-pk").first()

@@ -157,8 +157,9 @@ def test_the_run_list_costs_the_same_queries_whatever_the_number_of_runs(
 
 
 #: Queries of a run page: session, user, permissions (two), the run, its four kinds of rows,
-#: the latest earlier run to compare with, the run's content type (the history link).
-RUN_PAGE_QUERIES = 11
+#: the latest earlier run to compare with, the endpoint history (its runs, their endpoints,
+#: their changes against their baselines), the run's content type (Django's History link).
+RUN_PAGE_QUERIES = 14
 
 
 @pytest.mark.parametrize("size", [1, 30])
@@ -381,6 +382,7 @@ def test_every_view_asks_for_staff_and_the_view_permission(tmp_path):
         f"{LIST}{run.pk}/change/",
         *(f"{LIST}{run.pk}/report/{name}/" for name in CONTENT_TYPES),
         f"{LIST}{run.pk}/compare/{baseline.pk}/",
+        f"{LIST}{run.pk}/endpoint-history/",
     ]
     anonymous = Client()
     not_staff = user("visitor", staff=False)
