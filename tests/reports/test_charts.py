@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from perftest import models
 from perftest.admin.drawing import REPORT_CHARTS
 from perftest.reports import charts, html
 from perftest.reports.charts import palette, ticks
@@ -23,29 +24,10 @@ from tests.support.stored_rows import (
     load_run,
     server_environment,
     server_timing,
+    stored_windows,
 )
 
-#: Window width of the stored windows below, in seconds.
-WIDTH_S = 1.0
 LOGIN = {"name": "Login", "method": "POST", "path": "/api/auth/login/", "is_login": True}
-
-
-def stored_windows(*p95s: float | None, count: int = 40) -> dict:
-    """A row's stored ``windows``: one window a second, each ``count`` answers half at the
-    p95 given and half at a fifth of it (so its p50 is the fifth); None: no answer that
-    second, a window never stored."""
-    return {
-        "width_s": WIDTH_S,
-        "windows": [
-            {
-                "offset_s": i * WIDTH_S,
-                "count": count,
-                "values_us": [[int(p95 * 200), count // 2], [int(p95 * 1000), count // 2]],
-            }
-            for i, p95 in enumerate(p95s)
-            if p95 is not None
-        ],
-    }
 
 
 def with_login(under_test: bool = False, **fields):
@@ -91,7 +73,7 @@ def test_the_whole_run_chart_draws_each_figure_once_and_marks_every_phase():
     ]  # fmt: skip
     names = [series.name for panel in figure.panels for series in panel.series]
     assert names == [
-        "throughput as expected", "answers otherwise", "p50", "p95", "error rate",
+        "throughput as expected", "answers not as expected", "p50", "p95", "error rate",
         "active workers",
     ]  # fmt: skip
     # One group per figure in the SVG, each named, and a marker per phase, in the order run.
@@ -247,3 +229,17 @@ def test_the_login_is_out_of_the_endpoint_charts_scale_unless_under_test(under_t
     top = max(y for chart in (latency, before_after) for s in chart.series for _, y in s.points)
     assert top == (950.0 if under_test else 120.0)
     assert bool(latency.note) == bool(before_after.note) == (not under_test)
+
+
+@pytest.mark.django_db
+def test_an_open_levels_workers_are_those_busy_in_requests():
+    run = with_login()
+    open_level = {"model": models.LoadLevel.Model.OPEN, "rate": 40.0, "window_s": 10.0}
+    add_level(run, 8, 40.0, 50.0, lateness={"late_while_idle": 0, "busy_s": 25.0}, **open_level)
+    add_level(run, 8, 40.0, 50.0, mean_ms=100.0, **open_level)  # stored before busy_s was
+
+    figure = charts.whole_run(StoredRun.of(run))
+    workers = figure.panels[-1].series[0].points
+
+    # 25 s inside requests over a 10 s window; else throughput × mean latency (40/s × 0.1 s).
+    assert [y for _, y in workers if y is not None] == [1, 1, 2.5, 2.5, 4.0, 4.0]

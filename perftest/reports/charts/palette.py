@@ -10,7 +10,8 @@ from __future__ import annotations
 #: The kinds of series the charts draw, each with its one colour.
 P50, P95, P99, MAX = "p50", "p95", "p99", "max"
 P50_BEFORE, P95_BEFORE = "p50 before", "p95 before"
-AS_EXPECTED, OTHERWISE, ERRORS, WORKERS = "as expected", "otherwise", "errors", "workers"
+AS_EXPECTED, NOT_AS_EXPECTED = "as expected", "not as expected"
+ERRORS, WORKERS = "errors", "workers"
 OUTSIDE, APP, SQL = "outside the app", "app without SQL", "SQL"
 
 COLOURS: dict[str, str] = {
@@ -22,7 +23,7 @@ COLOURS: dict[str, str] = {
     P50_BEFORE: "#9cc3e6",
     P95_BEFORE: "#f2bf85",
     AS_EXPECTED: "#2a9d4b",
-    OTHERWISE: "#b8860b",
+    NOT_AS_EXPECTED: "#b8860b",
     ERRORS: "#c2185b",
     WORKERS: "#138d90",
     OUTSIDE: "#a0a8b3",

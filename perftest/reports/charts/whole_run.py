@@ -18,7 +18,7 @@ from typing import Any
 from perftest.analysis import login
 from perftest.analysis.efficiency import littles_law
 from perftest.analysis.metrics import ERROR_RATE, OK_THROUGHPUT, P50, P95
-from perftest.store.read import StoredRun
+from perftest.store.read import LevelModel, StoredRun
 from perftest.store.windows import Windows
 from perftest.text import level_label
 
@@ -26,7 +26,10 @@ from . import palette
 from .model import Mark, Panel, Panels, Point, Series
 
 #: The series of the figure, each once, by panel: (name, palette kind).
-THROUGHPUT = ((OK_THROUGHPUT.name, palette.AS_EXPECTED), ("answers otherwise", palette.OTHERWISE))
+THROUGHPUT = (
+    (OK_THROUGHPUT.name, palette.AS_EXPECTED),
+    ("answers not as expected", palette.NOT_AS_EXPECTED),
+)
 LATENCY = ((P50.name, palette.P50), (P95.name, palette.P95))
 ERRORS = ((ERROR_RATE.name, palette.ERRORS),)
 WORKERS = (("active workers", palette.WORKERS),)
@@ -61,7 +64,7 @@ class _Timeline:
         errors = row.requests - row.ok
         seconds = end - start
         self.flat(OK_THROUGHPUT.name, start, end, row.ok / seconds if seconds else 0.0)
-        self.flat("answers otherwise", start, end, errors / seconds if seconds else 0.0)
+        self.flat("answers not as expected", start, end, errors / seconds if seconds else 0.0)
         for metric in (P50, P95, ERROR_RATE):
             self.flat(metric.name, start, end, metric.of(row))
         self.flat("active workers", start, end, workers)
@@ -87,9 +90,16 @@ def _sequential(timeline: _Timeline, rows: Iterable[Any], label: str, short: str
 
 
 def _workers(level: Any) -> float:
-    """A closed level's workers; an open level's busy in requests on average (X × R)."""
+    """A closed level's workers; an open level's busy in requests on average: the workers'
+    stored seconds inside requests over the level's window, or else throughput × mean
+    latency (never more than its pool)."""
+    if level.model != LevelModel.OPEN:
+        return level.concurrency
+    busy_s = (level.lateness or {}).get("busy_s")
+    if busy_s is not None and level.window_s:
+        return round(busy_s / level.window_s, 2)
     law = littles_law(level)
-    return level.concurrency if law is None or law.closed else round(law.busy, 2)
+    return round(min(law.busy, level.concurrency), 2) if law else level.concurrency
 
 
 def _windowed(timeline: _Timeline, level: Any, windows: Windows) -> float:
@@ -110,7 +120,9 @@ def _windowed(timeline: _Timeline, level: Any, windows: Windows) -> float:
     if count < 3:
         timeline.flat(OK_THROUGHPUT.name, start, end, OK_THROUGHPUT.of(level))
     errors = level.requests - level.ok
-    timeline.flat("answers otherwise", start, end, errors / level.window_s if level.window_s else 0)
+    timeline.flat(
+        "answers not as expected", start, end, errors / level.window_s if level.window_s else 0
+    )
     timeline.flat(ERROR_RATE.name, start, end, ERROR_RATE.of(level))
     timeline.flat("active workers", start, end, _workers(level))
     return end - start
@@ -120,14 +132,14 @@ def _level(timeline: _Timeline, level: Any) -> bool:
     """Lay one level; whether it had windows (False: drawn from its whole figures)."""
     windows = Windows.from_stored(level.windows)
     start = timeline.at
-    if windows.windows:
+    if windows.windows and windows.width_s > 0:
         seconds = _windowed(timeline, level, windows)
     else:
         seconds = level.window_s or level.duration_s or 0.0
         timeline.whole(level, start, start + seconds, _workers(level))
     label = f"level {level.position + 1}: {level_label(level)}"
     timeline.close(Mark(label, start, start + seconds, f"L{level.position + 1}"))
-    return bool(windows.windows)
+    return windows.width_s > 0 and bool(windows.windows)
 
 
 def _as_panels(timeline: _Timeline) -> tuple[Panel, ...]:
