@@ -21,6 +21,7 @@ from tests.support.report_checks import svg_titles
 from tests.support.stored_rows import (
     add_endpoint,
     add_level,
+    add_samples,
     load_run,
     server_environment,
     server_timing,
@@ -243,3 +244,14 @@ def test_an_open_levels_workers_are_those_busy_in_requests():
 
     # 25 s inside requests over a 10 s window; else throughput × mean latency (40/s × 0.1 s).
     assert [y for _, y in workers if y is not None] == [1, 1, 2.5, 2.5, 4.0, 4.0]
+
+
+@pytest.mark.django_db
+def test_one_resource_sample_is_no_chart_over_time():
+    run = with_login()
+    add_samples(run, rss_mb=[100.0], cpu=[50.0])
+    one = StoredRun.of(run)
+    add_samples(run, rss_mb=[100.0, 120.0], cpu=[50.0, 60.0], step_s=1.0)
+
+    assert charts.rss(one) is None and charts.cpu(one) is None
+    assert charts.rss(StoredRun.of(run)) is not None

@@ -15,7 +15,8 @@ def _process_series(
     stored: StoredRun, value: Callable[[dict], float], cpu: bool
 ) -> tuple[Series, ...]:
     """One series per sampled process (``value`` of each reading), or one for the sampled
-    total when the samples carry no per-process detail (runs stored before it existed)."""
+    total when the samples carry no per-process detail (runs stored before it existed);
+    none when no process has two readings."""
     readings = summaries.process_readings(stored.samples)
     if not readings:
         totals = {
@@ -26,7 +27,7 @@ def _process_series(
         }
     else:
         totals = {f"{rows[-1]['name']} (pid {pid})": rows for pid, rows in readings.items()}
-    return tuple(
+    drawn = tuple(
         Series(
             name,
             "",  # one process of several alike: coloured in turn
@@ -37,6 +38,8 @@ def _process_series(
         for name, rows in totals.items()
         if rows
     )
+    # One reading per process is no line over time: then there is no chart.
+    return drawn if any(len(series.points) >= 2 for series in drawn) else ()
 
 
 def rss(stored: StoredRun) -> Chart | None:
