@@ -25,20 +25,20 @@ from perftest.text import level_label
 from . import palette
 from .model import Mark, Panel, Panels, Point, Series
 
+NOT_AS_EXPECTED, ACTIVE_WORKERS = "answers not as expected", "active workers"
 #: The series of the figure, each once, by panel: (name, palette kind).
-THROUGHPUT = (
-    (OK_THROUGHPUT.name, palette.AS_EXPECTED),
-    ("answers not as expected", palette.NOT_AS_EXPECTED),
-)
+THROUGHPUT = ((OK_THROUGHPUT.name, palette.AS_EXPECTED), (NOT_AS_EXPECTED, palette.NOT_AS_EXPECTED))
 LATENCY = ((P50.name, palette.P50), (P95.name, palette.P95))
 ERRORS = ((ERROR_RATE.name, palette.ERRORS),)
-WORKERS = (("active workers", palette.WORKERS),)
+WORKERS = ((ACTIVE_WORKERS, palette.WORKERS),)
 PANELS = (
     ("answers/s", THROUGHPUT),
     ("latency (ms)", LATENCY),
     ("error rate (% of requests)", ERRORS),
     ("workers", WORKERS),
 )
+#: What a level's windows do not hold, drawn from its whole figures.
+LEVEL_WIDE = (NOT_AS_EXPECTED, ERROR_RATE.name, ACTIVE_WORKERS)
 
 LAID_END_TO_END = (
     "Phases are drawn end to end in the order they ran; the time between them (logging in, "
@@ -56,18 +56,26 @@ class _Timeline:
     marks: list[Mark] = field(default_factory=list)
     at: float = 0.0
 
-    def flat(self, name: str, start: float, end: float, value: float) -> None:
-        self.points[name] += [(start, value), (end, value)]
-
-    def whole(self, row: Any, start: float, end: float, workers: float) -> None:
-        """Every series flat across ``start``..``end`` at ``row``'s whole figures."""
-        errors = row.requests - row.ok
-        seconds = end - start
-        self.flat(OK_THROUGHPUT.name, start, end, row.ok / seconds if seconds else 0.0)
-        self.flat("answers not as expected", start, end, errors / seconds if seconds else 0.0)
-        for metric in (P50, P95, ERROR_RATE):
-            self.flat(metric.name, start, end, metric.of(row))
-        self.flat("active workers", start, end, workers)
+    def whole(
+        self,
+        row: Any,
+        stretch: tuple[float, float],
+        seconds: float,
+        workers: float,
+        names: Iterable[str] = (),
+    ) -> None:
+        """The series ``names`` (every one unless told) flat across ``stretch`` at ``row``'s
+        whole figures, its answers counted over ``seconds``."""
+        figures = {
+            OK_THROUGHPUT.name: row.ok / seconds if seconds else 0.0,
+            NOT_AS_EXPECTED: (row.requests - row.ok) / seconds if seconds else 0.0,
+            P50.name: P50.of(row),
+            P95.name: P95.of(row),
+            ERROR_RATE.name: ERROR_RATE.of(row),
+            ACTIVE_WORKERS: workers,
+        }
+        for name in names or figures:
+            self.points[name] += [(stretch[0], figures[name]), (stretch[1], figures[name])]
 
     def close(self, mark: Mark) -> None:
         """End a phase: its mark, and a break in every line before the next one."""
@@ -83,7 +91,7 @@ def _sequential(timeline: _Timeline, rows: Iterable[Any], label: str, short: str
     for row in rows:
         seconds = row.sum_ns / 1e9
         if row.requests and seconds:
-            timeline.whole(row, timeline.at, timeline.at + seconds, 1)
+            timeline.whole(row, (timeline.at, timeline.at + seconds), seconds, 1)
             timeline.at += seconds
     if timeline.at > start:
         timeline.close(Mark(label, start, timeline.at, short))
@@ -117,14 +125,8 @@ def _windowed(timeline: _Timeline, level: Any, windows: Windows) -> float:
             value = window.percentile_ms(percentile) if window else None
             timeline.points[name].append((middle, value))
     end = start + count * width
-    if count < 3:
-        timeline.flat(OK_THROUGHPUT.name, start, end, OK_THROUGHPUT.of(level))
-    errors = level.requests - level.ok
-    timeline.flat(
-        "answers not as expected", start, end, errors / level.window_s if level.window_s else 0
-    )
-    timeline.flat(ERROR_RATE.name, start, end, ERROR_RATE.of(level))
-    timeline.flat("active workers", start, end, _workers(level))
+    wide = LEVEL_WIDE if count >= 3 else (OK_THROUGHPUT.name, *LEVEL_WIDE)
+    timeline.whole(level, (start, end), level.window_s, _workers(level), wide)
     return end - start
 
 
@@ -136,7 +138,7 @@ def _level(timeline: _Timeline, level: Any) -> bool:
         seconds = _windowed(timeline, level, windows)
     else:
         seconds = level.window_s or level.duration_s or 0.0
-        timeline.whole(level, start, start + seconds, _workers(level))
+        timeline.whole(level, (start, start + seconds), seconds, _workers(level))
     label = f"level {level.position + 1}: {level_label(level)}"
     timeline.close(Mark(label, start, start + seconds, f"L{level.position + 1}"))
     return windows.width_s > 0 and bool(windows.windows)
