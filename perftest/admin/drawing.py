@@ -18,13 +18,20 @@ REPORT_CHARTS: tuple[charts.Builder, ...] = tuple(
 
 @dataclass(frozen=True)
 class Drawn:
+    key: str
     title: str
+    note: str
     svg: SafeString
 
 
 def drawn(stored: StoredRun, builders: Iterable[charts.Builder] = REPORT_CHARTS) -> list[Drawn]:
     """The charts ``builders`` draw for ``stored``, as inline SVG with ids scoped to the run."""
     return [
-        Drawn(chart.title, SafeString(charts.svg(chart, f"run{stored.pk}-{chart.key}")))
+        Drawn(
+            chart.key,
+            chart.title,
+            chart.note,
+            SafeString(charts.svg(chart, f"run{stored.pk}-{chart.key}")),
+        )
         for chart in charts.drawn(stored, builders)
     ]

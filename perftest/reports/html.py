@@ -36,7 +36,7 @@ ENGINE = Engine(dirs=[str(TEMPLATES)], autoescape=True)
 CHARTS: dict[sections.Section, tuple[charts.Builder, ...]] = {
     comparison.section: (charts.before_after,),
     endpoints.response_times: (charts.latencies,),
-    load.concurrent: (charts.over_time,),
+    load.concurrent: (charts.whole_run, charts.over_time),
     load.scaling: (charts.scaling,),
     server_account.section: (charts.server_account,),
     resources.usage: (charts.rss, charts.cpu),
@@ -110,7 +110,9 @@ def render(stored: StoredRun) -> str:
                 "html": SafeString(section_html(blocks)),
                 "charts": [
                     {
+                        "key": chart.key,
                         "title": chart.title,
+                        "note": chart.note,
                         "svg": SafeString(charts.svg(chart, f"run{stored.pk}-{chart.key}")),
                     }
                     for chart in drawn

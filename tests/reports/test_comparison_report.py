@@ -25,6 +25,7 @@ from perftest.analysis import rebaseline
 from perftest.analysis.metrics import ERROR_RATE, OK_THROUGHPUT, P50, P95, P99, QUERIES_MEAN
 from perftest.analysis.rules.base import BASELINE, Finding
 from perftest.reports import charts, console, formats, html, markdown
+from perftest.reports.charts import palette
 from perftest.reports.sections import comparison
 from perftest.store import baselines, read, write
 from perftest.store.read import StoredRun
@@ -249,7 +250,7 @@ def test_the_html_draws_before_after_bars_with_the_regression_flagged(compared):
     # The chart follows the comparison's words, and only the flagged bar is red.
     section = page.split(f"Compared with run #{before_pk}</h2>", 1)[1].split("<h2", 1)[0]
     assert title in section
-    assert page.count(f'style="fill: {charts.ALARM}') == 1
+    assert page.count(f'style="fill: {palette.ALARM}') == 1
 
 
 @pytest.mark.slow
@@ -267,7 +268,7 @@ def test_without_a_regression_no_bar_is_red(compared):
 
     assert chart.title == f"p50 and p95 against run #{compared.row.baseline_id}"
     assert not any(series.flagged for series in chart.series)
-    assert charts.ALARM not in html.render(stored)
+    assert palette.ALARM not in html.render(stored)
 
 
 @pytest.mark.slow

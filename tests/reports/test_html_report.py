@@ -63,14 +63,15 @@ def real_run(tmp_path) -> StoredRun:
 
 
 def real_titles(stored: StoredRun) -> list[str]:
-    """CHART_TITLES with, after the latency bars, the over-time chart of each level whose
-    stored windows are two or more (a level of 1 s nearly always spans two)."""
+    """CHART_TITLES with, after the latency bars, the whole run over time and the over-time
+    chart of each level whose stored windows are two or more (a level of 1 s nearly always
+    spans two)."""
     over_time = [
         f"p50 and p95 over time, {level_label(level)}"
         for level in stored.levels
         if len(level.windows.get("windows", ())) >= 2
     ]
-    return [CHART_TITLES[0], *over_time, *CHART_TITLES[1:]]
+    return [CHART_TITLES[0], "The whole run over time", *over_time, *CHART_TITLES[1:]]
 
 
 class Tags(HTMLParser):
@@ -118,11 +119,9 @@ def test_the_html_report_of_a_real_run_draws_every_chart_and_fetches_nothing(rea
     assert latency.categories == ("Get Profile", "Get Lessons")
     assert [s.name for s in latency.series] == ["p50", "p95", "p99"]
     assert [y for _, y in latency.series[1].points] == [e.p95_ms for e in real_run.sequential]
-    scaling = charts.scaling(real_run)
-    assert [x for x, _ in scaling.series[0].points] == [1, 2]
-    assert [y for _, y in scaling.series[0].points] == [
-        level.ok_throughput for level in real_run.levels
-    ]
+    throughput = charts.scaling(real_run).panels[0].series[0]
+    assert [x for x, _ in throughput.points] == [1, 2]
+    assert [y for _, y in throughput.points] == [level.ok_throughput for level in real_run.levels]
 
 
 @pytest.mark.slow
@@ -135,7 +134,8 @@ def test_re_rendering_a_stored_run_gives_the_same_bytes(real_run, tmp_path):
     # pygal's random chart ids are pinned, so each chart's CSS is scoped to a stable id.
     over_time = [chart.key for chart in charts.over_time(real_run)]
     assert re.findall(r'<svg[^>]* id="(chart-[^"]+)"', written.decode()) == [
-        f"chart-run{real_run.pk}-{key}" for key in ("latency", *over_time, "scaling", "rss", "cpu")
+        f"chart-run{real_run.pk}-{key}"
+        for key in ("latency", "whole-run", *over_time, "scaling", "rss", "cpu")
     ]
 
 
@@ -184,12 +184,11 @@ def test_the_scaling_chart_marks_the_knee_where_the_stored_finding_puts_it():
     chart = charts.scaling(stored)
 
     assert [f.subject for f in found if f.rule == scaling_rules.KNEE] == ["30 concurrent"]
-    knee = [series for series in chart.series if series.marker]
-    assert [(s.name, s.points) for s in knee] == [("knee: 30 concurrent", ((30, 125.2),))]
+    assert [(m.label, m.start, m.end) for m in chart.marks] == [("knee: 30 concurrent", 30, 30)]
     assert chart.x_ticks == (1, 10, 30, 50)
-    assert [s.points for s in chart.series if s.secondary] == [
-        ((1, 20.0), (10, 40.0), (30, 112.0), (50, 300.0))
-    ]
+    # p95 in a plot of its own under the throughput's, no second axis beside it.
+    assert [panel.y_title for panel in chart.panels] == ["answers/s", "latency (ms)"]
+    assert chart.panels[1].series[0].points == ((1, 20.0), (10, 40.0), (30, 112.0), (50, 300.0))
     assert "knee: 30 concurrent" in html.render(stored)
 
 
@@ -202,9 +201,10 @@ def test_a_curve_without_a_stored_knee_marks_none():
 
     chart = charts.scaling(StoredRun.of(run))
 
-    assert [s.name for s in chart.series] == [
-        "throughput as expected (req/s)",
-        "p95 (ms, right axis)",
+    assert chart.marks == ()
+    assert [[s.name for s in panel.series] for panel in chart.panels] == [
+        ["throughput as expected"],
+        ["p95"],
     ]
 
 
@@ -303,16 +303,13 @@ def test_the_html_report_opens_in_headless_chromium_with_its_charts(real_run, tm
     assert svg_titles(dom) == titles
     assert dom.count("<svg") == len(titles)
     assert "Performance report: run" in dom
-    # Each chart drew its series: bars for the endpoints, a line and dots per series.
-    drawn = [
-        *charts.over_time(real_run),
-        charts.scaling(real_run),
-        charts.rss(real_run),
-        charts.cpu(real_run),
-    ]
+    # Each chart drew its series: bars for the endpoints, a line and dots per series (the
+    # whole run and the scaling curve are drawn by perftest: a group per series).
+    drawn = [*charts.over_time(real_run), charts.rss(real_run), charts.cpu(real_run)]
     assert dom.count('class="rect reactive tooltip-trigger"') == 2 * 3
     assert dom.count('class="dot reactive tooltip-trigger"') == sum(
         len(series.points) for chart in drawn for series in chart.series
     )
+    assert dom.count('<g class="series" data-series=') == 6 + 2
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 50_000

@@ -1,6 +1,7 @@
 """Stored runs built row by row with the ORM, as ``store.save`` writes them, so every figure a
 rule or a report reads is known: runs, endpoint rows, resource samples and load levels (with
-the server's account, ``server_timing``, and a capacity search's record); and the findings
+the server's account, ``server_timing``, a capacity search's record, and latency per time
+window, ``stored_windows``); and the findings
 and renderings the tests read back, produced as the runner produces them."""
 
 from __future__ import annotations
@@ -288,3 +289,21 @@ def capacity_run(**fields) -> models.Run:
     run.capacity = capacity_record(steps)
     run.save(update_fields=["capacity"])
     return run
+
+
+def stored_windows(*p95s: float | None, count: int = 40) -> dict:
+    """A row's stored ``windows``: one window a second, each ``count`` answers half at the
+    p95 given and half at a fifth of it (so its p50 is the fifth); None: no answer that
+    second, a window never stored."""
+    return {
+        "width_s": 1.0,
+        "windows": [
+            {
+                "offset_s": i * 1.0,
+                "count": count,
+                "values_us": [[int(p95 * 200), count // 2], [int(p95 * 1000), count // 2]],
+            }
+            for i, p95 in enumerate(p95s)
+            if p95 is not None
+        ],
+    }
