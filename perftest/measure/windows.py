@@ -111,14 +111,17 @@ class LatencyWindows:
         return cls(data["width_ns"], {key: dict(pairs) for key, pairs in data["windows"]})
 
     def stored(self) -> dict[str, Any]:
-        """The row's ``windows`` column: width in seconds, windows oldest first with their
-        start after the first one's, counts and ascending [µs, count] pairs; {} when empty."""
+        """The row's ``windows`` column: width in seconds, the first window's start on the wall
+        clock (seconds since the Unix epoch: it places the phase on the run's time axis),
+        windows oldest first with their start after the first one's, counts and ascending
+        [µs, count] pairs; {} when empty."""
         if not self.windows:
             return {}
         first = min(self.windows)
         width_s = self.width_ns / 1e9
         return {
             "width_s": width_s,
+            "start_unix_s": first * self.width_ns / 1e9,
             "windows": [
                 {
                     "offset_s": (key - first) * width_s,

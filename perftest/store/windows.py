@@ -42,6 +42,9 @@ class Windows:
 
     width_s: float = 0.0
     windows: tuple[Window, ...] = ()
+    #: The first window's start on the wall clock (seconds since the Unix epoch); None for
+    #: rows stored before it was.
+    start_unix_s: float | None = None
 
     @classmethod
     def from_stored(cls, stored: Any) -> Windows:
@@ -54,7 +57,9 @@ class Windows:
             )
             for window in stored.get("windows") or ()
         )
-        return cls(stored.get("width_s", 0.0), windows) if windows else cls()
+        if not windows:
+            return cls()
+        return cls(stored.get("width_s", 0.0), windows, stored.get("start_unix_s"))
 
     def pooled(self) -> Window:
         """Every window's answers as one (its percentiles are the row's within the buckets'

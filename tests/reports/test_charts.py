@@ -90,6 +90,23 @@ def test_the_whole_run_chart_draws_each_figure_once_and_marks_every_phase():
 
 
 @pytest.mark.django_db
+def test_the_whole_run_chart_places_each_phase_where_it_started_in_the_run():
+    run = with_login()
+    began = run.started_at.timestamp()
+    models.EndpointResult.objects.filter(run=run, name="Get Profile").update(
+        windows=stored_windows(5, start=began + 1)
+    )
+    # Level 1 starts 4 s in (after set-up), level 2 five seconds after it ended.
+    add_level(run, 1, 40.0, 20.0, windows=stored_windows(20, 25, 30, start=began + 4))
+    add_level(run, 10, 120.0, 80.0, windows=stored_windows(60, 80, start=began + 12))
+    figure = charts.whole_run(StoredRun.of(run))
+
+    assert [(m.start, m.end) for m in figure.marks] == [(1.0, 3.0), (4.0, 7.0), (12.0, 14.0)]
+    assert figure.x_title == "seconds since the run started"
+    assert figure.note.startswith("Each phase starts where it started in the run")
+
+
+@pytest.mark.django_db
 def test_the_whole_run_chart_draws_windows_where_stored_and_says_which_level_is_flat():
     stored = whole_run_of_two_levels()
     figure = charts.whole_run(stored)

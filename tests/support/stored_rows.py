@@ -291,12 +291,14 @@ def capacity_run(**fields) -> models.Run:
     return run
 
 
-def stored_windows(*p95s: float | None, count: int = 40) -> dict:
+def stored_windows(*p95s: float | None, count: int = 40, start: float | None = None) -> dict:
     """A row's stored ``windows``: one window a second, each ``count`` answers half at the
     p95 given and half at a fifth of it (so its p50 is the fifth); None: no answer that
-    second, a window never stored."""
+    second, a window never stored. ``start``: the first window's start on the wall clock
+    (seconds since the Unix epoch; None, as stored before part 13)."""
     return {
         "width_s": 1.0,
+        **({"start_unix_s": start} if start is not None else {}),
         "windows": [
             {
                 "offset_s": i * 1.0,

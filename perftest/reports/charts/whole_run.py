@@ -1,12 +1,14 @@
 """The whole run on one time axis: throughput, latency, errors and workers across every phase
 (the sequential pass, each load level or capacity step), each phase marked.
 
-The run does not store when each phase started, only each phase's own length and its latency
-per time window (``store.windows``), so the phases are laid end to end in the order they ran
-and the set-up between them (logins, seeding, warm-up) is left out; the figure says so. A
-window's throughput is drawn only for windows wholly inside a level (the first and last are
-partly outside it); a level without windows, and each endpoint of the sequential pass (most
-fit in one window), is drawn from its whole figures, flat across its stretch.
+Each phase is placed where its stored latency windows (``store.windows``) say it started on
+the wall clock, so the axis is seconds since the run started and the set-up between phases
+(logins, seeding, warm-up) shows as a gap. A run stored before windows kept their start has
+only each phase's own length: its phases are laid end to end in the order they ran, and the
+figure says so. A window's throughput is drawn only for windows wholly inside a level (the
+first and last are partly outside it); a level without windows, and each endpoint of the
+sequential pass (most fit in one window), is drawn from its whole figures, flat across its
+stretch.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ LAID_END_TO_END = (
     "Phases are drawn end to end in the order they ran; the time between them (logging in, "
     "seeding, warm-up) is not stored and is left out."
 )
+ON_THE_CLOCK = (
+    "Each phase starts where it started in the run; the gaps between phases are set-up "
+    "(logging in, seeding, warm-up), when nothing was measured."
+)
 
 
 @dataclass
@@ -55,6 +61,15 @@ class _Timeline:
     )
     marks: list[Mark] = field(default_factory=list)
     at: float = 0.0
+    #: The run's start on the wall clock (seconds since the Unix epoch) when every phase's
+    #: windows say when it started; None lays the phases end to end.
+    origin: float | None = None
+
+    def move_to(self, windows: Windows) -> None:
+        """On the clock, go to where ``windows`` started (never back over a phase already
+        laid: a window's start is rounded down to its width)."""
+        if self.origin is not None and windows.start_unix_s is not None:
+            self.at = max(self.at, windows.start_unix_s - self.origin)
 
     def whole(
         self,
@@ -87,13 +102,15 @@ class _Timeline:
 
 def _sequential(timeline: _Timeline, rows: Iterable[Any], label: str, short: str) -> None:
     """A sequential pass, endpoint after endpoint, each over its time in requests."""
-    start = timeline.at
+    start = None
     for row in rows:
         seconds = row.sum_ns / 1e9
         if row.requests and seconds:
+            timeline.move_to(Windows.from_stored(row.windows))
+            start = timeline.at if start is None else start
             timeline.whole(row, (timeline.at, timeline.at + seconds), seconds, 1)
             timeline.at += seconds
-    if timeline.at > start:
+    if start is not None:
         timeline.close(Mark(label, start, timeline.at, short))
 
 
@@ -133,6 +150,7 @@ def _windowed(timeline: _Timeline, level: Any, windows: Windows) -> float:
 def _level(timeline: _Timeline, level: Any) -> bool:
     """Lay one level; whether it had windows (False: drawn from its whole figures)."""
     windows = Windows.from_stored(level.windows)
+    timeline.move_to(windows)
     start = timeline.at
     if windows.windows and windows.width_s > 0:
         seconds = _windowed(timeline, level, windows)
@@ -154,13 +172,27 @@ def _as_panels(timeline: _Timeline) -> tuple[Panel, ...]:
     )
 
 
+def _origin(stored: StoredRun, levels: list[Any]) -> float | None:
+    """The run's start on the wall clock when every phase drawn says when it started (its
+    windows' start), else None: a run stored before windows kept their start."""
+    rows = [
+        *login.under_test(stored.sequential, stored),
+        *login.under_test(stored.sequential_http, stored),
+    ]
+    phases = [row for row in rows if row.requests and row.sum_ns] + levels
+    starts = [Windows.from_stored(phase.windows).start_unix_s for phase in phases]
+    if any(start is None for start in starts):
+        return None
+    return stored.row.started_at.timestamp()
+
+
 def whole_run(stored: StoredRun) -> Panels | None:
     """Every phase of the run on one time axis; None when the run has no load level (the
     sequential pass alone has its own table and bars)."""
     levels = [level for level in stored.levels if level.requests]
     if not levels:
         return None
-    timeline = _Timeline()
+    timeline = _Timeline(origin=_origin(stored, levels))
     _sequential(timeline, login.under_test(stored.sequential, stored), "sequential pass", "seq")
     _sequential(
         timeline,
@@ -169,7 +201,7 @@ def whole_run(stored: StoredRun) -> Panels | None:
         "seq HTTP",
     )
     flat = [level_label(level) for level in levels if not _level(timeline, level)]
-    note = LAID_END_TO_END
+    note = LAID_END_TO_END if timeline.origin is None else ON_THE_CLOCK
     if flat:
         note += (
             f" Without stored time windows, {', '.join(flat)} "
@@ -178,7 +210,9 @@ def whole_run(stored: StoredRun) -> Panels | None:
     return Panels(
         key="whole-run",
         title="The whole run over time",
-        x_title="seconds of measuring (phases end to end)",
+        x_title="seconds of measuring (phases end to end)"
+        if timeline.origin is None
+        else "seconds since the run started",
         panels=_as_panels(timeline),
         marks=tuple(timeline.marks),
         note=note,
