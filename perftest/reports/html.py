@@ -13,18 +13,22 @@ import html
 import pathlib
 import re
 from dataclasses import replace
+from xml.etree.ElementTree import Element
 
 import markdown as markdown_package
 from django.template import Context, Engine
 from django.utils.safestring import SafeString
+from markdown.extensions import Extension
+from markdown.extensions.toc import render_inner_html, strip_tags
+from markdown.treeprocessors import Treeprocessor
 
 from perftest.analysis import verdict
 from perftest.store.read import StoredRun
 
-from . import charts, sections
+from . import anchors, charts, sections
 from . import markdown as markdown_report
-from .blocks import Block, Bullets, Heading, Inline, Paragraph, Strong, Table
-from .sections import comparison, endpoints, load, resources, server_account
+from .blocks import Block, Bullets, Heading, Inline, Link, Paragraph, Strong, Table
+from .sections import comparison, endpoints, load, methodology, resources, server_account
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent.parent / "templates"
 
@@ -42,8 +46,28 @@ CHARTS: dict[sections.Section, tuple[charts.Builder, ...]] = {
     resources.usage: (charts.rss, charts.cpu),
 }
 
+#: The sections about how the run was made, folded below the results: their heading is the
+#: fold's summary, their text shown when a person opens it.
+FOLDED = (methodology.methodology, methodology.notes)
+
 #: Characters that start Markdown syntax inside a line (emphasis, links, code, escapes).
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]])")
+
+
+class _HeadingIds(Treeprocessor):
+    """Each heading below the title gets the id GitHub gives it in the Markdown report, so the
+    first screen's links lead to the same heading in both (the title needs none)."""
+
+    def run(self, root: Element) -> None:
+        for heading in (e for e in root.iter() if e.tag in ("h2", "h3", "h4", "h5", "h6")):
+            text = html.unescape(strip_tags(render_inner_html(heading, self.md)))
+            heading.set("id", anchors.slug(text))
+
+
+class _HeadingIdsExtension(Extension):
+    def extendMarkdown(self, md: markdown_package.Markdown) -> None:  # noqa: N802 (its API)
+        md.treeprocessors.register(_HeadingIds(md), "perftest_heading_ids", 5)
+
 
 _EXTENSIONS = ("tables", "fenced_code", "sane_lists")
 
@@ -53,10 +77,19 @@ def _literal(text: object) -> str:
     return _MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
+def _literal_part(part: str | Strong | Link) -> str | Strong:
+    """A part with its text literal; a link written here, its text escaped once."""
+    if isinstance(part, Strong):
+        return Strong(_literal(part.text))
+    if isinstance(part, Link):
+        return f"[{_literal(part.text)}]({part.href})"
+    return _literal(part)
+
+
 def _literal_inline(text: Inline) -> Inline:
     if isinstance(text, str):
         return _literal(text)
-    return [Strong(_literal(p.text)) if isinstance(p, Strong) else _literal(p) for p in text]
+    return [_literal_part(part) for part in text]
 
 
 def _literal_block(item: Block) -> Block:
@@ -89,7 +122,11 @@ def _markdown(item: Block) -> str:
 def section_html(blocks: list[Block]) -> str:
     """Blocks as HTML, their stored text literal: a report section, or the admin's."""
     text = "\n\n".join(_markdown(item) for item in blocks)
-    return markdown_package.markdown(text, extensions=list(_EXTENSIONS), output_format="html")
+    return markdown_package.markdown(
+        text,
+        extensions=[*_EXTENSIONS, _HeadingIdsExtension()],
+        output_format="html",
+    )
 
 
 def _title(report: list[tuple[sections.Section, list[Block]]]) -> str:
@@ -105,9 +142,11 @@ def render(stored: StoredRun) -> str:
     parts = []
     for section, blocks in report:
         drawn = charts.drawn(stored, CHARTS.get(section, ()))
+        folded = section in FOLDED and isinstance(blocks[0], Heading)
         parts.append(
             {
-                "html": SafeString(section_html(blocks)),
+                "summary": SafeString(section_html(blocks[:1])) if folded else "",
+                "html": SafeString(section_html(blocks[1:] if folded else blocks)),
                 "charts": [
                     {
                         "title": chart.title,
