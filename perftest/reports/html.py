@@ -55,20 +55,34 @@ _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]])")
 
 
 class _HeadingIds(Treeprocessor):
-    """Each heading below the title gets the id GitHub gives it in the Markdown report, so the
-    first screen's links lead to the same heading in both (the title needs none)."""
+    """Each heading below the title gets the id GitHub gives it in the Markdown report (a
+    repeated one numbered, ``-1``, ``-2``, in the order of the whole page, ``seen``), so the
+    first screen's links lead to the same heading in both; the title needs none."""
+
+    def __init__(self, md: markdown_package.Markdown, seen: dict[str, int]) -> None:
+        super().__init__(md)
+        self.seen = seen
 
     def run(self, root: Element) -> None:
-        for heading in (e for e in root.iter() if e.tag in ("h2", "h3", "h4", "h5", "h6")):
+        for heading in (e for e in root.iter() if e.tag in _HEADINGS):
             text = html.unescape(strip_tags(render_inner_html(heading, self.md)))
-            heading.set("id", anchors.slug(text))
+            slug = anchors.slug(text)
+            count = self.seen.get(slug, 0)
+            self.seen[slug] = count + 1
+            if heading.tag != "h1":
+                heading.set("id", f"{slug}-{count}" if count else slug)
 
 
 class _HeadingIdsExtension(Extension):
+    def __init__(self, seen: dict[str, int]) -> None:
+        super().__init__()
+        self.seen = seen
+
     def extendMarkdown(self, md: markdown_package.Markdown) -> None:  # noqa: N802 (its API)
-        md.treeprocessors.register(_HeadingIds(md), "perftest_heading_ids", 5)
+        md.treeprocessors.register(_HeadingIds(md, self.seen), "perftest_heading_ids", 5)
 
 
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _EXTENSIONS = ("tables", "fenced_code", "sane_lists")
 
 
@@ -119,12 +133,13 @@ def _markdown(item: Block) -> str:
     return markdown_report.block(literal)
 
 
-def section_html(blocks: list[Block]) -> str:
-    """Blocks as HTML, their stored text literal: a report section, or the admin's."""
+def section_html(blocks: list[Block], seen: dict[str, int] | None = None) -> str:
+    """Blocks as HTML, their stored text literal: a report section, or the admin's. ``seen``
+    counts the page's heading anchors so far (each section of one page shares it)."""
     text = "\n\n".join(_markdown(item) for item in blocks)
     return markdown_package.markdown(
         text,
-        extensions=[*_EXTENSIONS, _HeadingIdsExtension()],
+        extensions=[*_EXTENSIONS, _HeadingIdsExtension({} if seen is None else seen)],
         output_format="html",
     )
 
@@ -139,14 +154,15 @@ def _title(report: list[tuple[sections.Section, list[Block]]]) -> str:
 def render(stored: StoredRun) -> str:
     """The whole page for a stored run; the same stored run always gives the same bytes."""
     report = sections.by_section(stored)
+    seen: dict[str, int] = {}
     parts = []
     for section, blocks in report:
         drawn = charts.drawn(stored, CHARTS.get(section, ()))
         folded = section in FOLDED and isinstance(blocks[0], Heading)
         parts.append(
             {
-                "summary": SafeString(section_html(blocks[:1])) if folded else "",
-                "html": SafeString(section_html(blocks[1:] if folded else blocks)),
+                "summary": SafeString(section_html(blocks[:1], seen)) if folded else "",
+                "html": SafeString(section_html(blocks[1:] if folded else blocks, seen)),
                 "charts": [
                     {
                         "title": chart.title,

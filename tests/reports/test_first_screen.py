@@ -21,6 +21,7 @@ from perftest.analysis.rules.capacity import CAPACITY
 from perftest.analysis.rules.endpoints import N_PLUS_ONE
 from perftest.analysis.rules.first_to_break import FIRST_TO_BREAK
 from perftest.reports import anchors, console, html, json, markdown
+from perftest.reports.blocks import Heading
 from perftest.reports.sections import answer, short_summary
 from perftest.store import read
 from tests.support.first_screen_runs import REPEATED, compared_run, endpoints_run, plan
@@ -172,8 +173,11 @@ def test_every_first_screen_link_leads_to_a_heading_in_markdown_and_html(build):
 
     assert set(links) <= github_anchors(report)
     page = html.render(stored)
-    ids = set(re.findall(r'<h[2-6] id="([^"]+)"', page))
-    assert set(links) <= ids
+    ids = re.findall(r'<h[2-6] id="([^"]+)"', page)
+    assert set(links) <= set(ids)
+    # Every heading below the title has GitHub's anchor as its id, each id once.
+    title = anchors.slug(re.search(r"<h1>(.*?)</h1>", page)[1].replace("&amp;", "&"))
+    assert len(ids) == len(set(ids)) and set(ids) == github_anchors(report) - {title}
     first = page[page.index('id="at-a-glance"') : page.index('id="executive-summary"')]
     assert [html_text.unescape(href) for href in re.findall(r'href="#([^"]+)"', first)] == links
 
@@ -222,3 +226,15 @@ def test_the_html_report_folds_how_the_run_was_made_below_the_results():
     )
     assert folded and "Iterations" in folded[1]
     assert page.index('id="at-a-glance"') < page.index('id="bottlenecks"') < folded.start()
+
+
+def test_a_repeated_heading_is_numbered_across_the_page_as_github_numbers_it():
+    seen: dict[str, int] = {}
+    first = html.section_html([Heading("Per endpoint"), Heading("Per endpoint", 3)], seen)
+    second = html.section_html([Heading("Per endpoint", 3)], seen)
+
+    assert re.findall(r'id="([^"]+)"', first + second) == [
+        "per-endpoint",
+        "per-endpoint-1",
+        "per-endpoint-2",
+    ]
