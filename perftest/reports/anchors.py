@@ -23,8 +23,9 @@ def slug(text: str, separator: str = "-") -> str:
 
 
 def bottleneck_heading(index: int, finding: Any) -> str:
-    """The heading of the ``index``-th bottleneck (from 1) in the report's Bottlenecks."""
-    return f"{index}. {finding.title}"
+    """The heading of the ``index``-th bottleneck (from 1) in the report's Bottlenecks, one
+    line as every renderer prints a heading."""
+    return " ".join(f"{index}. {finding.title}".split())
 
 
 #: The report's headings the first screen links to, by what they hold.

@@ -71,6 +71,8 @@ class SinceBaseline:
 
 @dataclass(frozen=True)
 class FirstScreen:
+    """Every answer of the first screen: what each format shows, and the JSON's ``answer``."""
+
     capacity: Line | None
     first_to_break: tuple[Line, ...]
     slowest: Slowest | None
