@@ -1,13 +1,15 @@
-"""What the admin's run page shows below the run's own fields, read from a ``StoredRun``.
+"""What the admin's run page shows around the run's own fields, read from a ``StoredRun``.
 
-The page is for a person deciding what to look at: the run's verdict first, then the report's
-executive summary, then each kind of row as a table (figures formatted as the reports format
-them), findings coloured by severity with their evidence, the thresholds with a failed one in
-red, the capacity search's steps when the run searched, each endpoint's history across the
-earlier runs of its target and plan (``endpoint_history``), the resource samples folded away,
-the stored plan and environment (redacted when stored), and the HTML report's charts (the
-server's account of each level among them). Nothing here re-runs the analysis: it shows the stored
-verdicts (a run stored before verdicts were gets the one its stored findings add up to).
+The page is for a person deciding what to look at: the run's verdict and the first screen
+(``first_screen``: the answers in a few lines, linked to their evidence) first, then the
+report's executive summary, then each kind of row as a table (figures formatted as the
+reports format them), findings coloured by severity with their evidence, the thresholds with
+a failed one in red, the capacity search's steps when the run searched, each endpoint's
+history across the earlier runs of its target and plan (``endpoint_history``), the HTML
+report's charts (the server's account of each level among them), the resource samples folded away,
+and last, folded, how the run was made: the stored plan and environment (redacted when
+stored). Nothing here re-runs the analysis: it shows the stored verdicts (a run stored before
+verdicts were gets the one its stored findings add up to).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from perftest.analysis.metrics import MAX, OK_THROUGHPUT, P50, P95, P99
 from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, THRESHOLD
 from perftest.analysis.rules.baseline import REGRESSION
 from perftest.analysis.thresholds import NOT_MEASURED
-from perftest.reports import html
+from perftest.reports import anchors, html
 from perftest.reports.formats import FORMATS
 from perftest.reports.sections import capacity, summary
 from perftest.reports.sections import findings as finding_sections
@@ -34,7 +36,7 @@ from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
-from . import badges, drawing, endpoint_history
+from . import badges, drawing, endpoint_history, first_screen
 from .tables import Row, Table
 
 #: The phases of the sequential rows, as the page names them.
@@ -150,6 +152,12 @@ def severity(finding: Any) -> str:
     return "good" if finding.kind == BASELINE else "info"
 
 
+def _anchor(stored: StoredRun, finding: Any) -> str:
+    """A bottleneck's row carries the id of its heading in the report (the first screen links
+    to it); other findings share their report section's, so their rows have none."""
+    return anchors.of_finding(stored, finding) if finding.kind == BOTTLENECK else ""
+
+
 def findings(stored: StoredRun) -> Table:
     found = [f for f in stored.findings if f.kind != THRESHOLD]
     return Table(
@@ -165,6 +173,7 @@ def findings(stored: StoredRun) -> Table:
                 ),
                 css=f"perftest-severity-{severity(finding)}",
                 detail=finding.evidence,
+                anchor=_anchor(stored, finding),
             )
             for finding in found
         ),
@@ -256,15 +265,20 @@ def _pretty(stored_json: Any) -> str:
 
 
 def context(stored: StoredRun) -> dict[str, Any]:
-    """The run page's template context for ``stored``."""
+    """The run page's template context for ``stored``: the verdict and the first screen on
+    top, the results below the label and comment, how the run was made folded last."""
+    found = findings(stored)
+    report_url = reverse("admin:perftest_run_report", args=[stored.pk, "html"])
+    here = [row.anchor for row in found.rows if row.anchor]
     return {
         "perftest_verdict": _verdict(stored),
+        "perftest_first_screen": first_screen.first_screen(stored, here, report_url),
         "perftest_summary": SafeString(html.section_html(summary.executive_summary(stored))),
         "perftest_tables": (
             endpoints(stored),
             levels(stored),
             *capacity_steps(stored),
-            findings(stored),
+            found,
         ),
         "perftest_thresholds": thresholds(stored),
         "perftest_samples": samples(stored),

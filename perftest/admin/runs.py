@@ -35,8 +35,9 @@ class RunChangeList(ChangeList):
         return run_list.annotated(super().get_queryset(request, exclude_parameters))
 
 
-#: The run's own fields on its page, read-only but the label and a person's notes.
-SHOWN = (
+#: The run's own fields that say what it is, near the top of its page: the label and a
+#: person's notes (editable), how it ended and what it measured.
+WHAT_IT_IS = (
     "label",
     "comment",
     "status",
@@ -44,15 +45,20 @@ SHOWN = (
     "target",
     "started_at",
     "finished_at",
+    "failure",
+)
+#: The fields that say how the run was made, folded below the results ("How this run was
+#: made", with the stored plan and environment).
+HOW_IT_WAS_MADE = (
     "iterations",
     "warmup",
-    "failure",
     "notes",
     "plan_fingerprint",
     "baseline_run",
     "host",
     "pid",
 )
+SHOWN = (*WHAT_IT_IS, *HOW_IT_WAS_MADE)
 
 
 @admin.register(models.Run)
@@ -65,7 +71,9 @@ class RunAdmin(admin.ModelAdmin):
     ordering = ("-started_at", "-pk")
     list_per_page = 50
     form = RunForm
-    fields = SHOWN
+    # The template prints the first fieldset near the top and the second, unnamed, inside the
+    # folded "How this run was made" below the results.
+    fieldsets = ((None, {"fields": WHAT_IT_IS}), (None, {"fields": HOW_IT_WAS_MADE}))
     readonly_fields = tuple(name for name in SHOWN if name not in RunForm.Meta.fields)
     actions = ("compare_runs",)
     change_form_template = "admin/perftest/run/change_form.html"

@@ -13,6 +13,8 @@ class Row:
     css: str = ""
     #: A line of text under the row's cells (a finding's evidence), "" for none.
     detail: str = ""
+    #: The row's id, for the first screen's links to it ("" for none).
+    anchor: str = ""
 
 
 @dataclass(frozen=True)

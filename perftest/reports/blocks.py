@@ -17,8 +17,24 @@ class Strong:
     text: str
 
 
-#: A run of text: a plain string, or parts of which some are stressed.
-Inline = str | Sequence[str | Strong]
+@dataclass(frozen=True)
+class Link:
+    """Text that leads to its evidence further down the report: ``anchor`` is the id of a
+    heading below (``reports.anchors``), on ``page`` when that is another page (the admin
+    links to the HTML report what its own page does not show). Markdown and HTML link it;
+    the terminal prints the text alone."""
+
+    text: str
+    anchor: str
+    page: str = ""
+
+    @property
+    def href(self) -> str:
+        return f"{self.page}#{self.anchor}"
+
+
+#: A run of text: a plain string, or parts of which some are stressed or linked.
+Inline = str | Sequence[str | Strong | Link]
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,8 @@ def verdict_line(judged: verdict.Verdict, quoted: int = summary.QUOTED_REASONS) 
 class Ending:
     """What the terminal says once a run is stored and reported, and the exit code it earns."""
 
-    #: The verdict first, the summary, where the reports are, then one line per reason.
+    #: The verdict first, the most pressing findings, the summary, where the reports are, then
+    #: one line per reason.
     lines: tuple[str, ...]
     #: The verdict's exit code: 0 green, 1 red, 3 regressed, 130 interrupted.
     code: int
@@ -86,8 +87,10 @@ def ending(stored: StoredRun, paths: Iterable[object]) -> Ending:
     exit code."""
     judged = verdict.of(stored)
     reports = ", ".join(str(path) for path in paths)
+    top = short_summary.top_findings(stored)
     lines = (
         verdict_line(judged),
+        *([render(top)] if top else []),
         summary_table(stored),
         f"Run #{stored.pk} {stored.status}. Report: {reports}",
         *judged.reasons,

@@ -13,18 +13,22 @@ import html
 import pathlib
 import re
 from dataclasses import replace
+from xml.etree.ElementTree import Element
 
 import markdown as markdown_package
 from django.template import Context, Engine
 from django.utils.safestring import SafeString
+from markdown.extensions import Extension
+from markdown.extensions.toc import render_inner_html, strip_tags
+from markdown.treeprocessors import Treeprocessor
 
 from perftest.analysis import verdict
 from perftest.store.read import StoredRun
 
-from . import charts, sections
+from . import anchors, charts, sections
 from . import markdown as markdown_report
-from .blocks import Block, Bullets, Heading, Inline, Paragraph, Strong, Table
-from .sections import comparison, endpoints, load, resources, server_account
+from .blocks import Block, Bullets, Heading, Inline, Link, Paragraph, Strong, Table
+from .sections import comparison, endpoints, load, methodology, resources, server_account
 
 TEMPLATES = pathlib.Path(__file__).resolve().parent.parent / "templates"
 
@@ -42,9 +46,43 @@ CHARTS: dict[sections.Section, tuple[charts.Builder, ...]] = {
     resources.usage: (charts.rss, charts.cpu),
 }
 
+#: The sections about how the run was made, folded below the results: their heading is the
+#: fold's summary, their text shown when a person opens it.
+FOLDED = (methodology.methodology, methodology.notes)
+
 #: Characters that start Markdown syntax inside a line (emphasis, links, code, escapes).
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]])")
 
+
+class _HeadingIds(Treeprocessor):
+    """Each heading below the title gets the id GitHub gives it in the Markdown report (a
+    repeated one numbered, ``-1``, ``-2``, in the order of the whole page, ``seen``), so the
+    first screen's links lead to the same heading in both; the title needs none."""
+
+    def __init__(self, md: markdown_package.Markdown, seen: dict[str, int]) -> None:
+        super().__init__(md)
+        self.seen = seen
+
+    def run(self, root: Element) -> None:
+        for heading in (e for e in root.iter() if e.tag in _HEADINGS):
+            text = html.unescape(strip_tags(render_inner_html(heading, self.md)))
+            slug = anchors.slug(text)
+            count = self.seen.get(slug, 0)
+            self.seen[slug] = count + 1
+            if heading.tag != "h1":
+                heading.set("id", f"{slug}-{count}" if count else slug)
+
+
+class _HeadingIdsExtension(Extension):
+    def __init__(self, seen: dict[str, int]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def extendMarkdown(self, md: markdown_package.Markdown) -> None:  # noqa: N802 (its API)
+        md.treeprocessors.register(_HeadingIds(md, self.seen), "perftest_heading_ids", 5)
+
+
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _EXTENSIONS = ("tables", "fenced_code", "sane_lists")
 
 
@@ -53,10 +91,19 @@ def _literal(text: object) -> str:
     return _MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
+def _literal_part(part: str | Strong | Link) -> str | Strong:
+    """A part with its text literal; a link written here, its text escaped once."""
+    if isinstance(part, Strong):
+        return Strong(_literal(part.text))
+    if isinstance(part, Link):
+        return f"[{_literal(part.text)}]({part.href})"
+    return _literal(part)
+
+
 def _literal_inline(text: Inline) -> Inline:
     if isinstance(text, str):
         return _literal(text)
-    return [Strong(_literal(p.text)) if isinstance(p, Strong) else _literal(p) for p in text]
+    return [_literal_part(part) for part in text]
 
 
 def _literal_block(item: Block) -> Block:
@@ -86,10 +133,15 @@ def _markdown(item: Block) -> str:
     return markdown_report.block(literal)
 
 
-def section_html(blocks: list[Block]) -> str:
-    """Blocks as HTML, their stored text literal: a report section, or the admin's."""
+def section_html(blocks: list[Block], seen: dict[str, int] | None = None) -> str:
+    """Blocks as HTML, their stored text literal: a report section, or the admin's. ``seen``
+    counts the page's heading anchors so far (each section of one page shares it)."""
     text = "\n\n".join(_markdown(item) for item in blocks)
-    return markdown_package.markdown(text, extensions=list(_EXTENSIONS), output_format="html")
+    return markdown_package.markdown(
+        text,
+        extensions=[*_EXTENSIONS, _HeadingIdsExtension({} if seen is None else seen)],
+        output_format="html",
+    )
 
 
 def _title(report: list[tuple[sections.Section, list[Block]]]) -> str:
@@ -102,12 +154,15 @@ def _title(report: list[tuple[sections.Section, list[Block]]]) -> str:
 def render(stored: StoredRun) -> str:
     """The whole page for a stored run; the same stored run always gives the same bytes."""
     report = sections.by_section(stored)
+    seen: dict[str, int] = {}
     parts = []
     for section, blocks in report:
         drawn = charts.drawn(stored, CHARTS.get(section, ()))
+        folded = section in FOLDED and isinstance(blocks[0], Heading)
         parts.append(
             {
-                "html": SafeString(section_html(blocks)),
+                "summary": SafeString(section_html(blocks[:1], seen)) if folded else "",
+                "html": SafeString(section_html(blocks[1:] if folded else blocks, seen)),
                 "charts": [
                     {
                         "key": chart.key,

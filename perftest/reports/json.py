@@ -6,7 +6,8 @@ from the stored models, so a column added to a model reaches the JSON without a 
 encoded HDR histograms are left out (they are data for re-computation, not figures, and would
 make the file many times larger). ``totals`` counts every request perftest sent to the target,
 not only those the tables count. ``comparison`` is the stored comparison with a baseline run;
-``capacity`` the stored record of ``--capacity``'s search ({} without one).
+``capacity`` the stored record of ``--capacity``'s search ({} without one); ``answer`` the
+first screen every format shows under the verdict (``sections.answer``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from perftest.analysis.rules.base import THRESHOLD
 from perftest.store.read import StoredRun
 from perftest.store.vocabulary import unjudged, unmeasured
 
+from .sections import answer
 from .sections.findings import bottleneck_rules
 from .sections.findings import verdict as threshold_verdict
 
@@ -34,8 +36,8 @@ from .sections.findings import verdict as threshold_verdict
 #: Retry-After in each answer class, and the comparison's ``not_judged`` figures and ``machine``;
 #: 1.4: ``capacity`` and ``server``, each level's ``littles_law``, ``server_cores``,
 #: ``database_cores`` and ``generator_processes``, and each level's and endpoint's
-#: ``server_timing`` and ``server_breakdown``).
-SCHEMA_VERSION = "1.4"
+#: ``server_timing`` and ``server_breakdown``; 1.5: ``answer``, the first screen).
+SCHEMA_VERSION = "1.5"
 
 #: Columns that are links between rows or encoded data rather than figures.
 _NOT_FIGURES = frozenset({"id", "run", "level", "histogram"})
@@ -223,6 +225,7 @@ def document(stored: StoredRun) -> dict[str, Any]:
             "reason_count": len(judged.reasons),
             "reasons": list(judged.reasons),
         },
+        "answer": dataclasses.asdict(answer.of(stored)),
         "totals": totals(stored),
         "logins": _plain(stored.row.logins),
         "endpoints": {

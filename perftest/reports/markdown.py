@@ -11,13 +11,23 @@ import re
 from perftest.store.read import StoredRun
 
 from . import sections
-from .blocks import Block, Bullets, Code, Heading, Inline, Paragraph, Strong, Table
+from .blocks import Block, Bullets, Code, Heading, Inline, Link, Paragraph, Strong, Table
+
+#: What would end a link's text early or escape from it.
+_LINK_TEXT = re.compile(r"([\\\[\]])")
+
+
+def _part(part: str | Strong | Link) -> str:
+    if isinstance(part, Strong):
+        return f"**{part.text}**"
+    if isinstance(part, Link):
+        text = _LINK_TEXT.sub(r"\\\1", part.text)
+        return f"[{text}]({part.href})"
+    return part
 
 
 def _inline(text: Inline) -> str:
-    if isinstance(text, str):
-        return text
-    return "".join(f"**{part.text}**" if isinstance(part, Strong) else part for part in text)
+    return text if isinstance(text, str) else "".join(_part(part) for part in text)
 
 
 def _cell(value: object) -> str:

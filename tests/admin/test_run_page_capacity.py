@@ -30,9 +30,10 @@ def test_the_run_page_shows_the_capacity_its_steps_and_the_servers_account():
     page = page_of(run)
     (headline,) = [f.title for f in run.findings.all() if f.rule == CAPACITY]
 
-    summary = page.index("Executive summary")
-    assert page.index(headline) > summary
-    assert page.index(headline) < page.index("The run completed")
+    # On the first screen, before any field of the run and the executive summary.
+    answer = headline.removeprefix("Capacity: ")
+    assert page.index('id="first-screen"') < page.index(answer) < page.index('class="form-row')
+    assert page.index(answer) < page.index("Executive summary")
     assert ">Capacity search<" in page
     failed = re.findall(r'<tr class="perftest-failed">(.*?)</tr>', page, re.S)
     steps = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in failed]

@@ -105,7 +105,8 @@ def test_profile_names_the_slow_helper_first_among_the_projects_code_and_is_neve
     assert SLOW_HELPER in text["md"] and "3 extra requests per endpoint" in text["md"]
     # A function view's own work starts at the view itself, below the shared dispatch.
     assert own_work_tables(run)["CPU"][0][0] == "tests.support.views.cpu_bound"
-    assert "<h2>Why it is slow</h2>" in text["html"] and SLOW_HELPER in text["html"]
+    assert '<h2 id="why-it-is-slow">Why it is slow</h2>' in text["html"]
+    assert SLOW_HELPER in text["html"]
     assert "<locals>" not in text["html"]  # names such as view.<locals>.inner stay text
     document = validate(text["json"])
     assert missing_figures(text["md"], document) == []

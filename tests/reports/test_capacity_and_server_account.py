@@ -65,14 +65,15 @@ def headline_of(run: models.Run) -> str:
     return finding.title
 
 
-def test_the_executive_summary_opens_with_the_stored_capacity_finding():
+def test_the_first_screen_opens_with_the_stored_capacity_finding_said_once():
     run = capacity_run()
     report = markdown.render(stored(run))
 
-    summary = section(report, "## Executive summary")
-    first = summary.split("\n\n")[1]
-    assert first == f"**{headline_of(run)}**"
+    glance = section(report, "## At a glance")
+    first = glance.split("\n\n")[1].splitlines()[0]
+    assert first == f"- [Capacity](#capacity-search): {headline_of(run).removeprefix('Capacity: ')}"
     assert headline_of(run).startswith("Capacity: 30 req/s of this mix with p95 < 300 ms")
+    assert "Capacity:" not in section(report, "## Executive summary")
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,8 @@ def test_every_format_states_the_capacity_however_the_search_ended(steps, fields
     worded = headline_of(run)
 
     assert worded.startswith(says)
-    assert f"**{worded}**" in markdown.render(found)
+    capacity = f"- [Capacity](#capacity-search): {worded.removeprefix('Capacity: ')}\n"
+    assert capacity in markdown.render(found)
     assert worded in console.summary_table(found)
     (case,) = cases(formats.FORMATS["junit"].render(found))["capacity"]
     assert case.find("system-out").text == worded
@@ -294,7 +296,7 @@ def test_json_carries_the_capacity_the_server_and_each_breakdown_in_the_new_sche
     text = formats.FORMATS["json"].render(found)
     document = validate(text)
 
-    assert document["schema_version"] == SCHEMA_VERSION == "1.4"
+    assert document["schema_version"] == SCHEMA_VERSION == "1.5"
     assert document["capacity"] == run.capacity
     assert document["server"] == server_environment(2)["server"]
     assert "capacity" not in document["run"]

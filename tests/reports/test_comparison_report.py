@@ -37,19 +37,10 @@ from tests.support.report_checks import (
     svg_titles,
     validate,
 )
+from tests.support.stored_rows import NOISE_RULE as RULE
 
 ENDPOINTS = ["--endpoints", "Get Profile,Get Lessons", "--iterations", "5", "--warmup", "0"]
 ALL = ",".join(formats.FORMATS)
-RULE = {
-    "confidence": 0.99,
-    "resamples": 2000,
-    "seed": 0,
-    "min_relative": 0.2,
-    "min_absolute_ms": 1.0,
-    "min_windows": 6,
-    "min_window_count": 5,
-    "error_rate_points": 1.0,
-}
 #: The figures a sequential row compares, by the comparison's metric names.
 COMPARED = {"p50": P50, "p95": P95, "p99": P99, "error_rate": ERROR_RATE}
 COMPARED["queries_mean"] = QUERIES_MEAN
@@ -316,7 +307,7 @@ def test_json_validates_and_carries_the_stored_comparison_and_its_finding(compar
     document = validate(formats.FORMATS["json"].render(compared))
     report = markdown.render(compared)
 
-    assert document["schema_version"] == "1.4"
+    assert document["schema_version"] == "1.5"
     assert document["comparison"] == compared.row.comparison
     assert "comparison" not in document["run"] and document["run"]["baseline"] == (
         compared.row.baseline_id

@@ -227,6 +227,19 @@ def curve_with_a_knee_at_30() -> models.Run:
     return run
 
 
+#: A stored comparison's noise rule (``analysis.noise``'s parameters), as the runner stores it.
+NOISE_RULE = {
+    "confidence": 0.99,
+    "resamples": 2000,
+    "seed": 0,
+    "min_relative": 0.2,
+    "min_absolute_ms": 1.0,
+    "min_windows": 6,
+    "min_window_count": 5,
+    "error_rate_points": 1.0,
+}
+
+
 def capacity_step(level: int, rate: float, failed: str = "", value: str = "") -> dict:
     """One step of a stored capacity search: passed unless a bound ``failed``."""
     return {"level": level, "rate": rate, "passed": not failed, "failed": failed, "value": value}

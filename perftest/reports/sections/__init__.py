@@ -12,6 +12,7 @@ from perftest.store.read import StoredRun
 
 from ..blocks import Block
 from . import (
+    answer,
     capacity,
     comparison,
     diagnosis,
@@ -27,6 +28,7 @@ from . import (
 #: The report's sections, in the order they are read.
 REPORT = (
     summary.title,
+    answer.first_screen,
     summary.executive_summary,
     findings.configuration,
     comparison.section,

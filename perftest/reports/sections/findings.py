@@ -19,6 +19,7 @@ from perftest.analysis.rules.base import (
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import StoredRun
 
+from ..anchors import bottleneck_heading
 from ..blocks import Block, Bullets, Code, Heading, Paragraph, Strong, Table
 from .phrases import of_kind
 
@@ -58,7 +59,7 @@ def bottlenecks(stored: StoredRun) -> list[Block]:
         return [heading, Paragraph(f"None found by the rules: checked {', '.join(checked)}.")]
     blocks: list[Block] = [heading]
     for index, finding in enumerate(found, 1):
-        blocks += [Heading(f"{index}. {finding.title}", 3), Code(finding.evidence, "text")]
+        blocks += [Heading(bottleneck_heading(index, finding), 3), Code(finding.evidence, "text")]
     return blocks
 
 

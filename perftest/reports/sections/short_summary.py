@@ -1,7 +1,8 @@
 """The short summary printed at the end of a run, in the spirit of Locust's headless table:
-the sequential endpoints, one line per load level, the capacity when the run searched for it,
-every request sent to the target, the threshold tally, then the tally of the comparison with
-the baseline when there is one."""
+the most pressing findings first (what a person acts on), then the sequential endpoints, one
+line per load level, the capacity when the run searched for it, every request sent to the
+target, the threshold tally, then the tally of the comparison with the baseline when there is
+one."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from perftest.analysis import summaries
 from perftest.analysis.metrics import OK, OK_THROUGHPUT, P50, P95, P99, REQUESTS, THROUGHPUT
 from perftest.store.read import StoredRun
 
-from ..blocks import Block, Paragraph, Table
-from . import capacity, comparison
+from ..blocks import Block, Bullets, Paragraph, Table
+from . import answer, capacity, comparison
 from .phrases import (
     endpoint_cells,
     endpoint_headers,
@@ -22,6 +23,31 @@ from .phrases import (
     threshold_tally,
 )
 from .summary import sent_line
+
+
+def _what_to_do(finding: Any) -> str:
+    """The finding's one line under its title: what to do, else its first line of evidence."""
+    if finding.recommendation:
+        return finding.recommendation
+    return next(iter(finding.evidence.splitlines()), "")
+
+
+def top_findings(stored: StoredRun) -> list[Block]:
+    """The ``answer.TOP`` most pressing problems the rules found (configuration, regressions,
+    bottlenecks), each its title and one line; nothing when the rules found none."""
+    found = answer.problems(stored)
+    if not found:
+        return []
+    shown = found[: answer.TOP]
+    more = (
+        f" ({len(shown)} of {len(found)}; every one is in the report)"
+        if len(found) > len(shown)
+        else ""
+    )
+    return [
+        Paragraph(f"Top findings{more}:"),
+        Bullets([f.title + (f"\n  {line}" if (line := _what_to_do(f)) else "") for f in shown]),
+    ]
 
 
 def _endpoint_row(endpoint: Any, by_role: bool) -> list[str]:

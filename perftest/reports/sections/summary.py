@@ -13,7 +13,6 @@ from perftest.store.read import Status, StoredRun
 from perftest.text import level_label, quantity
 
 from ..blocks import Block, Bullets, Heading, Inline, Paragraph, Strong
-from . import capacity
 from .phrases import of_kind, threshold_tally
 
 #: The reasons a verdict line quotes before "and N more"; every reason has its own line in the
@@ -158,13 +157,11 @@ def sent_line(sent: summaries.Sent) -> str:
 
 
 def executive_summary(stored: StoredRun) -> list[Block]:
-    """The capacity first when the run searched for it, then how the run went and its
-    headline figures."""
+    """How the run went and its headline figures (the capacity is on the first screen above,
+    ``answer``)."""
     endpoints = stored.sequential
-    answer = capacity.headline(stored)
     return [
         Heading("Executive summary"),
-        *([Paragraph([Strong(answer)])] if answer else []),
         Paragraph(_status_sentence(stored)),
         Bullets(
             [
