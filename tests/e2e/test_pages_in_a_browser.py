@@ -1,0 +1,444 @@
+"""The pages as a person sees them: Debian's Chromium through Playwright, wide, narrow, dark and
+printed.
+
+One real in-process load run of the stand-in is stored for the module, red (a threshold no
+answer can pass), with its HTML report written to a file, and an earlier copy of its rows as
+its baseline, so the admin has a comparison to show. gunicorn serves the project's own
+settings over the same database (the admin's CSS comes from WhiteNoise, as under
+``runserver``), and one browser opens the run list, the run page, the comparison and the HTML
+report at 1400 px and at 400 px, in the light and the dark scheme, and prints the report to
+PDF with ``chromium --print-to-pdf`` (text read back with poppler's ``pdftotext``).
+Screenshots are saved under each test's temporary folder.
+
+The helpers are what a later check needs: ``Viewer.open`` (a page at a width and scheme),
+``widest`` (sideways overflow), ``top_of`` (a first screen within 900 px), ``contrasts``
+(readable colours), ``table_headers`` with ``pdf_lines`` and ``printed_header`` (a column
+left out). Playwright's sync API runs an event loop in this thread, during which Django
+refuses ORM calls, so everything expected is read from the database before any page opens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.test import Client
+
+from perftest import models
+from tests.support.live_server import run_gunicorn, shared_database_url  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+PDFTOTEXT = shutil.which("pdftotext")
+pytestmark = [
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason=f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it)",
+    ),
+    # The test database is set up for the module's stored runs; a test itself reads none
+    # (not transactional: a transactional test's flush would empty the module's rows).
+    pytest.mark.django_db,
+]
+
+#: A small real load run that is red: a threshold no answer can pass.
+RED_RUN = [
+    *("--endpoints", "Get Profile,Get Lessons", "--iterations", "5", "--warmup", "1"),
+    *("--concurrency", "1,2", "--duration", "1", "--threshold", "p95 < 0.001ms"),
+    *("--format", "html", "--label", "red load run", "--exit-zero"),
+]
+WIDE, NARROW = 1400, 400
+#: WCAG's least contrast for body text (AA).
+READABLE = 4.5
+TIMEOUT_MS = 60_000
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """The stored runs as the browser reaches them: the server, the pages' addresses, the
+    HTML report's file and the staff session's cookie."""
+
+    base_url: str
+    run: int
+    baseline: int
+    report: Path
+    session: str
+
+    @property
+    def pages(self) -> dict[str, str]:
+        """Every page a person opens, by name."""
+        admin = f"{self.base_url}/admin/perftest/run/"
+        return {
+            "run-list": admin,
+            "run-page": f"{admin}{self.run}/change/",
+            "comparison": f"{admin}{self.run}/compare/{self.baseline}/",
+            "html-report": self.report.as_uri(),
+        }
+
+
+def earlier_copy(run: models.Run) -> models.Run:
+    """``run``'s rows stored again as a run an hour earlier: a completed run of the same target
+    and plan, so the run page offers the comparison and the compare page has a baseline."""
+    levels, endpoints = list(run.levels.all()), list(run.endpoints.all())
+    samples, findings = list(run.resource_samples.all()), list(run.findings.all())
+    copy = models.Run.objects.get(pk=run.pk)
+    copy.pk = None
+    copy.label = "baseline"
+    copy.started_at -= dt.timedelta(hours=1)
+    copy.finished_at -= dt.timedelta(hours=1)
+    copy.save()
+    copied_levels = {}
+    for level in levels:
+        old = level.pk
+        level.pk, level.run = None, copy
+        level.save()
+        copied_levels[old] = level
+    for row in (*endpoints, *samples, *findings):
+        row.pk, row.run = None, copy
+        if isinstance(row, models.EndpointResult) and row.level_id is not None:
+            row.level = copied_levels[row.level_id]
+        row.save()
+    return copy
+
+
+def staff_session() -> str:
+    """The session cookie of a staff user who may view runs (logged in without a password:
+    the login form is the admin test's subject, not this module's)."""
+    person = get_user_model().objects.create_user("reader", "reader@example.invalid", is_staff=True)
+    person.user_permissions.set(Permission.objects.filter(codename="view_run"))
+    client = Client()
+    client.force_login(person)
+    return client.cookies["sessionid"].value
+
+
+@pytest.fixture(scope="module")
+def site(shared_database_url, django_db_blocker, tmp_path_factory) -> Iterator[Site]:  # noqa: F811
+    out = tmp_path_factory.mktemp("reports")
+    with django_db_blocker.unblock():
+        call_command("perftest", "--output", str(out), *RED_RUN, stdout=io.StringIO())
+        run = models.Run.objects.latest("pk")
+        assert run.verdict == "RED"
+        baseline = earlier_copy(run)
+        session = staff_session()
+    try:
+        with run_gunicorn(shared_database_url, workers=1, threads=2) as server:
+            yield Site(server.base_url, run.pk, baseline.pk, out / f"run-{run.pk}.html", session)
+    finally:
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    """One Chromium for the module, started once the site is stored and closed before the
+    site's rows are flushed.
+
+    Playwright's sync API keeps an event loop in this thread between calls, and Django's guard
+    then refuses every ORM call here, pytest-django's own transaction around each test among
+    them (which reads and writes no row the browser sees). Django's documented switch for an
+    event loop that shares the thread lifts the guard while the browser is open."""
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Viewer:
+    """A person at one screen width and colour scheme, logged in to the admin."""
+
+    def __init__(self, browser, site: Site, width: int, scheme: str = "light") -> None:
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, color_scheme=scheme
+        )
+        self.context.set_default_timeout(TIMEOUT_MS)
+        host = site.base_url.removeprefix("http://")
+        self.context.add_cookies(
+            [{"name": "sessionid", "value": site.session, "url": f"http://{host}/"}]
+        )
+        self.site = site
+
+    def open(self, name: str):
+        """The page called ``name`` in ``Site.pages``, loaded."""
+        page = self.context.new_page()
+        response = page.goto(self.site.pages[name])
+        assert response is None or response.ok, f"{name}: {response.status}"
+        page.wait_for_load_state()
+        return page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def viewer(browser, site) -> Iterator:
+    """``viewer(width, scheme)``: a new person's browser window; closed after the test."""
+    opened: list[Viewer] = []
+
+    def make(width: int, scheme: str = "light") -> Viewer:
+        opened.append(Viewer(browser, site, width, scheme))
+        return opened[-1]
+
+    yield make
+    for each in opened:
+        each.close()
+
+
+def widest(page) -> int:
+    """How wide the page is laid out, in CSS pixels: wider than the window scrolls sideways."""
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def top_of(page, selector: str) -> float:
+    """Where the first element matching ``selector`` starts, from the top of the page."""
+    return page.locator(selector).first.evaluate(
+        "e => e.getBoundingClientRect().top + window.scrollY"
+    )
+
+
+#: Each element's text colour and the colour behind it, both as the eye gets them: the
+#: backgrounds of the element and its ancestors composited until one is opaque (the
+#: canvas's own colour under all of them).
+COLOURS_JS = """
+elements => {
+  const rgba = text => {
+    const [r, g, b, a] = text.match(/[\\d.]+/g).map(Number);
+    return [r, g, b, a === undefined ? 1 : a];
+  };
+  const over = (top, below) => {
+    const a = top[3];
+    return [0, 1, 2].map(i => top[i] * a + below[i] * (1 - a)).concat([1]);
+  };
+  const canvas = matchMedia("(prefers-color-scheme: dark)").matches
+    && getComputedStyle(document.documentElement).colorScheme.includes("dark")
+    ? [18, 18, 18, 1] : [255, 255, 255, 1];
+  return elements.map(element => {
+    const layers = [];
+    for (let e = element; e; e = e.parentElement) {
+      const background = rgba(getComputedStyle(e).backgroundColor);
+      if (background[3] > 0) layers.push(background);
+      if (background[3] === 1) break;
+    }
+    let behind = canvas;
+    for (const layer of layers.reverse()) behind = over(layer, behind);
+    const text = over(rgba(getComputedStyle(element).color), behind);
+    return {text: element.innerText.trim().slice(0, 60), fg: text, bg: behind};
+  });
+}
+"""
+
+
+def luminance(rgb: list[float]) -> float:
+    """WCAG's relative luminance of an sRGB colour (0-255 channels)."""
+
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(fg: list[float], bg: list[float]) -> float:
+    """WCAG's contrast ratio of two colours, 1 to 21."""
+    light, dark = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def contrasts(page, selector: str) -> list[tuple[str, float]]:
+    """Every element matching ``selector`` that has text: its text and its contrast ratio."""
+    found = page.locator(selector).evaluate_all(COLOURS_JS)
+    return [(each["text"], contrast(each["fg"], each["bg"])) for each in found if each["text"]]
+
+
+class Headers(HTMLParser):
+    """The column headers of every table of a page, table by table."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[str]] = []
+        self._header: list[str] | None = None
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "th":
+            self._header = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "th" and self._header is not None:
+            self.tables[-1].append(" ".join("".join(self._header).split()))
+            self._header = None
+
+    def handle_data(self, data: str) -> None:
+        if self._header is not None:
+            self._header.append(data)
+
+
+def table_headers(page: str) -> list[list[str]]:
+    return Headers(page).tables
+
+
+def print_to_pdf(page: Path, pdf: Path) -> None:
+    """``page`` printed by Chromium as a person's "Save as PDF" prints it (print media)."""
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            *CHROMIUM_ARGS,
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=TIMEOUT_MS / 1000,
+    )
+
+
+def pdf_lines(pdf: Path) -> list[str]:
+    """The PDF's text as poppler lays it out: one string per printed line, each word at about
+    the column where it was printed."""
+    return subprocess.run(
+        [PDFTOTEXT, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+
+
+#: How many characters poppler's layout may place a cell's next line left or right of its first.
+COLUMN_SLACK = 6
+
+
+def _words_at(line: str, start: int, part: str) -> bool:
+    """Whether ``line`` holds the whole words ``part`` from ``start``."""
+    end = start + len(part)
+    return (
+        line.startswith(part, start)
+        and (start == 0 or line[start - 1] == " ")
+        and (end == len(line) or line[end] == " ")
+    )
+
+
+def _rest_below(lines: list[str], row: int, column: int, words: list[str]) -> bool:
+    """Whether ``words`` continue on the lines below ``row``, each line's part starting at
+    about ``column``: a header the table's cell wrapped onto more lines."""
+    if not words:
+        return True
+    if row >= len(lines):
+        return False
+    line = lines[row]
+    for start in range(max(column - COLUMN_SLACK, 0), column + COLUMN_SLACK + 1):
+        for count in range(len(words), 0, -1):
+            if _words_at(line, start, " ".join(words[:count])):
+                return _rest_below(lines, row + 1, start, words[count:])
+    return False
+
+
+def printed_header(lines: list[str], header: str) -> bool:
+    """Whether ``header`` is printed as a table's column header: its words on one line, or
+    its first words on one line and the rest below them, in the same column."""
+    words = header.split()
+    for row, line in enumerate(lines):
+        for count in range(len(words), 0, -1):
+            part = " ".join(words[:count])
+            column = line.find(part)
+            while column >= 0:
+                if _words_at(line, column, part) and _rest_below(
+                    lines, row + 1, column, words[count:]
+                ):
+                    return True
+                column = line.find(part, column + 1)
+    return False
+
+
+@pytest.mark.parametrize("width", [WIDE, NARROW])
+def test_no_page_is_wider_than_the_screen_and_wide_tables_scroll_in_their_box(
+    viewer, width, tmp_path
+):
+    person = viewer(width)
+    for name in person.site.pages:
+        page = person.open(name)
+        page.screenshot(path=tmp_path / f"{name}-{width}.png", full_page=width == NARROW)
+        assert widest(page) <= width, f"{name} is {widest(page)} px wide at {width} px"
+        # Nothing a person reads is cut off by its box: a verdict, a recommendation, a reason.
+        clipped = page.locator(".perftest-verdict, .perftest-summary, td, li, p").evaluate_all(
+            "es => es.filter(e => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0)"
+            ".map(e => e.innerText.slice(0, 60))"
+        )
+        assert clipped == [], f"{name} at {width} px clips {clipped}"
+    for each in (tmp_path / f"{name}-{width}.png" for name in person.site.pages):
+        assert each.stat().st_size > 0
+
+
+def test_a_narrow_screen_shows_each_runs_verdict_without_scrolling_sideways(viewer):
+    person = viewer(NARROW)
+    listed = person.open("run-list")
+    # The admin's own stylesheet is served (WhiteNoise): its header has its colour.
+    header = listed.locator("#header").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert header not in ("rgba(0, 0, 0, 0)", "transparent")
+    verdicts = listed.locator("#result_list td.field-verdict")
+    assert verdicts.count() == 2
+    box = verdicts.first.bounding_box()
+    assert box["x"] + min(box["width"], 100) <= NARROW, "the verdict starts off the screen"
+    assert listed.locator("#result_list td.field-verdict .perftest-badge").first.is_visible()
+    run_page = person.open("run-page")
+    line = run_page.locator("#verdict .perftest-verdict-line")
+    assert top_of(run_page, "#verdict .perftest-verdict-line") < 900
+    box = line.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_findings_badges_and_reports_are_readable_in_either_colour_scheme(viewer, scheme, tmp_path):
+    person = viewer(WIDE, scheme)
+    run_page = person.open("run-page")
+    run_page.locator("#findings").screenshot(path=tmp_path / f"findings-{scheme}.png")
+    evidence = contrasts(run_page, "tr.perftest-detail td")
+    assert evidence, "the red run's findings have evidence rows"
+    read_on_the_run_page = (
+        "tr.perftest-detail td, #findings td, #thresholds td, .perftest-badge, "
+        ".perftest-summary p, .perftest-summary li, .perftest-reason, #endpoint-results td"
+    )
+    report = person.open("html-report")
+    report.screenshot(path=tmp_path / f"html-report-{scheme}.png")
+    comparison = person.open("comparison")
+    comparison.screenshot(path=tmp_path / f"comparison-{scheme}.png")
+    unreadable = [
+        (name, text, round(ratio, 2))
+        for name, page, selector in (
+            ("run page", run_page, read_on_the_run_page),
+            ("HTML report", report, "p, li, td, th, h1, h2, h3, footer, h1 + p > strong"),
+            ("comparison", comparison, "#comparison p, #comparison td, .perftest-reason"),
+        )
+        for text, ratio in contrasts(page, selector)
+        if ratio < READABLE
+    ]
+    assert unreadable == []
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext is missing: apt-get install poppler-utils")
+def test_the_html_report_printed_to_pdf_keeps_every_column_of_every_table(site, tmp_path):
+    headers = table_headers(site.report.read_text(encoding="utf-8"))
+    assert len(headers) >= 3, "the load run's report has endpoint, load and threshold tables"
+    pdf = tmp_path / "report.pdf"
+    print_to_pdf(site.report, pdf)
+    lines = pdf_lines(pdf)
+    missing = [
+        (number, header)
+        for number, table in enumerate(headers, 1)
+        for header in table
+        if not printed_header(lines, header)
+    ]
+    assert missing == []
