@@ -425,3 +425,13 @@ def test_no_admin_page_shows_the_seeded_password_or_the_login_token(viewer, tmp_
         assert response.status_code == 200, url
         body = response.content.decode()
         assert seen["password"] not in body and seen["token"] not in body, url
+
+
+def test_the_embedded_project_serves_the_admins_css_with_debug_off(settings):
+    # runserver and gunicorn serve no static file when DEBUG is off; WhiteNoise, in the
+    # project's middleware, serves the installed apps' files to both (and to this client).
+    assert settings.DEBUG is False
+    answer = Client().get("/static/admin/css/base.css")
+    assert answer.status_code == 200
+    assert answer["Content-Type"].startswith("text/css")
+    assert b"--body-bg" in b"".join(answer.streaming_content)
