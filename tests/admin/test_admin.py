@@ -176,7 +176,8 @@ def test_the_run_page_costs_the_same_queries_whatever_the_size_of_the_run(
         response = viewer.get(f"{LIST}{run.pk}/change/")
 
     assert response.status_code == 200
-    assert len(re.findall(r"<td>key \d+</td>", response.content.decode())) == size
+    page = response.content.decode()
+    assert len(re.findall(r'<td data-label="Finding">key \d+</td>', page)) == size
 
 
 def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloured(viewer):
@@ -308,10 +309,12 @@ def test_two_selected_runs_open_their_comparison_older_as_baseline(viewer, tmp_p
         if metric["metric"] == "p95"
     ]
     before_after = "".join(
-        f'<td class="perftest-right">{comparison.value(p95, side)}</td>'
+        f'<td data-label="{side.capitalize()}" class="perftest-right">'
+        f"{comparison.value(p95, side)}</td>"
         for side in ("before", "after")
     )
-    assert f"<td>Get Profile</td><td>p95</td>{before_after}" in page  # every figure
+    where = '<td data-label="Endpoint or level">Get Profile</td><td data-label="Figure">p95</td>'
+    assert f"{where}{before_after}" in page  # every figure
     assert models.Run.objects.get(pk=after.pk).comparison == {}  # nothing stored
 
 

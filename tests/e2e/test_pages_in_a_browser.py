@@ -442,3 +442,18 @@ def test_the_html_report_printed_to_pdf_keeps_every_column_of_every_table(site, 
         if not printed_header(lines, header)
     ]
     assert missing == []
+
+
+@pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext is missing: apt-get install poppler-utils")
+def test_the_run_page_printed_to_pdf_keeps_every_column_and_opens_what_was_folded(viewer, tmp_path):
+    page = viewer(WIDE).open("run-page")
+    headers = table_headers(page.locator("#content").inner_html())
+    assert ["Seconds in", "RSS", "CPU (% of all cores)", "Threads", "Open files"] in headers
+    pdf = tmp_path / "run-page.pdf"
+    page.pdf(path=pdf, prefer_css_page_size=True)
+    # The admin's stylesheet prints table headers in capitals.
+    lines = [line.lower() for line in pdf_lines(pdf)]
+    missing = [
+        header for table in headers for header in table if not printed_header(lines, header.lower())
+    ]
+    assert missing == []
