@@ -30,6 +30,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django import db
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
@@ -146,7 +147,10 @@ def browser(site):
     Playwright's sync API keeps an event loop in this thread between calls, and Django's guard
     then refuses every ORM call here, pytest-django's own transaction around each test among
     them (which reads and writes no row the browser sees). Django's documented switch for an
-    event loop that shares the thread lifts the guard while the browser is open."""
+    event loop that shares the thread lifts the guard while the browser is open. Django keeps
+    the connections opened meanwhile apart from the thread's own (the loop is another
+    context), so they are closed before the loop ends, or the test database could not be
+    dropped."""
     from playwright.sync_api import sync_playwright
 
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
@@ -154,6 +158,7 @@ def browser(site):
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+        db.connections.close_all()
 
 
 class Viewer:
