@@ -37,6 +37,9 @@ MIDDLEWARE = [
     # signed by a perftest run (docs/how-a-run-works.md, "The server's own account").
     "perftest.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS and scripts, from the installed apps (WHITENOISE_USE_FINDERS below):
+    # DEBUG is off here, so neither runserver nor gunicorn would serve them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,6 +147,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+# The embedded project is run straight from the repository (runserver, gunicorn), never
+# through collectstatic: WhiteNoise serves the apps' static files where they are installed.
+WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

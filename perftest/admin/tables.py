@@ -1,5 +1,7 @@
 """A table as the admin's pages print it (``admin/perftest/table.html``): rows of cells, a row
-coloured by its verdict, a line of evidence under a row, and a sentence when there is none."""
+coloured by its verdict, a line of evidence under a row, and a sentence when there is none.
+Each cell carries its column's header too, so a narrow screen can stack a row's cells and
+still say what each is."""
 
 from __future__ import annotations
 
@@ -27,3 +29,8 @@ class Table:
     collapsed: bool = False
     #: Indexes of the right-aligned columns (counts and times).
     right: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def labelled(self) -> tuple[tuple[Row, tuple[tuple[str, object], ...]], ...]:
+        """Each row with its cells paired with their column's header."""
+        return tuple((row, tuple(zip(self.headers, row.cells, strict=True))) for row in self.rows)

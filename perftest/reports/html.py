@@ -133,15 +133,22 @@ def _markdown(item: Block) -> str:
     return markdown_report.block(literal)
 
 
+#: The box a table sits in: a table wider than the screen scrolls inside it, never the page.
+TABLE_BOX = '<div class="table-scroll">'
+
+
 def section_html(blocks: list[Block], seen: dict[str, int] | None = None) -> str:
-    """Blocks as HTML, their stored text literal: a report section, or the admin's. ``seen``
-    counts the page's heading anchors so far (each section of one page shares it)."""
+    """Blocks as HTML, their stored text literal: a report section, or the admin's; each
+    table in its own scrolling box (stored text is escaped, so a ``<table>`` here is one the
+    Markdown made). ``seen`` counts the page's heading anchors so far (each section of one
+    page shares it)."""
     text = "\n\n".join(_markdown(item) for item in blocks)
-    return markdown_package.markdown(
+    page = markdown_package.markdown(
         text,
         extensions=[*_EXTENSIONS, _HeadingIdsExtension({} if seen is None else seen)],
         output_format="html",
     )
+    return page.replace("<table>", f"{TABLE_BOX}<table>").replace("</table>", "</table></div>")
 
 
 def _title(report: list[tuple[sections.Section, list[Block]]]) -> str:

@@ -177,7 +177,8 @@ def test_the_run_page_costs_the_same_queries_whatever_the_size_of_the_run(
         response = viewer.get(f"{LIST}{run.pk}/change/")
 
     assert response.status_code == 200
-    assert len(re.findall(r"<td>key \d+</td>", response.content.decode())) == size
+    page = response.content.decode()
+    assert len(re.findall(r'<td data-label="Finding">key \d+</td>', page)) == size
 
 
 def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloured(viewer):
@@ -310,10 +311,12 @@ def test_two_selected_runs_open_their_comparison_older_as_baseline(viewer, tmp_p
         if metric["metric"] == "p95"
     ]
     before_after = "".join(
-        f'<td class="perftest-right">{comparison.value(p95, side)}</td>'
+        f'<td data-label="{side.capitalize()}" class="perftest-right">'
+        f"{comparison.value(p95, side)}</td>"
         for side in ("before", "after")
     )
-    assert f"<td>Get Profile</td><td>p95</td>{before_after}" in page  # every figure
+    where = '<td data-label="Endpoint or level">Get Profile</td><td data-label="Figure">p95</td>'
+    assert f"{where}{before_after}" in page  # every figure
     assert models.Run.objects.get(pk=after.pk).comparison == {}  # nothing stored
 
 
@@ -428,3 +431,13 @@ def test_no_admin_page_shows_the_seeded_password_or_the_login_token(viewer, tmp_
         assert response.status_code == 200, url
         body = response.content.decode()
         assert seen["password"] not in body and seen["token"] not in body, url
+
+
+def test_the_embedded_project_serves_the_admins_css_with_debug_off(settings):
+    # runserver and gunicorn serve no static file when DEBUG is off; WhiteNoise, in the
+    # project's middleware, serves the installed apps' files to both (and to this client).
+    assert settings.DEBUG is False
+    answer = Client().get("/static/admin/css/base.css")
+    assert answer.status_code == 200
+    assert answer["Content-Type"].startswith("text/css")
+    assert b"--body-bg" in b"".join(answer.streaming_content)

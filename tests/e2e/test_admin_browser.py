@@ -2,12 +2,13 @@
 
 Two real in-process runs of the stand-in (sequential pass and two closed levels, a threshold
 that fails) are stored first; then gunicorn serves the project on a loopback port over the
-same database, and Debian's Chromium (``/usr/bin/chromium``; Playwright never downloads a
-browser here) logs a staff user in through the admin's login form, opens the run list, a run,
-its HTML report and the comparison of the two runs, checking the values in the tables, the
-SVG charts in the DOM, the colour of the failed threshold, and the verdict of the red runs
-(a red status badge and the verdict line in the list and on the run page). A user who is not
-staff is refused. Screenshots are saved under the test's temporary folder.
+same database (the admin's CSS from the project's WhiteNoise, as a deployment serves it), and
+Debian's Chromium (``/usr/bin/chromium``; Playwright never downloads a browser here) logs a
+staff user in through the admin's login form, opens the run list, a run, its HTML report and
+the comparison of the two runs, checking the values in the tables, the SVG charts in the DOM,
+the colour of the failed threshold, and the verdict of the red runs (a red status badge and
+the verdict line in the list and on the run page). A user who is not staff is refused.
+Screenshots are saved under the test's temporary folder.
 
 Playwright's sync API runs an event loop in this thread, during which Django refuses ORM
 calls; so everything expected is read from the database before the browser starts, and the
@@ -97,12 +98,7 @@ def test_a_staff_user_reads_and_compares_runs_in_chromium_and_a_visitor_is_refus
     page_verdict = f"RED — {quantity(len(reasons), 'reason')}: {'; '.join(reasons[:3])}"
 
     with (
-        run_gunicorn(
-            shared_database_url,
-            workers=1,
-            threads=2,
-            settings="tests.support.admin_browser_settings",
-        ) as server,
+        run_gunicorn(shared_database_url, workers=1, threads=2) as server,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(
