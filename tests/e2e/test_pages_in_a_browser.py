@@ -270,7 +270,8 @@ def contrasts(page, selector: str) -> list[tuple[str, float]]:
 
 
 class Headers(HTMLParser):
-    """The column headers of every table of a page, table by table."""
+    """The column headers of every table of a page, table by table (a header's parts, e.g.
+    the lines of a history column's head, joined by spaces)."""
 
     def __init__(self, page: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -286,7 +287,7 @@ class Headers(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "th" and self._header is not None:
-            self.tables[-1].append(" ".join("".join(self._header).split()))
+            self.tables[-1].append(" ".join(" ".join(self._header).split()))
             self._header = None
 
     def handle_data(self, data: str) -> None:
