@@ -2,8 +2,11 @@
 printed.
 
 One real in-process load run of the stand-in is stored for the module, red (a threshold no
-answer can pass), with its HTML report written to a file, and an earlier copy of its rows as
-its baseline, so the admin has a comparison to show. gunicorn serves the project's own
+answer can pass), its login hashing with the project's own hasher (so it is the slowest
+request, as on a real platform), with its HTML report written to a file, and an earlier copy
+of its rows as its baseline, so the admin has a comparison and an endpoint history to show;
+beside it a stored capacity search (``stored_rows.capacity_run``, judged as a run is) and its
+HTML report. gunicorn serves the project's own
 settings over the same database (the admin's CSS comes from WhiteNoise, as under
 ``runserver``), and one browser opens the run list, the run page, the comparison and the HTML
 report at 1400 px and at 400 px, in the light and the dark scheme, and prints the report to
@@ -36,10 +39,14 @@ from django import db
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 
 from perftest import models
+from perftest.analysis.rules.capacity import CAPACITY
+from perftest.reports.charts.whole_run import PANELS
 from tests.support.live_server import run_gunicorn, shared_database_url  # noqa: F401
+from tests.support.passwords import PROJECT_HASHERS
+from tests.support.stored_rows import analyzed, capacity_run
 
 CHROMIUM = "/usr/bin/chromium"
 PDFTOTEXT = shutil.which("pdftotext")
@@ -55,7 +62,7 @@ pytestmark = [
 
 #: A small real load run that is red: a threshold no answer can pass.
 RED_RUN = [
-    *("--endpoints", "Get Profile,Get Lessons", "--iterations", "5", "--warmup", "1"),
+    *("--endpoints", "Login,Get Profile,Get Lessons", "--iterations", "5", "--warmup", "1"),
     *("--concurrency", "1,2", "--duration", "1", "--threshold", "p95 < 0.001ms"),
     *("--format", "html", "--label", "red load run", "--exit-zero"),
 ]
@@ -76,6 +83,10 @@ class Site:
     baseline: int
     report: Path
     session: str
+    #: The stored capacity search, its HTML report and its headline.
+    search: int
+    search_report: Path
+    capacity: str
 
     @property
     def pages(self) -> dict[str, str]:
@@ -85,7 +96,10 @@ class Site:
             "run-list": admin,
             "run-page": f"{admin}{self.run}/change/",
             "comparison": f"{admin}{self.run}/compare/{self.baseline}/",
+            "history": f"{admin}{self.run}/endpoint-history/",
             "html-report": self.report.as_uri(),
+            "search-page": f"{admin}{self.search}/change/",
+            "search-report": self.search_report.as_uri(),
         }
 
 
@@ -128,14 +142,27 @@ def staff_session() -> str:
 def site(shared_database_url, django_db_blocker, tmp_path_factory) -> Iterator[Site]:  # noqa: F811
     out = tmp_path_factory.mktemp("reports")
     with django_db_blocker.unblock():
-        call_command("perftest", "--output", str(out), *RED_RUN, stdout=io.StringIO())
+        with override_settings(PASSWORD_HASHERS=PROJECT_HASHERS):
+            call_command("perftest", "--output", str(out), *RED_RUN, stdout=io.StringIO())
         run = models.Run.objects.latest("pk")
         assert run.verdict == "RED"
         baseline = earlier_copy(run)
+        search = capacity_run(label="capacity search")
+        (capacity,) = [f.title for f in analyzed(search) if f.rule == CAPACITY]
+        call_command("perftest_report", str(search.pk), "--format", "html", "--output", str(out))
         session = staff_session()
     try:
         with run_gunicorn(shared_database_url, workers=1, threads=2) as server:
-            yield Site(server.base_url, run.pk, baseline.pk, out / f"run-{run.pk}.html", session)
+            yield Site(
+                server.base_url,
+                run.pk,
+                baseline.pk,
+                out / f"run-{run.pk}.html",
+                session,
+                search.pk,
+                out / f"run-{search.pk}.html",
+                capacity.removeprefix("Capacity: "),
+            )
     finally:
         with django_db_blocker.unblock():
             call_command("flush", interactive=False, verbosity=0)
@@ -448,7 +475,7 @@ def test_a_narrow_screen_shows_each_runs_verdict_without_scrolling_sideways(view
     header = listed.locator("#header").evaluate("e => getComputedStyle(e).backgroundColor")
     assert header not in ("rgba(0, 0, 0, 0)", "transparent")
     verdicts = listed.locator("#result_list td.field-verdict")
-    assert verdicts.count() == 2
+    assert verdicts.count() == 3
     box = verdicts.first.bounding_box()
     assert box["x"] + min(box["width"], 100) <= NARROW, "the verdict starts off the screen"
     assert listed.locator("#result_list td.field-verdict .perftest-badge").first.is_visible()
@@ -474,12 +501,15 @@ def test_findings_badges_and_reports_are_readable_in_either_colour_scheme(viewer
     report.screenshot(path=tmp_path / f"html-report-{scheme}.png")
     comparison = person.open("comparison")
     comparison.screenshot(path=tmp_path / f"comparison-{scheme}.png")
+    history = person.open("history")
+    history.screenshot(path=tmp_path / f"history-{scheme}.png")
     unreadable = [
         (name, text, round(ratio, 2))
         for name, page, selector in (
             ("run page", run_page, read_on_the_run_page),
             ("HTML report", report, "p, li, td, th, h1, h2, h3, footer, h1 + p > strong"),
             ("comparison", comparison, "#comparison p, #comparison td, .perftest-reason"),
+            ("history", history, "#content td, #content th, #content p, #content li"),
         )
         for text, ratio in contrasts(page, selector)
         if ratio < READABLE
@@ -504,3 +534,46 @@ def test_the_run_page_printed_to_pdf_keeps_every_column_and_opens_what_was_folde
     pdf = tmp_path / "run-page.pdf"
     page.pdf(path=pdf, prefer_css_page_size=True)
     assert missing_columns(pdf_words(pdf), headers) == []
+
+
+@pytest.mark.parametrize("width", [WIDE, NARROW])
+def test_the_verdict_and_the_capacity_are_on_the_first_screen(viewer, width, tmp_path):
+    person = viewer(width)
+    for name, verdict in (
+        ("run-page", "#verdict .perftest-verdict-line"),
+        ("search-page", "#verdict .perftest-verdict-line"),
+        ("search-report", "h1 + p"),
+    ):
+        page = person.open(name)
+        page.screenshot(path=tmp_path / f"{name}-{width}.png")
+        assert top_of(page, verdict) < 900, name
+    for name in ("search-page", "search-report"):
+        page = person.open(name)
+        capacity = page.get_by_text(person.site.capacity, exact=False).first
+        assert capacity.is_visible(), name
+        assert top_of(page, f"text={person.site.capacity}") < 900, name
+
+
+def test_the_login_is_never_the_slowest_endpoint_on_the_first_screen(viewer, site):
+    # The login hashed with the project's own hasher: by far the slowest request of the run.
+    run_page = viewer(WIDE).open("run-page")
+    login = run_page.locator("#endpoint-results tr", has_text="POST /api/auth/login/")
+    assert login.count() >= 1, "the login was measured"
+    first_screen = run_page.locator("#first-screen").inner_text()
+    slowest = next(line for line in first_screen.splitlines() if "Slowest endpoint" in line)
+    assert "Login" not in slowest and ("Get Profile" in slowest or "Get Lessons" in slowest)
+    report = viewer(WIDE).open("html-report")
+    answer = report.locator("li", has_text="Slowest endpoint").first.inner_text()
+    assert "Login" not in answer
+
+
+@pytest.mark.parametrize("name", ["run-page", "html-report"])
+def test_the_whole_run_chart_draws_each_figure_once_and_marks_every_level(viewer, name):
+    page = viewer(WIDE).open(name)
+    figure = page.locator("figure#whole-run")
+    assert figure.count() == 1 and figure.is_visible()
+    series = figure.locator("g.series").evaluate_all("gs => gs.map(g => g.dataset.series)")
+    assert series == [figure_name for _, panel in PANELS for figure_name, _ in panel]
+    marks = figure.locator("g.phase-marker").evaluate_all("gs => gs.map(g => g.dataset.label)")
+    # The sequential pass and the red run's two levels (1 and 2 concurrent), in the order run.
+    assert marks == ["sequential pass", "level 1: 1 concurrent", "level 2: 2 concurrent"]
