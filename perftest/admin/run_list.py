@@ -37,7 +37,7 @@ from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KE
 from perftest.analysis.rules.baseline import REGRESSION
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.reports.sections import capacity as capacity_section
-from perftest.reports.sections.phrases import NONE
+from perftest.reports.sections.phrases import NONE, kind_word
 from perftest.text import ms, number
 
 from . import badges
@@ -49,7 +49,7 @@ SEVERITIES: tuple[tuple[str, str, str, Q], ...] = (
     ("configuration_count", "configuration", "bad", Q(kind=CONFIGURATION)),
     ("regression_count", "regression", "bad", Q(kind=BASELINE, rule=REGRESSION)),
     ("bottleneck_count", "bottleneck", "warn", Q(kind=BOTTLENECK)),
-    ("key_count", "key", "info", Q(kind=KEY)),
+    ("key_count", kind_word(KEY), "info", Q(kind=KEY)),
 )
 
 #: A sequential endpoint with a latency verdict (``store.vocabulary.judged``): measured, no

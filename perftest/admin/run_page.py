@@ -28,7 +28,7 @@ from perftest.reports import html
 from perftest.reports.formats import FORMATS
 from perftest.reports.sections import capacity, summary
 from perftest.reports.sections import findings as finding_sections
-from perftest.reports.sections.phrases import NONE
+from perftest.reports.sections.phrases import NONE, kind_word
 from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
@@ -157,7 +157,7 @@ def findings(stored: StoredRun) -> Table:
         tuple(
             Row(
                 (
-                    finding.kind if finding.kind != BASELINE else finding.rule,
+                    kind_word(finding.kind) if finding.kind != BASELINE else finding.rule,
                     finding.subject or NONE,
                     finding.title,
                     finding.recommendation or NONE,

@@ -23,7 +23,7 @@ from perftest.store.vocabulary import judged
 
 from . import console
 from .blocks import Block, Paragraph, Table
-from .sections.phrases import NONE
+from .sections.phrases import NONE, kind_word
 
 HEADERS = (
     "Run",
@@ -87,7 +87,8 @@ def _findings(listing: RunListing) -> str:
     kinds = Counter(
         f.rule if f.kind == BASELINE and f.rule == REGRESSION else f.kind for f in listing.findings
     )
-    return ", ".join(f"{kinds[kind]} {kind}" for kind in SEVERITY if kinds[kind]) or "none"
+    counted = [f"{kinds[kind]} {kind_word(kind)}" for kind in SEVERITY if kinds[kind]]
+    return ", ".join(counted) or "none"
 
 
 def _row(listing: RunListing) -> list[object]:
