@@ -53,7 +53,7 @@ def _endpoint_row(endpoint: Any) -> Row:
             error_groups(endpoint.errors) or NONE,
             *figures,
             f"{endpoint.queries_mean:.1f}" if endpoint.sql_captured and not why else NONE,
-            why or "judged",
+            why or "has a verdict",
         ),
         css="perftest-failed" if endpoint.requests != endpoint.ok else "",
     )

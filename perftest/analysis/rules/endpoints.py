@@ -200,8 +200,6 @@ for _id, _looks_for, _recommendation in (
     BOTTLENECK,
     ENDPOINT,
     "p95 response time at or above its threshold",
-    "Profile the endpoint's request path (its queries in the Database section first) "
-    "and cut the work done per request.",
 )
 def _slow(endpoint: Any, stored: StoredRun) -> list[Finding]:
     limit = stored.thresholds["RESPONSE_TIME_P95_MS"]
@@ -213,8 +211,34 @@ def _slow(endpoint: Any, stored: StoredRun) -> list[Finding]:
             endpoint.label,
             f"{endpoint.label} is slow: {P95.phrase(endpoint)} ≥ {number(limit)} ms",
             f"{phrases(endpoint, P50, P95, P99, MAX)} over {covered(endpoint)}",
+            _slow_advice(endpoint),
         )
     ]
+
+
+def _slow_advice(endpoint: Any) -> str:
+    """Where a slow endpoint's time went, as far as its stored SQL says: a repeated statement,
+    SQL most of the time, or Python."""
+    if endpoint.duplicate_queries:
+        worst = endpoint.duplicate_queries[0]["max_per_request"]
+        return (
+            f"Cut its repeated statement first (up to {worst} times in one request, see its "
+            "N+1 finding), then measure again."
+        )
+    if not (endpoint.sql_captured and endpoint.judged_queries):
+        return (
+            "Its SQL was not captured here: profile the endpoint to see whether its time is "
+            "in the database or in Python."
+        )
+    if SQL_SHARE.of(endpoint) >= 0.5:
+        return (
+            f"{SQL_SHARE.of(endpoint):.0%} of its time is SQL ({QUERIES_MEAN.text(endpoint)} "
+            "queries per request): start with its queries (the Database section)."
+        )
+    return (
+        f"Only {SQL_SHARE.of(endpoint):.0%} of its time is SQL: the rest is Python "
+        "(serialisers, permissions, the functions they call); profile the endpoint to see which."
+    )
 
 
 @endpoint_rule(
