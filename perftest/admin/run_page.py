@@ -29,6 +29,7 @@ from perftest.reports.formats import FORMATS
 from perftest.reports.sections import capacity, summary
 from perftest.reports.sections import findings as finding_sections
 from perftest.reports.sections.phrases import NONE, kind_word
+from perftest.reports.web_words import without_flags
 from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
@@ -159,8 +160,8 @@ def findings(stored: StoredRun) -> Table:
                 (
                     kind_word(finding.kind) if finding.kind != BASELINE else finding.rule,
                     finding.subject or NONE,
-                    finding.title,
-                    finding.recommendation or NONE,
+                    without_flags(finding.title),
+                    without_flags(finding.recommendation) or NONE,
                 ),
                 css=f"perftest-severity-{severity(finding)}",
                 detail=finding.evidence,

@@ -225,6 +225,18 @@ def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloure
     assert f'<a href="{LIST}{baseline.pk}/change/">run #{baseline.pk}</a>' in page
 
 
+def test_the_runs_own_notes_read_as_a_list_never_as_json(viewer):
+    run = make_run(notes=["No baseline: no earlier run of this plan.", 'A "quoted" <note>'])
+
+    page = viewer.get(f"{LIST}{run.pk}/change/").content.decode()
+
+    assert (
+        "<ul><li>No baseline: no earlier run of this plan.</li>"
+        "<li>A &quot;quoted&quot; &lt;note&gt;</li></ul>"
+    ) in page
+    assert '["No baseline' not in page and "[&quot;No baseline" not in page
+
+
 def test_only_the_label_and_your_notes_can_be_changed_and_only_with_the_change_permission(
     viewer, editor
 ):
@@ -359,7 +371,7 @@ def test_runs_that_cannot_be_compared_send_back_to_the_list_saying_why(viewer, b
 
     assert response.request["PATH_INFO"] == LIST
     (message,) = [str(m) for m in response.context["messages"]]
-    assert message.startswith(f"--baseline {older.pk}: run #{older.pk} ") and says in message
+    assert message.startswith(f"baseline run #{older.pk}: run #{older.pk} ") and says in message
 
 
 def test_compare_with_previous_links_the_latest_earlier_run_of_the_same_target_and_plan(viewer):
