@@ -248,7 +248,7 @@ def _samples_floor(rule: dict) -> str:
     if floor is None or floor <= rule["min_relative"]:
         return ""
     return (
-        f", and at least {number(100 * floor)}% when judged on the stored samples (a phase "
+        f", and at least {number(100 * floor)}% when compared on the stored samples (a phase "
         "shorter than the windows is one stretch of time, so its interval holds none of the "
         "drift between runs)"
     )
