@@ -31,8 +31,9 @@ HASH = {"algorithm": "pbkdf2_sha256", "iterations": 1_000_000, "ms": 400.0}
 
 
 def run_with_login(under_test: bool) -> models.Run:
-    """A run whose login (p50 500 ms, p95 900 ms) is far slower than its two endpoints under
-    test, stored as ``store.write`` stores it: set apart unless the plan puts it under test."""
+    """A run whose login (p50 500 ms, p95 900 ms, 7 queries per request) is far slower and
+    busier than its two endpoints under test, stored as ``store.write`` stores it: set apart
+    unless the plan puts it under test."""
     plan = {
         "thresholds": {"RESPONSE_TIME_P95_MS": 2000},
         "login": {"method": "POST", "path": "/api/auth/login/", "under_test": under_test},
@@ -45,9 +46,9 @@ def run_with_login(under_test: bool) -> models.Run:
     run = make_run(config=plan, environment={"host": "box", "password_hash": HASH})
     add_endpoint(
         run, "Login", method="POST", path="/api/auth/login/", p50_ms=500.0, p95_ms=900.0,
-        set_apart=not under_test,
+        sql_captured=True, queries_total=140, set_apart=not under_test,
     )  # fmt: skip
-    add_endpoint(run, "Get Profile", p95_ms=120.0)
+    add_endpoint(run, "Get Profile", p95_ms=120.0, sql_captured=True, queries_total=40)
     add_endpoint(run, "Get Lessons", p95_ms=80.0)
     analyzed(run)
     return run
@@ -74,6 +75,7 @@ def test_a_login_set_apart_is_never_the_slowest_endpoint_nor_the_worst_p95(capsy
     assert slowest.title == "Slowest endpoint by p95: Get Profile at 120.0 ms"
     (fastest,) = of_rule(found, rules.LOWEST_P95)
     assert fastest.subject == "Get Lessons"
+    assert [f.subject for f in of_rule(found, rules.MOST_QUERIES)] == ["Get Profile"]
     assert worst_p95_listed(capsys) == "120.0 ms (Get Profile)"
     assert cell(user("viewer").get(LIST).content.decode(), "worst_p95") == ["120.0 ms"]
     report = markdown.render(read.load(run.pk))
@@ -93,6 +95,7 @@ def test_a_login_under_test_is_judged_as_any_endpoint(capsys):
 
     (slowest,) = of_rule(found, rules.HIGHEST_P95)
     assert slowest.title == "Slowest endpoint by p95: Login at 900.0 ms"
+    assert [f.subject for f in of_rule(found, rules.MOST_QUERIES)] == ["Login"]
     assert worst_p95_listed(capsys) == "900.0 ms (Login)"
     assert cell(user("viewer").get(LIST).content.decode(), "worst_p95") == ["900.0 ms"]
     assert "**Login (POST" not in markdown.render(read.load(run.pk))

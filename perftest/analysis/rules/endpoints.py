@@ -382,7 +382,7 @@ def _fastest(stored: StoredRun) -> list[Finding]:
 
 @endpoint_rule(MOST_QUERIES, KEY, RUN, "the endpoint with most queries per request")
 def _most_queries(stored: StoredRun) -> list[Finding]:
-    captured = [e for e in stored.judged if e.sql_captured and e.judged_queries]
+    captured = [e for e in under_test(stored.judged, stored) if e.sql_captured and e.judged_queries]
     if not captured:
         return []
     top = max(captured, key=QUERIES_MEAN.of)
