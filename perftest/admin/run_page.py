@@ -54,7 +54,7 @@ def _endpoint_row(endpoint: Any) -> Row:
             error_groups(endpoint.errors) or NONE,
             *figures,
             f"{endpoint.queries_mean:.1f}" if endpoint.sql_captured and not why else NONE,
-            why or "has a verdict",
+            why or "yes",
         ),
         css="perftest-failed" if endpoint.requests != endpoint.ok else "",
     )
@@ -75,7 +75,7 @@ def endpoints(stored: StoredRun) -> Table:
             "p99",
             "max",
             "Queries/request",
-            "Verdict",
+            "Latency verdict",
         ),
         tuple(_endpoint_row(e) for e in (*stored.sequential, *stored.sequential_http)),
         empty="No endpoint was stored for this run.",
