@@ -15,7 +15,13 @@ from perftest.reports import html, markdown
 from perftest.reports.web_words import without_flags
 from perftest.store import read
 from tests.support.admin_pages import LIST, user
-from tests.support.stored_rows import add_endpoint, analyzed, make_run, of_rule
+from tests.support.stored_rows import add_endpoint, add_samples, analyzed, make_run, of_rule
+
+#: A stored plan whose login endpoint is set apart (``PERFTEST["LOGIN"]["UNDER_TEST"]`` False).
+LOGIN_PLAN = {
+    "login": {"method": "POST", "path": "/api/auth/login/"},
+    "endpoints": [{"name": "Login", "method": "POST", "is_login": True}],
+}
 
 
 @pytest.mark.parametrize(
@@ -37,12 +43,8 @@ def test_a_web_page_says_each_option_in_words(typed, read):
 @pytest.mark.django_db
 def test_the_html_report_and_the_admin_say_in_words_what_the_markdown_report_types():
     """The login-hash finding advises ``--login once`` and ``--identities``."""
-    plan = {
-        "thresholds": {"RESPONSE_TIME_P95_MS": 2000},
-        "login": {"method": "POST", "path": "/api/auth/login/"},
-        "endpoints": [{"name": "Login", "method": "POST", "is_login": True}],
-    }
-    run = make_run(config=plan, environment={"password_hash": {"algorithm": "x", "ms": 300.0}})
+    hashed = {"algorithm": "x", "ms": 300.0}
+    run = make_run(config=LOGIN_PLAN, environment={"password_hash": hashed})
     add_endpoint(run, "Login", method="POST", p50_ms=400.0, set_apart=True)
     (hashed,) = of_rule(analyzed(run), rules.LOGIN_HASH)
     assert "--login once" in hashed.recommendation
@@ -131,3 +133,27 @@ def test_a_slower_endpoint_that_also_gained_queries_is_sent_to_its_queries_first
     assert unchanged.recommendation.endswith(
         "Its queries per request did not change, so look past the SQL count first."
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("mode", "ending"),
+    [("in-process", "measure over HTTP before blaming the app."), ("http", "(cProfile, py-spy).")],
+)
+def test_high_cpu_names_the_endpoints_that_took_most_time_never_the_login(mode, ending):
+    run = make_run(mode=mode, config={"thresholds": {"CPU_PERCENT_AVG": 80}, **LOGIN_PLAN})
+    add_endpoint(run, "Login", method="POST", sum_ns=20 * 900 * 10**6, set_apart=True)
+    add_endpoint(run, "Get Lessons", sum_ns=20 * 300 * 10**6)
+    add_endpoint(run, "Get Profile", sum_ns=20 * 200 * 10**6)
+    add_endpoint(run, "Get Materials", sum_ns=20 * 10 * 10**6)
+    add_samples(run, [50.0] * 4, [380.0] * 4)  # 95% of the run's 4 cores
+
+    (busy,) = of_rule(analyzed(run), "bottleneck.cpu_high")
+
+    assert busy.recommendation.startswith(
+        "Profile Get Lessons and Get Profile first, which took most of the measured time"
+    )
+    assert ("In-process, this CPU includes perftest's own work" in busy.recommendation) == (
+        mode == "in-process"
+    )
+    assert busy.recommendation.endswith(ending)
