@@ -43,7 +43,8 @@ DEFAULTS: dict[str, Any] = {
         "HEADER": "Authorization",
         "SCHEME": "Token",
         # False: the login has its own line in every report and is left out of "slowest",
-        # "worst p95" and the charts' scale; True: it is judged as any endpoint under test.
+        # "worst p95", latency thresholds naming no endpoint and the charts' scale; True: it
+        # is judged as any endpoint under test.
         "UNDER_TEST": False,
     },
     # perftest's own test users. {n} is the identity's number and {run} the run's, so runs at

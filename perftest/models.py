@@ -311,6 +311,11 @@ class EndpointResult(MeasuredFigures):
     explain = models.JSONField(
         default=list, blank=True, help_text="Query plans of its costly statements (--explain)"
     )
+    set_apart = models.BooleanField(
+        default=False,
+        help_text="The login, set apart from the endpoints under test (its password hash is "
+        "slow on purpose): left out of the run lists' worst p95 unless LOGIN UNDER_TEST",
+    )
 
     class Meta:
         ordering = ["run", "phase", "position"]

@@ -31,7 +31,8 @@ from perftest.reports import anchors, html
 from perftest.reports.formats import FORMATS
 from perftest.reports.sections import capacity, summary
 from perftest.reports.sections import findings as finding_sections
-from perftest.reports.sections.phrases import NONE
+from perftest.reports.sections.phrases import NONE, kind_word
+from perftest.reports.web_words import without_flags
 from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
@@ -56,7 +57,7 @@ def _endpoint_row(endpoint: Any) -> Row:
             error_groups(endpoint.errors) or NONE,
             *figures,
             f"{endpoint.queries_mean:.1f}" if endpoint.sql_captured and not why else NONE,
-            why or "judged",
+            why or "yes",
         ),
         css="perftest-failed" if endpoint.requests != endpoint.ok else "",
     )
@@ -77,7 +78,7 @@ def endpoints(stored: StoredRun) -> Table:
             "p99",
             "max",
             "Queries/request",
-            "Verdict",
+            "Latency verdict",
         ),
         tuple(_endpoint_row(e) for e in (*stored.sequential, *stored.sequential_http)),
         empty="No endpoint was stored for this run.",
@@ -166,10 +167,10 @@ def findings(stored: StoredRun) -> Table:
         tuple(
             Row(
                 (
-                    finding.kind if finding.kind != BASELINE else finding.rule,
+                    kind_word(finding.kind) if finding.kind != BASELINE else finding.rule,
                     finding.subject or NONE,
-                    finding.title,
-                    finding.recommendation or NONE,
+                    without_flags(finding.title),
+                    without_flags(finding.recommendation) or NONE,
                 ),
                 css=f"perftest-severity-{severity(finding)}",
                 detail=finding.evidence,

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from perftest import models
 from perftest.reports.sections.phrases import NONE
@@ -52,7 +52,7 @@ WHAT_IT_IS = (
 HOW_IT_WAS_MADE = (
     "iterations",
     "warmup",
-    "notes",
+    "recorded_notes",
     "plan_fingerprint",
     "baseline_run",
     "host",
@@ -89,6 +89,16 @@ class RunAdmin(admin.ModelAdmin):
             return NONE
         url = reverse("admin:perftest_run_change", args=[run.baseline_id])
         return format_html('<a href="{}">run #{}</a>', url, run.baseline_id)
+
+    @admin.display(description="notes")
+    def recorded_notes(self, run: models.Run) -> str:
+        """What the run itself recorded (``Run.notes``), one item each: a list a person reads,
+        never the stored JSON."""
+        if not run.notes:
+            return NONE
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((note,) for note in run.notes))
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -42,8 +42,8 @@ from .noise import (
 
 #: Queries per request a row must gain to be a regression: the count is exact, not noisy.
 QUERY_STEP = 1.0
-#: p99 is shown, not judged: a run of a few hundred answers has a handful above it.
-P99_WHY = "p99 is shown, not judged: its tail holds too few answers for a stable interval"
+#: p99 is shown without a verdict: a run of a few hundred answers has a handful above it.
+P99_WHY = "p99 is shown without a verdict: its tail holds too few answers for a stable interval"
 #: The latency percentiles judged by the noise rule, with the percentile each reads.
 JUDGED_PERCENTILES = ((metrics.P50, 50.0), (metrics.P95, 95.0))
 
@@ -260,9 +260,16 @@ def error_rate(before: Any, after: Any, rule: NoiseRule) -> dict[str, Any]:
     verdict = UNCHANGED
     if abs(z) >= rule.z and abs(points) >= rule.error_rate_points:
         verdict = REGRESSION if points > 0 else IMPROVEMENT
+    confidence = f"{rule.confidence:.0%}"
+    chance = (
+        f"larger than chance gives at {confidence} confidence"
+        if abs(z) >= rule.z
+        else f"within what chance gives at {confidence} confidence"
+    )
     why = (
-        f"{points:+.1f} points over {before.requests} and {after.requests} requests; "
-        f"two-proportion z {z:+.1f} (beyond noise from ±{rule.z:.2f})"
+        f"{points:+.1f} percentage points over {before.requests} and {after.requests} "
+        f"requests, {chance} (a two-proportion test: z {z:+.1f}, beyond noise from "
+        f"±{rule.z:.2f})"
     )
     return _metric(name, unit, was, now, verdict, SAMPLES, why)
 

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 
 from perftest.store.read import StoredRun
 
+from .metrics import P50
+
 _Row = TypeVar("_Row")
 
 
@@ -28,8 +30,21 @@ def set_apart(stored: StoredRun) -> bool:
     return not stored.plan.login.under_test
 
 
+def password_hash(stored: StoredRun) -> dict | None:
+    """One password hash with the platform's hasher as the run measured it (``ms``,
+    ``algorithm``, ``iterations``), or None when it was not measured."""
+    hashed = stored.row.environment.get("password_hash")
+    return hashed if isinstance(hashed, dict) and hashed.get("ms") else None
+
+
+def hash_share(endpoint: Any, stored: StoredRun) -> float | None:
+    """How much of the login's median time one password hash takes (1.33 for 133 %), or
+    None when either figure is missing."""
+    hashed = password_hash(stored)
+    return hashed["ms"] / P50.of(endpoint) if hashed and P50.of(endpoint) else None
+
+
 def under_test(rows: Iterable[_Row], stored: StoredRun) -> list[_Row]:
     """``rows`` without the login's, unless the plan puts the login under test."""
-    if not set_apart(stored):
-        return list(rows)
-    return [row for row in rows if not is_login(row, stored)]
+    apart = stored.plan.set_apart
+    return [row for row in rows if row.name not in apart]

@@ -179,14 +179,14 @@ def judging(
     drift: Drift,
 ) -> tuple[str, tuple[float, float]]:
     """Whether a compared phase's latency and throughput can be judged: the reason they are
-    not ("not judged: ..."; "" when they can) and the ratios after/before the machine's own
+    not ("no verdict: ..."; "" when they can) and the ratios after/before the machine's own
     drift explains, which a change must lie beyond."""
     note = busy_note(((before, uses[0]), (after, uses[1])))
     if note:
-        return f"not judged: {note}", (1.0, 1.0)
+        return f"no verdict: {note}", (1.0, 1.0)
     if drift.too_far:
         return (
-            f"not judged: {drift.text(before.pk)}, beyond the {number(DRIFT_LIMIT)}x a "
+            f"no verdict: {drift.text(before.pk)}, beyond the {number(DRIFT_LIMIT)}x a "
             "comparison allows",
             (1.0, 1.0),
         )

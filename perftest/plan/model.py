@@ -281,6 +281,14 @@ class RunPlan:
     routes: tuple[str, ...] | None = ()
 
     @property
+    def set_apart(self) -> frozenset[str]:
+        """The endpoints left out of the endpoints under test: the login's (its password hash
+        is slow on purpose), unless ``PERFTEST["LOGIN"]["UNDER_TEST"]`` puts it under test."""
+        if self.login.under_test:
+            return frozenset()
+        return frozenset(e.name for e in self.endpoints if e.is_login)
+
+    @property
     def aborts(self) -> tuple[AbortRule, ...]:
         """The thresholds marked ``abort``, as plain rules the load harness checks."""
         return abort_rules(parse_all(self.thresholds))

@@ -1,7 +1,8 @@
 """The HTML report: the report's sections as one self-contained page, with charts.
 
 The words are the Markdown report's (the same sections and blocks, printed as Markdown and
-turned into HTML by the ``markdown`` package); the page adds SVG charts after the sections
+turned into HTML by the ``markdown`` package), command-line options said in words
+(``web_words``); the page adds SVG charts after the sections
 where people would rather look than read, and colours the verdict under the title. CSS and
 charts are inline and there is no script, so the file opens offline, and a stored run always
 renders to the same bytes.
@@ -25,7 +26,7 @@ from markdown.treeprocessors import Treeprocessor
 from perftest.analysis import verdict
 from perftest.store.read import StoredRun
 
-from . import anchors, charts, sections
+from . import anchors, charts, sections, web_words
 from . import markdown as markdown_report
 from .blocks import Block, Bullets, Heading, Inline, Link, Paragraph, Strong, Table
 from .sections import comparison, endpoints, load, methodology, resources, server_account
@@ -87,8 +88,10 @@ _EXTENSIONS = ("tables", "fenced_code", "sane_lists")
 
 
 def _literal(text: object) -> str:
-    """Stored text as Markdown that reads as itself: no HTML, link, emphasis or code."""
-    return _MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(str(text), quote=False))
+    """Stored text as Markdown that reads as itself: no HTML, link, emphasis or code; a
+    command-line option said in words (nobody types a command on a web page)."""
+    plain = web_words.without_flags(str(text))
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(plain, quote=False))
 
 
 def _literal_part(part: str | Strong | Link) -> str | Strong:

@@ -75,7 +75,7 @@ def text(plan: Any, result: PlanCheck, uncovered: bool = False) -> str:
         )
         lines.extend(f"    {source}" for source in _param_sources(endpoint))
         if problem:
-            lines.append(f"    measured but not judged: {problem['detail']}: {suggestions}")
+            lines.append(f"    measured, no verdict: {problem['detail']}: {suggestions}")
         lines.extend(
             "    "
             + ("PROBLEM: " if answer.problem else "")

@@ -2,9 +2,10 @@
 
 Each row answers "is this run worth opening?": how it ended and its verdict (the word, the
 count of reasons and the first one, as stored when its analysis ended), how many endpoints
-answered only as expected, the slowest judged p95, how many thresholds made it red, and its
-findings by kind, the most serious first (configuration problems, regressions, bottlenecks,
-then key findings).
+answered only as expected, the slowest p95 of the endpoints under test (the login set apart:
+its password hash is slow on purpose), how many figures regressed against its baseline, how
+many thresholds made it red, and its findings by kind, the most serious first (configuration
+problems, regressions, bottlenecks, then facts).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from perftest.store.vocabulary import judged
 
 from . import console
 from .blocks import Block, Paragraph, Table
-from .sections.phrases import NONE
+from .sections.phrases import NONE, kind_word
 
 HEADERS = (
     "Run",
@@ -34,6 +35,7 @@ HEADERS = (
     "Verdict",
     "Endpoints ok",
     "Worst p95",
+    "Regressions",
     "Thresholds failed",
     "Findings",
 )
@@ -57,8 +59,21 @@ def _endpoints_ok(listing: RunListing) -> str:
 
 
 def _worst_p95(listing: RunListing) -> str:
-    slowest = max(judged(listing.endpoints), key=P95.of, default=None)
+    """The slowest p95 of the endpoints under test: the login's rows are stored set apart
+    unless its plan put it under test."""
+    under_test = [e for e in judged(listing.endpoints) if not e.set_apart]
+    slowest = max(under_test, key=P95.of, default=None)
     return f"{P95.text(slowest)} ({slowest.label})" if slowest else NONE
+
+
+def _regressions(listing: RunListing) -> str:
+    """``3 vs run #12``: the figures worse than the baseline's beyond noise, as stored; ``—``
+    for a run compared with no baseline."""
+    baseline = listing.row.baseline_id
+    if baseline is None:
+        return NONE
+    count = sum(1 for f in listing.findings if f.kind == BASELINE and f.rule == REGRESSION)
+    return f"{count} vs run #{baseline}"
 
 
 def _thresholds_failed(listing: RunListing) -> str:
@@ -72,7 +87,8 @@ def _findings(listing: RunListing) -> str:
     kinds = Counter(
         f.rule if f.kind == BASELINE and f.rule == REGRESSION else f.kind for f in listing.findings
     )
-    return ", ".join(f"{kinds[kind]} {kind}" for kind in SEVERITY if kinds[kind]) or "none"
+    counted = [f"{kinds[kind]} {kind_word(kind)}" for kind in SEVERITY if kinds[kind]]
+    return ", ".join(counted) or "none"
 
 
 def _row(listing: RunListing) -> list[object]:
@@ -87,6 +103,7 @@ def _row(listing: RunListing) -> list[object]:
         _verdict(listing),
         _endpoints_ok(listing),
         _worst_p95(listing),
+        _regressions(listing),
         _thresholds_failed(listing),
         _findings(listing),
     ]

@@ -44,7 +44,7 @@ def unjudged(figures: Any) -> str:
         return reason
     problem = getattr(figures, "configuration", None)
     if problem:
-        return f"not judged: {problem.get('detail') or problem.get('problem')}"
+        return f"no verdict: {problem.get('detail') or problem.get('problem')}"
     if not figures.requests:
         return "no request was counted"
     if figures.ok:

@@ -163,6 +163,7 @@ def _endpoint_row(
     phase: str,
     ep: EndpointResult,
     level: models.LoadLevel | None = None,
+    apart: frozenset[str] = frozenset(),
 ) -> models.EndpointResult:
     fields = {
         **_figures(ep),
@@ -194,6 +195,7 @@ def _endpoint_row(
         ],
         "profile": ep.profile,
         "explain": ep.explain,
+        "set_apart": ep.name in apart,
     }
     return models.EndpointResult(
         run=run,
@@ -276,14 +278,20 @@ def save(run: models.Run, result: RunResult) -> models.Run:
     run.save()
     run.endpoints.all().delete()
     run.levels.all().delete()
-    rows = [_endpoint_row(run, i, "sequential", ep) for i, ep in enumerate(result.endpoints)]
+    # Stored on the rows for the run lists, whose one query cannot read the plan's JSON.
+    apart = RunPlan.from_dict(result.config).set_apart
+    rows = [
+        _endpoint_row(run, i, "sequential", ep, apart=apart)
+        for i, ep in enumerate(result.endpoints)
+    ]
     rows += [
-        _endpoint_row(run, i, "sequential-http", ep) for i, ep in enumerate(result.http_endpoints)
+        _endpoint_row(run, i, "sequential-http", ep, apart=apart)
+        for i, ep in enumerate(result.http_endpoints)
     ]
     for position, level in enumerate(result.levels):
         stored = _level_row(run, position, result.mode, level)
         rows += [
-            _endpoint_row(run, i, "level", ep, stored)
+            _endpoint_row(run, i, "level", ep, stored, apart)
             for i, ep in enumerate(level.endpoints.values())
         ]
     models.EndpointResult.objects.bulk_create(rows)

@@ -21,7 +21,7 @@ from django.urls import reverse
 from perftest import models
 from perftest.admin.views.report import CONTENT_TYPES
 from perftest.analysis import rebaseline, verdict
-from perftest.analysis.rules.base import BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
+from perftest.analysis.rules.base import BASELINE, BOTTLENECK, CONFIGURATION, KEY, THRESHOLD
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.plan.fingerprint import fingerprint as fingerprint_of
 from perftest.plan.model import RunPlan
@@ -68,7 +68,7 @@ def listed_run(**fields) -> models.Run:
     """A run whose every list column has a known value: endpoints 1 ok of 4 (one with errors,
     one not measured, one not judged: a router root), worst judged p95 300 ms, highest level
     20 workers at 80/s, thresholds 1 passed and 2 red, findings 1 configuration, 2 bottleneck,
-    1 key; its verdict stored as the runner stores it: RED, 4 reasons (``LISTED_REASONS``)."""
+    1 fact; its verdict stored as the runner stores it: RED, 4 reasons (``LISTED_REASONS``)."""
     run = make_run(**fields)
     add_endpoint(run, "Get Profile", p95_ms=100.0)
     add_endpoint(run, "Get Lessons", p95_ms=300.0, ok=15)
@@ -113,13 +113,26 @@ def test_the_run_list_shows_each_runs_figures_newest_first(viewer):
     assert cell(page, "worst_p95") == ["—", "300.0 ms"]
     assert cell(page, "top_ok_throughput") == ["—", "80.0/s"]
     assert cell(page, "thresholds") == ["—", "1 / 2"]
-    assert cell(page, "findings") == ["none", "1 configuration 2 bottleneck 1 key"]
+    assert cell(page, "findings") == ["none", "1 configuration 2 bottleneck 1 fact"]
     assert cell(page, "duration") == ["—", "42 s"]
     assert cell(page, "status") == ["completed", "completed"]
     assert cell(page, "verdict") == ["—", f"RED — 4 reasons: {LISTED_REASONS[0]}; and 3 more"]
     assert 'class="perftest-badge perftest-bad">2</span>' in page  # the red thresholds
     assert f"/admin/perftest/run/{older.pk}/change/" in page
     assert f"/admin/perftest/run/{newer.pk}/change/" in page
+
+
+def test_the_run_list_shows_each_runs_regressions_against_its_baseline(viewer):
+    baseline = make_run(label="main")
+    run = make_run(label="pr", baseline=baseline, started_at=STARTED + dt.timedelta(hours=1))
+    for rule in ("regression", "regression", "improvement"):
+        add_finding(run, BASELINE, rule=rule)
+
+    page = viewer.get(LIST).content.decode()
+
+    assert cell(page, "label") == ["pr", "main"]
+    assert cell(page, "regressions") == [f"2 vs run #{baseline.pk}", "—"]
+    assert 'class="perftest-badge perftest-bad">2</span> vs run' in page
 
 
 def test_the_run_list_filters_by_status_and_searches_labels_and_targets(viewer):
@@ -153,7 +166,7 @@ def test_the_run_list_costs_the_same_queries_whatever_the_number_of_runs(
         page = viewer.get(LIST, {"all": ""}).content.decode()
 
     assert cell(page, "endpoints_ok") == ["1/4"] * runs
-    assert cell(page, "findings") == ["1 configuration 2 bottleneck 1 key"] * runs
+    assert cell(page, "findings") == ["1 configuration 2 bottleneck 1 fact"] * runs
 
 
 #: Queries of a run page: session, user, permissions (two), the run, its four kinds of rows,
@@ -213,6 +226,18 @@ def test_the_run_page_shows_the_rows_with_failed_thresholds_and_findings_coloure
     folded = re.findall(r"<li>(.*?)</li>", top[1])
     assert [html.unescape(reason) for reason in folded] == LISTED_REASONS
     assert f'<a href="{LIST}{baseline.pk}/change/">run #{baseline.pk}</a>' in page
+
+
+def test_the_runs_own_notes_read_as_a_list_never_as_json(viewer):
+    run = make_run(notes=["No baseline: no earlier run of this plan.", 'A "quoted" <note>'])
+
+    page = viewer.get(f"{LIST}{run.pk}/change/").content.decode()
+
+    assert (
+        "<ul><li>No baseline: no earlier run of this plan.</li>"
+        "<li>A &quot;quoted&quot; &lt;note&gt;</li></ul>"
+    ) in page
+    assert '["No baseline' not in page and "[&quot;No baseline" not in page
 
 
 def test_only_the_label_and_your_notes_can_be_changed_and_only_with_the_change_permission(
@@ -351,7 +376,7 @@ def test_runs_that_cannot_be_compared_send_back_to_the_list_saying_why(viewer, b
 
     assert response.request["PATH_INFO"] == LIST
     (message,) = [str(m) for m in response.context["messages"]]
-    assert message.startswith(f"--baseline {older.pk}: run #{older.pk} ") and says in message
+    assert message.startswith(f"baseline run #{older.pk}: run #{older.pk} ") and says in message
 
 
 def test_compare_with_previous_links_the_latest_earlier_run_of_the_same_target_and_plan(viewer):

@@ -3,10 +3,10 @@
 The A/A suite runs pairs of real in-process runs of an unchanged view (a sequential pass and
 one short closed level), some with two CPU-burning processes started by the test during one
 run of the pair: none may be a regression or exit 3, the burned run's latency and throughput
-are "not judged" with the run named, and exact figures (queries per request, error rate) are
+get "no verdict" with the run named, and exact figures (queries per request, error rate) are
 judged whatever the machine did. A view made three times slower (a sleep, so the slowdown
 holds on a busy machine) is a regression with exit 3 when neither run was busy; the test's
-own process is perftest's, never "other", so the suite alone cannot make it "not judged".
+own process is perftest's, never "other", so the suite alone cannot withhold a verdict.
 """
 
 from __future__ import annotations
@@ -134,11 +134,12 @@ def test_unchanged_code_is_never_a_regression_even_with_cpu_burners_in_one_run(b
         assert len(timed) == 7
         for row, metric in timed:
             assert metric["verdict"] == NOT_JUDGED, (row["phase"], metric)
-            assert metric["why"].startswith("not judged: the machine was busy in ")
+            assert metric["why"].startswith("no verdict: the machine was busy in ")
             assert f"run #{busy.pk} (others used " in metric["why"]
         assert after.comparison["not_judged"] == 7
         report = (tmp_path / f"run-{after.pk}.md").read_text()
-        assert "Not judged:" in report and "not judged: the machine was busy in run #" in report
+        assert "Without a verdict:" in report
+        assert "no verdict: the machine was busy in run #" in report
         assert f"run #{busy.pk} (others used " in report
     for run in (before, after):
         calibration = run.environment["calibration"]
@@ -187,7 +188,7 @@ def test_a_view_made_three_times_slower_is_a_regression_with_exit_3_on_a_quiet_m
     """The machine rules withhold nothing from a quiet, steady machine: the test process is
     perftest's own, so only other programs can make a phase busy or the machine drift between
     the two runs. On a machine that stays busy or drifting through every attempt there is
-    nothing to prove (the rules say "not judged" or set the drift aside): skipped, with why."""
+    nothing to prove (the rules say "no verdict" or set the drift aside): skipped, with why."""
     out = ("--output", str(tmp_path))
     for _ in range(ATTEMPTS):
         monkeypatch.setattr(views, "TUNABLE_DELAY_S", 0.03)
@@ -198,7 +199,7 @@ def test_a_view_made_three_times_slower_is_a_regression_with_exit_3_on_a_quiet_m
             m["why"]
             for _, m in figures(after, TIMED)
             if m["verdict"] != REGRESSION
-            and ("not judged" in m["why"] or "machine's own drift" in m["why"])
+            and ("no verdict" in m["why"] or "machine's own drift" in m["why"])
         ]
         if not withheld:
             break

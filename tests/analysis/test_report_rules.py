@@ -341,7 +341,7 @@ def test_a_clean_run_lists_what_was_checked_and_recommends_nothing():
     report = rendered(run)
     assert "None found by the rules: checked failed logins, server errors (HTTP 5xx)" in report
     assert "None: no bottleneck rule fired." in report
-    assert "## Key findings" in report and "## Methodology" in report
+    assert "## Facts of the run" in report and "## Methodology" in report
 
 
 def test_render_is_deterministic_and_write_stores_the_same_text(tmp_path):

@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from perftest import models
+from perftest.analysis.rules.base import BASELINE
 from tests.support.commands import assert_usage_error, manage_subprocess
 from tests.support.stored_rows import STARTED, add_endpoint, analyzed, make_run
 from tests.support.text_tables import cells
@@ -32,7 +34,7 @@ def test_runs_are_listed_newest_first_with_their_outcome(capsys):
     header, first, second = listed(capsys)
     assert cells(header) == [
         "Run", "Started (UTC)", "Label", "Mode", "Target", "Status", "Verdict", "Endpoints ok",
-        "Worst p95", "Thresholds failed", "Findings",
+        "Worst p95", "Regressions", "Thresholds failed", "Findings",
     ]  # fmt: skip
     assert cells(first)[:9] == [
         str(newer.pk), "2026-01-02 04:04", "pr-42", "in-process", "URLconf tests.support.urls",
@@ -45,15 +47,17 @@ def test_runs_are_listed_newest_first_with_their_outcome(capsys):
     for run, line in ((newer, first), (older, second)):
         checks = run.findings.filter(kind="threshold")
         red = [c for c in checks if c.passed is False or c.actual == "not measured"]
-        assert cells(line)[9] == f"{len(red)} of {len(checks)}"
-        kinds = [k for k in ("configuration", "bottleneck", "key") if run.findings.filter(kind=k)]
-        counts = [f"{run.findings.filter(kind=k).count()} {k}" for k in kinds]
-        assert cells(line)[10] == ", ".join(counts)
+        assert cells(line)[9] == "—"  # compared with no baseline
+        assert cells(line)[10] == f"{len(red)} of {len(checks)}"
+        words = {"configuration": "configuration", "bottleneck": "bottleneck", "key": "fact"}
+        kinds = [k for k in words if run.findings.filter(kind=k)]
+        counts = [f"{run.findings.filter(kind=k).count()} {words[k]}" for k in kinds]
+        assert cells(line)[11] == ", ".join(counts)
     # Slow's p95 breaks the 2000 ms limit; RSS and CPU are not measured (no samples stored):
     # three reasons, the first one quoted.
     slow = "FAIL: p95 response time of Slow < 2000 ms (actual 3000.0 ms)"
     assert cells(second)[6] == f"RED — 3 reasons: {slow}; and 2 more"
-    assert cells(second)[9] == "3 of 4"
+    assert cells(second)[10] == "3 of 4"
     assert cells(first)[6].startswith("RED — ")
     assert "FAIL: endpoint Gone not measured: login failed" in cells(first)[6]
 
@@ -65,6 +69,28 @@ def verdict_cell(run) -> str:
     reasons = run.verdict_reasons
     more = f"; and {len(reasons) - 1} more" if len(reasons) > 1 else ""
     return f"{run.verdict} — {len(reasons)} reasons: {reasons[0]}{more}"
+
+
+@pytest.mark.django_db
+def test_each_run_shows_its_regressions_against_its_baseline(capsys):
+    baseline = make_run(label="main")
+    add_endpoint(baseline, "Get Lessons", p95_ms=100.0)
+    analyzed(baseline)
+    run = make_run(label="pr-7", baseline=baseline, started_at=STARTED + dt.timedelta(hours=1))
+    add_endpoint(run, "Get Lessons", p95_ms=300.0)
+    analyzed(run)
+    for position, rule in enumerate(("regression", "regression", "improvement"), 100):
+        models.Finding.objects.create(
+            run=run, kind=BASELINE, rule=rule, position=position, title=f"Get Lessons {rule}"
+        )
+    unchanged = make_run(label="pr-8", baseline=run, started_at=STARTED + dt.timedelta(hours=2))
+
+    rows = {cells(line)[2]: cells(line) for line in listed(capsys)[1:]}
+
+    assert rows["pr-7"][9] == f"2 vs run #{baseline.pk}"
+    assert rows["pr-7"][11].startswith("2 regression")
+    assert rows["pr-8"][9] == f"0 vs run #{run.pk}" and unchanged.baseline_id == run.pk
+    assert rows["main"][9] == "—"
 
 
 @pytest.mark.django_db

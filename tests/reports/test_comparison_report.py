@@ -179,7 +179,7 @@ def test_markdown_shows_the_regression_first_with_its_figures_and_new_sql(compar
     assert "the 99% bootstrap interval (2000 resamples, seed 0)" in methodology
     assert "at least 6 windows of at least 5 answers" in methodology
     assert "at least 20% and 1 ms" in methodology and "at least 1 percentage points" in methodology
-    assert "Shown but never judged here: p99." in methodology
+    assert "Shown, but never given a verdict here: p99." in methodology
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ from perftest.analysis import rebaseline
 from perftest.reports import charts, html
 from perftest.reports.sections import comparison
 from perftest.reports.sections.phrases import NONE
+from perftest.reports.web_words import without_flags
 from perftest.store import read
 
 from .. import drawing
@@ -67,7 +68,7 @@ def compare(
         after = read.load(pk)
         baseline = rebaseline.resolve(after, str(baseline_pk))
     except (read.RunNotFound, rebaseline.NotComparable) as refused:
-        messages.warning(request, str(refused))
+        messages.warning(request, without_flags(str(refused)))
         return redirect("admin:perftest_run_changelist")
     compared = rebaseline.compared_with(after, baseline)
     context = {

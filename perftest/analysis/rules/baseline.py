@@ -13,7 +13,7 @@ from typing import Any
 from perftest import text
 from perftest.store.read import StoredRun
 
-from ..noise import IMPROVEMENT, REGRESSION
+from ..noise import IMPROVEMENT, REGRESSION, UNCHANGED
 from .base import BASELINE, RUN, Finding, rule
 
 
@@ -80,7 +80,24 @@ def _new_sql(row: Mapping[str, Any]) -> str:
     return " New SQL: " + "; ".join(lines) + "." if lines else ""
 
 
-def _advice(where: str, metric: str, baseline: str) -> str:
+def _code(row: Mapping[str, Any]) -> str:
+    """Whose code a change is in: ``Get Lessons``'s, or for a level's overall figures the
+    code of the endpoints the level sent (a level is not code that runs)."""
+    if row.get("level") is not None and row["endpoint"] == "all":
+        return f"the code of the endpoints {row['level']['label']} sent"
+    return f"the code of {row['endpoint']}"
+
+
+def _queries(row: Mapping[str, Any]) -> str | None:
+    """The verdict on the same row's queries per request (None when they were not compared:
+    SQL not captured), a regression too when a statement is newly repeated."""
+    if row.get("new_repeated"):
+        return REGRESSION
+    return next((m["verdict"] for m in row["metrics"] if m["metric"] == "queries_mean"), None)
+
+
+def _advice(row: Mapping[str, Any], metric: str, baseline: str) -> str:
+    where = subject(row)
     if metric == "queries_mean":
         return (
             f"Look at the SQL {where} gained since {baseline}: a related object read per row "
@@ -88,9 +105,20 @@ def _advice(where: str, metric: str, baseline: str) -> str:
         )
     if metric == "error_rate":
         return f"Look at the error groups of {where} in this report: they say what failed."
+    queries = _queries(row)
+    if queries == REGRESSION:
+        return (
+            f"Start with the queries {where} gained since {baseline} (the query regression "
+            "beside this one): they are the likeliest cause of the lost time."
+        )
+    same = (
+        " Its queries per request did not change, so look past the SQL count first."
+        if queries == UNCHANGED
+        else ""
+    )
     return (
-        f"Look at what changed since {baseline} in the code {where} runs (its queries, "
-        "serialisers and the functions they call); --profile names where the time goes."
+        f"Look at what changed since {baseline} in {_code(row)}: its queries, serialisers "
+        f"and the functions they call; a profile of the endpoint names where the time goes.{same}"
     )
 
 
@@ -108,7 +136,7 @@ def _metric_findings(row: Mapping[str, Any], verdict: str, baseline: str) -> lis
                 where,
                 _title(where, metric, baseline),
                 evidence,
-                _advice(where, metric["metric"], baseline) if verdict == REGRESSION else "",
+                _advice(row, metric["metric"], baseline) if verdict == REGRESSION else "",
                 _value(metric, "before"),
                 _value(metric, "after"),
                 passed=verdict == IMPROVEMENT,
@@ -127,7 +155,7 @@ def _repeated_findings(row: Mapping[str, Any], baseline: str) -> list[Finding]:
             f"{where}: a statement repeated {group['max_per_request']}× in one request, "
             f"not repeated in {baseline}",
             f"Newly repeated: {group['sql']}",
-            _advice(where, "queries_mean", baseline),
+            _advice(row, "queries_mean", baseline),
             "not repeated",
             f"{group['max_per_request']}× in one request",
             passed=False,

@@ -16,7 +16,7 @@ from perftest.store.vocabulary import unmeasured
 from perftest.text import ms, number
 
 from .. import summaries
-from ..login import is_login
+from ..login import hash_share, is_login, password_hash, under_test
 from ..metrics import (
     MAX,
     MEAN,
@@ -200,8 +200,6 @@ for _id, _looks_for, _recommendation in (
     BOTTLENECK,
     ENDPOINT,
     "p95 response time at or above its threshold",
-    "Profile the endpoint's request path (its queries in the Database section first) "
-    "and cut the work done per request.",
 )
 def _slow(endpoint: Any, stored: StoredRun) -> list[Finding]:
     limit = stored.thresholds["RESPONSE_TIME_P95_MS"]
@@ -213,8 +211,34 @@ def _slow(endpoint: Any, stored: StoredRun) -> list[Finding]:
             endpoint.label,
             f"{endpoint.label} is slow: {P95.phrase(endpoint)} ≥ {number(limit)} ms",
             f"{phrases(endpoint, P50, P95, P99, MAX)} over {covered(endpoint)}",
+            _slow_advice(endpoint),
         )
     ]
+
+
+def _slow_advice(endpoint: Any) -> str:
+    """Where a slow endpoint's time went, as far as its stored SQL says: a repeated statement,
+    SQL most of the time, or Python."""
+    if endpoint.duplicate_queries:
+        worst = endpoint.duplicate_queries[0]["max_per_request"]
+        return (
+            f"Cut its repeated statement first (up to {worst} times in one request, see its "
+            "N+1 finding), then measure again."
+        )
+    if not (endpoint.sql_captured and endpoint.judged_queries):
+        return (
+            "Its SQL was not captured here: profile the endpoint to see whether its time is "
+            "in the database or in Python."
+        )
+    if SQL_SHARE.of(endpoint) >= 0.5:
+        return (
+            f"{SQL_SHARE.of(endpoint):.0%} of its time is SQL ({QUERIES_MEAN.text(endpoint)} "
+            "queries per request): start with its queries (the Database section)."
+        )
+    return (
+        f"Only {SQL_SHARE.of(endpoint):.0%} of its time is SQL: the rest is Python "
+        "(serialisers, permissions, the functions they call); profile the endpoint to see which."
+    )
 
 
 @endpoint_rule(
@@ -337,9 +361,10 @@ def _extreme(rule_id: str, word: str, endpoint: Any) -> Finding:
 
 
 def _ranked(stored: StoredRun) -> list[Any]:
-    """The endpoints with answers as expected, slowest p95 first: an endpoint answered only by
-    a throttle or an error is never fastest."""
-    return sorted(stored.judged, key=P95.of, reverse=True)
+    """The endpoints under test with answers as expected, slowest p95 first: an endpoint
+    answered only by a throttle or an error is never fastest, and the login, set apart, is
+    never the slowest for its password hash."""
+    return sorted(under_test(stored.judged, stored), key=P95.of, reverse=True)
 
 
 @endpoint_rule(HIGHEST_P95, KEY, RUN, "the slowest endpoint by p95")
@@ -357,7 +382,7 @@ def _fastest(stored: StoredRun) -> list[Finding]:
 
 @endpoint_rule(MOST_QUERIES, KEY, RUN, "the endpoint with most queries per request")
 def _most_queries(stored: StoredRun) -> list[Finding]:
-    captured = [e for e in stored.judged if e.sql_captured and e.judged_queries]
+    captured = [e for e in under_test(stored.judged, stored) if e.sql_captured and e.judged_queries]
     if not captured:
         return []
     top = max(captured, key=QUERIES_MEAN.of)
@@ -387,10 +412,9 @@ LOGIN_HASH_SHARE = 0.5
 )
 def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
     """Login is slow because it hashes a password, on purpose: say so with both figures."""
-    hashed = stored.row.environment.get("password_hash")
-    if not isinstance(hashed, dict) or not is_login(endpoint, stored) or not P50.of(endpoint):
+    hashed, share = password_hash(stored), hash_share(endpoint, stored)
+    if not is_login(endpoint, stored) or hashed is None or share is None:
         return []
-    share = hashed["ms"] / P50.of(endpoint)
     if share < LOGIN_HASH_SHARE:
         return []
     iterations = hashed.get("iterations")
@@ -407,9 +431,9 @@ def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
                 else f"about as long as hashing the password once ({ms(hashed['ms'])})"
             )
             + f" ({hashed['algorithm']}{work})",
-            f"One hash with the platform's hasher took {ms(hashed['ms'])} in this run, "
-            f"{share:.0%} of the login's p50 {P50.text(endpoint)}; every login checks "
-            "the password with it, by design slow.",
+            f"One password hash with the platform's hasher took {ms(hashed['ms'])} in this run: "
+            f"{share:.0%} of the login's median time ({P50.text(endpoint)}). Every login "
+            "checks the password with it, slow by design.",
             REGISTRY[LOGIN_HASH].recommendation,
         )
     ]

@@ -12,6 +12,7 @@ from perftest.store.read import StoredRun
 from perftest.text import mb, number, percent, quantity
 
 from .. import summaries
+from ..login import under_test
 from ..metrics import CPU_AVG, RSS_GROWTH, Metric
 from .base import BOTTLENECK, KEY, RUN, Finding, bottleneck, endpoint_rule, key, worded
 
@@ -49,7 +50,7 @@ Describe = Callable[[StoredRun, summaries.ResourceSummary, float], tuple[str, st
 
 
 def _reaching(
-    rule_id: str, metric: Metric, limit_key: str, looks_for: str, recommendation: str
+    rule_id: str, metric: Metric, limit_key: str, looks_for: str, recommendation: str = ""
 ) -> Callable[[Describe], Describe]:
     """Register a rule that fires when ``metric`` of the judged resource summary reaches its
     threshold ``limit_key``; the decorated function words the finding."""
@@ -89,8 +90,6 @@ def _memory_growth(
     CPU_AVG,
     "CPU_PERCENT_AVG",
     "average CPU at or above its threshold",
-    "Profile the busiest endpoints (cProfile, py-spy); in in-process mode the figure "
-    "includes the client's own work.",
 )
 def _cpu_high(
     stored: StoredRun, summary: summaries.ResourceSummary, limit: float
@@ -99,7 +98,29 @@ def _cpu_high(
     title = f"CPU averaged {CPU_AVG.text(summary)} of {cores} (threshold {number(limit)}%)"
     readings = quantity(summary.samples - 1, "reading")
     spread = f"mean {CPU_AVG.text(summary)}, max {percent(summary.cpu_max_pct)}"
-    return title, f"{spread} over {readings}", ""
+    return title, f"{spread} over {readings}", _cpu_advice(stored)
+
+
+#: How many endpoints the CPU advice names, those that took most of the measured time first.
+BUSIEST_SHOWN = 2
+
+
+def _cpu_advice(stored: StoredRun) -> str:
+    """Which endpoints to profile first (those under test that took most of the measured
+    time), and in-process, that the CPU is the client's too."""
+    ranked = sorted(under_test(stored.judged, stored), key=lambda e: e.sum_ns, reverse=True)
+    names = " and ".join(e.label for e in ranked[:BUSIEST_SHOWN])
+    first = (
+        f"Profile {names} first, which took most of the measured time"
+        if names
+        else "Profile the endpoints"
+    )
+    if stored.row.mode == "in-process":
+        return (
+            f"{first}. In-process, this CPU includes perftest's own work as the client: "
+            "measure over HTTP before blaming the app."
+        )
+    return f"{first} (cProfile, py-spy)."
 
 
 @endpoint_rule(RESOURCES, KEY, RUN, "the trend of memory and CPU")

@@ -102,10 +102,11 @@ def tally(stored: StoredRun) -> str:
 
 
 def _not_judged(comparison: Mapping[str, Any]) -> str:
-    """``, 6 figures not judged (busy or drifting machine)`` when the machine withheld some
-    verdicts."""
+    """``, 6 figures without a verdict (busy or drifting machine)`` when the machine withheld
+    some verdicts."""
     count = comparison.get("not_judged") or 0
-    return f", {quantity(count, 'figure')} not judged (busy or drifting machine)" if count else ""
+    without = f", {quantity(count, 'figure')} without a verdict (busy or drifting machine)"
+    return without if count else ""
 
 
 def _started(baseline: Mapping[str, Any]) -> str:
@@ -199,7 +200,7 @@ def _condensed(rows: Sequence[Row]) -> list[Block]:
             + ")."
         )
     ]
-    for verdict, heading in ((NOT_JUDGED, "Not judged"), (NOT_COMPARED, "Not compared")):
+    for verdict, heading in ((NOT_JUDGED, "Without a verdict"), (NOT_COMPARED, "Not compared")):
         reasons: dict[str, list[str]] = {}
         for row in rows:
             for metric in row["metrics"]:
@@ -247,7 +248,7 @@ def _samples_floor(rule: dict) -> str:
     if floor is None or floor <= rule["min_relative"]:
         return ""
     return (
-        f", and at least {number(100 * floor)}% when judged on the stored samples (a phase "
+        f", and at least {number(100 * floor)}% when compared on the stored samples (a phase "
         "shorter than the windows is one stretch of time, so its interval holds none of the "
         "drift between runs)"
     )
@@ -274,7 +275,7 @@ def noise_rule(stored: StoredRun) -> list[str]:
             if metric["verdict"] in JUDGED
         }
     )
-    never = f" Shown but never judged here: {', '.join(unjudged)}." if unjudged else ""
+    never = f" Shown, but never given a verdict here: {', '.join(unjudged)}." if unjudged else ""
     return [
         f"Baseline comparison with {baseline_name(comparison)}: p50, p95 and a level's "
         f"throughput as expected changed beyond noise only when the {confidence} bootstrap "
@@ -287,7 +288,7 @@ def noise_rule(stored: StoredRun) -> list[str]:
         f"{number(rule['error_rate_points'])} percentage points, confirmed at the same "
         "confidence. Queries per request compare exactly: one more query per request, or a "
         "new group of repeated statements, is a regression by itself. Only answers as "
-        "expected are judged." + never,
+        "expected are compared." + never,
         *_machine_rule(comparison),
     ]
 
@@ -326,11 +327,11 @@ def _machine_rule(comparison: Mapping[str, Any]) -> list[str]:
         f"than perftest and the target used {limit} core or more in either run (or "
         f"{number(bounds['other_cores_limit'] / 2)} core with less than "
         f"{bounds['min_free_share']:.0%} of the machine free) has its latency and throughput "
-        "not judged, so they cannot regress; error rate and queries per request are judged "
-        "still. The machine's drift between the runs is the ratio of the medians of each run's "
+        "no verdict, so they cannot regress; error rate and queries per request still get "
+        "one. The machine's drift between the runs is the ratio of the medians of each run's "
         f"calibration samples (at least {bounds['min_calibration_samples']} each): a latency "
         "change counts only beyond the slowest of those ratios (an improvement only below the "
         "fastest), measured from there, and the throughput likewise inverted; beyond "
-        f"{number(bounds['drift_limit'])}x either way, latency and throughput are not judged. "
+        f"{number(bounds['drift_limit'])}x either way, latency and throughput get no verdict. "
         + _drift(bounds)
     ]

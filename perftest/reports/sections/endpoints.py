@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from perftest import sqlnorm
-from perftest.analysis import metrics
+from perftest.analysis import login, metrics
+from perftest.analysis.rules.base import THRESHOLD
+from perftest.analysis.rules.endpoints import HIGHEST_P95, LOWEST_P95
 from perftest.store.read import StoredRun
 from perftest.store.vocabulary import unjudged, unmeasured
-from perftest.text import status_counts
+from perftest.text import ms, status_counts
 
 from ..blocks import Block, Code, Heading, Paragraph, Strong, Table
 from .phrases import NONE, answers_otherwise, endpoint_cells, endpoint_headers, errors, latencies
@@ -31,6 +33,51 @@ def _distribution(stored: StoredRun) -> list[Block]:
         ),
         Table([*endpoint_headers(by_role), *(m.name for m in metrics.DISTRIBUTION)], rows),
     ]
+
+
+def login_line(stored: StoredRun) -> list[Block]:
+    """The login's own line when it is set apart from the endpoints under test: its times and
+    how much of them is one password hash, slow on purpose, which is why "slowest" and "worst
+    p95" leave it out."""
+    if not login.set_apart(stored):
+        return []
+    found = next((e for e in stored.judged if login.is_login(e, stored)), None)
+    if found is None:
+        return []
+    share = login.hash_share(found, stored)
+    hashed = login.password_hash(stored)
+    cost = (
+        f"; one password hash takes {ms(hashed['ms'])}, {share:.0%} of its median time"
+        if hashed and share is not None
+        else ""
+    )
+    left_out = _left_out(found, stored)
+    return [
+        Paragraph(
+            [
+                Strong(f"Login ({found.method} {found.path})"),
+                f": p50 {metrics.P50.text(found)}, p95 {metrics.P95.text(found)}{cost}. "
+                "Logging in checks a password hash, slow on purpose, so the login is set apart "
+                "from the endpoints under test"
+                + (f": {', '.join(left_out)}" if left_out else "")
+                + " (PERFTEST['LOGIN']['UNDER_TEST'] = True measures it as one of them).",
+            ]
+        )
+    ]
+
+
+def _left_out(found: Any, stored: StoredRun) -> list[str]:
+    """What this stored run left the login out of, as its stored findings and rows say (a
+    run analysed before the login was set apart ranked and checked it as any endpoint)."""
+    about = [f for f in stored.findings if f.subject == found.label]
+    left_out = []
+    if not any(f.rule in (HIGHEST_P95, LOWEST_P95) for f in about):
+        left_out.append("it is never ranked the slowest or fastest endpoint")
+    if found.set_apart:
+        left_out.append("the run lists' worst p95 leaves it out")
+    if not any(f.kind == THRESHOLD and "response time" in f.title for f in about):
+        left_out.append("no latency threshold checks it unless it names it")
+    return left_out
 
 
 def response_times(stored: StoredRun) -> list[Block]:
@@ -63,6 +110,7 @@ def response_times(stored: StoredRun) -> list[Block]:
     return [
         heading,
         Table(headers, rows),
+        *login_line(stored),
         *_distribution(stored),
         *answers_otherwise((e.label, e) for e in stored.sequential),
     ]

@@ -1,4 +1,4 @@
-"""What the rules found, as stored: bottlenecks, recommendations, key findings, thresholds.
+"""What the rules found, as stored: bottlenecks, recommendations, facts of the run, thresholds.
 
 Nothing here runs a rule again; the sentences are the stored findings' own.
 """
@@ -81,10 +81,12 @@ def recommendations(stored: StoredRun) -> list[Block]:
 
 
 def key_findings(stored: StoredRun) -> list[Block]:
-    heading = Heading("Key findings")
+    """The facts of the run the rules stored ("key" findings): its totals, the slowest and
+    fastest endpoints under test, the capacity found."""
+    heading = Heading("Facts of the run")
     found = of_kind(stored.findings, KEY)
     if not found:
-        return [heading, Paragraph("No key findings are stored for this run.")]
+        return [heading, Paragraph("No facts of the run are stored.")]
     return [
         heading,
         Bullets([f.title + (f" ({f.evidence})" if f.evidence else "") for f in found]),

@@ -242,8 +242,8 @@ def concurrent(stored: StoredRun) -> list[Block]:
     blocks.append(
         Paragraph(
             "Throughput as expected is the answers with the expected status per second of the "
-            "window (first counted send to last completion), the figure peak and knee are "
-            "judged on; throughput (all answers) counts every answer, failures included. "
+            "window (first counted send to last completion), the figure peak and knee "
+            "are read from; throughput (all answers) counts every answer, failures included. "
             "Latency covers the answers as expected; generator CPU is the CPU time of every "
             "process that sent the load (the Locust engine's master and workers, summed) over "
             "the level's wall time. In flight is Little's law: throughput as expected × "

@@ -299,7 +299,7 @@ def _windows(stored: StoredRun) -> list[str]:
         f"the latency of its answers as expected per window of wall-clock time ({kept} in this "
         f"run: windows start {number(FIRST_WINDOW_S)} s wide and the width doubles whenever "
         f"more than {MAX_WINDOWS} windows would be kept). Successive requests are not "
-        "independent, so a baseline comparison can judge noise over windows rather than "
+        "independent, so a baseline comparison can measure noise over windows rather than "
         "single requests, and the HTML report draws p50 and p95 over time from them."
     ]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from perftest.analysis.metrics import Metric
-from perftest.analysis.rules.base import THRESHOLD, retry_afters
+from perftest.analysis.rules.base import KEY, THRESHOLD, retry_afters
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.vocabulary import unjudged, unmeasured
 from perftest.text import error_groups, level_label, ms
@@ -15,6 +15,15 @@ from ..blocks import Block, Paragraph, Table
 
 #: What a cell shows where there is no figure.
 NONE = "—"
+
+#: A finding's kind as a person reads it, where the stored word is an internal one: a "key"
+#: finding is a fact of the run (its totals, slowest endpoint, capacity).
+KIND_WORDS = {KEY: "fact"}
+
+
+def kind_word(kind: str) -> str:
+    """How a finding's stored kind reads in a list or a table."""
+    return KIND_WORDS.get(kind, kind)
 
 
 def endpoint_headers(by_role: bool) -> list[str]:
