@@ -39,7 +39,8 @@ def test_the_first_screen_comes_before_every_field_and_how_the_run_was_made_fold
         r'<details class="perftest-section" id="how-this-run-was-made">(.*)</details>', page, re.S
     )
     assert folded and folded.start() > page.index('id="thresholds"')
-    for field in ("iterations", "warmup", "notes", "plan_fingerprint", "baseline_run", "host"):
+    made = ("iterations", "warmup", "recorded_notes", "plan_fingerprint", "baseline_run", "host")
+    for field in made:
         assert f"field-{field}" in folded[1] and f"field-{field}" not in page[: folded.start()]
     assert 'id="plan"' in folded[1] and 'id="environment"' in folded[1]
 
