@@ -14,7 +14,6 @@ verdicts were gets the one its stored findings add up to).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.urls import reverse
@@ -37,7 +36,7 @@ from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
-from . import badges, drawing, endpoint_history, first_screen
+from . import badges, drawing, endpoint_history, first_screen, stored_data
 from .tables import Row, Table
 
 #: The phases of the sequential rows, as the page names them.
@@ -261,10 +260,6 @@ def _verdict(stored: StoredRun) -> dict[str, Any]:
     return {"line": badges.verdict(judged), "reasons": folded}
 
 
-def _pretty(stored_json: Any) -> str:
-    return json.dumps(stored_json, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-
-
 def context(stored: StoredRun) -> dict[str, Any]:
     """The run page's template context for ``stored``: the verdict and the first screen on
     top, the results below the label and comment, how the run was made folded last."""
@@ -284,8 +279,8 @@ def context(stored: StoredRun) -> dict[str, Any]:
         "perftest_thresholds": thresholds(stored),
         "perftest_samples": samples(stored),
         "perftest_charts": drawing.drawn(stored),
-        "perftest_plan": _pretty(stored.row.config),
-        "perftest_environment": _pretty(stored.row.environment),
+        "perftest_plan": stored_data.as_html(stored.row.config),
+        "perftest_environment": stored_data.as_html(stored.row.environment),
         "perftest_reports": [
             {
                 "name": name,

@@ -66,3 +66,26 @@ def test_what_this_page_does_not_show_opens_in_the_html_report_at_its_heading():
 
     report = f"{LIST}{stored.pk}/report/html/"
     assert f'<a href="{report}#compared-with-run-{baseline}">Since run #{baseline}</a>' in page
+
+
+#: What JSON looks like as text: a key in quotes before its colon, or a brace opening an object.
+JSON_SYNTAX = re.compile(r'"\w+":|\{\s*"|&quot;\w+&quot;:')
+
+
+def text_of(html: str) -> str:
+    """What a person reads of ``html``: its text, the tags left out."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_the_stored_plan_and_environment_read_as_names_and_values_not_json():
+    stored = endpoints_run()
+    page = page_of(stored.pk)
+
+    environment = re.search(r'id="environment">(.*?)</details>', page, re.S)[1]
+    assert not JSON_SYNTAX.search(text_of(environment))
+    for name, value in stored.row.environment.items():
+        if not isinstance(value, (dict, list)):
+            assert f"<dt>{name}</dt><dd>{value}</dd>" in environment
+    plan = re.search(r'id="plan">(.*?)</details>', page, re.S)[1]
+    assert not JSON_SYNTAX.search(text_of(plan))
+    assert "<dt>endpoints</dt>" in plan and "<dt>login</dt>" in plan
