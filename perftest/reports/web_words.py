@@ -30,6 +30,7 @@ FLAG_WORDS: tuple[tuple[str, str], ...] = (
     (r"--rate", "request rate"),
     (r"--identities", "the number of identities"),
     (r"--fail-on-regression", "failing the build on a regression"),
+    (r"--base-url", "its base URL"),
 )
 
 #: An option where it stands as a word: not inside a longer word or a SQL comment's dashes.
@@ -37,10 +38,13 @@ _START = r"(?<![\w-])"
 _PATTERNS = tuple((re.compile(_START + flag + r"(?![\w-])"), words) for flag, words in FLAG_WORDS)
 #: Any other option: its name alone (``--ramp-up``: "a longer ramp-up").
 _OTHER = re.compile(_START + r"--([a-z][a-z-]*[a-z])(?![\w-])")
+#: An option quoted as code (`` `--base-url` ``): the words replacing it are not code.
+_QUOTED = re.compile(r"`(--[a-z][^`]*)`")
 
 
 def without_flags(text: str) -> str:
     """``text`` with every command-line option said in words."""
+    text = _QUOTED.sub(r"\1", text)
     for pattern, words in _PATTERNS:
         text = pattern.sub(words, text)
     return _OTHER.sub(r"\1", text)

@@ -238,6 +238,25 @@ def viewer(browser, site) -> Iterator:
         each.close()
 
 
+#: The page's titles that a button of the page (reports, comparison, history) lies over.
+COVERED_JS = """
+() => {
+  const boxes = [...document.querySelectorAll(".object-tools a")]
+    .map(a => a.getBoundingClientRect());
+  const over = (a, b) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  return [...document.querySelectorAll("#content > h1, #content > h2")]
+    .filter(title => boxes.some(box => over(box, title.getBoundingClientRect())))
+    .map(title => title.innerText);
+}
+"""
+
+
+def covered_titles(page) -> list[str]:
+    """The titles of the page a button covers (none on a page a person can read)."""
+    return page.evaluate(COVERED_JS)
+
+
 def widest(page) -> int:
     """How wide the page is laid out, in CSS pixels: wider than the window scrolls sideways."""
     return page.evaluate("document.documentElement.scrollWidth")
@@ -475,6 +494,7 @@ def test_no_page_is_wider_than_the_screen_and_wide_tables_scroll_in_their_box(
             ".map(e => e.innerText.slice(0, 60))"
         )
         assert clipped == [], f"{name} at {width} px clips {clipped}"
+        assert covered_titles(page) == [], f"{name} at {width} px: buttons cover the title"
 
 
 def test_a_narrow_screen_shows_each_runs_verdict_without_scrolling_sideways(viewer):

@@ -32,6 +32,7 @@ LOGIN_PLAN = {
         ("--baseline 12: run #12 is running", "baseline run #12: run #12 is running"),
         ("its token (--login once, or --identities)", "its token (one login per identity, or the"),
         ("a longer --ramp-up", "a longer ramp-up"),
+        ("a separate server (`--base-url`): in-process", "a separate server (its base URL): in"),
         ("SELECT 1 -- a comment; a--b; --7", "SELECT 1 -- a comment; a--b; --7"),
     ],
 )
