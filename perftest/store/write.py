@@ -1,11 +1,11 @@
 """The only code that turns measurements into rows: a RunResult in, stored rows out.
 
 ``begin`` records the run as running before anything is measured, so a crash still leaves a
-trace; ``save`` replaces its figures with the RunResult's, whatever state the run ended in;
-``save_findings`` stores what the analysis chose, ``save_verdict`` what it concluded;
-``save_comparison`` what the comparison with a baseline run found. Every row passes through
-``_fit`` first, because PostgreSQL rejects a string longer than its column where SQLite would
-keep it.
+trace; a soak's ``checkpoint`` stores it so far while it runs; ``save`` replaces its figures
+with the RunResult's, whatever state the run ended in; ``save_findings`` stores what the
+analysis chose, ``save_verdict`` what it concluded; ``save_comparison`` what the comparison with
+a baseline run found. Every row passes through ``_fit`` first, because PostgreSQL rejects a
+string longer than its column where SQLite would keep it.
 """
 
 from __future__ import annotations
@@ -247,6 +247,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "database_cores": level.database_cores,
         "generator_processes": level.generator_processes,
         "database_connections": level.database_connections,
+        "soak": level.soak,
     }
     return models.LoadLevel.objects.create(
         run=run, position=position, **_fit(models.LoadLevel, fields)
@@ -293,6 +294,12 @@ def save(run: models.Run, result: RunResult) -> models.Run:
             models.ResourceSample(run=run, **vars(sample)) for sample in series.samples
         )
     return run
+
+
+def checkpoint(run: models.Run, result: RunResult) -> models.Run:
+    """A run still measuring, stored as it is so far (``save``; its status stays
+    ``running``): what a soak keeps if its process dies before the next checkpoint."""
+    return save(run, result)
 
 
 @transaction.atomic
