@@ -122,6 +122,8 @@ def main() -> None:
         f"{len(level.windows.get('windows', []))} latency windows of "
         f"{level.windows.get('width_s', 0):g} s, {run.resource_samples.count()} resource samples"
     )
+    quarters = [steady_rss[round(i * (len(steady_rss) - 1) / 4)] / 2**20 for i in range(5)]
+    print("RSS at each quarter of the steady part: " + ", ".join(f"{v:.1f}" for v in quarters))
     print(
         f"perftest's RSS over the steady part ({len(steady_rss)} readings): first "
         f"{first / 2**20:.1f} MB, last {last / 2**20:.1f} MB, peak {peak / 2**20:.1f} MB; "
