@@ -24,8 +24,8 @@ def soak(run_perftest, settings, monkeypatch):
     seen: list[dict] = []
     store = write.checkpoint
 
-    def reading_back(run: Run, result) -> Run:
-        stored = store(run, result)
+    def reading_back(run: Run, result, new_samples) -> Run:
+        stored = store(run, result, new_samples)
         row = Run.objects.get(pk=run.pk)
         level = LoadLevel.objects.get(run=row)
         seen.append(
@@ -37,6 +37,7 @@ def soak(run_perftest, settings, monkeypatch):
                 "checkpoints": level.soak["checkpoints"],
                 "windows": sum(w["count"] for w in level.windows.get("windows", [])),
                 "samples": row.resource_samples.count(),
+                "sample_offsets": list(row.resource_samples.values("offset_s")),
                 "sequential": row.endpoints.filter(phase="sequential").count(),
             }
         )
@@ -57,7 +58,9 @@ def test_a_soak_stores_each_checkpoint_as_it_goes_then_the_whole_level_with_its_
     assert [s["checkpoints"] for s in seen] == list(range(1, len(seen) + 1))
     for before, after in zip(seen, seen[1:], strict=False):
         assert after["requests"] >= before["requests"]
+        # Each checkpoint adds the samples read since the one before, never one twice.
         assert after["samples"] >= before["samples"]
+    assert seen[-1]["samples"] == len({s["offset_s"] for s in seen[-1]["sample_offsets"]})
     for stored in seen:
         assert stored["status"] == Run.Status.RUNNING and stored["finished_at"] is None
         # The level in progress is stored whole so far: marked cut short, its windows
