@@ -90,6 +90,9 @@ DEFAULTS: dict[str, Any] = {
     # A run still "running" this many seconds after it began is taken as dead (its process
     # may be on another host), marked abandoned and its seeded data removed by the next run.
     "STALE_RUN_AFTER": 6 * 3600,
+    # --soak: seconds between two checkpoints, each storing the run so far (a crash loses at
+    # most one interval).
+    "SOAK": {"CHECKPOINT_S": 60},
     # HTTP transport timeouts in seconds.
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 30.0,
@@ -356,6 +359,9 @@ def validate(config: dict, where: Where = SETTINGS) -> dict:
             raise at.error(f"must be a dotted path to a function, not {value!r}.")
     _non_empty_string(config["OUTPUT_DIR"], where / "OUTPUT_DIR", "must be a folder path.")
     _check_timing_key(config["TIMING_KEY"], where / "TIMING_KEY")
+    problem = limits.CHECKPOINT.problem(config["SOAK"]["CHECKPOINT_S"])
+    if problem:
+        raise (where / "SOAK" / "CHECKPOINT_S").error(problem)
     return config
 
 

@@ -19,6 +19,9 @@ Why each bound:
 - rate: a hundred thousand requests per second is beyond what one machine's Python workers
   send; what an engine cannot keep up with shows as late and dropped requests.
 - durations: a level of at most 24 hours (a day's soak); ramp-up and timeouts at most an hour.
+  A soak (``--soak``) steady for at most 24 hours after a warm-up of at most an hour; it stores
+  what it has every 0.1 s to 1 hour (``SOAK["CHECKPOINT_S"]``): faster, storing costs more
+  than it saves; slower, a crash loses more than an hour.
 - workers: threads of one process at most 10,000 (``MAX_THREAD_WORKERS``; 500 by default);
   Locust users, identities and a role's count at most 100,000, each identity a seeded user.
 - resource sampling every 10 ms to 60 s: faster, the sampler's own CPU shows in what it
@@ -90,6 +93,9 @@ class Range:
 ITERATIONS = Range(1, 1_000_000)
 WARMUP = Range(0, 10_000)
 LEVEL_SECONDS = Range(0, 86_400, integer=False, above_low=True, unit="seconds")
+SOAK_SECONDS = Range(0, 86_400, integer=False, above_low=True, unit="seconds")
+SOAK_WARMUP = Range(0, 3_600, integer=False, unit="seconds")
+CHECKPOINT = Range(0.1, 3_600, integer=False, unit="seconds")
 RAMP_UP = Range(0, 3_600, integer=False, unit="seconds")
 TIMEOUT = Range(0, 3_600, integer=False, above_low=True, unit="seconds")
 RESOURCE_INTERVAL = Range(0.01, 60, integer=False, unit="seconds")

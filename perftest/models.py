@@ -219,6 +219,13 @@ class LoadLevel(MeasuredFigures):
     aborted = models.TextField(
         blank=True, help_text="Why and when an abort threshold stopped the level early"
     )
+    soak = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="--soak: {steady_s, warmup_s, checkpoint_s, checkpoints, covered_s, "
+        "warmup_ends_at, warmup_ends_s (after the first window's start), "
+        "resources_warmup_ends_s (after sampling started)}; {} for other levels",
+    )
     database_connections = models.JSONField(
         default=dict,
         blank=True,

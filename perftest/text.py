@@ -36,6 +36,20 @@ def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def span(seconds: float) -> str:
+    """A length of time as read aloud: ``45 s``, ``4 min 30 s``, ``1 h 50 min``, ``2 h``."""
+    whole = round(seconds)
+    if whole < 60:
+        return (
+            f"{seconds:.1f} s" if seconds < 10 and not float(seconds).is_integer() else f"{whole} s"
+        )
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+
+
 def quantity(n: int, singular: str, plural: str = "") -> str:
     """``1 core``, ``4 cores``: counts read as sentences, not as templates."""
     return f"{n} {singular if n == 1 else plural or singular + 's'}"

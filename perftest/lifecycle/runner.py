@@ -28,6 +28,7 @@ from perftest.analysis import verdict
 from perftest.analysis.compare import compare
 from perftest.analysis.findings import analyse
 from perftest.conf import ConfigError
+from perftest.lifecycle.checkpoints import CheckpointStore, place_warmup_end
 from perftest.lifecycle.seeding import Removal, Seeding, reclaim_leftovers, removal_notes
 from perftest.measure.resources import ResourceSampler, own_process_sampler
 from perftest.measure.result import RunResult
@@ -279,7 +280,14 @@ def execute(
             identities = seeding.create_identities(plan.identity_count, plan.roles)
             sampler.start()
             session = Session(
-                plan, identities, result, redactor, tick, target_pid=sampler.pid, sessions=sessions
+                plan,
+                identities,
+                result,
+                redactor,
+                tick,
+                target_pid=sampler.pid,
+                sessions=sessions,
+                checkpoint=CheckpointStore(run, result, sampler),
             )
             measure(session)
     except KeyboardInterrupt:  # before measuring began: nothing was reached
@@ -297,6 +305,8 @@ def execute(
         result.notes.append(f"not compared with run #{baseline}: this run is {result.status}")
         baseline = None
     result.resources = sampler.stop()
+    for level in result.levels:
+        place_warmup_end(level, sampler)
     result.finished_at = timezone.now()
     sessions.keep()
     if plan.keep_data:

@@ -36,7 +36,7 @@ from perftest.lifecycle.seeder_output import seeded, values_for
 from perftest.measure.auth import Identity
 from perftest.models import Run, SeededObject
 from perftest.plan.hooks import IDENTITY_HOOK, SEEDER, load_hook
-from perftest.plan.model import Role
+from perftest.plan.model import Role, RunPlan
 from perftest.text import quantity
 
 #: Rows removed per statement (and per savepoint): small enough that progress, and the line
@@ -153,11 +153,13 @@ def _process_gone(run: Run) -> bool:
 
 
 def _why_dead(run: Run, stale_after_s: float) -> str:
-    """Why ``run``, marked running, is provably over; empty when it may still be alive."""
+    """Why ``run``, marked running, is provably over; empty when it may still be alive. A
+    soak is given its planned length beyond ``stale_after_s``: it may run for a day."""
     if _process_gone(run):
         return f"its process (pid {run.pid} on {run.host}) is gone"
     age = timezone.now() - run.started_at
-    if age > dt.timedelta(seconds=stale_after_s):
+    soak = RunPlan.from_dict(run.config).load.soak
+    if age > dt.timedelta(seconds=stale_after_s + (soak.total_s if soak else 0)):
         return f"still marked running {age.total_seconds() / 3600:.1f} h after it began"
     return ""
 

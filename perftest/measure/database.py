@@ -56,7 +56,8 @@ class ConnectionWatch:
 
     def __init__(self, alias: str = "default") -> None:
         self._alias = alias
-        self._counts: list[int] = []
+        #: Counts read so far, kept as their number, sum and peak: a soak polls for hours.
+        self._reads = self._sum = self._peak = 0
         self._limits: tuple[int | None, int | None] = (None, None)
         self._problem = ""
         self._stop = threading.Event()
@@ -86,7 +87,10 @@ class ConnectionWatch:
                 self._ready.set()
                 while True:
                     cursor.execute(_COUNT)
-                    self._counts.append(cursor.fetchone()[0] - 1)  # not the watcher's own
+                    count = cursor.fetchone()[0] - 1  # not the watcher's own
+                    self._peak = max(self._peak, count)
+                    self._sum += count
+                    self._reads += 1
                     if self._stop.wait(POLL_INTERVAL_S):
                         break
         except DatabaseError as exc:
@@ -96,15 +100,22 @@ class ConnectionWatch:
             connection.close()
 
     def stop(self) -> ConnectionUse:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+        return self.so_far()
+
+    def so_far(self) -> ConnectionUse:
+        """The counts read until now (read racily: a soak's checkpoint reads them while the
+        watcher polls)."""
         if self._thread is None:
             return ConnectionUse(unavailable=self._problem)
-        self._stop.set()
-        self._thread.join()
-        if not self._counts:
+        reads, total, peak = self._reads, self._sum, self._peak
+        if not reads:
             return ConnectionUse(unavailable=self._problem or "no count was read")
         return ConnectionUse(
-            peak=max(self._counts),
-            mean=sum(self._counts) / len(self._counts),
+            peak=peak,
+            mean=total / reads,
             server_limit=self._limits[0],
             database_limit=self._limits[1],
         )

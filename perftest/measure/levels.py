@@ -19,13 +19,14 @@ from perftest.text import number
 
 from .capacity import Search
 from .capacity_steps import judge, pool_size, start_p95_ms, start_rate
-from .database import ConnectionWatch
+from .database import ConnectionUse, ConnectionWatch
 from .load.engine import Engine, LevelInterrupted, schedule_for
 from .load.locust_engine.driver import LocustEngine, handover
 from .load.schedule import Schedule
 from .load.threads import ThreadEngine, WorkerKit
 from .result import LevelResult
 from .setup import Setup
+from .soak import Checkpoints, describe
 from .transport.factory import transport_factory
 
 if TYPE_CHECKING:
@@ -83,18 +84,35 @@ class Levels:
                     return  # an abort rule stopped this level: the heavier ones would not be kinder
 
     def _run_level(self, engine: Engine, schedule: Schedule, prefix: str) -> LevelResult:
-        """One level on ``engine``, appended to the result as it ends (interrupted too)."""
+        """One level on ``engine``, appended to the result as it ends (interrupted too); a
+        soak's level is also handed to the session's checkpoint every interval as it runs."""
         session = self.session
         session.calibration.sample()
         watch = ConnectionWatch()
         watch.start()
+        checkpoints = self._checkpoints(schedule.workers, watch)
         try:
-            level = engine.run_level(schedule, lambda text: session.tick(prefix + text))
+            level = engine.run_level(
+                schedule, lambda text: session.tick(prefix + text), checkpoints
+            )
         except LevelInterrupted as interrupted:
-            self._append(interrupted.result, schedule.workers, watch)
+            self._append(interrupted.result, schedule.workers, watch, checkpoints)
             raise
-        self._append(level, schedule.workers, watch)
+        self._append(level, schedule.workers, watch, checkpoints)
         return level
+
+    def _checkpoints(self, workers: int, watch: ConnectionWatch) -> Checkpoints | None:
+        """A soak's checkpoints: each partial level completed as ``_append`` completes a
+        whole one, then stored by the session's callback (None: not a soak)."""
+        soak, store = self.session.plan.load.soak, self.session.checkpoint
+        if soak is None or store is None:
+            return None
+
+        def complete(level: LevelResult) -> None:
+            self._complete(level, workers, watch.so_far())
+            store(level)
+
+        return Checkpoints(soak, complete)
 
     def _search(self, engine: Engine, plan: CapacityPlan) -> None:
         """``--capacity``: each step an open level at the rate the search proposes, its pool
@@ -127,9 +145,20 @@ class Levels:
         finally:
             result.capacity = search.to_dict()
 
-    def _append(self, level: LevelResult, workers: int, watch: ConnectionWatch) -> None:
-        level.database_connections = dataclasses.asdict(watch.stop())
+    def _complete(self, level: LevelResult, workers: int, connections: ConnectionUse) -> None:
+        level.database_connections = dataclasses.asdict(connections)
         level.identities = min(len(self.session.identities), workers)
         level.login_mode = self.session.plan.load.login_mode
+
+    def _append(
+        self,
+        level: LevelResult,
+        workers: int,
+        watch: ConnectionWatch,
+        checkpoints: Checkpoints | None = None,
+    ) -> None:
+        self._complete(level, workers, watch.stop())
+        if checkpoints is not None:
+            describe(level, checkpoints.soak, checkpoints.count)
         self.session.result.levels.append(level)
         self.session.keep_sessions()

@@ -5,6 +5,11 @@ than one interval has a first and a last value to compute growth from. Beside th
 process it reads the whole machine's CPU and, when the measured process is a server, perftest's
 own CPU, so a report can tell the target's load from the generator's and from other programs'.
 
+However long a run lasts (a soak runs for hours), the series stays small: at
+``MAX_SAMPLES`` readings every other one is dropped and the interval doubles, so the readings
+kept stay evenly spaced over the whole run; processes that have left the tree (a server's
+recycled workers) are forgotten.
+
 A process that is gone is gone: when the measured process has exited (or is a zombie, whose
 memory reads as 0) sampling stops, the moment is kept in ``gone_s``, and no reading of it is
 stored, since a 0 MB RSS would be read as a measurement ("RSS growth −133 MB"). A process it
@@ -21,6 +26,10 @@ import psutil
 
 from .machine import busy_seconds
 from .result import ResourceSample, ResourceSeries
+
+#: Readings kept at most: one more halves them and doubles the interval (at the default
+#: 0.5 s, after 17 minutes; a day's soak is then read every 64 s).
+MAX_SAMPLES = 2_000
 
 
 def _tree(root: psutil.Process, include_children: bool) -> list[psutil.Process]:
@@ -72,6 +81,9 @@ class ResourceSampler:
         self._generator = None if pid == os.getpid() else psutil.Process(os.getpid())
         self._machine: _MachineCpu | None = None
         self._start = 0.0
+        #: The wall clock (``time.time``) when sampling started: a sample's ``offset_s`` is
+        #: from then.
+        self.started_unix_s = 0.0
 
     def start(self) -> ResourceSampler:
         if self.pid is None:
@@ -83,6 +95,7 @@ class ResourceSampler:
             self.series.unavailable = f"process {self.pid} could not be read: {exc}"
             return self
         self._start = time.monotonic()
+        self.started_unix_s = time.time()
         self._machine = _MachineCpu()
         if self._generator is not None:
             self._generator.cpu_percent(None)
@@ -123,7 +136,9 @@ class ResourceSampler:
         rss = threads = files = 0
         cpu = 0.0
         detail = []
-        for process in _tree(root, self._children):
+        tree = _tree(root, self._children)
+        self._forget_all_but({process.pid for process in tree})
+        for process in tree:
             # Keep one Process object per pid: cpu_percent() measures since its last call.
             known = self._processes.setdefault(process.pid, process)
             try:
@@ -154,6 +169,8 @@ class ResourceSampler:
         if _gone(root):  # it went away while being read: this reading is not of it
             return self._ended()
         offset = round(time.monotonic() - self._start, 3)
+        if len(self.series.samples) >= MAX_SAMPLES:
+            self._thin()
         self.series.samples.append(
             ResourceSample(
                 offset,
@@ -169,6 +186,18 @@ class ResourceSampler:
             )
         )
         return True
+
+    def _forget_all_but(self, pids: set[int]) -> None:
+        """Keep the Process objects of ``pids`` only: the ones that left the tree are gone."""
+        for pid in [pid for pid in self._processes if pid not in pids]:
+            del self._processes[pid]
+
+    def _thin(self) -> None:
+        """Every other reading dropped (the first kept) and the interval doubled: readings
+        stay evenly spaced, and a run of any length keeps at most ``MAX_SAMPLES``. A new
+        list, so a reader holding the old one (a checkpoint) reads it whole."""
+        self.series.samples = self.series.samples[::2]
+        self.series.interval_s *= 2
 
 
 def own_process_sampler(interval_s: float) -> ResourceSampler:

@@ -133,6 +133,10 @@ class LevelResult:
     #: Connections open to the run's database during the level and the server's limits
     #: (``measure.database.ConnectionUse`` as a dict; {} when not watched).
     database_connections: dict[str, Any] = field(default_factory=dict)
+    #: The wall clock (``time.time_ns``) when the level's workers were released (0: unknown).
+    started_unix_ns: int = 0
+    #: A soak's parts and where its warm-up ends (``measure.soak.describe``); {} otherwise.
+    soak: dict[str, Any] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
@@ -162,6 +166,7 @@ class LevelResult:
         data["missing_data"] = dict(self.missing_data)
         data["other_processes"] = [dict(other) for other in self.other_processes]
         data["corrected"] = self.corrected.to_dict() if self.corrected else None
+        data["soak"] = dict(self.soak)
         return data
 
     @classmethod

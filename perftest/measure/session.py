@@ -27,7 +27,7 @@ from .calibration import Calibration
 from .diagnosis.requests import run_diagnosis
 from .levels import Levels
 from .params import PATH_PARAMETER
-from .result import COMPLETED, INTERRUPTED, RunResult
+from .result import COMPLETED, INTERRUPTED, LevelResult, RunResult
 from .sequential_pass import run_sequential
 from .transport.base import SessionKeys
 
@@ -56,6 +56,9 @@ class Session:
     #: The run's signed timing header over HTTP ("" in-process, or until ``measure`` makes
     #: it): a credential, masked by the redactor, never stored.
     timing_token: str = ""
+    #: A soak's level as it goes, every checkpoint interval: stored by the lifecycle
+    #: (``measure.soak``); None stores nothing before the run ends.
+    checkpoint: Callable[[LevelResult], None] | None = None
 
     def keep_sessions(self) -> None:
         """Between phases, outside any measured window: the session keys gathered so far go

@@ -7,6 +7,7 @@ of a load level is parsed here too, once.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from .engine import with_engine
 from .expressions import ExpressionError, parse_all, sources
 from .model import Endpoint, HttpTarget, LoadPlan, LoginSpec, Mix, ParamSource, Role, RunPlan
 from .roles import check_roles
+from .soak import SoakPlan, soak_plan
 
 
 def _pairs(mapping: Any) -> tuple[tuple[str, str], ...]:
@@ -201,14 +203,53 @@ def _capacity_load(
     )
 
 
+def _soak(config: dict[str, Any], options: dict[str, Any]) -> SoakPlan:
+    """``--soak``: one open level of ``--rate`` for the warm-up and the steady part."""
+    if options.get("capacity") is not None:
+        raise ConfigError("--soak holds one rate, --capacity searches one: give one of them.")
+    rate = options.get("rate")
+    if rate is None:
+        raise ConfigError("--soak holds one open-model rate for hours: add --rate N (req/s).")
+    if options.get("duration") is not None:
+        raise ConfigError("--soak sets the level's length: drop --duration.")
+    if options.get("engine") == "locust":
+        raise ConfigError(
+            "--soak runs on the thread engine, which stores the run as it goes: drop "
+            "--engine locust."
+        )
+    soak = soak_plan(options["soak"], options.get("soak_warmup"), config)
+    in_range("--rate", rate, limits.RATE)
+    planned = math.floor(rate * soak.total_s + 1e-9)
+    if not 1 <= planned <= limits.LEVEL_REQUESTS.high:
+        raise ConfigError(
+            f"--rate {rate:g} for the soak's {soak.total_s:g} s (warm-up included) plans "
+            f"{planned:,} requests; a level holds 1 to {limits.LEVEL_REQUESTS.high:,}: "
+            "change --rate or --soak."
+        )
+    return soak
+
+
 def _load_plan(
     config: dict[str, Any],
     options: dict[str, Any],
     endpoints: Sequence[Endpoint],
     thresholds: Sequence[str],
 ) -> LoadPlan:
+    if options.get("soak") is not None:
+        soak = _soak(config, options)
+        level = _levels_load(config, {**options, "duration": soak.total_s}, endpoints)
+        return dataclasses.replace(level, soak=soak)
+    if options.get("soak_warmup") is not None:
+        raise ConfigError("--soak-warmup is the warm-up of a soak: add --soak DURATION.")
     if options.get("capacity") is not None:
         return _capacity_load(config, options, endpoints, thresholds)
+    return _levels_load(config, options, endpoints)
+
+
+def _levels_load(
+    config: dict[str, Any], options: dict[str, Any], endpoints: Sequence[Endpoint]
+) -> LoadPlan:
+    """The closed levels of ``--concurrency``, or ``--rate``'s one open level."""
     levels = parse_levels(options.get("concurrency"))
     rate, duration, requests = options.get("rate"), options.get("duration"), options.get("requests")
     ramp_up, identities = options.get("ramp_up"), options.get("identities")

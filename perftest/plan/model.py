@@ -20,6 +20,7 @@ from .capacity import IDENTITIES as CAPACITY_IDENTITIES
 from .capacity import CapacityPlan
 from .expressions import AbortRule, abort_rules, from_legacy, parse_all
 from .mix import Mix
+from .soak import SoakPlan
 
 _Part = TypeVar("_Part")
 
@@ -221,6 +222,9 @@ class LoadPlan:
     engine: Engine = Engine()
     #: ``--capacity``'s search (``plan.capacity``), which replaces the levels; None without.
     capacity: CapacityPlan | None = None
+    #: ``--soak``'s warm-up, steady part and checkpoints (``plan.soak``): its one open level
+    #: lasts ``soak.total_s`` (``duration_s``); None without.
+    soak: SoakPlan | None = None
 
     @property
     def model(self) -> str:
@@ -365,6 +369,7 @@ class RunPlan:
                 login_mode=load.get("login_mode") or flat_login,
                 engine=_stored(Engine, load.get("engine")),
                 capacity=CapacityPlan.from_dict(load.get("capacity")),
+                soak=SoakPlan.from_dict(load.get("soak")),
             ),
             profile=int(config.get("profile") or 0),
             explain=bool(config.get("explain")),

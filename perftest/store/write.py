@@ -1,16 +1,16 @@
 """The only code that turns measurements into rows: a RunResult in, stored rows out.
 
 ``begin`` records the run as running before anything is measured, so a crash still leaves a
-trace; ``save`` replaces its figures with the RunResult's, whatever state the run ended in;
-``save_findings`` stores what the analysis chose, ``save_verdict`` what it concluded;
-``save_comparison`` what the comparison with a baseline run found. Every row passes through
-``_fit`` first, because PostgreSQL rejects a string longer than its column where SQLite would
-keep it.
+trace; a soak's ``checkpoint`` stores it so far while it runs; ``save`` replaces its figures
+with the RunResult's, whatever state the run ended in; ``save_findings`` stores what the
+analysis chose, ``save_verdict`` what it concluded; ``save_comparison`` what the comparison with
+a baseline run found. Every row passes through ``_fit`` first, because PostgreSQL rejects a
+string longer than its column where SQLite would keep it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from django.db import models as db_models
@@ -18,7 +18,7 @@ from django.db import transaction
 
 from perftest import models
 from perftest.measure.endpoint_result import EndpointResult, ErrorGroup
-from perftest.measure.result import LevelResult, RunResult
+from perftest.measure.result import LevelResult, ResourceSample, RunResult
 from perftest.measure.server_times import ServerTimes
 from perftest.measure.stats import LatencyStats
 from perftest.plan.fingerprint import fingerprint
@@ -249,6 +249,7 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
         "database_cores": level.database_cores,
         "generator_processes": level.generator_processes,
         "database_connections": level.database_connections,
+        "soak": level.soak,
     }
     return models.LoadLevel.objects.create(
         run=run, position=position, **_fit(models.LoadLevel, fields)
@@ -257,6 +258,35 @@ def _level_row(run: models.Run, position: int, mode: str, level: LevelResult) ->
 
 @transaction.atomic
 def save(run: models.Run, result: RunResult) -> models.Run:
+    """Replace the run's figures, its resource samples included, with ``result``'s."""
+    _save_figures(run, result)
+    run.resource_samples.all().delete()
+    if result.resources is not None:
+        _add_samples(run, result.resources.samples)
+    return run
+
+
+@transaction.atomic
+def checkpoint(
+    run: models.Run, result: RunResult, new_samples: Sequence[ResourceSample]
+) -> models.Run:
+    """A run still measuring, stored as it is so far (its status stays ``running``): what a
+    soak keeps if its process dies before the next checkpoint. Its figures are replaced as
+    ``save`` replaces them (a few rows, whatever the soak's length); of its resource samples
+    only ``new_samples``, those read since the last checkpoint, are added, so a checkpoint's
+    work stays the same size however long the soak has run."""
+    _save_figures(run, result)
+    _add_samples(run, new_samples)
+    return run
+
+
+def _add_samples(run: models.Run, samples: Iterable[ResourceSample]) -> None:
+    models.ResourceSample.objects.bulk_create(
+        models.ResourceSample(run=run, **vars(sample)) for sample in samples
+    )
+
+
+def _save_figures(run: models.Run, result: RunResult) -> None:
     run.status = result.status
     run.finished_at = result.finished_at
     run.failure = result.failure
@@ -295,12 +325,6 @@ def save(run: models.Run, result: RunResult) -> models.Run:
             for i, ep in enumerate(level.endpoints.values())
         ]
     models.EndpointResult.objects.bulk_create(rows)
-    run.resource_samples.all().delete()
-    if series is not None:
-        models.ResourceSample.objects.bulk_create(
-            models.ResourceSample(run=run, **vars(sample)) for sample in series.samples
-        )
-    return run
 
 
 @transaction.atomic

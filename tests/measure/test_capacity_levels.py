@@ -29,7 +29,7 @@ class ScriptedServer(Engine):
         self.sends_at_most = sends_at_most
         self.schedules: list[Open] = []
 
-    def run_level(self, schedule, tick) -> LevelResult:
+    def run_level(self, schedule, tick, checkpoints=None) -> LevelResult:
         assert isinstance(schedule, Open)
         self.schedules.append(schedule)
         level = schedule.describe()

@@ -185,6 +185,17 @@ class Command(usage.Command):
             "within 5%%; each step is stored as a level. Replaces --concurrency and --rate; "
             "--duration sets each step's seconds (default: long enough to judge, 3 to 30 s).",
         )
+        load.add_argument(
+            "--soak",
+            metavar="DURATION",
+            help="Soak: hold --rate (required) for DURATION (90s, 10m, 2h, 1h30m) after an "
+            "unjudged warm-up, storing the run as it goes (every SOAK['CHECKPOINT_S'] s).",
+        )
+        load.add_argument(
+            "--soak-warmup",
+            metavar="DURATION",
+            help="The soak's unjudged warm-up (default: 10%% of --soak, at most 5 min).",
+        )
         _number(load, "--identities", limits.IDENTITIES, "Cap on test identities.")
         load.add_argument(
             "--login",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from perftest.measure.result import LevelResult
 from perftest.measure.transport.base import RequestSpec, Transport
@@ -20,6 +21,9 @@ from perftest.plan.model import LoadPlan
 from .closed import Closed
 from .open import Open
 from .schedule import Schedule
+
+if TYPE_CHECKING:
+    from perftest.measure.soak import Checkpoints
 
 Tick = Callable[[str], None]
 #: How often the progress line is refreshed, in seconds.
@@ -76,11 +80,15 @@ class Engine(ABC):
         return None
 
     @abstractmethod
-    def run_level(self, schedule: Schedule, tick: Tick) -> LevelResult:
+    def run_level(
+        self, schedule: Schedule, tick: Tick, checkpoints: Checkpoints | None = None
+    ) -> LevelResult:
         """Run one level of ``schedule`` with the prepared workers and return it merged.
 
         The stop signal (Ctrl-C) raises ``LevelInterrupted`` carrying what was measured,
         marked interrupted; a level an abort rule stopped comes back with ``aborted`` set.
+        A soak's ``checkpoints`` get the figures so far every interval while it runs (the
+        thread engine only: the plan refuses ``--soak`` on Locust's).
         """
 
 

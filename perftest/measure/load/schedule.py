@@ -32,6 +32,8 @@ class Clock:
 
     start_ns: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
+    #: The wall clock (``time.time_ns``) at the release, for a soak's warm-up end.
+    started_unix_ns: int = 0
 
 
 class WorkerState:
@@ -54,10 +56,14 @@ class WorkerState:
         self.captures = 0
         self.login_failed = False
         self.failure = ""
+        #: Held while this worker records a request, and by a soak's checkpoint while it
+        #: copies this worker's figures: taken by no one else, so uncontended between them.
+        self.lock = threading.Lock()
 
     def count(self, result: EndpointResult, sample: Sample, sent_ns: int, done_ns: int) -> None:
         """Record one counted request, sent at ``sent_ns`` and completed at ``done_ns``."""
-        result.record(sample, self.redactor)
+        with self.lock:
+            result.record(sample, self.redactor)
         if not self.first_send_ns:
             self.first_send_ns = sent_ns
         self.last_done_ns = done_ns

@@ -2,11 +2,12 @@
 
 The worker harness every schedule runs in: threads, transports, logins, barrier, merge.
 
-A level is N worker threads, each with its own transport (so its own HTTP session, or
-in-process its own database connection, closed with the transport), that log in, wait at a
-barrier that starts every worker's clock together, follow the schedule, and are merged after
-they end. Each worker keeps its figures to itself while measuring, so the per-request path
-takes no lock and shares no counter. ``run_inline`` runs a one-worker schedule in the calling
+A level is N worker threads, each with its own transport (so its own HTTP session, or in-process
+its own database connection, closed with the transport), that log in, wait at a barrier that
+starts every worker's clock together, follow the schedule, and are merged after they end. Each
+worker keeps its figures to itself while measuring, so the per-request path shares no counter;
+it takes only its worker's own lock, which nothing else takes but a soak's checkpoint copying
+that worker's figures every interval. ``run_inline`` runs a one-worker schedule in the calling
 thread, for the sequential pass.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from perftest.measure.endpoint_result import EndpointResult, row_key
 from perftest.measure.machine import CpuUse, CpuWindow
 from perftest.measure.result import LevelResult
+from perftest.measure.soak import Checkpoints
 from perftest.measure.transport.base import Transport
 from perftest.plan.expressions import AbortRule
 from perftest.plan.model import Endpoint, Mix
@@ -80,8 +82,8 @@ class _Worker(WorkerState):
 class _Level:
     """One level of a schedule: its workers, its clock, and the merge of their figures."""
 
-    def __init__(self, kit: WorkerKit, schedule: Schedule):
-        self.kit, self.schedule = kit, schedule
+    def __init__(self, kit: WorkerKit, schedule: Schedule, checkpoints: Checkpoints | None = None):
+        self.kit, self.schedule, self.checkpoints = kit, schedule, checkpoints
         self.workers = [_Worker(index, kit) for index in range(schedule.workers)]
         self.clock = Clock()
         self.aborted = ""
@@ -94,6 +96,9 @@ class _Level:
     def _start_clock(self) -> None:
         self._cpu.start()
         self.clock.start_ns = _perf_ns()
+        self.clock.started_unix_ns = time.time_ns()
+        if self.checkpoints is not None:
+            self.checkpoints.start()
 
     def _cpu_use(self) -> CpuUse | None:
         """CPU from the release of the workers to their end; None when they were never released."""
@@ -170,6 +175,8 @@ class _Level:
                     tick(self._status(label))
                 if self._aborts and not self.aborted:
                     self._check_aborts()
+                if self.checkpoints is not None and self.checkpoints.due():
+                    self.checkpoints.take(self._merge(None))
 
     def _counts(self) -> tuple[int, int]:
         """Counted requests and answers as expected so far, read racily between requests."""
@@ -263,12 +270,14 @@ class _Level:
             cpu.machine_into(level)
         workers = [w for w in self.workers if w.index not in left_behind]
         level.endpoints = self._rows(workers)
+        level.started_unix_ns = self.clock.started_unix_ns
         for worker in workers:
-            for name, result in worker.results.items():
-                # A worker stopped before it was prepared has no role and measured nothing.
-                row = level.endpoints.get(row_key(name, result.role))
-                if row is not None:
-                    row.merge(result)
+            with worker.lock:  # a soak's checkpoint merges while the worker measures
+                for name, result in worker.results.items():
+                    # A worker stopped before it was prepared has no role and measured nothing.
+                    row = level.endpoints.get(row_key(name, result.role))
+                    if row is not None:
+                        row.merge(result)
             level.rampup_requests += worker.rampup
             level.late += worker.late
             level.late_while_idle += worker.late_while_idle
@@ -291,12 +300,17 @@ class _Level:
         return level
 
 
-def run_level(kit: WorkerKit, schedule: Schedule, tick: Tick | None = None) -> LevelResult:
+def run_level(
+    kit: WorkerKit,
+    schedule: Schedule,
+    tick: Tick | None = None,
+    checkpoints: Checkpoints | None = None,
+) -> LevelResult:
     """Run ``schedule`` with its workers and return the merged level.
 
     Ctrl-C raises ``LevelInterrupted`` carrying what was measured, marked interrupted.
     """
-    return _Level(kit, schedule).run(tick)
+    return _Level(kit, schedule, checkpoints).run(tick)
 
 
 class ThreadEngine(Engine):
@@ -305,8 +319,10 @@ class ThreadEngine(Engine):
     def __init__(self, kit: WorkerKit):
         self.kit = kit
 
-    def run_level(self, schedule: Schedule, tick: Tick) -> LevelResult:
-        return run_level(self.kit, schedule, tick)
+    def run_level(
+        self, schedule: Schedule, tick: Tick, checkpoints: Checkpoints | None = None
+    ) -> LevelResult:
+        return run_level(self.kit, schedule, tick, checkpoints)
 
 
 def run_inline(

@@ -10,7 +10,7 @@ from perftest.analysis.metrics import OK_THROUGHPUT, THROUGHPUT
 from perftest.analysis.rules import scaling
 from perftest.analysis.rules.base import BOTTLENECK
 from perftest.store.read import Status, StoredRun
-from perftest.text import level_label, quantity
+from perftest.text import level_label, quantity, span
 
 from ..blocks import Block, Bullets, Heading, Inline, Paragraph, Strong
 from .phrases import of_kind, threshold_tally
@@ -75,7 +75,29 @@ def _status_sentence(stored: StoredRun) -> str:
         )
     if stored.status == Status.RUNNING:
         return "The run is still marked running: it stopped before its results were saved."
+    if stored.status == Status.ABANDONED:
+        return _abandoned_sentence(stored, done, planned)
     return f"The run completed: {done} of {planned} planned requests were made."
+
+
+def _abandoned_sentence(stored: StoredRun, done: int, planned: int) -> str:
+    """An abandoned run (its process died) keeps what was stored before: a soak, its last
+    checkpoint; any other run, what was saved before its results were."""
+    reason = stored.row.failure.removeprefix("abandoned: ") or "no reason stored"
+    soak = next((level.soak for level in stored.levels if level.soak), None)
+    if soak is None:
+        return (
+            f"The run ended without finishing and was abandoned ({reason}): the figures are "
+            f"what was stored before that, {done} of {planned} planned sequential requests."
+        )
+    planned_s = soak["warmup_s"] + soak["steady_s"]
+    return (
+        f"The run ended without finishing and was abandoned ({reason}): the figures are those "
+        f"its last checkpoint stored ({quantity(soak['checkpoints'], 'checkpoint')}, one every "
+        f"{span(soak['checkpoint_s'])}), covering {span(soak['covered_s'])} of the soak's "
+        f"planned {span(planned_s)} ({span(soak['warmup_s'])} of warm-up, then "
+        f"{span(soak['steady_s'])} steady)."
+    )
 
 
 def _load_lines(stored: StoredRun) -> list[str]:

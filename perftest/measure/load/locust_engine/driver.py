@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perftest.measure.endpoint_result import EndpointResult
 from perftest.measure.machine import CpuWindow
@@ -50,6 +50,9 @@ from ..closed import Closed
 from ..engine import TICK_S, Engine, LevelInterrupted, Tick, correct_for_coordinated_omission
 from ..schedule import Schedule
 from . import wire, worker_command
+
+if TYPE_CHECKING:
+    from perftest.measure.soak import Checkpoints
 
 #: The module Locust's master runs as (``python -m``).
 MASTER_MODULE = "perftest.measure.load.locust_engine.master"
@@ -188,9 +191,14 @@ class LocustEngine(Engine):
                 start_new_session=True,
             )
 
-    def run_level(self, schedule: Schedule, tick: Tick) -> LevelResult:
+    def run_level(
+        self, schedule: Schedule, tick: Tick, checkpoints: Checkpoints | None = None
+    ) -> LevelResult:
         """Have the master run ``schedule``'s level; Ctrl-C or a lost master raises
-        ``LevelInterrupted`` with what the master had merged."""
+        ``LevelInterrupted`` with what the master had merged. A soak's checkpoints are the
+        thread engine's (the plan refuses ``--soak`` here): refused."""
+        if checkpoints is not None:
+            raise ValueError("the Locust engine stores no checkpoints: --soak is refused on it")
         index = self._levels
         self._levels += 1
         # Locust's processes are the generator: never "other" load on the machine.

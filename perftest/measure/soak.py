@@ -1,0 +1,70 @@
+"""A soak's level as it goes: checkpoints handed up while it runs, and where its warm-up ends.
+
+A soak (``--soak``, ``plan.soak``) is one open level lasting hours. Every ``checkpoint_s``
+seconds the harness merges what its workers measured so far into a ``LevelResult`` and hands
+it to ``Checkpoints.store``, a callback the lifecycle passes down, which stores it: the
+measuring core itself never touches the database. ``describe`` puts on each level, partial
+or whole, what the analysis needs to tell the unjudged warm-up from the steady part:
+``warmup_ends_s`` is in the frame of the level's own stored windows (seconds after the start
+of its first window), so the windows before it are the warm-up's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from perftest.plan.soak import SoakPlan
+
+from .result import LevelResult
+
+#: Stores a level in progress (the lifecycle's callback, through ``store.write``).
+Store = Callable[[LevelResult], None]
+
+
+def describe(level: LevelResult, soak: SoakPlan, checkpoints: int) -> None:
+    """Put the soak's parts, and where its warm-up ends, on ``level`` (``level.soak``)."""
+    warmup_ends = level.started_unix_ns / 1e9 + soak.warmup_s
+    windows = level.overall.windows
+    first_window_s = min(windows.windows) * windows.width_ns / 1e9 if windows.windows else None
+    level.soak = {
+        "steady_s": soak.steady_s,
+        "warmup_s": soak.warmup_s,
+        "checkpoint_s": soak.checkpoint_s,
+        "checkpoints": checkpoints,
+        "covered_s": round(level.window_ns / 1e9, 3),
+        "warmup_ends_at": round(warmup_ends, 3) if level.started_unix_ns else None,
+        "warmup_ends_s": (
+            round(warmup_ends - first_window_s, 3)
+            if first_window_s is not None and level.started_unix_ns
+            else None
+        ),
+    }
+
+
+@dataclass
+class Checkpoints:
+    """When a soak's level stores what it has so far, and how: ``due`` is checked by the
+    harness between progress ticks (never per request), ``take`` stores one checkpoint."""
+
+    soak: SoakPlan
+    store: Store
+    count: int = 0
+    _next: float = 0.0
+
+    def start(self) -> None:
+        """The first checkpoint is one interval after the workers are released."""
+        self._next = time.monotonic() + self.soak.checkpoint_s
+
+    def due(self) -> bool:
+        return time.monotonic() >= self._next
+
+    def take(self, level: LevelResult) -> None:
+        """Store ``level``, the workers' figures merged so far, marked as cut short: if the
+        run dies before the next checkpoint, that is what it is."""
+        self.count += 1
+        self._next = time.monotonic() + self.soak.checkpoint_s
+        level.interrupted = True
+        describe(level, self.soak, self.count)
+        self.store(level)
