@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('perftest', '0012_server_timing_capacity'),
+        ('perftest', '0013_endpoint_set_apart'),
     ]
 
     operations = [
