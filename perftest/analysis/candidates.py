@@ -10,8 +10,8 @@ Each candidate is read from stored figures only and measured against its own bou
 - time outside the app: the share of the client's p95 spent outside Django (waiting for a
   free worker, parsing, the network), which grows when requests queue for a worker;
 - server CPU: the server's cores against those it could use: the machine's cores less
-  perftest's and other processes', and at most one per worker process (a Python process runs
-  Python on one core at a time, threads or not);
+  perftest's, a local database server's and other processes', and at most one per worker
+  process (a Python process runs Python on one core at a time, threads or not);
 - database connections: the peak open against the limit (``database``);
 - SQL: SQL time per request grown under load against the lowest level (contention), or
   already most of the app's time at the lowest level, naming the endpoint's N+1 statements;
@@ -165,18 +165,22 @@ def _outside(
 
 
 def _cpu(stored: StoredRun, level: Any, found: Server | None) -> Candidate:
+    """The server's cores against those it could use: the machine's less what perftest, a
+    database server on the same machine (its queries' CPU is not the app server's to use) and
+    other processes used."""
     cpu_count = stored.row.resource_cpu_count
-    other = level.other_cores or 0.0
-    available = cpu_count - level.generator_cores - other
+    other, database = level.other_cores or 0.0, level.database_cores or 0.0
+    available = cpu_count - level.generator_cores - database - other
     usable = max(min(found.workers, available) if found else available, 0.01)
     share = level.server_cores / usable
     per_worker = f", at most one per worker process ({found.workers})" if found else ""
+    of_database = f", the database server's {database:.2f}" if database else ""
     return Candidate(
         CPU,
         share / CPU_BUSY,
         f"the server used {level.server_cores:.2f} of the {usable:.2f} cores it could use "
-        f"({_pct(share)}): {cpu_count} cores less perftest's {level.generator_cores:.2f} and "
-        f"other processes' {other:.2f}{per_worker}",
+        f"({_pct(share)}): {cpu_count} cores less perftest's {level.generator_cores:.2f}"
+        f"{of_database} and other processes' {other:.2f}{per_worker}",
         f"the server used {level.server_cores:.2f} of the {usable:.2f} cores it could use",
         "Do less work per request (--profile shows where it goes), give the server more "
         "cores, or run it on another machine than the load generator.",

@@ -109,6 +109,31 @@ def test_a_cpu_bound_view_names_the_servers_cpu_when_app_time_grew():
     )
 
 
+def test_a_database_server_on_the_machine_takes_its_cores_from_what_the_server_could_use():
+    """The CI case on PostgreSQL: 4 sync workers of a CPU-bound view on 2 cores, others using
+    0.74 and the database server 0.20: the server's 1.01 cores are all it could use."""
+    run = load_run(environment=server_environment(4), resource_cpu_count=2)
+    add_level(run, 1, 40.0, 25.0, server_timing=server_timing(400, 24.0, 0.1, 1.0))
+    add_level(
+        run,
+        8,
+        44.1,
+        257.0,
+        server_timing=server_timing(400, 78.6, 0.1, 90.7, outside_p95_ms=146.3),
+        server_cores=1.01,
+        database_cores=0.2,
+        other_cores=0.74,
+        generator_cpu_s=0.5,
+    )
+    [found] = of_rule(analyzed(run), first_to_break.FIRST_TO_BREAK)
+
+    assert found.title.startswith("At the knee, 8 concurrent, server CPU gave way first")
+    assert (
+        "the server used 1.01 of the 1.01 cores it could use (100 %): 2 cores less perftest's "
+        "0.05, the database server's 0.20 and other processes' 0.74"
+    ) in found.evidence
+
+
 def test_an_n_plus_one_view_names_the_repeated_statement_and_select_related():
     run = load_run(environment=server_environment(4))
     low = add_level(run, 1, 30.0, 40.0, server_timing=server_timing(400, 30.0, 24.0, 3.0))
