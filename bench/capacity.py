@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 
-from targets import use_temporary_database
+from targets import sleeping_view, use_temporary_database
 
 use_temporary_database()
 
@@ -77,15 +77,7 @@ def target(sleep_ms: int | None) -> dict:
     endpoint that sleeps ``sleep_ms`` (no login, no data)."""
     if not sleep_ms:
         return {"PERFTEST": {**settings.PERFTEST, "SEEDER": SEEDER}}
-    sleep = {"name": "Sleep", "method": "GET", "path": "/test/sleep/", "auth": False}
-    return {
-        "ROOT_URLCONF": "tests.support.urls",
-        "PERFTEST": {
-            **settings.PERFTEST,
-            "SEEDER": None,
-            "ENDPOINTS": [{**sleep, "query": {"ms": str(sleep_ms)}}],
-        },
-    }
+    return sleeping_view(sleep_ms)
 
 
 @contextlib.contextmanager

@@ -26,11 +26,10 @@ import threading
 import time
 
 import psutil
-from targets import use_temporary_database
+from targets import sleeping_view, use_temporary_database
 
 use_temporary_database()
 
-from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
@@ -65,20 +64,6 @@ class OwnMemory:
         self._thread.join()
 
 
-def target(sleep_ms: int, checkpoint_s: float) -> dict:
-    """One endpoint that sleeps ``sleep_ms`` (no login, no data); checkpoints as asked."""
-    sleep = {"name": "Sleep", "method": "GET", "path": "/test/sleep/", "auth": False}
-    return {
-        "ROOT_URLCONF": "tests.support.urls",
-        "PERFTEST": {
-            **settings.PERFTEST,
-            "SEEDER": None,
-            "ENDPOINTS": [{**sleep, "query": {"ms": str(sleep_ms)}}],
-            "SOAK": {"CHECKPOINT_S": checkpoint_s},
-        },
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="the soak's steady part")
@@ -96,7 +81,9 @@ def main() -> None:
         flush=True,
     )
     with (
-        override_settings(**target(options.sleep_ms, options.checkpoint_s)),
+        override_settings(
+            **sleeping_view(options.sleep_ms, SOAK={"CHECKPOINT_S": options.checkpoint_s})
+        ),
         run_gunicorn(os.environ["DATABASE_URL"], workers=2) as server,
         tempfile.TemporaryDirectory() as output,
         OwnMemory(options.every) as memory,

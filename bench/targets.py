@@ -3,6 +3,7 @@
 - ``nginx(location)``: nginx on a free 127.0.0.1 port, answering every path with the given
   ``location`` block (``return 200 "ok\\n";`` from memory, or a small static file), with its
   access log as its own count of the requests it handled.
+- ``sleeping_view(ms)``: the settings that measure one view sleeping ``ms`` milliseconds.
 - the stand-in under gunicorn: ``tests.support.live_server.run_gunicorn`` on the file database that
   ``use_temporary_database`` points Django at, with ``tests.support.counting``'s count.
 
@@ -52,6 +53,24 @@ FROM_MEMORY = 'return 200 "ok\\n";'
 #: nginx serving ``www/small.txt`` (``STATIC_BODY``) for every path.
 STATIC_FILE = "try_files /small.txt =404;"
 STATIC_BODY = b"perftest bench: a small static file\n"
+
+
+def sleeping_view(sleep_ms: int, **perftest: object) -> dict:
+    """The settings (for ``override_settings``) that measure one endpoint sleeping
+    ``sleep_ms`` (``/test/sleep/`` of ``tests.support.urls``; no login, no data), with
+    ``perftest`` over the project's ``PERFTEST``. Call it once Django is set up."""
+    from django.conf import settings  # set up by use_temporary_database, after this import
+
+    sleep = {"name": "Sleep", "method": "GET", "path": "/test/sleep/", "auth": False}
+    return {
+        "ROOT_URLCONF": "tests.support.urls",
+        "PERFTEST": {
+            **settings.PERFTEST,
+            "SEEDER": None,
+            "ENDPOINTS": [{**sleep, "query": {"ms": str(sleep_ms)}}],
+            **perftest,
+        },
+    }
 
 
 def use_temporary_database() -> None:
