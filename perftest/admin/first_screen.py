@@ -22,7 +22,7 @@ from perftest.store.read import StoredRun
 ON_THIS_PAGE = {
     anchors.CAPACITY_SEARCH: "capacity-search",
     anchors.RESPONSE_TIMES: "endpoint-results",
-    anchors.KEY_FINDINGS: "findings",
+    anchors.FACTS: "findings",
     anchors.CONFIGURATION_PROBLEMS: "findings",
 }
 

@@ -28,12 +28,19 @@ def bottleneck_heading(index: int, finding: Any) -> str:
     return " ".join(f"{index}. {finding.title}".split())
 
 
-#: The report's headings the first screen links to, by what they hold.
-CAPACITY_SEARCH = slug("Capacity search")
-RESPONSE_TIMES = slug("Response times")
-BOTTLENECKS = slug("Bottlenecks")
-KEY_FINDINGS = slug("Key findings")
-CONFIGURATION_PROBLEMS = slug("Configuration problems")
+#: The report's headings the first screen links to, as the sections print them: one text,
+#: so a heading renamed keeps its links.
+CAPACITY_SEARCH_HEADING = "Capacity search"
+RESPONSE_TIMES_HEADING = "Response times"
+BOTTLENECKS_HEADING = "Bottlenecks"
+FACTS_HEADING = "Facts of the run"
+CONFIGURATION_PROBLEMS_HEADING = "Configuration problems"
+#: Their anchors.
+CAPACITY_SEARCH = slug(CAPACITY_SEARCH_HEADING)
+RESPONSE_TIMES = slug(RESPONSE_TIMES_HEADING)
+BOTTLENECKS = slug(BOTTLENECKS_HEADING)
+FACTS = slug(FACTS_HEADING)
+CONFIGURATION_PROBLEMS = slug(CONFIGURATION_PROBLEMS_HEADING)
 
 
 def comparison(baseline: int) -> str:
@@ -44,7 +51,7 @@ def comparison(baseline: int) -> str:
 def of_finding(stored: StoredRun, finding: Any) -> str:
     """Where a stored finding's evidence is in the report: a bottleneck's own heading, the
     comparison for a change against the baseline, the capacity search, the configuration
-    problems or the key findings."""
+    problems or the facts of the run."""
     if finding.kind == BOTTLENECK:
         found = [f for f in stored.findings if f.kind == BOTTLENECK]
         index = next(i for i, f in enumerate(found, 1) if f is finding)
@@ -55,4 +62,4 @@ def of_finding(stored: StoredRun, finding: Any) -> str:
         return CONFIGURATION_PROBLEMS
     if finding.kind == KEY and finding.rule == CAPACITY:
         return CAPACITY_SEARCH
-    return KEY_FINDINGS
+    return FACTS

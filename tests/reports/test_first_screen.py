@@ -24,7 +24,12 @@ from perftest.reports import anchors, console, html, json, markdown
 from perftest.reports.blocks import Heading
 from perftest.reports.sections import answer, short_summary
 from perftest.store import read
-from tests.support.first_screen_runs import REPEATED, compared_run, endpoints_run, plan
+from tests.support.first_screen_runs import (
+    compared_run,
+    endpoints_run,
+    login_hash_run,
+    plan,
+)
 from tests.support.report_checks import validate
 from tests.support.stored_rows import (
     add_endpoint,
@@ -149,22 +154,15 @@ def test_what_to_do_is_three_recommendations_most_pressing_first_each_once():
 
 
 def test_the_logins_own_advice_comes_after_the_endpoints_under_test():
-    hashed = {"algorithm": "pbkdf2_sha256", "iterations": 1_000_000, "ms": 45.0}
-    run = make_run(config=plan(), environment={"cpu_count": 4, "password_hash": hashed})
-    add_endpoint(run, "Login", method="POST", path="/api/auth/login/", p50_ms=50.0)
-    add_endpoint(
-        run,
-        "Get Lessons",
-        duplicate_queries=[{"sql": REPEATED, "max_per_request": 12, "requests": 20}],
-    )
-    analyzed(run)
-    stored = read.load(run.pk)
+    stored = login_hash_run()
 
     labels = [line.label for line in answer.of(stored).to_do]
     assert labels[0] == "Get Lessons" and labels[-1] == "Login"
 
 
-@pytest.mark.parametrize("build", [endpoints_run, compared_run], ids=["n+1", "baseline"])
+@pytest.mark.parametrize(
+    "build", [endpoints_run, compared_run, login_hash_run], ids=["n+1", "baseline", "fact"]
+)
 def test_every_first_screen_link_leads_to_a_heading_in_markdown_and_html(build):
     stored = build()
     report = markdown.render(stored)

@@ -42,6 +42,21 @@ def endpoints_run(**login) -> read.StoredRun:
     return read.load(run.pk)
 
 
+def login_hash_run() -> read.StoredRun:
+    """A run whose advice includes a fact of the run: its login is mostly one password hash
+    (45 ms of a 50 ms p50), and Get Lessons repeats a statement (N+1)."""
+    hashed = {"algorithm": "pbkdf2_sha256", "iterations": 1_000_000, "ms": 45.0}
+    run = make_run(config=plan(), environment={"cpu_count": 4, "password_hash": hashed})
+    add_endpoint(run, "Login", method="POST", path="/api/auth/login/", p50_ms=50.0)
+    add_endpoint(
+        run,
+        "Get Lessons",
+        duplicate_queries=[{"sql": REPEATED, "max_per_request": 12, "requests": 20}],
+    )
+    analyzed(run)
+    return read.load(run.pk)
+
+
 def compared_run() -> read.StoredRun:
     """A run compared with a baseline: two regressions on Get Lessons, one on Get Profile,
     one improvement, stored as the runner stores a comparison and its findings; and a

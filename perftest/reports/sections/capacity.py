@@ -16,6 +16,7 @@ from perftest.analysis.rules.capacity import CAPACITY
 from perftest.store.read import StoredRun
 from perftest.text import level_label, number
 
+from .. import anchors
 from ..blocks import Block, Heading, Paragraph, Table
 from .phrases import NONE, latencies
 
@@ -103,7 +104,7 @@ def search(stored: StoredRun) -> list[Block]:
         return []
     answer = headline(stored)
     return [
-        Heading("Capacity search"),
+        Heading(anchors.CAPACITY_SEARCH_HEADING),
         *([Paragraph(answer)] if answer else []),
         Paragraph(_how(found)),
         Table(STEP_HEADERS, [cells for cells, _ in step_rows(stored)], right=STEP_RIGHT),

@@ -13,6 +13,7 @@ from perftest.store.read import StoredRun
 from perftest.store.vocabulary import unjudged, unmeasured
 from perftest.text import ms, status_counts
 
+from .. import anchors
 from ..blocks import Block, Code, Heading, Paragraph, Strong, Table
 from .phrases import NONE, answers_otherwise, endpoint_cells, endpoint_headers, errors, latencies
 
@@ -81,7 +82,7 @@ def _left_out(found: Any, stored: StoredRun) -> list[str]:
 
 
 def response_times(stored: StoredRun) -> list[Block]:
-    heading = Heading("Response times")
+    heading = Heading(anchors.RESPONSE_TIMES_HEADING)
     if not stored.sequential:
         return [heading, Paragraph("No endpoint is stored for this run.")]
     figures = (metrics.P50, metrics.P95, metrics.P99, metrics.MAX, metrics.MEAN)

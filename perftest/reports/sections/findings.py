@@ -19,6 +19,7 @@ from perftest.analysis.rules.base import (
 from perftest.analysis.thresholds import NOT_MEASURED
 from perftest.store.read import StoredRun
 
+from .. import anchors
 from ..anchors import bottleneck_heading
 from ..blocks import Block, Bullets, Code, Heading, Paragraph, Strong, Table
 from .phrases import of_kind
@@ -39,7 +40,7 @@ def configuration(stored: StoredRun) -> list[Block]:
     if not found:
         return []
     return [
-        Heading("Configuration problems"),
+        Heading(anchors.CONFIGURATION_PROBLEMS_HEADING),
         Bullets([[Strong(f.title), f": {f.evidence}. {f.recommendation}"] for f in found]),
     ]
 
@@ -52,7 +53,7 @@ def bottleneck_rules(stored: StoredRun) -> list[Rule]:
 
 
 def bottlenecks(stored: StoredRun) -> list[Block]:
-    heading = Heading("Bottlenecks")
+    heading = Heading(anchors.BOTTLENECKS_HEADING)
     found = of_kind(stored.findings, BOTTLENECK)
     if not found:
         checked = [rule.looks_for for rule in bottleneck_rules(stored)]
@@ -83,7 +84,7 @@ def recommendations(stored: StoredRun) -> list[Block]:
 def key_findings(stored: StoredRun) -> list[Block]:
     """The facts of the run the rules stored ("key" findings): its totals, the slowest and
     fastest endpoints under test, the capacity found."""
-    heading = Heading("Facts of the run")
+    heading = Heading(anchors.FACTS_HEADING)
     found = of_kind(stored.findings, KEY)
     if not found:
         return [heading, Paragraph("No facts of the run are stored.")]
