@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from perftest.store.read import StoredRun
 
-from .metrics import P50
+from .metrics import P50, Metric
 
 _Row = TypeVar("_Row")
 
@@ -37,11 +37,11 @@ def password_hash(stored: StoredRun) -> dict | None:
     return hashed if isinstance(hashed, dict) and hashed.get("ms") else None
 
 
-def hash_share(endpoint: Any, stored: StoredRun) -> float | None:
-    """How much of the login's median time one password hash takes (1.33 for 133 %), or
-    None when either figure is missing."""
+def hash_share(endpoint: Any, stored: StoredRun, of: Metric = P50) -> float | None:
+    """How much of the login's time (its median, or the metric ``of``) one password hash
+    takes (1.33 for 133 %), or None when either figure is missing."""
     hashed = password_hash(stored)
-    return hashed["ms"] / P50.of(endpoint) if hashed and P50.of(endpoint) else None
+    return hashed["ms"] / of.of(endpoint) if hashed and of.of(endpoint) else None
 
 
 def under_test(rows: Iterable[_Row], stored: StoredRun) -> list[_Row]:

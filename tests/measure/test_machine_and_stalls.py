@@ -213,7 +213,7 @@ def test_a_healthy_closed_level_has_corrected_figures_and_no_stall_finding(
 @override_settings(PASSWORD_HASHERS=PROJECT_HASHERS)
 def test_login_is_explained_by_the_password_hash_timed_in_the_run(tmp_path):
     run = run_command(
-        tmp_path, "--endpoints", "Login,Get Profile", "--warmup", "0", "--iterations", "3"
+        tmp_path, "--endpoints", "Login,Get Profile", "--warmup", "0", "--iterations", "5"
     )
 
     hashed = run.environment["password_hash"]

@@ -20,6 +20,7 @@ from ..login import hash_share, is_login, password_hash, under_test
 from ..metrics import (
     MAX,
     MEAN,
+    MIN,
     P50,
     P95,
     P99,
@@ -396,7 +397,9 @@ def _most_queries(stored: StoredRun) -> list[Finding]:
     ]
 
 
-#: Login is explained by its password hash when one hash is at least this share of its p50.
+#: Login is explained by its password hash when one hash is at least this share of its fastest
+#: answer. The hash is timed once; the fastest login is the one least slowed by whatever else
+#: the machine ran, so the two are alike (a busy machine can double the median, not the hash).
 LOGIN_HASH_SHARE = 0.5
 
 
@@ -404,7 +407,7 @@ LOGIN_HASH_SHARE = 0.5
     LOGIN_HASH,
     KEY,
     ENDPOINT,
-    f"a login whose p50 is at least {LOGIN_HASH_SHARE:.0%} one password hash",
+    f"a login whose fastest answer is at least {LOGIN_HASH_SHARE:.0%} one password hash",
     "Keep the hasher: its cost is what protects the passwords. Design the load test around "
     "it instead: log each identity in once and reuse its token (--login once, or "
     "--identities), so the levels measure what users do after logging in, and measure login "
@@ -413,9 +416,10 @@ LOGIN_HASH_SHARE = 0.5
 def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
     """Login is slow because it hashes a password, on purpose: say so with both figures."""
     hashed, share = password_hash(stored), hash_share(endpoint, stored)
-    if not is_login(endpoint, stored) or hashed is None or share is None:
+    fastest = hash_share(endpoint, stored, of=MIN)
+    if not is_login(endpoint, stored) or hashed is None or share is None or fastest is None:
         return []
-    if share < LOGIN_HASH_SHARE:
+    if fastest < LOGIN_HASH_SHARE:
         return []
     iterations = hashed.get("iterations")
     work = f", {iterations:,} iterations" if iterations else ""
@@ -432,7 +436,8 @@ def _login_hash(endpoint: Any, stored: StoredRun) -> list[Finding]:
             )
             + f" ({hashed['algorithm']}{work})",
             f"One password hash with the platform's hasher took {ms(hashed['ms'])} in this run: "
-            f"{share:.0%} of the login's median time ({P50.text(endpoint)}). Every login "
+            f"{share:.0%} of the login's median time ({P50.text(endpoint)}) and "
+            f"{fastest:.0%} of its fastest answer ({MIN.text(endpoint)}). Every login "
             "checks the password with it, slow by design.",
             REGISTRY[LOGIN_HASH].recommendation,
         )
