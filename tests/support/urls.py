@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from thebot_settings.urls import urlpatterns as project_urlpatterns
 
-from . import config_views, views
+from . import config_views, soak_views, views
 
 urlpatterns = [
     path("test/slow/", views.slow),
@@ -24,6 +24,8 @@ urlpatterns = [
     path("test/subjects-by-name/", views.subjects_by_name),
     path("test/sleep/", views.sleep_ms),
     path("test/cpu/", views.cpu_ms),
+    path("test/leak/", soak_views.leak),
+    path("test/sawtooth/", soak_views.sawtooth),
     path("test/n-plus-one-sql/", views.n_plus_one_sql),
     path("test/empty-array/", config_views.empty_array),
     path("test/router/", include(config_views.router.urls)),
