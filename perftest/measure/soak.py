@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from perftest.plan.soak import SoakPlan
 
+from .heap import give_back_freed_memory
 from .result import LevelResult
 
 #: Stores a level in progress (the lifecycle's callback, through ``store.write``).
@@ -60,11 +61,16 @@ class Checkpoints:
     def due(self) -> bool:
         return time.monotonic() >= self._next
 
-    def take(self, level: LevelResult) -> None:
-        """Store ``level``, the workers' figures merged so far, marked as cut short: if the
-        run dies before the next checkpoint, that is what it is."""
+    def take(self, merged: Callable[[], LevelResult]) -> None:
+        """Store the workers' figures merged so far (``merged()``), marked as cut short: if the
+        run dies before the next checkpoint, that is what it is. The level is built here and
+        dropped before the freed memory is given back, so each checkpoint leaves perftest's
+        memory where it found it."""
         self.count += 1
         self._next = time.monotonic() + self.soak.checkpoint_s
+        level = merged()
         level.interrupted = True
         describe(level, self.soak, self.count)
         self.store(level)
+        del level
+        give_back_freed_memory()

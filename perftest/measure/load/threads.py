@@ -176,7 +176,7 @@ class _Level:
                 if self._aborts and not self.aborted:
                     self._check_aborts()
                 if self.checkpoints is not None and self.checkpoints.due():
-                    self.checkpoints.take(self._merge(None))
+                    self.checkpoints.take(lambda: self._merge(None))
 
     def _counts(self) -> tuple[int, int]:
         """Counted requests and answers as expected so far, read racily between requests."""
