@@ -119,7 +119,7 @@ def test_the_live_view_shows_a_running_soaks_figures_from_its_stored_checkpoint(
         "rss": ("55.0 MB", "this process (pid 7); 50.0 MB at the first of 3 samples"),
     }
     assert '<progress class="perftest-live-progress" max="100" value="10"' in panel
-    assert 'id="chart-run{}-live"'.format(run.pk) in panel
+    assert f'id="chart-run{run.pk}-live"' in panel
 
 
 def test_the_soaks_chart_draws_its_windows_and_samples_on_the_runs_clock():
