@@ -89,11 +89,11 @@ def _poll_s(checkpoint_s: float) -> float:
 def _rss(stored: StoredRun) -> Figure:
     """The latest reading and the first, so growth reads at a glance."""
     if not stored.samples:
-        return Figure("rss", "RSS", NONE, stored.row.resource_unavailable or "No sample yet.")
+        return Figure("rss", "Server RSS", NONE, stored.row.resource_unavailable or "No sample yet.")
     first, latest = stored.samples[0], stored.samples[-1]
     return Figure(
         "rss",
-        "RSS",
+        "Server RSS",
         mb(latest.rss_bytes / MB),
         f"{stored.row.resource_description or 'the measured processes'}; "
         f"{mb(first.rss_bytes / MB)} at the first of {len(stored.samples)} samples",
