@@ -89,7 +89,9 @@ def _poll_s(checkpoint_s: float) -> float:
 def _rss(stored: StoredRun) -> Figure:
     """The latest reading and the first, so growth reads at a glance."""
     if not stored.samples:
-        return Figure("rss", "Server RSS", NONE, stored.row.resource_unavailable or "No sample yet.")
+        return Figure(
+            "rss", "Server RSS", NONE, stored.row.resource_unavailable or "No sample yet."
+        )
     first, latest = stored.samples[0], stored.samples[-1]
     return Figure(
         "rss",
