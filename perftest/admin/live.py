@@ -105,9 +105,9 @@ def _rss(stored: StoredRun) -> Figure:
 def _level_figures(level: Any) -> tuple[Figure, ...]:
     errors = level.requests - level.ok
     judged = not unjudged(level)
-    planned = f"of {level.planned_requests} planned" if level.planned_requests else ""
+    planned = f"of {level.planned_requests} planned " if level.planned_requests else ""
     return (
-        Figure("requests", "Requests", str(level.requests), f"{planned} at {number(level.rate)}/s"),
+        Figure("requests", "Requests", str(level.requests), f"{planned}at {number(level.rate)}/s"),
         Figure(
             "errors",
             "Errors",
@@ -157,7 +157,15 @@ def _before_first_checkpoint(stored: StoredRun, url: str) -> Live:
         f"sequential pass and stores the first {span(plan.checkpoint_s)} in."
     )
     left = Figure("left", "Time left", span(plan.total_s), "the whole soak, after the pass")
-    return Live(stored.pk, stored.status, headline, (left,), covered=0.0, url=url)
+    return Live(
+        stored.pk,
+        stored.status,
+        headline,
+        (left,),
+        covered=0.0,
+        poll_s=_poll_s(plan.checkpoint_s),
+        url=url,
+    )
 
 
 def of(stored: StoredRun) -> Live:

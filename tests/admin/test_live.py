@@ -190,7 +190,8 @@ def test_a_soak_before_its_first_checkpoint_has_all_of_its_plan_ahead(viewer):
         panel
     )
     assert figures(panel) == {"left": ("1 min 2 s", "the whole soak, after the pass")}
-    assert 'data-live-running="yes"' in panel and "<svg" not in panel
+    assert 'data-live-running="yes"' in panel and 'data-live-every-ms="1000"' in panel
+    assert "<svg" not in panel
 
 
 def test_a_running_run_that_is_no_soak_says_its_figures_come_when_it_ends(viewer):
