@@ -8,7 +8,7 @@ reads the live request count, and waits, however long a busy machine takes, for 
 own script to show a different one without reloading the page (a mark set on the page's
 ``window`` survives only if it never reloads). Then the soak is stopped by its pid (SIGTERM:
 it ends ``interrupted``, exit 130) and the page says, still without a reload, that the run
-finished.
+finished. On a 400 px screen the panel fits without scrolling sideways.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ SOAK = (
 #: first), and to end once told to.
 STARTS_WITHIN_S, ENDS_WITHIN_S = 120.0, 60.0
 TIMEOUT_MS = 60_000
+NARROW = 400
 REQUESTS = '#live [data-live="requests"] .perftest-live-value'
 #: The live request count, once the page shows one different from ``seen``.
 CHANGED_JS = f"""
@@ -121,6 +122,14 @@ def test_a_running_soaks_page_shows_its_figures_change_without_a_reload_then_tha
             assert page.evaluate("window.perftestNeverReloaded") is True
             page.screenshot(path=str(tmp_path / "live-page.png"), full_page=True)
             page.locator("#live").screenshot(path=str(tmp_path / "live-panel.png"))
+            # On a phone the panel's figures wrap and its chart shrinks: nothing scrolls sideways.
+            phone = browser.new_context(viewport={"width": NARROW, "height": 900})
+            phone.add_cookies([{"name": "sessionid", "value": session, "url": admin}])
+            narrow = phone.new_page()
+            narrow.goto(f"{admin}{run.pk}/change/")
+            narrow.locator("#live").screenshot(path=str(tmp_path / "live-panel-narrow.png"))
+            assert narrow.evaluate("document.documentElement.scrollWidth") <= NARROW
+            phone.close()
 
             soak.send_signal(signal.SIGTERM)
             assert soak.wait(timeout=ENDS_WITHIN_S) == 130
