@@ -21,6 +21,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    JSONField,
     Max,
     OuterRef,
     Q,
@@ -86,6 +87,13 @@ def _top_level_ok_throughput() -> Subquery:
     return Subquery(levels.annotate(value=filled).values("value")[:1])
 
 
+def _soak_record() -> Subquery:
+    """The ``soak`` record of the run's soak level (``LoadLevel.soak``: what its last
+    checkpoint covered of its plan); None for a run without one."""
+    levels = models.LoadLevel.objects.filter(run=OuterRef("pk")).exclude(soak={})
+    return Subquery(levels.order_by("position").values("soak")[:1], output_field=JSONField())
+
+
 def annotated(runs: QuerySet) -> QuerySet:
     """``runs`` with every figure the list shows, computed in the same query."""
     threshold = Q(kind=THRESHOLD)
@@ -94,6 +102,7 @@ def annotated(runs: QuerySet) -> QuerySet:
         endpoints_ok=_count(models.EndpointResult, JUDGED & Q(ok=F("requests"))),
         worst_p95=_per_run(models.EndpointResult, Max("p95_ms"), UNDER_TEST),
         top_ok_throughput=_top_level_ok_throughput(),
+        soak_record=_soak_record(),
         thresholds_passed=_count(models.Finding, threshold & Q(passed=True)),
         thresholds_red=_count(
             models.Finding, threshold & (Q(passed=False) | Q(actual=NOT_MEASURED))
@@ -103,10 +112,27 @@ def annotated(runs: QuerySet) -> QuerySet:
     )
 
 
+def soak_covered(record: dict | None) -> str:
+    """The share of a soak's planned warm-up and steady part its last checkpoint covered, as
+    ``42 %``; "" without a stored soak level."""
+    if not record:
+        return ""
+    planned_s = record["warmup_s"] + record["steady_s"]
+    return f"{100 * min(record['covered_s'] / planned_s, 1):.0f} %" if planned_s else ""
+
+
 @admin.display(description="status", ordering="status")
 def status(run: models.Run) -> str:
-    """The status, coloured by the stored verdict: a red run is never a green badge."""
-    return badges.run_status(run.status, run_verdict.stored_with(run))
+    """The status, coloured by the stored verdict: a red run is never a green badge. A run
+    still running says so in its own colour, a soak with how much of its plan it has
+    covered (its page shows the rest, live)."""
+    shown = badges.run_status(run.status, run_verdict.stored_with(run))
+    covered = soak_covered(run.soak_record) if run.status == models.Run.Status.RUNNING else ""
+    if covered:
+        return format_html(
+            '{} <span class="perftest-soak-covered">soak {} covered</span>', shown, covered
+        )
+    return shown
 
 
 @admin.display(description="verdict", ordering="verdict")

@@ -1,7 +1,8 @@
 """What the admin's run page shows around the run's own fields, read from a ``StoredRun``.
 
-The page is for a person deciding what to look at: the run's verdict and the first screen
-(``first_screen``: the answers in a few lines, linked to their evidence) first, then the
+The page is for a person deciding what to look at: while the run is running, its progress
+from what it has stored so far (``live``, refreshed in place); the run's verdict and the first
+screen (``first_screen``: the answers in a few lines, linked to their evidence), then the
 report's executive summary, then each kind of row as a table (figures formatted as the
 reports format them), findings coloured by severity with their evidence, the thresholds with
 a failed one in red, the capacity search's steps when the run searched, each endpoint's
@@ -36,7 +37,7 @@ from perftest.store.read import Status, StoredRun
 from perftest.store.vocabulary import unjudged
 from perftest.text import MB, error_groups, level_label, mb, percent
 
-from . import badges, drawing, endpoint_history, first_screen, stored_data
+from . import badges, drawing, endpoint_history, first_screen, live, stored_data
 from .tables import Row, Table
 
 #: The phases of the sequential rows, as the page names them.
@@ -267,6 +268,7 @@ def context(stored: StoredRun) -> dict[str, Any]:
     report_url = reverse("admin:perftest_run_report", args=[stored.pk, "html"])
     here = [row.anchor for row in found.rows if row.anchor]
     return {
+        "perftest_live": live.of(stored) if stored.status == Status.RUNNING else None,
         "perftest_verdict": _verdict(stored),
         "perftest_first_screen": first_screen.first_screen(stored, here, report_url),
         "perftest_summary": SafeString(html.section_html(summary.executive_summary(stored))),

@@ -25,7 +25,7 @@ from perftest.store.read import StoredRun
 from . import run_list, run_page
 from .forms import RunForm
 from .permissions import viewing_runs
-from .views import compare, history, report
+from .views import compare, history, live, report
 
 
 class RunChangeList(ChangeList):
@@ -120,6 +120,7 @@ class RunAdmin(admin.ModelAdmin):
                 viewing_runs(self, history.history),
                 name="perftest_run_endpoint_history",
             ),
+            path("<int:pk>/live/", viewing_runs(self, live.live), name="perftest_run_live"),
             *super().get_urls(),
         ]
 

@@ -412,6 +412,7 @@ def test_every_view_asks_for_staff_and_the_view_permission(tmp_path):
         *(f"{LIST}{run.pk}/report/{name}/" for name in CONTENT_TYPES),
         f"{LIST}{run.pk}/compare/{baseline.pk}/",
         f"{LIST}{run.pk}/endpoint-history/",
+        f"{LIST}{run.pk}/live/",
     ]
     anonymous = Client()
     not_staff = user("visitor", staff=False)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -36,26 +35,21 @@ from pathlib import Path
 
 import pytest
 from django import db
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from perftest import models
 from perftest.analysis.rules.capacity import CAPACITY
 from perftest.reports.charts.whole_run import PANELS
 from perftest.text import ms
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS, needs_chromium, staff_session
 from tests.support.live_server import run_gunicorn, shared_database_url  # noqa: F401
 from tests.support.passwords import PROJECT_HASHERS
 from tests.support.stored_rows import analyzed, capacity_run
 
-CHROMIUM = "/usr/bin/chromium"
 PDFTOTEXT = shutil.which("pdftotext")
 pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM),
-        reason=f"{CHROMIUM} is missing: `apt-get install -y chromium` (.ci/run does it)",
-    ),
+    needs_chromium,
     # The test database is set up for the module's stored runs; a test itself reads none
     # (not transactional: a transactional test's flush would empty the module's rows).
     pytest.mark.django_db,
@@ -71,7 +65,6 @@ WIDE, NARROW = 1400, 400
 #: WCAG's least contrast for body text (AA).
 READABLE = 4.5
 TIMEOUT_MS = 60_000
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu"]
 
 
 @dataclass(frozen=True)
@@ -130,16 +123,6 @@ def earlier_copy(run: models.Run) -> models.Run:
             row.level = copied_levels[row.level_id]
         row.save()
     return copy
-
-
-def staff_session() -> str:
-    """The session cookie of a staff user who may view runs (logged in without a password:
-    the login form is the admin test's subject, not this module's)."""
-    person = get_user_model().objects.create_user("reader", "reader@example.invalid", is_staff=True)
-    person.user_permissions.set(Permission.objects.filter(codename="view_run"))
-    client = Client()
-    client.force_login(person)
-    return client.cookies["sessionid"].value
 
 
 @pytest.fixture(scope="module")

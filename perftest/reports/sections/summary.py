@@ -74,7 +74,11 @@ def _status_sentence(stored: StoredRun) -> str:
             f"{done} of {planned} planned requests made before that."
         )
     if stored.status == Status.RUNNING:
-        return "The run is still marked running: it stopped before its results were saved."
+        return (
+            "The run is still marked running: the figures below are those it has stored so far "
+            "(a soak stores them at each checkpoint, any other run when it ends), and a run "
+            "whose process died stays so until the next run on its database marks it abandoned."
+        )
     if stored.status == Status.ABANDONED:
         return _abandoned_sentence(stored, done, planned)
     return f"The run completed: {done} of {planned} planned requests were made."
