@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from perftest.plan.soak import SoakPlan
 
-from .heap import give_back_freed_memory
+from .heap import give_back_freed_memory, set_long_lived_aside, take_long_lived_back
 from .result import LevelResult
 
 #: Stores a level in progress (the lifecycle's callback, through ``store.write``).
@@ -55,8 +55,15 @@ class Checkpoints:
     _next: float = 0.0
 
     def start(self) -> None:
-        """The first checkpoint is one interval after the workers are released."""
+        """Called as the workers are released: the first checkpoint is one interval later.
+        What is alive now is set aside from the garbage collector until ``stop``, so each
+        checkpoint's collection is short."""
+        set_long_lived_aside()
         self._next = time.monotonic() + self.soak.checkpoint_s
+
+    def stop(self) -> None:
+        """The level ended, however it ended."""
+        take_long_lived_back()
 
     def due(self) -> bool:
         return time.monotonic() >= self._next

@@ -5,6 +5,8 @@ frames. One real in-process soak of a few seconds, a checkpoint every 0.3 s."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from perftest.models import LoadLevel, Run
@@ -39,6 +41,7 @@ def soak(run_perftest, settings, monkeypatch):
                 "samples": row.resource_samples.count(),
                 "sample_offsets": list(row.resource_samples.values("offset_s")),
                 "sequential": row.endpoints.filter(phase="sequential").count(),
+                "set_aside": gc.get_freeze_count(),
             }
         )
         return stored
@@ -68,6 +71,9 @@ def test_a_soak_stores_each_checkpoint_as_it_goes_then_the_whole_level_with_its_
         assert stored["interrupted"] and stored["windows"] == stored["requests"]
         assert stored["sequential"] == 1 and stored["samples"] >= 1
     assert seen[-1]["requests"] > seen[0]["requests"] > 0
+    # While it ran, what was alive at its start was set aside from garbage collection (each
+    # checkpoint's pass stays short); when it ended, it was put back.
+    assert all(stored["set_aside"] > 0 for stored in seen) and gc.get_freeze_count() == 0
     # Then the finished soak replaces its checkpoints with the whole level.
     run.refresh_from_db()
     level = run.levels.get()

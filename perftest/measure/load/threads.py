@@ -94,11 +94,11 @@ class _Level:
         self._set_up = threading.Semaphore(0)
 
     def _start_clock(self) -> None:
+        if self.checkpoints is not None:  # first: its garbage collection is not timed
+            self.checkpoints.start()
         self._cpu.start()
         self.clock.start_ns = _perf_ns()
         self.clock.started_unix_ns = time.time_ns()
-        if self.checkpoints is not None:
-            self.checkpoints.start()
 
     def _cpu_use(self) -> CpuUse | None:
         """CPU from the release of the workers to their end; None when they were never released."""
@@ -136,6 +136,9 @@ class _Level:
                     "their figures are not counted"
                 )
             raise LevelInterrupted(level) from None
+        finally:
+            if self.checkpoints is not None:
+                self.checkpoints.stop()
         level = self._merge(self._cpu_use())
         level.aborted = self.aborted
         return level
