@@ -175,8 +175,8 @@ class _Level:
                     tick(self._status(label))
                 if self._aborts and not self.aborted:
                     self._check_aborts()
-                if self.checkpoints is not None and self.checkpoints.due():
-                    self.checkpoints.take(self._merge(None))
+                if self.checkpoints is not None:
+                    self.checkpoints.poll(lambda: self._merge(None))
 
     def _counts(self) -> tuple[int, int]:
         """Counted requests and answers as expected so far, read racily between requests."""
