@@ -19,6 +19,8 @@ from perftest.measure.allocations import (
     project_roots,
     site_name,
 )
+from perftest.measure.soak import Checkpoints
+from perftest.plan.soak import SoakPlan
 
 KEPT = 100 * 1024
 TIMES = 20
@@ -100,3 +102,22 @@ def test_a_trace_that_started_tracing_stops_it_and_names_nothing_before_the_warm
     assert tracemalloc.is_tracing() and tracemalloc.get_traceback_limit() == 1
     assert trace.finish(0) is None  # no snapshot at the warm-up's end: nothing to compare
     assert not tracemalloc.is_tracing()
+
+
+def _never_merged():
+    raise AssertionError("no checkpoint is due within the test")
+
+
+def test_the_first_snapshot_waits_for_the_warm_up_to_end(tracing):
+    trace = AllocationTrace([])
+    checkpoints = Checkpoints(SoakPlan(60.0, 3600.0, 600.0, True), lambda level: None, trace)
+    checkpoints.start()
+    checkpoints.poll(_never_merged)
+    assert trace.finish(0) is None  # an hour of warm-up still to go: no snapshot yet
+
+
+def test_without_a_warm_up_the_first_snapshot_is_taken_as_the_workers_are_released(tracing):
+    trace = AllocationTrace([])
+    checkpoints = Checkpoints(SoakPlan(60.0, 0.0, 600.0, True), lambda level: None, trace)
+    checkpoints.start()
+    assert trace.finish(0) is not None

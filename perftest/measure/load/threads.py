@@ -94,11 +94,11 @@ class _Level:
         self._set_up = threading.Semaphore(0)
 
     def _start_clock(self) -> None:
+        if self.checkpoints is not None:  # first: a soak's snapshot here precedes the clock
+            self.checkpoints.start()
         self._cpu.start()
         self.clock.start_ns = _perf_ns()
         self.clock.started_unix_ns = time.time_ns()
-        if self.checkpoints is not None:
-            self.checkpoints.start()
 
     def _cpu_use(self) -> CpuUse | None:
         """CPU from the release of the workers to their end; None when they were never released."""
