@@ -75,3 +75,13 @@ def test_a_soak_that_traced_nothing_shows_no_allocation_sites():
     assert top_sites(level) == []
     report = rendered(run)
     assert "Where memory grew" not in report and "tracemalloc" not in report
+
+
+def test_an_interrupted_soak_compares_up_to_its_interruption():
+    run, level = _soak_run({**SOAK, "allocations": ALLOCATIONS})
+    level.interrupted = True
+    level.save()
+
+    assert "the warm-up's end (6.1 s into the level) and its interruption (1 min 6 s" in (
+        rendered(run)
+    )
