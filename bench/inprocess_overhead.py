@@ -98,13 +98,9 @@ def compare(name: str, path_: str, token: str | None, n: int, blocks: int) -> di
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blocks", type=int, default=41, help="alternating blocks per target")
-    parser.add_argument("--trivial", type=int, default=200, help="requests per trivial block")
-    parser.add_argument("--list", type=int, default=50, help="requests per list block")
-    args = parser.parse_args()
-
+def seeded_login():
+    """The bench database migrated, one identity and the stand-in's sample data seeded: the
+    seeding (to clean up) and the identity's token."""
     call_command("migrate", verbosity=0)
     from perftest.conf import get_config
     from perftest.lifecycle.seeding import Seeding
@@ -118,8 +114,17 @@ def main() -> None:
         {"email": identity.email, "password": identity.password},
         content_type="application/json",
     )
-    token = login.json()["data"]["token"]
+    return seeding, login.json()["data"]["token"]
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blocks", type=int, default=41, help="alternating blocks per target")
+    parser.add_argument("--trivial", type=int, default=200, help="requests per trivial block")
+    parser.add_argument("--list", type=int, default=50, help="requests per list block")
+    args = parser.parse_args()
+
+    seeding, token = seeded_login()
     rows = []
     with override_settings(ROOT_URLCONF=__name__):
         rows.append(

@@ -91,8 +91,9 @@ DEFAULTS: dict[str, Any] = {
     # may be on another host), marked abandoned and its seeded data removed by the next run.
     "STALE_RUN_AFTER": 6 * 3600,
     # --soak: seconds between two checkpoints, each storing the run so far (a crash loses at
-    # most one interval).
-    "SOAK": {"CHECKPOINT_S": 60},
+    # most one interval); whether an in-process soak traces its allocations (tracemalloc) to
+    # name the lines where memory grew.
+    "SOAK": {"CHECKPOINT_S": 60, "TRACE_ALLOCATIONS": True},
     # HTTP transport timeouts in seconds.
     "CONNECT_TIMEOUT": 5.0,
     "READ_TIMEOUT": 30.0,
@@ -362,6 +363,8 @@ def validate(config: dict, where: Where = SETTINGS) -> dict:
     problem = limits.CHECKPOINT.problem(config["SOAK"]["CHECKPOINT_S"])
     if problem:
         raise (where / "SOAK" / "CHECKPOINT_S").error(problem)
+    if not isinstance(config["SOAK"]["TRACE_ALLOCATIONS"], bool):
+        raise (where / "SOAK" / "TRACE_ALLOCATIONS").error("must be True or False.")
     return config
 
 

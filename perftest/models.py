@@ -224,7 +224,8 @@ class LoadLevel(MeasuredFigures):
         blank=True,
         help_text="--soak: {steady_s, warmup_s, checkpoint_s, checkpoints, covered_s, "
         "warmup_ends_at, warmup_ends_s (after the first window's start), "
-        "resources_warmup_ends_s (after sampling started)}; {} for other levels",
+        "resources_warmup_ends_s (after sampling started), allocations (in-process: the lines "
+        "whose live memory grew most over the steady part)}; {} for other levels",
     )
     database_connections = models.JSONField(
         default=dict,

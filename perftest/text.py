@@ -22,6 +22,15 @@ def mb(value: float) -> str:
     return f"{value:.1f} MB"
 
 
+def size(value: float) -> str:
+    """Bytes as read aloud: ``512 B``, ``50.0 KB``, ``12.3 MB`` (1 KB = 1024 B)."""
+    if abs(value) >= MB:
+        return mb(value / MB)
+    if abs(value) >= 1024:
+        return f"{value / 1024:.1f} KB"
+    return f"{value:.0f} B"
+
+
 def percent(value: float) -> str:
     return f"{value:.1f}%"
 

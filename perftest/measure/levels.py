@@ -4,7 +4,8 @@ The per-identity set-up (``setup.Setup``) is built once and handed to the engine
 names (``--engine``): threads of this process, or Locust's processes. Each level is appended
 to the result as it ends, with the database connections it used. With ``--capacity`` the
 levels are the steps of a search (``measure.capacity`` proposes each rate,
-``measure.capacity_steps`` sizes its pool and judges it), run here like any open level.
+``measure.capacity_steps`` sizes its pool and judges it), run here like any open level. An
+in-process soak's level is traced (``measure.allocations``) from its start to its end.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from perftest.plan.expressions import parse
 from perftest.plan.model import Mix
 from perftest.text import number
 
+from .allocations import AllocationTrace, project_roots
 from .capacity import Search
 from .capacity_steps import judge, pool_size, start_p95_ms, start_rate
 from .database import ConnectionUse, ConnectionWatch
@@ -91,14 +93,21 @@ class Levels:
         watch = ConnectionWatch()
         watch.start()
         checkpoints = self._checkpoints(schedule.workers, watch)
+        trace = checkpoints.allocations if checkpoints is not None else None
+        if trace is not None:
+            trace.start()
         try:
-            level = engine.run_level(
-                schedule, lambda text: session.tick(prefix + text), checkpoints
-            )
-        except LevelInterrupted as interrupted:
-            self._append(interrupted.result, schedule.workers, watch, checkpoints)
-            raise
-        self._append(level, schedule.workers, watch, checkpoints)
+            try:
+                level = engine.run_level(
+                    schedule, lambda text: session.tick(prefix + text), checkpoints
+                )
+            except LevelInterrupted as interrupted:
+                self._append(interrupted.result, schedule.workers, watch, checkpoints)
+                raise
+            self._append(level, schedule.workers, watch, checkpoints)
+        finally:
+            if trace is not None:
+                trace.stop()  # after an error too; once finished, it does nothing
         return level
 
     def _checkpoints(self, workers: int, watch: ConnectionWatch) -> Checkpoints | None:
@@ -112,7 +121,9 @@ class Levels:
             self._complete(level, workers, watch.so_far())
             store(level)
 
-        return Checkpoints(soak, complete)
+        # In-process only: over HTTP the server's memory is another process's.
+        traced = soak.trace_allocations and self.session.plan.http is None
+        return Checkpoints(soak, complete, AllocationTrace(project_roots()) if traced else None)
 
     def _search(self, engine: Engine, plan: CapacityPlan) -> None:
         """``--capacity``: each step an open level at the rate the search proposes, its pool
@@ -160,5 +171,9 @@ class Levels:
         self._complete(level, workers, watch.stop())
         if checkpoints is not None:
             describe(level, checkpoints.soak, checkpoints.count)
+            trace = checkpoints.allocations
+            traced = trace.finish(level.started_unix_ns) if trace is not None else None
+            if traced is not None:
+                level.soak["allocations"] = traced
         self.session.result.levels.append(level)
         self.session.keep_sessions()

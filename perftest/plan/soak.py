@@ -59,6 +59,9 @@ class SoakPlan:
     warmup_s: float
     #: Seconds between two checkpoints (``PERFTEST["SOAK"]["CHECKPOINT_S"]``).
     checkpoint_s: float
+    #: Whether an in-process soak names the lines where memory grew (``tracemalloc``,
+    #: ``PERFTEST["SOAK"]["TRACE_ALLOCATIONS"]``); never over HTTP.
+    trace_allocations: bool = False
 
     @property
     def total_s(self) -> float:
@@ -70,7 +73,13 @@ class SoakPlan:
         """A stored soak plan; None for a stored plan that ran no soak."""
         if not isinstance(data, Mapping):
             return None
-        return cls(float(data["steady_s"]), float(data["warmup_s"]), float(data["checkpoint_s"]))
+        return cls(
+            float(data["steady_s"]),
+            float(data["warmup_s"]),
+            float(data["checkpoint_s"]),
+            # Soaks stored before allocations were traced did not trace them.
+            bool(data.get("trace_allocations", False)),
+        )
 
 
 def soak_plan(soak: str, warmup: str | None, config: Mapping[str, Any]) -> SoakPlan:
@@ -81,4 +90,7 @@ def soak_plan(soak: str, warmup: str | None, config: Mapping[str, Any]) -> SoakP
     if warmup is not None:
         warmup_s = parse_duration(warmup, "--soak-warmup")
         in_range("--soak-warmup", warmup_s, limits.SOAK_WARMUP)
-    return SoakPlan(steady_s, warmup_s, float(config["SOAK"]["CHECKPOINT_S"]))
+    settings = config["SOAK"]
+    return SoakPlan(
+        steady_s, warmup_s, float(settings["CHECKPOINT_S"]), bool(settings["TRACE_ALLOCATIONS"])
+    )

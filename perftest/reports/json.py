@@ -36,8 +36,9 @@ from .sections.findings import verdict as threshold_verdict
 #: Retry-After in each answer class, and the comparison's ``not_judged`` figures and ``machine``;
 #: 1.4: ``capacity`` and ``server``, each level's ``littles_law``, ``server_cores``,
 #: ``database_cores`` and ``generator_processes``, and each level's and endpoint's
-#: ``server_timing`` and ``server_breakdown``; 1.5: ``answer``, the first screen).
-SCHEMA_VERSION = "1.5"
+#: ``server_timing`` and ``server_breakdown``; 1.5: ``answer``, the first screen; 1.6: an
+#: in-process soak's level's ``soak.allocations``, the lines where its memory grew).
+SCHEMA_VERSION = "1.6"
 
 #: Columns that are links between rows or encoded data rather than figures.
 _NOT_FIGURES = frozenset({"id", "run", "level", "histogram"})

@@ -39,9 +39,13 @@ def test_the_soak_is_one_open_level_of_warm_up_then_steady_part(soak, warmup, ex
     assert load.soak.warmup_s == expected_warmup_s
     assert load.duration_s == load.soak.warmup_s + load.soak.steady_s
     assert load.soak.checkpoint_s == 60.0  # the SOAK setting's default
+    assert load.soak.trace_allocations  # on by default (in-process soaks only trace)
     # The stored plan keeps the soak, and a stored plan without one ran none.
     assert RunPlan.from_dict(plan.to_dict()).load.soak == load.soak
     assert RunPlan.from_dict({"load": {"rate": 5.0}}).load.soak is None
+    # A soak stored before allocations were traced did not trace them.
+    stored = {"steady_s": 60, "warmup_s": 6, "checkpoint_s": 60}
+    assert not RunPlan.from_dict({"load": {"soak": stored}}).load.soak.trace_allocations
 
 
 @pytest.mark.parametrize(
@@ -69,3 +73,8 @@ def test_soak_usage_errors_exit_2_with_one_line_and_store_nothing(manage, args, 
 def test_a_checkpoint_interval_out_of_range_is_a_settings_error(manage):
     result = manage("perftest", "--soak", "1m", "--rate", "1", SOAK={"CHECKPOINT_S": 0})
     assert_usage_error(result, "PERFTEST['SOAK']['CHECKPOINT_S'] must be a number of seconds")
+
+
+def test_allocation_tracing_is_a_yes_or_no_setting(manage):
+    result = manage("perftest", "--soak", "1m", "--rate", "1", SOAK={"TRACE_ALLOCATIONS": "no"})
+    assert_usage_error(result, "PERFTEST['SOAK']['TRACE_ALLOCATIONS'] must be True or False.")

@@ -94,7 +94,7 @@ class _Level:
         self._set_up = threading.Semaphore(0)
 
     def _start_clock(self) -> None:
-        if self.checkpoints is not None:  # first: its garbage collection is not timed
+        if self.checkpoints is not None:  # first: neither its GC nor its snapshot is timed
             self.checkpoints.start()
         self._cpu.start()
         self.clock.start_ns = _perf_ns()
@@ -178,8 +178,8 @@ class _Level:
                     tick(self._status(label))
                 if self._aborts and not self.aborted:
                     self._check_aborts()
-                if self.checkpoints is not None and self.checkpoints.due():
-                    self.checkpoints.take(lambda: self._merge(None))
+                if self.checkpoints is not None:
+                    self.checkpoints.poll(lambda: self._merge(None))
 
     def _counts(self) -> tuple[int, int]:
         """Counted requests and answers as expected so far, read racily between requests."""

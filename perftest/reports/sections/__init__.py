@@ -12,6 +12,7 @@ from perftest.store.read import StoredRun
 
 from ..blocks import Block
 from . import (
+    allocations,
     answer,
     capacity,
     comparison,
@@ -42,6 +43,7 @@ REPORT = (
     server_account.section,
     load.where_the_time_goes,
     resources.usage,
+    allocations.section,
     findings.bottlenecks,
     findings.recommendations,
     findings.key_findings,

@@ -15,7 +15,7 @@ from perftest.store.windows import FIRST_WINDOW_S, MAX_WINDOWS
 from perftest.text import level_label, ms, number, quantity
 
 from ..blocks import Block, Bullets, Heading
-from . import comparison
+from . import allocations, comparison
 
 #: Environment facts the methodology names, with how each reads in the sentence.
 _ENVIRONMENT = (
@@ -378,6 +378,7 @@ def methodology(stored: StoredRun) -> list[Block]:
         _MODES.get(run.mode, f"Mode {run.mode!r}."),
         *_diagnosis(stored),
         *_load(stored),
+        *allocations.methodology(stored),
         *comparison.noise_rule(stored),
     ]
     return [Heading("Methodology"), Bullets(lines)]
