@@ -7,6 +7,7 @@ collector's sawtooth, workers recycled flat or leaking), then stored soaks read 
 
 from __future__ import annotations
 
+import json
 import random
 from types import SimpleNamespace
 
@@ -15,7 +16,11 @@ import pytest
 from perftest import models
 from perftest.analysis.rules import soak as soak_rules
 from perftest.analysis.trends import MIN_READINGS, fit, process_trends
+from perftest.reports import json as json_report
+from perftest.reports import markdown
+from perftest.store.read import StoredRun
 from perftest.text import MB
+from tests.support.report_checks import validate
 from tests.support.stored_rows import add_level, analyzed, load_run, of_rule, stored_windows
 
 #: A reading every 10 s over the steady part of 20 min (the samples' frame).
@@ -173,3 +178,31 @@ def test_a_soak_too_short_to_fit_says_its_trends_were_not_judged():
     (said,) = of_rule(found, soak_rules.NOT_JUDGED)
     assert said.title == "The soak's trends were not judged: its steady part held too few readings"
     assert "p95: 3 steady readings, at least 8 needed" in said.evidence
+
+
+def test_the_reports_list_each_series_with_its_slope_interval_and_judgement():
+    rss = [300 + 0.2 * i for i in range(READINGS)]
+    run = stored_soak(rss, [50.0] * 1260)
+    analyzed(run)
+    stored = StoredRun.of(run)
+    report = markdown.render(stored)
+    assert "## Trends over the soak" in report
+    assert "| RSS of gunicorn (pid 41) | 120 | 72.0 MB/h |" in report
+    assert report.count("| leak |") == 1
+    assert "| p95 | 1200 | 0.00 ms/h | 0.00 to 0.00 ms/h | 50.0 ms to 50.0 ms | steady" in report
+    assert "Database connections were not followed: no count was stored." in report
+    document = json.loads(json_report.render(stored))
+    validate(document)
+    (process, p95, error_rate) = document["trends"]["series"]
+    assert process["grows"] and process["slope_per_h"] == pytest.approx(72)
+    assert process["low_per_h"] <= 72 <= process["high_per_h"] and process["unit"] == "MB"
+    assert not p95["grows"] and not error_rate["grows"]
+
+
+def test_a_run_that_is_not_a_soak_has_no_trends_in_its_reports():
+    run = load_run(status=models.Run.Status.COMPLETED)
+    add_level(run, 10, 20.0, 50.0, windows=stored_windows(50.0, 51.0))
+    analyzed(run)
+    stored = StoredRun.of(run)
+    assert "Trends over the soak" not in markdown.render(stored)
+    assert json.loads(json_report.render(stored))["trends"] is None

@@ -296,7 +296,7 @@ def test_json_carries_the_capacity_the_server_and_each_breakdown_in_the_new_sche
     text = formats.FORMATS["json"].render(found)
     document = validate(text)
 
-    assert document["schema_version"] == SCHEMA_VERSION == "1.5"
+    assert document["schema_version"] == SCHEMA_VERSION == "1.6"
     assert document["capacity"] == run.capacity
     assert document["server"] == server_environment(2)["server"]
     assert "capacity" not in document["run"]

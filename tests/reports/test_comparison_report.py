@@ -307,7 +307,7 @@ def test_json_validates_and_carries_the_stored_comparison_and_its_finding(compar
     document = validate(formats.FORMATS["json"].render(compared))
     report = markdown.render(compared)
 
-    assert document["schema_version"] == "1.5"
+    assert document["schema_version"] == "1.6"
     assert document["comparison"] == compared.row.comparison
     assert "comparison" not in document["run"] and document["run"]["baseline"] == (
         compared.row.baseline_id

@@ -184,7 +184,7 @@ def test_the_json_answer_matches_the_schema_and_the_markdown():
     stored = compared_run()
     document = validate(json.render(stored))
 
-    assert document["schema_version"] == "1.5"
+    assert document["schema_version"] == "1.6"
     for line in document["answer"]["to_do"]:
         assert f"[{line['label']}](#{line['anchor']}): {line['text']}" in markdown.render(stored)
 

@@ -10,13 +10,19 @@ rather than silence.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from perftest.store.read import StoredRun
 from perftest.text import quantity
 
 from ..trend_words import fitted_values, growth_sentence, projection
-from ..trends import MIN_READINGS, SoakTrends, Trend, trends
-from .base import BOTTLENECK, KEY, RUN, Finding, bottleneck, endpoint_rule, key
+from ..trends import MIN_READINGS, SoakTrends, Trend, soak_level, trends
+from .base import BOTTLENECK, KEY, RUN, Finding, bottleneck, key, rule
+
+#: These rules' family: they read soaks only (``analysis.findings.families``), and a report
+#: lists them among the rules checked only for a soak.
+FAMILY = "soak"
+_rule = partial(rule, family=FAMILY)
 
 MEMORY_LEAK = "bottleneck.soak_memory_leak"
 CONNECTION_LEAK = "bottleneck.soak_connection_leak"
@@ -31,6 +37,11 @@ IN_PROCESS = (
 )
 
 
+def applies(stored: StoredRun) -> bool:
+    """Whether ``stored`` is a soak whose level says where its warm-up ended."""
+    return soak_level(stored) is not None
+
+
 def _registered(
     rule_id: str, looks_for: str, recommendation: str
 ) -> Callable[[Callable[[SoakTrends, StoredRun], list[Finding]]], None]:
@@ -41,7 +52,7 @@ def _registered(
             found = trends(stored)
             return describe(found, stored) if found is not None else []
 
-        endpoint_rule(rule_id, BOTTLENECK, RUN, looks_for, recommendation)(check)
+        _rule(rule_id, BOTTLENECK, RUN, looks_for, recommendation)(check)
 
     return register
 
@@ -117,7 +128,7 @@ def _error_creep(found: SoakTrends, stored: StoredRun) -> list[Finding]:
     return _level_finding(ERROR_CREEP, found.error_rate, "The error rate per window")
 
 
-@endpoint_rule(NOT_JUDGED, KEY, RUN, "a soak whose steady part was too short to judge its trends")
+@_rule(NOT_JUDGED, KEY, RUN, "a soak whose steady part was too short to judge its trends")
 def _not_judged(stored: StoredRun) -> list[Finding]:
     found = trends(stored)
     if found is None or any(trend.fit is not None for trend in found.series):

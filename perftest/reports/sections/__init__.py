@@ -22,6 +22,7 @@ from . import (
     methodology,
     resources,
     server_account,
+    soak,
     summary,
 )
 
@@ -42,6 +43,7 @@ REPORT = (
     server_account.section,
     load.where_the_time_goes,
     resources.usage,
+    soak.section,
     findings.bottlenecks,
     findings.recommendations,
     findings.key_findings,
