@@ -7,7 +7,6 @@ collector's sawtooth, workers recycled flat or leaking), then stored soaks read 
 
 from __future__ import annotations
 
-import json
 import random
 from types import SimpleNamespace
 
@@ -191,8 +190,7 @@ def test_the_reports_list_each_series_with_its_slope_interval_and_judgement():
     assert report.count("| leak |") == 1
     assert "| p95 | 1200 | 0.00 ms/h | 0.00 to 0.00 ms/h | 50.0 ms to 50.0 ms | steady" in report
     assert "Database connections were not followed: no count was stored." in report
-    document = json.loads(json_report.render(stored))
-    validate(document)
+    document = validate(json_report.render(stored))
     (process, p95, error_rate) = document["trends"]["series"]
     assert process["grows"] and process["slope_per_h"] == pytest.approx(72)
     assert process["low_per_h"] <= 72 <= process["high_per_h"] and process["unit"] == "MB"
@@ -205,4 +203,4 @@ def test_a_run_that_is_not_a_soak_has_no_trends_in_its_reports():
     analyzed(run)
     stored = StoredRun.of(run)
     assert "Trends over the soak" not in markdown.render(stored)
-    assert json.loads(json_report.render(stored))["trends"] is None
+    assert validate(json_report.render(stored))["trends"] is None
