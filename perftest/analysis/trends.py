@@ -160,9 +160,9 @@ class SoakTrends:
 
 def soak_level(stored: StoredRun) -> Any | None:
     """The run's soak level (its stored ``soak`` parts say where the warm-up ended), or None
-    for a run that is not a soak, or whose level never said it."""
+    for a run that is not a soak."""
     for level in stored.levels:
-        if (level.soak or {}).get("warmup_ends_s") is not None:
+        if level.soak:
             return level
     return None
 
@@ -267,7 +267,14 @@ def trends(stored: StoredRun) -> SoakTrends | None:
     if soak.get("resources_warmup_ends_s") is not None:
         begins = soak["resources_warmup_ends_s"]
         processes, unjudged = process_trends(stored.samples, begins, begins + steady_s)
-    p95, error_rate = _window_trends(level, soak["warmup_ends_s"])
+    if soak.get("warmup_ends_s") is not None:
+        p95, error_rate = _window_trends(level, soak["warmup_ends_s"])
+    else:
+        why = "no latency window says where the warm-up ended (no answer was as expected)"
+        p95, error_rate = (
+            Trend(P95, "p95", 0, not_judged=why),
+            Trend(ERROR_RATE, "error rate", 0, not_judged=why),
+        )
     return SoakTrends(
         steady_s=steady_s,
         processes=processes,
