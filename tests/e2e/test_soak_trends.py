@@ -51,9 +51,10 @@ def judged(run: Run) -> trends.SoakTrends:
 
 
 def soaked_over_http(tmp_path, endpoint: dict, base_url: str) -> tuple[Run, trends.SoakTrends]:
-    """Soak ``endpoint`` of the server at ``base_url``; the run and its trends."""
+    """Soak ``endpoint`` of the server at ``base_url`` (its routes checked in the test views'
+    URLconf, which the server serves too); the run and its trends."""
     perftest = {**THEBOT, "ENDPOINTS": [endpoint], "SEEDER": None}
-    with override_settings(PERFTEST=perftest):
+    with override_settings(ROOT_URLCONF="tests.support.urls", PERFTEST=perftest):
         run = served_run(tmp_path, *SOAK, "--base-url", base_url)
     return run, judged(run)
 
@@ -107,6 +108,10 @@ def test_an_in_process_soak_of_a_sawtooth_view_finds_no_leak(
     run, found = soaked_in_process(shared_database_url, tmp_path, SAWTOOTH)
     assert not leak_findings(run)
     assert found.fastest_rss is None
+    if shared_database_url.startswith("postgres"):
+        # The workers' connections are followed over time, and they do not pile up.
+        assert found.connections is not None and found.connections.fit is not None
+        assert not run.findings.filter(rule=soak_rules.CONNECTION_LEAK).exists()
 
 
 def test_a_soak_of_a_leaking_view_over_gunicorn_finds_a_worker_leaking(
