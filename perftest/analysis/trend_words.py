@@ -43,7 +43,7 @@ def per_hour(series: str, slope_per_s: float) -> str:
 
 
 def interval(trend: Trend) -> str:
-    """``95 % interval 10.0–14.0 MB/h``."""
+    """``95 % interval 10.0 to 14.0 MB/h``."""
     line = trend.fit
     low, high = per_hour(trend.series, line.low), per_hour(trend.series, line.high)
     return f"95 % interval {low.rsplit(' ', 1)[0]} to {high}"
@@ -56,7 +56,7 @@ def judged(trend: Trend) -> str:
         return f"not judged: {trend.not_judged}"
     if trend.grows:
         return _GROWING[trend.series][2:]
-    if not trend.excludes_zero:
+    if not trend.above_zero:
         return "steady: its interval includes zero or lies below it"
     bound = value(trend.series, trend.material_growth)
     return f"grows, but by less than the material {bound}"

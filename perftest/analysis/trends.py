@@ -113,7 +113,7 @@ class Trend:
     floor_rise: float | None = None
 
     @property
-    def excludes_zero(self) -> bool:
+    def above_zero(self) -> bool:
         """The slope's interval lies wholly above zero."""
         return self.fit is not None and self.fit.low > 0
 
@@ -130,7 +130,7 @@ class Trend:
     @property
     def grows(self) -> bool:
         """A leak or a creep: the interval excludes zero and the growth is material."""
-        return self.excludes_zero and self.material
+        return self.above_zero and self.material
 
 
 @dataclass(frozen=True)

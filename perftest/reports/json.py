@@ -200,7 +200,7 @@ def _trend(trend: trends.Trend) -> dict[str, Any]:
         **fitted,
         "material_growth": trend.material_growth / per_unit if line is not None else None,
         "floor_rise": trend.floor_rise / per_unit if trend.floor_rise is not None else None,
-        "interval_excludes_zero": trend.excludes_zero,
+        "interval_above_zero": trend.above_zero,
         "material": trend.material,
         "grows": trend.grows,
         "not_judged": trend.not_judged or None,

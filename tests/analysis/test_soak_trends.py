@@ -15,8 +15,8 @@ import pytest
 from perftest import models
 from perftest.analysis.rules import soak as soak_rules
 from perftest.analysis.trends import MIN_READINGS, fit, process_trends
+from perftest.reports import html, markdown
 from perftest.reports import json as json_report
-from perftest.reports import markdown
 from perftest.store.read import StoredRun
 from perftest.text import MB
 from tests.support.report_checks import validate
@@ -136,7 +136,9 @@ def stored_soak(rss_mb: list[float], p95s: list[float], steady_s: float = 1200.0
             cpu_percent=10.0,
             threads=4,
             open_files=3,
-            processes=[{"pid": 41, "name": "gunicorn", "rss_bytes": int(rss * MB)}],
+            processes=[
+                {"pid": 41, "name": "gunicorn", "rss_bytes": int(rss * MB), "cpu_percent": 10.0}
+            ],
         )
         for i, rss in enumerate(rss_mb)
     )
@@ -190,6 +192,7 @@ def test_the_reports_list_each_series_with_its_slope_interval_and_judgement():
     assert report.count("| leak |") == 1
     assert "| p95 | 1200 | 0.00 ms/h | 0.00 to 0.00 ms/h | 50.0 ms to 50.0 ms | steady" in report
     assert "Database connections were not followed: no count was stored." in report
+    assert "<td>RSS of gunicorn (pid 41)</td>" in html.render(stored)
     document = validate(json_report.render(stored))
     (process, p95, error_rate) = document["trends"]["series"]
     assert process["grows"] and process["slope_per_h"] == pytest.approx(72)

@@ -15,8 +15,8 @@ from functools import partial
 from perftest.store.read import StoredRun
 from perftest.text import quantity
 
-from ..trend_words import fitted_values, growth_sentence, projection
-from ..trends import MIN_READINGS, SoakTrends, Trend, soak_level, trends
+from ..trend_words import fitted_values, growth_sentence, projection, value
+from ..trends import MIN_READINGS, RSS, SoakTrends, Trend, soak_level, trends
 from .base import BOTTLENECK, KEY, RUN, Finding, bottleneck, key, rule
 
 #: These rules' family: they read soaks only (``analysis.findings.families``), and a report
@@ -69,7 +69,10 @@ def _memory_leak(found: SoakTrends, stored: StoredRun) -> list[Finding]:
     if fastest is None:
         return []
     others = sum(trend.grows for trend in found.processes) - 1
-    evidence = [f"Theil–Sen {fitted_values(fastest)}"]
+    evidence = [
+        f"Theil–Sen {fitted_values(fastest)}; its floor (the lowest reading of the second "
+        f"half against the first half's) rose {value(RSS, fastest.floor_rise)}"
+    ]
     if others:
         evidence.append(f"{quantity(others, 'other process', 'other processes')} grow too")
     if found.unjudged_processes:
