@@ -207,3 +207,24 @@ def test_a_run_that_is_not_a_soak_has_no_trends_in_its_reports():
     stored = StoredRun.of(run)
     assert "Trends over the soak" not in markdown.render(stored)
     assert validate(json_report.render(stored))["trends"] is None
+
+
+def test_a_stored_soak_whose_error_rate_and_connections_creep_up_gets_both_findings():
+    run = stored_soak([300.0] * READINGS, [50.0] * 1260)
+    level = run.levels.get()
+    # From 0 % to 6 % of each window's 40 answers over the steady part; connections 4 -> 9.
+    failed = [[60.0 + i, 1 + i // 400] for i in range(1200)]
+    level.windows = {**level.windows, "errors": failed}
+    level.database_connections = {
+        "peak": 9,
+        "mean": 6.0,
+        "width_s": 20.0,
+        "series": [[1_000_060.0 + 20 * i, 4 + i / 12, 9] for i in range(60)],
+    }
+    level.save()
+    found = analyzed(run)
+    (errors,) = of_rule(found, soak_rules.ERROR_CREEP)
+    assert errors.title.startswith("The error rate per window grows ")
+    (connections,) = of_rule(found, soak_rules.CONNECTION_LEAK)
+    assert connections.title.startswith("The count of open database connections grows 15.0 ")
+    assert connections.title.endswith("of steady load: a leak")

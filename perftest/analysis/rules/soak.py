@@ -108,7 +108,9 @@ def _level_finding(rule_id: str, trend: Trend | None, what: str) -> list[Finding
     "background tasks, a pool without a bound); CONN_MAX_AGE keeps one per worker thread.",
 )
 def _connection_leak(found: SoakTrends, stored: StoredRun) -> list[Finding]:
-    return _level_finding(CONNECTION_LEAK, found.connections, "The database's open connections")
+    return _level_finding(
+        CONNECTION_LEAK, found.connections, "The count of open database connections"
+    )
 
 
 @_registered(
