@@ -9,8 +9,14 @@ from perftest.text import MB, span
 
 from .trends import CONNECTIONS, ERROR_RATE, P95, RSS, RSS_PROJECTION_BYTES, Trend
 
-#: Each series' unit as written after a value, and the stored value per unit.
-_UNITS = {RSS: ("MB", MB), CONNECTIONS: ("connections", 1.0), P95: ("ms", 1.0)}
+#: Each series' unit as written after a value, and the stored value per unit (the JSON
+#: report's ``unit`` too).
+UNITS = {
+    RSS: ("MB", MB),
+    CONNECTIONS: ("connections", 1.0),
+    P95: ("ms", 1.0),
+    ERROR_RATE: ("%", 1.0),
+}
 #: What a growing series is called.
 _GROWING = {RSS: "a leak", CONNECTIONS: "a leak", P95: "a creep", ERROR_RATE: "a creep"}
 HOUR_S = 3600
@@ -30,7 +36,7 @@ def value(series: str, amount: float) -> str:
     """A value of the series: ``312 MB``, ``4.10 connections``, ``12.0 ms``, ``3.20%``."""
     if series == ERROR_RATE:
         return f"{figure(amount)}%"
-    unit, size = _UNITS[series]
+    unit, size = UNITS[series]
     return f"{figure(amount / size)} {unit}"
 
 
@@ -38,15 +44,20 @@ def per_hour(series: str, slope_per_s: float) -> str:
     """A slope per hour: ``12.0 MB/h``; the error rate's in percentage points."""
     if series == ERROR_RATE:
         return f"{figure(slope_per_s * HOUR_S)} points/h"
-    unit, size = _UNITS[series]
+    unit, size = UNITS[series]
     return f"{figure(slope_per_s * HOUR_S / size)} {unit}/h"
+
+
+def slope_range(trend: Trend) -> str:
+    """The slope's 95 % interval: ``10.0 to 14.0 MB/h``."""
+    line = trend.fit
+    low, high = per_hour(trend.series, line.low), per_hour(trend.series, line.high)
+    return f"{low.rsplit(' ', 1)[0]} to {high}"
 
 
 def interval(trend: Trend) -> str:
     """``95 % interval 10.0 to 14.0 MB/h``."""
-    line = trend.fit
-    low, high = per_hour(trend.series, line.low), per_hour(trend.series, line.high)
-    return f"95 % interval {low.rsplit(' ', 1)[0]} to {high}"
+    return f"95 % interval {slope_range(trend)}"
 
 
 def judged(trend: Trend) -> str:

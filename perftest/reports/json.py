@@ -20,12 +20,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from perftest.analysis import machine, server_account, summaries, trends, verdict
+from perftest.analysis import machine, server_account, summaries, trend_words, trends, verdict
 from perftest.analysis.efficiency import littles_law
 from perftest.analysis.rules.base import THRESHOLD
 from perftest.store.read import StoredRun
 from perftest.store.vocabulary import unjudged, unmeasured
-from perftest.text import MB
 
 from .sections import answer
 from .sections.findings import bottleneck_rules
@@ -168,23 +167,14 @@ def _resources(stored: StoredRun) -> dict[str, Any]:
     }
 
 
-#: Each trend series' unit in the JSON, and its stored value per unit.
-TREND_UNITS = {
-    trends.RSS: ("MB", MB),
-    trends.CONNECTIONS: ("connections", 1.0),
-    trends.P95: ("ms", 1.0),
-    trends.ERROR_RATE: ("%", 1.0),
-}
-
-
 def _trend(trend: trends.Trend) -> dict[str, Any]:
-    """One series: slopes per hour and values in its unit (``TREND_UNITS``)."""
-    line, per_unit = trend.fit, TREND_UNITS[trend.series][1]
+    """One series: slopes per hour and values in its unit (``trend_words.UNITS``)."""
+    line, (unit, per_unit) = trend.fit, trend_words.UNITS[trend.series]
     fitted = (
         {
-            "slope_per_h": line.slope * 3600 / per_unit,
-            "low_per_h": line.low * 3600 / per_unit,
-            "high_per_h": line.high * 3600 / per_unit,
+            "slope_per_h": line.slope * trend_words.HOUR_S / per_unit,
+            "low_per_h": line.low * trend_words.HOUR_S / per_unit,
+            "high_per_h": line.high * trend_words.HOUR_S / per_unit,
             "start": line.start / per_unit,
             "growth": line.growth / per_unit,
             "span_s": line.span_s,
@@ -195,7 +185,7 @@ def _trend(trend: trends.Trend) -> dict[str, Any]:
     return {
         "series": trend.series,
         "subject": trend.subject,
-        "unit": TREND_UNITS[trend.series][0],
+        "unit": unit,
         "readings": trend.readings,
         **fitted,
         "material_growth": trend.material_growth / per_unit if line is not None else None,

@@ -21,12 +21,11 @@ def _row(trend: Trend) -> list[object]:
     if trend.fit is None:
         return [subject, trend.readings, "—", "—", "—", trend_words.judged(trend)]
     line, series = trend.fit, trend.series
-    low, high = trend_words.per_hour(series, line.low), trend_words.per_hour(series, line.high)
     return [
         subject,
         trend.readings,
         trend_words.per_hour(series, line.slope),
-        f"{low.rsplit(' ', 1)[0]} to {high}",
+        trend_words.slope_range(trend),
         f"{trend_words.value(series, line.start)} to {trend_words.value(series, line.end)}",
         trend_words.judged(trend),
     ]
