@@ -2,11 +2,12 @@
 
 The order is: configuration problems, threshold checks, changes against the baseline
 (regressions, then improvements, read from the stored comparison), endpoint bottlenecks,
-diagnosis bottlenecks (``--explain``), load-level bottlenecks, endpoint key findings, diagnosis
-key findings (``--profile``), load-level key findings; the diagnosis rules read only runs that
-asked for one. Within each, rules run in registry order; consecutive rules that read the same
-kind of subject run subject by subject, so the findings about one endpoint (its error groups,
-then its other rules) or one level stay together.
+diagnosis bottlenecks (``--explain``), a soak's trends, load-level bottlenecks, endpoint key
+findings, diagnosis key findings (``--profile``), a soak's, load-level key findings; the
+diagnosis rules read only runs that asked for one, the soak rules only soaks. Within each,
+rules run in registry order; consecutive rules that read the same kind of subject run subject
+by subject, so the findings about one endpoint (its error groups, then its other rules) or one
+level stay together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from itertools import groupby
 from perftest.store.read import StoredRun
 
 from . import thresholds
-from .rules import base, diagnosis
+from .rules import base, diagnosis, soak
 from .rules.base import (
     BASELINE,
     BOTTLENECK,
@@ -67,8 +68,13 @@ def _run_rules(stored: StoredRun, rules: list[Rule]) -> list[Finding]:
 
 
 def families(stored: StoredRun) -> tuple[str, ...]:
-    """The rule families that read ``stored``: the diagnosis rules only when it asked for one."""
-    return ("endpoints", diagnosis.FAMILY) if diagnosis.asked(stored) else ("endpoints",)
+    """The rule families that read ``stored``: the diagnosis rules only when it asked for one,
+    the soak rules only for a soak."""
+    return (
+        "endpoints",
+        *((diagnosis.FAMILY,) if diagnosis.asked(stored) else ()),
+        *((soak.FAMILY,) if soak.applies(stored) else ()),
+    )
 
 
 def analyse(stored: StoredRun) -> list[Finding]:

@@ -9,14 +9,22 @@ such count to read, and the level says so rather than showing nothing.
 
 A watcher thread polls on a connection of its own (taken out of the count) and closes it when
 the level ends.
+
+Beside the level's peak and mean, the counts are kept per time window on the wall clock (the
+mean and the peak of each), as the latency windows are: at most ``MAX_WINDOWS``, one more
+doubles the width and merges neighbours, so a soak of hours keeps a small series whose trend
+the analysis fits.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
+
+from perftest.plan.model import FIRST_WINDOW_S, MAX_WINDOWS
 
 #: Seconds between two counts: often enough to see a level's peak, cheap for the server.
 POLL_INTERVAL_S = 0.2
@@ -43,6 +51,10 @@ class ConnectionUse:
     database_limit: int | None = None
     #: Why nothing was counted ("" when counted).
     unavailable: str = ""
+    #: The counts over time: each window's width, and per window (its start on the wall
+    #: clock in seconds since the Unix epoch, the mean count, the peak), oldest first.
+    width_s: float | None = None
+    series: tuple[tuple[float, float, int], ...] = ()
 
     @property
     def limit(self) -> int | None:
@@ -58,6 +70,10 @@ class ConnectionWatch:
         self._alias = alias
         #: Counts read so far, kept as their number, sum and peak: a soak polls for hours.
         self._reads = self._sum = self._peak = 0
+        #: Window key (wall clock // width) -> [reads, sum, peak], under ``_series_lock``.
+        self._series: dict[int, list[int]] = {}
+        self._width_ns = FIRST_WINDOW_S * 1_000_000_000
+        self._series_lock = threading.Lock()
         self._limits: tuple[int | None, int | None] = (None, None)
         self._problem = ""
         self._stop = threading.Event()
@@ -91,6 +107,7 @@ class ConnectionWatch:
                     self._peak = max(self._peak, count)
                     self._sum += count
                     self._reads += 1
+                    self._count_in_window(count)
                     if self._stop.wait(POLL_INTERVAL_S):
                         break
         except DatabaseError as exc:
@@ -98,6 +115,31 @@ class ConnectionWatch:
         finally:
             self._ready.set()
             connection.close()
+
+    def _count_in_window(self, count: int) -> None:
+        """Add one count to the window of now, widening the windows past ``MAX_WINDOWS``."""
+        with self._series_lock:
+            key = time.time_ns() // self._width_ns
+            while key not in self._series and len(self._series) >= MAX_WINDOWS:
+                merged: dict[int, list[int]] = {}
+                for old, (reads, total, peak) in self._series.items():
+                    into = merged.setdefault(old // 2, [0, 0, 0])
+                    into[0], into[1], into[2] = into[0] + reads, into[1] + total, max(into[2], peak)
+                self._series, self._width_ns, key = merged, self._width_ns * 2, key // 2
+            window = self._series.setdefault(key, [0, 0, 0])
+            window[0], window[1], window[2] = (
+                window[0] + 1,
+                window[1] + count,
+                max(window[2], count),
+            )
+
+    def _windows(self) -> tuple[float, tuple[tuple[float, float, int], ...]]:
+        with self._series_lock:
+            width_ns, series = self._width_ns, sorted(self._series.items())
+            return width_ns / 1e9, tuple(
+                (key * width_ns / 1e9, round(total / reads, 3), peak)
+                for key, (reads, total, peak) in series
+            )
 
     def stop(self) -> ConnectionUse:
         if self._thread is not None:
@@ -113,9 +155,12 @@ class ConnectionWatch:
         reads, total, peak = self._reads, self._sum, self._peak
         if not reads:
             return ConnectionUse(unavailable=self._problem or "no count was read")
+        width_s, series = self._windows()
         return ConnectionUse(
             peak=peak,
             mean=total / reads,
             server_limit=self._limits[0],
             database_limit=self._limits[1],
+            width_s=width_s,
+            series=series,
         )

@@ -137,7 +137,8 @@ class EndpointResult:
     not_measured: str = ""
     interrupted: bool = False
     latency: LatencyStats = field(default_factory=LatencyStats)
-    #: The same answers' latency per time window, for the comparison's noise rule and charts.
+    #: The same answers' latency per time window, for the comparison's noise rule and charts
+    #: (with the other answers counted per window: a soak's error rate over time).
     windows: LatencyWindows = field(default_factory=LatencyWindows)
     ok: int = 0
     status_counts: dict[str, int] = field(default_factory=dict)
@@ -188,6 +189,7 @@ class EndpointResult:
             if sample.server is not None:
                 self.server.record(sample.elapsed_ns, sample.server)
         else:
+            self.windows.record_error()
             group = self._record_error(sample, redactor)
             if queries is not None:
                 group.queries += len(queries)

@@ -7,7 +7,8 @@ encoded HDR histograms are left out (they are data for re-computation, not figur
 make the file many times larger). ``totals`` counts every request perftest sent to the target,
 not only those the tables count. ``comparison`` is the stored comparison with a baseline run;
 ``capacity`` the stored record of ``--capacity``'s search ({} without one); ``answer`` the
-first screen every format shows under the verdict (``sections.answer``).
+first screen every format shows under the verdict (``sections.answer``); ``trends`` a soak's
+trends after its warm-up (``analysis.trends``; null for other runs).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from perftest.analysis import machine, server_account, summaries, verdict
+from perftest.analysis import machine, server_account, summaries, trend_words, trends, verdict
 from perftest.analysis.efficiency import littles_law
 from perftest.analysis.rules.base import THRESHOLD
 from perftest.store.read import StoredRun
@@ -36,7 +37,8 @@ from .sections.findings import verdict as threshold_verdict
 #: Retry-After in each answer class, and the comparison's ``not_judged`` figures and ``machine``;
 #: 1.4: ``capacity`` and ``server``, each level's ``littles_law``, ``server_cores``,
 #: ``database_cores`` and ``generator_processes``, and each level's and endpoint's
-#: ``server_timing`` and ``server_breakdown``; 1.5: ``answer``, the first screen; 1.6: an
+#: ``server_timing`` and ``server_breakdown``; 1.5: ``answer``, the first screen; 1.6:
+#: ``trends``, a soak's series after its warm-up, each with its slope and interval, and an
 #: in-process soak's level's ``soak.allocations``, the lines where its memory grew).
 SCHEMA_VERSION = "1.6"
 
@@ -166,6 +168,47 @@ def _resources(stored: StoredRun) -> dict[str, Any]:
     }
 
 
+def _trend(trend: trends.Trend) -> dict[str, Any]:
+    """One series: slopes per hour and values in its unit (``trend_words.UNITS``)."""
+    line, (unit, per_unit) = trend.fit, trend_words.UNITS[trend.series]
+    fitted = (
+        {
+            "slope_per_h": line.slope * trend_words.HOUR_S / per_unit,
+            "low_per_h": line.low * trend_words.HOUR_S / per_unit,
+            "high_per_h": line.high * trend_words.HOUR_S / per_unit,
+            "start": line.start / per_unit,
+            "growth": line.growth / per_unit,
+            "span_s": line.span_s,
+        }
+        if line is not None
+        else {}
+    )
+    return {
+        "series": trend.series,
+        "subject": trend.subject,
+        "unit": unit,
+        "readings": trend.readings,
+        **fitted,
+        "material_growth": trend.material_growth / per_unit if line is not None else None,
+        "floor_rise": trend.floor_rise / per_unit if trend.floor_rise is not None else None,
+        "interval_above_zero": trend.above_zero,
+        "material": trend.material,
+        "grows": trend.grows,
+        "not_judged": trend.not_judged or None,
+    }
+
+
+def _trends(stored: StoredRun) -> dict[str, Any] | None:
+    found = trends.trends(stored)
+    if found is None:
+        return None
+    return {
+        "steady_s": found.steady_s,
+        "unjudged_processes": found.unjudged_processes,
+        "series": [_trend(trend) for trend in found.series],
+    }
+
+
 def _scaling(stored: StoredRun) -> list[dict[str, Any]]:
     """The scaling curve: each closed level by concurrency, with the growth of its throughput
     as expected and of its p95 over the previous one (null for the first)."""
@@ -251,6 +294,7 @@ def document(stored: StoredRun) -> dict[str, Any]:
         "comparison": _plain(stored.row.comparison),
         "capacity": _plain(stored.row.capacity),
         "server": _plain(stored.row.environment.get("server")),
+        "trends": _trends(stored),
         "rules_checked": [
             {"id": rule.id, "looks_for": rule.looks_for} for rule in bottleneck_rules(stored)
         ],

@@ -45,6 +45,9 @@ class Windows:
     #: The first window's start on the wall clock (seconds since the Unix epoch); None for
     #: rows stored before it was.
     start_unix_s: float | None = None
+    #: Answers not as expected per window: (window start, count), only windows that had some
+    #: (rows stored before they were counted per window have none).
+    errors: tuple[tuple[float, int], ...] = ()
 
     @classmethod
     def from_stored(cls, stored: Any) -> Windows:
@@ -57,9 +60,10 @@ class Windows:
             )
             for window in stored.get("windows") or ()
         )
-        if not windows:
+        errors = tuple((offset, count) for offset, count in stored.get("errors") or ())
+        if not windows and not errors:
             return cls()
-        return cls(stored.get("width_s", 0.0), windows, stored.get("start_unix_s"))
+        return cls(stored.get("width_s", 0.0), windows, stored.get("start_unix_s"), errors)
 
     def pooled(self) -> Window:
         """Every window's answers as one (its percentiles are the row's within the buckets'

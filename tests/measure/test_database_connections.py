@@ -34,8 +34,11 @@ def test_each_level_records_the_connections_open_to_the_database_or_why_not(run_
         assert use["peak"] >= 3  # every in-process worker holds a connection of its own
         assert use["server_limit"] == max_connections and use["unavailable"] == ""
         assert f"| 3 concurrent | {use['peak']} |" in report
+        # Also over time, per window on the wall clock: what a soak's trend is fitted on.
+        assert use["width_s"] >= 1 and use["series"]
+        assert all(mean <= peak <= use["peak"] for _start, mean, peak in use["series"])
     else:
-        assert use["peak"] is None
+        assert use["peak"] is None and not use["series"]
         assert use["unavailable"] == "SQLite has no count of open connections to read"
         assert "Database connections were not counted: SQLite has no count" in report
 

@@ -245,3 +245,29 @@ def test_the_reports_of_a_level_show_its_windows_and_re_render_byte_identically(
                  "--output", str(again))  # fmt: skip
     for path in written.values():
         assert (again / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_answers_not_as_expected_are_counted_per_window_bounded_and_merged_exactly():
+    # Two workers: every third answer of each is a 500, over 4 × MAX_WINDOWS seconds, so the
+    # windows widen twice; errors and answers as expected share the windows and the bound.
+    seconds = 4 * MAX_WINDOWS
+    workers = [endpoint(LatencyWindows(clock=Clock())) for _ in range(2)]
+    for index, result in enumerate(workers):
+        for second in range(seconds):
+            result.windows.clock.now = (1_700_000_000 + second) * SECOND_NS + index
+            status = 500 if (second + index) % 3 == 0 else 200
+            result.record(Sample("Get Profile", 1_000_000, status), Redactor())
+    merged, other = workers
+    merged.merge(other)
+    windows = merged.windows
+    assert len(windows.windows.keys() | windows.errors.keys()) <= MAX_WINDOWS
+    assert sum(windows.errors.values()) == merged.requests - merged.ok > 0
+    assert answers_counted(windows) == merged.ok
+    # Each window keeps its own share: a third of its answers failed, give or take one.
+    stored = Windows.from_stored(windows.stored())
+    failed = dict(stored.errors)
+    for window in stored.windows:
+        total = window.count + failed.get(window.offset_s, 0)
+        assert abs(failed.get(window.offset_s, 0) - total / 3) <= 2
+    # Carried to another process and back: equal.
+    assert LatencyWindows.from_dict(windows.to_dict()) == windows

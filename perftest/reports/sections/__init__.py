@@ -23,6 +23,7 @@ from . import (
     methodology,
     resources,
     server_account,
+    soak,
     summary,
 )
 
@@ -43,6 +44,7 @@ REPORT = (
     server_account.section,
     load.where_the_time_goes,
     resources.usage,
+    soak.section,
     allocations.section,
     findings.bottlenecks,
     findings.recommendations,
