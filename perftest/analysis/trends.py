@@ -32,8 +32,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scipy.stats import theilslopes
-
 from perftest.store.read import StoredRun
 from perftest.store.windows import Windows
 from perftest.text import MB
@@ -83,6 +81,10 @@ class Fit:
 
 def fit(offsets_s: Sequence[float], values: Sequence[float]) -> Fit:
     """Theil–Sen over (offset, value) pairs, with its ``CONFIDENCE`` interval."""
+    # Imported here: scipy.stats takes over half a second to import, and every manage.py
+    # command imports the rules (the admin does), while only a soak's analysis fits.
+    from scipy.stats import theilslopes
+
     result = theilslopes(values, offsets_s, alpha=CONFIDENCE)
     first, last = min(offsets_s), max(offsets_s)
     return Fit(
