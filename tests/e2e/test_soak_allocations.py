@@ -9,7 +9,6 @@ stand-in server."""
 
 from __future__ import annotations
 
-import inspect
 import io
 import tracemalloc
 
@@ -30,12 +29,6 @@ LEAK = {"name": "Leak", "method": "GET", "path": "/test/leak/", "expected_status
 RATE = 20
 LEAKING = {**THEBOT, "ENDPOINTS": [LEAK], "SEEDER": None, "SOAK": {"CHECKPOINT_S": 2}}
 UNTRACED = {**LEAKING, "SOAK": {"CHECKPOINT_S": 1, "TRACE_ALLOCATIONS": False}}
-
-
-def _leaking_line() -> int:
-    """The line of ``leak`` that allocates what the list keeps."""
-    lines, first = inspect.getsourcelines(soak_views.leak)
-    return first + next(i for i, line in enumerate(lines) if "bytearray(KEPT_BYTES)" in line)
 
 
 def _soak(tmp_path, *args: str) -> Run:
@@ -61,7 +54,7 @@ def test_an_in_process_soak_names_the_leaking_line_as_the_top_growing_site(tmp_p
     assert traced["depth"] >= 1 and traced["snapshot_pause_ms"] >= 0
     assert 0 < traced["warmup_snapshot_s"] < traced["end_snapshot_s"]
     top = top_sites(level)[0]
-    assert top.where == f"tests/support/soak_views.py:{_leaking_line()}"
+    assert top.where == f"tests/support/soak_views.py:{soak_views.leaking_line()}"
     # The requests sent after the warm-up's snapshot: the open model sent them on schedule
     # (requests before it: about RATE × its moment). Half of what they kept, at least.
     steady = level.requests - RATE * traced["warmup_snapshot_s"]

@@ -25,6 +25,7 @@ from perftest.analysis import trends
 from perftest.analysis.rules import soak as soak_rules
 from perftest.models import Run
 from perftest.store.read import StoredRun
+from tests.support import soak_views
 from tests.support.commands import ROOT
 from tests.support.live_server import run_gunicorn, shared_database_url  # noqa: F401
 from tests.support.perftest_configs import THEBOT
@@ -98,6 +99,8 @@ def test_an_in_process_soak_of_a_leaking_view_finds_the_leak_with_a_positive_slo
     fastest = found.fastest_rss
     assert fastest is not None and fastest.fit.low > 0 < fastest.fit.slope
     assert leak.title.startswith(f"RSS of {fastest.subject} grows ")
+    # In-process, tracemalloc names the line that keeps the memory.
+    assert f"is tests/support/soak_views.py:{soak_views.leaking_line()} (+" in leak.evidence
     assert "of steady load: a leak; " in leak.title
 
 

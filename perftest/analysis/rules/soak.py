@@ -13,8 +13,9 @@ from collections.abc import Callable
 from functools import partial
 
 from perftest.store.read import StoredRun
-from perftest.text import quantity
+from perftest.text import quantity, size
 
+from ..allocations import top_sites
 from ..trend_words import fitted_values, growth_sentence, projection, value
 from ..trends import MIN_READINGS, RSS, SoakTrends, Trend, soak_level, trends
 from .base import BOTTLENECK, KEY, RUN, Finding, bottleneck, key, rule
@@ -77,11 +78,26 @@ def _memory_leak(found: SoakTrends, stored: StoredRun) -> list[Finding]:
         evidence.append(f"{quantity(others, 'other process', 'other processes')} grow too")
     if found.unjudged_processes:
         evidence.append(_unjudged(found.unjudged_processes))
+    evidence.extend(_where_it_grew(stored))
     text = "; ".join(evidence) + "."
     if stored.row.mode == "in-process":
         text += " " + IN_PROCESS
     title = f"{growth_sentence(fastest, f'RSS of {fastest.subject}')}; {projection(fastest)}"
     return [bottleneck(MEMORY_LEAK, "process", title, text)]
+
+
+def _where_it_grew(stored: StoredRun) -> list[str]:
+    """In-process, the line whose live memory grew most over the steady part, as tracemalloc
+    traced it (``analysis.allocations``): where the leak most likely allocates."""
+    level = soak_level(stored)
+    sites = top_sites(level, 1) if level is not None else []
+    if not sites or sites[0].size_growth <= 0:
+        return []
+    site = sites[0]
+    return [
+        f"the line whose live memory grew most (tracemalloc) is {site.where} "
+        f"(+{size(site.size_growth)}, {quantity(site.count_growth, 'block')} more)"
+    ]
 
 
 def _unjudged(count: int) -> str:
