@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -117,27 +118,39 @@ def seeded_login():
     return seeding, login.json()["data"]["token"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+#: What both in-process benches measure: a label, the endpoint's name and path, and whether it
+#: needs the logged-in identity's token.
+TARGETS = (
+    ("trivial view", "trivial", "/bench/trivial/", False),
+    ("stand-in GET /api/scheduling/lessons/", "lessons", "/api/scheduling/lessons/", True),
+)
+#: One comparison: ``compare(name, path, token, requests_per_block, blocks)`` -> its figures.
+Compare = Callable[[str, str, "str | None", int, int], dict[str, float]]
+
+
+def compared_targets(description: str, compare: Compare) -> list[tuple[str, dict[str, float]]]:
+    """Parse the benches' common options, seed, run ``compare`` on each target (the trivial
+    view ``--trivial`` requests a block, the lesson list ``--list``), clean up."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--blocks", type=int, default=41, help="alternating blocks per target")
     parser.add_argument("--trivial", type=int, default=200, help="requests per trivial block")
     parser.add_argument("--list", type=int, default=50, help="requests per list block")
     args = parser.parse_args()
-
     seeding, token = seeded_login()
-    rows = []
-    with override_settings(ROOT_URLCONF=__name__):
-        rows.append(
-            ("trivial view", compare("trivial", "/bench/trivial/", None, args.trivial, args.blocks))
-        )
-        rows.append(
-            (
-                "stand-in GET /api/scheduling/lessons/",
-                compare("lessons", "/api/scheduling/lessons/", token, args.list, args.blocks),
-            )
-        )
-    seeding.cleanup()
+    try:
+        with override_settings(ROOT_URLCONF="inprocess_overhead"):
+            return [
+                (label, compare(name, path_, token if authed else None, n, args.blocks))
+                for (label, name, path_, authed), n in zip(
+                    TARGETS, (args.trivial, args.list), strict=True
+                )
+            ]
+    finally:
+        seeding.cleanup()
 
+
+def main() -> None:
+    rows = compared_targets(__doc__.splitlines()[0], compare)
     print(f"{'target':40} {'bare µs':>9} {'perftest µs':>12} {'overhead µs':>12} {'ratio':>7}")
     for name, row in rows:
         print(

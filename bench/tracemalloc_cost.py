@@ -5,20 +5,19 @@ Both loops run in one process, alternating small blocks many times so that machi
 both alike, each block timed in this thread's CPU time (``inprocess_overhead.py``'s method and
 its measured request: transport.send plus recording). Tracing starts before each traced block
 and stops after it. The snapshot pause is ``measure.allocations.line_totals`` once the process
-holds what it holds after the blocks, timed in wall-clock time (the workers wait that long).
+holds what it holds after the blocks, timed in wall-clock time (the workers wait that long),
+for each target.
 
     python bench/tracemalloc_cost.py [--blocks 41] [--trivial 200] [--list 50]
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 import tracemalloc
 
-from django.test.utils import override_settings
-from inprocess_overhead import perftest_block, seeded_login
+from inprocess_overhead import compared_targets, perftest_block
 
 from perftest.measure.allocations import TRACE_DEPTH, line_totals
 from perftest.measure.transport.base import RequestSpec
@@ -33,7 +32,8 @@ def traced_block(spec: RequestSpec, n: int) -> float:
 
 
 def compare(name: str, path_: str, token: str | None, n: int, blocks: int) -> dict[str, float]:
-    """Alternate untraced and traced blocks; compare the medians of their per-request costs."""
+    """Alternate untraced and traced blocks; compare the medians of their per-request costs,
+    then time one snapshot after ``n`` traced requests."""
     headers = (("Authorization", f"Token {token}"),) if token else ()
     spec = RequestSpec(name, "GET", path_, headers)
     perftest_block(spec, n)  # warm the path
@@ -42,7 +42,16 @@ def compare(name: str, path_: str, token: str | None, n: int, blocks: int) -> di
         off.append(perftest_block(spec, n))
         on.append(traced_block(spec, n))
     off_us, on_us = statistics.median(off), statistics.median(on)
-    return {"off_us": off_us, "on_us": on_us, "added_us": on_us - off_us, "ratio": on_us / off_us}
+    pause_s, traced, lines = snapshot_pause(spec, n)
+    return {
+        "off_us": off_us,
+        "on_us": on_us,
+        "added_us": on_us - off_us,
+        "ratio": on_us / off_us,
+        "snapshot_ms": pause_s * 1000,
+        "traced_mb": traced / 2**20,
+        "lines": lines,
+    }
 
 
 def snapshot_pause(spec: RequestSpec, n: int) -> tuple[float, int, int]:
@@ -59,36 +68,18 @@ def snapshot_pause(spec: RequestSpec, n: int) -> tuple[float, int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blocks", type=int, default=41, help="alternating blocks per target")
-    parser.add_argument("--trivial", type=int, default=200, help="requests per trivial block")
-    parser.add_argument("--list", type=int, default=50, help="requests per list block")
-    args = parser.parse_args()
-
-    seeding, token = seeded_login()
-    rows = []
-    with override_settings(ROOT_URLCONF="inprocess_overhead"):
-        rows.append(
-            ("trivial view", compare("trivial", "/bench/trivial/", None, args.trivial, args.blocks))
-        )
-        lessons = ("lessons", "/api/scheduling/lessons/", token)
-        rows.append(
-            ("stand-in GET /api/scheduling/lessons/", compare(*lessons, args.list, args.blocks))
-        )
-        headers = (("Authorization", f"Token {token}"),)
-        pause = snapshot_pause(RequestSpec("lessons", "GET", lessons[1], headers), args.list)
-    seeding.cleanup()
-
+    rows = compared_targets(__doc__.splitlines()[0], compare)
     print(f"{'target':40} {'off µs':>9} {'traced µs':>10} {'added µs':>9} {'ratio':>7}")
     for name, row in rows:
         print(
             f"{name:40} {row['off_us']:9.1f} {row['on_us']:10.1f} "
             f"{row['added_us']:9.1f} {row['ratio']:7.3f}"
         )
-    seconds, traced, lines = pause
-    print(
-        f"one snapshot: {seconds * 1000:.1f} ms for {traced / 2**20:.1f} MB traced, {lines} lines"
-    )
+    for name, row in rows:
+        print(
+            f"{name}: one snapshot {row['snapshot_ms']:.1f} ms for {row['traced_mb']:.1f} MB "
+            f"traced, {row['lines']:.0f} lines"
+        )
 
 
 if __name__ == "__main__":
