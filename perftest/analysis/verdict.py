@@ -1,11 +1,15 @@
 """The run's verdict, from its stored rows and findings: green only when nothing is red.
 
 A run is red (exit 1) when it failed or was abandoned, when a threshold failed or could not be
-measured, when a login failed, when a configured endpoint could not be measured, or when a
-configuration finding was stored. A run that is not red but regressed against its baseline
-exits 3 when it was asked to (``--fail-on-regression``, stored in its plan); red takes
-precedence, since the figures of an unusable run say nothing about a regression. Without the
-flag, regressions are reported but leave the exit code alone. An interrupted run is
+measured, when a login failed, when a configured endpoint could not be measured, when a
+configuration finding was stored, or when a soak found a leak (memory or database
+connections: sure and material, ``rules.soak``). A soak's creeping p95 or error rate is a
+finding, not a failure: a machine that grew busier through the soak slows it too.
+
+A run that is not red but regressed against its baseline exits 3 when it was asked to
+(``--fail-on-regression``, stored in its plan); red takes precedence, since the figures of an
+unusable run say nothing about a regression. Without the flag, regressions are reported but
+leave the exit code alone. An interrupted run is
 INTERRUPTED (130) whatever else it shows: its figures stop where it stopped.
 
 Each reason is one line naming one thing that made the run fail (one threshold, one endpoint,
@@ -28,6 +32,7 @@ from perftest.text import level_label
 from .noise import REGRESSION
 from .rules.base import BASELINE, CONFIGURATION, THRESHOLD
 from .rules.generator import missing_data_text
+from .rules.soak import LEAKS
 from .thresholds import NOT_MEASURED
 
 OK, RED, REGRESSED, INTERRUPTED = 0, 1, 3, 130
@@ -122,6 +127,11 @@ def _configuration(stored: StoredRun) -> list[str]:
     return [f"FAIL: configuration: {f.title}" for f in stored.findings if f.kind == CONFIGURATION]
 
 
+def _leaks(stored: StoredRun) -> list[str]:
+    """One line per leak a soak found: what a soak is run to find."""
+    return [f"FAIL: soak: {f.title}" for f in stored.findings if f.rule in LEAKS]
+
+
 def _regressions(stored: StoredRun) -> list[str]:
     """One line per regression against the baseline, when the plan fails on them."""
     if not stored.plan.fail_on_regression:
@@ -143,6 +153,7 @@ def of(stored: StoredRun) -> Verdict:
         *_unmeasured_endpoints(stored),
         *_levels_missing_data(stored),
         *_thresholds(stored),
+        *_leaks(stored),
     ]
     if stored.status == Status.INTERRUPTED:
         return Verdict(INTERRUPTED, tuple(reasons))

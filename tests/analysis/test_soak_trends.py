@@ -154,6 +154,9 @@ def test_a_stored_soak_whose_worker_leaks_gets_a_leak_finding_with_its_rate_and_
         leak.title
     )
     assert not of_rule(analyzed(run), soak_rules.LATENCY_CREEP)
+    # A leak is what a soak is run to find: the run is red, the leak its reason.
+    run.refresh_from_db()
+    assert run.verdict == "RED" and f"FAIL: soak: {leak.title}" in run.verdict_reasons
 
 
 def test_a_stored_soak_whose_p95_creeps_up_gets_a_latency_finding_and_no_leak():
@@ -163,6 +166,9 @@ def test_a_stored_soak_whose_p95_creeps_up_gets_a_latency_finding_and_no_leak():
     (creep,) = of_rule(found, soak_rules.LATENCY_CREEP)
     assert creep.title.startswith("The p95 per window grows ")
     assert not of_rule(found, soak_rules.MEMORY_LEAK)
+    # A creep may be the machine's (busier as the soak went on): reported, never a failure.
+    run.refresh_from_db()
+    assert not any(reason.startswith("FAIL: soak:") for reason in run.verdict_reasons)
 
 
 def test_a_run_that_is_not_a_soak_gets_no_trend_finding():

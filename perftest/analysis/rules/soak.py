@@ -30,6 +30,9 @@ CONNECTION_LEAK = "bottleneck.soak_connection_leak"
 LATENCY_CREEP = "bottleneck.soak_latency_creep"
 ERROR_CREEP = "bottleneck.soak_error_creep"
 NOT_JUDGED = "key.soak_trends_not_judged"
+#: The findings that make a soak red (``analysis.verdict``): the platform's own, whatever the
+#: machine did; a creep may be the machine's.
+LEAKS = (MEMORY_LEAK, CONNECTION_LEAK)
 
 #: In-process, the sampled process serves the app and runs perftest.
 IN_PROCESS = (
