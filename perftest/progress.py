@@ -34,9 +34,12 @@ class Progress:
         if not self._terminal:
             self._plain(line, text.split(": ", 1)[0], now)
             return
-        if not force and now - self._last < 0.1:
+        phase = text.split(": ", 1)[0]
+        # Redrawn at most every 0.1 s within a phase; a new phase is drawn at once, so the
+        # line never skips a phase that began and ended between two redraws.
+        if not force and phase == self._phase and now - self._last < 0.1:
             return
-        self._last = now
+        self._last, self._phase = now, phase
         self._stream.write("\r" + line.ljust(self._width))
         self._stream.flush()
         self._width = len(line)

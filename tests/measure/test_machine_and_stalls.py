@@ -275,3 +275,22 @@ def test_a_long_phase_repeats_its_plain_line_every_interval(monkeypatch):
 
     lines = out.getvalue().splitlines()
     assert [line.split("concurrent: ")[1].split(",")[0] for line in lines] == ["0.1s", "6.0s"]
+
+
+def test_on_a_terminal_a_new_phase_is_drawn_at_once_and_a_phase_at_most_every_tenth_second(
+    monkeypatch,
+):
+    clock = iter([0.0, 0.0, 0.01, 0.02, 0.05])  # the first: when the progress began
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    out = io.StringIO()
+    shown = progress.Progress(out, terminal=True)
+    for text in (
+        "seeding test data",  # each phase begins and ends within 0.1 s of the one before
+        "sequential pass",
+        "[1/1] Get Profile: 1/2",
+        "[1/1] Get Profile: 2/2",  # the same phase 0.01 s later: not redrawn
+    ):
+        shown.show(text)
+
+    drawn = [line.split("] ", 1)[1].strip() for line in out.getvalue().split("\r")[1:]]
+    assert drawn == ["seeding test data", "sequential pass", "[1/1] Get Profile: 1/2"]
