@@ -34,7 +34,8 @@ UNTRACED = {**LEAKING, "SOAK": {"CHECKPOINT_S": 1, "TRACE_ALLOCATIONS": False}}
 def _soak(tmp_path, *args: str) -> Run:
     call_command(
         "perftest",
-        *("--output", str(tmp_path), "--format", "md,json,html"),
+        # A leak makes the run red: these tests read what it stored.
+        *("--output", str(tmp_path), "--format", "md,json,html", "--exit-zero"),
         *("--iterations", "2", "--warmup", "0", "--rate", str(RATE), "--concurrency", "2"),
         *args,
         stdout=io.StringIO(),

@@ -8,12 +8,10 @@ its own: ``close`` closes them, so a worker thread leaves none behind. The wrapp
 appends the SQL text and adds the time: normalizing and grouping happen after the request,
 outside the measured window.
 
-A request goes to the test Client's handler as ``Client.request`` sends it, without
-``Client.request`` itself: that connects two signal receivers per request, and the one bound
-to the client leaves a ``weakref.finalize`` behind each time for as long as the client lives
-(a worker's whole level). About 300 bytes a request that nothing frees: an in-process soak
-would read perftest's own growth as the app's leak. One receiver per transport keeps the
-exception of a 500 instead.
+A request goes through ``handler.Handler``, the test Client's handler without the signal
+reconnections that leave memory behind each request (about 300 bytes, which an in-process
+soak would read as the app's leak); the Client builds the environ and keeps the cookies, and
+one receiver per transport keeps the exception of a 500.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ from django.test import Client
 from django.test.client import FakePayload
 
 from .base import RequestSpec, Sample, SessionKeys, Transport
+from .handler import close_handler, open_handler
 
 _perf_ns = time.perf_counter_ns
 _NO_TYPE = "application/octet-stream"
@@ -117,6 +116,7 @@ class InProcessTransport(Transport):
         # Exceptions become 500 responses, as a real server would answer; the exception
         # class and message are kept as the failure reason.
         self._client = Client(raise_request_exception=False, SERVER_NAME=_server_name())
+        self._handler = open_handler()
         self._recorder = _QueryRecorder()
         self._recorder.install()
         self._environ_cache: dict[RequestSpec, dict[str, str]] = {}
@@ -168,8 +168,9 @@ class InProcessTransport(Transport):
         recorder, client = self._recorder, self._client
         self._exception = None
         start = _perf_ns()
-        response = client.handler(client._base_environ(**environ))
+        response = self._handler(client._base_environ(**environ))
         body = b"".join(response.streaming_content) if response.streaming else response.content
+        self._handler.finish(response)
         elapsed = _perf_ns() - start
         if response.cookies:  # as Client.request: the next request sends them
             client.cookies.update(response.cookies)
@@ -208,6 +209,7 @@ class InProcessTransport(Transport):
         transport opened."""
         self._recorder.uninstall()
         got_request_exception.disconnect(dispatch_uid=self._receiver_uid)
+        close_handler()
         for connection in connections.all(initialized_only=True):
             if connection.alias not in self._callers:
                 connection.close()
