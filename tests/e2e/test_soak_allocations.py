@@ -4,7 +4,7 @@ per request in a module-level list) stores, and every report shows, the line of
 its growth about the steady part's requests × 50 KB. Over HTTP the server's memory is not
 perftest's process: nothing is traced.
 
-Real soaks: the in-process one ~25 s at 20 req/s (3 s of warm-up), the HTTP one 2 s on the
+Real soaks: the in-process one ~14 s at 20 req/s (2 s of warm-up), the HTTP one 2 s on the
 stand-in server."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _soak(tmp_path, *args: str) -> Run:
 def test_an_in_process_soak_names_the_leaking_line_as_the_top_growing_site(tmp_path):
     was_tracing = tracemalloc.is_tracing()
 
-    run = _soak(tmp_path, "--soak", "22s", "--soak-warmup", "3s")
+    run = _soak(tmp_path, "--soak", "12s", "--soak-warmup", "2s")
 
     assert tracemalloc.is_tracing() == was_tracing  # stopped again if perftest started it
     level = run.levels.get()
