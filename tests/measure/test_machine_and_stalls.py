@@ -59,7 +59,12 @@ def cpu_burner() -> Iterator[int]:
 
 
 def run_command(tmp_path, *args: str, stdout: io.StringIO | None = None) -> Run:
-    call_command("perftest", "--output", str(tmp_path), *args, stdout=stdout or io.StringIO())
+    """Run the command and return the stored run, whatever its verdict: these tests read the
+    stored rows, and a default threshold (the server's CPU average) may fail on a machine
+    busier than the level (CI saw the stall test's run red once, green on reruns)."""
+    call_command(
+        "perftest", "--output", str(tmp_path), "--exit-zero", *args, stdout=stdout or io.StringIO()
+    )
     return Run.objects.latest("pk")
 
 
