@@ -79,7 +79,9 @@ def test_a_soak_stores_each_checkpoint_as_it_goes_then_the_whole_level_with_its_
     level = run.levels.get()
     assert run.status == Run.Status.COMPLETED and not level.interrupted
     assert level.model == "open" and level.rate == 20 and level.duration_s == 3
-    assert level.requests == 60  # every slot of 3 s at 20 req/s
+    # Every slot of 3 s at 20 req/s is accounted for: sent, or dropped when both workers were
+    # still waiting on the server (a busy machine slows it).
+    assert level.requests + level.dropped == 60 and level.requests > 0
     assert level.soak["checkpoints"] == len(seen)
     assert (level.soak["steady_s"], level.soak["warmup_s"]) == (2, 1)
     assert level.soak["checkpoint_s"] == CHECKPOINT_S
